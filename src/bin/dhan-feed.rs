@@ -1,0 +1,2 @@
+//! The `dhan-feed` command-line tool.
+fn main() {}

@@ -1,0 +1,1 @@
+//! The instrument master: load Dhan's CSV once, index it, find instruments.

@@ -1,0 +1,6 @@
+//! dhan-feed: a synchronous, low-latency client for the DhanHQ v2 WebSocket APIs.
+#![deny(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod instrument;
+pub mod proto;
