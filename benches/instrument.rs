@@ -1,0 +1,2 @@
+//! Instrument master benchmarks (placeholder until the loader lands).
+fn main() {}
