@@ -3,4 +3,8 @@
 #![warn(missing_docs)]
 
 pub mod instrument;
+pub mod jsonl;
 pub mod proto;
+pub mod secret;
+
+pub use secret::Secret;

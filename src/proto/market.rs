@@ -1,0 +1,548 @@
+//! Live market feed responses: the 8-byte header and every packet kind
+//! (protocol reference, sections 3.1 to 3.4), decoded into `Copy` structs.
+//!
+//! One WebSocket message may carry several packets back to back; [`MarketPackets`]
+//! walks them by the header's length. Decoding never allocates and never panics.
+
+use super::disconnect::DisconnectCode;
+use super::error::DecodeError;
+use super::segment::{ExchangeSegment, InstrumentId};
+use super::wire::{array, f32_at, u16_at, u32_at};
+
+/// Response codes of the market feed (first header byte).
+pub mod code {
+    /// Index packet: annexure only, no documented layout (reported as unknown).
+    pub const INDEX: u8 = 1;
+    /// Ticker: LTP and last trade time.
+    pub const TICKER: u8 = 2;
+    /// v1 market depth: not part of v2 (reported as unknown).
+    pub const MARKET_DEPTH_V1: u8 = 3;
+    /// Quote.
+    pub const QUOTE: u8 = 4;
+    /// Open interest.
+    pub const OI: u8 = 5;
+    /// Previous close and previous OI.
+    pub const PREV_CLOSE: u8 = 6;
+    /// Market status (header only).
+    pub const MARKET_STATUS: u8 = 7;
+    /// Full packet with five depth levels.
+    pub const FULL: u8 = 8;
+    /// Feed disconnect with a reason code.
+    pub const DISCONNECT: u8 = 50;
+}
+
+/// Packet sizes, header included.
+pub mod size {
+    /// The header common to every packet.
+    pub const HEADER: usize = 8;
+    /// Ticker packet.
+    pub const TICKER: usize = 16;
+    /// Quote packet.
+    pub const QUOTE: usize = 50;
+    /// OI packet.
+    pub const OI: usize = 12;
+    /// Previous-close packet.
+    pub const PREV_CLOSE: usize = 16;
+    /// Market-status packet as the encoder writes it (decoding accepts any length ≥ 8).
+    pub const MARKET_STATUS: usize = 8;
+    /// Full packet.
+    pub const FULL: usize = 162;
+    /// Feed-disconnect packet.
+    pub const DISCONNECT: usize = 10;
+    /// One of the five depth levels inside a full packet.
+    pub const FULL_DEPTH_LEVEL: usize = 20;
+}
+
+/// Seconds between UTC and the IST wall clock that the feed encodes as an epoch.
+pub const IST_OFFSET_SECS: i64 = 19_800;
+
+/// A last-trade time exactly as on the wire.
+///
+/// Dhan documents it only as "EPOCH"; independent field measurements show it is the
+/// **IST wall clock encoded as a Unix epoch**, i.e. the true UTC epoch + 19,800 s
+/// (protocol reference, section 3.2). The raw value is kept; [`Ltt::utc_epoch_secs`]
+/// converts.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Ltt(pub u32);
+
+impl Ltt {
+    /// The raw wire value (IST wall-clock seconds since 1970-01-01 00:00 "IST").
+    pub const fn raw(self) -> u32 {
+        self.0
+    }
+
+    /// The true Unix time in seconds (UTC): raw − 19,800.
+    pub const fn utc_epoch_secs(self) -> i64 {
+        self.0 as i64 - IST_OFFSET_SECS
+    }
+
+    /// Seconds since IST midnight (the time of day a trader reads on the screen).
+    pub const fn ist_seconds_of_day(self) -> u32 {
+        self.0 % 86_400
+    }
+
+    /// Builds the wire value from a true UTC epoch (the inverse of [`Self::utc_epoch_secs`]).
+    /// Values outside the `u32` range saturate.
+    pub const fn from_utc_epoch_secs(utc: i64) -> Self {
+        let v = utc + IST_OFFSET_SECS;
+        Self(if v < 0 {
+            0
+        } else if v > u32::MAX as i64 {
+            u32::MAX
+        } else {
+            v as u32
+        })
+    }
+}
+
+/// Ticker packet (code 2, 16 bytes).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Ticker {
+    /// Instrument.
+    pub id: InstrumentId,
+    /// Last traded price.
+    pub ltp: f32,
+    /// Last trade time.
+    pub ltt: Ltt,
+}
+
+/// Quote packet (code 4, 50 bytes).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Quote {
+    /// Instrument.
+    pub id: InstrumentId,
+    /// Last traded price.
+    pub ltp: f32,
+    /// Last traded quantity.
+    pub ltq: u16,
+    /// Last trade time.
+    pub ltt: Ltt,
+    /// Average traded price.
+    pub atp: f32,
+    /// Volume traded today.
+    pub volume: u32,
+    /// Total pending sell quantity.
+    pub total_sell_qty: u32,
+    /// Total pending buy quantity.
+    pub total_buy_qty: u32,
+    /// Day open.
+    pub open: f32,
+    /// Day close (see the protocol reference on its semantics).
+    pub close: f32,
+    /// Day high.
+    pub high: f32,
+    /// Day low.
+    pub low: f32,
+}
+
+/// Open-interest packet (code 5, 12 bytes), sent with quote subscriptions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OpenInterest {
+    /// Instrument.
+    pub id: InstrumentId,
+    /// Open interest.
+    pub oi: u32,
+}
+
+/// Previous-close packet (code 6, 16 bytes), sent on subscribe.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PrevClose {
+    /// Instrument.
+    pub id: InstrumentId,
+    /// Previous day's close.
+    pub prev_close: f32,
+    /// Previous day's open interest.
+    pub prev_oi: u32,
+}
+
+/// Market-status packet (code 7). Dhan documents no payload; the declared length is kept.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MarketStatus {
+    /// Instrument fields of the header (usually zero).
+    pub id: InstrumentId,
+    /// Declared packet length (8 when header-only).
+    pub len: u16,
+}
+
+/// One of the five depth levels of a full packet (20 bytes on the wire).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct FullDepthLevel {
+    /// Bid quantity.
+    pub bid_qty: u32,
+    /// Ask quantity.
+    pub ask_qty: u32,
+    /// Number of bid orders.
+    pub bid_orders: u16,
+    /// Number of ask orders.
+    pub ask_orders: u16,
+    /// Bid price.
+    pub bid_price: f32,
+    /// Ask price.
+    pub ask_price: f32,
+}
+
+/// Full packet (code 8, 162 bytes): quote fields, OI and five depth levels.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Full {
+    /// Instrument.
+    pub id: InstrumentId,
+    /// Last traded price.
+    pub ltp: f32,
+    /// Last traded quantity.
+    pub ltq: u16,
+    /// Last trade time.
+    pub ltt: Ltt,
+    /// Average traded price.
+    pub atp: f32,
+    /// Volume traded today.
+    pub volume: u32,
+    /// Total pending sell quantity.
+    pub total_sell_qty: u32,
+    /// Total pending buy quantity.
+    pub total_buy_qty: u32,
+    /// Open interest.
+    pub oi: u32,
+    /// Day high of open interest (NSE_FNO only).
+    pub oi_day_high: u32,
+    /// Day low of open interest (NSE_FNO only).
+    pub oi_day_low: u32,
+    /// Day open.
+    pub open: f32,
+    /// Day close.
+    pub close: f32,
+    /// Day high.
+    pub high: f32,
+    /// Day low.
+    pub low: f32,
+    /// Five best bid/ask levels.
+    pub depth: [FullDepthLevel; 5],
+}
+
+/// Feed-disconnect packet (code 50, 10 bytes): the server is closing the connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Disconnect {
+    /// Instrument fields of the header (usually zero).
+    pub id: InstrumentId,
+    /// Why the server disconnects (u16 little-endian at `[8..10)`).
+    pub reason: DisconnectCode,
+}
+
+/// A packet whose response code this crate does not decode (1, 3, or undocumented).
+/// It is skipped by its declared length and reported, never treated as an error.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UnknownPacket {
+    /// Response code.
+    pub code: u8,
+    /// Instrument fields of the header.
+    pub id: InstrumentId,
+    /// Declared length (header included).
+    pub len: u16,
+}
+
+/// One decoded market-feed packet.
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum MarketPacket {
+    /// Code 2.
+    Ticker(Ticker),
+    /// Code 4.
+    Quote(Quote),
+    /// Code 5.
+    Oi(OpenInterest),
+    /// Code 6.
+    PrevClose(PrevClose),
+    /// Code 7.
+    MarketStatus(MarketStatus),
+    /// Code 8.
+    Full(Full),
+    /// Code 50.
+    Disconnect(Disconnect),
+    /// Any other code, skipped by length.
+    Unknown(UnknownPacket),
+}
+
+impl MarketPacket {
+    /// The instrument of the packet's header.
+    pub fn id(&self) -> InstrumentId {
+        match self {
+            Self::Ticker(p) => p.id,
+            Self::Quote(p) => p.id,
+            Self::Oi(p) => p.id,
+            Self::PrevClose(p) => p.id,
+            Self::MarketStatus(p) => p.id,
+            Self::Full(p) => p.id,
+            Self::Disconnect(p) => p.id,
+            Self::Unknown(p) => p.id,
+        }
+    }
+
+    /// The response code on the wire.
+    pub fn code(&self) -> u8 {
+        match self {
+            Self::Ticker(_) => code::TICKER,
+            Self::Quote(_) => code::QUOTE,
+            Self::Oi(_) => code::OI,
+            Self::PrevClose(_) => code::PREV_CLOSE,
+            Self::MarketStatus(_) => code::MARKET_STATUS,
+            Self::Full(_) => code::FULL,
+            Self::Disconnect(_) => code::DISCONNECT,
+            Self::Unknown(p) => p.code,
+        }
+    }
+
+    /// The kind as `dhan-feed decode` names it.
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            Self::Ticker(_) => "ticker",
+            Self::Quote(_) => "quote",
+            Self::Oi(_) => "oi",
+            Self::PrevClose(_) => "prev_close",
+            Self::MarketStatus(_) => "market_status",
+            Self::Full(_) => "full",
+            Self::Disconnect(_) => "disconnect",
+            Self::Unknown(_) => "unknown",
+        }
+    }
+
+    /// Last traded price, for the kinds that carry one.
+    pub fn ltp(&self) -> Option<f32> {
+        match self {
+            Self::Ticker(p) => Some(p.ltp),
+            Self::Quote(p) => Some(p.ltp),
+            Self::Full(p) => Some(p.ltp),
+            _ => None,
+        }
+    }
+}
+
+/// The expected total length of a fixed-size packet kind, or `None` for the kinds
+/// whose length is only bounded below (market status, unknown codes).
+pub const fn fixed_len(code: u8) -> Option<usize> {
+    match code {
+        code::TICKER => Some(size::TICKER),
+        code::QUOTE => Some(size::QUOTE),
+        code::OI => Some(size::OI),
+        code::PREV_CLOSE => Some(size::PREV_CLOSE),
+        code::FULL => Some(size::FULL),
+        code::DISCONNECT => Some(size::DISCONNECT),
+        _ => None,
+    }
+}
+
+const fn expected_text(code: u8) -> &'static str {
+    match code {
+        code::TICKER | code::PREV_CLOSE => "16",
+        code::QUOTE => "50",
+        code::OI => "12",
+        code::FULL => "162",
+        code::DISCONNECT => "10",
+        _ => "at least 8",
+    }
+}
+
+#[inline(always)]
+fn id_of<const N: usize>(b: &[u8; N]) -> InstrumentId {
+    InstrumentId {
+        segment: ExchangeSegment::from_u8(b[3]),
+        security_id: u32_at(b, 4),
+    }
+}
+
+/// Decodes the packet at the start of `buf`, which begins at `offset` within its
+/// message (used only for error reports). Returns the packet and the bytes consumed
+/// (its declared length). Bytes after the packet are not looked at.
+#[inline]
+pub fn decode_packet_at(buf: &[u8], offset: usize) -> Result<(MarketPacket, usize), DecodeError> {
+    let Some(h) = array::<{ size::HEADER }>(buf) else {
+        return Err(DecodeError::Truncated {
+            offset,
+            needed: size::HEADER,
+            available: buf.len(),
+        });
+    };
+    let code = h[0];
+    let declared = u16_at(h, 1) as usize;
+    let ok_len = match fixed_len(code) {
+        Some(n) => declared == n,
+        None => declared >= size::HEADER,
+    };
+    if !ok_len {
+        return Err(DecodeError::BadLength {
+            offset,
+            code,
+            declared,
+            expected: expected_text(code),
+        });
+    }
+    if buf.len() < declared {
+        return Err(DecodeError::Truncated {
+            offset,
+            needed: declared,
+            available: buf.len(),
+        });
+    }
+    // The length checks above guarantee each `array` below succeeds; the `else`
+    // arms are unreachable but keep the decoder free of panics by construction.
+    let truncated = DecodeError::Truncated {
+        offset,
+        needed: declared,
+        available: buf.len(),
+    };
+    let packet = match code {
+        code::TICKER => {
+            let b = array::<{ size::TICKER }>(buf).ok_or(truncated)?;
+            MarketPacket::Ticker(Ticker {
+                id: id_of(b),
+                ltp: f32_at(b, 8),
+                ltt: Ltt(u32_at(b, 12)),
+            })
+        }
+        code::QUOTE => {
+            let b = array::<{ size::QUOTE }>(buf).ok_or(truncated)?;
+            MarketPacket::Quote(Quote {
+                id: id_of(b),
+                ltp: f32_at(b, 8),
+                ltq: u16_at(b, 12),
+                ltt: Ltt(u32_at(b, 14)),
+                atp: f32_at(b, 18),
+                volume: u32_at(b, 22),
+                total_sell_qty: u32_at(b, 26),
+                total_buy_qty: u32_at(b, 30),
+                open: f32_at(b, 34),
+                close: f32_at(b, 38),
+                high: f32_at(b, 42),
+                low: f32_at(b, 46),
+            })
+        }
+        code::OI => {
+            let b = array::<{ size::OI }>(buf).ok_or(truncated)?;
+            MarketPacket::Oi(OpenInterest {
+                id: id_of(b),
+                oi: u32_at(b, 8),
+            })
+        }
+        code::PREV_CLOSE => {
+            let b = array::<{ size::PREV_CLOSE }>(buf).ok_or(truncated)?;
+            MarketPacket::PrevClose(PrevClose {
+                id: id_of(b),
+                prev_close: f32_at(b, 8),
+                prev_oi: u32_at(b, 12),
+            })
+        }
+        code::FULL => {
+            let b = array::<{ size::FULL }>(buf).ok_or(truncated)?;
+            MarketPacket::Full(decode_full(b))
+        }
+        code::DISCONNECT => {
+            let b = array::<{ size::DISCONNECT }>(buf).ok_or(truncated)?;
+            MarketPacket::Disconnect(Disconnect {
+                id: id_of(b),
+                reason: DisconnectCode(u16_at(b, 8)),
+            })
+        }
+        code::MARKET_STATUS => MarketPacket::MarketStatus(MarketStatus {
+            id: id_of(h),
+            len: declared as u16,
+        }),
+        other => MarketPacket::Unknown(UnknownPacket {
+            code: other,
+            id: id_of(h),
+            len: declared as u16,
+        }),
+    };
+    Ok((packet, declared))
+}
+
+#[inline(always)]
+fn decode_full(b: &[u8; size::FULL]) -> Full {
+    let mut depth = [FullDepthLevel::default(); 5];
+    for (i, level) in depth.iter_mut().enumerate() {
+        let o = 62 + size::FULL_DEPTH_LEVEL * i;
+        *level = FullDepthLevel {
+            bid_qty: u32_at(b, o),
+            ask_qty: u32_at(b, o + 4),
+            bid_orders: u16_at(b, o + 8),
+            ask_orders: u16_at(b, o + 10),
+            bid_price: f32_at(b, o + 12),
+            ask_price: f32_at(b, o + 16),
+        };
+    }
+    Full {
+        id: id_of(b),
+        ltp: f32_at(b, 8),
+        ltq: u16_at(b, 12),
+        ltt: Ltt(u32_at(b, 14)),
+        atp: f32_at(b, 18),
+        volume: u32_at(b, 22),
+        total_sell_qty: u32_at(b, 26),
+        total_buy_qty: u32_at(b, 30),
+        oi: u32_at(b, 34),
+        oi_day_high: u32_at(b, 38),
+        oi_day_low: u32_at(b, 42),
+        open: f32_at(b, 46),
+        close: f32_at(b, 50),
+        high: f32_at(b, 54),
+        low: f32_at(b, 58),
+        depth,
+    }
+}
+
+/// Decodes the packet at the start of `buf` (offset 0 for error reports).
+#[inline]
+pub fn decode_packet(buf: &[u8]) -> Result<(MarketPacket, usize), DecodeError> {
+    decode_packet_at(buf, 0)
+}
+
+/// Iterator over every packet of one market-feed WebSocket message.
+///
+/// Yields `Ok(packet)` for each packet, walking by the declared lengths. On the first
+/// malformed packet it yields one `Err` carrying the byte offset and then ends: the
+/// packets before it stand, and nothing after an inconsistent length can be trusted.
+#[derive(Clone, Debug)]
+pub struct MarketPackets<'a> {
+    buf: &'a [u8],
+    pos: usize,
+    failed: bool,
+}
+
+impl<'a> MarketPackets<'a> {
+    /// Starts walking `message`.
+    pub fn new(message: &'a [u8]) -> Self {
+        Self {
+            buf: message,
+            pos: 0,
+            failed: false,
+        }
+    }
+
+    /// Bytes consumed by the packets yielded so far.
+    pub fn consumed(&self) -> usize {
+        self.pos
+    }
+}
+
+impl Iterator for MarketPackets<'_> {
+    type Item = Result<MarketPacket, DecodeError>;
+
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.failed || self.pos >= self.buf.len() {
+            return None;
+        }
+        match decode_packet_at(&self.buf[self.pos..], self.pos) {
+            Ok((p, n)) => {
+                self.pos += n;
+                Some(Ok(p))
+            }
+            Err(e) => {
+                self.failed = true;
+                Some(Err(e))
+            }
+        }
+    }
+}
+
+/// Walks every packet of a market-feed message. See [`MarketPackets`].
+pub fn packets(message: &[u8]) -> MarketPackets<'_> {
+    MarketPackets::new(message)
+}

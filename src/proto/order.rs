@@ -1,0 +1,468 @@
+//! Live order updates (protocol reference, section 6.2): parsing
+//! `{"Data":{…},"Type":"order_alert"}` into a preallocated [`OrderUpdate`], and the
+//! inverse encoder.
+//!
+//! Keys match case-insensitively and ignore `_` (PascalCase, camelCase, lower case
+//! and snake_case all work); numbers are accepted as JSON numbers or numeric
+//! strings; several JSON objects in one text frame are all parsed; messages of
+//! another `Type` are reported, not dropped. Text lives inline ([`Text`]), so
+//! parsing performs no heap allocation once the parser's buffers have grown.
+
+use super::json::{
+    Scalar, SplitError, TapeParser, object_entries, push_f64, push_i64, push_str, scalar,
+    split_values,
+};
+use super::order_status::OrderStatus;
+use super::text::Text;
+use std::fmt;
+
+/// How the encoder spells keys (the decoder accepts them all).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum KeyCase {
+    /// `OrderNo`: Dhan's documented form.
+    Pascal,
+    /// `orderNo`.
+    Camel,
+    /// `orderno`.
+    Lower,
+    /// `order_no`.
+    Snake,
+}
+
+macro_rules! order_update {
+    (
+        text { $( $(#[$td:meta])* $tf:ident : $tn:literal = $tk:literal, $tl:literal; )* }
+        int { $( $(#[$id:meta])* $if_:ident = $ik:literal, $il:literal; )* }
+        float { $( $(#[$fd:meta])* $ff:ident = $fk:literal, $fl:literal; )* }
+    ) => {
+        /// One order update: every field of the documented `Data` object.
+        ///
+        /// Absent text fields are empty, absent numbers are 0, an absent status is
+        /// [`OrderStatus::Missing`]. `Debug` redacts `client_id`.
+        #[derive(Clone, Copy, PartialEq)]
+        pub struct OrderUpdate {
+            $( $(#[$td])* pub $tf: Text<$tn>, )*
+            $( $(#[$id])* pub $if_: i64, )*
+            $( $(#[$fd])* pub $ff: f64, )*
+            /// `Status`.
+            pub status: OrderStatus,
+        }
+
+        impl OrderUpdate {
+            /// An update with every field empty or zero.
+            pub const EMPTY: Self = Self {
+                $( $tf: Text::EMPTY, )*
+                $( $if_: 0, )*
+                $( $ff: 0.0, )*
+                status: OrderStatus::Missing,
+            };
+
+            /// Sets the field named by the normalised (lower-case, no `_`) key.
+            /// Unknown keys are ignored. Returns the field name on a bad value.
+            fn set_field(&mut self, norm_key: &[u8], v: Scalar<'_>) -> Result<(), &'static str> {
+                match norm_key {
+                    $( $tl => set_text(&mut self.$tf, v).ok_or(stringify!($tf)), )*
+                    $( $il => set_int(&mut self.$if_, v).ok_or(stringify!($if_)), )*
+                    $( $fl => set_float(&mut self.$ff, v).ok_or(stringify!($ff)), )*
+                    b"status" => match v {
+                        Scalar::Str(s) => { self.status = OrderStatus::parse(s); Ok(()) }
+                        Scalar::Null => { self.status = OrderStatus::Missing; Ok(()) }
+                        _ => Err("status"),
+                    },
+                    _ => Ok(()),
+                }
+            }
+
+            /// Calls `f(snake_case_name, value)` for every field in declaration order
+            /// (used by the JSON-lines printer).
+            pub fn for_each_field(&self, mut f: impl FnMut(&'static str, FieldValue<'_>)) {
+                $( f(stringify!($tf), FieldValue::Text(self.$tf.as_str())); )*
+                $( f(stringify!($if_), FieldValue::Int(self.$if_)); )*
+                $( f(stringify!($ff), FieldValue::Float(self.$ff)); )*
+                f("status", FieldValue::Text(self.status.as_str()));
+            }
+
+            /// Whether any text field was cut to its inline capacity.
+            pub fn any_truncated(&self) -> bool {
+                false $( || self.$tf.is_truncated() )*
+            }
+
+            fn write_fields(&self, case: KeyCase, out: &mut Vec<u8>) {
+                let mut first = true;
+                $( key(out, &mut first, case, $tk, stringify!($tf)); push_str(out, self.$tf.as_str()); )*
+                $( key(out, &mut first, case, $ik, stringify!($if_)); push_i64(out, self.$if_); )*
+                $( key(out, &mut first, case, $fk, stringify!($ff)); push_f64(out, self.$ff); )*
+                key(out, &mut first, case, "Status", "status");
+                push_str(out, self.status.as_str());
+            }
+        }
+    };
+}
+
+order_update! {
+    text {
+        /// `Exchange`: NSE, BSE, MCX.
+        exchange: 8 = "Exchange", b"exchange";
+        /// `Segment`: E, D, C, M.
+        segment: 4 = "Segment", b"segment";
+        /// `Source`: `P` for API orders.
+        source: 4 = "Source", b"source";
+        /// `SecurityId`.
+        security_id: 16 = "SecurityId", b"securityid";
+        /// `ClientId` (redacted by `Debug`).
+        client_id: 16 = "ClientId", b"clientid";
+        /// `ExchOrderNo`.
+        exch_order_no: 32 = "ExchOrderNo", b"exchorderno";
+        /// `OrderNo`: Dhan's order id.
+        order_no: 32 = "OrderNo", b"orderno";
+        /// `Product`: C, I, M, F, V, B.
+        product: 4 = "Product", b"product";
+        /// `TxnType`: B or S.
+        txn_type: 4 = "TxnType", b"txntype";
+        /// `OrderType`: LMT, MKT, SL, SLM.
+        order_type: 8 = "OrderType", b"ordertype";
+        /// `Validity`: DAY, IOC.
+        validity: 8 = "Validity", b"validity";
+        /// `OffMktFlag`: "1" for AMO.
+        off_mkt_flag: 4 = "OffMktFlag", b"offmktflag";
+        /// `OrderDateTime` (IST, `YYYY-MM-DD HH:MM:SS`).
+        order_date_time: 24 = "OrderDateTime", b"orderdatetime";
+        /// `ExchOrderTime`.
+        exch_order_time: 24 = "ExchOrderTime", b"exchordertime";
+        /// `LastUpdatedTime`.
+        last_updated_time: 24 = "LastUpdatedTime", b"lastupdatedtime";
+        /// `Remarks`.
+        remarks: 64 = "Remarks", b"remarks";
+        /// `MktType`: NL, AU, A1, A2.
+        mkt_type: 4 = "MktType", b"mkttype";
+        /// `ReasonDescription`.
+        reason_description: 160 = "ReasonDescription", b"reasondescription";
+        /// `Instrument`, e.g. EQUITY.
+        instrument: 16 = "Instrument", b"instrument";
+        /// `Symbol`.
+        symbol: 48 = "Symbol", b"symbol";
+        /// `ProductName`, e.g. CNC.
+        product_name: 16 = "ProductName", b"productname";
+        /// `DisplayName`.
+        display_name: 64 = "DisplayName", b"displayname";
+        /// `Isin`.
+        isin: 16 = "Isin", b"isin";
+        /// `Series`.
+        series: 8 = "Series", b"series";
+        /// `ExpiryDate` (`0001-01-01 00:00:00` when not applicable).
+        expiry_date: 24 = "ExpiryDate", b"expirydate";
+        /// `OptType`: CE, PE, XX.
+        opt_type: 4 = "OptType", b"opttype";
+        /// `GoodTillDaysDate`.
+        good_till_days_date: 16 = "GoodTillDaysDate", b"goodtilldaysdate";
+        /// `AlgoId`.
+        algo_id: 16 = "AlgoId", b"algoid";
+        /// `CorrelationId` (≤ 30 characters).
+        correlation_id: 32 = "CorrelationId", b"correlationid";
+        /// `AlgoOrdNo` (documented as float; kept as sent, numbers as their decimal text).
+        algo_ord_no: 32 = "AlgoOrdNo", b"algoordno";
+    }
+    int {
+        /// `DiscQuantity`.
+        disc_quantity = "DiscQuantity", b"discquantity";
+        /// `DiscQtyRem`.
+        disc_qty_rem = "DiscQtyRem", b"discqtyrem";
+        /// `RemainingQuantity`.
+        remaining_quantity = "RemainingQuantity", b"remainingquantity";
+        /// `Quantity`.
+        quantity = "Quantity", b"quantity";
+        /// `TradedQty`.
+        traded_qty = "TradedQty", b"tradedqty";
+        /// `LotSize`.
+        lot_size = "LotSize", b"lotsize";
+        /// `LegNo`: 1 entry, 2 stop-loss, 3 target.
+        leg_no = "LegNo", b"legno";
+        /// `Multiplier`.
+        multiplier = "Multiplier", b"multiplier";
+    }
+    float {
+        /// `Price`.
+        price = "Price", b"price";
+        /// `TriggerPrice`.
+        trigger_price = "TriggerPrice", b"triggerprice";
+        /// `TradedPrice`.
+        traded_price = "TradedPrice", b"tradedprice";
+        /// `AvgTradedPrice`.
+        avg_traded_price = "AvgTradedPrice", b"avgtradedprice";
+        /// `RefLtp`.
+        ref_ltp = "RefLtp", b"refltp";
+        /// `TickSize`.
+        tick_size = "TickSize", b"ticksize";
+        /// `StrikePrice`.
+        strike_price = "StrikePrice", b"strikeprice";
+    }
+}
+
+/// A field value handed out by [`OrderUpdate::for_each_field`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum FieldValue<'a> {
+    /// Text.
+    Text(&'a str),
+    /// Integer.
+    Int(i64),
+    /// Float.
+    Float(f64),
+}
+
+impl Default for OrderUpdate {
+    fn default() -> Self {
+        Self::EMPTY
+    }
+}
+
+impl fmt::Debug for OrderUpdate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("OrderUpdate");
+        self.for_each_field(|name, v| {
+            if name == "client_id" {
+                d.field(name, &"***");
+            } else {
+                match v {
+                    FieldValue::Text(t) => d.field(name, &t),
+                    FieldValue::Int(i) => d.field(name, &i),
+                    FieldValue::Float(x) => d.field(name, &x),
+                };
+            }
+        });
+        d.finish()
+    }
+}
+
+impl OrderUpdate {
+    /// Traded quantity as a percentage of the order quantity (0 when quantity is 0).
+    pub fn execution_percentage(&self) -> f64 {
+        if self.quantity == 0 {
+            0.0
+        } else {
+            self.traded_qty as f64 * 100.0 / self.quantity as f64
+        }
+    }
+}
+
+fn set_text<const N: usize>(t: &mut Text<N>, v: Scalar<'_>) -> Option<()> {
+    match v {
+        Scalar::Str(s) => {
+            t.set(s);
+        }
+        Scalar::Null => t.clear(),
+        Scalar::Int(_) | Scalar::UInt(_) | Scalar::Float(_) => {
+            let mut buf = [0u8; 40];
+            let n = fmt_number(v, &mut buf)?;
+            t.set(std::str::from_utf8(&buf[..n]).ok()?);
+        }
+        Scalar::Bool(_) | Scalar::Composite => return None,
+    }
+    Some(())
+}
+
+/// Formats a JSON number into a stack buffer (no allocation).
+fn fmt_number(v: Scalar<'_>, buf: &mut [u8; 40]) -> Option<usize> {
+    use std::io::Write;
+    let mut cur = std::io::Cursor::new(&mut buf[..]);
+    match v {
+        Scalar::Int(i) => write!(cur, "{i}").ok()?,
+        Scalar::UInt(u) => write!(cur, "{u}").ok()?,
+        Scalar::Float(x) => write!(cur, "{x}").ok()?,
+        _ => return None,
+    }
+    Some(cur.position() as usize)
+}
+
+fn set_int(slot: &mut i64, v: Scalar<'_>) -> Option<()> {
+    *slot = match v {
+        Scalar::Null => 0,
+        Scalar::Str(s) if s.trim().is_empty() => 0,
+        other => other.as_i64()?,
+    };
+    Some(())
+}
+
+fn set_float(slot: &mut f64, v: Scalar<'_>) -> Option<()> {
+    *slot = match v {
+        Scalar::Null => 0.0,
+        Scalar::Str(s) if s.trim().is_empty() => 0.0,
+        other => other.as_f64()?,
+    };
+    Some(())
+}
+
+fn key(out: &mut Vec<u8>, first: &mut bool, case: KeyCase, pascal: &str, snake: &str) {
+    if !*first {
+        out.push(b',');
+    }
+    *first = false;
+    out.push(b'"');
+    match case {
+        KeyCase::Pascal => out.extend_from_slice(pascal.as_bytes()),
+        KeyCase::Camel => {
+            let b = pascal.as_bytes();
+            out.push(b[0].to_ascii_lowercase());
+            out.extend_from_slice(&b[1..]);
+        }
+        KeyCase::Lower => out.extend(pascal.bytes().map(|c| c.to_ascii_lowercase())),
+        KeyCase::Snake => out.extend_from_slice(snake.as_bytes()),
+    }
+    out.extend_from_slice(b"\":");
+}
+
+/// The documented message type of an order update.
+pub const ORDER_ALERT: &str = "order_alert";
+
+/// What one JSON object of the order feed was.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OrderMessageKind {
+    /// An `order_alert`: the caller's [`OrderUpdate`] now holds it.
+    Update,
+    /// A message of another `Type`, reported with its type text.
+    Other(Text<32>),
+}
+
+/// Why an order-feed message could not be parsed. Offsets are within the frame.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum OrderError {
+    /// The frame is not a sequence of JSON objects.
+    #[error("order frame: {0}")]
+    Split(#[from] SplitError),
+    /// An object is not valid JSON.
+    #[error("invalid JSON in the object at byte {offset}: {message}")]
+    Json {
+        /// Offset of the object.
+        offset: usize,
+        /// The parser's message.
+        message: String,
+    },
+    /// The object has no string `Type`.
+    #[error("object at byte {offset} has no \"Type\"")]
+    MissingType {
+        /// Offset of the object.
+        offset: usize,
+    },
+    /// An `order_alert` without a `Data` object.
+    #[error("order_alert at byte {offset} has no \"Data\" object")]
+    MissingData {
+        /// Offset of the object.
+        offset: usize,
+    },
+    /// A field holds a value of the wrong kind (e.g. a non-numeric `Quantity`).
+    #[error("order_alert at byte {offset}: field {field} has a value of the wrong type")]
+    BadField {
+        /// Offset of the object.
+        offset: usize,
+        /// The field (snake_case).
+        field: &'static str,
+    },
+}
+
+/// Normalises a key: ASCII lower case, `_` dropped. `None` if longer than 32 bytes
+/// (no documented key is).
+fn normalise_key(k: &str, buf: &mut [u8; 32]) -> Option<usize> {
+    let mut n = 0;
+    for b in k.bytes() {
+        if b == b'_' {
+            continue;
+        }
+        *buf.get_mut(n)? = b.to_ascii_lowercase();
+        n += 1;
+    }
+    Some(n)
+}
+
+/// Parser for the order-update feed; reuse one per connection.
+#[derive(Debug, Default)]
+pub struct OrderUpdateParser {
+    tape: TapeParser,
+}
+
+impl OrderUpdateParser {
+    /// A parser with buffers for typical messages.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Parses one JSON object (at `offset` in its frame, for error reports) into
+    /// `out`, which is reset first.
+    pub fn parse_object(
+        &mut self,
+        json: &[u8],
+        offset: usize,
+        out: &mut OrderUpdate,
+    ) -> Result<OrderMessageKind, OrderError> {
+        *out = OrderUpdate::EMPTY;
+        let r = self.tape.parse(json, |nodes| {
+            let mut kind: Option<OrderMessageKind> = None;
+            let mut data = None;
+            for (k, v) in object_entries(nodes) {
+                if k.eq_ignore_ascii_case("Type") {
+                    if let Scalar::Str(t) = scalar(v) {
+                        kind = Some(if t.eq_ignore_ascii_case(ORDER_ALERT) {
+                            OrderMessageKind::Update
+                        } else {
+                            OrderMessageKind::Other(Text::new(t))
+                        });
+                    }
+                } else if k.eq_ignore_ascii_case("Data") {
+                    data = Some(v);
+                }
+            }
+            let kind = kind.ok_or(OrderError::MissingType { offset })?;
+            if kind != OrderMessageKind::Update {
+                return Ok(kind);
+            }
+            let data = data
+                .filter(|d| matches!(d.first(), Some(simd_json::Node::Object { .. })))
+                .ok_or(OrderError::MissingData { offset })?;
+            let mut kbuf = [0u8; 32];
+            for (k, v) in object_entries(data) {
+                let Some(n) = normalise_key(k, &mut kbuf) else {
+                    continue;
+                };
+                out.set_field(&kbuf[..n], scalar(v))
+                    .map_err(|field| OrderError::BadField { offset, field })?;
+            }
+            Ok(kind)
+        });
+        match r {
+            Ok(inner) => inner,
+            Err(e) => Err(OrderError::Json {
+                offset,
+                message: e.to_string(),
+            }),
+        }
+    }
+
+    /// Parses every JSON object of one text frame, calling `f` with each result in
+    /// order. An error in one object does not stop the objects after it (only a
+    /// frame that cannot be split further ends the walk, after reporting it).
+    /// `slot` is the caller's preallocated update, filled for each `order_alert`.
+    pub fn parse_frame(
+        &mut self,
+        frame: &[u8],
+        slot: &mut OrderUpdate,
+        mut f: impl FnMut(Result<(OrderMessageKind, &OrderUpdate), OrderError>),
+    ) {
+        for range in split_values(frame) {
+            match range {
+                Ok(r) => {
+                    let res = self.parse_object(&frame[r.clone()], r.start, slot);
+                    f(res.map(|k| (k, &*slot)));
+                }
+                Err(e) => f(Err(OrderError::Split(e))),
+            }
+        }
+    }
+}
+
+/// Writes `{"Data":{…},"Type":"order_alert"}` for `u` with keys in `case`,
+/// replacing the contents of `out`.
+pub fn encode_order_update(u: &OrderUpdate, case: KeyCase, out: &mut Vec<u8>) {
+    out.clear();
+    out.extend_from_slice(b"{\"Data\":{");
+    u.write_fields(case, out);
+    out.extend_from_slice(b"},\"Type\":\"order_alert\"}");
+}

@@ -1,0 +1,128 @@
+//! Fixed-capacity inline text: strings of the order-update feed without a heap
+//! allocation per message.
+
+use std::fmt;
+
+/// UTF-8 text of at most `N` bytes stored inline (`N` ≤ 255).
+///
+/// Longer input is cut at the last character boundary that fits and flagged
+/// ([`Text::is_truncated`]), so a cut is never silent.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Text<const N: usize> {
+    len: u8,
+    truncated: bool,
+    buf: [u8; N],
+}
+
+impl<const N: usize> Default for Text<N> {
+    fn default() -> Self {
+        Self::EMPTY
+    }
+}
+
+impl<const N: usize> Text<N> {
+    /// The empty text.
+    pub const EMPTY: Self = {
+        assert!(N <= 255, "Text capacity is at most 255 bytes");
+        Self {
+            len: 0,
+            truncated: false,
+            buf: [0; N],
+        }
+    };
+
+    /// Text holding `s` (cut to `N` bytes at a character boundary if longer).
+    pub fn new(s: &str) -> Self {
+        let mut t = Self::EMPTY;
+        t.set(s);
+        t
+    }
+
+    /// Replaces the contents with `s`; returns `false` if it had to be cut.
+    pub fn set(&mut self, s: &str) -> bool {
+        let mut n = s.len().min(N);
+        while !s.is_char_boundary(n) {
+            n -= 1;
+        }
+        self.buf[..n].copy_from_slice(&s.as_bytes()[..n]);
+        self.len = n as u8;
+        self.truncated = n < s.len();
+        !self.truncated
+    }
+
+    /// Empties the text.
+    pub fn clear(&mut self) {
+        self.len = 0;
+        self.truncated = false;
+    }
+
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        // Only whole characters of a `&str` are ever copied in, so this cannot fail.
+        std::str::from_utf8(&self.buf[..self.len as usize]).unwrap_or_default()
+    }
+
+    /// Whether the last [`Text::set`] had to cut its input.
+    pub fn is_truncated(&self) -> bool {
+        self.truncated
+    }
+
+    /// Whether the text is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The capacity in bytes.
+    pub const fn capacity(&self) -> usize {
+        N
+    }
+}
+
+impl<const N: usize> fmt::Debug for Text<N> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)?;
+        if self.truncated {
+            f.write_str("(truncated)")?;
+        }
+        Ok(())
+    }
+}
+
+impl<const N: usize> fmt::Display for Text<N> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl<const N: usize> PartialEq<str> for Text<N> {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl<const N: usize> PartialEq<&str> for Text<N> {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cuts_at_char_boundary_and_flags_it() {
+        let t = Text::<4>::new("abcdé");
+        assert_eq!(t.as_str(), "abcd");
+        assert!(t.is_truncated());
+        let t = Text::<4>::new("abé");
+        assert_eq!(t.as_str(), "abé");
+        assert!(!t.is_truncated());
+        let t = Text::<4>::new("abcé");
+        assert_eq!(t.as_str(), "abc");
+        assert!(t.is_truncated());
+        let mut t = Text::<8>::new("x");
+        assert!(t.set("12345678"));
+        assert_eq!(t, "12345678");
+    }
+}
