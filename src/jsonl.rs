@@ -1,1 +1,161 @@
-//! JSON-lines
+//! One-JSON-object-per-line rendering of decoded packets and order updates: the
+//! output format of `dhan-feed decode` and `dhan-feed watch --json`.
+//!
+//! Field names are fixed (they are the CLI's contract): market packets carry
+//! `kind`, `segment` (name, or the number when unknown), `security_id` and their
+//! fields (`ltp, ltq, ltt, atp, volume, total_sell_qty, total_buy_qty, oi,
+//! oi_day_high, oi_day_low, open, close, high, low, prev_close, prev_oi, reason`,
+//! `depth`); depth packets carry `kind` (`bid`, `ask`, `disconnect`, `unknown`),
+//! `segment`, `security_id`, `levels` and `reason`; order updates carry
+//! `kind: "order_update"` and every field in snake_case.
+
+use crate::proto::depth::DepthPacket;
+use crate::proto::json::{push_f32, push_f64, push_i64, push_str, push_u64};
+use crate::proto::market::MarketPacket;
+use crate::proto::order::{FieldValue, OrderUpdate};
+use crate::proto::segment::InstrumentId;
+
+fn field(out: &mut Vec<u8>, name: &str) {
+    out.push(b',');
+    out.push(b'"');
+    out.extend_from_slice(name.as_bytes());
+    out.extend_from_slice(b"\":");
+}
+
+fn u(out: &mut Vec<u8>, name: &str, v: impl Into<u64>) {
+    field(out, name);
+    push_u64(out, v.into());
+}
+
+fn f(out: &mut Vec<u8>, name: &str, v: f32) {
+    field(out, name);
+    push_f32(out, v);
+}
+
+fn head(out: &mut Vec<u8>, kind: &str, id: InstrumentId) {
+    out.extend_from_slice(b"{\"kind\":");
+    push_str(out, kind);
+    field(out, "segment");
+    match id.segment.as_str() {
+        Some(s) => push_str(out, s),
+        None => push_u64(out, u64::from(id.segment.as_u8())),
+    }
+    u(out, "security_id", id.security_id);
+}
+
+/// Appends one market packet as a JSON object followed by `\n`.
+pub fn market_packet(p: &MarketPacket, out: &mut Vec<u8>) {
+    head(out, p.kind_name(), p.id());
+    match p {
+        MarketPacket::Ticker(t) => {
+            f(out, "ltp", t.ltp);
+            u(out, "ltt", t.ltt.raw());
+        }
+        MarketPacket::Quote(q) => {
+            f(out, "ltp", q.ltp);
+            u(out, "ltq", q.ltq);
+            u(out, "ltt", q.ltt.raw());
+            f(out, "atp", q.atp);
+            u(out, "volume", q.volume);
+            u(out, "total_sell_qty", q.total_sell_qty);
+            u(out, "total_buy_qty", q.total_buy_qty);
+            f(out, "open", q.open);
+            f(out, "close", q.close);
+            f(out, "high", q.high);
+            f(out, "low", q.low);
+        }
+        MarketPacket::Oi(o) => u(out, "oi", o.oi),
+        MarketPacket::PrevClose(pc) => {
+            f(out, "prev_close", pc.prev_close);
+            u(out, "prev_oi", pc.prev_oi);
+        }
+        MarketPacket::Full(x) => {
+            f(out, "ltp", x.ltp);
+            u(out, "ltq", x.ltq);
+            u(out, "ltt", x.ltt.raw());
+            f(out, "atp", x.atp);
+            u(out, "volume", x.volume);
+            u(out, "total_sell_qty", x.total_sell_qty);
+            u(out, "total_buy_qty", x.total_buy_qty);
+            u(out, "oi", x.oi);
+            u(out, "oi_day_high", x.oi_day_high);
+            u(out, "oi_day_low", x.oi_day_low);
+            f(out, "open", x.open);
+            f(out, "close", x.close);
+            f(out, "high", x.high);
+            f(out, "low", x.low);
+            field(out, "depth");
+            out.push(b'[');
+            for (i, l) in x.depth.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                out.extend_from_slice(b"{\"bid_qty\":");
+                push_u64(out, l.bid_qty.into());
+                u(out, "ask_qty", l.ask_qty);
+                u(out, "bid_orders", l.bid_orders);
+                u(out, "ask_orders", l.ask_orders);
+                f(out, "bid_price", l.bid_price);
+                f(out, "ask_price", l.ask_price);
+                out.push(b'}');
+            }
+            out.push(b']');
+        }
+        MarketPacket::Disconnect(d) => u(out, "reason", d.reason.0),
+        MarketPacket::MarketStatus(s) => u(out, "len", s.len),
+        MarketPacket::Unknown(x) => {
+            u(out, "code", x.code);
+            u(out, "len", x.len);
+        }
+    }
+    out.extend_from_slice(b"}\n");
+}
+
+/// Appends one depth packet as a JSON object followed by `\n`.
+pub fn depth_packet(p: &DepthPacket<'_>, out: &mut Vec<u8>) {
+    head(out, p.kind_name(), p.id());
+    match p {
+        DepthPacket::Levels(l) => {
+            field(out, "levels");
+            out.push(b'[');
+            for (i, lv) in l.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                out.extend_from_slice(b"{\"price\":");
+                push_f64(out, lv.price);
+                u(out, "qty", lv.qty);
+                u(out, "orders", lv.orders);
+                out.push(b'}');
+            }
+            out.push(b']');
+        }
+        DepthPacket::Disconnect(d) => u(out, "reason", d.reason.0),
+        DepthPacket::Unknown(x) => {
+            u(out, "code", x.code);
+            u(out, "len", x.len);
+        }
+    }
+    out.extend_from_slice(b"}\n");
+}
+
+/// Appends one order update as a JSON object followed by `\n`.
+pub fn order_update(upd: &OrderUpdate, out: &mut Vec<u8>) {
+    out.extend_from_slice(b"{\"kind\":\"order_update\"");
+    upd.for_each_field(|name, v| {
+        field(out, name);
+        match v {
+            FieldValue::Text(t) => push_str(out, t),
+            FieldValue::Int(i) => push_i64(out, i),
+            FieldValue::Float(x) => push_f64(out, x),
+        }
+    });
+    out.extend_from_slice(b"}\n");
+}
+
+/// Appends a message of the order feed whose `Type` is not `order_alert`.
+pub fn order_other(kind: &str, out: &mut Vec<u8>) {
+    out.extend_from_slice(b"{\"kind\":\"order_message\",\"type\":");
+    push_str(out, kind);
+    out.extend_from_slice(b"}\n");
+}

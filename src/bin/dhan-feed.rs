@@ -1,2 +1,73 @@
-//! The `dhan-feed` command-line tool.
-fn main() {}
+//! The `dhan-feed` command-line tool. Argument parsing only; the work is in
+//! `dhan_feed::cli`.
+
+use clap::{Parser, Subcommand};
+use dhan_feed::cli::{decode, sample, watch};
+use std::io::{self, Read};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "dhan-feed", version, about = "DhanHQ v2 WebSocket client, decoder and simulator")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Print market events as they arrive (today: replays the bundled sample capture).
+    Watch(watch::WatchArgs),
+    /// Decode a capture (records of u32 LE length + one WebSocket message) to JSON lines.
+    Decode {
+        /// Which feed the capture holds.
+        #[arg(long, value_enum)]
+        feed: decode::FeedKind,
+        /// Capture file, or `-` (the default) for standard input.
+        #[arg(default_value = "-")]
+        file: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Watch(args) => {
+            eprintln!(
+                "dhan-feed watch: the live engine is not built yet; replaying the bundled sample capture through the decoder"
+            );
+            let capture = sample::market_capture();
+            match watch::replay(&args, &capture, &mut io::stdout().lock()) {
+                Ok(_) => ExitCode::SUCCESS,
+                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Command::Decode { feed, file } => {
+            let input: Box<dyn Read> = if file.as_os_str() == "-" {
+                Box::new(io::stdin().lock())
+            } else {
+                match std::fs::File::open(&file) {
+                    Ok(f) => Box::new(f),
+                    Err(e) => {
+                        eprintln!("error: cannot open {}: {e}", file.display());
+                        return ExitCode::from(2);
+                    }
+                }
+            };
+            match decode::run(feed, input, &mut io::stdout().lock()) {
+                Ok(_) => ExitCode::SUCCESS,
+                Err(decode::DecodeCliError::Output(e)) if e.kind() == io::ErrorKind::BrokenPipe => {
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+    }
+}

@@ -99,6 +99,15 @@ pub enum SplitError {
     },
 }
 
+impl SplitError {
+    /// Offset of the fault within the frame.
+    pub fn offset(&self) -> usize {
+        match self {
+            Self::NotAnObject { offset } | Self::Unterminated { offset } => *offset,
+        }
+    }
+}
+
 /// Iterator over the top-level JSON objects (or arrays) concatenated in one frame,
 /// separated by optional whitespace: yields the byte range of each.
 ///

@@ -359,6 +359,19 @@ pub enum OrderError {
     },
 }
 
+impl OrderError {
+    /// Offset within the frame of the object (or split point) at fault.
+    pub fn offset(&self) -> usize {
+        match self {
+            Self::Split(s) => s.offset(),
+            Self::Json { offset, .. }
+            | Self::MissingType { offset }
+            | Self::MissingData { offset }
+            | Self::BadField { offset, .. } => *offset,
+        }
+    }
+}
+
 /// Normalises a key: ASCII lower case, `_` dropped. `None` if longer than 32 bytes
 /// (no documented key is).
 fn normalise_key(k: &str, buf: &mut [u8; 32]) -> Option<usize> {

@@ -1,0 +1,129 @@
+//! `dhan-feed decode --feed market|depth20|depth200|orders [FILE|-]`: prints every
+//! packet or update of a capture as one JSON object per line.
+
+use crate::jsonl;
+use crate::proto::capture::{CaptureError, CaptureReader};
+use crate::proto::depth::{DepthKind, depth_packets};
+use crate::proto::market::packets;
+use crate::proto::order::{OrderMessageKind, OrderUpdate, OrderUpdateParser};
+use std::io::{self, Read, Write};
+
+/// Which feed a capture holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum FeedKind {
+    /// Live market feed (binary).
+    Market,
+    /// 20-level depth (binary).
+    Depth20,
+    /// 200-level depth (binary).
+    Depth200,
+    /// Order updates (JSON text).
+    Orders,
+}
+
+/// Why decoding stopped.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DecodeCliError {
+    /// The capture file itself is malformed or unreadable.
+    #[error(transparent)]
+    Capture(#[from] CaptureError),
+    /// A record's payload could not be decoded.
+    #[error(
+        "record {record} (file offset {record_offset}): {detail} (file offset {file_offset})"
+    )]
+    Payload {
+        /// Record number, from 1.
+        record: u64,
+        /// File offset of the record.
+        record_offset: u64,
+        /// File offset of the offending packet or object.
+        file_offset: u64,
+        /// What went wrong, with the offset within the message.
+        detail: String,
+    },
+    /// Writing the output failed.
+    #[error("writing output: {0}")]
+    Output(io::Error),
+}
+
+/// Decodes every record of `input` and writes JSON lines to `out`. Output for the
+/// records (and packets) before an error is written and flushed before the error is
+/// returned.
+pub fn run(feed: FeedKind, input: impl Read, out: &mut impl Write) -> Result<u64, DecodeCliError> {
+    let mut reader = CaptureReader::new(io::BufReader::new(input));
+    let mut line = Vec::with_capacity(4096);
+    let mut orders = OrderUpdateParser::new();
+    let mut slot = OrderUpdate::EMPTY;
+    let mut printed = 0u64;
+    let result = loop {
+        let rec = match reader.next_record() {
+            Ok(Some(r)) => r,
+            Ok(None) => break Ok(printed),
+            Err(e) => break Err(e.into()),
+        };
+        let fail = |msg_offset: usize, detail: String| DecodeCliError::Payload {
+            record: rec.number,
+            record_offset: rec.offset,
+            file_offset: rec.payload_offset() + msg_offset as u64,
+            detail,
+        };
+        line.clear();
+        let mut err = None;
+        match feed {
+            FeedKind::Market => {
+                for p in packets(rec.payload) {
+                    match p {
+                        Ok(p) => {
+                            jsonl::market_packet(&p, &mut line);
+                            printed += 1;
+                        }
+                        Err(e) => err = Some(fail(e.offset(), e.to_string())),
+                    }
+                }
+            }
+            FeedKind::Depth20 | FeedKind::Depth200 => {
+                let kind = if feed == FeedKind::Depth20 {
+                    DepthKind::Twenty
+                } else {
+                    DepthKind::TwoHundred
+                };
+                for p in depth_packets(kind, rec.payload) {
+                    match p {
+                        Ok(p) => {
+                            jsonl::depth_packet(&p, &mut line);
+                            printed += 1;
+                        }
+                        Err(e) => err = Some(fail(e.offset(), e.to_string())),
+                    }
+                }
+            }
+            FeedKind::Orders => {
+                orders.parse_frame(rec.payload, &mut slot, |r| match r {
+                    Ok((OrderMessageKind::Update, u)) if err.is_none() => {
+                        jsonl::order_update(u, &mut line);
+                        printed += 1;
+                    }
+                    Ok((OrderMessageKind::Other(t), _)) if err.is_none() => {
+                        jsonl::order_other(t.as_str(), &mut line);
+                        printed += 1;
+                    }
+                    Ok(_) => {}
+                    Err(e) if err.is_none() => {
+                        let off = e.offset();
+                        err = Some(fail(off, e.to_string()));
+                    }
+                    Err(_) => {}
+                });
+            }
+        }
+        if let Err(e) = out.write_all(&line) {
+            break Err(DecodeCliError::Output(e));
+        }
+        if let Some(e) = err {
+            break Err(e);
+        }
+    };
+    out.flush().map_err(DecodeCliError::Output)?;
+    result
+}

@@ -1,0 +1,6 @@
+//! The command-line tool's subcommands, as library code so they can be tested.
+//! `src/bin/dhan-feed.rs` only parses arguments and calls these.
+
+pub mod decode;
+pub mod sample;
+pub mod watch;
