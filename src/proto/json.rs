@@ -64,8 +64,14 @@ pub fn push_i64(out: &mut Vec<u8>, v: i64) {
 /// (which JSON cannot carry) are written as `null`.
 pub fn push_f64(out: &mut Vec<u8>, v: f64) {
     if v.is_finite() {
-        // Writing to a Vec cannot fail.
-        let _ = write!(out, "{v}");
+        // Writing to a Vec cannot fail. Rust's plain form never uses an exponent
+        // (1e300 would be 301 digits), so extreme magnitudes use the exponent form.
+        let a = v.abs();
+        if a != 0.0 && !(1e-6..1e16).contains(&a) {
+            let _ = write!(out, "{v:e}");
+        } else {
+            let _ = write!(out, "{v}");
+        }
     } else {
         out.extend_from_slice(b"null");
     }
@@ -75,7 +81,12 @@ pub fn push_f64(out: &mut Vec<u8>, v: f64) {
 /// (152.3, not 152.3000030517578).
 pub fn push_f32(out: &mut Vec<u8>, v: f32) {
     if v.is_finite() {
-        let _ = write!(out, "{v}");
+        let a = v.abs();
+        if a != 0.0 && !(1e-6..1e16).contains(&a) {
+            let _ = write!(out, "{v:e}");
+        } else {
+            let _ = write!(out, "{v}");
+        }
     } else {
         out.extend_from_slice(b"null");
     }

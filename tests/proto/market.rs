@@ -1,0 +1,203 @@
+use crate::strategies::*;
+use dhan_feed::proto::market::*;
+use dhan_feed::proto::market_encode::*;
+use dhan_feed::proto::{DecodeError, DisconnectCode, ExchangeSegment, InstrumentId};
+use proptest::prelude::*;
+
+/// The Full packet hex dump of DhanHQ-py #90 (protocol reference, section 3.1):
+/// `08 a2 00 02 f4 d9 00 00 cd 4c 18 43 4b 00 …`, 162 bytes.
+#[test]
+fn golden_full_packet_from_issue_90() {
+    let mut b = vec![0u8; 162];
+    b[..14].copy_from_slice(&[
+        0x08, 0xa2, 0x00, 0x02, 0xf4, 0xd9, 0x00, 0x00, 0xcd, 0x4c, 0x18, 0x43, 0x4b, 0x00,
+    ]);
+    let (p, n) = decode_packet(&b).unwrap();
+    assert_eq!(n, 162);
+    let MarketPacket::Full(f) = p else {
+        panic!("expected full, got {p:?}")
+    };
+    assert_eq!(f.id, InstrumentId::new(ExchangeSegment::NseFno, 55796));
+    assert_eq!(format!("{:.2}", f.ltp), "152.30");
+    assert_eq!(f.ltq, 75);
+    assert_eq!(packet_bytes(&p), b, "re-encoding gives the same bytes");
+}
+
+/// The third-party ticker vector `02 10 00 01 35 05 00 00` (code 2, length 16,
+/// NSE_EQ, id 1333) with an LTP and LTT appended.
+#[test]
+fn golden_ticker_header() {
+    let mut b = vec![0x02, 0x10, 0x00, 0x01, 0x35, 0x05, 0x00, 0x00];
+    b.extend_from_slice(&1298.4f32.to_le_bytes());
+    b.extend_from_slice(&1_795_770_900u32.to_le_bytes());
+    let (p, n) = decode_packet(&b).unwrap();
+    assert_eq!(n, 16);
+    assert_eq!(
+        p,
+        MarketPacket::Ticker(Ticker {
+            id: InstrumentId::new(ExchangeSegment::NseEq, 1333),
+            ltp: 1298.4,
+            ltt: Ltt(1_795_770_900),
+        })
+    );
+    // IST wall clock as epoch: 09:15:00 IST on 2026-11-27 is 03:45:00 UTC.
+    assert_eq!(Ltt(1_795_770_900).utc_epoch_secs(), 1_795_751_100);
+    assert_eq!(Ltt(1_795_770_900).ist_seconds_of_day(), 9 * 3600 + 15 * 60);
+}
+
+#[test]
+fn disconnect_reason_is_little_endian_u16() {
+    // 805 arrives as 25 03 (the Ruby gem reads it big-endian as 9475).
+    let b = [50, 10, 0, 0, 0, 0, 0, 0, 0x25, 0x03];
+    let (p, _) = decode_packet(&b).unwrap();
+    assert_eq!(
+        p,
+        MarketPacket::Disconnect(Disconnect {
+            id: InstrumentId::new(ExchangeSegment::IdxI, 0),
+            reason: DisconnectCode(805)
+        })
+    );
+    assert!(DisconnectCode(805).needs_cool_off());
+    assert!(DisconnectCode(807).is_credential_failure());
+}
+
+#[test]
+fn unknown_codes_are_skipped_by_length_and_reported() {
+    let mut msg = Vec::new();
+    // code 1 (index) and code 3 (v1 depth, 112 bytes), then a real ticker.
+    for (code, len) in [(1u8, 20u16), (3, 112)] {
+        let mut p = vec![0u8; len as usize];
+        p[0] = code;
+        p[1..3].copy_from_slice(&len.to_le_bytes());
+        p[3] = 1;
+        p[4..8].copy_from_slice(&77u32.to_le_bytes());
+        p[9] = 0xAB; // payload garbage must not matter
+        msg.extend_from_slice(&p);
+    }
+    let t = ticker(InstrumentId::new(ExchangeSegment::IdxI, 13), 1.5, Ltt(9));
+    encode_packet(&t, &mut msg);
+    let got: Vec<_> = packets(&msg).collect::<Result<_, _>>().unwrap();
+    assert_eq!(got.len(), 3);
+    assert!(matches!(got[0], MarketPacket::Unknown(UnknownPacket { code: 1, len: 20, .. })));
+    assert!(matches!(got[1], MarketPacket::Unknown(UnknownPacket { code: 3, len: 112, .. })));
+    assert_eq!(got[2], t);
+}
+
+#[test]
+fn wrong_declared_length_is_a_typed_error_with_offset() {
+    let t = ticker(InstrumentId::new(ExchangeSegment::IdxI, 13), 1.5, Ltt(9));
+    let mut msg = packet_bytes(&t);
+    let mut bad = packet_bytes(&t);
+    bad[1] = 17; // a ticker must be 16 bytes
+    bad.push(0);
+    msg.extend_from_slice(&bad);
+    let got: Vec<_> = packets(&msg).collect();
+    assert_eq!(got.len(), 2);
+    assert_eq!(got[0], Ok(t));
+    assert_eq!(
+        got[1],
+        Err(DecodeError::BadLength {
+            offset: 16,
+            code: 2,
+            declared: 17,
+            expected: "16"
+        })
+    );
+    // A length smaller than a header would loop forever if trusted.
+    let zero = [9u8, 0, 0, 0, 0, 0, 0, 0];
+    assert!(matches!(
+        decode_packet(&zero),
+        Err(DecodeError::BadLength { declared: 0, .. })
+    ));
+}
+
+#[test]
+fn every_truncation_of_every_kind_is_an_error_at_the_right_offset() {
+    let runner_packets: Vec<MarketPacket> = dhan_feed::cli::sample::market_packets();
+    let lead = packet_bytes(&runner_packets[0]);
+    for p in &runner_packets {
+        let full = packet_bytes(p);
+        for cut in 0..full.len() {
+            let mut msg = lead.clone();
+            msg.extend_from_slice(&full[..cut]);
+            let got: Vec<_> = packets(&msg).collect();
+            if cut == 0 {
+                assert_eq!(got.len(), 1);
+                continue;
+            }
+            assert_eq!(got.len(), 2, "{p:?} cut at {cut}");
+            assert_eq!(got[0], Ok(runner_packets[0]), "earlier packet stands");
+            match got[1] {
+                Err(DecodeError::Truncated {
+                    offset,
+                    needed,
+                    available,
+                }) => {
+                    assert_eq!(offset, lead.len());
+                    assert_eq!(available, cut);
+                    assert!(needed > cut);
+                }
+                other => panic!("{p:?} cut at {cut}: {other:?}"),
+            }
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    #[test]
+    fn every_packet_round_trips(p in market_packet()) {
+        let bytes = packet_bytes(&p);
+        prop_assert_eq!(bytes.len(), encoded_len(&p));
+        let (q, n) = decode_packet(&bytes).unwrap();
+        prop_assert_eq!(n, bytes.len());
+        // Byte equality of the re-encoding covers NaN payloads, which `==` cannot.
+        prop_assert_eq!(packet_bytes(&q), bytes);
+    }
+
+    #[test]
+    fn stacked_packets_are_all_decoded(ps in prop::collection::vec(market_packet(), 0..12)) {
+        let mut msg = Vec::new();
+        for p in &ps {
+            encode_packet(p, &mut msg);
+        }
+        let mut it = packets(&msg);
+        let mut got = Vec::new();
+        for p in it.by_ref() {
+            got.push(p.unwrap());
+        }
+        prop_assert_eq!(it.consumed(), msg.len());
+        prop_assert_eq!(got.len(), ps.len());
+        for (a, b) in got.iter().zip(&ps) {
+            prop_assert_eq!(packet_bytes(a), packet_bytes(b));
+        }
+    }
+
+    #[test]
+    fn random_bytes_never_panic_and_consumed_is_consistent(bytes in prop::collection::vec(any::<u8>(), 0..600)) {
+        let mut it = packets(&bytes);
+        let mut sum = 0usize;
+        let mut failed = false;
+        for r in it.by_ref() {
+            match r {
+                Ok(p) => {
+                    prop_assert!(!failed);
+                    let n = encoded_len(&p);
+                    // The decoded fields re-encode to the bytes they came from
+                    // (header-only kinds: the header).
+                    let re = packet_bytes(&p);
+                    let cmp = match p { MarketPacket::MarketStatus(_) | MarketPacket::Unknown(_) => 8, _ => n };
+                    prop_assert_eq!(&re[..cmp], &bytes[sum..sum + cmp]);
+                    sum += n;
+                }
+                Err(e) => {
+                    prop_assert_eq!(e.offset(), sum);
+                    failed = true;
+                }
+            }
+        }
+        prop_assert_eq!(it.consumed(), sum);
+        prop_assert!(failed || sum == bytes.len());
+    }
+}
