@@ -1,0 +1,149 @@
+//! Zero heap allocations per decoded message in steady state, proven with a
+//! counting global allocator (this test binary only).
+
+use dhan_feed::cli::sample;
+use dhan_feed::proto::depth::{DepthKind, DepthPacket, depth_packets};
+use dhan_feed::proto::market::{MarketPacket, packets};
+use dhan_feed::proto::order::{KeyCase, OrderMessageKind, OrderUpdate, OrderUpdateParser, encode_order_update};
+use dhan_feed::proto::request::{FeedMode, encode_subscription};
+use dhan_feed::proto::{InstrumentId, OrderStatus};
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
+struct Counting;
+
+thread_local! {
+    static ALLOCS: Cell<u64> = const { Cell::new(0) };
+}
+
+// SAFETY: forwards to the system allocator unchanged; only counts calls.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
+        ALLOCS.with(|c| c.set(c.get() + 1));
+        // SAFETY: same contract as our caller's.
+        unsafe { System.alloc(l) }
+    }
+    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
+        // SAFETY: same contract as our caller's.
+        unsafe { System.dealloc(p, l) }
+    }
+    unsafe fn realloc(&self, p: *mut u8, l: Layout, n: usize) -> *mut u8 {
+        ALLOCS.with(|c| c.set(c.get() + 1));
+        // SAFETY: same contract as our caller's.
+        unsafe { System.realloc(p, l, n) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// Allocations made on this thread while running `f`.
+fn allocs_during(f: impl FnOnce()) -> u64 {
+    let before = ALLOCS.with(Cell::get);
+    f();
+    ALLOCS.with(Cell::get) - before
+}
+
+fn records(file: &[u8]) -> Vec<Vec<u8>> {
+    let mut r = dhan_feed::proto::capture::CaptureReader::new(file);
+    let mut v = Vec::new();
+    while let Some(rec) = r.next_record().unwrap() {
+        v.push(rec.payload.to_vec());
+    }
+    v
+}
+
+#[test]
+fn counter_sees_allocations() {
+    // The harness must be able to fail: a Vec allocation is counted.
+    assert!(allocs_during(|| drop(std::hint::black_box(vec![1u8; 64]))) >= 1);
+}
+
+#[test]
+fn market_messages_decode_without_allocating() {
+    let msgs = records(&sample::market_capture());
+    let mut sum = 0f64;
+    let n = allocs_during(|| {
+        for _ in 0..1000 {
+            for m in &msgs {
+                for p in packets(m) {
+                    if let Ok(MarketPacket::Full(f)) = p {
+                        sum += f64::from(f.ltp);
+                    }
+                }
+            }
+        }
+    });
+    assert_eq!(n, 0, "allocations while decoding {} messages", msgs.len() * 1000);
+    assert!(sum > 0.0);
+}
+
+#[test]
+fn depth_messages_decode_without_allocating() {
+    let msgs = records(&sample::depth20_capture());
+    let mut total = 0u64;
+    let n = allocs_during(|| {
+        for _ in 0..1000 {
+            for m in &msgs {
+                for p in depth_packets(DepthKind::Twenty, m) {
+                    if let Ok(DepthPacket::Levels(l)) = p {
+                        total += l.iter().map(|x| u64::from(x.qty)).sum::<u64>();
+                    }
+                }
+            }
+        }
+    });
+    assert_eq!(n, 0);
+    assert!(total > 0);
+}
+
+#[test]
+fn order_updates_parse_without_allocating_after_warm_up() {
+    let mut frames = Vec::new();
+    for (i, st) in [OrderStatus::Transit, OrderStatus::Pending, OrderStatus::PartTraded, OrderStatus::Traded]
+        .into_iter()
+        .enumerate()
+    {
+        let mut m = Vec::new();
+        let case = [KeyCase::Pascal, KeyCase::Camel, KeyCase::Lower, KeyCase::Snake][i];
+        encode_order_update(&sample::order_update("52260111", st, 25 * i as i64), case, &mut m);
+        frames.push(m);
+    }
+    let mut parser = OrderUpdateParser::new();
+    let mut slot = OrderUpdate::EMPTY;
+    let mut updates = 0;
+    let mut run = |parser: &mut OrderUpdateParser| {
+        for f in &frames {
+            parser.parse_frame(f, &mut slot, |r| {
+                if let Ok((OrderMessageKind::Update, u)) = r {
+                    assert_eq!(u.order_no, "52260111");
+                    updates += 1;
+                }
+            });
+        }
+    };
+    run(&mut parser); // warm-up: buffers grow to the message size
+    let n = allocs_during(|| {
+        for _ in 0..500 {
+            run(&mut parser);
+        }
+    });
+    assert_eq!(n, 0, "allocations in 2000 order updates after warm-up");
+    assert_eq!(updates, 4 * 501);
+}
+
+#[test]
+fn request_encoding_reuses_the_callers_buffer() {
+    let ids: Vec<InstrumentId> = (0..100)
+        .map(|i| InstrumentId::new(dhan_feed::proto::ExchangeSegment::NseFno, 40_000 + i))
+        .collect();
+    let mut buf = Vec::new();
+    encode_subscription(FeedMode::Full, true, &ids, &mut buf).unwrap();
+    let n = allocs_during(|| {
+        for _ in 0..100 {
+            encode_subscription(FeedMode::Full, true, &ids, &mut buf).unwrap();
+            encode_subscription(FeedMode::Ticker, false, &ids[..7], &mut buf).unwrap();
+        }
+    });
+    assert_eq!(n, 0);
+}

@@ -1,0 +1,160 @@
+//! The command-line tool, run as a process: `decode` on the bundled samples and on
+//! damaged captures, and `watch` (today a replay of the sample).
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_dhan-feed"))
+}
+
+fn run_with_stdin(args: &[&str], stdin: &[u8]) -> Output {
+    let mut child = bin()
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn lines(o: &Output) -> Vec<String> {
+    String::from_utf8(o.stdout.clone())
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn bundled_samples_match_the_encoders() {
+    // The files in samples/ are what the README shows; they must not drift from code.
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/samples");
+    for (name, bytes) in [
+        ("market.cap", dhan_feed::cli::sample::market_capture()),
+        ("depth20.cap", dhan_feed::cli::sample::depth20_capture()),
+        ("orders.cap", dhan_feed::cli::sample::orders_capture()),
+    ] {
+        let path = format!("{dir}/{name}");
+        if std::env::var_os("UPDATE_SAMPLES").is_some() {
+            std::fs::write(&path, &bytes).unwrap();
+        }
+        let on_disk = std::fs::read(&path).unwrap();
+        assert!(on_disk == bytes, "{name} is stale: run UPDATE_SAMPLES=1 cargo test --test cli");
+    }
+}
+
+#[test]
+fn decode_market_sample() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/samples/market.cap");
+    let o = bin().args(["decode", "--feed", "market", path]).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let l = lines(&o);
+    assert_eq!(l.len(), 10);
+    assert_eq!(
+        l[1],
+        r#"{"kind":"ticker","segment":"IDX_I","security_id":13,"ltp":24150.25,"ltt":1795770900}"#
+    );
+    assert!(l[3].starts_with(r#"{"kind":"quote","segment":"NSE_EQ","security_id":2885,"ltp":1298.4,"ltq":12,"#));
+    let full = &l[5];
+    for key in [
+        "\"kind\":\"full\"",
+        "\"segment\":\"NSE_FNO\"",
+        "\"oi\":1250250",
+        "\"oi_day_high\":1300000",
+        "\"depth\":[{\"bid_qty\":75,\"ask_qty\":150,\"bid_orders\":1,\"ask_orders\":2,\"bid_price\":152.25,\"ask_price\":152.35}",
+    ] {
+        assert!(full.contains(key), "{key} missing in {full}");
+    }
+}
+
+#[test]
+fn decode_depth_and_orders_samples() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/samples");
+    let o = bin()
+        .args(["decode", "--feed", "depth20", &format!("{dir}/depth20.cap")])
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    let l = lines(&o);
+    assert_eq!(l.len(), 4);
+    assert!(l[0].starts_with(r#"{"kind":"bid","segment":"NSE_EQ","security_id":2885,"levels":[{"price":1298.4,"qty":10,"orders":1},"#));
+    assert!(l[3].starts_with(r#"{"kind":"ask","segment":"NSE_EQ","security_id":11536,"#));
+
+    let o = bin()
+        .args(["decode", "--feed", "orders", &format!("{dir}/orders.cap")])
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    let l = lines(&o);
+    assert_eq!(l.len(), 5, "two objects in the last frame are both printed");
+    assert!(l[0].starts_with(r#"{"kind":"order_update","exchange":"NSE","#));
+    assert!(l[2].contains(r#""order_no":"52260111""#) && l[2].contains(r#""traded_qty":40"#));
+    assert!(l[2].contains(r#""status":"PART_TRADED""#));
+    assert!(l[4].contains(r#""order_no":"52260112""#) && l[4].contains(r#""status":"REJECTED""#));
+}
+
+#[test]
+fn bad_record_names_record_and_offset_and_earlier_output_stands() {
+    let mut cap = dhan_feed::cli::sample::market_capture();
+    // Append a record whose second packet is a ticker declaring 17 bytes.
+    let mut msg = Vec::new();
+    let t = dhan_feed::proto::market_encode::ticker(
+        "IDX_I:13".parse().unwrap(),
+        1.0,
+        dhan_feed::proto::Ltt(0),
+    );
+    dhan_feed::proto::market_encode::encode_packet(&t, &mut msg);
+    let mut bad = dhan_feed::proto::market_encode::packet_bytes(&t);
+    bad[1] = 17;
+    bad.push(0);
+    msg.extend_from_slice(&bad);
+    let record_offset = cap.len();
+    dhan_feed::proto::capture::write_record(&mut cap, &msg).unwrap();
+    // And a record after it, which must not be printed.
+    dhan_feed::proto::capture::write_record(&mut cap, &msg[..16]).unwrap();
+
+    let o = run_with_stdin(&["decode", "--feed", "market", "-"], &cap);
+    assert!(!o.status.success());
+    let l = lines(&o);
+    assert_eq!(l.len(), 11, "10 sample packets and the good packet of record 11");
+    let err = String::from_utf8_lossy(&o.stderr);
+    let packet_offset = record_offset + 4 + 16;
+    assert!(err.contains(&format!("record 11 (file offset {record_offset})")), "{err}");
+    assert!(err.contains(&format!("(file offset {packet_offset})")), "{err}");
+    assert!(err.contains("declares 17 bytes"), "{err}");
+}
+
+#[test]
+fn truncated_capture_file_is_reported() {
+    let cap = dhan_feed::cli::sample::market_capture();
+    let cut = &cap[..cap.len() - 3];
+    let o = run_with_stdin(&["decode", "--feed", "market"], cut);
+    assert!(!o.status.success());
+    assert_eq!(lines(&o).len(), 9);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("record 10") && err.contains("truncated"), "{err}");
+}
+
+#[test]
+fn bad_order_json_is_reported_with_offsets() {
+    let mut cap = dhan_feed::cli::sample::orders_capture();
+    dhan_feed::proto::capture::write_record(&mut cap, br#"{"Type":"order_alert","Data":{"OrderNo":"1"}} {"Type":"order_alert","Data":"#).unwrap();
+    let o = run_with_stdin(&["decode", "--feed", "orders"], &cap);
+    assert!(!o.status.success());
+    assert_eq!(lines(&o).len(), 6);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("record 5") && err.contains("not terminated"), "{err}");
+}
+
+#[test]
+fn watch_prints_events_and_a_summary() {
+    let o = bin().args(["watch", "--json", "--count", "3"]).output().unwrap();
+    assert!(o.status.success());
+    let l = lines(&o);
+    assert_eq!(l.len(), 3);
+    assert!(l.iter().all(|x| x.starts_with("{\"kind\":")));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("events=3"));
+}
