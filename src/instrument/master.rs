@@ -322,7 +322,7 @@ fn contains(field: &str, q: &str, cs: bool) -> bool {
         return field.contains(q);
     }
     let (f, q) = (field.as_bytes(), q.as_bytes());
-    q.len() <= f.len() && f.windows(q.len()).any(|w| w.eq_ignore_ascii_case(q))
+    q.is_empty() || (q.len() <= f.len() && f.windows(q.len()).any(|w| w.eq_ignore_ascii_case(q)))
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@
 //! age.
 
 mod arena;
+pub mod cli;
 mod columns;
 mod date;
 mod download;
@@ -23,6 +24,7 @@ mod split;
 pub mod synthetic;
 
 pub use columns::MasterFormat;
+pub use download::{Download, Fetched, MasterKind, Origin, Progress, default_cache_dir};
 pub use date::{Date, ParseDateError};
 pub use error::{InstrumentError, RowError, RowProblem};
 pub use fields::{BuySellIndicator, Exchange, ExpiryFlag, Flag, InstrumentKind, OptionType, SegmentCode, feed_segment};
