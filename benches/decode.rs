@@ -1,1 +1,190 @@
-fn main() {}
+//! Micro benchmarks of the protocol core: ns per packet or message, with a naive
+//! `from_le_bytes`-per-field decoder measured in the same run as the baseline.
+//!
+//! Run: `cargo bench --bench decode`
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use std::hint::black_box;
+use dhan_feed::cli::sample;
+use dhan_feed::proto::depth::{DepthKind, DepthPacket, depth_packets};
+use dhan_feed::proto::market::packets;
+use dhan_feed::proto::market_encode::packet_bytes;
+use dhan_feed::proto::order::{KeyCase, OrderUpdate, OrderUpdateParser, encode_order_update};
+use dhan_feed::proto::request::{FeedMode, encode_subscription};
+use dhan_feed::proto::{ExchangeSegment, InstrumentId, OrderStatus};
+
+/// The baseline: what a straightforward decoder does — slice and convert each field
+/// separately, every access bounds-checked, errors via `?`.
+mod naive {
+    fn u16le(b: &[u8], o: usize) -> Option<u16> {
+        Some(u16::from_le_bytes(b.get(o..o + 2)?.try_into().ok()?))
+    }
+    fn u32le(b: &[u8], o: usize) -> Option<u32> {
+        Some(u32::from_le_bytes(b.get(o..o + 4)?.try_into().ok()?))
+    }
+    fn f32le(b: &[u8], o: usize) -> Option<f32> {
+        Some(f32::from_le_bytes(b.get(o..o + 4)?.try_into().ok()?))
+    }
+    #[derive(Default)]
+    #[allow(dead_code)] // fields are written for realism, read only through black_box
+    pub struct Pkt {
+        pub code: u8,
+        pub len: u16,
+        pub seg: u8,
+        pub id: u32,
+        pub f: [f32; 9],
+        pub u: [u32; 9],
+        pub depth: [(u32, u32, u16, u16, f32, f32); 5],
+    }
+    pub fn decode(b: &[u8]) -> Option<Pkt> {
+        let mut p = Pkt {
+            code: *b.first()?,
+            len: u16le(b, 1)?,
+            seg: *b.get(3)?,
+            id: u32le(b, 4)?,
+            ..Default::default()
+        };
+        if b.len() < p.len as usize {
+            return None;
+        }
+        match p.code {
+            2 => {
+                p.f[0] = f32le(b, 8)?;
+                p.u[0] = u32le(b, 12)?;
+            }
+            4 => {
+                p.f[0] = f32le(b, 8)?;
+                p.u[0] = u32::from(u16le(b, 12)?);
+                p.u[1] = u32le(b, 14)?;
+                p.f[1] = f32le(b, 18)?;
+                p.u[2] = u32le(b, 22)?;
+                p.u[3] = u32le(b, 26)?;
+                p.u[4] = u32le(b, 30)?;
+                for i in 0..4 {
+                    p.f[2 + i] = f32le(b, 34 + 4 * i)?;
+                }
+            }
+            8 => {
+                p.f[0] = f32le(b, 8)?;
+                p.u[0] = u32::from(u16le(b, 12)?);
+                p.u[1] = u32le(b, 14)?;
+                p.f[1] = f32le(b, 18)?;
+                for i in 0..6 {
+                    p.u[2 + i] = u32le(b, 22 + 4 * i)?;
+                }
+                for i in 0..4 {
+                    p.f[2 + i] = f32le(b, 46 + 4 * i)?;
+                }
+                for (i, d) in p.depth.iter_mut().enumerate() {
+                    let o = 62 + 20 * i;
+                    *d = (
+                        u32le(b, o)?,
+                        u32le(b, o + 4)?,
+                        u16le(b, o + 8)?,
+                        u16le(b, o + 10)?,
+                        f32le(b, o + 12)?,
+                        f32le(b, o + 16)?,
+                    );
+                }
+            }
+            _ => {}
+        }
+        Some(p)
+    }
+}
+
+/// Messages per iteration: a stream of one-packet messages, as Dhan sends them,
+/// so the per-iteration overhead of the harness is amortised.
+const BATCH: usize = 1024;
+
+fn market(c: &mut Criterion) {
+    let all = sample::market_packets();
+    let pick = |code: u8| packet_bytes(all.iter().find(|p| p.code() == code).unwrap());
+    let mut g = c.benchmark_group("market_decode");
+    g.throughput(Throughput::Elements(BATCH as u64));
+    for (name, code) in [("ticker", 2u8), ("quote", 4), ("full", 8)] {
+        let one = pick(code);
+        // BATCH messages laid out back to back; each is decoded as its own message.
+        let stream: Vec<u8> = one.iter().copied().cycle().take(one.len() * BATCH).collect();
+        let len = one.len();
+        g.bench_function(name, |b| {
+            b.iter(|| {
+                for msg in black_box(&stream[..]).chunks_exact(len) {
+                    for p in packets(msg) {
+                        black_box(&p);
+                    }
+                }
+            })
+        });
+        g.bench_function(format!("{name}_naive_baseline"), |b| {
+            b.iter(|| {
+                for msg in black_box(&stream[..]).chunks_exact(len) {
+                    black_box(&naive::decode(msg));
+                }
+            })
+        });
+    }
+    g.finish();
+}
+
+fn depth(c: &mut Criterion) {
+    let file = sample::depth20_capture();
+    let msg = &file[4..];
+    let mut g = c.benchmark_group("depth20_decode");
+    g.throughput(Throughput::Elements(1));
+    g.bench_function("two_instrument_message_all_levels", |b| {
+        b.iter(|| {
+            let mut qty = 0u64;
+            for p in depth_packets(DepthKind::Twenty, black_box(msg)) {
+                if let Ok(DepthPacket::Levels(l)) = p {
+                    for lv in l.iter() {
+                        qty += u64::from(lv.qty);
+                    }
+                }
+            }
+            black_box(qty)
+        })
+    });
+    g.finish();
+}
+
+fn orders(c: &mut Criterion) {
+    let mut msg = Vec::new();
+    encode_order_update(
+        &sample::order_update("52260111", OrderStatus::PartTraded, 40),
+        KeyCase::Pascal,
+        &mut msg,
+    );
+    let mut parser = OrderUpdateParser::new();
+    let mut slot = OrderUpdate::EMPTY;
+    let mut g = c.benchmark_group("order_update");
+    g.throughput(Throughput::Bytes(msg.len() as u64));
+    g.bench_function("parse_pascal_case", |b| {
+        b.iter(|| {
+            parser.parse_frame(black_box(&msg), &mut slot, |r| {
+                black_box(r.is_ok());
+            })
+        })
+    });
+    g.finish();
+}
+
+fn requests(c: &mut Criterion) {
+    let ids: Vec<InstrumentId> = (0..100)
+        .map(|i| InstrumentId::new(ExchangeSegment::NseFno, 40_000 + i))
+        .collect();
+    let mut buf = Vec::with_capacity(8192);
+    let mut g = c.benchmark_group("request_encode");
+    g.throughput(Throughput::Elements(100));
+    g.bench_function("subscribe_100_instruments", |b| {
+        b.iter(|| {
+            encode_subscription(FeedMode::Full, true, black_box(&ids), &mut buf).unwrap();
+            black_box(buf.len())
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, market, depth, orders, requests);
+criterion_main!(benches);
+
