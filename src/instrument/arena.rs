@@ -33,7 +33,10 @@ pub(crate) struct Arena {
 impl Arena {
     /// An arena with room for `bytes` of text.
     pub(crate) fn with_capacity(bytes: usize) -> Self {
-        Self { buf: String::with_capacity(bytes), syms: vec![Span::default()] }
+        Self {
+            buf: String::with_capacity(bytes),
+            syms: vec![Span::default()],
+        }
     }
 
     /// Appends `s` and returns its span (the empty span for an empty `s`).

@@ -89,7 +89,11 @@ pub struct SourceArgs {
 
 impl SourceArgs {
     fn download(&self) -> Result<Download, InstrumentError> {
-        let kind = if self.compact { MasterKind::Compact } else { MasterKind::Detailed };
+        let kind = if self.compact {
+            MasterKind::Compact
+        } else {
+            MasterKind::Detailed
+        };
         let mut d = match &self.cache_dir {
             Some(dir) => Download::with_cache_dir(kind, dir),
             None => Download::new(kind)?,
@@ -103,7 +107,9 @@ impl SourceArgs {
 
 /// Parses a segment name, ignoring case (`nse_eq` → `NSE_EQ`).
 fn parse_segment(s: &str) -> Result<ExchangeSegment, String> {
-    s.to_ascii_uppercase().parse().map_err(|e: crate::proto::ParseSegmentError| e.to_string())
+    s.to_ascii_uppercase()
+        .parse()
+        .map_err(|e: crate::proto::ParseSegmentError| e.to_string())
 }
 
 /// Parses an age: a number with an optional unit `s`, `m`, `h` or `d` (seconds by
@@ -114,7 +120,9 @@ pub fn parse_age(s: &str) -> Result<Duration, String> {
         Some(i) => s.split_at(i),
         None => (s, "s"),
     };
-    let n: u64 = num.parse().map_err(|_| format!("bad age {s:?}: expected e.g. 90s, 30m, 12h, 2d"))?;
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("bad age {s:?}: expected e.g. 90s, 30m, 12h, 2d"))?;
     let mult = match unit {
         "s" => 1,
         "m" => 60,
@@ -136,12 +144,20 @@ pub fn run(args: InstrumentsArgs) -> Result<(), InstrumentError> {
 
 /// [`run`] writing results to `out`; `progress` draws a download progress line on
 /// stderr.
-pub fn run_with(args: InstrumentsArgs, out: &mut dyn Write, progress: bool) -> Result<(), InstrumentError> {
+pub fn run_with(
+    args: InstrumentsArgs,
+    out: &mut dyn Write,
+    progress: bool,
+) -> Result<(), InstrumentError> {
     match args.command {
         InstrumentsCommand::Download(a) => {
             let d = a.source.download()?;
             let mut bar = ProgressLine::new(progress);
-            let fetched = if a.force { d.refresh(&mut |p| bar.update(p)) } else { d.fetch(&mut |p| bar.update(p)) };
+            let fetched = if a.force {
+                d.refresh(&mut |p| bar.update(p))
+            } else {
+                d.fetch(&mut |p| bar.update(p))
+            };
             bar.finish();
             let fetched = fetched?;
             writeln!(out, "{}", describe(&fetched))?;
@@ -165,7 +181,10 @@ pub fn run_with(args: InstrumentsArgs, out: &mut dyn Write, progress: bool) -> R
             };
             let skipped = master.report().skipped.len();
             if skipped > 0 {
-                eprintln!("note: {skipped} malformed rows skipped (first: {})", master.report().skipped[0]);
+                eprintln!(
+                    "note: {skipped} malformed rows skipped (first: {})",
+                    master.report().skipped[0]
+                );
             }
             find(&master, &a, out)
         }
@@ -174,8 +193,16 @@ pub fn run_with(args: InstrumentsArgs, out: &mut dyn Write, progress: bool) -> R
 
 fn describe(f: &Fetched) -> String {
     match &f.origin {
-        Origin::Cache { age } => format!("{} is fresh ({} min old)", f.path.display(), age.as_secs() / 60),
-        Origin::Downloaded { bytes } => format!("downloaded {} ({:.1} MB)", f.path.display(), *bytes as f64 / 1e6),
+        Origin::Cache { age } => format!(
+            "{} is fresh ({} min old)",
+            f.path.display(),
+            age.as_secs() / 60
+        ),
+        Origin::Downloaded { bytes } => format!(
+            "downloaded {} ({:.1} MB)",
+            f.path.display(),
+            *bytes as f64 / 1e6
+        ),
         Origin::StaleCache { age, error } => format!(
             "download failed ({error}); using {} from {} h ago",
             f.path.display(),
@@ -184,9 +211,19 @@ fn describe(f: &Fetched) -> String {
     }
 }
 
-fn find(master: &InstrumentMaster, a: &FindArgs, out: &mut dyn Write) -> Result<(), InstrumentError> {
-    let opts = FindOptions { exact_match: a.exact, case_sensitive: a.case_sensitive };
-    let not_found = || InstrumentError::NotFound { symbol: a.symbol.clone(), segment: a.segment };
+fn find(
+    master: &InstrumentMaster,
+    a: &FindArgs,
+    out: &mut dyn Write,
+) -> Result<(), InstrumentError> {
+    let opts = FindOptions {
+        exact_match: a.exact,
+        case_sensitive: a.case_sensitive,
+    };
+    let not_found = || InstrumentError::NotFound {
+        symbol: a.symbol.clone(),
+        segment: a.segment,
+    };
     if !a.all {
         let hit = match a.segment {
             Some(seg) => master.find(seg, &a.symbol, opts),
@@ -223,7 +260,8 @@ fn find(master: &InstrumentMaster, a: &FindArgs, out: &mut dyn Write) -> Result<
             inst.display_name().unwrap_or("-"),
             num(inst.lot_size()),
             num(inst.tick_size()),
-            inst.expiry_date().map_or_else(|| "-".to_owned(), |d| d.to_string()),
+            inst.expiry_date()
+                .map_or_else(|| "-".to_owned(), |d| d.to_string()),
             num(inst.strike_price()),
             inst.option_type().map_or("-", |o| o.as_str()),
         )?;
@@ -285,11 +323,19 @@ struct ProgressLine {
 
 impl ProgressLine {
     fn new(enabled: bool) -> Self {
-        Self { enabled, last: None, drawn: false }
+        Self {
+            enabled,
+            last: None,
+            drawn: false,
+        }
     }
 
     fn update(&mut self, p: Progress) {
-        if !self.enabled || self.last.is_some_and(|t| t.elapsed() < Duration::from_millis(100)) {
+        if !self.enabled
+            || self
+                .last
+                .is_some_and(|t| t.elapsed() < Duration::from_millis(100))
+        {
             return;
         }
         self.last = Some(Instant::now());
@@ -298,7 +344,10 @@ impl ProgressLine {
             Some(t) if t > 0 => {
                 let pct = (p.downloaded.saturating_mul(100) / t).min(100) as usize;
                 let bar = format!("{}{}", "#".repeat(pct / 4), ".".repeat(25 - pct / 4));
-                format!("\rdownloading [{bar}] {pct:>3}% {mb:.1}/{:.1} MB", t as f64 / 1e6)
+                format!(
+                    "\rdownloading [{bar}] {pct:>3}% {mb:.1}/{:.1} MB",
+                    t as f64 / 1e6
+                )
             }
             _ => format!("\rdownloading {mb:.1} MB"),
         };

@@ -39,18 +39,50 @@ pub(crate) enum Col {
 pub(crate) const COLUMNS: [(Col, &[&str], bool); 28] = [
     (Col::Exchange, &["EXCH_ID", "SEM_EXM_EXCH_ID"], true),
     (Col::Segment, &["SEGMENT", "SEM_SEGMENT"], true),
-    (Col::SecurityId, &["SECURITY_ID", "SEM_SMST_SECURITY_ID"], true),
+    (
+        Col::SecurityId,
+        &["SECURITY_ID", "SEM_SMST_SECURITY_ID"],
+        true,
+    ),
     (Col::Isin, &["ISIN"], false),
-    (Col::Instrument, &["INSTRUMENT", "SEM_INSTRUMENT_NAME"], false),
-    (Col::UnderlyingSecurityId, &["UNDERLYING_SECURITY_ID"], false),
-    (Col::UnderlyingSymbol, &["UNDERLYING_SYMBOL", "SEM_TRADING_SYMBOL"], false),
+    (
+        Col::Instrument,
+        &["INSTRUMENT", "SEM_INSTRUMENT_NAME"],
+        false,
+    ),
+    (
+        Col::UnderlyingSecurityId,
+        &["UNDERLYING_SECURITY_ID"],
+        false,
+    ),
+    (
+        Col::UnderlyingSymbol,
+        &["UNDERLYING_SYMBOL", "SEM_TRADING_SYMBOL"],
+        false,
+    ),
     (Col::SymbolName, &["SYMBOL_NAME", "SM_SYMBOL_NAME"], true),
-    (Col::DisplayName, &["DISPLAY_NAME", "SEM_CUSTOM_SYMBOL"], false),
-    (Col::InstrumentType, &["INSTRUMENT_TYPE", "SEM_EXCH_INSTRUMENT_TYPE"], false),
+    (
+        Col::DisplayName,
+        &["DISPLAY_NAME", "SEM_CUSTOM_SYMBOL"],
+        false,
+    ),
+    (
+        Col::InstrumentType,
+        &["INSTRUMENT_TYPE", "SEM_EXCH_INSTRUMENT_TYPE"],
+        false,
+    ),
     (Col::Series, &["SERIES", "SEM_SERIES"], false),
     (Col::LotSize, &["LOT_SIZE", "SEM_LOT_UNITS"], false),
-    (Col::ExpiryDate, &["SM_EXPIRY_DATE", "SEM_EXPIRY_DATE", "EXPIRY_DATE"], false),
-    (Col::StrikePrice, &["STRIKE_PRICE", "SEM_STRIKE_PRICE"], false),
+    (
+        Col::ExpiryDate,
+        &["SM_EXPIRY_DATE", "SEM_EXPIRY_DATE", "EXPIRY_DATE"],
+        false,
+    ),
+    (
+        Col::StrikePrice,
+        &["STRIKE_PRICE", "SEM_STRIKE_PRICE"],
+        false,
+    ),
     (Col::OptionType, &["OPTION_TYPE", "SEM_OPTION_TYPE"], false),
     (Col::TickSize, &["TICK_SIZE", "SEM_TICK_SIZE"], false),
     (Col::ExpiryFlag, &["EXPIRY_FLAG", "SEM_EXPIRY_FLAG"], false),
@@ -120,11 +152,23 @@ impl ColumnMap {
         }
         for (c, (_, accepted, required)) in COLUMNS.iter().enumerate() {
             if *required && pos[c].is_none() {
-                return Err(super::InstrumentError::MissingColumn { column: accepted[0], accepted });
+                return Err(super::InstrumentError::MissingColumn {
+                    column: accepted[0],
+                    accepted,
+                });
             }
         }
-        let format = if compact { MasterFormat::Compact } else { MasterFormat::Detailed };
-        Ok(Self { pos, names, width, format })
+        let format = if compact {
+            MasterFormat::Compact
+        } else {
+            MasterFormat::Detailed
+        };
+        Ok(Self {
+            pos,
+            names,
+            width,
+            format,
+        })
     }
 
     /// The field index of a column, if the header has it.
@@ -178,7 +222,8 @@ mod tests {
 
     #[test]
     fn maps_compact_header_and_reports_missing_required() {
-        let header = "SEM_EXM_EXCH_ID,SEM_SEGMENT,SEM_SMST_SECURITY_ID,SEM_TRADING_SYMBOL,SM_SYMBOL_NAME";
+        let header =
+            "SEM_EXM_EXCH_ID,SEM_SEGMENT,SEM_SMST_SECURITY_ID,SEM_TRADING_SYMBOL,SM_SYMBOL_NAME";
         let map = ColumnMap::from_header(header.split(',')).unwrap();
         assert_eq!(map.format, MasterFormat::Compact);
         assert_eq!(map.pos(Col::UnderlyingSymbol), Some(3));

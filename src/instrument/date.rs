@@ -90,7 +90,9 @@ impl Date {
             return None;
         }
         let num = |r: std::ops::Range<usize>| -> Option<u16> {
-            b[r].iter().try_fold(0u16, |acc, &c| c.is_ascii_digit().then(|| acc * 10 + u16::from(c - b'0')))
+            b[r].iter().try_fold(0u16, |acc, &c| {
+                c.is_ascii_digit().then(|| acc * 10 + u16::from(c - b'0'))
+            })
         };
         let year = num(0..4)?;
         let month = u8::try_from(num(5..7)?).ok()?;
@@ -121,9 +123,25 @@ mod tests {
         let d: Date = "2026-11-23".parse().unwrap();
         assert_eq!((d.year(), d.month(), d.day()), (2026, 11, 23));
         assert_eq!(d.to_string(), "2026-11-23");
-        assert_eq!("2026-09-29 14:30:00".parse::<Date>().unwrap(), Date::new(2026, 9, 29).unwrap());
-        assert_eq!("2026-09-29T14:30".parse::<Date>().unwrap(), Date::new(2026, 9, 29).unwrap());
-        for bad in ["2026-02-29", "2026-13-01", "2026-00-10", "0000-01-01", "2026/01/01", "26-01-01", "2026-01-01x", "", "2026-1-01"] {
+        assert_eq!(
+            "2026-09-29 14:30:00".parse::<Date>().unwrap(),
+            Date::new(2026, 9, 29).unwrap()
+        );
+        assert_eq!(
+            "2026-09-29T14:30".parse::<Date>().unwrap(),
+            Date::new(2026, 9, 29).unwrap()
+        );
+        for bad in [
+            "2026-02-29",
+            "2026-13-01",
+            "2026-00-10",
+            "0000-01-01",
+            "2026/01/01",
+            "26-01-01",
+            "2026-01-01x",
+            "",
+            "2026-1-01",
+        ] {
             assert!(bad.parse::<Date>().is_err(), "{bad}");
         }
         assert!("2028-02-29".parse::<Date>().is_ok());

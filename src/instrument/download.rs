@@ -95,7 +95,11 @@ pub struct Download {
 /// The default cache directory: `$XDG_CACHE_HOME/dhan-feed`, else
 /// `$HOME/.cache/dhan-feed`.
 pub fn default_cache_dir() -> Option<PathBuf> {
-    let nonempty = |v: &str| std::env::var_os(v).filter(|s| !s.is_empty()).map(PathBuf::from);
+    let nonempty = |v: &str| {
+        std::env::var_os(v)
+            .filter(|s| !s.is_empty())
+            .map(PathBuf::from)
+    };
     nonempty("XDG_CACHE_HOME")
         .or_else(|| nonempty("HOME").map(|h| h.join(".cache")))
         .map(|d| d.join("dhan-feed"))
@@ -142,8 +146,16 @@ impl Download {
     pub fn cache_path(&self) -> PathBuf {
         let path = self.url.split(['?', '#']).next().unwrap_or("");
         let last = path.rsplit('/').next().unwrap_or("");
-        let mut name: String =
-            last.chars().map(|c| if c.is_ascii_alphanumeric() || "._-".contains(c) { c } else { '_' }).collect();
+        let mut name: String = last
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || "._-".contains(c) {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
         name = name.trim_start_matches('.').to_owned();
         if name.is_empty() {
             name = "instrument-master".to_owned();
@@ -158,7 +170,11 @@ impl Download {
     pub fn cache_age(&self) -> Option<Duration> {
         let modified = fs::metadata(self.cache_path()).ok()?.modified().ok()?;
         // A file dated in the future counts as brand new.
-        Some(SystemTime::now().duration_since(modified).unwrap_or(Duration::ZERO))
+        Some(
+            SystemTime::now()
+                .duration_since(modified)
+                .unwrap_or(Duration::ZERO),
+        )
     }
 
     /// The cache file, downloaded first if it is missing or older than the maximum
@@ -167,14 +183,26 @@ impl Download {
     pub fn fetch(&self, progress: &mut dyn FnMut(Progress)) -> Result<Fetched, InstrumentError> {
         let age = self.cache_age();
         if let Some(age) = age.filter(|&a| a < self.max_age) {
-            return Ok(Fetched { path: self.cache_path(), origin: Origin::Cache { age } });
+            return Ok(Fetched {
+                path: self.cache_path(),
+                origin: Origin::Cache { age },
+            });
         }
         match self.refresh(progress) {
             Ok(fetched) => Ok(fetched),
             Err(e) => match age {
                 Some(age) => {
-                    log::warn!("instrument master: {e}; using the cached copy from {}s ago", age.as_secs());
-                    Ok(Fetched { path: self.cache_path(), origin: Origin::StaleCache { age, error: e.to_string() } })
+                    log::warn!(
+                        "instrument master: {e}; using the cached copy from {}s ago",
+                        age.as_secs()
+                    );
+                    Ok(Fetched {
+                        path: self.cache_path(),
+                        origin: Origin::StaleCache {
+                            age,
+                            error: e.to_string(),
+                        },
+                    })
                 }
                 None => Err(e),
             },
@@ -184,8 +212,10 @@ impl Download {
     /// Downloads the file now, whatever the cache holds, and replaces the cache file.
     pub fn refresh(&self, progress: &mut dyn FnMut(Progress)) -> Result<Fetched, InstrumentError> {
         let path = self.cache_path();
-        fs::create_dir_all(&self.cache_dir)
-            .map_err(|source| InstrumentError::File { path: self.cache_dir.clone(), source })?;
+        fs::create_dir_all(&self.cache_dir).map_err(|source| InstrumentError::File {
+            path: self.cache_dir.clone(),
+            source,
+        })?;
         let part = path.with_extension(format!("part-{}", std::process::id()));
         let result = self.download_to(&part, progress);
         let bytes = match result {
@@ -197,9 +227,15 @@ impl Download {
         };
         fs::rename(&part, &path).map_err(|source| {
             let _ = fs::remove_file(&part);
-            InstrumentError::File { path: path.clone(), source }
+            InstrumentError::File {
+                path: path.clone(),
+                source,
+            }
         })?;
-        Ok(Fetched { path, origin: Origin::Downloaded { bytes } })
+        Ok(Fetched {
+            path,
+            origin: Origin::Downloaded { bytes },
+        })
     }
 
     /// Fetches (as [`fetch`](Self::fetch)) and loads the master.
@@ -214,11 +250,20 @@ impl Download {
     }
 
     fn err(&self, message: impl Into<String>) -> InstrumentError {
-        InstrumentError::Download { url: self.url.clone(), message: message.into() }
+        InstrumentError::Download {
+            url: self.url.clone(),
+            message: message.into(),
+        }
     }
 
-    fn download_to(&self, part: &Path, progress: &mut dyn FnMut(Progress)) -> Result<u64, InstrumentError> {
-        let loopback = ["http://127.0.0.1", "http://localhost", "http://[::1]"].iter().any(|p| self.url.starts_with(p));
+    fn download_to(
+        &self,
+        part: &Path,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<u64, InstrumentError> {
+        let loopback = ["http://127.0.0.1", "http://localhost", "http://[::1]"]
+            .iter()
+            .any(|p| self.url.starts_with(p));
         let mut config = ureq::Agent::config_builder()
             .timeout_connect(Some(self.timeout))
             .timeout_per_read(Some(self.timeout))
@@ -230,14 +275,23 @@ impl Download {
             config = config.proxy(None);
         }
         let agent: ureq::Agent = config.build().into();
-        let response = agent.get(&self.url).call().map_err(|e| self.err(e.to_string()))?;
+        let response = agent
+            .get(&self.url)
+            .call()
+            .map_err(|e| self.err(e.to_string()))?;
         let mut body = response.into_body();
         let total = body.content_length();
         let mut reader = body.as_reader();
 
-        let file = File::create(part).map_err(|source| InstrumentError::File { path: part.to_owned(), source })?;
+        let file = File::create(part).map_err(|source| InstrumentError::File {
+            path: part.to_owned(),
+            source,
+        })?;
         let mut out = BufWriter::with_capacity(256 * 1024, file);
-        let write_err = |source| InstrumentError::File { path: part.to_owned(), source };
+        let write_err = |source| InstrumentError::File {
+            path: part.to_owned(),
+            source,
+        };
         let mut buf = vec![0u8; 64 * 1024];
         let mut downloaded = 0u64;
         let mut head = Vec::new();
@@ -260,7 +314,10 @@ impl Download {
             return Err(self.err(format!("body ended after {downloaded} of {total} bytes")));
         }
         let first_line = head.split(|&b| b == b'\n').next().unwrap_or(&[]);
-        if !String::from_utf8_lossy(first_line).to_ascii_uppercase().contains("SECURITY_ID") {
+        if !String::from_utf8_lossy(first_line)
+            .to_ascii_uppercase()
+            .contains("SECURITY_ID")
+        {
             return Err(self.err("the response is not an instrument master (no SECURITY_ID column in its first line)"));
         }
         Ok(downloaded)
@@ -274,7 +331,10 @@ mod tests {
     #[test]
     fn cache_file_names() {
         let d = Download::with_cache_dir(MasterKind::Detailed, "/c");
-        assert_eq!(d.cache_path(), PathBuf::from("/c/api-scrip-master-detailed.csv"));
+        assert_eq!(
+            d.cache_path(),
+            PathBuf::from("/c/api-scrip-master-detailed.csv")
+        );
         let d = d.url("https://api.dhan.co/v2/instrument/NSE_EQ?x=1");
         assert_eq!(d.cache_path(), PathBuf::from("/c/NSE_EQ.csv"));
         let d = Download::with_cache_dir(MasterKind::Compact, "/c").url("http://h/");

@@ -139,7 +139,12 @@ impl RowError {
         while !value.is_char_boundary(end) {
             end -= 1;
         }
-        Self { line, column: column.map(str::to_owned), value: value[..end].to_owned(), problem }
+        Self {
+            line,
+            column: column.map(str::to_owned),
+            value: value[..end].to_owned(),
+            problem,
+        }
     }
 }
 
@@ -150,11 +155,17 @@ mod tests {
     #[test]
     fn row_error_names_line_column_and_value() {
         let e = RowError::new(7, Some("SECURITY_ID"), "12x", RowProblem::BadSecurityId);
-        assert_eq!(e.to_string(), r#"line 7: column SECURITY_ID: bad security id ("12x")"#);
+        assert_eq!(
+            e.to_string(),
+            r#"line 7: column SECURITY_ID: bad security id ("12x")"#
+        );
         let long = "é".repeat(100);
         let e = RowError::new(2, None, &long, RowProblem::NotUtf8);
         assert_eq!(e.value.len(), 80);
-        let e = InstrumentError::NotFound { symbol: "X".into(), segment: Some(ExchangeSegment::NseEq) };
+        let e = InstrumentError::NotFound {
+            symbol: "X".into(),
+            segment: Some(ExchangeSegment::NseEq),
+        };
         assert_eq!(e.to_string(), r#"no instrument matches "X" in NSE_EQ"#);
     }
 }

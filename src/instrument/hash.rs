@@ -81,17 +81,37 @@ mod tests {
 
     #[test]
     fn upper_hash_equals_hash_of_upper_case_text() {
-        for s in ["reliance", "Nifty 50", "a", "", "RELIANCE INDUSTRIES LTD", "bank-nifty-24"] {
+        for s in [
+            "reliance",
+            "Nifty 50",
+            "a",
+            "",
+            "RELIANCE INDUSTRIES LTD",
+            "bank-nifty-24",
+        ] {
             let up = s.to_ascii_uppercase();
-            assert_eq!(hash_bytes(3, s.as_bytes(), true), hash_bytes(3, up.as_bytes(), false), "{s}");
+            assert_eq!(
+                hash_bytes(3, s.as_bytes(), true),
+                hash_bytes(3, up.as_bytes(), false),
+                "{s}"
+            );
         }
     }
 
     #[test]
     fn seed_length_and_content_matter() {
-        assert_ne!(hash_bytes(1, b"NIFTY", false), hash_bytes(2, b"NIFTY", false));
+        assert_ne!(
+            hash_bytes(1, b"NIFTY", false),
+            hash_bytes(2, b"NIFTY", false)
+        );
         assert_ne!(hash_bytes(1, b"A", false), hash_bytes(1, b"A\0", false));
-        assert_ne!(hash_bytes(1, b"NIFTY", false), hash_bytes(1, b"NIFTZ", false));
-        assert_ne!(hash_bytes(1, b"nifty", false), hash_bytes(1, b"NIFTY", false));
+        assert_ne!(
+            hash_bytes(1, b"NIFTY", false),
+            hash_bytes(1, b"NIFTZ", false)
+        );
+        assert_ne!(
+            hash_bytes(1, b"nifty", false),
+            hash_bytes(1, b"NIFTY", false)
+        );
     }
 }

@@ -58,7 +58,10 @@ impl Postings {
     #[inline]
     pub(crate) fn get(&self, key: u64) -> &[u32] {
         match self.map.get(&key) {
-            Some(&(start, len)) => self.rows.get(start as usize..(start + len) as usize).unwrap_or(&[]),
+            Some(&(start, len)) => self
+                .rows
+                .get(start as usize..(start + len) as usize)
+                .unwrap_or(&[]),
             None => &[],
         }
     }

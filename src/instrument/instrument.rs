@@ -4,7 +4,9 @@ use std::fmt;
 
 use super::arena::Arena;
 use super::date::Date;
-use super::fields::{BuySellIndicator, Exchange, ExpiryFlag, Flag, InstrumentKind, OptionType, SegmentCode};
+use super::fields::{
+    BuySellIndicator, Exchange, ExpiryFlag, Flag, InstrumentKind, OptionType, SegmentCode,
+};
 use super::row::{N, Row, S};
 use crate::proto::{ExchangeSegment, InstrumentId};
 

@@ -35,7 +35,10 @@ pub struct LoadOptions {
 impl LoadOptions {
     /// Options that fail the load on the first malformed row.
     pub fn strict() -> Self {
-        Self { on_malformed: OnMalformed::Reject, ..Self::default() }
+        Self {
+            on_malformed: OnMalformed::Reject,
+            ..Self::default()
+        }
     }
 }
 
@@ -94,7 +97,10 @@ pub(crate) struct Loaded {
 }
 
 /// Reads a whole master from `input`.
-pub(crate) fn read<R: BufRead>(mut input: R, opts: &LoadOptions) -> Result<Loaded, InstrumentError> {
+pub(crate) fn read<R: BufRead>(
+    mut input: R,
+    opts: &LoadOptions,
+) -> Result<Loaded, InstrumentError> {
     let hint = opts.size_hint.unwrap_or(0).min(1 << 32) as usize;
     let mut rows: Vec<Row> = Vec::with_capacity(hint / 150);
     let mut arena = Arena::with_capacity(hint / 4);
@@ -125,8 +131,9 @@ pub(crate) fn read<R: BufRead>(mut input: R, opts: &LoadOptions) -> Result<Loade
                 RowProblem::UnterminatedQuote,
             )));
         }
-        let names: Vec<String> =
-            (0..fields.len()).map(|i| String::from_utf8_lossy(fields.get(i)).into_owned()).collect();
+        let names: Vec<String> = (0..fields.len())
+            .map(|i| String::from_utf8_lossy(fields.get(i)).into_owned())
+            .collect();
         break ColumnMap::from_header(names.iter().map(String::as_str))?;
     };
 
@@ -139,7 +146,12 @@ pub(crate) fn read<R: BufRead>(mut input: R, opts: &LoadOptions) -> Result<Loade
         missing_columns: map.missing_optional(),
         blank_lines: 0,
     };
-    let mut ctx = RowCtx { map: &map, arena: &mut arena, interner: &mut interner, last: [Sym::EMPTY; SYMS] };
+    let mut ctx = RowCtx {
+        map: &map,
+        arena: &mut arena,
+        interner: &mut interner,
+        last: [Sym::EMPTY; SYMS],
+    };
 
     loop {
         line.clear();
@@ -173,16 +185,26 @@ pub(crate) fn read<R: BufRead>(mut input: R, opts: &LoadOptions) -> Result<Loade
         }
     }
     if report.skipped.len() > 10 {
-        log::warn!("instrument master: {} malformed rows skipped in all", report.skipped.len());
+        log::warn!(
+            "instrument master: {} malformed rows skipped in all",
+            report.skipped.len()
+        );
     }
     if !report.unmapped.is_empty() {
-        log::info!("instrument master: {} rows with no feed segment set aside", report.unmapped.len());
+        log::info!(
+            "instrument master: {} rows with no feed segment set aside",
+            report.unmapped.len()
+        );
     }
     report.loaded = rows.len();
     report.blank_lines = blank_lines;
     rows.shrink_to_fit();
     arena.shrink();
-    Ok(Loaded { rows, arena, report })
+    Ok(Loaded {
+        rows,
+        arena,
+        report,
+    })
 }
 
 fn trim_eol(line: &[u8]) -> &[u8] {
@@ -235,7 +257,9 @@ struct Line<'f> {
 impl<'f> Line<'f> {
     /// The trimmed value of a column ("" when the header or the row lacks it).
     fn get(&self, col: Col) -> &'f str {
-        let Some(i) = self.map.pos(col) else { return "" };
+        let Some(i) = self.map.pos(col) else {
+            return "";
+        };
         let (start, end) = self.ends.bounds(i);
         // Fields split at ASCII bytes, so these are char boundaries of `text`.
         self.text.get(start..end).unwrap_or("").trim_ascii()
@@ -260,7 +284,11 @@ impl<'f> Line<'f> {
     /// Text with `NA` (and the given extra sentinels) read as absent.
     fn text(&self, col: Col, sentinels: &[&str]) -> &'f str {
         let v = self.get(col);
-        if v == "NA" || sentinels.contains(&v) { "" } else { v }
+        if v == "NA" || sentinels.contains(&v) {
+            ""
+        } else {
+            v
+        }
     }
 }
 
@@ -273,8 +301,15 @@ impl RowCtx<'_> {
         let Ok(text) = std::str::from_utf8(fields.all_bytes()) else {
             return Err(RowError::new(line, None, &lossy(), RowProblem::NotUtf8).into());
         };
-        let l = Line { text, ends: fields, map: self.map, line };
-        if let Some(extra) = (self.map.width..fields.len()).find(|&i| !fields.get(i).trim_ascii().is_empty()) {
+        let l = Line {
+            text,
+            ends: fields,
+            map: self.map,
+            line,
+        };
+        if let Some(extra) =
+            (self.map.width..fields.len()).find(|&i| !fields.get(i).trim_ascii().is_empty())
+        {
             let value = String::from_utf8_lossy(fields.get(extra)).into_owned();
             return Err(RowError::new(line, None, &value, RowProblem::TooManyFields).into());
         }
@@ -291,7 +326,9 @@ impl RowCtx<'_> {
         if sid.is_empty() {
             return Err(l.err(Col::SecurityId, "", RowProblem::Missing).into());
         }
-        let security_id: u32 = sid.parse().map_err(|_| l.err(Col::SecurityId, sid, RowProblem::BadSecurityId))?;
+        let security_id: u32 = sid
+            .parse()
+            .map_err(|_| l.err(Col::SecurityId, sid, RowProblem::BadSecurityId))?;
         let Some(feed) = feed_segment(exchange, segment) else {
             return Ok(Parsed::Unmapped(UnmappedRow {
                 line,
@@ -303,7 +340,10 @@ impl RowCtx<'_> {
 
         let underlying_security_id = match l.get(Col::UnderlyingSecurityId) {
             "" | "NA" => None,
-            v => Some(v.parse::<u32>().map_err(|_| l.err(Col::UnderlyingSecurityId, v, RowProblem::BadNumber))?),
+            v => Some(
+                v.parse::<u32>()
+                    .map_err(|_| l.err(Col::UnderlyingSecurityId, v, RowProblem::BadNumber))?,
+            ),
         };
         let expiry = match l.get(Col::ExpiryDate) {
             "" | "NA" => 0,

@@ -30,7 +30,10 @@ pub struct FindOptions {
 impl FindOptions {
     /// The default options: case-insensitive, substring fallback.
     pub const fn new() -> Self {
-        Self { exact_match: false, case_sensitive: false }
+        Self {
+            exact_match: false,
+            case_sensitive: false,
+        }
     }
 
     /// These options with whole-symbol matching only.
@@ -91,7 +94,10 @@ impl InstrumentMaster {
     /// Loads a compact or detailed master from a CSV file.
     pub fn from_path(path: impl AsRef<Path>, opts: &LoadOptions) -> Result<Self, InstrumentError> {
         let path = path.as_ref();
-        let file_err = |source| InstrumentError::File { path: path.to_owned(), source };
+        let file_err = |source| InstrumentError::File {
+            path: path.to_owned(),
+            source,
+        };
         let file = File::open(path).map_err(file_err)?;
         let mut opts = opts.clone();
         if opts.size_hint.is_none() {
@@ -112,7 +118,11 @@ impl InstrumentMaster {
     }
 
     fn build(loaded: load::Loaded) -> Self {
-        let load::Loaded { rows, arena, mut report } = loaded;
+        let load::Loaded {
+            rows,
+            arena,
+            mut report,
+        } = loaded;
         let mut under = Vec::with_capacity(rows.len());
         let mut symbol = Vec::with_capacity(rows.len());
         let mut by_id: HashMap<u64, u32, BuildIdentity> =
@@ -183,7 +193,9 @@ impl InstrumentMaster {
 
     /// All instruments in file order.
     pub fn iter(&self) -> impl ExactSizeIterator<Item = Instrument<'_>> + '_ {
-        self.rows.iter().map(move |row| Instrument::new(&self.arena, row))
+        self.rows
+            .iter()
+            .map(move |row| Instrument::new(&self.arena, row))
     }
 
     /// The segments present, in [`SEARCH_ORDER`].
@@ -192,12 +204,21 @@ impl InstrumentMaster {
     }
 
     /// All instruments of a segment, in file order (the Ruby `by_segment`).
-    pub fn by_segment(&self, segment: ExchangeSegment) -> impl Iterator<Item = Instrument<'_>> + '_ {
-        self.segment_rows(segment).iter().filter_map(move |&i| self.at(i))
+    pub fn by_segment(
+        &self,
+        segment: ExchangeSegment,
+    ) -> impl Iterator<Item = Instrument<'_>> + '_ {
+        self.segment_rows(segment)
+            .iter()
+            .filter_map(move |&i| self.at(i))
     }
 
     /// The instrument with this security id in this segment.
-    pub fn by_security_id(&self, segment: ExchangeSegment, security_id: u32) -> Option<Instrument<'_>> {
+    pub fn by_security_id(
+        &self,
+        segment: ExchangeSegment,
+        security_id: u32,
+    ) -> Option<Instrument<'_>> {
         let &i = self.by_id.get(&id_key(segment, security_id))?;
         let inst = self.at(i)?;
         (inst.row().segment == segment && inst.row().security_id == security_id).then_some(inst)
@@ -210,14 +231,26 @@ impl InstrumentMaster {
 
     /// The best match for `symbol` in `segment` (ranking in the type's docs), e.g.
     /// `find(ExchangeSegment::NseEq, "RELIANCE", FindOptions::new())` → security id 2885.
-    pub fn find(&self, segment: ExchangeSegment, symbol: &str, opts: FindOptions) -> Option<Instrument<'_>> {
-        let q = symbol.trim();
+    pub fn find(
+        &self,
+        segment: ExchangeSegment,
+        symbol: &str,
+        opts: FindOptions,
+    ) -> Option<Instrument<'_>> {
+        // Trimmed like the file's values are.
+        let q = symbol.trim_ascii();
         if q.is_empty() {
             return None;
         }
         let key = text_key(segment, q);
         let cs = opts.case_sensitive;
-        let exact = |field: &str| if cs { field == q } else { field.eq_ignore_ascii_case(q) };
+        let exact = |field: &str| {
+            if cs {
+                field == q
+            } else {
+                field.eq_ignore_ascii_case(q)
+            }
+        };
         let hit = |postings: &Postings, field: for<'i> fn(&'i Instrument<'i>) -> &'i str| {
             postings
                 .get(key)
@@ -234,17 +267,26 @@ impl InstrumentMaster {
         if opts.exact_match {
             return None;
         }
-        self.scan(segment, q, cs).min().and_then(|(_, i)| self.at(i))
+        self.scan(segment, q, cs)
+            .min()
+            .and_then(|(_, i)| self.at(i))
     }
 
     /// Every match for `symbol` in `segment`, best first (ranking in the type's docs).
-    pub fn find_all(&self, segment: ExchangeSegment, symbol: &str, opts: FindOptions) -> Vec<Instrument<'_>> {
-        let q = symbol.trim();
+    pub fn find_all(
+        &self,
+        segment: ExchangeSegment,
+        symbol: &str,
+        opts: FindOptions,
+    ) -> Vec<Instrument<'_>> {
+        let q = symbol.trim_ascii();
         if q.is_empty() {
             return Vec::new();
         }
-        let mut hits: Vec<(u8, u32)> =
-            self.scan(segment, q, opts.case_sensitive).filter(|&(rank, _)| !opts.exact_match || rank <= 2).collect();
+        let mut hits: Vec<(u8, u32)> = self
+            .scan(segment, q, opts.case_sensitive)
+            .filter(|&(rank, _)| !opts.exact_match || rank <= 2)
+            .collect();
         hits.sort_unstable();
         hits.into_iter().filter_map(|(_, i)| self.at(i)).collect()
     }
@@ -258,16 +300,31 @@ impl InstrumentMaster {
         segments: &[ExchangeSegment],
         opts: FindOptions,
     ) -> Option<Instrument<'_>> {
-        let segments = if segments.is_empty() { &SEARCH_ORDER[..] } else { segments };
+        let segments = if segments.is_empty() {
+            &SEARCH_ORDER[..]
+        } else {
+            segments
+        };
         let exact = opts.exact();
         segments
             .iter()
             .find_map(|&s| self.find(s, symbol, exact))
-            .or_else(|| if opts.exact_match { None } else { segments.iter().find_map(|&s| self.find(s, symbol, opts)) })
+            .or_else(|| {
+                if opts.exact_match {
+                    None
+                } else {
+                    segments.iter().find_map(|&s| self.find(s, symbol, opts))
+                }
+            })
     }
 
     /// (rank, row) of every row of `segment` matching `q` by any rule.
-    fn scan<'s>(&'s self, segment: ExchangeSegment, q: &'s str, cs: bool) -> impl Iterator<Item = (u8, u32)> + 's {
+    fn scan<'s>(
+        &'s self,
+        segment: ExchangeSegment,
+        q: &'s str,
+        cs: bool,
+    ) -> impl Iterator<Item = (u8, u32)> + 's {
         self.segment_rows(segment).iter().filter_map(move |&i| {
             let inst = self.at(i)?;
             let u = inst.underlying_text();
@@ -290,14 +347,19 @@ impl InstrumentMaster {
     }
 
     fn segment_rows(&self, segment: ExchangeSegment) -> &[u32] {
-        self.by_segment.iter().find(|(s, _)| *s == segment).map_or(&[], |(_, rows)| rows.as_slice())
+        self.by_segment
+            .iter()
+            .find(|(s, _)| *s == segment)
+            .map_or(&[], |(_, rows)| rows.as_slice())
     }
 
     /// The view of row `i` (always `Some` for indexes from this master's own
     /// indexes, which are built from `rows`).
     #[inline]
     fn at(&self, i: u32) -> Option<Instrument<'_>> {
-        self.rows.get(i as usize).map(|row| Instrument::new(&self.arena, row))
+        self.rows
+            .get(i as usize)
+            .map(|row| Instrument::new(&self.arena, row))
     }
 
     /// Approximate heap bytes held (rows, text and indexes), for sizing reports.
@@ -307,13 +369,21 @@ impl InstrumentMaster {
             + self.by_underlying.heap_bytes()
             + self.by_symbol.heap_bytes()
             + self.by_id.capacity() * 13
-            + self.by_segment.iter().map(|(_, l)| l.capacity() * 4).sum::<usize>()
+            + self
+                .by_segment
+                .iter()
+                .map(|(_, l)| l.capacity() * 4)
+                .sum::<usize>()
     }
 }
 
 #[inline]
 fn eq(field: &str, q: &str, cs: bool) -> bool {
-    if cs { field == q } else { field.eq_ignore_ascii_case(q) }
+    if cs {
+        field == q
+    } else {
+        field.eq_ignore_ascii_case(q)
+    }
 }
 
 /// Substring test, ignoring ASCII case unless `cs`.

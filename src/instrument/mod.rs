@@ -24,10 +24,13 @@ mod split;
 pub mod synthetic;
 
 pub use columns::MasterFormat;
-pub use download::{Download, Fetched, MasterKind, Origin, Progress, default_cache_dir};
 pub use date::{Date, ParseDateError};
+pub use download::{Download, Fetched, MasterKind, Origin, Progress, default_cache_dir};
 pub use error::{InstrumentError, RowError, RowProblem};
-pub use fields::{BuySellIndicator, Exchange, ExpiryFlag, Flag, InstrumentKind, OptionType, SegmentCode, feed_segment};
+pub use fields::{
+    BuySellIndicator, Exchange, ExpiryFlag, Flag, InstrumentKind, OptionType, SegmentCode,
+    feed_segment,
+};
 pub use instrument::Instrument;
 pub use load::{DuplicateId, LoadOptions, LoadReport, OnMalformed, UnmappedRow};
 pub use master::{FindOptions, InstrumentMaster, SEARCH_ORDER};

@@ -40,11 +40,17 @@ impl Fields {
                     }
                 }
                 // Lenient: text between the closing quote and the comma is kept.
-                let end = line[i..].iter().position(|&b| b == b',').map_or(n, |p| i + p);
+                let end = line[i..]
+                    .iter()
+                    .position(|&b| b == b',')
+                    .map_or(n, |p| i + p);
                 self.buf.extend_from_slice(&line[i..end]);
                 i = end;
             } else {
-                let end = line[i..].iter().position(|&b| b == b',').map_or(n, |p| i + p);
+                let end = line[i..]
+                    .iter()
+                    .position(|&b| b == b',')
+                    .map_or(n, |p| i + p);
                 self.buf.extend_from_slice(&line[i..end]);
                 i = end;
             }
@@ -92,7 +98,9 @@ mod tests {
     fn split(line: &str) -> Result<Vec<String>, UnterminatedQuote> {
         let mut f = Fields::default();
         f.split(line.as_bytes())?;
-        Ok((0..f.len()).map(|i| String::from_utf8(f.get(i).to_vec()).unwrap()).collect())
+        Ok((0..f.len())
+            .map(|i| String::from_utf8(f.get(i).to_vec()).unwrap())
+            .collect())
     }
 
     #[test]
@@ -104,7 +112,10 @@ mod tests {
 
     #[test]
     fn quoted_fields() {
-        assert_eq!(split(r#"1,"STATE BANK OF INDIA, LTD",x"#).unwrap(), ["1", "STATE BANK OF INDIA, LTD", "x"]);
+        assert_eq!(
+            split(r#"1,"STATE BANK OF INDIA, LTD",x"#).unwrap(),
+            ["1", "STATE BANK OF INDIA, LTD", "x"]
+        );
         assert_eq!(split(r#""say ""hi""",2"#).unwrap(), [r#"say "hi""#, "2"]);
         assert_eq!(split(r#"5" PIPE,2"#).unwrap(), [r#"5" PIPE"#, "2"]);
         assert_eq!(split(r#""ab"c,d"#).unwrap(), ["abc", "d"]);

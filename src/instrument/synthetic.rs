@@ -47,9 +47,13 @@ struct Gen {
     freeze: u32,
 }
 
-const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-const SYLLABLES: [&str; 20] =
-    ["TA", "RE", "LI", "AN", "CE", "IN", "FO", "SY", "BA", "JA", "HI", "ND", "MA", "RU", "TI", "KO", "TE", "CH", "BH", "AR"];
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+const SYLLABLES: [&str; 20] = [
+    "TA", "RE", "LI", "AN", "CE", "IN", "FO", "SY", "BA", "JA", "HI", "ND", "MA", "RU", "TI", "KO",
+    "TE", "CH", "BH", "AR",
+];
 
 /// A deterministic xorshift64* generator.
 struct Rng(u64);
@@ -200,7 +204,12 @@ impl Gen {
                 "COM" => "FUTCOM",
                 _ => "FUTCUR",
             };
-            (inst, "FUT", format!("{under}-{mon}{y}-FUT"), format!("{under} {} FUT", mon.to_ascii_uppercase()))
+            (
+                inst,
+                "FUT",
+                format!("{under}-{mon}{y}-FUT"),
+                format!("{under} {} FUT", mon.to_ascii_uppercase()),
+            )
         } else {
             let inst = match kind {
                 "IDX" => "OPTIDX",
@@ -248,7 +257,11 @@ impl Gen {
     fn write_detailed(&self, out: &mut String) {
         out.clear();
         let _ = write!(out, "{},{},{},", self.exch, self.seg, self.id);
-        out.push_str(if self.isin.is_empty() { "NA" } else { &self.isin });
+        out.push_str(if self.isin.is_empty() {
+            "NA"
+        } else {
+            &self.isin
+        });
         let _ = write!(out, ",{},", self.instrument);
         if let Some(u) = self.under_id {
             let _ = write!(out, "{u}");
@@ -294,8 +307,16 @@ impl Gen {
 
     fn write_compact(&self, out: &mut String) {
         out.clear();
-        let _ = write!(out, "{},{},{},{},0,", self.exch, self.seg, self.id, self.instrument);
-        let trading = if self.instrument == "EQUITY" || self.instrument == "INDEX" { &self.under } else { &self.symbol };
+        let _ = write!(
+            out,
+            "{},{},{},{},0,",
+            self.exch, self.seg, self.id, self.instrument
+        );
+        let trading = if self.instrument == "EQUITY" || self.instrument == "INDEX" {
+            &self.under
+        } else {
+            &self.symbol
+        };
         quote(trading, out);
         let _ = write!(out, ",{}.0,", self.lot);
         quote(&self.display, out);
@@ -312,15 +333,34 @@ impl Gen {
             }
             None => out.push_str(",-0.01000"),
         }
-        let series = if self.series == "NA" { "X" } else { self.series };
-        let _ = write!(out, ",{},{:.4},{},{},{},", self.opt, self.tick, self.eflag, self.itype, series);
-        quote(if self.instrument == "EQUITY" || self.instrument == "INDEX" { &self.symbol } else { &self.under }, out);
+        let series = if self.series == "NA" {
+            "X"
+        } else {
+            self.series
+        };
+        let _ = write!(
+            out,
+            ",{},{:.4},{},{},{},",
+            self.opt, self.tick, self.eflag, self.itype, series
+        );
+        quote(
+            if self.instrument == "EQUITY" || self.instrument == "INDEX" {
+                &self.symbol
+            } else {
+                &self.under
+            },
+            out,
+        );
     }
 }
 
 /// Generates `rows` instruments (at least the handful of well-known ones) and hands
 /// each to `emit` in file order.
-fn generate(rows: usize, seed: u64, mut emit: impl FnMut(&Gen) -> io::Result<()>) -> io::Result<()> {
+fn generate(
+    rows: usize,
+    seed: u64,
+    mut emit: impl FnMut(&Gen) -> io::Result<()>,
+) -> io::Result<()> {
     let mut rng = Rng(seed | 1);
     let fixed = [
         Gen::index("NSE", 13, "NIFTY", "Nifty 50"),
@@ -330,7 +370,13 @@ fn generate(rows: usize, seed: u64, mut emit: impl FnMut(&Gen) -> io::Result<()>
         Gen::equity("NSE", 2885, "RELIANCE", "RELIANCE INDUSTRIES LTD", &mut rng),
         Gen::equity("NSE", 11536, "TCS", "TATA CONSULTANCY SERV LT", &mut rng),
         Gen::equity("NSE", 3045, "SBIN", "STATE BANK OF INDIA, LTD", &mut rng),
-        Gen::equity("BSE", 500325, "RELIANCE", "RELIANCE INDUSTRIES LTD", &mut rng),
+        Gen::equity(
+            "BSE",
+            500325,
+            "RELIANCE",
+            "RELIANCE INDUSTRIES LTD",
+            &mut rng,
+        ),
     ];
     for g in &fixed {
         emit(g)?;
@@ -352,34 +398,111 @@ fn generate(rows: usize, seed: u64, mut emit: impl FnMut(&Gen) -> io::Result<()>
     let stocks = n_nse_eq.max(1);
     for i in 0..n_nse_eq {
         let sym = stock_symbol(i);
-        emit(&Gen::equity("NSE", 100_000 + i as u32, &sym, &format!("{sym} LIMITED"), &mut rng))?;
+        emit(&Gen::equity(
+            "NSE",
+            100_000 + i as u32,
+            &sym,
+            &format!("{sym} LIMITED"),
+            &mut rng,
+        ))?;
     }
     for i in 0..n_bse_eq {
         let sym = stock_symbol(i);
-        emit(&Gen::equity("BSE", 600_000 + i as u32, &sym, &format!("{sym} LTD"), &mut rng))?;
+        emit(&Gen::equity(
+            "BSE",
+            600_000 + i as u32,
+            &sym,
+            &format!("{sym} LTD"),
+            &mut rng,
+        ))?;
     }
     for k in 0..n_nse_d {
         let g = match k % 10 {
-            0..=2 => Gen::derivative("NSE", "D", 1_000_000 + k as u32, "NIFTY", 26000, "IDX", 65, k, &mut rng),
-            3..=4 => Gen::derivative("NSE", "D", 1_000_000 + k as u32, "BANKNIFTY", 26009, "IDX", 30, k, &mut rng),
+            0..=2 => Gen::derivative(
+                "NSE",
+                "D",
+                1_000_000 + k as u32,
+                "NIFTY",
+                26000,
+                "IDX",
+                65,
+                k,
+                &mut rng,
+            ),
+            3..=4 => Gen::derivative(
+                "NSE",
+                "D",
+                1_000_000 + k as u32,
+                "BANKNIFTY",
+                26009,
+                "IDX",
+                30,
+                k,
+                &mut rng,
+            ),
             _ => {
                 let s = k / 10 % stocks;
                 let sym = stock_symbol(s);
-                Gen::derivative("NSE", "D", 1_000_000 + k as u32, &sym, 100_000 + s as u32, "STK", 250, k, &mut rng)
+                Gen::derivative(
+                    "NSE",
+                    "D",
+                    1_000_000 + k as u32,
+                    &sym,
+                    100_000 + s as u32,
+                    "STK",
+                    250,
+                    k,
+                    &mut rng,
+                )
             }
         };
         emit(&g)?;
     }
     for k in 0..n_bse_d {
-        emit(&Gen::derivative("BSE", "D", 800_000 + k as u32, "SENSEX", 1, "IDX", 20, k, &mut rng))?;
+        emit(&Gen::derivative(
+            "BSE",
+            "D",
+            800_000 + k as u32,
+            "SENSEX",
+            1,
+            "IDX",
+            20,
+            k,
+            &mut rng,
+        ))?;
     }
-    const COMMODITIES: [(&str, u32); 4] = [("CRUDEOIL", 294), ("GOLD", 114), ("SILVER", 217), ("NATURALGAS", 401)];
+    const COMMODITIES: [(&str, u32); 4] = [
+        ("CRUDEOIL", 294),
+        ("GOLD", 114),
+        ("SILVER", 217),
+        ("NATURALGAS", 401),
+    ];
     for k in 0..n_mcx {
         let (sym, uid) = COMMODITIES[k % COMMODITIES.len()];
-        emit(&Gen::derivative("MCX", "M", 400_000 + k as u32, sym, uid, "COM", 100, k, &mut rng))?;
+        emit(&Gen::derivative(
+            "MCX",
+            "M",
+            400_000 + k as u32,
+            sym,
+            uid,
+            "COM",
+            100,
+            k,
+            &mut rng,
+        ))?;
     }
     for k in 0..n_cur {
-        emit(&Gen::derivative("NSE", "C", 2_000_000 + k as u32, "USDINR", 10093, "CUR", 1000, k, &mut rng))?;
+        emit(&Gen::derivative(
+            "NSE",
+            "C",
+            2_000_000 + k as u32,
+            "USDINR",
+            10093,
+            "CUR",
+            1000,
+            k,
+            &mut rng,
+        ))?;
     }
     Ok(())
 }
