@@ -11,20 +11,23 @@ use std::time::{Duration, SystemTime};
 
 use dhan_feed::instrument::cli::{InstrumentsArgs, run_with};
 use dhan_feed::instrument::{
-    BuySellIndicator, Date, Download, Exchange, ExpiryFlag, FindOptions, Flag, InstrumentError, InstrumentKind,
-    InstrumentMaster, LoadOptions, MasterFormat, MasterKind, OnMalformed, OptionType, Origin, RowProblem, SegmentCode,
-    synthetic,
+    BuySellIndicator, Date, Download, Exchange, ExpiryFlag, FindOptions, Flag, InstrumentError,
+    InstrumentKind, InstrumentMaster, LoadOptions, MasterFormat, MasterKind, OnMalformed,
+    OptionType, Origin, RowProblem, SegmentCode, synthetic,
 };
 use dhan_feed::proto::{ExchangeSegment, InstrumentId};
 
 use ExchangeSegment::*;
 
 fn data(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/instrument").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/instrument")
+        .join(name)
 }
 
 fn live() -> InstrumentMaster {
-    InstrumentMaster::from_path(data("detailed_live.csv"), &LoadOptions::strict()).expect("live fixture loads")
+    InstrumentMaster::from_path(data("detailed_live.csv"), &LoadOptions::strict())
+        .expect("live fixture loads")
 }
 
 fn parse(csv: &str) -> InstrumentMaster {
@@ -44,14 +47,29 @@ fn live_detailed_file_loads_every_mappable_row() {
     assert_eq!(r.loaded, 14);
     assert!(r.skipped.is_empty());
     assert_eq!(r.blank_lines, 1);
-    assert!(r.missing_columns.contains(&"SELL_CO_MIN_MARGIN_PER"), "{:?}", r.missing_columns);
+    assert!(
+        r.missing_columns.contains(&"SELL_CO_MIN_MARGIN_PER"),
+        "{:?}",
+        r.missing_columns
+    );
     assert!(!r.missing_columns.contains(&"MTF_LEVERAGE"));
     assert_eq!(r.unmapped.len(), 1);
     let u = &r.unmapped[0];
-    assert_eq!((u.line, u.exchange.as_str(), u.segment.as_str(), u.security_id), (13, "NSE", "M", 777));
+    assert_eq!(
+        (
+            u.line,
+            u.exchange.as_str(),
+            u.segment.as_str(),
+            u.security_id
+        ),
+        (13, "NSE", "M", 777)
+    );
     assert_eq!(r.duplicate_ids.len(), 1);
     let d = &r.duplicate_ids[0];
-    assert_eq!((d.line, d.first_line, d.id), (15, 4, InstrumentId::new(NseEq, 2885)));
+    assert_eq!(
+        (d.line, d.first_line, d.id),
+        (15, 4, InstrumentId::new(NseEq, 2885))
+    );
 }
 
 #[test]
@@ -83,17 +101,26 @@ fn equity_row_has_every_seed_field_typed() {
     assert_eq!(r.asm_gsm_category(), None, "NA");
     assert_eq!(r.buy_sell_indicator(), Some(BuySellIndicator::Allowed));
     assert_eq!(r.buy_co_min_margin_per(), Some(20.0));
-    assert_eq!(r.sell_co_min_margin_per(), None, "column absent from the live file");
+    assert_eq!(
+        r.sell_co_min_margin_per(),
+        None,
+        "column absent from the live file"
+    );
     assert_eq!(r.mtf_leverage(), Some(4.545455));
     assert_eq!(r.upper_limit(), Some(1543.2));
     assert_eq!(r.lower_limit(), Some(1262.6));
     assert_eq!(r.freeze_quantity(), Some(0.0));
     assert_eq!(r.line(), 4);
-    assert!(r.is_tradable() && r.bracket_allowed() && !r.cover_allowed() && !r.under_surveillance());
+    assert!(
+        r.is_tradable() && r.bracket_allowed() && !r.cover_allowed() && !r.under_surveillance()
+    );
     assert!(!r.has_expiry());
     assert_eq!(r.to_string(), "NSE_EQ:2885 RELIANCE INDUSTRIES LTD");
     let dbg = format!("{r:?}");
-    assert!(dbg.contains("mtf_leverage: Some(4.545455)") && dbg.contains("NSE_EQ:2885"), "{dbg}");
+    assert!(
+        dbg.contains("mtf_leverage: Some(4.545455)") && dbg.contains("NSE_EQ:2885"),
+        "{dbg}"
+    );
 }
 
 #[test]
@@ -111,7 +138,11 @@ fn derivative_rows_and_sentinels() {
     let m = live();
     let call = m.by_security_id(NseFno, 35070).unwrap();
     assert_eq!(call.instrument(), Some(InstrumentKind::OptIdx));
-    assert_eq!(call.underlying_security_id(), Some(26000), "NIFTY options point at 26000, not 13");
+    assert_eq!(
+        call.underlying_security_id(),
+        Some(26000),
+        "NIFTY options point at 26000, not 13"
+    );
     assert_eq!(call.strike_price(), Some(18950.0));
     assert_eq!(call.option_type(), Some(OptionType::Call));
     assert_eq!(call.expiry_date(), Date::new(2026, 11, 23));
@@ -145,7 +176,11 @@ fn derivative_rows_and_sentinels() {
     assert_eq!(crude.instrument(), Some(InstrumentKind::FutCom));
 
     let usd = m.by_security_id(NseCurrency, 10093).unwrap();
-    assert_eq!(usd.expiry_date(), Date::new(2026, 9, 28), "a time after the date is ignored");
+    assert_eq!(
+        usd.expiry_date(),
+        Date::new(2026, 9, 28),
+        "a time after the date is ignored"
+    );
     assert_eq!(usd.tick_size(), Some(0.25));
 }
 
@@ -159,7 +194,10 @@ fn index_rows_map_to_idx_i_from_both_exchanges() {
     assert_eq!(nifty.strike_price(), None, "empty strike");
     assert_eq!(nifty.expiry_flag(), Some(ExpiryFlag::No));
     let sensex = m.find(IdxI, "SENSEX", ANY).unwrap();
-    assert_eq!((sensex.exchange(), sensex.id()), (Exchange::Bse, InstrumentId::new(IdxI, 51)));
+    assert_eq!(
+        (sensex.exchange(), sensex.id()),
+        (Exchange::Bse, InstrumentId::new(IdxI, 51))
+    );
     let ids: Vec<u32> = m.by_segment(IdxI).map(|i| i.security_id()).collect();
     assert_eq!(ids, [13, 51]);
 }
@@ -169,9 +207,21 @@ fn quoted_field_with_a_comma() {
     let m = live();
     let sbi = m.by_security_id(NseEq, 3045).unwrap();
     assert_eq!(sbi.symbol_name(), "STATE BANK OF INDIA, LTD");
-    assert_eq!(sbi.display_name(), Some("State Bank"), "columns after the quoted field stay aligned");
+    assert_eq!(
+        sbi.display_name(),
+        Some("State Bank"),
+        "columns after the quoted field stay aligned"
+    );
     assert_eq!(sbi.mtf_leverage(), Some(5.0));
-    assert_eq!(m.find(NseEq, "state bank of india, ltd", FindOptions::new().exact()).unwrap(), sbi);
+    assert_eq!(
+        m.find(
+            NseEq,
+            "state bank of india, ltd",
+            FindOptions::new().exact()
+        )
+        .unwrap(),
+        sbi
+    );
 }
 
 // ---------------------------------------------------------------- other shapes
@@ -180,11 +230,19 @@ fn quoted_field_with_a_comma() {
 fn doc_shape_with_sell_columns_in_another_order() {
     let m = InstrumentMaster::from_path(data("detailed_doc.csv"), &LoadOptions::strict()).unwrap();
     assert_eq!(m.format(), MasterFormat::Detailed);
-    assert!(!m.report().missing_columns.contains(&"SELL_CO_MIN_MARGIN_PER"));
+    assert!(
+        !m.report()
+            .missing_columns
+            .contains(&"SELL_CO_MIN_MARGIN_PER")
+    );
     assert!(m.report().missing_columns.contains(&"SM_FREEZE_QTY"));
     let r = m.find(NseEq, "RELIANCE", ANY).unwrap();
     assert_eq!(r.security_id(), 2885);
-    assert_eq!(r.symbol_name(), "RELIANCE INDUSTRIES LTD", "header names match case-insensitively");
+    assert_eq!(
+        r.symbol_name(),
+        "RELIANCE INDUSTRIES LTD",
+        "header names match case-insensitively"
+    );
     assert_eq!(r.buy_co_min_margin_per(), Some(20.0));
     assert_eq!(r.sell_co_min_margin_per(), Some(22.5));
     assert_eq!(r.mtf_leverage(), Some(4.545455));
@@ -201,15 +259,27 @@ fn compact_file() {
     let r = m.find(NseEq, "RELIANCE", ANY).unwrap();
     assert_eq!(r.security_id(), 2885);
     assert_eq!(r.symbol_name(), "RELIANCE INDUSTRIES LTD");
-    assert_eq!(r.underlying_symbol(), Some("RELIANCE"), "from SEM_TRADING_SYMBOL");
-    assert_eq!(r.display_name(), Some("Reliance Industries"), "from SEM_CUSTOM_SYMBOL");
+    assert_eq!(
+        r.underlying_symbol(),
+        Some("RELIANCE"),
+        "from SEM_TRADING_SYMBOL"
+    );
+    assert_eq!(
+        r.display_name(),
+        Some("Reliance Industries"),
+        "from SEM_CUSTOM_SYMBOL"
+    );
     assert_eq!(r.isin(), None);
     assert_eq!(r.bracket_flag(), None);
     assert_eq!(r.mtf_leverage(), None);
     assert_eq!(m.find(IdxI, "NIFTY", ANY).unwrap().security_id(), 13);
     assert_eq!(m.find(IdxI, "india vix", ANY).unwrap().security_id(), 21);
     let opt = m.by_security_id(NseFno, 35070).unwrap();
-    assert_eq!(opt.expiry_date(), Date::new(2026, 11, 23), "2026-11-23 14:30:00");
+    assert_eq!(
+        opt.expiry_date(),
+        Date::new(2026, 11, 23),
+        "2026-11-23 14:30:00"
+    );
     assert_eq!(opt.strike_price(), Some(18950.0));
     assert_eq!(opt.option_type(), Some(OptionType::Call));
     assert_eq!(opt.expiry_flag(), Some(ExpiryFlag::Monthly));
@@ -219,7 +289,8 @@ fn compact_file() {
 
 #[test]
 fn bom_crlf_blank_lines_and_missing_optional_columns() {
-    let csv = "\u{feff}EXCH_ID,SEGMENT,SECURITY_ID,SYMBOL_NAME\r\n\r\nNSE,E,1,ONE\r\n  \r\nBSE,E,2,TWO";
+    let csv =
+        "\u{feff}EXCH_ID,SEGMENT,SECURITY_ID,SYMBOL_NAME\r\n\r\nNSE,E,1,ONE\r\n  \r\nBSE,E,2,TWO";
     let m = parse(csv);
     assert_eq!(m.len(), 2);
     assert_eq!(m.report().blank_lines, 2);
@@ -227,7 +298,11 @@ fn bom_crlf_blank_lines_and_missing_optional_columns() {
     assert_eq!(one.lot_size(), None);
     assert_eq!(one.underlying_symbol(), None);
     assert_eq!(one.instrument(), None);
-    assert_eq!(m.find(BseEq, "two", ANY).unwrap().security_id(), 2, "last line without newline");
+    assert_eq!(
+        m.find(BseEq, "two", ANY).unwrap().security_id(),
+        2,
+        "last line without newline"
+    );
 }
 
 #[test]
@@ -236,11 +311,27 @@ fn header_problems_are_errors() {
     assert!(matches!(e, InstrumentError::Empty), "{e}");
     let e = InstrumentMaster::from_reader("\n\n".as_bytes(), &LoadOptions::default()).unwrap_err();
     assert!(matches!(e, InstrumentError::Empty), "{e}");
-    let e = InstrumentMaster::from_reader("EXCH_ID,SEGMENT,SYMBOL_NAME\nNSE,E,X\n".as_bytes(), &LoadOptions::default())
-        .unwrap_err();
-    assert!(matches!(e, InstrumentError::MissingColumn { column: "SECURITY_ID", .. }), "{e}");
-    let e = InstrumentMaster::from_path(data("no-such-file.csv"), &LoadOptions::default()).unwrap_err();
-    assert!(matches!(e, InstrumentError::File { .. }) && e.to_string().contains("no-such-file.csv"), "{e}");
+    let e = InstrumentMaster::from_reader(
+        "EXCH_ID,SEGMENT,SYMBOL_NAME\nNSE,E,X\n".as_bytes(),
+        &LoadOptions::default(),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            InstrumentError::MissingColumn {
+                column: "SECURITY_ID",
+                ..
+            }
+        ),
+        "{e}"
+    );
+    let e =
+        InstrumentMaster::from_path(data("no-such-file.csv"), &LoadOptions::default()).unwrap_err();
+    assert!(
+        matches!(e, InstrumentError::File { .. }) && e.to_string().contains("no-such-file.csv"),
+        "{e}"
+    );
     let m = parse("EXCH_ID,SEGMENT,SECURITY_ID,SYMBOL_NAME,\n");
     assert!(m.is_empty());
     assert_eq!(m.find(NseEq, "X", ANY), None);
@@ -253,8 +344,12 @@ fn malformed_rows_are_reported_by_line_and_skipped() {
     let m = InstrumentMaster::from_path(data("malformed.csv"), &LoadOptions::default()).unwrap();
     let ids: Vec<u32> = m.iter().map(|i| i.security_id()).collect();
     assert_eq!(ids, [1, 5, 10], "every good row survives");
-    let got: Vec<(u64, Option<&str>, RowProblem)> =
-        m.report().skipped.iter().map(|e| (e.line, e.column.as_deref(), e.problem)).collect();
+    let got: Vec<(u64, Option<&str>, RowProblem)> = m
+        .report()
+        .skipped
+        .iter()
+        .map(|e| (e.line, e.column.as_deref(), e.problem))
+        .collect();
     assert_eq!(
         got,
         [
@@ -269,12 +364,18 @@ fn malformed_rows_are_reported_by_line_and_skipped() {
         ]
     );
     assert_eq!(m.report().skipped[0].value, "12x");
-    assert_eq!(m.report().skipped[1].to_string(), r#"line 4: column LOT_SIZE: not a number ("one")"#);
+    assert_eq!(
+        m.report().skipped[1].to_string(),
+        r#"line 4: column LOT_SIZE: not a number ("one")"#
+    );
 }
 
 #[test]
 fn malformed_row_rejected_on_request() {
-    let opts = LoadOptions { on_malformed: OnMalformed::Reject, ..LoadOptions::default() };
+    let opts = LoadOptions {
+        on_malformed: OnMalformed::Reject,
+        ..LoadOptions::default()
+    };
     let e = InstrumentMaster::from_path(data("malformed.csv"), &opts).unwrap_err();
     match e {
         InstrumentError::Malformed(row) => {
@@ -303,15 +404,37 @@ fn find_prefers_underlying_then_symbol_name() {
     assert_eq!(m.find(NseEq, "RELIANCE", ANY).unwrap().line(), 4);
     // Full symbol name, exact.
     let exact = FindOptions::new().exact();
-    assert_eq!(m.find(NseEq, "RELIANCE INDUSTRIES LTD", exact).unwrap().security_id(), 2885);
-    assert_eq!(m.find(NseEq, "TATA CONSULTANCY SERV LT", exact).unwrap().security_id(), 11536);
+    assert_eq!(
+        m.find(NseEq, "RELIANCE INDUSTRIES LTD", exact)
+            .unwrap()
+            .security_id(),
+        2885
+    );
+    assert_eq!(
+        m.find(NseEq, "TATA CONSULTANCY SERV LT", exact)
+            .unwrap()
+            .security_id(),
+        11536
+    );
     // In F&O, NIFTY's underlying matches its contracts, first in file order.
     assert_eq!(m.find(NseFno, "NIFTY", ANY).unwrap().security_id(), 35070);
-    assert_eq!(m.find(NseFno, "NIFTY-Sep2026-FUT", exact).unwrap().security_id(), 68407);
+    assert_eq!(
+        m.find(NseFno, "NIFTY-Sep2026-FUT", exact)
+            .unwrap()
+            .security_id(),
+        68407
+    );
     // Segment is respected.
-    assert_eq!(m.find(BseEq, "RELIANCE", ANY).unwrap().security_id(), 500325);
+    assert_eq!(
+        m.find(BseEq, "RELIANCE", ANY).unwrap().security_id(),
+        500325
+    );
     assert_eq!(m.find(NseCurrency, "RELIANCE", ANY), None);
-    assert_eq!(m.find(BseFno, "NIFTY", ANY), None, "no rows in that segment");
+    assert_eq!(
+        m.find(BseFno, "NIFTY", ANY),
+        None,
+        "no rows in that segment"
+    );
     // Whitespace around the query is ignored; an empty query finds nothing.
     assert_eq!(m.find(NseEq, "  TCS ", ANY).unwrap().security_id(), 11536);
     assert_eq!(m.find(NseEq, "   ", ANY), None);
@@ -322,11 +445,29 @@ fn exact_match_and_substring_fallback() {
     let m = live();
     let exact = FindOptions::new().exact();
     assert_eq!(m.find(NseEq, "RELIAN", exact), None);
-    assert_eq!(m.find(NseEq, "RELIAN", ANY).unwrap().security_id(), 2885, "underlying contains, first in file");
-    assert_eq!(m.find(NseEq, "PARTLY", ANY).unwrap().security_id(), 500, "symbol name contains");
-    assert_eq!(m.find(NseEq, "consultancy", ANY).unwrap().security_id(), 11536, "any case");
-    assert_eq!(m.find(NseEq, "Tata Consult", ANY).unwrap().security_id(), 11536);
-    assert_eq!(m.find(NseEq, "State Bank", ANY).unwrap().security_id(), 3045);
+    assert_eq!(
+        m.find(NseEq, "RELIAN", ANY).unwrap().security_id(),
+        2885,
+        "underlying contains, first in file"
+    );
+    assert_eq!(
+        m.find(NseEq, "PARTLY", ANY).unwrap().security_id(),
+        500,
+        "symbol name contains"
+    );
+    assert_eq!(
+        m.find(NseEq, "consultancy", ANY).unwrap().security_id(),
+        11536,
+        "any case"
+    );
+    assert_eq!(
+        m.find(NseEq, "Tata Consult", ANY).unwrap().security_id(),
+        11536
+    );
+    assert_eq!(
+        m.find(NseEq, "State Bank", ANY).unwrap().security_id(),
+        3045
+    );
     assert_eq!(m.find(NseEq, "ZZZ", ANY), None);
 }
 
@@ -337,18 +478,32 @@ fn case_sensitivity() {
     assert_eq!(m.find(NseEq, "reliance", ANY).unwrap().security_id(), 2885);
     assert_eq!(m.find(NseEq, "reliance", cs), None);
     assert_eq!(m.find(NseEq, "reliance industries ltd", cs.exact()), None);
-    assert_eq!(m.find(NseEq, "RELIANCE INDUSTRIES LTD", cs.exact()).unwrap().security_id(), 2885);
-    assert_eq!(m.find(NseEq, "Reliance Ind", cs).unwrap().security_id(), 2885, "display name, case kept");
+    assert_eq!(
+        m.find(NseEq, "RELIANCE INDUSTRIES LTD", cs.exact())
+            .unwrap()
+            .security_id(),
+        2885
+    );
+    assert_eq!(
+        m.find(NseEq, "Reliance Ind", cs).unwrap().security_id(),
+        2885,
+        "display name, case kept"
+    );
     assert_eq!(m.find(NseEq, "reliance ind", cs), None);
 }
 
 #[test]
 fn find_all_ranks_matches() {
     let m = live();
-    let ids = |v: Vec<dhan_feed::instrument::Instrument<'_>>| v.iter().map(|i| i.line()).collect::<Vec<_>>();
+    let ids = |v: Vec<dhan_feed::instrument::Instrument<'_>>| {
+        v.iter().map(|i| i.line()).collect::<Vec<_>>()
+    };
     // Rank 1 (underlying == RELIANCE): lines 4 and 15; rank 3 (underlying contains): line 5.
     assert_eq!(ids(m.find_all(NseEq, "reliance", ANY)), [4, 15, 5]);
-    assert_eq!(ids(m.find_all(NseEq, "reliance", FindOptions::new().exact())), [4, 15]);
+    assert_eq!(
+        ids(m.find_all(NseEq, "reliance", FindOptions::new().exact())),
+        [4, 15]
+    );
     assert_eq!(ids(m.find_all(NseFno, "NIFTY", ANY)), [8, 9, 10]);
     assert!(m.find_all(NseEq, "", ANY).is_empty());
 }
@@ -357,16 +512,27 @@ fn find_all_ranks_matches() {
 fn find_anywhere_orders_segments_and_prefers_exact() {
     let m = live();
     let r = m.find_anywhere("RELIANCE", &[], ANY).unwrap();
-    assert_eq!(r.id(), InstrumentId::new(NseEq, 2885), "NSE_EQ is searched first");
+    assert_eq!(
+        r.id(),
+        InstrumentId::new(NseEq, 2885),
+        "NSE_EQ is searched first"
+    );
     let r = m.find_anywhere("RELIANCE", &[BseEq, NseEq], ANY).unwrap();
-    assert_eq!(r.id(), InstrumentId::new(BseEq, 500325), "given order is kept");
+    assert_eq!(
+        r.id(),
+        InstrumentId::new(BseEq, 500325),
+        "given order is kept"
+    );
     // NIFTY: an exact match in IDX_I beats substring matches in earlier segments.
     let r = m.find_anywhere("NIFTY", &[], ANY).unwrap();
     assert_eq!(r.id(), InstrumentId::new(IdxI, 13));
     // Substring fallback only when no segment has an exact match.
     let r = m.find_anywhere("CRUDE", &[], ANY).unwrap();
     assert_eq!(r.id(), InstrumentId::new(McxComm, 565899));
-    assert_eq!(m.find_anywhere("CRUDE", &[], FindOptions::new().exact()), None);
+    assert_eq!(
+        m.find_anywhere("CRUDE", &[], FindOptions::new().exact()),
+        None
+    );
     assert_eq!(m.find_anywhere("USDINR", &[NseEq, BseEq], ANY), None);
 }
 
@@ -374,14 +540,27 @@ fn find_anywhere_orders_segments_and_prefers_exact() {
 fn by_segment_and_by_security_id() {
     let m = live();
     let nse: Vec<u32> = m.by_segment(NseEq).map(|i| i.security_id()).collect();
-    assert_eq!(nse, [2885, 500, 11536, 3045, 2885], "file order, duplicates kept");
+    assert_eq!(
+        nse,
+        [2885, 500, 11536, 3045, 2885],
+        "file order, duplicates kept"
+    );
     assert_eq!(m.by_segment(BseFno).count(), 0);
     let segs: Vec<ExchangeSegment> = m.segments().collect();
     assert_eq!(segs, [NseEq, BseEq, IdxI, NseFno, NseCurrency, McxComm]);
-    assert_eq!(m.by_security_id(NseEq, 2885).unwrap().line(), 4, "the first of duplicates");
+    assert_eq!(
+        m.by_security_id(NseEq, 2885).unwrap().line(),
+        4,
+        "the first of duplicates"
+    );
     assert_eq!(m.by_security_id(BseEq, 2885), None, "id is per segment");
     assert_eq!(m.by_security_id(NseEq, 999_999), None);
-    assert_eq!(m.get("MCX_COMM:565899".parse().unwrap()).unwrap().symbol_name(), "CRUDEOIL");
+    assert_eq!(
+        m.get("MCX_COMM:565899".parse().unwrap())
+            .unwrap()
+            .symbol_name(),
+        "CRUDEOIL"
+    );
     assert_eq!(m.iter().len(), 14);
 }
 
@@ -391,13 +570,23 @@ fn by_segment_and_by_security_id() {
 fn synthetic_masters_load_cleanly_in_both_shapes() {
     let d = parse(&synthetic::detailed_string(20_000, 1));
     assert_eq!(d.len(), 20_000);
-    assert!(d.report().skipped.is_empty() && d.report().unmapped.is_empty() && d.report().duplicate_ids.is_empty());
+    assert!(
+        d.report().skipped.is_empty()
+            && d.report().unmapped.is_empty()
+            && d.report().duplicate_ids.is_empty()
+    );
     assert_eq!(d.find(NseEq, "RELIANCE", ANY).unwrap().security_id(), 2885);
     assert_eq!(d.find(NseEq, "TCS", ANY).unwrap().security_id(), 11536);
     assert_eq!(d.find(IdxI, "NIFTY", ANY).unwrap().security_id(), 13);
-    assert_eq!(d.by_security_id(NseEq, 3045).unwrap().symbol_name(), "STATE BANK OF INDIA, LTD");
+    assert_eq!(
+        d.by_security_id(NseEq, 3045).unwrap().symbol_name(),
+        "STATE BANK OF INDIA, LTD"
+    );
     assert!(d.by_segment(NseFno).count() > 15_000);
-    assert!(d.by_segment(NseFno).all(|i| i.expiry_date().is_some() && i.underlying_security_id().is_some()));
+    assert!(
+        d.by_segment(NseFno)
+            .all(|i| i.expiry_date().is_some() && i.underlying_security_id().is_some())
+    );
     let c = parse(&synthetic::compact_string(20_000, 1));
     assert_eq!(c.len(), 20_000);
     assert_eq!(c.format(), MasterFormat::Compact);
@@ -462,10 +651,14 @@ fn serve(responses: Vec<Vec<u8>>) -> (String, mpsc::Receiver<String>) {
     let (tx, rx) = mpsc::channel();
     thread::spawn(move || {
         for response in responses {
-            let Ok((mut stream, _)) = listener.accept() else { return };
+            let Ok((mut stream, _)) = listener.accept() else {
+                return;
+            };
             let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
             let _ = stream.set_write_timeout(Some(Duration::from_secs(5)));
-            let Ok(clone) = stream.try_clone() else { return };
+            let Ok(clone) = stream.try_clone() else {
+                return;
+            };
             let mut reader = BufReader::new(clone);
             let mut first = String::new();
             let _ = reader.read_line(&mut first);
@@ -483,18 +676,26 @@ fn serve(responses: Vec<Vec<u8>>) -> (String, mpsc::Receiver<String>) {
 }
 
 fn http(status: &str, body: &str) -> Vec<u8> {
-    format!("HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len()).into_bytes()
+    format!(
+        "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
 }
 
 fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("dhan-feed-instrument-{}-{name}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!(
+        "dhan-feed-instrument-{}-{name}",
+        std::process::id()
+    ));
     let _ = std::fs::remove_dir_all(&dir);
     dir
 }
 
 fn age_file(path: &Path, secs: u64) {
     let f = std::fs::File::options().write(true).open(path).unwrap();
-    f.set_modified(SystemTime::now() - Duration::from_secs(secs)).unwrap();
+    f.set_modified(SystemTime::now() - Duration::from_secs(secs))
+        .unwrap();
 }
 
 const TWO_ROWS: &str = "EXCH_ID,SEGMENT,SECURITY_ID,SYMBOL_NAME,UNDERLYING_SYMBOL,\nNSE,E,2885,RELIANCE INDUSTRIES LTD,RELIANCE,\nNSE,I,13,NIFTY,NIFTY,\n";
@@ -514,25 +715,47 @@ fn download_then_cache_then_refresh_when_stale() {
     let d = downloader(&base, &dir);
     let mut seen = Vec::new();
     let f = d.fetch(&mut |p| seen.push(p)).unwrap();
-    assert_eq!(f.origin, Origin::Downloaded { bytes: TWO_ROWS.len() as u64 });
+    assert_eq!(
+        f.origin,
+        Origin::Downloaded {
+            bytes: TWO_ROWS.len() as u64
+        }
+    );
     assert_eq!(f.path, dir.join("api-scrip-master-detailed.csv"));
-    assert_eq!(requests.recv_timeout(Duration::from_secs(5)).unwrap(), "GET /api-data/api-scrip-master-detailed.csv HTTP/1.1");
+    assert_eq!(
+        requests.recv_timeout(Duration::from_secs(5)).unwrap(),
+        "GET /api-data/api-scrip-master-detailed.csv HTTP/1.1"
+    );
     let last = seen.last().unwrap();
-    assert_eq!((last.downloaded, last.total), (TWO_ROWS.len() as u64, Some(TWO_ROWS.len() as u64)));
+    assert_eq!(
+        (last.downloaded, last.total),
+        (TWO_ROWS.len() as u64, Some(TWO_ROWS.len() as u64))
+    );
 
     // Fresh: served from the cache without a request.
     let (master, f) = d.load(&LoadOptions::strict(), &mut |_| {}).unwrap();
     assert!(matches!(f.origin, Origin::Cache { .. }), "{:?}", f.origin);
-    assert_eq!(master.find(NseEq, "RELIANCE", ANY).unwrap().security_id(), 2885);
+    assert_eq!(
+        master.find(NseEq, "RELIANCE", ANY).unwrap().security_id(),
+        2885
+    );
     assert!(requests.try_recv().is_err());
 
     // Older than the maximum age: downloaded again.
     age_file(&f.path, 7200);
     let (master, f) = d.load(&LoadOptions::strict(), &mut |_| {}).unwrap();
-    assert_eq!(f.origin, Origin::Downloaded { bytes: ONE_ROW.len() as u64 });
+    assert_eq!(
+        f.origin,
+        Origin::Downloaded {
+            bytes: ONE_ROW.len() as u64
+        }
+    );
     assert_eq!(master.len(), 1);
     assert_eq!(master.find(NseEq, "TCS", ANY).unwrap().security_id(), 11536);
-    let leftovers: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+    let leftovers: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
     assert_eq!(leftovers.len(), 1, "no partial files left: {leftovers:?}");
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -540,8 +763,11 @@ fn download_then_cache_then_refresh_when_stale() {
 #[test]
 fn failed_download_falls_back_to_stale_cache_untouched() {
     let dir = temp_dir("stale");
-    let (base, _requests) =
-        serve(vec![http("404 Not Found", "gone"), http("200 OK", "<html>maintenance</html>"), truncated()]);
+    let (base, _requests) = serve(vec![
+        http("404 Not Found", "gone"),
+        http("200 OK", "<html>maintenance</html>"),
+        truncated(),
+    ]);
     let d = downloader(&base, &dir);
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(d.cache_path(), TWO_ROWS).unwrap();
@@ -555,7 +781,11 @@ fn failed_download_falls_back_to_stale_cache_untouched() {
             }
             other => panic!("expected StaleCache, got {other:?}"),
         }
-        assert_eq!(std::fs::read_to_string(&f.path).unwrap(), TWO_ROWS, "cache untouched");
+        assert_eq!(
+            std::fs::read_to_string(&f.path).unwrap(),
+            TWO_ROWS,
+            "cache untouched"
+        );
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -571,11 +801,24 @@ fn failed_download_without_cache_is_an_error() {
     let dir = temp_dir("nocache");
     let (base, _requests) = serve(vec![http("500 Internal Server Error", "")]);
     let e = downloader(&base, &dir).fetch(&mut |_| {}).unwrap_err();
-    assert!(matches!(e, InstrumentError::Download { .. }) && e.to_string().contains("500"), "{e}");
-    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0, "nothing cached");
+    assert!(
+        matches!(e, InstrumentError::Download { .. }) && e.to_string().contains("500"),
+        "{e}"
+    );
+    assert_eq!(
+        std::fs::read_dir(&dir).unwrap().count(),
+        0,
+        "nothing cached"
+    );
     // Nobody listening at all.
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let e = downloader(&format!("http://127.0.0.1:{port}"), &dir).fetch(&mut |_| {}).unwrap_err();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let e = downloader(&format!("http://127.0.0.1:{port}"), &dir)
+        .fetch(&mut |_| {})
+        .unwrap_err();
     assert!(matches!(e, InstrumentError::Download { .. }), "{e}");
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -590,7 +833,8 @@ struct Cli {
 
 fn cli(args: &[&str]) -> Result<String, InstrumentError> {
     use clap::Parser;
-    let parsed = Cli::try_parse_from(std::iter::once("instruments").chain(args.iter().copied())).expect("args parse");
+    let parsed = Cli::try_parse_from(std::iter::once("instruments").chain(args.iter().copied()))
+        .expect("args parse");
     let mut out = Vec::new();
     run_with(parsed.args, &mut out, false).map(|()| String::from_utf8(out).unwrap())
 }
@@ -600,20 +844,50 @@ fn cli_find_from_file() {
     let file = data("detailed_live.csv");
     let file = file.to_str().unwrap();
     let out = cli(&["find", "RELIANCE", "--file", file]).unwrap();
-    assert!(out.contains("id                      NSE_EQ:2885\n"), "{out}");
+    assert!(
+        out.contains("id                      NSE_EQ:2885\n"),
+        "{out}"
+    );
     assert!(out.contains("mtf_leverage            4.545455\n"), "{out}");
     assert!(out.contains("sell_co_min_margin_per  -\n"), "{out}");
     let out = cli(&["find", "reliance", "--segment", "bse_eq", "--file", file]).unwrap();
     assert!(out.contains("BSE_EQ:500325"), "{out}");
-    let out = cli(&["find", "nifty", "--all", "--segment", "NSE_FNO", "--file", file]).unwrap();
+    let out = cli(&[
+        "find",
+        "nifty",
+        "--all",
+        "--segment",
+        "NSE_FNO",
+        "--file",
+        file,
+    ])
+    .unwrap();
     assert_eq!(out.lines().count(), 4, "{out}");
-    assert!(out.lines().nth(1).unwrap().starts_with("NSE_FNO:35070"), "{out}");
+    assert!(
+        out.lines().nth(1).unwrap().starts_with("NSE_FNO:35070"),
+        "{out}"
+    );
     let out = cli(&["find", "NIFTY", "--all", "--limit", "1", "--file", file]).unwrap();
-    assert!(out.contains("IDX_I:13") && out.contains("more (raise --limit)"), "{out}");
-    let e = cli(&["find", "reliance", "--exact", "--case-sensitive", "--file", file]).unwrap_err();
+    assert!(
+        out.contains("IDX_I:13") && out.contains("more (raise --limit)"),
+        "{out}"
+    );
+    let e = cli(&[
+        "find",
+        "reliance",
+        "--exact",
+        "--case-sensitive",
+        "--file",
+        file,
+    ])
+    .unwrap_err();
     assert!(matches!(e, InstrumentError::NotFound { .. }), "{e}");
     assert!(cli(&["find", "RELIAN", "--exact", "--file", file]).is_err());
-    assert!(cli(&["find", "RELIAN", "--file", file]).unwrap().contains("NSE_EQ:2885"));
+    assert!(
+        cli(&["find", "RELIAN", "--file", file])
+            .unwrap()
+            .contains("NSE_EQ:2885")
+    );
 }
 
 #[test]
@@ -623,11 +897,33 @@ fn cli_download_and_find_from_cache() {
     let url = format!("{base}/master.csv");
     let dir_s = dir.to_str().unwrap();
     let out = cli(&["download", "--url", &url, "--cache-dir", dir_s]).unwrap();
-    assert!(out.starts_with("downloaded ") && out.contains("master.csv"), "{out}");
+    assert!(
+        out.starts_with("downloaded ") && out.contains("master.csv"),
+        "{out}"
+    );
     // Fresh now: no second request is needed (the server has no more responses).
-    let out = cli(&["find", "NIFTY", "--segment", "IDX_I", "--url", &url, "--cache-dir", dir_s]).unwrap();
+    let out = cli(&[
+        "find",
+        "NIFTY",
+        "--segment",
+        "IDX_I",
+        "--url",
+        &url,
+        "--cache-dir",
+        dir_s,
+    ])
+    .unwrap();
     assert!(out.contains("IDX_I:13"), "{out}");
-    let out = cli(&["download", "--url", &url, "--cache-dir", dir_s, "--max-age", "1d"]).unwrap();
+    let out = cli(&[
+        "download",
+        "--url",
+        &url,
+        "--cache-dir",
+        dir_s,
+        "--max-age",
+        "1d",
+    ])
+    .unwrap();
     assert!(out.contains("is fresh"), "{out}");
     let _ = std::fs::remove_dir_all(&dir);
 }

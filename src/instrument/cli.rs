@@ -8,9 +8,9 @@ use std::time::{Duration, Instant};
 
 use super::download::{Download, Fetched, MasterKind, Origin, Progress};
 use super::error::InstrumentError;
-use super::instrument::Instrument;
 use super::load::LoadOptions;
 use super::master::{FindOptions, InstrumentMaster, SEARCH_ORDER};
+use super::view::Instrument;
 use crate::proto::ExchangeSegment;
 
 /// `dhan-feed instruments`: search or download Dhan's instrument master.

@@ -20,7 +20,7 @@ pub struct Date {
 pub struct ParseDateError(pub String);
 
 const fn is_leap(year: u16) -> bool {
-    (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
+    (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400)
 }
 
 const fn days_in_month(year: u16, month: u8) -> u8 {
@@ -156,7 +156,7 @@ mod tests {
         assert_eq!(Date::unpack(a.pack()), Some(a));
         assert!(a.pack() < b.pack() && a < b);
         assert_eq!(Date::unpack(0), None);
-        assert_eq!(Date::new(1, 1, 1).unwrap().pack() > 0, true);
+        assert!(Date::new(1, 1, 1).unwrap().pack() > 0);
     }
 
     #[test]

@@ -10,9 +10,9 @@ use super::columns::MasterFormat;
 use super::error::InstrumentError;
 use super::hash::BuildIdentity;
 use super::index::{Postings, id_key, text_key};
-use super::instrument::Instrument;
 use super::load::{self, DuplicateId, LoadOptions, LoadReport};
 use super::row::{Row, S};
+use super::view::Instrument;
 use crate::proto::{ExchangeSegment, InstrumentId};
 
 /// How [`InstrumentMaster::find`] compares the searched symbol.

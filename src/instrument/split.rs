@@ -9,7 +9,7 @@
 #[derive(Debug, Default)]
 pub(crate) struct Fields {
     buf: Vec<u8>,
-    ends: Vec<usize>,
+    bounds: Vec<(usize, usize)>,
 }
 
 /// The line has a quoted field that is not closed.
@@ -20,10 +20,24 @@ impl Fields {
     /// Splits `line` (without its line terminator) into fields.
     pub(crate) fn split(&mut self, line: &[u8]) -> Result<(), UnterminatedQuote> {
         self.buf.clear();
-        self.ends.clear();
+        self.bounds.clear();
+        if !line.contains(&b'"') {
+            // The common case: fields are the text between commas, copied once.
+            self.buf.extend_from_slice(line);
+            let mut start = 0;
+            for (i, &b) in line.iter().enumerate() {
+                if b == b',' {
+                    self.bounds.push((start, i));
+                    start = i + 1;
+                }
+            }
+            self.bounds.push((start, line.len()));
+            return Ok(());
+        }
         let n = line.len();
         let mut i = 0;
         loop {
+            let start = self.buf.len();
             if line.get(i) == Some(&b'"') {
                 i += 1;
                 loop {
@@ -39,22 +53,15 @@ impl Fields {
                         break;
                     }
                 }
-                // Lenient: text between the closing quote and the comma is kept.
-                let end = line[i..]
-                    .iter()
-                    .position(|&b| b == b',')
-                    .map_or(n, |p| i + p);
-                self.buf.extend_from_slice(&line[i..end]);
-                i = end;
-            } else {
-                let end = line[i..]
-                    .iter()
-                    .position(|&b| b == b',')
-                    .map_or(n, |p| i + p);
-                self.buf.extend_from_slice(&line[i..end]);
-                i = end;
             }
-            self.ends.push(self.buf.len());
+            // The unquoted field, or (lenient) text between a closing quote and the comma.
+            let end = line[i..]
+                .iter()
+                .position(|&b| b == b',')
+                .map_or(n, |p| i + p);
+            self.buf.extend_from_slice(&line[i..end]);
+            i = end;
+            self.bounds.push((start, self.buf.len()));
             if i >= n {
                 return Ok(());
             }
@@ -65,26 +72,24 @@ impl Fields {
     /// Number of fields.
     #[inline]
     pub(crate) fn len(&self) -> usize {
-        self.ends.len()
+        self.bounds.len()
+    }
+
+    /// The byte range of field `i` within [`Fields::all_bytes`] (empty past the end).
+    #[inline]
+    pub(crate) fn bounds(&self, i: usize) -> (usize, usize) {
+        self.bounds.get(i).copied().unwrap_or((0, 0))
     }
 
     /// Field `i` as bytes (empty past the end of a short row).
     #[inline]
     pub(crate) fn get(&self, i: usize) -> &[u8] {
         let (start, end) = self.bounds(i);
-        &self.buf[start..end]
+        self.buf.get(start..end).unwrap_or(&[])
     }
 
-    /// The byte range of field `i` within [`Fields::all_bytes`] (empty past the end).
-    #[inline]
-    pub(crate) fn bounds(&self, i: usize) -> (usize, usize) {
-        match self.ends.get(i) {
-            Some(&end) => (if i == 0 { 0 } else { self.ends[i - 1] }, end),
-            None => (0, 0),
-        }
-    }
-
-    /// All field bytes, concatenated (for one UTF-8 check per line).
+    /// The bytes the fields are ranges of (for one UTF-8 check per line). Fields
+    /// are split at ASCII bytes, so each range lies on char boundaries.
     #[inline]
     pub(crate) fn all_bytes(&self) -> &[u8] {
         &self.buf
@@ -128,6 +133,8 @@ mod tests {
         let mut f = Fields::default();
         f.split(b"a,b").unwrap();
         assert_eq!(f.get(5), b"");
+        assert_eq!(f.all_bytes(), b"a,b");
+        f.split(br#""a",b"#).unwrap();
         assert_eq!(f.all_bytes(), b"ab");
     }
 }

@@ -184,14 +184,14 @@ impl Gen {
         k: usize,
         rng: &mut Rng,
     ) -> Self {
-        let future = k % 25 == 0;
+        let future = k.is_multiple_of(25);
         let (y, m) = (2026 + (k / 7 % 2) as u16, 1 + (k / 3 % 12) as u8);
         let d = 20 + (k % 8) as u8;
         let base = 100 + (under_id % 500) * 50;
         let strike = base + (rng.below(80) as u32) * 50;
         let opt = if future {
             "XX"
-        } else if k % 2 == 0 {
+        } else if k.is_multiple_of(2) {
             "CE"
         } else {
             "PE"
@@ -242,7 +242,7 @@ impl Gen {
             strike: (!future).then_some(strike),
             opt,
             tick: 5.0,
-            eflag: if k % 4 == 0 { "W" } else { "M" },
+            eflag: if k.is_multiple_of(4) { "W" } else { "M" },
             bracket: false,
             cover: false,
             asm: None,
