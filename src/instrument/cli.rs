@@ -179,11 +179,11 @@ pub fn run_with(
                     master
                 }
             };
-            let skipped = master.report().skipped.len();
-            if skipped > 0 {
+            let skipped = &master.report().skipped;
+            if let Some(first) = skipped.first() {
                 eprintln!(
-                    "note: {skipped} malformed rows skipped (first: {})",
-                    master.report().skipped[0]
+                    "note: {} malformed rows skipped (first: {first})",
+                    skipped.len()
                 );
             }
             find(&master, &a, out)

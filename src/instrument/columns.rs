@@ -101,6 +101,7 @@ pub(crate) const COLUMNS: [(Col, &[&str], bool); 28] = [
 
 /// Which of Dhan's two CSV shapes a header belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum MasterFormat {
     /// `api-scrip-master.csv`: 16 `SEM_*`/`SM_*` columns.
     Compact,

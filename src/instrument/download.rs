@@ -18,6 +18,7 @@ use super::master::InstrumentMaster;
 
 /// Which of Dhan's two master files.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum MasterKind {
     /// `api-scrip-master.csv`: 16 columns, no trading fields.
     Compact,
@@ -47,6 +48,7 @@ pub struct Progress {
 
 /// Where a [`Fetched`] file came from.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Origin {
     /// The cache file was younger than the maximum age; nothing was downloaded.
     Cache {
