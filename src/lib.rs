@@ -7,5 +7,8 @@ pub mod instrument;
 pub mod jsonl;
 pub mod proto;
 pub mod secret;
+pub mod sim;
+pub mod transport;
+pub mod ws;
 
 pub use secret::Secret;

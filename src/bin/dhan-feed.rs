@@ -2,13 +2,17 @@
 //! `dhan_feed::cli`.
 
 use clap::{Parser, Subcommand};
-use dhan_feed::cli::{decode, sample, watch};
+use dhan_feed::cli::{decode, sample, sim, watch};
 use std::io::{self, Read};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "dhan-feed", version, about = "DhanHQ v2 WebSocket client, decoder and simulator")]
+#[command(
+    name = "dhan-feed",
+    version,
+    about = "DhanHQ v2 WebSocket client, decoder and simulator"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -18,6 +22,8 @@ struct Cli {
 enum Command {
     /// Print market events as they arrive (today: replays the bundled sample capture).
     Watch(watch::WatchArgs),
+    /// Run the Dhan protocol simulator (prints its URL first).
+    Sim(sim::SimArgs),
     /// Decode a capture (records of u32 LE length + one WebSocket message) to JSON lines.
     Decode {
         /// Which feed the capture holds.
@@ -31,7 +37,15 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    dhan_feed::transport::tls::install_default_provider();
     match cli.command {
+        Command::Sim(args) => match sim::run(&args) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::FAILURE
+            }
+        },
         Command::Watch(args) => {
             eprintln!(
                 "dhan-feed watch: the live engine is not built yet; replaying the bundled sample capture through the decoder"

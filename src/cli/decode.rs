@@ -29,9 +29,7 @@ pub enum DecodeCliError {
     #[error(transparent)]
     Capture(#[from] CaptureError),
     /// A record's payload could not be decoded.
-    #[error(
-        "record {record} (file offset {record_offset}): {detail} (file offset {file_offset})"
-    )]
+    #[error("record {record} (file offset {record_offset}): {detail} (file offset {file_offset})")]
     Payload {
         /// Record number, from 1.
         record: u64,

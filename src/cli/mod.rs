@@ -3,4 +3,5 @@
 
 pub mod decode;
 pub mod sample;
+pub mod sim;
 pub mod watch;

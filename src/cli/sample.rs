@@ -203,7 +203,11 @@ pub fn orders_capture() -> Vec<u8> {
         (OrderStatus::PartTraded, 40),
     ];
     for (status, traded) in steps {
-        encode_order_update(&order_update("52260111", status, traded), KeyCase::Pascal, &mut msg);
+        encode_order_update(
+            &order_update("52260111", status, traded),
+            KeyCase::Pascal,
+            &mut msg,
+        );
         let _ = write_record(&mut file, &msg);
     }
     let mut two = Vec::new();

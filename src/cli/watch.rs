@@ -50,9 +50,11 @@ pub fn table_row(p: &MarketPacket, out: &mut Vec<u8>) -> io::Result<()> {
             f.depth[0].ask_qty
         )?,
         MarketPacket::Oi(o) => write!(out, "oi {}", o.oi)?,
-        MarketPacket::PrevClose(pc) => {
-            write!(out, "prev_close {:.2} prev_oi {}", pc.prev_close, pc.prev_oi)?
-        }
+        MarketPacket::PrevClose(pc) => write!(
+            out,
+            "prev_close {:.2} prev_oi {}",
+            pc.prev_close, pc.prev_oi
+        )?,
         MarketPacket::Disconnect(d) => write!(out, "reason {}", d.reason)?,
         MarketPacket::MarketStatus(_) => {}
         MarketPacket::Unknown(u) => write!(out, "code {} len {}", u.code, u.len)?,

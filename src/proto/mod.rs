@@ -17,6 +17,7 @@ pub mod capture;
 pub mod depth;
 pub mod depth_encode;
 pub mod disconnect;
+pub mod endpoint;
 pub mod error;
 pub mod json;
 pub mod login;

@@ -1,0 +1,236 @@
+//! The four WebSocket endpoints and how their URLs route (protocol reference,
+//! section 1). Pure: the client builds URLs with it, the simulator routes with it.
+
+use crate::secret::Secret;
+use std::fmt;
+
+/// Which Dhan WebSocket a connection speaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum FeedKind {
+    /// Live market feed (binary).
+    MarketFeed,
+    /// 20-level market depth (binary).
+    Depth20,
+    /// 200-level market depth (binary).
+    Depth200,
+    /// Live order updates (JSON).
+    OrderUpdate,
+}
+
+impl FeedKind {
+    /// All four kinds.
+    pub const ALL: [FeedKind; 4] = [
+        Self::MarketFeed,
+        Self::Depth20,
+        Self::Depth200,
+        Self::OrderUpdate,
+    ];
+
+    /// A short name: `market`, `depth20`, `depth200`, `orders`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::MarketFeed => "market",
+            Self::Depth20 => "depth20",
+            Self::Depth200 => "depth200",
+            Self::OrderUpdate => "orders",
+        }
+    }
+
+    /// Dhan's production base URL for this feed.
+    pub const fn production_base(self) -> &'static str {
+        match self {
+            Self::MarketFeed => "wss://api-feed.dhan.co",
+            Self::Depth20 => "wss://depth-api-feed.dhan.co",
+            Self::Depth200 => "wss://full-depth-api.dhan.co",
+            Self::OrderUpdate => "wss://api-order-update.dhan.co",
+        }
+    }
+}
+
+impl fmt::Display for FeedKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The request target (`/path?query`) for a feed, with credentials in the query
+/// for the binary feeds (in the documented parameter order) and none for the
+/// order feed, whose credentials go in the login message.
+///
+/// The result contains secrets: log [`redacted_target`] instead.
+pub fn request_target(kind: FeedKind, token: &Secret, client_id: &Secret) -> String {
+    let creds = format!(
+        "token={}&clientId={}&authType=2",
+        token.expose(),
+        client_id.expose()
+    );
+    match kind {
+        FeedKind::MarketFeed => format!("/?version=2&{creds}"),
+        FeedKind::Depth20 => format!("/twentydepth?{creds}"),
+        FeedKind::Depth200 => format!("/twohundreddepth?{creds}"),
+        FeedKind::OrderUpdate => "/".to_owned(),
+    }
+}
+
+/// A request target with every credential value replaced by `***`, for logs.
+pub fn redacted_target(target: &str) -> String {
+    let Some((path, query)) = target.split_once('?') else {
+        return target.to_owned();
+    };
+    let parts: Vec<String> = query
+        .split('&')
+        .map(|kv| match kv.split_once('=') {
+            Some((k, _)) if is_secret_key(k) => format!("{k}=***"),
+            Some((k, v)) => format!("{k}={v}"),
+            None => kv.to_owned(),
+        })
+        .collect();
+    format!("{path}?{}", parts.join("&"))
+}
+
+fn is_secret_key(k: &str) -> bool {
+    ["token", "clientid", "client_id", "access_token", "secret"]
+        .iter()
+        .any(|s| k.eq_ignore_ascii_case(s))
+}
+
+/// A routed request: which feed and the credentials the URL carried.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Route {
+    /// The feed.
+    pub kind: FeedKind,
+    /// `token`, if present.
+    pub token: Option<Secret>,
+    /// `clientId`, if present.
+    pub client_id: Option<Secret>,
+    /// `authType`, if present.
+    pub auth_type: Option<String>,
+}
+
+/// Why a request target does not route.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("no Dhan endpoint at path {path:?}")]
+pub struct RouteError {
+    /// The path that did not match.
+    pub path: String,
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = (b[i] == b'%')
+            .then(|| s.get(i + 1..i + 3))
+            .flatten()
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        if let Some(v) = hex {
+            out.push(v);
+            i += 3;
+            continue;
+        }
+        out.push(if b[i] == b'+' { b' ' } else { b[i] });
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Routes a request target the way Dhan's hosts do:
+/// `/?version=2&…` → market feed; `/twentydepth?…` → 20-level depth;
+/// `/twohundreddepth?…` and `/?token=…` without `version` → 200-level depth;
+/// `/` with no query → order updates.
+pub fn route(target: &str) -> Result<Route, RouteError> {
+    let (path, query) = target.split_once('?').unwrap_or((target, ""));
+    let mut version = None;
+    let mut token = None;
+    let mut client_id = None;
+    let mut auth_type = None;
+    for kv in query.split('&').filter(|s| !s.is_empty()) {
+        let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+        let v = percent_decode(v);
+        match k {
+            "version" => version = Some(v),
+            "token" => token = Some(Secret::new(v)),
+            "clientId" => client_id = Some(Secret::new(v)),
+            "authType" => auth_type = Some(v),
+            _ => {}
+        }
+    }
+    let kind = match path {
+        "" | "/" if version.is_some() => FeedKind::MarketFeed,
+        "" | "/" if query.is_empty() => FeedKind::OrderUpdate,
+        "" | "/" => FeedKind::Depth200,
+        "/twentydepth" => FeedKind::Depth20,
+        "/twohundreddepth" => FeedKind::Depth200,
+        other => {
+            return Err(RouteError {
+                path: other.to_owned(),
+            });
+        }
+    };
+    Ok(Route {
+        kind,
+        token,
+        client_id,
+        auth_type,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets_route_back_to_their_feed() {
+        let t = Secret::new("tok");
+        let c = Secret::new("1000000001");
+        for kind in FeedKind::ALL {
+            let target = request_target(kind, &t, &c);
+            let r = route(&target).unwrap();
+            assert_eq!(r.kind, kind, "{}", redacted_target(&target));
+            if kind != FeedKind::OrderUpdate {
+                assert_eq!(r.token.as_ref().unwrap().expose(), "tok");
+                assert_eq!(r.client_id.as_ref().unwrap().expose(), "1000000001");
+                assert_eq!(r.auth_type.as_deref(), Some("2"));
+            }
+        }
+    }
+
+    #[test]
+    fn python_sdk_paths() {
+        // The Python SDK's market feed URL has no '/' before '?'.
+        assert_eq!(
+            route("?version=2&token=a&clientId=b&authType=2")
+                .unwrap()
+                .kind,
+            FeedKind::MarketFeed
+        );
+        // Its 200-level depth uses the root path.
+        assert_eq!(
+            route("/?token=a&clientId=b&authType=2").unwrap().kind,
+            FeedKind::Depth200
+        );
+        assert_eq!(route("/").unwrap().kind, FeedKind::OrderUpdate);
+        assert!(route("/nope?token=a").is_err());
+        assert_eq!(
+            route("/?version=2&token=a%2Bb")
+                .unwrap()
+                .token
+                .unwrap()
+                .expose(),
+            "a+b"
+        );
+    }
+
+    #[test]
+    fn redaction_hides_every_credential() {
+        let target = request_target(
+            FeedKind::MarketFeed,
+            &Secret::new("SECRET-T"),
+            &Secret::new("CID-123"),
+        );
+        let r = redacted_target(&target);
+        assert!(!r.contains("SECRET-T") && !r.contains("CID-123"), "{r}");
+        assert!(r.contains("version=2") && r.contains("token=***") && r.contains("clientId=***"));
+    }
+}

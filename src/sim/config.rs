@@ -1,0 +1,91 @@
+//! Simulator settings; every default documented.
+
+use super::fault::Fault;
+use crate::proto::segment::InstrumentId;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Default client id the simulator accepts.
+pub const DEFAULT_CLIENT_ID: &str = "1000000001";
+/// Default access token the simulator accepts.
+pub const DEFAULT_ACCESS_TOKEN: &str = "sim-access-token";
+/// Default partner id for PARTNER logins on the order feed.
+pub const DEFAULT_PARTNER_ID: &str = "sim-partner";
+/// Default partner secret.
+pub const DEFAULT_PARTNER_SECRET: &str = "sim-partner-secret";
+
+/// Everything the simulator can be told.
+#[derive(Clone, Debug)]
+pub struct SimConfig {
+    /// Listen address. Default `127.0.0.1:0` (a free port).
+    pub listen: SocketAddr,
+    /// Serve TLS with a generated certificate (default) or plain `ws://`.
+    pub tls: bool,
+    /// Accepted client id. Default [`DEFAULT_CLIENT_ID`].
+    pub client_id: String,
+    /// Accepted access token. Default [`DEFAULT_ACCESS_TOKEN`].
+    pub access_token: String,
+    /// A token the simulator treats as expired (code 807). Default `"expired-token"`.
+    pub expired_token: String,
+    /// Accepted partner id. Default [`DEFAULT_PARTNER_ID`].
+    pub partner_id: String,
+    /// Accepted partner secret. Default [`DEFAULT_PARTNER_SECRET`].
+    pub partner_secret: String,
+    /// Seed of every random walk. Default 42.
+    pub seed: u64,
+    /// Market packets per second per connection (0: as fast as the socket takes,
+    /// batching writes). Default 100.
+    pub rate: f64,
+    /// Depth messages per second per connection. Default 4.
+    pub depth_rate: f64,
+    /// Instruments that exist; `None` (default) accepts every id.
+    pub universe: Option<Vec<InstrumentId>>,
+    /// Server ping interval. Default 10 s (Dhan's).
+    pub ping_interval: Duration,
+    /// Close a connection after this long without a pong. Default 40 s (Dhan's).
+    pub pong_timeout: Duration,
+    /// Emit one order lifecycle this often to every logged-in order socket;
+    /// `None` disables. Default 3 s.
+    pub order_interval: Option<Duration>,
+    /// Gap between the steps of one order lifecycle. Default 200 ms.
+    pub order_step: Duration,
+    /// A fault to inject repeatedly. Default none.
+    pub scenario: Option<Fault>,
+    /// How often the scenario fault is injected. Default 5 s.
+    pub scenario_every: Duration,
+    /// Connections per user per feed before the oldest is sent 805. Default 5.
+    pub max_connections_per_feed: usize,
+    /// Instruments per market-feed connection (804 beyond). Default 5,000.
+    pub max_instruments_per_connection: usize,
+    /// Write every message sent into one capture file per connection in this
+    /// directory (`<n>-<feed>.cap`, the format of `dhan-feed decode`). Default none.
+    pub capture_dir: Option<PathBuf>,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            tls: true,
+            client_id: DEFAULT_CLIENT_ID.to_owned(),
+            access_token: DEFAULT_ACCESS_TOKEN.to_owned(),
+            expired_token: "expired-token".to_owned(),
+            partner_id: DEFAULT_PARTNER_ID.to_owned(),
+            partner_secret: DEFAULT_PARTNER_SECRET.to_owned(),
+            seed: 42,
+            rate: 100.0,
+            depth_rate: 4.0,
+            universe: None,
+            ping_interval: Duration::from_secs(10),
+            pong_timeout: Duration::from_secs(40),
+            order_interval: Some(Duration::from_secs(3)),
+            order_step: Duration::from_millis(200),
+            scenario: None,
+            scenario_every: Duration::from_secs(5),
+            max_connections_per_feed: 5,
+            max_instruments_per_connection: 5_000,
+            capture_dir: None,
+        }
+    }
+}

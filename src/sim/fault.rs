@@ -1,0 +1,107 @@
+//! Fault scripts: named misbehaviours the simulator performs on purpose.
+
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+/// A misbehaviour of the simulator. Connection faults hit the live connections they
+/// are injected into; handshake faults ([`Fault::Http429`], [`Fault::SlowHandshake`])
+/// arm the next incoming handshake.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Fault {
+    /// `reset`: abrupt TCP reset (RST, no close frame).
+    Reset,
+    /// `close-no-frame`: TCP close without a WebSocket close frame.
+    CloseNoFrame,
+    /// `stall`: the socket stays open and nothing more is sent (no data, no pings).
+    Stall,
+    /// `disconnect-N`: send Dhan's disconnect code N (market/depth: a code-50
+    /// packet; orders: a close frame), then close.
+    Disconnect(u16),
+    /// `http-429`: refuse the next upgrade with HTTP 429.
+    Http429,
+    /// `slow-handshake`: answer the next upgrade only after a delay (default 3 s).
+    SlowHandshake(Duration),
+    /// `malformed-frame`: send a frame with a reserved opcode, then close.
+    MalformedFrame,
+    /// `oversized-frame`: send a frame header announcing a 1 TiB payload, then close.
+    OversizedFrame,
+    /// `fragmented`: from now on send each message as several frames (valid).
+    Fragmented,
+    /// `stacked`: from now on put several packets in one binary message (valid).
+    Stacked,
+    /// `no-ping`: stop pinging and stop answering pings (data continues).
+    NoPing,
+}
+
+impl Fault {
+    /// Whether the fault arms the next handshake rather than hitting live connections.
+    pub fn is_handshake(&self) -> bool {
+        matches!(self, Self::Http429 | Self::SlowHandshake(_))
+    }
+
+    /// Every fault name accepted by `--scenario`, for help texts.
+    pub const NAMES: &'static str = "reset, close-no-frame, stall, disconnect-N, http-429, slow-handshake, malformed-frame, oversized-frame, fragmented, stacked, no-ping";
+}
+
+impl fmt::Display for Fault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Reset => f.write_str("reset"),
+            Self::CloseNoFrame => f.write_str("close-no-frame"),
+            Self::Stall => f.write_str("stall"),
+            Self::Disconnect(n) => write!(f, "disconnect-{n}"),
+            Self::Http429 => f.write_str("http-429"),
+            Self::SlowHandshake(_) => f.write_str("slow-handshake"),
+            Self::MalformedFrame => f.write_str("malformed-frame"),
+            Self::OversizedFrame => f.write_str("oversized-frame"),
+            Self::Fragmented => f.write_str("fragmented"),
+            Self::Stacked => f.write_str("stacked"),
+            Self::NoPing => f.write_str("no-ping"),
+        }
+    }
+}
+
+/// The error of parsing a fault name.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("unknown scenario {0:?}; known: {names}", names = Fault::NAMES)]
+pub struct ParseFaultError(pub String);
+
+impl FromStr for Fault {
+    type Err = ParseFaultError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(match s {
+            "reset" => Self::Reset,
+            "close-no-frame" => Self::CloseNoFrame,
+            "stall" => Self::Stall,
+            "http-429" => Self::Http429,
+            "slow-handshake" => Self::SlowHandshake(Duration::from_secs(3)),
+            "malformed-frame" => Self::MalformedFrame,
+            "oversized-frame" => Self::OversizedFrame,
+            "fragmented" => Self::Fragmented,
+            "stacked" => Self::Stacked,
+            "no-ping" => Self::NoPing,
+            other => match other.strip_prefix("disconnect-").map(str::parse::<u16>) {
+                Some(Ok(n)) => Self::Disconnect(n),
+                _ => return Err(ParseFaultError(s.to_owned())),
+            },
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for name in Fault::NAMES.split(", ") {
+            let name = name.replace('N', "807");
+            let f: Fault = name.parse().unwrap();
+            assert_eq!(f.to_string(), name);
+        }
+        assert!("disconnect-x".parse::<Fault>().is_err());
+        assert!("nope".parse::<Fault>().is_err());
+    }
+}

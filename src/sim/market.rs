@@ -1,0 +1,187 @@
+//! The market-feed endpoint: subscriptions per mode, the packets Dhan sends for
+//! each mode, one packet per binary message (several under the `stacked` fault).
+
+use super::conn::Flow;
+use super::out::Out;
+use super::walk::Walk;
+use crate::proto::disconnect::DisconnectCode;
+use crate::proto::json::TapeParser;
+use crate::proto::market_encode::encode_packet;
+use crate::proto::request::{FeedMode, MAX_INSTRUMENTS_PER_MESSAGE, code};
+use crate::proto::request_parse::parse_request;
+use crate::proto::segment::InstrumentId;
+use std::collections::HashMap;
+
+pub(crate) struct MarketLogic {
+    seed: u64,
+    max: usize,
+    universe: Option<Vec<InstrumentId>>,
+    subs: Vec<(InstrumentId, FeedMode)>,
+    index: HashMap<InstrumentId, usize>,
+    walks: HashMap<InstrumentId, Walk>,
+    next: usize,
+    parser: TapeParser,
+    msg: Vec<u8>,
+    stack_n: usize,
+}
+
+impl MarketLogic {
+    pub fn new(seed: u64, max: usize, universe: Option<Vec<InstrumentId>>) -> Self {
+        Self {
+            seed,
+            max,
+            universe,
+            subs: Vec::new(),
+            index: HashMap::new(),
+            walks: HashMap::new(),
+            next: 0,
+            parser: TapeParser::new(),
+            msg: Vec::with_capacity(4096),
+            stack_n: 0,
+        }
+    }
+
+    pub fn has_work(&self) -> bool {
+        !self.subs.is_empty()
+    }
+
+    fn walk(&mut self, id: InstrumentId) -> &mut Walk {
+        let seed = self.seed;
+        self.walks.entry(id).or_insert_with(|| Walk::new(seed, id))
+    }
+
+    /// Handles one text request.
+    pub fn on_text(&mut self, text: &[u8], out: &mut Out) -> Flow {
+        let req = match parse_request(&mut self.parser, text) {
+            Ok(r) => r,
+            Err(e) => {
+                log::debug!("sim market: ignoring bad request: {e}");
+                return Flow::Continue;
+            }
+        };
+        if req.code == u16::from(code::DISCONNECT) {
+            return Flow::Close("client requested disconnect");
+        }
+        let Some((mode, subscribe)) = u8::try_from(req.code)
+            .ok()
+            .and_then(FeedMode::from_request_code)
+        else {
+            log::debug!("sim market: ignoring request code {}", req.code);
+            return Flow::Continue;
+        };
+        if req.instruments.len() > MAX_INSTRUMENTS_PER_MESSAGE {
+            return Flow::Disconnect(DisconnectCode::INSTRUMENTS_EXCEED_LIMIT);
+        }
+        // Snapshots on subscribe go one packet per message whatever the mode.
+        let stacked = std::mem::replace(&mut out.stacked, false);
+        let flow = self.apply(req.instruments, mode, subscribe, out);
+        out.stacked = stacked;
+        flow
+    }
+
+    fn apply(
+        &mut self,
+        ids: Vec<InstrumentId>,
+        mode: FeedMode,
+        subscribe: bool,
+        out: &mut Out,
+    ) -> Flow {
+        for id in ids {
+            if let Some(u) = &self.universe {
+                if !u.contains(&id) {
+                    continue;
+                }
+            }
+            if subscribe {
+                if let Some(&i) = self.index.get(&id) {
+                    self.subs[i].1 = mode;
+                } else {
+                    if self.subs.len() >= self.max {
+                        return Flow::Disconnect(DisconnectCode::INSTRUMENTS_EXCEED_LIMIT);
+                    }
+                    self.index.insert(id, self.subs.len());
+                    self.subs.push((id, mode));
+                }
+                // On subscribe Dhan sends the previous close, then a first snapshot.
+                let w = self.walk(id);
+                let pc = w.prev_close();
+                self.msg.clear();
+                encode_packet(&pc, &mut self.msg);
+                out.binary(&self.msg, 1);
+                self.emit(id, mode, out);
+            } else if let Some(i) = self.index.remove(&id) {
+                self.subs.swap_remove(i);
+                if let Some(&(moved, _)) = self.subs.get(i) {
+                    self.index.insert(moved, i);
+                }
+            }
+        }
+        Flow::Continue
+    }
+
+    /// Appends the packets of one update of `id` in `mode` to `self.msg`
+    /// (or sends them, one message each, when not stacking).
+    fn emit(&mut self, id: InstrumentId, mode: FeedMode, out: &mut Out) {
+        let stacked = out.stacked;
+        let w = self.walk(id);
+        let ltq = w.step();
+        let (a, b) = match mode {
+            FeedMode::Ticker => (w.ticker(), None),
+            FeedMode::Quote => (w.quote(ltq), Some(w.oi())),
+            FeedMode::Full => (w.full(ltq), None),
+        };
+        for p in std::iter::once(a).chain(b) {
+            if stacked {
+                encode_packet(&p, &mut self.msg);
+                self.stack_n += 1;
+            } else {
+                self.msg.clear();
+                encode_packet(&p, &mut self.msg);
+                out.binary(&self.msg, 1);
+            }
+        }
+    }
+
+    /// Produces up to `n` updates round-robin over the subscriptions.
+    pub fn produce(&mut self, n: u64, out: &mut Out) -> u64 {
+        if self.subs.is_empty() {
+            return 0;
+        }
+        // Stacking puts three updates in one message even when pacing asks for one.
+        let n = if out.stacked { n.div_ceil(3) * 3 } else { n };
+        let mut made = 0;
+        self.msg.clear();
+        self.stack_n = 0;
+        while made < n {
+            if self.next >= self.subs.len() {
+                self.next = 0;
+            }
+            let (id, mode) = self.subs[self.next];
+            self.next += 1;
+            self.emit(id, mode, out);
+            made += 1;
+            if out.stacked && self.stack_n >= 3 {
+                out.binary(&self.msg, self.stack_n as u64);
+                self.msg.clear();
+                self.stack_n = 0;
+            }
+        }
+        if out.stacked && self.stack_n > 0 {
+            out.binary(&self.msg, self.stack_n as u64);
+            self.msg.clear();
+            self.stack_n = 0;
+        }
+        made
+    }
+
+    pub fn disconnect_packet(code: DisconnectCode, out: &mut Vec<u8>) {
+        use crate::proto::market::{Disconnect, MarketPacket};
+        encode_packet(
+            &MarketPacket::Disconnect(Disconnect {
+                id: InstrumentId::new(crate::proto::ExchangeSegment::IdxI, 0),
+                reason: code,
+            }),
+            out,
+        );
+    }
+}

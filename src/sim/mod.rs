@@ -1,0 +1,451 @@
+//! The Dhan protocol simulator: the server side of all four endpoints over real
+//! TLS (or plain `ws://`) on loopback, with Dhan's authentication, limits,
+//! keepalive, deterministic data and faults on purpose.
+//!
+//! ```no_run
+//! use dhan_feed::sim::{Fault, Simulator};
+//! let sim = Simulator::builder().seed(7).rate(500.0).start()?;
+//! println!("serving {}", sim.url());            // wss://127.0.0.1:PORT
+//! let pem = sim.cert_pem().unwrap_or_default();  // trust this to connect over TLS
+//! sim.handle().inject(Fault::Disconnect(807));   // every live connection gets 807
+//! # Ok::<(), dhan_feed::sim::SimError>(())
+//! ```
+//!
+//! Routing follows Dhan's URLs: `/?version=2&token=…&clientId=…&authType=2` is the
+//! market feed; `/twentydepth?…` 20-level depth; `/twohundreddepth?…` and `/?token=…`
+//! without `version` 200-level depth; `/` with no query the order feed (login
+//! message first). Authentication: an expired token gets 807, a wrong token 809, a
+//! wrong client id 808, each as a disconnect packet followed by a close frame; a bad
+//! order-feed login is refused with close code 1008.
+
+mod cert;
+mod config;
+mod conn;
+mod depth;
+mod fault;
+mod market;
+mod orders;
+mod out;
+mod shared;
+mod stream;
+pub mod walk;
+
+pub use cert::SimCert;
+pub use config::{
+    DEFAULT_ACCESS_TOKEN, DEFAULT_CLIENT_ID, DEFAULT_PARTNER_ID, DEFAULT_PARTNER_SECRET, SimConfig,
+};
+pub use fault::{Fault, ParseFaultError};
+pub use orders::{Lifecycle, lifecycle_update};
+
+use crate::proto::endpoint::FeedKind;
+use crate::proto::order::OrderUpdate;
+use crossbeam_channel::{Receiver, Sender};
+use rustls_pki_types::CertificateDer;
+use shared::{Shared, lock};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// Why the simulator could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SimError {
+    /// Binding or configuring the listener failed.
+    #[error("simulator listener: {0}")]
+    Io(#[from] std::io::Error),
+    /// Generating the certificate failed.
+    #[error("simulator certificate: {0}")]
+    Cert(#[from] rcgen::Error),
+    /// Building the TLS configuration failed.
+    #[error("simulator TLS config: {0}")]
+    Tls(#[from] rustls::Error),
+}
+
+/// Builds a [`Simulator`]; every setting defaults as [`SimConfig`] documents.
+#[derive(Clone, Debug, Default)]
+pub struct SimBuilder {
+    cfg: SimConfig,
+}
+
+impl SimBuilder {
+    /// Uses `cfg` wholesale.
+    pub fn config(mut self, cfg: SimConfig) -> Self {
+        self.cfg = cfg;
+        self
+    }
+    /// Listen address (default `127.0.0.1:0`).
+    pub fn listen(mut self, addr: SocketAddr) -> Self {
+        self.cfg.listen = addr;
+        self
+    }
+    /// Plain `ws://` instead of TLS.
+    pub fn plain(mut self) -> Self {
+        self.cfg.tls = false;
+        self
+    }
+    /// Accepted client id.
+    pub fn client_id(mut self, id: impl Into<String>) -> Self {
+        self.cfg.client_id = id.into();
+        self
+    }
+    /// Accepted access token.
+    pub fn access_token(mut self, token: impl Into<String>) -> Self {
+        self.cfg.access_token = token.into();
+        self
+    }
+    /// Seed of the random walks.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.cfg.seed = seed;
+        self
+    }
+    /// Market packets per second per connection (0 = as fast as possible).
+    pub fn rate(mut self, rate: f64) -> Self {
+        self.cfg.rate = rate;
+        self
+    }
+    /// Depth messages per second per connection.
+    pub fn depth_rate(mut self, rate: f64) -> Self {
+        self.cfg.depth_rate = rate;
+        self
+    }
+    /// Server ping interval and pong timeout.
+    pub fn keepalive(mut self, ping: Duration, pong_timeout: Duration) -> Self {
+        self.cfg.ping_interval = ping;
+        self.cfg.pong_timeout = pong_timeout;
+        self
+    }
+    /// Periodic order lifecycles (`None` disables).
+    pub fn order_interval(mut self, every: Option<Duration>) -> Self {
+        self.cfg.order_interval = every;
+        self
+    }
+    /// A fault injected every `every`.
+    pub fn scenario(mut self, fault: Fault, every: Duration) -> Self {
+        self.cfg.scenario = Some(fault);
+        self.cfg.scenario_every = every;
+        self
+    }
+    /// Capture every message sent into `dir` (one file per connection).
+    pub fn capture_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.cfg.capture_dir = Some(dir.into());
+        self
+    }
+    /// Starts serving.
+    pub fn start(self) -> Result<Simulator, SimError> {
+        Simulator::start(self.cfg)
+    }
+}
+
+/// A running simulator. Dropping it stops it (threads joined, sockets closed).
+pub struct Simulator {
+    addr: SocketAddr,
+    cert: Option<SimCert>,
+    shared: Arc<Shared>,
+    threads: Vec<JoinHandle<()>>,
+    conn_threads: Arc<std::sync::Mutex<Vec<JoinHandle<()>>>>,
+    stop_tx: Option<Sender<()>>,
+    commands: Sender<Lifecycle>,
+}
+
+/// Counters of a simulator, for tests and benchmarks.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SimStats {
+    /// Upgrades accepted.
+    pub accepted: u64,
+    /// Upgrades refused (429, 404, bad handshakes).
+    pub refused: u64,
+    /// WebSocket data messages sent.
+    pub messages: u64,
+    /// Packets (or order updates) sent.
+    pub packets: u64,
+    /// Bytes of data frames written.
+    pub bytes: u64,
+    /// Connections evicted with 805 because a sixth opened.
+    pub evicted: u64,
+    /// Successful order-feed logins.
+    pub logins: u64,
+}
+
+/// A cloneable handle to inject faults and order updates into a running simulator.
+#[derive(Clone)]
+pub struct SimHandle {
+    shared: Arc<Shared>,
+    commands: Sender<Lifecycle>,
+}
+
+impl std::fmt::Debug for SimHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SimHandle").finish_non_exhaustive()
+    }
+}
+
+impl SimHandle {
+    /// Injects `fault` into every live connection (handshake faults arm the next
+    /// upgrade). Returns the number of connections reached.
+    pub fn inject(&self, fault: Fault) -> usize {
+        self.shared.inject(None, fault)
+    }
+
+    /// Injects `fault` into the live connections of one feed.
+    pub fn inject_on(&self, kind: FeedKind, fault: Fault) -> usize {
+        self.shared.inject(Some(kind), fault)
+    }
+
+    /// Sends `update` (as Dhan's PascalCase JSON) to every logged-in order socket;
+    /// returns how many received it.
+    pub fn send_order_update(&self, update: &OrderUpdate) -> usize {
+        self.shared.broadcast_order(orders::encode(update))
+    }
+
+    /// Sends raw text to every logged-in order socket (for malformed-input tests).
+    pub fn send_order_text(&self, text: &[u8]) -> usize {
+        self.shared.broadcast_order(text.to_vec())
+    }
+
+    /// Starts one order lifecycle now (its steps follow at the configured gap).
+    pub fn start_lifecycle(&self, lifecycle: Lifecycle) {
+        let _ = self.commands.send(lifecycle);
+    }
+
+    /// Live (authenticated) connections of `kind`.
+    pub fn live(&self, kind: FeedKind) -> usize {
+        self.shared.live(kind)
+    }
+
+    /// Waits until `kind` has exactly `n` live connections, up to `timeout`.
+    pub fn wait_live(&self, kind: FeedKind, n: usize, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if self.live(kind) == n {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        self.live(kind) == n
+    }
+
+    /// The counters so far.
+    pub fn stats(&self) -> SimStats {
+        let c = &self.shared.counters;
+        SimStats {
+            accepted: c.accepted.load(Ordering::Relaxed),
+            refused: c.refused.load(Ordering::Relaxed),
+            messages: c.messages.load(Ordering::Relaxed),
+            packets: c.packets.load(Ordering::Relaxed),
+            bytes: c.bytes.load(Ordering::Relaxed),
+            evicted: c.evicted.load(Ordering::Relaxed),
+            logins: self.shared.orders_seen.load(Ordering::Relaxed),
+        }
+    }
+}
+
+impl Simulator {
+    /// A builder with the documented defaults.
+    pub fn builder() -> SimBuilder {
+        SimBuilder::default()
+    }
+
+    /// Starts a simulator with `cfg`.
+    pub fn start(cfg: SimConfig) -> Result<Self, SimError> {
+        let (cert, tls) = if cfg.tls {
+            let cert = SimCert::generate()?;
+            let tls = cert.server_config()?;
+            (Some(cert), Some(tls))
+        } else {
+            (None, None)
+        };
+        let listener = TcpListener::bind(cfg.listen)?;
+        let addr = listener.local_addr()?;
+        let shared = Arc::new(Shared::new(cfg, tls));
+        let conn_threads = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (stop_tx, stop_rx) = crossbeam_channel::bounded::<()>(0);
+        let (cmd_tx, cmd_rx) = crossbeam_channel::unbounded();
+        let mut threads = Vec::new();
+        {
+            let shared = shared.clone();
+            let conn_threads = conn_threads.clone();
+            threads.push(
+                std::thread::Builder::new()
+                    .name("sim-accept".into())
+                    .spawn(move || accept_loop(listener, shared, conn_threads))?,
+            );
+        }
+        {
+            let shared = shared.clone();
+            let stop_rx = stop_rx.clone();
+            threads.push(
+                std::thread::Builder::new()
+                    .name("sim-orders".into())
+                    .spawn(move || order_generator(shared, cmd_rx, stop_rx))?,
+            );
+        }
+        if let Some(fault) = shared.cfg.scenario {
+            let shared = shared.clone();
+            let every = shared.cfg.scenario_every;
+            threads.push(
+                std::thread::Builder::new()
+                    .name("sim-scenario".into())
+                    .spawn(move || {
+                        while let Err(crossbeam_channel::RecvTimeoutError::Timeout) =
+                            stop_rx.recv_timeout(every)
+                        {
+                            let n = shared.inject(None, fault);
+                            log::info!("sim: scenario {fault} injected into {n} connections");
+                        }
+                    })?,
+            );
+        }
+        Ok(Self {
+            addr,
+            cert,
+            shared,
+            threads,
+            conn_threads,
+            stop_tx: Some(stop_tx),
+            commands: cmd_tx,
+        })
+    }
+
+    /// The address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The base URL: `wss://127.0.0.1:PORT` (or `ws://` when plain).
+    pub fn url(&self) -> String {
+        let scheme = if self.cert.is_some() { "wss" } else { "ws" };
+        format!("{scheme}://{}", self.addr)
+    }
+
+    /// The certificate's PEM text (TLS only).
+    pub fn cert_pem(&self) -> Option<String> {
+        self.cert.as_ref().map(|c| c.pem.clone())
+    }
+
+    /// The certificate to trust (TLS only).
+    pub fn certificate(&self) -> Option<CertificateDer<'static>> {
+        self.cert.as_ref().map(|c| c.der.clone())
+    }
+
+    /// The settings it runs with.
+    pub fn config(&self) -> &SimConfig {
+        &self.shared.cfg
+    }
+
+    /// A handle for faults, order updates and counters.
+    pub fn handle(&self) -> SimHandle {
+        SimHandle {
+            shared: self.shared.clone(),
+            commands: self.commands.clone(),
+        }
+    }
+
+    /// Stops serving: closes every connection and joins every thread.
+    pub fn stop(mut self) {
+        self.shutdown();
+    }
+
+    fn shutdown(&mut self) {
+        if self.shared.stopping.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        drop(self.stop_tx.take());
+        // Wake the blocking accept.
+        let _ = TcpStream::connect_timeout(&self.addr, Duration::from_millis(200));
+        for (_, s) in lock(&self.shared.sockets).iter() {
+            let _ = s.shutdown(std::net::Shutdown::Both);
+        }
+        for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
+        let conns: Vec<_> = lock(&self.conn_threads).drain(..).collect();
+        for t in conns {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for Simulator {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+fn accept_loop(
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    conn_threads: Arc<std::sync::Mutex<Vec<JoinHandle<()>>>>,
+) {
+    for conn in listener.incoming() {
+        if shared.stopping() {
+            break;
+        }
+        let tcp = match conn {
+            Ok(t) => t,
+            Err(e) => {
+                log::warn!("sim: accept failed: {e}");
+                std::thread::sleep(Duration::from_millis(10));
+                continue;
+            }
+        };
+        let id = shared.next_id.fetch_add(1, Ordering::Relaxed);
+        if let Ok(c) = tcp.try_clone() {
+            lock(&shared.sockets).push((id, c));
+        }
+        let s = shared.clone();
+        let spawned = std::thread::Builder::new()
+            .name(format!("sim-conn-{id}"))
+            .spawn(move || conn::serve(tcp, s, id));
+        let mut threads = lock(&conn_threads);
+        threads.retain(|t| !t.is_finished());
+        match spawned {
+            Ok(t) => threads.push(t),
+            Err(e) => log::warn!("sim: cannot spawn a connection thread: {e}"),
+        }
+        if shared.stopping() {
+            // A connection accepted during shutdown: close it at once.
+            for (_, s) in lock(&shared.sockets).iter() {
+                let _ = s.shutdown(std::net::Shutdown::Both);
+            }
+        }
+    }
+}
+
+fn order_generator(shared: Arc<Shared>, commands: Receiver<Lifecycle>, stop: Receiver<()>) {
+    let mut order_no = 52_260_000 + shared.cfg.seed % 10_000 * 100;
+    let mut next_kind = 0usize;
+    let every = shared.cfg.order_interval;
+    let mut next_periodic = every.map(|e| Instant::now() + e);
+    loop {
+        let timeout = next_periodic
+            .map(|t| t.saturating_duration_since(Instant::now()))
+            .unwrap_or(Duration::from_secs(3600));
+        let lifecycle = crossbeam_channel::select! {
+            recv(commands) -> c => match c { Ok(l) => l, Err(_) => return },
+            recv(stop) -> _ => return,
+            default(timeout) => {
+                next_periodic = every.map(|e| Instant::now() + e);
+                if shared.live(FeedKind::OrderUpdate) == 0 {
+                    continue;
+                }
+                let l = Lifecycle::ALL[next_kind % Lifecycle::ALL.len()];
+                next_kind += 1;
+                l
+            }
+        };
+        order_no += 1;
+        for (i, &(status, traded)) in lifecycle.steps().iter().enumerate() {
+            if i > 0 && stop.recv_timeout(shared.cfg.order_step).is_ok() {
+                return;
+            }
+            if shared.stopping() {
+                return;
+            }
+            let u = lifecycle_update(order_no, status, traded, &shared.cfg.client_id);
+            shared.broadcast_order(orders::encode(&u));
+        }
+    }
+}

@@ -1,0 +1,142 @@
+//! State shared by the simulator's threads: live connections (for the connection
+//! budget and fault injection), armed handshake faults, counters.
+
+use super::config::SimConfig;
+use super::fault::Fault;
+use crate::proto::endpoint::FeedKind;
+use crossbeam_channel::Sender;
+use std::collections::VecDeque;
+use std::net::TcpStream;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Instant;
+
+/// A message from the control side to one connection thread.
+#[derive(Debug, Clone)]
+pub(crate) enum Control {
+    Fault(Fault),
+    /// An order-update JSON message to send (order feed only).
+    Order(Arc<Vec<u8>>),
+}
+
+pub(crate) struct Entry {
+    pub id: u64,
+    pub kind: FeedKind,
+    pub user: String,
+    pub opened: Instant,
+    pub mailbox: Sender<Control>,
+}
+
+/// Counters the simulator keeps.
+#[derive(Debug, Default)]
+pub(crate) struct Counters {
+    pub accepted: AtomicU64,
+    pub refused: AtomicU64,
+    pub messages: AtomicU64,
+    pub packets: AtomicU64,
+    pub bytes: AtomicU64,
+    pub evicted: AtomicU64,
+}
+
+pub(crate) struct Shared {
+    pub cfg: SimConfig,
+    pub tls: Option<Arc<rustls::ServerConfig>>,
+    pub stopping: AtomicBool,
+    pub conns: Mutex<Vec<Entry>>,
+    /// Every accepted socket (registered or not), so `stop` can shut them down.
+    pub sockets: Mutex<Vec<(u64, TcpStream)>>,
+    pub armed: Mutex<VecDeque<Fault>>,
+    pub next_id: AtomicU64,
+    pub counters: Counters,
+    pub orders_seen: AtomicU64,
+}
+
+/// Locks a mutex, recovering the data if a connection thread panicked while
+/// holding it (the registry stays usable; the panicking connection is gone).
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Shared {
+    pub fn new(cfg: SimConfig, tls: Option<Arc<rustls::ServerConfig>>) -> Self {
+        Self {
+            cfg,
+            tls,
+            stopping: AtomicBool::new(false),
+            conns: Mutex::new(Vec::new()),
+            sockets: Mutex::new(Vec::new()),
+            armed: Mutex::new(VecDeque::new()),
+            next_id: AtomicU64::new(1),
+            counters: Counters::default(),
+            orders_seen: AtomicU64::new(0),
+        }
+    }
+
+    pub fn stopping(&self) -> bool {
+        self.stopping.load(Ordering::Acquire)
+    }
+
+    /// Registers a live connection; if the user now has more than the budget of
+    /// this kind, the oldest is told to disconnect with 805.
+    pub fn register(&self, entry: Entry) {
+        let mut conns = lock(&self.conns);
+        let (kind, user) = (entry.kind, entry.user.clone());
+        conns.push(entry);
+        let same: Vec<usize> = conns
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| e.kind == kind && e.user == user)
+            .map(|(i, _)| i)
+            .collect();
+        if same.len() > self.cfg.max_connections_per_feed {
+            if let Some(&oldest) = same.iter().min_by_key(|&&i| (conns[i].opened, conns[i].id)) {
+                let victim = conns.remove(oldest);
+                self.counters.evicted.fetch_add(1, Ordering::Relaxed);
+                log::info!(
+                    "sim: {} connection {} evicted with 805 (a sixth opened)",
+                    kind,
+                    victim.id
+                );
+                let _ = victim.mailbox.send(Control::Fault(Fault::Disconnect(805)));
+            }
+        }
+    }
+
+    pub fn unregister(&self, id: u64) {
+        lock(&self.conns).retain(|e| e.id != id);
+    }
+
+    pub fn take_armed(&self) -> Option<Fault> {
+        lock(&self.armed).pop_front()
+    }
+
+    /// Injects `fault` into live connections of `kind` (all kinds if `None`), or
+    /// arms it for the next handshake. Returns how many connections it reached.
+    pub fn inject(&self, kind: Option<FeedKind>, fault: Fault) -> usize {
+        if fault.is_handshake() {
+            lock(&self.armed).push_back(fault);
+            return 0;
+        }
+        let conns = lock(&self.conns);
+        conns
+            .iter()
+            .filter(|e| kind.is_none_or(|k| k == e.kind))
+            .filter(|e| e.mailbox.send(Control::Fault(fault)).is_ok())
+            .count()
+    }
+
+    /// Sends an order-update message to every logged-in order socket.
+    pub fn broadcast_order(&self, json: Vec<u8>) -> usize {
+        let msg = Arc::new(json);
+        let conns = lock(&self.conns);
+        conns
+            .iter()
+            .filter(|e| e.kind == FeedKind::OrderUpdate)
+            .filter(|e| e.mailbox.send(Control::Order(msg.clone())).is_ok())
+            .count()
+    }
+
+    pub fn live(&self, kind: FeedKind) -> usize {
+        lock(&self.conns).iter().filter(|e| e.kind == kind).count()
+    }
+}

@@ -1,0 +1,3 @@
+//! Socket and TLS glue: the only socket code besides the engine and the simulator.
+
+pub mod tls;
