@@ -4,7 +4,6 @@
 //! Run: `cargo bench --bench decode`
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use std::hint::black_box;
 use dhan_feed::cli::sample;
 use dhan_feed::proto::depth::{DepthKind, DepthPacket, depth_packets};
 use dhan_feed::proto::market::packets;
@@ -12,6 +11,7 @@ use dhan_feed::proto::market_encode::packet_bytes;
 use dhan_feed::proto::order::{KeyCase, OrderUpdate, OrderUpdateParser, encode_order_update};
 use dhan_feed::proto::request::{FeedMode, encode_subscription};
 use dhan_feed::proto::{ExchangeSegment, InstrumentId, OrderStatus};
+use std::hint::black_box;
 
 /// The baseline: what a straightforward decoder does — slice and convert each field
 /// separately, every access bounds-checked, errors via `?`.
@@ -105,7 +105,12 @@ fn market(c: &mut Criterion) {
     for (name, code) in [("ticker", 2u8), ("quote", 4), ("full", 8)] {
         let one = pick(code);
         // BATCH messages laid out back to back; each is decoded as its own message.
-        let stream: Vec<u8> = one.iter().copied().cycle().take(one.len() * BATCH).collect();
+        let stream: Vec<u8> = one
+            .iter()
+            .copied()
+            .cycle()
+            .take(one.len() * BATCH)
+            .collect();
         let len = one.len();
         g.bench_function(name, |b| {
             b.iter(|| {
@@ -187,4 +192,3 @@ fn requests(c: &mut Criterion) {
 
 criterion_group!(benches, market, depth, orders, requests);
 criterion_main!(benches);
-

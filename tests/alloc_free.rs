@@ -4,7 +4,9 @@
 use dhan_feed::cli::sample;
 use dhan_feed::proto::depth::{DepthKind, DepthPacket, depth_packets};
 use dhan_feed::proto::market::{MarketPacket, packets};
-use dhan_feed::proto::order::{KeyCase, OrderMessageKind, OrderUpdate, OrderUpdateParser, encode_order_update};
+use dhan_feed::proto::order::{
+    KeyCase, OrderMessageKind, OrderUpdate, OrderUpdateParser, encode_order_update,
+};
 use dhan_feed::proto::request::{FeedMode, encode_subscription};
 use dhan_feed::proto::{InstrumentId, OrderStatus};
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -74,7 +76,12 @@ fn market_messages_decode_without_allocating() {
             }
         }
     });
-    assert_eq!(n, 0, "allocations while decoding {} messages", msgs.len() * 1000);
+    assert_eq!(
+        n,
+        0,
+        "allocations while decoding {} messages",
+        msgs.len() * 1000
+    );
     assert!(sum > 0.0);
 }
 
@@ -100,13 +107,27 @@ fn depth_messages_decode_without_allocating() {
 #[test]
 fn order_updates_parse_without_allocating_after_warm_up() {
     let mut frames = Vec::new();
-    for (i, st) in [OrderStatus::Transit, OrderStatus::Pending, OrderStatus::PartTraded, OrderStatus::Traded]
-        .into_iter()
-        .enumerate()
+    for (i, st) in [
+        OrderStatus::Transit,
+        OrderStatus::Pending,
+        OrderStatus::PartTraded,
+        OrderStatus::Traded,
+    ]
+    .into_iter()
+    .enumerate()
     {
         let mut m = Vec::new();
-        let case = [KeyCase::Pascal, KeyCase::Camel, KeyCase::Lower, KeyCase::Snake][i];
-        encode_order_update(&sample::order_update("52260111", st, 25 * i as i64), case, &mut m);
+        let case = [
+            KeyCase::Pascal,
+            KeyCase::Camel,
+            KeyCase::Lower,
+            KeyCase::Snake,
+        ][i];
+        encode_order_update(
+            &sample::order_update("52260111", st, 25 * i as i64),
+            case,
+            &mut m,
+        );
         frames.push(m);
     }
     let mut parser = OrderUpdateParser::new();

@@ -42,14 +42,20 @@ fn bundled_samples_match_the_encoders() {
             std::fs::write(&path, &bytes).unwrap();
         }
         let on_disk = std::fs::read(&path).unwrap();
-        assert!(on_disk == bytes, "{name} is stale: run UPDATE_SAMPLES=1 cargo test --test cli");
+        assert!(
+            on_disk == bytes,
+            "{name} is stale: run UPDATE_SAMPLES=1 cargo test --test cli"
+        );
     }
 }
 
 #[test]
 fn decode_market_sample() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/samples/market.cap");
-    let o = bin().args(["decode", "--feed", "market", path]).output().unwrap();
+    let o = bin()
+        .args(["decode", "--feed", "market", path])
+        .output()
+        .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let l = lines(&o);
     assert_eq!(l.len(), 10);
@@ -57,7 +63,9 @@ fn decode_market_sample() {
         l[1],
         r#"{"kind":"ticker","segment":"IDX_I","security_id":13,"ltp":24150.25,"ltt":1795770900}"#
     );
-    assert!(l[3].starts_with(r#"{"kind":"quote","segment":"NSE_EQ","security_id":2885,"ltp":1298.4,"ltq":12,"#));
+    assert!(l[3].starts_with(
+        r#"{"kind":"quote","segment":"NSE_EQ","security_id":2885,"ltp":1298.4,"ltq":12,"#
+    ));
     let full = &l[5];
     for key in [
         "\"kind\":\"full\"",
@@ -119,11 +127,21 @@ fn bad_record_names_record_and_offset_and_earlier_output_stands() {
     let o = run_with_stdin(&["decode", "--feed", "market", "-"], &cap);
     assert!(!o.status.success());
     let l = lines(&o);
-    assert_eq!(l.len(), 11, "10 sample packets and the good packet of record 11");
+    assert_eq!(
+        l.len(),
+        11,
+        "10 sample packets and the good packet of record 11"
+    );
     let err = String::from_utf8_lossy(&o.stderr);
     let packet_offset = record_offset + 4 + 16;
-    assert!(err.contains(&format!("record 11 (file offset {record_offset})")), "{err}");
-    assert!(err.contains(&format!("(file offset {packet_offset})")), "{err}");
+    assert!(
+        err.contains(&format!("record 11 (file offset {record_offset})")),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("(file offset {packet_offset})")),
+        "{err}"
+    );
     assert!(err.contains("declares 17 bytes"), "{err}");
 }
 
@@ -135,23 +153,36 @@ fn truncated_capture_file_is_reported() {
     assert!(!o.status.success());
     assert_eq!(lines(&o).len(), 9);
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("record 10") && err.contains("truncated"), "{err}");
+    assert!(
+        err.contains("record 10") && err.contains("truncated"),
+        "{err}"
+    );
 }
 
 #[test]
 fn bad_order_json_is_reported_with_offsets() {
     let mut cap = dhan_feed::cli::sample::orders_capture();
-    dhan_feed::proto::capture::write_record(&mut cap, br#"{"Type":"order_alert","Data":{"OrderNo":"1"}} {"Type":"order_alert","Data":"#).unwrap();
+    dhan_feed::proto::capture::write_record(
+        &mut cap,
+        br#"{"Type":"order_alert","Data":{"OrderNo":"1"}} {"Type":"order_alert","Data":"#,
+    )
+    .unwrap();
     let o = run_with_stdin(&["decode", "--feed", "orders"], &cap);
     assert!(!o.status.success());
     assert_eq!(lines(&o).len(), 6);
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("record 5") && err.contains("not terminated"), "{err}");
+    assert!(
+        err.contains("record 5") && err.contains("not terminated"),
+        "{err}"
+    );
 }
 
 #[test]
 fn watch_prints_events_and_a_summary() {
-    let o = bin().args(["watch", "--json", "--count", "3"]).output().unwrap();
+    let o = bin()
+        .args(["watch", "--json", "--count", "3"])
+        .output()
+        .unwrap();
     assert!(o.status.success());
     let l = lines(&o);
     assert_eq!(l.len(), 3);

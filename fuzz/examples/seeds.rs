@@ -45,7 +45,11 @@ fn main() {
 
     let mut orders = records(&sample::orders_capture());
     let mut m = Vec::new();
-    encode_order_update(&sample::order_update("9", OrderStatus::Expired, 0), KeyCase::Snake, &mut m);
+    encode_order_update(
+        &sample::order_update("9", OrderStatus::Expired, 0),
+        KeyCase::Snake,
+        &mut m,
+    );
     orders.push(m);
     write("order_json", &orders);
 

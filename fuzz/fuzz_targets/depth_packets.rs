@@ -8,8 +8,14 @@ use dhan_feed::proto::depth_encode::encode_levels;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&sel, msg)) = data.split_first() else { return };
-    let kind = if sel & 1 == 0 { DepthKind::Twenty } else { DepthKind::TwoHundred };
+    let Some((&sel, msg)) = data.split_first() else {
+        return;
+    };
+    let kind = if sel & 1 == 0 {
+        DepthKind::Twenty
+    } else {
+        DepthKind::TwoHundred
+    };
     let mut it = depth_packets(kind, msg);
     let mut start = 0usize;
     let mut levels = Vec::new();

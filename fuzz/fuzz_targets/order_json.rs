@@ -20,9 +20,16 @@ fuzz_target!(|data: &[u8]| {
     let mut buf = Vec::new();
     let mut back = OrderUpdate::EMPTY;
     for u in &updates {
-        for case in [KeyCase::Pascal, KeyCase::Camel, KeyCase::Lower, KeyCase::Snake] {
+        for case in [
+            KeyCase::Pascal,
+            KeyCase::Camel,
+            KeyCase::Lower,
+            KeyCase::Snake,
+        ] {
             encode_order_update(u, case, &mut buf);
-            let k = check.parse_object(&buf, 0, &mut back).expect("re-encoded update parses");
+            let k = check
+                .parse_object(&buf, 0, &mut back)
+                .expect("re-encoded update parses");
             assert_eq!(k, OrderMessageKind::Update);
             // Compare through the encoder: NaN cannot occur (JSON has none), but -0.0 == 0.0.
             let mut a = Vec::new();

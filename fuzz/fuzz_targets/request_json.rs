@@ -9,8 +9,13 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let mut p = TapeParser::new();
-    let Ok(r) = parse_request(&mut p, data) else { return };
-    let Some((mode, sub)) = u8::try_from(r.code).ok().and_then(FeedMode::from_request_code) else {
+    let Ok(r) = parse_request(&mut p, data) else {
+        return;
+    };
+    let Some((mode, sub)) = u8::try_from(r.code)
+        .ok()
+        .and_then(FeedMode::from_request_code)
+    else {
         return;
     };
     if r.instruments.is_empty()

@@ -12,7 +12,9 @@ pub const MAX_RECORD_LEN: usize = 16 << 20;
 #[non_exhaustive]
 pub enum CaptureError {
     /// The file ends inside a record's length prefix or payload.
-    #[error("record {record} at byte {offset}: truncated ({needed} bytes needed, {available} present)")]
+    #[error(
+        "record {record} at byte {offset}: truncated ({needed} bytes needed, {available} present)"
+    )]
     Truncated {
         /// Record number, from 1.
         record: u64,
@@ -24,7 +26,9 @@ pub enum CaptureError {
         available: u64,
     },
     /// A length prefix above [`MAX_RECORD_LEN`].
-    #[error("record {record} at byte {offset}: length {len} exceeds the {MAX_RECORD_LEN}-byte maximum")]
+    #[error(
+        "record {record} at byte {offset}: length {len} exceeds the {MAX_RECORD_LEN}-byte maximum"
+    )]
     TooLong {
         /// Record number, from 1.
         record: u64,

@@ -231,7 +231,7 @@ pub fn decode_depth_packet_at(
             DepthKind::Twenty if declared != DEPTH20_PACKET_LEN => return Err(bad_len("332")),
             DepthKind::TwoHundred
                 if declared < HEADER_LEN
-                    || (declared - HEADER_LEN) % LEVEL_LEN != 0
+                    || !(declared - HEADER_LEN).is_multiple_of(LEVEL_LEN)
                     || (declared - HEADER_LEN) / LEVEL_LEN > MAX_ROWS_200 =>
             {
                 return Err(bad_len("12 + 16 x rows, rows <= 200"));

@@ -57,7 +57,13 @@ pub fn encode_levels(
 /// i16 at `[12..14)` (the docs) and as the u32 at `[8..12)` (what the Python SDK
 /// reads), so both kinds of client see it.
 pub fn encode_disconnect(id: InstrumentId, reason: DisconnectCode, out: &mut Vec<u8>) -> usize {
-    let start = header(out, DISCONNECT_LEN, code::DISCONNECT, id, u32::from(reason.0));
+    let start = header(
+        out,
+        DISCONNECT_LEN,
+        code::DISCONNECT,
+        id,
+        u32::from(reason.0),
+    );
     put_u16(&mut out[start..], 12, reason.0);
     DISCONNECT_LEN
 }

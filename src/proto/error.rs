@@ -19,7 +19,9 @@ pub enum DecodeError {
         available: usize,
     },
     /// The declared length does not fit the packet kind (or is smaller than a header).
-    #[error("packet code {code} at byte {offset} declares {declared} bytes; its kind needs {expected}")]
+    #[error(
+        "packet code {code} at byte {offset} declares {declared} bytes; its kind needs {expected}"
+    )]
     BadLength {
         /// Offset of the packet within the message.
         offset: usize,

@@ -119,27 +119,27 @@ pub fn parse_login(parser: &mut TapeParser, json: &[u8]) -> Result<Login, LoginP
             let mut token = None;
             let mut saw_req = false;
             for (k, v) in object_entries(nodes) {
+                let text = match scalar(v) {
+                    Scalar::Str(s) => Some(s),
+                    _ => None,
+                };
                 if k.eq_ignore_ascii_case("UserType") {
-                    if let Scalar::Str(s) = scalar(v) {
-                        user_type = UserType::parse(s);
-                    }
+                    user_type = text.and_then(UserType::parse);
                 } else if k.eq_ignore_ascii_case("Secret") {
-                    if let Scalar::Str(s) = scalar(v) {
-                        secret = Some(Secret::new(s));
-                    }
+                    secret = text.map(Secret::new);
                 } else if k.eq_ignore_ascii_case("LoginReq") {
                     saw_req = matches!(v.first(), Some(simd_json::Node::Object { .. }));
                     for (ik, iv) in object_entries(v) {
+                        let text = match scalar(iv) {
+                            Scalar::Str(s) => Some(Secret::new(s)),
+                            _ => None,
+                        };
                         if ik.eq_ignore_ascii_case("MsgCode") {
                             msg_code = scalar(iv).as_i64();
                         } else if ik.eq_ignore_ascii_case("ClientId") {
-                            if let Scalar::Str(s) = scalar(iv) {
-                                client_id = Some(Secret::new(s));
-                            }
+                            client_id = text;
                         } else if ik.eq_ignore_ascii_case("Token") {
-                            if let Scalar::Str(s) = scalar(iv) {
-                                token = Some(Secret::new(s));
-                            }
+                            token = text;
                         }
                     }
                 }

@@ -95,7 +95,9 @@ impl std::str::FromStr for FeedMode {
             "ticker" => Ok(Self::Ticker),
             "quote" => Ok(Self::Quote),
             "full" => Ok(Self::Full),
-            _ => Err(format!("unknown mode {s:?}: expected ticker, quote or full")),
+            _ => Err(format!(
+                "unknown mode {s:?}: expected ticker, quote or full"
+            )),
         }
     }
 }

@@ -141,7 +141,9 @@ impl fmt::Display for ExchangeSegment {
 
 /// The error of parsing an [`ExchangeSegment`] from text.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("unknown exchange segment {0:?}: expected one of IDX_I, NSE_EQ, NSE_FNO, NSE_CURRENCY, BSE_EQ, MCX_COMM, BSE_CURRENCY, BSE_FNO or a number 0-255")]
+#[error(
+    "unknown exchange segment {0:?}: expected one of IDX_I, NSE_EQ, NSE_FNO, NSE_CURRENCY, BSE_EQ, MCX_COMM, BSE_CURRENCY, BSE_FNO or a number 0-255"
+)]
 pub struct ParseSegmentError(pub String);
 
 impl FromStr for ExchangeSegment {
@@ -166,7 +168,10 @@ pub struct InstrumentId {
 impl InstrumentId {
     /// Builds an instrument id.
     pub const fn new(segment: ExchangeSegment, security_id: u32) -> Self {
-        Self { segment, security_id }
+        Self {
+            segment,
+            security_id,
+        }
     }
 }
 
@@ -189,7 +194,10 @@ impl FromStr for InstrumentId {
         let (seg, id) = s.split_once(':').ok_or_else(err)?;
         let segment = ExchangeSegment::from_name(seg).ok_or_else(err)?;
         let security_id = id.parse().map_err(|_| err())?;
-        Ok(Self { segment, security_id })
+        Ok(Self {
+            segment,
+            security_id,
+        })
     }
 }
 

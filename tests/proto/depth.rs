@@ -32,7 +32,9 @@ fn two_instrument_depth20_message_decodes_in_order() {
             (11536, DepthSide::Ask, 20)
         ]
     );
-    let DepthPacket::Levels(bid) = got[0] else { unreachable!() };
+    let DepthPacket::Levels(bid) = got[0] else {
+        unreachable!()
+    };
     assert_eq!(bid.get(0).unwrap().price, 1298.4);
     assert_eq!(bid.get(19).unwrap().qty, 200);
     assert_eq!(bid.get(20), None);
@@ -64,7 +66,14 @@ fn depth200_with_fewer_rows_than_200() {
         })
         .collect();
     let mut msg = Vec::new();
-    let n = encode_levels(DepthKind::TwoHundred, DepthSide::Bid, reliance(), 0, &levels, &mut msg);
+    let n = encode_levels(
+        DepthKind::TwoHundred,
+        DepthSide::Bid,
+        reliance(),
+        0,
+        &levels,
+        &mut msg,
+    );
     assert_eq!(n, 12 + 16 * 37);
     let (p, used) = decode_depth_packet(DepthKind::TwoHundred, &msg).unwrap();
     assert_eq!(used, n);
@@ -81,17 +90,38 @@ fn depth200_with_fewer_rows_than_200() {
 #[test]
 fn depth200_rows_beyond_the_bytes_is_an_error() {
     let mut msg = Vec::new();
-    encode_levels(DepthKind::TwoHundred, DepthSide::Bid, reliance(), 0, &[DepthLevel::default(); 3], &mut msg);
+    encode_levels(
+        DepthKind::TwoHundred,
+        DepthSide::Bid,
+        reliance(),
+        0,
+        &[DepthLevel::default(); 3],
+        &mut msg,
+    );
     msg[8] = 4; // claims 4 rows, carries 3
     assert_eq!(
         decode_depth_packet(DepthKind::TwoHundred, &msg).unwrap_err(),
-        DecodeError::BadRowCount { offset: 0, rows: 4, room: 3 }
+        DecodeError::BadRowCount {
+            offset: 0,
+            rows: 4,
+            room: 3
+        }
     );
     // A full-size packet with fewer rows declared is accepted: rows bound the levels.
     let mut msg = Vec::new();
-    encode_levels(DepthKind::TwoHundred, DepthSide::Bid, reliance(), 0, &[DepthLevel::default(); 200], &mut msg);
+    encode_levels(
+        DepthKind::TwoHundred,
+        DepthSide::Bid,
+        reliance(),
+        0,
+        &[DepthLevel::default(); 200],
+        &mut msg,
+    );
     msg[8] = 5;
-    let (DepthPacket::Levels(l), n) = decode_depth_packet(DepthKind::TwoHundred, &msg).unwrap() else { panic!() };
+    let (DepthPacket::Levels(l), n) = decode_depth_packet(DepthKind::TwoHundred, &msg).unwrap()
+    else {
+        panic!()
+    };
     assert_eq!((l.len(), n), (5, 3212));
 }
 
@@ -105,7 +135,10 @@ fn disconnect_reason_follows_the_docs_and_simulator_writes_both_fields() {
     let (p, _) = decode_depth_packet(DepthKind::Twenty, &msg).unwrap();
     assert_eq!(
         p,
-        DepthPacket::Disconnect(DepthDisconnect { id: reliance(), reason: DisconnectCode(807) })
+        DepthPacket::Disconnect(DepthDisconnect {
+            id: reliance(),
+            reason: DisconnectCode(807)
+        })
     );
     // A 12-byte disconnect (the Python SDK's reading) takes the u32 at [8..12).
     let mut short = msg[..12].to_vec();
@@ -114,7 +147,10 @@ fn disconnect_reason_follows_the_docs_and_simulator_writes_both_fields() {
     assert_eq!(n, 12);
     assert_eq!(
         p,
-        DepthPacket::Disconnect(DepthDisconnect { id: reliance(), reason: DisconnectCode(807) })
+        DepthPacket::Disconnect(DepthDisconnect {
+            id: reliance(),
+            reason: DisconnectCode(807)
+        })
     );
 }
 
@@ -122,35 +158,78 @@ fn disconnect_reason_follows_the_docs_and_simulator_writes_both_fields() {
 fn unknown_depth_code_skipped_then_levels_decoded() {
     let mut msg = Vec::new();
     encode_unknown(99, reliance(), 30, &mut msg);
-    encode_levels(DepthKind::Twenty, DepthSide::Bid, reliance(), 1, &[], &mut msg);
-    let got: Vec<_> = depth_packets(DepthKind::Twenty, &msg).collect::<Result<_, _>>().unwrap();
-    assert!(matches!(got[0], DepthPacket::Unknown(DepthUnknown { code: 99, len: 30, .. })));
+    encode_levels(
+        DepthKind::Twenty,
+        DepthSide::Bid,
+        reliance(),
+        1,
+        &[],
+        &mut msg,
+    );
+    let got: Vec<_> = depth_packets(DepthKind::Twenty, &msg)
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert!(matches!(
+        got[0],
+        DepthPacket::Unknown(DepthUnknown {
+            code: 99,
+            len: 30,
+            ..
+        })
+    ));
     assert!(matches!(got[1], DepthPacket::Levels(_)));
 }
 
 #[test]
 fn every_truncation_is_an_error_and_earlier_packets_stand() {
     let mut first = Vec::new();
-    encode_levels(DepthKind::Twenty, DepthSide::Bid, reliance(), 1, &[], &mut first);
+    encode_levels(
+        DepthKind::Twenty,
+        DepthSide::Bid,
+        reliance(),
+        1,
+        &[],
+        &mut first,
+    );
     let mut pkts = Vec::new();
     let mut p = Vec::new();
-    encode_levels(DepthKind::Twenty, DepthSide::Ask, reliance(), 1, &[], &mut p);
+    encode_levels(
+        DepthKind::Twenty,
+        DepthSide::Ask,
+        reliance(),
+        1,
+        &[],
+        &mut p,
+    );
     pkts.push((DepthKind::Twenty, p));
     let mut p = Vec::new();
-    encode_levels(DepthKind::TwoHundred, DepthSide::Ask, reliance(), 1, &[DepthLevel::default(); 9], &mut p);
+    encode_levels(
+        DepthKind::TwoHundred,
+        DepthSide::Ask,
+        reliance(),
+        1,
+        &[DepthLevel::default(); 9],
+        &mut p,
+    );
     pkts.push((DepthKind::TwoHundred, p));
     let mut p = Vec::new();
     encode_disconnect(reliance(), DisconnectCode(805), &mut p);
     pkts.push((DepthKind::Twenty, p));
     for (kind, full) in pkts {
-        let lead = if kind == DepthKind::Twenty { first.clone() } else { Vec::new() };
+        let lead = if kind == DepthKind::Twenty {
+            first.clone()
+        } else {
+            Vec::new()
+        };
         for cut in 1..full.len() {
             let mut msg = lead.clone();
             msg.extend_from_slice(&full[..cut]);
             let got: Vec<_> = depth_packets(kind, &msg).collect();
             assert_eq!(got.len(), 1 + usize::from(!lead.is_empty()));
             match got.last().unwrap() {
-                Err(DecodeError::Truncated { offset, available, .. }) => {
+                Err(DecodeError::Truncated {
+                    offset, available, ..
+                }) => {
                     assert_eq!((*offset, *available), (lead.len(), cut));
                 }
                 other => panic!("cut {cut}: {other:?}"),

@@ -31,7 +31,10 @@ fn documented_example_parses() {
     assert_eq!(u.strike_price, -0.01);
     assert_eq!(u.remarks, "Super Order", "the last duplicate wins");
     assert_eq!(u.symbol, "IDEA");
-    assert!(!format!("{u:?}").contains("1000000002"), "Debug redacts client_id");
+    assert!(
+        !format!("{u:?}").contains("1000000002"),
+        "Debug redacts client_id"
+    );
 }
 
 #[test]
@@ -51,7 +54,11 @@ fn keys_any_case_numbers_as_strings() {
 #[test]
 fn several_objects_per_frame_and_errors_lose_nothing_else() {
     let mut a = Vec::new();
-    encode_order_update(&order_update("1", OrderStatus::Pending, 0), KeyCase::Pascal, &mut a);
+    encode_order_update(
+        &order_update("1", OrderStatus::Pending, 0),
+        KeyCase::Pascal,
+        &mut a,
+    );
     let mut frame = a.clone();
     frame.extend_from_slice(br#" {"Type":"order_alert","Data":{"Quantity":"lots"}} "#);
     frame.extend_from_slice(br#"{"Type":"heartbeat"}"#);
@@ -65,9 +72,15 @@ fn several_objects_per_frame_and_errors_lose_nothing_else() {
     assert_eq!(got[0].as_ref().unwrap().1.order_no, "1");
     assert_eq!(
         got[1],
-        Err(OrderError::BadField { offset: a.len() + 1, field: "quantity" })
+        Err(OrderError::BadField {
+            offset: a.len() + 1,
+            field: "quantity"
+        })
     );
-    assert_eq!(got[2].as_ref().unwrap().0, OrderMessageKind::Other(Text::new("heartbeat")));
+    assert_eq!(
+        got[2].as_ref().unwrap().0,
+        OrderMessageKind::Other(Text::new("heartbeat"))
+    );
     assert!(matches!(got[3], Err(OrderError::MissingType { .. })));
     assert!(matches!(got[4], Err(OrderError::MissingData { .. })));
     assert!(matches!(got[5], Err(OrderError::Json { .. })));
@@ -96,14 +109,20 @@ fn request_messages_are_exactly_the_documented_form() {
     let too_many = vec![ids[0]; 101];
     assert_eq!(
         encode_subscription(FeedMode::Full, true, &too_many, &mut out),
-        Err(RequestError::TooMany { count: 101, max: 100 })
+        Err(RequestError::TooMany {
+            count: 101,
+            max: 100
+        })
     );
     assert!(out.is_empty());
     assert_eq!(
         encode_depth20_subscribe(&too_many[..51], &mut out),
         Err(RequestError::TooMany { count: 51, max: 50 })
     );
-    let unknown = [dhan_feed::proto::InstrumentId::new(dhan_feed::proto::ExchangeSegment::Unknown(6), 1)];
+    let unknown = [dhan_feed::proto::InstrumentId::new(
+        dhan_feed::proto::ExchangeSegment::Unknown(6),
+        1,
+    )];
     assert_eq!(
         encode_subscription(FeedMode::Full, true, &unknown, &mut out),
         Err(RequestError::UnknownSegment(6))
@@ -180,7 +199,12 @@ prop_compose! {
 }
 
 fn case() -> impl Strategy<Value = KeyCase> {
-    prop_oneof![Just(KeyCase::Pascal), Just(KeyCase::Camel), Just(KeyCase::Lower), Just(KeyCase::Snake)]
+    prop_oneof![
+        Just(KeyCase::Pascal),
+        Just(KeyCase::Camel),
+        Just(KeyCase::Lower),
+        Just(KeyCase::Snake)
+    ]
 }
 
 proptest! {

@@ -78,8 +78,22 @@ fn unknown_codes_are_skipped_by_length_and_reported() {
     encode_packet(&t, &mut msg);
     let got: Vec<_> = packets(&msg).collect::<Result<_, _>>().unwrap();
     assert_eq!(got.len(), 3);
-    assert!(matches!(got[0], MarketPacket::Unknown(UnknownPacket { code: 1, len: 20, .. })));
-    assert!(matches!(got[1], MarketPacket::Unknown(UnknownPacket { code: 3, len: 112, .. })));
+    assert!(matches!(
+        got[0],
+        MarketPacket::Unknown(UnknownPacket {
+            code: 1,
+            len: 20,
+            ..
+        })
+    ));
+    assert!(matches!(
+        got[1],
+        MarketPacket::Unknown(UnknownPacket {
+            code: 3,
+            len: 112,
+            ..
+        })
+    ));
     assert_eq!(got[2], t);
 }
 
