@@ -24,6 +24,8 @@ enum Command {
     Watch(watch::WatchArgs),
     /// Run the Dhan protocol simulator (prints its URL first).
     Sim(sim::SimArgs),
+    /// Find instruments in Dhan's instrument master, or download it.
+    Instruments(dhan_feed::instrument::cli::InstrumentsArgs),
     /// Decode a capture (records of u32 LE length + one WebSocket message) to JSON lines.
     Decode {
         /// Which feed the capture holds.
@@ -60,6 +62,13 @@ fn main() -> ExitCode {
                 }
             }
         }
+        Command::Instruments(args) => match dhan_feed::instrument::cli::run(args) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::FAILURE
+            }
+        },
         Command::Decode { feed, file } => {
             let input: Box<dyn Read> = if file.as_os_str() == "-" {
                 Box::new(io::stdin().lock())
