@@ -68,6 +68,7 @@ pub(crate) fn serve(tcp: TcpStream, shared: Arc<Shared>, id: u64) {
     lock(&shared.sockets).retain(|(i, _)| *i != id);
 }
 
+#[allow(clippy::result_large_err)] // tungstenite's callback type fixes the error type
 fn serve_inner(tcp: TcpStream, shared: &Arc<Shared>, id: u64) -> io::Result<()> {
     tcp.set_nodelay(true)?;
     tcp.set_read_timeout(Some(Duration::from_secs(10)))?;
@@ -254,16 +255,17 @@ impl Session {
             if let Some(end) = self.handle_mailbox()? {
                 return Ok(end);
             }
-            if !self.no_ping {
-                if let Some(end) = self.read_client()? {
-                    return Ok(end);
-                }
+            if !self.no_ping
+                && let Some(end) = self.read_client()?
+            {
+                return Ok(end);
             }
             let now = Instant::now();
-            if let Logic::Orders(o) = &self.logic {
-                if o.logged_in.is_none() && now - self.start > LOGIN_TIMEOUT {
-                    return Ok(End::Close(1008, "no login message"));
-                }
+            if let Logic::Orders(o) = &self.logic
+                && o.logged_in.is_none()
+                && now - self.start > LOGIN_TIMEOUT
+            {
+                return Ok(End::Close(1008, "no login message"));
             }
             if !self.no_ping {
                 if now >= self.next_ping {
@@ -486,7 +488,7 @@ impl Session {
     fn finish(mut self, end: End) -> io::Result<()> {
         self.shared.unregister(self.id);
         match end {
-            End::Drop => return Ok(()),
+            End::Drop => Ok(()),
             End::Disconnect(code) => {
                 let mut pkt = Vec::with_capacity(16);
                 match self.kind {

@@ -16,9 +16,11 @@ pub(crate) struct MarketLogic {
     seed: u64,
     max: usize,
     universe: Option<Vec<InstrumentId>>,
-    subs: Vec<(InstrumentId, FeedMode)>,
+    /// Subscribed instruments with their walk and mode, in round-robin order.
+    subs: Vec<(Walk, FeedMode)>,
     index: HashMap<InstrumentId, usize>,
-    walks: HashMap<InstrumentId, Walk>,
+    /// Walks of instruments no longer subscribed, kept so a resubscribe continues them.
+    parked: HashMap<InstrumentId, Walk>,
     next: usize,
     parser: TapeParser,
     msg: Vec<u8>,
@@ -33,7 +35,7 @@ impl MarketLogic {
             universe,
             subs: Vec::new(),
             index: HashMap::new(),
-            walks: HashMap::new(),
+            parked: HashMap::new(),
             next: 0,
             parser: TapeParser::new(),
             msg: Vec::with_capacity(4096),
@@ -43,11 +45,6 @@ impl MarketLogic {
 
     pub fn has_work(&self) -> bool {
         !self.subs.is_empty()
-    }
-
-    fn walk(&mut self, id: InstrumentId) -> &mut Walk {
-        let seed = self.seed;
-        self.walks.entry(id).or_insert_with(|| Walk::new(seed, id))
     }
 
     /// Handles one text request.
@@ -87,43 +84,49 @@ impl MarketLogic {
         out: &mut Out,
     ) -> Flow {
         for id in ids {
-            if let Some(u) = &self.universe {
-                if !u.contains(&id) {
-                    continue;
-                }
+            if self.universe.as_ref().is_some_and(|u| !u.contains(&id)) {
+                continue;
             }
             if subscribe {
-                if let Some(&i) = self.index.get(&id) {
-                    self.subs[i].1 = mode;
-                } else {
-                    if self.subs.len() >= self.max {
-                        return Flow::Disconnect(DisconnectCode::INSTRUMENTS_EXCEED_LIMIT);
+                let i = match self.index.get(&id) {
+                    Some(&i) => {
+                        self.subs[i].1 = mode;
+                        i
                     }
-                    self.index.insert(id, self.subs.len());
-                    self.subs.push((id, mode));
-                }
+                    None => {
+                        if self.subs.len() >= self.max {
+                            return Flow::Disconnect(DisconnectCode::INSTRUMENTS_EXCEED_LIMIT);
+                        }
+                        let seed = self.seed;
+                        let walk = self
+                            .parked
+                            .remove(&id)
+                            .unwrap_or_else(|| Walk::new(seed, id));
+                        self.index.insert(id, self.subs.len());
+                        self.subs.push((walk, mode));
+                        self.subs.len() - 1
+                    }
+                };
                 // On subscribe Dhan sends the previous close, then a first snapshot.
-                let w = self.walk(id);
-                let pc = w.prev_close();
-                self.msg.clear();
-                encode_packet(&pc, &mut self.msg);
-                out.binary(&self.msg, 1);
-                self.emit(id, mode, out);
+                out.market_packet(&self.subs[i].0.prev_close());
+                self.emit(i, out);
             } else if let Some(i) = self.index.remove(&id) {
-                self.subs.swap_remove(i);
-                if let Some(&(moved, _)) = self.subs.get(i) {
-                    self.index.insert(moved, i);
+                let (walk, _) = self.subs.swap_remove(i);
+                self.parked.insert(id, walk);
+                if let Some((moved, _)) = self.subs.get(i) {
+                    self.index.insert(moved.id(), i);
                 }
             }
         }
         Flow::Continue
     }
 
-    /// Appends the packets of one update of `id` in `mode` to `self.msg`
-    /// (or sends them, one message each, when not stacking).
-    fn emit(&mut self, id: InstrumentId, mode: FeedMode, out: &mut Out) {
+    /// Appends the packets of one update of subscription `i` to `self.msg` when
+    /// stacking, or sends them one message each.
+    fn emit(&mut self, i: usize, out: &mut Out) {
         let stacked = out.stacked;
-        let w = self.walk(id);
+        let (w, mode) = &mut self.subs[i];
+        let mode = *mode;
         let ltq = w.step();
         let (a, b) = match mode {
             FeedMode::Ticker => (w.ticker(), None),
@@ -135,9 +138,7 @@ impl MarketLogic {
                 encode_packet(&p, &mut self.msg);
                 self.stack_n += 1;
             } else {
-                self.msg.clear();
-                encode_packet(&p, &mut self.msg);
-                out.binary(&self.msg, 1);
+                out.market_packet(&p);
             }
         }
     }
@@ -156,9 +157,9 @@ impl MarketLogic {
             if self.next >= self.subs.len() {
                 self.next = 0;
             }
-            let (id, mode) = self.subs[self.next];
+            let i = self.next;
             self.next += 1;
-            self.emit(id, mode, out);
+            self.emit(i, out);
             made += 1;
             if out.stacked && self.stack_n >= 3 {
                 out.binary(&self.msg, self.stack_n as u64);

@@ -2,7 +2,9 @@
 //! batch of messages costs one socket write.
 
 use crate::proto::capture::write_record;
-use crate::ws::frame::{Opcode, push_server_frame};
+use crate::proto::market::MarketPacket;
+use crate::proto::market_encode::{encoded_len, write_packet};
+use crate::ws::frame::{MAX_HEADER_LEN, Opcode, push_server_frame, write_header};
 
 /// Framed output waiting to be written, with the connection's output modes.
 #[derive(Default)]
@@ -39,6 +41,26 @@ impl Out {
     pub fn binary(&mut self, payload: &[u8], packets: u64) {
         self.packets += packets;
         self.message(Opcode::Binary, payload);
+    }
+
+    /// Queues one market packet as its own binary message, encoded straight into
+    /// the output buffer (the simulator's hot path: no intermediate copy).
+    pub fn market_packet(&mut self, p: &MarketPacket) {
+        if self.fragmented || self.capture.is_some() {
+            let mut tmp = [0u8; 256];
+            let n = write_packet(p, &mut tmp).unwrap_or(0);
+            self.binary(&tmp[..n], 1);
+            return;
+        }
+        let len = encoded_len(p);
+        let mut h = [0u8; MAX_HEADER_LEN];
+        let hn = write_header(true, Opcode::Binary, len as u64, None, &mut h);
+        self.buf.extend_from_slice(&h[..hn]);
+        let start = self.buf.len();
+        self.buf.resize(start + len, 0);
+        let _ = write_packet(p, &mut self.buf[start..]);
+        self.messages += 1;
+        self.packets += 1;
     }
 
     /// Queues one text message.

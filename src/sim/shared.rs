@@ -88,17 +88,17 @@ impl Shared {
             .filter(|(_, e)| e.kind == kind && e.user == user)
             .map(|(i, _)| i)
             .collect();
-        if same.len() > self.cfg.max_connections_per_feed {
-            if let Some(&oldest) = same.iter().min_by_key(|&&i| (conns[i].opened, conns[i].id)) {
-                let victim = conns.remove(oldest);
-                self.counters.evicted.fetch_add(1, Ordering::Relaxed);
-                log::info!(
-                    "sim: {} connection {} evicted with 805 (a sixth opened)",
-                    kind,
-                    victim.id
-                );
-                let _ = victim.mailbox.send(Control::Fault(Fault::Disconnect(805)));
-            }
+        if same.len() > self.cfg.max_connections_per_feed
+            && let Some(&oldest) = same.iter().min_by_key(|&&i| (conns[i].opened, conns[i].id))
+        {
+            let victim = conns.remove(oldest);
+            self.counters.evicted.fetch_add(1, Ordering::Relaxed);
+            log::info!(
+                "sim: {} connection {} evicted with 805 (a sixth opened)",
+                kind,
+                victim.id
+            );
+            let _ = victim.mailbox.send(Control::Fault(Fault::Disconnect(805)));
         }
     }
 

@@ -105,27 +105,25 @@ impl Walk {
     /// Advances one trade: a small move of whole ticks, a traded quantity, and a
     /// last-trade time that moves forward by 0 or 1 s.
     pub fn step(&mut self) -> u16 {
-        let r = self.rng.unit();
-        let ticks = if r < 0.3 {
-            -1.0
-        } else if r < 0.6 {
-            1.0
-        } else if r < 0.65 {
-            -2.0
-        } else if r < 0.7 {
-            2.0
-        } else {
-            0.0
+        // One draw feeds every decision of the step (bit fields of one u64).
+        let r = self.rng.next_u64();
+        let mv = (r & 0xff) as u8;
+        let ticks = match mv {
+            0..=76 => -1.0,
+            77..=153 => 1.0,
+            154..=166 => -2.0,
+            167..=179 => 2.0,
+            _ => 0.0,
         };
         self.price = (self.price + ticks * self.tick).max(self.tick);
         self.high = self.high.max(self.price);
         self.low = self.low.min(self.price);
-        let qty = self.rng.range(1, 500) as u16;
+        let qty = 1 + ((r >> 8) & 0x3ff) as u16 % 500;
         self.volume = self.volume.wrapping_add(u32::from(qty));
         self.traded_value += self.price * f64::from(qty);
         if self.oi > 0 {
-            let d = self.rng.range(0, 200);
-            self.oi = if self.rng.unit() < 0.5 {
+            let d = ((r >> 32) & 0xff) as u32;
+            self.oi = if (r >> 40) & 1 == 0 {
                 self.oi.saturating_sub(d)
             } else {
                 self.oi.saturating_add(d)
@@ -133,7 +131,7 @@ impl Walk {
             self.oi_high = self.oi_high.max(self.oi);
             self.oi_low = self.oi_low.min(self.oi);
         }
-        self.ltt += u32::from(self.rng.unit() < 0.2);
+        self.ltt += u32::from(((r >> 48) & 0xff) < 51);
         qty
     }
 

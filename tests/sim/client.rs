@@ -122,9 +122,8 @@ pub fn send_text(ws: &mut Ws, text: &[u8]) {
 /// Next data message (binary or text); pings and pongs are skipped.
 pub fn next_data(ws: &mut Ws) -> Result<Message, tungstenite::Error> {
     loop {
-        match ws.read()? {
-            m @ (Message::Binary(_) | Message::Text(_) | Message::Close(_)) => return Ok(m),
-            _ => {}
+        if let m @ (Message::Binary(_) | Message::Text(_) | Message::Close(_)) = ws.read()? {
+            return Ok(m);
         }
     }
 }
