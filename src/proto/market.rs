@@ -340,6 +340,25 @@ const fn expected_text(code: u8) -> &'static str {
     }
 }
 
+#[cold]
+fn bad_length(offset: usize, code: u8, declared: usize) -> DecodeError {
+    DecodeError::BadLength {
+        offset,
+        code,
+        declared,
+        expected: expected_text(code),
+    }
+}
+
+#[cold]
+fn truncated(offset: usize, needed: usize, available: usize) -> DecodeError {
+    DecodeError::Truncated {
+        offset,
+        needed,
+        available,
+    }
+}
+
 #[inline(always)]
 fn id_of<const N: usize>(b: &[u8; N]) -> InstrumentId {
     InstrumentId {
@@ -351,8 +370,29 @@ fn id_of<const N: usize>(b: &[u8; N]) -> InstrumentId {
 /// Decodes the packet at the start of `buf`, which begins at `offset` within its
 /// message (used only for error reports). Returns the packet and the bytes consumed
 /// (its declared length). Bytes after the packet are not looked at.
+///
+/// This returns the packet by value (up to ~170 bytes for a full packet); on the
+/// hot path prefer [`decode_packet_into`], which writes only the decoded variant's
+/// fields into a preallocated slot.
 #[inline]
 pub fn decode_packet_at(buf: &[u8], offset: usize) -> Result<(MarketPacket, usize), DecodeError> {
+    let mut p = MarketPacket::Unknown(UnknownPacket {
+        code: 0,
+        id: InstrumentId::new(ExchangeSegment::IdxI, 0),
+        len: 0,
+    });
+    let n = decode_packet_into(buf, offset, &mut p)?;
+    Ok((p, n))
+}
+
+/// Decodes the packet at the start of `buf` into `out` (a preallocated slot, e.g.
+/// a ring entry) and returns the bytes consumed. On error `out` is unchanged.
+#[inline]
+pub fn decode_packet_into(
+    buf: &[u8],
+    offset: usize,
+    out: &mut MarketPacket,
+) -> Result<usize, DecodeError> {
     let Some(h) = array::<{ size::HEADER }>(buf) else {
         return Err(DecodeError::Truncated {
             offset,
@@ -362,44 +402,31 @@ pub fn decode_packet_at(buf: &[u8], offset: usize) -> Result<(MarketPacket, usiz
     };
     let code = h[0];
     let declared = u16_at(h, 1) as usize;
-    let ok_len = match fixed_len(code) {
-        Some(n) => declared == n,
-        None => declared >= size::HEADER,
-    };
-    if !ok_len {
-        return Err(DecodeError::BadLength {
-            offset,
-            code,
-            declared,
-            expected: expected_text(code),
-        });
+    // One dispatch on the code: each arm checks the declared length against its
+    // kind, then borrows exactly that many bytes (which checks they are present).
+    macro_rules! fixed {
+        ($n:expr) => {{
+            if declared != $n {
+                return Err(bad_length(offset, code, declared));
+            }
+            match array::<{ $n }>(buf) {
+                Some(b) => b,
+                None => return Err(truncated(offset, declared, buf.len())),
+            }
+        }};
     }
-    if buf.len() < declared {
-        return Err(DecodeError::Truncated {
-            offset,
-            needed: declared,
-            available: buf.len(),
-        });
-    }
-    // The length checks above guarantee each `array` below succeeds; the `else`
-    // arms are unreachable but keep the decoder free of panics by construction.
-    let truncated = DecodeError::Truncated {
-        offset,
-        needed: declared,
-        available: buf.len(),
-    };
-    let packet = match code {
+    match code {
         code::TICKER => {
-            let b = array::<{ size::TICKER }>(buf).ok_or(truncated)?;
-            MarketPacket::Ticker(Ticker {
+            let b = fixed!(size::TICKER);
+            *out = MarketPacket::Ticker(Ticker {
                 id: id_of(b),
                 ltp: f32_at(b, 8),
                 ltt: Ltt(u32_at(b, 12)),
-            })
+            });
         }
         code::QUOTE => {
-            let b = array::<{ size::QUOTE }>(buf).ok_or(truncated)?;
-            MarketPacket::Quote(Quote {
+            let b = fixed!(size::QUOTE);
+            *out = MarketPacket::Quote(Quote {
                 id: id_of(b),
                 ltp: f32_at(b, 8),
                 ltq: u16_at(b, 12),
@@ -412,45 +439,55 @@ pub fn decode_packet_at(buf: &[u8], offset: usize) -> Result<(MarketPacket, usiz
                 close: f32_at(b, 38),
                 high: f32_at(b, 42),
                 low: f32_at(b, 46),
-            })
+            });
         }
         code::OI => {
-            let b = array::<{ size::OI }>(buf).ok_or(truncated)?;
-            MarketPacket::Oi(OpenInterest {
+            let b = fixed!(size::OI);
+            *out = MarketPacket::Oi(OpenInterest {
                 id: id_of(b),
                 oi: u32_at(b, 8),
-            })
+            });
         }
         code::PREV_CLOSE => {
-            let b = array::<{ size::PREV_CLOSE }>(buf).ok_or(truncated)?;
-            MarketPacket::PrevClose(PrevClose {
+            let b = fixed!(size::PREV_CLOSE);
+            *out = MarketPacket::PrevClose(PrevClose {
                 id: id_of(b),
                 prev_close: f32_at(b, 8),
                 prev_oi: u32_at(b, 12),
-            })
+            });
         }
         code::FULL => {
-            let b = array::<{ size::FULL }>(buf).ok_or(truncated)?;
-            MarketPacket::Full(decode_full(b))
+            let b = fixed!(size::FULL);
+            *out = MarketPacket::Full(decode_full(b));
         }
         code::DISCONNECT => {
-            let b = array::<{ size::DISCONNECT }>(buf).ok_or(truncated)?;
-            MarketPacket::Disconnect(Disconnect {
+            let b = fixed!(size::DISCONNECT);
+            *out = MarketPacket::Disconnect(Disconnect {
                 id: id_of(b),
                 reason: DisconnectCode(u16_at(b, 8)),
-            })
+            });
         }
-        code::MARKET_STATUS => MarketPacket::MarketStatus(MarketStatus {
-            id: id_of(h),
-            len: declared as u16,
-        }),
-        other => MarketPacket::Unknown(UnknownPacket {
-            code: other,
-            id: id_of(h),
-            len: declared as u16,
-        }),
-    };
-    Ok((packet, declared))
+        other => {
+            if declared < size::HEADER {
+                return Err(bad_length(offset, code, declared));
+            }
+            if buf.len() < declared {
+                return Err(truncated(offset, declared, buf.len()));
+            }
+            let id = id_of(h);
+            let len = declared as u16;
+            *out = if other == code::MARKET_STATUS {
+                MarketPacket::MarketStatus(MarketStatus { id, len })
+            } else {
+                MarketPacket::Unknown(UnknownPacket {
+                    code: other,
+                    id,
+                    len,
+                })
+            };
+        }
+    }
+    Ok(declared)
 }
 
 #[inline(always)]
@@ -533,6 +570,27 @@ impl Iterator for MarketPackets<'_> {
             Ok((p, n)) => {
                 self.pos += n;
                 Some(Ok(p))
+            }
+            Err(e) => {
+                self.failed = true;
+                Some(Err(e))
+            }
+        }
+    }
+}
+
+impl MarketPackets<'_> {
+    /// The next packet decoded into `slot` (no move of the packet value): `Some(Ok(()))`
+    /// when `slot` now holds it, `Some(Err(_))` once on a malformed packet, then `None`.
+    #[inline]
+    pub fn next_into(&mut self, slot: &mut MarketPacket) -> Option<Result<(), DecodeError>> {
+        if self.failed || self.pos >= self.buf.len() {
+            return None;
+        }
+        match decode_packet_into(&self.buf[self.pos..], self.pos, slot) {
+            Ok(n) => {
+                self.pos += n;
+                Some(Ok(()))
             }
             Err(e) => {
                 self.failed = true;

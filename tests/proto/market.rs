@@ -213,5 +213,21 @@ proptest! {
         }
         prop_assert_eq!(it.consumed(), sum);
         prop_assert!(failed || sum == bytes.len());
+        // The slot-writing walker sees exactly what the iterator sees.
+        let by_value: Vec<_> = packets(&bytes).collect();
+        let mut walker = packets(&bytes);
+        let mut slot = MarketPacket::Oi(OpenInterest { id: InstrumentId::new(ExchangeSegment::IdxI, 0), oi: 0 });
+        let mut into = Vec::new();
+        while let Some(r) = walker.next_into(&mut slot) {
+            into.push(r.map(|()| slot));
+        }
+        prop_assert_eq!(into.len(), by_value.len());
+        for (a, b) in into.iter().zip(&by_value) {
+            match (a, b) {
+                (Ok(a), Ok(b)) => prop_assert_eq!(packet_bytes(a), packet_bytes(b)),
+                (Err(a), Err(b)) => prop_assert_eq!(a, b),
+                _ => prop_assert!(false, "walkers disagree"),
+            }
+        }
     }
 }
