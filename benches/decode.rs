@@ -6,7 +6,7 @@
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use dhan_feed::cli::sample;
 use dhan_feed::proto::depth::{DepthKind, DepthPacket, depth_packets};
-use dhan_feed::proto::market::packets;
+use dhan_feed::proto::market::{Step, packets};
 use dhan_feed::proto::market_encode::packet_bytes;
 use dhan_feed::proto::order::{KeyCase, OrderUpdate, OrderUpdateParser, encode_order_update};
 use dhan_feed::proto::request::{FeedMode, encode_subscription};
@@ -115,8 +115,7 @@ fn market(c: &mut Criterion) {
             b.iter(|| {
                 for msg in black_box(&stream[..]).chunks_exact(len) {
                     let mut it = packets(msg);
-                    while let Some(r) = it.next_into(&mut slot) {
-                        let _ = black_box(r);
+                    while it.advance(&mut slot) == Step::Packet {
                         black_box(&slot);
                     }
                 }
@@ -126,8 +125,7 @@ fn market(c: &mut Criterion) {
         g.bench_function(format!("{name}_stacked_1024_in_one_message"), |b| {
             b.iter(|| {
                 let mut it = packets(black_box(&stream[..]));
-                while let Some(r) = it.next_into(&mut slot) {
-                    let _ = black_box(r);
+                while it.advance(&mut slot) == Step::Packet {
                     black_box(&slot);
                 }
             })

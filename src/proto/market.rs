@@ -540,6 +540,18 @@ pub struct MarketPackets<'a> {
     buf: &'a [u8],
     pos: usize,
     failed: bool,
+    error: Option<DecodeError>,
+}
+
+/// What [`MarketPackets::advance`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Step {
+    /// The slot now holds the next packet.
+    Packet,
+    /// No packet left.
+    End,
+    /// A malformed packet: [`MarketPackets::error`] says why; the walk is over.
+    Error,
 }
 
 impl<'a> MarketPackets<'a> {
@@ -549,7 +561,36 @@ impl<'a> MarketPackets<'a> {
             buf: message,
             pos: 0,
             failed: false,
+            error: None,
         }
+    }
+
+    /// The error that ended the walk, if one did.
+    pub fn error(&self) -> Option<&DecodeError> {
+        self.error.as_ref()
+    }
+
+    /// The hot-path walker: decodes the next packet into `slot` and says what
+    /// happened in one byte (the error, if any, is kept in the walker).
+    #[inline]
+    pub fn advance(&mut self, slot: &mut MarketPacket) -> Step {
+        if self.failed || self.pos >= self.buf.len() {
+            return Step::End;
+        }
+        match decode_packet_into(&self.buf[self.pos..], self.pos, slot) {
+            Ok(n) => {
+                self.pos += n;
+                Step::Packet
+            }
+            Err(e) => self.fail(e),
+        }
+    }
+
+    #[cold]
+    fn fail(&mut self, e: DecodeError) -> Step {
+        self.failed = true;
+        self.error = Some(e);
+        Step::Error
     }
 
     /// Bytes consumed by the packets yielded so far.
@@ -572,7 +613,7 @@ impl Iterator for MarketPackets<'_> {
                 Some(Ok(p))
             }
             Err(e) => {
-                self.failed = true;
+                self.fail(e);
                 Some(Err(e))
             }
         }
@@ -584,18 +625,10 @@ impl MarketPackets<'_> {
     /// when `slot` now holds it, `Some(Err(_))` once on a malformed packet, then `None`.
     #[inline]
     pub fn next_into(&mut self, slot: &mut MarketPacket) -> Option<Result<(), DecodeError>> {
-        if self.failed || self.pos >= self.buf.len() {
-            return None;
-        }
-        match decode_packet_into(&self.buf[self.pos..], self.pos, slot) {
-            Ok(n) => {
-                self.pos += n;
-                Some(Ok(()))
-            }
-            Err(e) => {
-                self.failed = true;
-                Some(Err(e))
-            }
+        match self.advance(slot) {
+            Step::Packet => Some(Ok(())),
+            Step::End => None,
+            Step::Error => self.error.map(Err),
         }
     }
 }
