@@ -2,10 +2,12 @@
 //! `dhan_feed::cli`.
 
 use clap::{Parser, Subcommand};
-use dhan_feed::cli::{decode, sample, sim, watch};
+use dhan_feed::cli::{decode, sim, watch};
 use std::io::{self, Read};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 #[derive(Parser)]
 #[command(
@@ -20,7 +22,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Print market events as they arrive (today: replays the bundled sample capture).
+    /// Print live market events (the built-in simulator when no Dhan credentials are set).
     Watch(watch::WatchArgs),
     /// Run the Dhan protocol simulator (prints its URL first).
     Sim(sim::SimArgs),
@@ -49,13 +51,16 @@ fn main() -> ExitCode {
             }
         },
         Command::Watch(args) => {
-            eprintln!(
-                "dhan-feed watch: the live engine is not built yet; replaying the bundled sample capture through the decoder"
-            );
-            let capture = sample::market_capture();
-            match watch::replay(&args, &capture, &mut io::stdout().lock()) {
+            let stop = Arc::new(AtomicBool::new(false));
+            let flag = stop.clone();
+            if let Err(e) = ctrlc::set_handler(move || flag.store(true, Ordering::Relaxed)) {
+                eprintln!("warning: Ctrl-C handler not installed: {e}");
+            }
+            match watch::run(&args, &mut io::stdout().lock(), stop) {
                 Ok(_) => ExitCode::SUCCESS,
-                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+                Err(watch::WatchError::Io(e)) if e.kind() == io::ErrorKind::BrokenPipe => {
+                    ExitCode::SUCCESS
+                }
                 Err(e) => {
                     eprintln!("error: {e}");
                     ExitCode::FAILURE

@@ -1,34 +1,64 @@
-//! `dhan-feed watch`: prints market events as they arrive.
+//! `dhan-feed watch`: prints market events as they arrive, then a summary.
 //!
-//! Until the engine lands (issue 4), `watch` replays the bundled sample capture
-//! through the real decoder and says so on stderr; the output format (table, or
-//! JSON lines with `--json`) is the one the live command will keep.
+//! With Dhan credentials in the environment it connects to Dhan; without them it
+//! starts the in-process simulator over TLS and says so; `--url` and `--ca-file`
+//! point it at an external simulator instead.
 
+use crate::config::{ClientConfig, Endpoints};
+use crate::feed::FeedEvent;
 use crate::jsonl;
-use crate::proto::capture::CaptureReader;
-use crate::proto::market::{MarketPacket, packets};
+use crate::proto::market::MarketPacket;
+use crate::proto::request::FeedMode;
+use crate::proto::segment::InstrumentId;
+use crate::secret::Secret;
+use crate::sim::Simulator;
+use crate::transport::tls::certs_from_pem;
 use std::io::{self, Write};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+/// NIFTY, BANKNIFTY, NIFTYIT and SENSEX: the seed guide's indices.
+pub const DEFAULT_INSTRUMENTS: [&str; 4] = ["IDX_I:13", "IDX_I:25", "IDX_I:29", "IDX_I:51"];
 
 /// Options of `dhan-feed watch`.
-#[derive(Clone, Debug, Default, clap::Args)]
+#[derive(Clone, Debug, clap::Args)]
 pub struct WatchArgs {
-    /// Print JSON lines (the field names of `dhan-feed decode`) instead of a table.
-    #[arg(long)]
-    pub json: bool,
+    /// Subscription mode: ticker, quote or full.
+    #[arg(long, default_value = "ticker")]
+    pub mode: FeedMode,
     /// Stop after this many events.
     #[arg(long)]
     pub count: Option<u64>,
+    /// Stop after this many seconds.
+    #[arg(long)]
+    pub seconds: Option<f64>,
+    /// Print JSON lines (the field names of `dhan-feed decode`) instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// Connect to this base URL (e.g. an external `dhan-feed sim`) instead.
+    #[arg(long)]
+    pub url: Option<String>,
+    /// Trust the certificate(s) in this PEM file (for `--url wss://…`).
+    #[arg(long)]
+    pub ca_file: Option<PathBuf>,
+    /// Pin the I/O thread to this core.
+    #[arg(long)]
+    pub pin: Option<usize>,
+    /// Instruments as SEGMENT:ID (default: NIFTY, BANKNIFTY, NIFTYIT, SENSEX).
+    pub instruments: Vec<InstrumentId>,
 }
 
 /// One table row for a packet.
 pub fn table_row(p: &MarketPacket, out: &mut Vec<u8>) -> io::Result<()> {
     let id = p.id();
-    write!(out, "{:<10} {:>14} ", p.kind_name(), id.to_string())?;
+    write!(out, "{:<12} {:>16} ", p.kind_name(), id.to_string())?;
     match p {
-        MarketPacket::Ticker(t) => write!(out, "ltp {:>12.2} ltt {}", t.ltp, hms(t.ltt.raw()))?,
+        MarketPacket::Ticker(t) => write!(out, "ltp {:>12.2}  ltt {}", t.ltp, hms(t.ltt.raw()))?,
         MarketPacket::Quote(q) => write!(
             out,
-            "ltp {:>12.2} ltt {} vol {} o/h/l/c {:.2}/{:.2}/{:.2}/{:.2}",
+            "ltp {:>12.2}  ltt {}  vol {}  o/h/l/c {:.2}/{:.2}/{:.2}/{:.2}",
             q.ltp,
             hms(q.ltt.raw()),
             q.volume,
@@ -39,7 +69,7 @@ pub fn table_row(p: &MarketPacket, out: &mut Vec<u8>) -> io::Result<()> {
         )?,
         MarketPacket::Full(f) => write!(
             out,
-            "ltp {:>12.2} ltt {} vol {} oi {} bid {:.2}x{} ask {:.2}x{}",
+            "ltp {:>12.2}  ltt {}  vol {}  oi {}  bid {:.2} x {}  ask {:.2} x {}",
             f.ltp,
             hms(f.ltt.raw()),
             f.volume,
@@ -52,7 +82,7 @@ pub fn table_row(p: &MarketPacket, out: &mut Vec<u8>) -> io::Result<()> {
         MarketPacket::Oi(o) => write!(out, "oi {}", o.oi)?,
         MarketPacket::PrevClose(pc) => write!(
             out,
-            "prev_close {:.2} prev_oi {}",
+            "prev_close {:.2}  prev_oi {}",
             pc.prev_close, pc.prev_oi
         )?,
         MarketPacket::Disconnect(d) => write!(out, "reason {}", d.reason)?,
@@ -66,41 +96,150 @@ pub fn table_row(p: &MarketPacket, out: &mut Vec<u8>) -> io::Result<()> {
 /// `HH:MM:SS` of a last-trade time, which the feed encodes as IST wall clock.
 fn hms(ltt: u32) -> String {
     let s = ltt % 86_400;
-    format!("{:02}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
+    format!("{:02}:{:02}:{:02} IST", s / 3600, s / 60 % 60, s % 60)
 }
 
-/// Replays `capture` (market feed) to `out`; returns the events printed.
-pub fn replay(args: &WatchArgs, capture: &[u8], out: &mut impl Write) -> io::Result<u64> {
-    let mut reader = CaptureReader::new(capture);
-    let mut line = Vec::with_capacity(512);
-    let mut events = 0u64;
-    let mut errors = 0u64;
-    if !args.json {
-        writeln!(out, "{:<10} {:>14} fields", "kind", "instrument")?;
+/// Why `watch` could not run.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum WatchError {
+    /// The simulator could not start.
+    #[error(transparent)]
+    Sim(#[from] crate::sim::SimError),
+    /// The client could not start.
+    #[error(transparent)]
+    Client(#[from] crate::ClientError),
+    /// Reading the CA file or writing output failed.
+    #[error(transparent)]
+    Io(#[from] io::Error),
+    /// The CA file holds no certificate.
+    #[error(transparent)]
+    Tls(#[from] crate::transport::tls::TlsConfigError),
+}
+
+/// The summary printed at exit.
+#[derive(Clone, Debug, Default)]
+pub struct Summary {
+    /// Market events printed.
+    pub events: u64,
+    /// Events dropped by a full ring.
+    pub drops: u64,
+    /// Disconnections seen.
+    pub reconnects: u64,
+    /// read→consumer latency percentiles (ns): p50, p99, p99.9, max.
+    pub latency_ns: [u64; 4],
+}
+
+/// Runs `watch` until `--count`, `--seconds` or `stop` is set (Ctrl-C).
+pub fn run(
+    args: &WatchArgs,
+    out: &mut impl Write,
+    stop: Arc<AtomicBool>,
+) -> Result<Summary, WatchError> {
+    let mut cfg;
+    let _sim;
+    if let Some(url) = &args.url {
+        cfg = ClientConfig::from_env().unwrap_or_else(|_| ClientConfig {
+            client_id: Secret::new(crate::sim::DEFAULT_CLIENT_ID),
+            access_token: Secret::new(crate::sim::DEFAULT_ACCESS_TOKEN),
+            ..ClientConfig::default()
+        });
+        cfg.endpoints = Endpoints::all(url);
+        if let Some(ca) = &args.ca_file {
+            let pem = std::fs::read(ca)?;
+            cfg.extra_roots = certs_from_pem(&pem, &ca.display().to_string())?;
+        }
+        eprintln!("dhan-feed watch: connecting to {url}");
+    } else if ClientConfig::env_has_credentials() {
+        cfg = ClientConfig::from_env().map_err(crate::ClientError::from)?;
+        eprintln!(
+            "dhan-feed watch: Dhan credentials found; connecting to {}",
+            cfg.endpoints.market
+        );
+    } else {
+        let sim = Simulator::builder().rate(20.0).start()?;
+        eprintln!(
+            "dhan-feed watch: no DHAN_CLIENT_ID/DHAN_ACCESS_TOKEN set; using the built-in simulator at {} (TLS)",
+            sim.url()
+        );
+        cfg = ClientConfig {
+            client_id: Secret::new(crate::sim::DEFAULT_CLIENT_ID),
+            access_token: Secret::new(crate::sim::DEFAULT_ACCESS_TOKEN),
+            endpoints: Endpoints::all(&sim.url()),
+            extra_roots: sim.certificate().into_iter().collect(),
+            webpki_roots: false,
+            ..ClientConfig::default()
+        };
+        _sim = sim;
     }
-    'records: while let Some(rec) = reader
-        .next_record()
-        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))?
-    {
-        for p in packets(rec.payload) {
-            if args.count.is_some_and(|c| events >= c) {
-                break 'records;
+    cfg.pin_core = args.pin;
+    let client = crate::Client::new(cfg)?;
+    let mut feed = client.market_feed(args.mode);
+    let instruments: Vec<InstrumentId> = if args.instruments.is_empty() {
+        DEFAULT_INSTRUMENTS
+            .iter()
+            .filter_map(|s| s.parse().ok())
+            .collect()
+    } else {
+        args.instruments.clone()
+    };
+    feed.subscribe_many(&instruments);
+    let mut hist = hdrhistogram::Histogram::<u64>::new(3).map_err(io::Error::other)?;
+    let mut summary = Summary::default();
+    let start = Instant::now();
+    let mut line = Vec::with_capacity(512);
+    if !args.json {
+        writeln!(out, "{:<12} {:>16} fields", "kind", "instrument")?;
+    }
+    loop {
+        if stop.load(Ordering::Relaxed)
+            || args.count.is_some_and(|c| summary.events >= c)
+            || args
+                .seconds
+                .is_some_and(|s| start.elapsed().as_secs_f64() >= s)
+        {
+            break;
+        }
+        let Some(ev) = feed.recv_timeout(Duration::from_millis(100)) else {
+            continue;
+        };
+        line.clear();
+        match ev {
+            FeedEvent::Market(m) => {
+                let _ = hist.record(crate::time::now_ns().saturating_sub(m.recv_ns));
+                if args.json {
+                    jsonl::market_packet(&m.packet, &mut line);
+                } else {
+                    table_row(&m.packet, &mut line)?;
+                }
+                summary.events += 1;
             }
-            line.clear();
-            match p {
-                Ok(p) if args.json => jsonl::market_packet(&p, &mut line),
-                Ok(p) => table_row(&p, &mut line)?,
-                Err(e) => {
-                    errors += 1;
-                    eprintln!("record {}: {e}", rec.number);
-                    continue;
+            FeedEvent::Connection(c) => {
+                eprintln!("dhan-feed watch: {c:?}");
+                if matches!(c, crate::feed::ConnectionEvent::Disconnected { .. }) {
+                    summary.reconnects += 1;
                 }
             }
-            events += 1;
-            out.write_all(&line)?;
         }
+        out.write_all(&line)?;
     }
     out.flush()?;
-    eprintln!("summary: events={events} decode_errors={errors} drops=0 reconnects=0");
-    Ok(events)
+    summary.drops = feed.stats().dropped;
+    summary.latency_ns = [
+        hist.value_at_quantile(0.5),
+        hist.value_at_quantile(0.99),
+        hist.value_at_quantile(0.999),
+        hist.max(),
+    ];
+    eprintln!(
+        "summary: events={} drops={} reconnects={} read_to_consumer_ns p50={} p99={} p99.9={} max={}",
+        summary.events,
+        summary.drops,
+        summary.reconnects,
+        summary.latency_ns[0],
+        summary.latency_ns[1],
+        summary.latency_ns[2],
+        summary.latency_ns[3]
+    );
+    Ok(summary)
 }

@@ -1,3 +1,4 @@
 //! Socket and TLS glue: the only socket code besides the engine and the simulator.
 
+pub mod conn;
 pub mod tls;

@@ -95,6 +95,100 @@ pub fn push_server_frame(fin: bool, opcode: Opcode, payload: &[u8], out: &mut Ve
     out.extend_from_slice(payload);
 }
 
+/// A parsed frame header.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FrameHeader {
+    /// Final fragment of a message.
+    pub fin: bool,
+    /// The three RSV bits (must be 0 without extensions).
+    pub rsv: u8,
+    /// Opcode.
+    pub opcode: Opcode,
+    /// Masking key, if the frame is masked.
+    pub mask: Option<[u8; 4]>,
+    /// Payload length.
+    pub payload_len: u64,
+    /// Header length in bytes.
+    pub header_len: usize,
+}
+
+/// Parses the frame header at the start of `buf`: `Ok(None)` when more bytes are
+/// needed (nothing is consumed), otherwise the header. Never reads past `buf`.
+pub fn parse_header(buf: &[u8]) -> Result<Option<FrameHeader>, FrameError> {
+    let (Some(&b0), Some(&b1)) = (buf.first(), buf.get(1)) else {
+        return Ok(None);
+    };
+    let fin = b0 & 0x80 != 0;
+    let rsv = (b0 >> 4) & 0x7;
+    let opcode = Opcode::from_nibble(b0);
+    let masked = b1 & 0x80 != 0;
+    let (payload_len, mut n) = match b1 & 0x7f {
+        126 => match buf.get(2..4) {
+            Some(b) => (u64::from(u16::from_be_bytes([b[0], b[1]])), 4),
+            None => return Ok(None),
+        },
+        127 => match buf.get(2..10) {
+            Some(b) => {
+                let mut a = [0u8; 8];
+                a.copy_from_slice(b);
+                let len = u64::from_be_bytes(a);
+                if len >> 63 != 0 {
+                    return Err(FrameError::BadLength);
+                }
+                (len, 10)
+            }
+            None => return Ok(None),
+        },
+        l => (u64::from(l), 2),
+    };
+    let mask = if masked {
+        match buf.get(n..n + 4) {
+            Some(m) => {
+                n += 4;
+                Some([m[0], m[1], m[2], m[3]])
+            }
+            None => return Ok(None),
+        }
+    } else {
+        None
+    };
+    if rsv != 0 {
+        return Err(FrameError::ReservedBits(rsv));
+    }
+    if let Opcode::Reserved(op) = opcode {
+        return Err(FrameError::ReservedOpcode(op));
+    }
+    if opcode.is_control() && (!fin || payload_len > 125) {
+        return Err(FrameError::BadControlFrame);
+    }
+    Ok(Some(FrameHeader {
+        fin,
+        rsv,
+        opcode,
+        mask,
+        payload_len,
+        header_len: n,
+    }))
+}
+
+/// A frame that violates RFC 6455.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum FrameError {
+    /// RSV bits set without a negotiated extension.
+    #[error("frame has reserved bits {0:#x} set")]
+    ReservedBits(u8),
+    /// A reserved opcode.
+    #[error("frame has reserved opcode {0:#x}")]
+    ReservedOpcode(u8),
+    /// A 64-bit length with the top bit set.
+    #[error("frame length has the most significant bit set")]
+    BadLength,
+    /// A fragmented or over-long control frame.
+    #[error("control frame is fragmented or longer than 125 bytes")]
+    BadControlFrame,
+}
+
 /// XORs `data` with the 4-byte `key`, as if `data` started at byte `offset` of the
 /// payload (so a payload can be unmasked in pieces).
 pub fn apply_mask(data: &mut [u8], key: [u8; 4], offset: usize) {
@@ -121,6 +215,42 @@ mod tests {
             6
         );
         assert_eq!(&h[..6], &[0x8a, 0x80, 1, 2, 3, 4]);
+    }
+
+    #[test]
+    fn parse_inverts_write_and_needs_whole_headers() {
+        let mut h = [0u8; MAX_HEADER_LEN];
+        for (fin, op, len, mask) in [
+            (true, Opcode::Binary, 0u64, None),
+            (false, Opcode::Text, 125, Some([1, 2, 3, 4])),
+            (true, Opcode::Continuation, 126, None),
+            (true, Opcode::Binary, 65_535, Some([9, 9, 9, 9])),
+            (true, Opcode::Binary, 65_536, None),
+            (true, Opcode::Ping, 125, None),
+        ] {
+            let n = write_header(fin, op, len, mask, &mut h);
+            for cut in 0..n {
+                assert_eq!(parse_header(&h[..cut]), Ok(None), "cut {cut}");
+            }
+            let got = parse_header(&h[..n]).unwrap().unwrap();
+            assert_eq!(
+                (
+                    got.fin,
+                    got.opcode,
+                    got.payload_len,
+                    got.mask,
+                    got.header_len
+                ),
+                (fin, op, len, mask, n)
+            );
+        }
+        assert_eq!(parse_header(&[0x83, 0]), Err(FrameError::ReservedOpcode(3)));
+        assert_eq!(parse_header(&[0xc2, 0]), Err(FrameError::ReservedBits(4)));
+        assert_eq!(parse_header(&[0x09, 0]), Err(FrameError::BadControlFrame));
+        assert_eq!(
+            parse_header(&[0x89, 126, 0, 126]),
+            Err(FrameError::BadControlFrame)
+        );
     }
 
     #[test]

@@ -1,0 +1,98 @@
+//! The client: one I/O thread shared by every handle it creates.
+
+use crate::config::{ClientConfig, EnvError, Overflow};
+use crate::engine::{Command, EngineError, EngineHandle, Shared};
+use crate::feed::market::MarketFeed;
+use crate::proto::request::FeedMode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+pub(crate) struct ClientInner {
+    pub engine: EngineHandle,
+    next_id: AtomicUsize,
+    cfg: ClientConfig,
+}
+
+/// Why a client could not be built.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ClientError {
+    /// Credentials are missing from the environment.
+    #[error(transparent)]
+    Env(#[from] EnvError),
+    /// The I/O thread could not start.
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+}
+
+/// A connection to Dhan's WebSocket APIs: one pinned-or-not I/O thread running
+/// every socket, and handles (consumers) that receive events through their own
+/// lock-free ring. Cheap to clone; the I/O thread stops when the last clone and
+/// the last handle are dropped, or at [`Client::disconnect_all`].
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<ClientInner>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("config", &self.inner.cfg)
+            .finish()
+    }
+}
+
+impl Client {
+    /// Starts the I/O thread with `cfg`.
+    pub fn new(cfg: ClientConfig) -> Result<Self, ClientError> {
+        let engine = crate::engine::spawn(cfg.clone())?;
+        Ok(Self {
+            inner: Arc::new(ClientInner {
+                engine,
+                next_id: AtomicUsize::new(0),
+                cfg,
+            }),
+        })
+    }
+
+    /// A client with credentials from the environment (see [`ClientConfig::from_env`]).
+    pub fn from_env() -> Result<Self, ClientError> {
+        Self::new(ClientConfig::from_env()?)
+    }
+
+    /// The configuration (its `Debug` redacts credentials).
+    pub fn config(&self) -> &ClientConfig {
+        &self.inner.cfg
+    }
+
+    /// A new market-feed consumer in `mode`, with the configured ring capacity and
+    /// overflow policy.
+    pub fn market_feed(&self, mode: FeedMode) -> MarketFeed {
+        self.market_feed_with(mode, self.inner.cfg.ring_capacity, self.inner.cfg.overflow)
+    }
+
+    /// A new market-feed consumer with its own ring capacity and overflow policy.
+    pub fn market_feed_with(
+        &self,
+        mode: FeedMode,
+        capacity: usize,
+        overflow: Overflow,
+    ) -> MarketFeed {
+        let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
+        let (producer, consumer) = crate::ring::ring(capacity);
+        let shared = Arc::new(Shared::default());
+        self.inner.engine.send(Command::AddConsumer {
+            id,
+            mode,
+            overflow,
+            producer,
+            shared: shared.clone(),
+        });
+        MarketFeed::new(self.inner.clone(), id, mode, consumer, shared)
+    }
+
+    /// Closes every connection and stops the I/O thread (handles then receive nothing).
+    pub fn disconnect_all(&self) {
+        self.inner.engine.send(Command::Stop);
+    }
+}

@@ -1,0 +1,268 @@
+//! Client configuration: credentials (never printed), endpoints, limits, threading.
+//! Every default is documented on its field.
+
+use crate::proto::endpoint::FeedKind;
+use crate::proto::login::UserType;
+use crate::secret::Secret;
+use crate::ws::client::WsLimits;
+use rustls_pki_types::CertificateDer;
+use std::time::Duration;
+
+/// What a consumer's ring does when it is full.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Overflow {
+    /// Drop the new event and count it (default).
+    #[default]
+    DropNewest,
+    /// Keep only the latest event per instrument until the consumer catches up;
+    /// every replaced event is counted as dropped.
+    Conflate,
+}
+
+/// Base URLs of the four endpoints (scheme, host, port; the path and query are added).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Endpoints {
+    /// Live market feed. Default `wss://api-feed.dhan.co`.
+    pub market: String,
+    /// 20-level depth. Default `wss://depth-api-feed.dhan.co`.
+    pub depth20: String,
+    /// 200-level depth. Default `wss://full-depth-api.dhan.co`.
+    pub depth200: String,
+    /// Order updates. Default `wss://api-order-update.dhan.co`.
+    pub orders: String,
+}
+
+impl Default for Endpoints {
+    fn default() -> Self {
+        Self {
+            market: FeedKind::MarketFeed.production_base().to_owned(),
+            depth20: FeedKind::Depth20.production_base().to_owned(),
+            depth200: FeedKind::Depth200.production_base().to_owned(),
+            orders: FeedKind::OrderUpdate.production_base().to_owned(),
+        }
+    }
+}
+
+impl Endpoints {
+    /// Every endpoint on one base URL (the simulator serves all four on one port).
+    pub fn all(base: &str) -> Self {
+        Self {
+            market: base.to_owned(),
+            depth20: base.to_owned(),
+            depth200: base.to_owned(),
+            orders: base.to_owned(),
+        }
+    }
+
+    /// The base URL of `kind`.
+    pub fn of(&self, kind: FeedKind) -> &str {
+        match kind {
+            FeedKind::MarketFeed => &self.market,
+            FeedKind::Depth20 => &self.depth20,
+            FeedKind::Depth200 => &self.depth200,
+            FeedKind::OrderUpdate => &self.orders,
+        }
+    }
+}
+
+/// Everything a [`crate::Client`] needs. `Debug` never shows a credential.
+#[derive(Clone, Debug)]
+pub struct ClientConfig {
+    /// Dhan client id (`DHAN_CLIENT_ID`, fallback `CLIENT_ID`).
+    pub client_id: Secret,
+    /// Access token (`DHAN_ACCESS_TOKEN`, fallback `ACCESS_TOKEN`).
+    pub access_token: Secret,
+    /// SELF or PARTNER for the order feed (`DHAN_WS_USER_TYPE`). Default SELF.
+    pub user_type: UserType,
+    /// Partner secret for PARTNER logins (`DHAN_PARTNER_SECRET`).
+    pub partner_secret: Option<Secret>,
+    /// Endpoint base URLs. Default: Dhan's production hosts.
+    pub endpoints: Endpoints,
+    /// Extra trust roots (e.g. the simulator's certificate). Default none.
+    pub extra_roots: Vec<CertificateDer<'static>>,
+    /// Trust Mozilla's roots (webpki-roots). Default true.
+    pub webpki_roots: bool,
+    /// Pin the I/O thread to this core; failure is logged, not fatal. Default none.
+    pub pin_core: Option<usize>,
+    /// Busy-poll (zero-timeout polls) for the lowest latency at the cost of a core.
+    /// Default false (blocking poll).
+    pub busy_poll: bool,
+    /// Events each consumer ring holds. Default 65,536.
+    pub ring_capacity: usize,
+    /// What a full ring does. Default [`Overflow::DropNewest`].
+    pub overflow: Overflow,
+    /// WebSocket frame and message limits. Default 1 MiB / 4 MiB.
+    pub limits: WsLimits,
+    /// Delay before reconnecting a dropped connection (first attempt). Default 50 ms.
+    pub reconnect_delay: Duration,
+    /// Upper bound of the reconnect delay. Default 30 s.
+    pub reconnect_cap: Duration,
+    /// Connect + TLS + upgrade must finish within this. Default 10 s.
+    pub connect_timeout: Duration,
+}
+
+impl Default for ClientConfig {
+    fn default() -> Self {
+        Self {
+            client_id: Secret::default(),
+            access_token: Secret::default(),
+            user_type: UserType::SelfUser,
+            partner_secret: None,
+            endpoints: Endpoints::default(),
+            extra_roots: Vec::new(),
+            webpki_roots: true,
+            pin_core: None,
+            busy_poll: false,
+            ring_capacity: 1 << 16,
+            overflow: Overflow::DropNewest,
+            limits: WsLimits::default(),
+            reconnect_delay: Duration::from_millis(50),
+            reconnect_cap: Duration::from_secs(30),
+            connect_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Why credentials could not be read from the environment.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum EnvError {
+    /// A required variable is missing or empty.
+    #[error("{0} is not set (nor its fallback)")]
+    Missing(&'static str),
+    /// `DHAN_WS_USER_TYPE` is neither SELF nor PARTNER.
+    #[error("DHAN_WS_USER_TYPE must be SELF or PARTNER")]
+    BadUserType,
+}
+
+fn var(primary: &'static str, fallback: Option<&'static str>) -> Option<String> {
+    let get = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
+    get(primary).or_else(|| fallback.and_then(get))
+}
+
+impl ClientConfig {
+    /// Reads credentials from `DHAN_CLIENT_ID`, `DHAN_ACCESS_TOKEN` (fallbacks
+    /// `CLIENT_ID`, `ACCESS_TOKEN`), `DHAN_WS_USER_TYPE` and `DHAN_PARTNER_SECRET`;
+    /// everything else takes its default.
+    pub fn from_env() -> Result<Self, EnvError> {
+        let client_id =
+            var("DHAN_CLIENT_ID", Some("CLIENT_ID")).ok_or(EnvError::Missing("DHAN_CLIENT_ID"))?;
+        let token = var("DHAN_ACCESS_TOKEN", Some("ACCESS_TOKEN"))
+            .ok_or(EnvError::Missing("DHAN_ACCESS_TOKEN"))?;
+        let user_type = match var("DHAN_WS_USER_TYPE", None) {
+            None => UserType::SelfUser,
+            Some(v) => UserType::parse(&v).ok_or(EnvError::BadUserType)?,
+        };
+        Ok(Self {
+            client_id: Secret::new(client_id),
+            access_token: Secret::new(token),
+            user_type,
+            partner_secret: var("DHAN_PARTNER_SECRET", None).map(Secret::new),
+            ..Self::default()
+        })
+    }
+
+    /// Whether credentials for Dhan are present in the environment.
+    pub fn env_has_credentials() -> bool {
+        var("DHAN_CLIENT_ID", Some("CLIENT_ID")).is_some()
+            && var("DHAN_ACCESS_TOKEN", Some("ACCESS_TOKEN")).is_some()
+    }
+}
+
+/// A parsed `ws://` or `wss://` base URL.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BaseUrl {
+    /// TLS (`wss`).
+    pub tls: bool,
+    /// Host name or address (no brackets for IPv6).
+    pub host: String,
+    /// Port (443/80 by default).
+    pub port: u16,
+}
+
+impl BaseUrl {
+    /// Parses `wss://host[:port][/…]`.
+    pub fn parse(url: &str) -> Option<Self> {
+        let (tls, rest) = if let Some(r) = url.strip_prefix("wss://") {
+            (true, r)
+        } else {
+            (false, url.strip_prefix("ws://")?)
+        };
+        let authority = rest.split(['/', '?']).next()?;
+        let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
+            let (h, after) = v6.split_once(']')?;
+            (h, after.strip_prefix(':'))
+        } else {
+            match authority.rsplit_once(':') {
+                Some((h, p)) => (h, Some(p)),
+                None => (authority, None),
+            }
+        };
+        let port = match port {
+            Some(p) => p.parse().ok()?,
+            None => {
+                if tls {
+                    443
+                } else {
+                    80
+                }
+            }
+        };
+        (!host.is_empty()).then(|| Self {
+            tls,
+            host: host.to_owned(),
+            port,
+        })
+    }
+
+    /// `host:port` as the `Host` header wants it.
+    pub fn authority(&self) -> String {
+        if self.host.contains(':') {
+            format!("[{}]:{}", self.host, self.port)
+        } else {
+            format!("{}:{}", self.host, self.port)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_urls() {
+        assert_eq!(
+            BaseUrl::parse("wss://api-feed.dhan.co"),
+            Some(BaseUrl {
+                tls: true,
+                host: "api-feed.dhan.co".into(),
+                port: 443
+            })
+        );
+        assert_eq!(
+            BaseUrl::parse("ws://127.0.0.1:9000/x?y"),
+            Some(BaseUrl {
+                tls: false,
+                host: "127.0.0.1".into(),
+                port: 9000
+            })
+        );
+        assert_eq!(
+            BaseUrl::parse("wss://[::1]:5").unwrap().authority(),
+            "[::1]:5"
+        );
+        assert_eq!(BaseUrl::parse("http://x"), None);
+        assert_eq!(BaseUrl::parse("wss://:1"), None);
+    }
+
+    #[test]
+    fn debug_hides_credentials() {
+        let c = ClientConfig {
+            client_id: Secret::new("1000000009"),
+            access_token: Secret::new("tok-SECRET"),
+            ..ClientConfig::default()
+        };
+        let d = format!("{c:?}");
+        assert!(!d.contains("1000000009") && !d.contains("tok-SECRET"));
+    }
+}

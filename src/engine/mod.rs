@@ -1,0 +1,342 @@
+//! The one I/O thread: a mio poll over every socket, commands from any thread over
+//! a channel plus a `Waker`, decode and publish into each consumer's ring. It never
+//! waits on a consumer.
+
+pub(crate) mod fanout;
+mod shard;
+
+use crate::config::{BaseUrl, ClientConfig, Overflow};
+use crate::feed::event::FeedEvent;
+use crate::proto::endpoint::{FeedKind, request_target};
+use crate::proto::request::FeedMode;
+use crate::proto::segment::InstrumentId;
+use crate::ring::Producer;
+use crate::transport::tls::{client_config, root_store};
+use crossbeam_channel::{Receiver, Sender, TryRecvError};
+use fanout::{ConsumerShared, ConsumerSlot, Fanout, Route};
+use mio::{Events, Poll, Token, Waker};
+use shard::{Env, MAX_PER_SHARD, Shard};
+use std::io;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+pub(crate) use fanout::ConsumerShared as Shared;
+
+const WAKER: Token = Token(0);
+/// Market-feed connections per user.
+pub const MAX_SHARDS: usize = 5;
+
+/// A request to the I/O thread.
+pub(crate) enum Command {
+    AddConsumer {
+        id: usize,
+        mode: FeedMode,
+        overflow: Overflow,
+        producer: Producer<FeedEvent>,
+        shared: Arc<ConsumerShared>,
+    },
+    Subscribe {
+        id: usize,
+        instruments: Vec<InstrumentId>,
+    },
+    Unsubscribe {
+        id: usize,
+        instruments: Vec<InstrumentId>,
+    },
+    RemoveConsumer {
+        id: usize,
+    },
+    Stop,
+}
+
+/// Engine-wide counters the handles read.
+#[derive(Debug, Default)]
+pub(crate) struct EngineStats {
+    pub open: AtomicUsize,
+    pub live: AtomicUsize,
+}
+
+/// The client's side of the I/O thread.
+pub(crate) struct EngineHandle {
+    pub tx: Sender<Command>,
+    pub waker: Arc<Waker>,
+    pub stats: Arc<EngineStats>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl EngineHandle {
+    /// Sends a command and wakes the I/O thread.
+    pub fn send(&self, cmd: Command) {
+        if self.tx.send(cmd).is_ok() {
+            let _ = self.waker.wake();
+        }
+    }
+
+    /// Stops the I/O thread and joins it.
+    pub fn stop(&mut self) {
+        self.send(Command::Stop);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for EngineHandle {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Why the engine could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum EngineError {
+    /// The poller or thread could not be created.
+    #[error("I/O thread: {0}")]
+    Io(#[from] io::Error),
+    /// The TLS configuration is unusable.
+    #[error(transparent)]
+    Tls(#[from] crate::transport::tls::TlsConfigError),
+    /// The market-feed URL is not `ws://` or `wss://`.
+    #[error("bad endpoint URL {0:?}")]
+    BadUrl(String),
+}
+
+/// Starts the I/O thread.
+pub(crate) fn spawn(cfg: ClientConfig) -> Result<EngineHandle, EngineError> {
+    let base = BaseUrl::parse(&cfg.endpoints.market)
+        .ok_or_else(|| EngineError::BadUrl(cfg.endpoints.market.clone()))?;
+    let tls = if base.tls {
+        Some(client_config(root_store(
+            &cfg.extra_roots,
+            cfg.webpki_roots,
+        )?)?)
+    } else {
+        None
+    };
+    let target = request_target(FeedKind::MarketFeed, &cfg.access_token, &cfg.client_id);
+    let poll = Poll::new()?;
+    let waker = Arc::new(Waker::new(poll.registry(), WAKER)?);
+    let (tx, rx) = crossbeam_channel::unbounded();
+    let stats = Arc::new(EngineStats::default());
+    let mut engine = Engine {
+        cfg,
+        env: Env { base, target, tls },
+        poll,
+        rx,
+        shards: Vec::new(),
+        fan: Fanout::default(),
+        stats: stats.clone(),
+    };
+    let thread = std::thread::Builder::new()
+        .name("dhan-feed-io".into())
+        .spawn(move || engine.run())?;
+    Ok(EngineHandle {
+        tx,
+        waker,
+        stats,
+        thread: Some(thread),
+    })
+}
+
+struct Engine {
+    cfg: ClientConfig,
+    env: Env,
+    poll: Poll,
+    rx: Receiver<Command>,
+    shards: Vec<Shard>,
+    fan: Fanout,
+    stats: Arc<EngineStats>,
+}
+
+impl Engine {
+    fn run(&mut self) {
+        if let Some(core) = self.cfg.pin_core {
+            let pinned = core_affinity::get_core_ids()
+                .and_then(|ids| ids.into_iter().find(|c| c.id == core))
+                .is_some_and(core_affinity::set_for_current);
+            if !pinned {
+                log::warn!("could not pin the I/O thread to core {core}; running unpinned");
+            }
+        }
+        let mut events = Events::with_capacity(256);
+        loop {
+            let timeout = if self.cfg.busy_poll {
+                Some(Duration::ZERO)
+            } else {
+                let now = Instant::now();
+                let next = self.shards.iter().filter_map(Shard::deadline).min();
+                Some(next.map_or(Duration::from_millis(250), |t| {
+                    t.saturating_duration_since(now)
+                        .min(Duration::from_millis(250))
+                }))
+            };
+            if let Err(e) = self.poll.poll(&mut events, timeout)
+                && e.kind() != io::ErrorKind::Interrupted
+            {
+                log::error!("poll failed: {e}");
+                return;
+            }
+            for ev in events.iter() {
+                let t = ev.token();
+                if t == WAKER {
+                    continue;
+                }
+                if let Some(s) = self.shards.get_mut(t.0 - 1) {
+                    s.on_ready(&self.cfg, &self.env, self.poll.registry(), &mut self.fan);
+                }
+            }
+            if !self.commands() {
+                for s in &mut self.shards {
+                    s.close(self.poll.registry());
+                }
+                return;
+            }
+            let now = Instant::now();
+            for s in &mut self.shards {
+                s.on_timer(
+                    now,
+                    &self.cfg,
+                    &self.env,
+                    self.poll.registry(),
+                    &mut self.fan,
+                );
+                s.send_subscriptions(&mut self.fan);
+                if let Err(e) = s.flush_out(self.poll.registry()) {
+                    log::warn!("market feed connection {}: write failed: {e}", s.index);
+                }
+            }
+            for c in self.fan.consumers.iter_mut().flatten() {
+                if c.has_pending() {
+                    c.flush_pending();
+                }
+            }
+            self.stats.open.store(
+                self.shards.iter().filter(|s| s.count > 0).count(),
+                Ordering::Relaxed,
+            );
+            self.stats.live.store(
+                self.shards.iter().filter(|s| s.live).count(),
+                Ordering::Relaxed,
+            );
+        }
+    }
+
+    /// Applies every queued command; `false` on Stop (or when every handle is gone).
+    fn commands(&mut self) -> bool {
+        loop {
+            let cmd = match self.rx.try_recv() {
+                Ok(c) => c,
+                Err(TryRecvError::Empty) => return true,
+                Err(TryRecvError::Disconnected) => return false,
+            };
+            match cmd {
+                Command::Stop => return false,
+                Command::AddConsumer {
+                    id,
+                    mode,
+                    overflow,
+                    producer,
+                    shared,
+                } => {
+                    if self.fan.consumers.len() <= id {
+                        self.fan.consumers.resize_with(id + 1, || None);
+                    }
+                    self.fan.consumers[id] =
+                        Some(ConsumerSlot::new(producer, mode, overflow, shared));
+                }
+                Command::Subscribe { id, instruments } => self.subscribe(id, &instruments),
+                Command::Unsubscribe { id, instruments } => self.unsubscribe(id, &instruments),
+                Command::RemoveConsumer { id } => {
+                    let all: Vec<InstrumentId> = self
+                        .fan
+                        .routes
+                        .iter()
+                        .filter(|(_, r)| r.want.iter().any(|&(c, _)| c == id))
+                        .map(|(k, _)| *k)
+                        .collect();
+                    self.unsubscribe(id, &all);
+                    if let Some(slot) = self.fan.consumers.get_mut(id) {
+                        *slot = None;
+                    }
+                }
+            }
+        }
+    }
+
+    fn subscribe(&mut self, id: usize, instruments: &[InstrumentId]) {
+        let Some(Some(consumer)) = self.fan.consumers.get(id) else {
+            return;
+        };
+        let mode = consumer.mode;
+        let shared = consumer.shared.clone();
+        for &inst in instruments {
+            if let Some(r) = self.fan.routes.get_mut(&inst) {
+                match r.want.iter_mut().find(|(c, _)| *c == id) {
+                    Some(w) => w.1 = mode,
+                    None => r.want.push((id, mode)),
+                }
+                let shard = r.shard;
+                self.shards[shard].mark_dirty(inst);
+                continue;
+            }
+            let Some(shard) = self.shard_with_room() else {
+                log::warn!(
+                    "{inst}: every market-feed connection is full (5 x 5,000); not subscribed"
+                );
+                shared.rejected.fetch_add(1, Ordering::Relaxed);
+                continue;
+            };
+            self.shards[shard].count += 1;
+            self.shards[shard].mark_dirty(inst);
+            self.fan.routes.insert(
+                inst,
+                Route {
+                    shard,
+                    want: vec![(id, mode)],
+                    wire: None,
+                },
+            );
+        }
+    }
+
+    fn shard_with_room(&mut self) -> Option<usize> {
+        if let Some(s) = self.shards.iter().position(|s| s.count < MAX_PER_SHARD) {
+            return Some(s);
+        }
+        if self.shards.len() < MAX_SHARDS {
+            self.shards.push(Shard::new(self.shards.len()));
+            return Some(self.shards.len() - 1);
+        }
+        None
+    }
+
+    fn unsubscribe(&mut self, id: usize, instruments: &[InstrumentId]) {
+        let mut gone: Vec<(usize, FeedMode, InstrumentId)> = Vec::new();
+        for &inst in instruments {
+            let Some(r) = self.fan.routes.get_mut(&inst) else {
+                continue;
+            };
+            r.want.retain(|&(c, _)| c != id);
+            let shard = r.shard;
+            if r.want.is_empty() {
+                let wire = r.wire;
+                self.fan.routes.remove(&inst);
+                self.shards[shard].count -= 1;
+                if let Some(w) = wire {
+                    gone.push((shard, w, inst));
+                }
+            } else {
+                self.shards[shard].mark_dirty(inst);
+            }
+        }
+        gone.sort_unstable_by_key(|&(s, m, _)| (s, m));
+        for chunk in gone.chunk_by(|a, b| a.0 == b.0 && a.1 == b.1) {
+            let (s, m, _) = chunk[0];
+            let ids: Vec<InstrumentId> = chunk.iter().map(|&(_, _, i)| i).collect();
+            self.shards[s].send_unsubscribe(m, &ids);
+        }
+    }
+}

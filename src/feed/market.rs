@@ -1,0 +1,198 @@
+//! The market-feed consumer handle.
+
+use super::event::FeedEvent;
+use crate::client::ClientInner;
+use crate::engine::{Command, Shared};
+use crate::proto::request::FeedMode;
+use crate::proto::segment::InstrumentId;
+use crate::ring::Consumer;
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+/// Counters of one consumer.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FeedStats {
+    /// Events this handle has taken from its ring.
+    pub received: u64,
+    /// Events the I/O thread put into the ring.
+    pub published: u64,
+    /// Events dropped because the ring was full (or replaced, when conflating).
+    pub dropped: u64,
+    /// Instruments refused because every connection was full.
+    pub rejected: u64,
+    /// Events waiting in the ring now.
+    pub lag: u64,
+}
+
+/// A consumer of the live market feed in one mode, with its own ring.
+///
+/// Created by [`crate::Client::market_feed`]. `Send` (move it to the thread that
+/// consumes); dropping it unsubscribes whatever only it wanted.
+pub struct MarketFeed {
+    inner: Arc<ClientInner>,
+    id: usize,
+    mode: FeedMode,
+    consumer: Consumer<FeedEvent>,
+    shared: Arc<Shared>,
+    subs: BTreeSet<InstrumentId>,
+    received: u64,
+}
+
+impl std::fmt::Debug for MarketFeed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MarketFeed")
+            .field("id", &self.id)
+            .field("mode", &self.mode)
+            .field("subscriptions", &self.subs.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl MarketFeed {
+    pub(crate) fn new(
+        inner: Arc<ClientInner>,
+        id: usize,
+        mode: FeedMode,
+        consumer: Consumer<FeedEvent>,
+        shared: Arc<Shared>,
+    ) -> Self {
+        Self {
+            inner,
+            id,
+            mode,
+            consumer,
+            shared,
+            subs: BTreeSet::new(),
+            received: 0,
+        }
+    }
+
+    /// The mode this consumer receives.
+    pub fn mode(&self) -> FeedMode {
+        self.mode
+    }
+
+    /// Subscribes one instrument.
+    pub fn subscribe_one(&mut self, id: InstrumentId) {
+        self.subscribe_many(&[id]);
+    }
+
+    /// Subscribes several instruments (the engine batches them ≤ 100 per message
+    /// and spreads them over up to five connections of 5,000).
+    pub fn subscribe_many(&mut self, ids: &[InstrumentId]) {
+        let new: Vec<InstrumentId> = ids
+            .iter()
+            .copied()
+            .filter(|i| self.subs.insert(*i))
+            .collect();
+        if !new.is_empty() {
+            self.inner.engine.send(Command::Subscribe {
+                id: self.id,
+                instruments: new,
+            });
+        }
+    }
+
+    /// Unsubscribes one instrument.
+    pub fn unsubscribe_one(&mut self, id: InstrumentId) {
+        self.unsubscribe_many(&[id]);
+    }
+
+    /// Unsubscribes several instruments.
+    pub fn unsubscribe_many(&mut self, ids: &[InstrumentId]) {
+        let gone: Vec<InstrumentId> = ids
+            .iter()
+            .copied()
+            .filter(|i| self.subs.remove(i))
+            .collect();
+        if !gone.is_empty() {
+            self.inner.engine.send(Command::Unsubscribe {
+                id: self.id,
+                instruments: gone,
+            });
+        }
+    }
+
+    /// The instruments this consumer asked for.
+    pub fn subscriptions(&self) -> Vec<InstrumentId> {
+        self.subs.iter().copied().collect()
+    }
+
+    /// The next event, if one is waiting. Never blocks.
+    #[inline]
+    pub fn try_recv(&mut self) -> Option<FeedEvent> {
+        let e = self.consumer.pop();
+        self.received += u64::from(e.is_some());
+        e
+    }
+
+    /// The next event, waiting up to `timeout` (spinning briefly, then sleeping in
+    /// short steps: the I/O thread never wakes consumers).
+    pub fn recv_timeout(&mut self, timeout: Duration) -> Option<FeedEvent> {
+        let deadline = Instant::now() + timeout;
+        let mut spins = 0u32;
+        loop {
+            if let Some(e) = self.try_recv() {
+                return Some(e);
+            }
+            if Instant::now() >= deadline {
+                return None;
+            }
+            spins += 1;
+            if spins < 1_000 {
+                std::hint::spin_loop();
+            } else if spins < 1_100 {
+                std::thread::yield_now();
+            } else {
+                std::thread::sleep(Duration::from_micros(50));
+            }
+        }
+    }
+
+    /// Moves waiting events into `out`; returns how many.
+    pub fn drain_into(&mut self, out: &mut [FeedEvent]) -> usize {
+        let mut n = 0;
+        for slot in out.iter_mut() {
+            match self.consumer.pop() {
+                Some(e) => {
+                    *slot = e;
+                    n += 1;
+                }
+                None => break,
+            }
+        }
+        self.received += n as u64;
+        n
+    }
+
+    /// Whether every market-feed connection that carries instruments is live.
+    pub fn connected(&self) -> bool {
+        let s = &self.inner.engine.stats;
+        let open = s.open.load(Ordering::Relaxed);
+        open > 0 && s.live.load(Ordering::Relaxed) >= open
+    }
+
+    /// This consumer's counters.
+    pub fn stats(&mut self) -> FeedStats {
+        FeedStats {
+            received: self.received,
+            published: self.shared.published.load(Ordering::Relaxed),
+            dropped: self.shared.dropped.load(Ordering::Relaxed),
+            rejected: self.shared.rejected.load(Ordering::Relaxed),
+            lag: self.consumer.len() as u64,
+        }
+    }
+
+    /// Unsubscribes everything this consumer wanted and drops it.
+    pub fn stop(self) {}
+}
+
+impl Drop for MarketFeed {
+    fn drop(&mut self) {
+        self.inner
+            .engine
+            .send(Command::RemoveConsumer { id: self.id });
+    }
+}

@@ -1,0 +1,386 @@
+//! The client side of a WebSocket connection, pure: frames are parsed in place
+//! from the caller's read buffer, client frames are masked into an output buffer.
+//! Fragmented messages are reassembled (the only copy); pings are answered by
+//! queueing a pong at once; the close handshake is answered.
+
+use super::frame::{FrameError, MAX_HEADER_LEN, Opcode, apply_mask, parse_header, write_header};
+use std::hash::{BuildHasher, Hasher};
+
+/// Limits of a client connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WsLimits {
+    /// Largest frame payload accepted. Default 1 MiB (Dhan's largest message, a
+    /// 50-instrument depth-20 message, is 33 KiB).
+    pub max_frame: usize,
+    /// Largest reassembled message. Default 4 MiB.
+    pub max_message: usize,
+}
+
+impl Default for WsLimits {
+    fn default() -> Self {
+        Self {
+            max_frame: 1 << 20,
+            max_message: 4 << 20,
+        }
+    }
+}
+
+/// One thing the server sent.
+#[derive(Debug, PartialEq, Eq)]
+pub enum WsEvent<'a> {
+    /// A complete text message.
+    Text(&'a [u8]),
+    /// A complete binary message.
+    Binary(&'a [u8]),
+    /// A ping (a pong has been queued already).
+    Ping,
+    /// A pong.
+    Pong,
+    /// The server closed (a reply close frame has been queued if we had not sent one).
+    Close {
+        /// Close code, if the frame carried one.
+        code: Option<u16>,
+        /// Close reason bytes.
+        reason: &'a [u8],
+    },
+}
+
+/// A protocol violation by the server; the connection must be dropped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum WsError {
+    /// The frame header is invalid.
+    #[error(transparent)]
+    Frame(#[from] FrameError),
+    /// A frame is larger than the configured maximum.
+    #[error("frame of {len} bytes exceeds the {max}-byte limit")]
+    FrameTooLarge {
+        /// Announced payload length.
+        len: u64,
+        /// Limit.
+        max: usize,
+    },
+    /// A reassembled message is larger than the configured maximum.
+    #[error("message exceeds the {max}-byte limit")]
+    MessageTooLarge {
+        /// Limit.
+        max: usize,
+    },
+    /// The server masked a frame (servers must not).
+    #[error("server sent a masked frame")]
+    MaskedFrame,
+    /// A continuation without a message to continue, or a new message inside a
+    /// fragmented one.
+    #[error("bad fragmentation sequence")]
+    BadFragment,
+}
+
+/// A client connection's protocol state.
+#[derive(Debug)]
+pub struct WsClient {
+    limits: WsLimits,
+    frag: Vec<u8>,
+    frag_opcode: Option<Opcode>,
+    out: Vec<u8>,
+    mask_state: u64,
+    close_sent: bool,
+    close_received: bool,
+}
+
+impl WsClient {
+    /// A new connection (after the HTTP upgrade).
+    pub fn new(limits: WsLimits) -> Self {
+        // SipHash keys of a fresh RandomState come from the OS's random source.
+        let seed = std::collections::hash_map::RandomState::new()
+            .build_hasher()
+            .finish();
+        Self {
+            limits,
+            frag: Vec::new(),
+            frag_opcode: None,
+            out: Vec::with_capacity(16 * 1024),
+            mask_state: seed | 1,
+            close_sent: false,
+            close_received: false,
+        }
+    }
+
+    /// Whether we have sent a close frame.
+    pub fn close_sent(&self) -> bool {
+        self.close_sent
+    }
+
+    /// Whether the server has sent a close frame.
+    pub fn close_received(&self) -> bool {
+        self.close_received
+    }
+
+    /// Bytes waiting to be written to the socket.
+    pub fn output(&self) -> &[u8] {
+        &self.out
+    }
+
+    /// Whether output is waiting.
+    pub fn wants_write(&self) -> bool {
+        !self.out.is_empty()
+    }
+
+    /// Marks `n` bytes of [`Self::output`] as written.
+    pub fn consume_output(&mut self, n: usize) {
+        let n = n.min(self.out.len());
+        if n == self.out.len() {
+            self.out.clear();
+        } else {
+            self.out.drain(..n);
+        }
+    }
+
+    fn next_mask(&mut self) -> [u8; 4] {
+        // xorshift64: masks need to be unpredictable to intermediaries, not secret.
+        let mut x = self.mask_state;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.mask_state = x;
+        (x as u32).to_ne_bytes()
+    }
+
+    fn send(&mut self, opcode: Opcode, payload: &[u8]) {
+        let mask = self.next_mask();
+        let mut h = [0u8; MAX_HEADER_LEN];
+        let n = write_header(true, opcode, payload.len() as u64, Some(mask), &mut h);
+        self.out.extend_from_slice(&h[..n]);
+        let start = self.out.len();
+        self.out.extend_from_slice(payload);
+        apply_mask(&mut self.out[start..], mask, 0);
+    }
+
+    /// Queues a text message.
+    pub fn send_text(&mut self, payload: &[u8]) {
+        self.send(Opcode::Text, payload);
+    }
+
+    /// Queues a binary message.
+    pub fn send_binary(&mut self, payload: &[u8]) {
+        self.send(Opcode::Binary, payload);
+    }
+
+    /// Queues a ping.
+    pub fn send_ping(&mut self, payload: &[u8]) {
+        self.send(Opcode::Ping, &payload[..payload.len().min(125)]);
+    }
+
+    /// Queues a close frame (once).
+    pub fn send_close(&mut self, code: u16, reason: &str) {
+        if self.close_sent {
+            return;
+        }
+        self.close_sent = true;
+        let mut p = [0u8; 125];
+        p[..2].copy_from_slice(&code.to_be_bytes());
+        let r = &reason.as_bytes()[..reason.len().min(123)];
+        p[2..2 + r.len()].copy_from_slice(r);
+        self.send(Opcode::Close, &p[..2 + r.len()]);
+    }
+
+    /// Parses the next event from `input`. Returns `Ok(None)` when more bytes are
+    /// needed (nothing consumed), or the event and the bytes consumed (possibly
+    /// several frames, for a fragmented message). Message payloads borrow `input`
+    /// in place, or the reassembly buffer.
+    pub fn poll_event<'a>(
+        &'a mut self,
+        input: &'a [u8],
+    ) -> Result<Option<(WsEvent<'a>, usize)>, WsError> {
+        let mut consumed = 0;
+        loop {
+            let rest = &input[consumed..];
+            let Some(h) = parse_header(rest)? else {
+                return Ok(None);
+            };
+            if h.mask.is_some() {
+                return Err(WsError::MaskedFrame);
+            }
+            if h.payload_len > self.limits.max_frame as u64 {
+                return Err(WsError::FrameTooLarge {
+                    len: h.payload_len,
+                    max: self.limits.max_frame,
+                });
+            }
+            let total = h.header_len + h.payload_len as usize;
+            let Some(payload) = rest.get(h.header_len..total) else {
+                return Ok(None);
+            };
+            let end = consumed + total;
+            match h.opcode {
+                Opcode::Text | Opcode::Binary => {
+                    if self.frag_opcode.is_some() {
+                        return Err(WsError::BadFragment);
+                    }
+                    if h.fin {
+                        let ev = if h.opcode == Opcode::Text {
+                            WsEvent::Text(payload)
+                        } else {
+                            WsEvent::Binary(payload)
+                        };
+                        return Ok(Some((ev, end)));
+                    }
+                    self.frag.clear();
+                    self.frag.extend_from_slice(payload);
+                    self.frag_opcode = Some(h.opcode);
+                    consumed = end;
+                }
+                Opcode::Continuation => {
+                    let Some(op) = self.frag_opcode else {
+                        return Err(WsError::BadFragment);
+                    };
+                    if self.frag.len() + payload.len() > self.limits.max_message {
+                        return Err(WsError::MessageTooLarge {
+                            max: self.limits.max_message,
+                        });
+                    }
+                    self.frag.extend_from_slice(payload);
+                    consumed = end;
+                    if h.fin {
+                        self.frag_opcode = None;
+                        let ev = if op == Opcode::Text {
+                            WsEvent::Text(&self.frag)
+                        } else {
+                            WsEvent::Binary(&self.frag)
+                        };
+                        return Ok(Some((ev, end)));
+                    }
+                }
+                Opcode::Ping => {
+                    let mut p = [0u8; 125];
+                    p[..payload.len()].copy_from_slice(payload);
+                    self.send(Opcode::Pong, &p[..payload.len()]);
+                    return Ok(Some((WsEvent::Ping, end)));
+                }
+                Opcode::Pong => return Ok(Some((WsEvent::Pong, end))),
+                Opcode::Close => {
+                    self.close_received = true;
+                    let code = payload.get(..2).map(|c| u16::from_be_bytes([c[0], c[1]]));
+                    if !self.close_sent {
+                        self.send_close(code.unwrap_or(1000), "");
+                    }
+                    let reason = payload.get(2..).unwrap_or(&[]);
+                    return Ok(Some((WsEvent::Close { code, reason }, end)));
+                }
+                Opcode::Reserved(op) => return Err(FrameError::ReservedOpcode(op).into()),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ws::frame::push_server_frame;
+
+    fn unmask_client_frames(mut out: &[u8]) -> Vec<(Opcode, Vec<u8>)> {
+        let mut v = Vec::new();
+        while let Some(h) = parse_header(out).unwrap() {
+            let mut p = out[h.header_len..h.header_len + h.payload_len as usize].to_vec();
+            apply_mask(&mut p, h.mask.expect("client frames are masked"), 0);
+            v.push((h.opcode, p));
+            out = &out[h.header_len + h.payload_len as usize..];
+        }
+        v
+    }
+
+    #[test]
+    fn messages_in_place_fragments_reassembled_pings_answered() {
+        let mut input = Vec::new();
+        push_server_frame(true, Opcode::Binary, b"abc", &mut input);
+        push_server_frame(false, Opcode::Binary, b"12", &mut input);
+        push_server_frame(true, Opcode::Ping, b"hi", &mut input); // control inside a fragmented message
+        push_server_frame(true, Opcode::Continuation, b"34", &mut input);
+        push_server_frame(true, Opcode::Text, b"{}", &mut input);
+        let mut c = WsClient::new(WsLimits::default());
+        let mut pos = 0;
+        let mut got = Vec::new();
+        while let Some((ev, n)) = c.poll_event(&input[pos..]).unwrap() {
+            got.push(format!("{ev:?}"));
+            pos += n;
+        }
+        assert_eq!(pos, input.len());
+        assert_eq!(
+            got,
+            vec![
+                "Binary([97, 98, 99])",
+                "Ping",
+                "Binary([49, 50, 51, 52])",
+                "Text([123, 125])"
+            ]
+        );
+        assert_eq!(
+            unmask_client_frames(c.output()),
+            vec![(Opcode::Pong, b"hi".to_vec())]
+        );
+    }
+
+    #[test]
+    fn partial_input_consumes_nothing() {
+        let mut input = Vec::new();
+        push_server_frame(true, Opcode::Binary, &[7u8; 300], &mut input);
+        let mut c = WsClient::new(WsLimits::default());
+        for cut in 0..input.len() {
+            assert_eq!(c.poll_event(&input[..cut]).unwrap(), None, "cut {cut}");
+        }
+        let (ev, n) = c.poll_event(&input).unwrap().unwrap();
+        assert_eq!((ev, n), (WsEvent::Binary(&[7u8; 300]), input.len()));
+    }
+
+    #[test]
+    fn violations_are_errors() {
+        let mut c = WsClient::new(WsLimits {
+            max_frame: 10,
+            max_message: 15,
+        });
+        let mut big = Vec::new();
+        push_server_frame(true, Opcode::Binary, &[0; 11], &mut big);
+        assert!(matches!(
+            c.poll_event(&big),
+            Err(WsError::FrameTooLarge { len: 11, max: 10 })
+        ));
+        let mut cont = Vec::new();
+        push_server_frame(true, Opcode::Continuation, b"x", &mut cont);
+        assert_eq!(c.poll_event(&cont), Err(WsError::BadFragment));
+        let mut long = Vec::new();
+        push_server_frame(false, Opcode::Binary, &[0; 10], &mut long);
+        push_server_frame(true, Opcode::Continuation, &[0; 10], &mut long);
+        assert_eq!(
+            c.poll_event(&long),
+            Err(WsError::MessageTooLarge { max: 15 })
+        );
+        let mut c = WsClient::new(WsLimits::default());
+        assert_eq!(
+            c.poll_event(&[0x82, 0x81, 1, 2, 3, 4, 5]),
+            Err(WsError::MaskedFrame)
+        );
+    }
+
+    #[test]
+    fn close_is_answered_once() {
+        let mut input = Vec::new();
+        push_server_frame(
+            true,
+            Opcode::Close,
+            &[0x03, 0xe8, b'b', b'y', b'e'],
+            &mut input,
+        );
+        let mut c = WsClient::new(WsLimits::default());
+        let (ev, _) = c.poll_event(&input).unwrap().unwrap();
+        assert_eq!(
+            ev,
+            WsEvent::Close {
+                code: Some(1000),
+                reason: b"bye"
+            }
+        );
+        let frames = unmask_client_frames(c.output());
+        assert_eq!(frames, vec![(Opcode::Close, vec![0x03, 0xe8])]);
+        c.send_close(1000, "again");
+        assert_eq!(unmask_client_frames(c.output()).len(), 1);
+    }
+}

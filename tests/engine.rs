@@ -1,0 +1,286 @@
+//! The engine end to end against the simulator, over TLS and plain: every mode,
+//! many instruments (past 5,000: sharding), several consumers with overlapping
+//! subscriptions, unsubscribe, stop and restart, a stalled consumer, shutdown.
+
+use dhan_feed::config::{ClientConfig, Endpoints, Overflow};
+use dhan_feed::feed::{ConnectionEvent, FeedEvent};
+use dhan_feed::proto::market::MarketPacket;
+use dhan_feed::sim::{DEFAULT_ACCESS_TOKEN, DEFAULT_CLIENT_ID, Simulator};
+use dhan_feed::{Client, ExchangeSegment, FeedMode, InstrumentId, Secret};
+use std::collections::HashSet;
+use std::time::{Duration, Instant};
+
+/// The tests of this file run one at a time: they count threads, and on two cores
+/// parallel simulators would only make each other slow.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn client_for(sim: &Simulator) -> Client {
+    let cfg = ClientConfig {
+        client_id: Secret::new(DEFAULT_CLIENT_ID),
+        access_token: Secret::new(DEFAULT_ACCESS_TOKEN),
+        endpoints: Endpoints::all(&sim.url()),
+        extra_roots: sim.certificate().into_iter().collect(),
+        webpki_roots: false,
+        ..ClientConfig::default()
+    };
+    Client::new(cfg).unwrap()
+}
+
+fn id(s: &str) -> InstrumentId {
+    s.parse().unwrap()
+}
+
+/// Collects market packets until `pred` holds for the collection or 10 s pass.
+fn collect(
+    feed: &mut dhan_feed::MarketFeed,
+    mut pred: impl FnMut(&[MarketPacket]) -> bool,
+) -> (Vec<MarketPacket>, Vec<ConnectionEvent>) {
+    let mut ps = Vec::new();
+    let mut cs = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline && !pred(&ps) {
+        match feed.recv_timeout(Duration::from_millis(20)) {
+            Some(FeedEvent::Market(m)) => {
+                assert!(m.publish_ns >= m.recv_ns);
+                ps.push(m.packet);
+            }
+            Some(FeedEvent::Connection(c)) => cs.push(c),
+            Some(_) | None => {}
+        }
+    }
+    (ps, cs)
+}
+
+#[test]
+fn every_mode_over_tls() {
+    let _serial = serial();
+    let sim = Simulator::builder()
+        .rate(2000.0)
+        .order_interval(None)
+        .start()
+        .unwrap();
+    let client = client_for(&sim);
+    for (mode, kinds) in [
+        (FeedMode::Ticker, &["ticker"][..]),
+        (FeedMode::Quote, &["quote", "oi"][..]),
+        (FeedMode::Full, &["full"][..]),
+    ] {
+        let mut feed = client.market_feed(mode);
+        feed.subscribe_one(id("NSE_EQ:2885"));
+        let (ps, cs) = collect(&mut feed, |ps| ps.len() >= 30);
+        assert!(ps.len() >= 30, "{mode:?}: {} packets", ps.len());
+        assert!(cs.contains(&ConnectionEvent::Connected { shard: 0 }) || feed.connected());
+        let seen: HashSet<&str> = ps.iter().map(|p| p.kind_name()).collect();
+        for k in kinds {
+            assert!(seen.contains(k), "{mode:?}: {seen:?}");
+        }
+        assert!(
+            seen.iter().all(|k| kinds.contains(k) || *k == "prev_close"),
+            "{mode:?}: {seen:?}"
+        );
+        assert!(feed.connected());
+        feed.stop();
+    }
+}
+
+#[test]
+fn plain_ws_many_instruments_are_sharded_past_5000() {
+    let _serial = serial();
+    let sim = Simulator::builder()
+        .plain()
+        .rate(20_000.0)
+        .order_interval(None)
+        .start()
+        .unwrap();
+    let client = client_for(&sim);
+    let mut feed = client.market_feed(FeedMode::Ticker);
+    let ids: Vec<InstrumentId> = (0..5_200)
+        .map(|i| InstrumentId::new(ExchangeSegment::NseFno, 40_000 + i))
+        .collect();
+    feed.subscribe_many(&ids);
+    // Both connections stream: instruments from the first 5,000 and from the rest.
+    let (ps, _) = collect(&mut feed, |ps| {
+        ps.iter().any(|p| p.id().security_id >= 45_000)
+            && ps.iter().any(|p| p.id().security_id < 45_000)
+    });
+    assert!(ps.iter().any(|p| p.id().security_id >= 45_000));
+    assert!(sim.handle().wait_live(
+        dhan_feed::proto::endpoint::FeedKind::MarketFeed,
+        2,
+        Duration::from_secs(5)
+    ));
+    assert_eq!(feed.subscriptions().len(), 5_200);
+}
+
+#[test]
+fn overlapping_consumers_each_get_their_mode_and_unsubscribe_is_per_consumer() {
+    let _serial = serial();
+    let sim = Simulator::builder()
+        .plain()
+        .rate(2000.0)
+        .order_interval(None)
+        .start()
+        .unwrap();
+    let client = client_for(&sim);
+    let mut ticker = client.market_feed(FeedMode::Ticker);
+    let mut full = client.market_feed(FeedMode::Full);
+    ticker.subscribe_many(&[id("IDX_I:13"), id("NSE_FNO:55796")]);
+    full.subscribe_one(id("NSE_FNO:55796"));
+    let (tp, _) = collect(&mut ticker, |ps| {
+        ps.iter().filter(|p| p.id() == id("NSE_FNO:55796")).count() >= 20
+    });
+    let (fp, _) = collect(&mut full, |ps| ps.len() >= 20);
+    // The connection carries 55796 in full mode; the ticker consumer still gets tickers.
+    assert!(
+        tp.iter()
+            .all(|p| matches!(p, MarketPacket::Ticker(_) | MarketPacket::PrevClose(_)))
+    );
+    assert!(fp.iter().all(|p| p.id() == id("NSE_FNO:55796")));
+    assert!(fp.iter().any(|p| matches!(p, MarketPacket::Full(_))));
+    // The full consumer leaves: the ticker consumer keeps 55796.
+    drop(full);
+    std::thread::sleep(Duration::from_millis(100));
+    let (tp, _) = collect(&mut ticker, |ps| {
+        ps.iter().filter(|p| p.id() == id("NSE_FNO:55796")).count() >= 10
+    });
+    assert!(tp.iter().filter(|p| p.id() == id("NSE_FNO:55796")).count() >= 10);
+    // Unsubscribe: 13 stops arriving.
+    ticker.unsubscribe_one(id("IDX_I:13"));
+    std::thread::sleep(Duration::from_millis(150));
+    while ticker.try_recv().is_some() {}
+    let (tp, _) = collect(&mut ticker, |ps| ps.len() >= 50);
+    assert!(tp.iter().all(|p| p.id() != id("IDX_I:13")));
+}
+
+#[test]
+fn stalled_consumer_drops_are_counted_others_unaffected_pongs_answered() {
+    let _serial = serial();
+    let sim = Simulator::builder()
+        .plain()
+        .rate(20_000.0)
+        .keepalive(Duration::from_millis(50), Duration::from_millis(400))
+        .order_interval(None)
+        .start()
+        .unwrap();
+    let client = client_for(&sim);
+    let mut slow = client.market_feed_with(FeedMode::Ticker, 64, Overflow::DropNewest);
+    let mut fast = client.market_feed(FeedMode::Ticker);
+    slow.subscribe_one(id("IDX_I:13"));
+    fast.subscribe_one(id("IDX_I:13"));
+    // `slow` never reads for 1 s: far longer than the 400 ms pong timeout.
+    let start = Instant::now();
+    let (ps, _) = collect(&mut fast, |_| start.elapsed() > Duration::from_secs(1));
+    assert!(ps.len() > 100);
+    let st = slow.stats();
+    assert!(st.dropped > 0, "{st:?}");
+    assert_eq!(st.lag, 64, "the ring is full, nothing more was forced in");
+    assert!(fast.stats().dropped == 0);
+    assert!(
+        fast.connected(),
+        "pongs were answered while a consumer stalled"
+    );
+    assert_eq!(
+        sim.handle()
+            .live(dhan_feed::proto::endpoint::FeedKind::MarketFeed),
+        1
+    );
+}
+
+#[test]
+fn stop_and_restart() {
+    let _serial = serial();
+    let sim = Simulator::builder()
+        .plain()
+        .rate(2000.0)
+        .order_interval(None)
+        .start()
+        .unwrap();
+    let client = client_for(&sim);
+    let mut feed = client.market_feed(FeedMode::Ticker);
+    feed.subscribe_one(id("IDX_I:25"));
+    assert!(collect(&mut feed, |ps| ps.len() >= 5).0.len() >= 5);
+    client.disconnect_all();
+    drop(feed);
+    drop(client);
+    assert!(sim.handle().wait_live(
+        dhan_feed::proto::endpoint::FeedKind::MarketFeed,
+        0,
+        Duration::from_secs(3)
+    ));
+    let client = client_for(&sim);
+    let mut feed = client.market_feed(FeedMode::Ticker);
+    feed.subscribe_one(id("IDX_I:25"));
+    assert!(collect(&mut feed, |ps| ps.len() >= 5).0.len() >= 5);
+}
+
+#[test]
+fn reconnects_and_resubscribes_after_a_reset() {
+    let _serial = serial();
+    let sim = Simulator::builder()
+        .plain()
+        .rate(2000.0)
+        .order_interval(None)
+        .start()
+        .unwrap();
+    let client = client_for(&sim);
+    let mut feed = client.market_feed(FeedMode::Quote);
+    feed.subscribe_many(&[id("IDX_I:13"), id("NSE_EQ:2885")]);
+    collect(&mut feed, |ps| ps.len() >= 10);
+    sim.handle().inject(dhan_feed::sim::Fault::Reset);
+    let (ps, cs) = collect(&mut feed, |ps| {
+        ps.iter().filter(|p| p.id() == id("IDX_I:13")).count() > 20
+            && ps.iter().filter(|p| p.id() == id("NSE_EQ:2885")).count() > 20
+    });
+    assert!(
+        cs.iter()
+            .any(|c| matches!(c, ConnectionEvent::Disconnected { .. })),
+        "{cs:?}"
+    );
+    assert!(
+        cs.iter()
+            .any(|c| matches!(c, ConnectionEvent::Connected { .. })),
+        "{cs:?}"
+    );
+    assert!(
+        ps.iter().any(|p| p.id() == id("IDX_I:13"))
+            && ps.iter().any(|p| p.id() == id("NSE_EQ:2885"))
+    );
+}
+
+#[test]
+fn clean_shutdown_leaves_no_thread_or_socket() {
+    let _serial = serial();
+    let sim = Simulator::builder()
+        .plain()
+        .rate(500.0)
+        .order_interval(None)
+        .start()
+        .unwrap();
+    let threads_before = thread_count();
+    {
+        let client = client_for(&sim);
+        let mut feed = client.market_feed(FeedMode::Ticker);
+        feed.subscribe_one(id("IDX_I:13"));
+        collect(&mut feed, |ps| ps.len() >= 3);
+    }
+    assert!(sim.handle().wait_live(
+        dhan_feed::proto::endpoint::FeedKind::MarketFeed,
+        0,
+        Duration::from_secs(3)
+    ));
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while thread_count() > threads_before && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(thread_count() <= threads_before, "I/O thread joined");
+}
+
+fn thread_count() -> usize {
+    std::fs::read_dir("/proc/self/task")
+        .map(|d| d.count())
+        .unwrap_or(0)
+}

@@ -1,0 +1,34 @@
+//! Model-checks the ring's memory orderings with loom.
+//! Run: `RUSTFLAGS="--cfg loom" cargo test --release --test ring_loom`
+#![cfg(loom)]
+
+use dhan_feed::ring::ring;
+
+#[test]
+fn every_value_arrives_once_in_order() {
+    loom::model(|| {
+        let (mut p, mut c) = ring::<(u32, u32)>(2);
+        let t = loom::thread::spawn(move || {
+            let mut i = 0u32;
+            while i < 3 {
+                // The pair is written as two fields: a torn read would show a != b.
+                if p.push((i, i)).is_ok() {
+                    i += 1;
+                } else {
+                    loom::thread::yield_now();
+                }
+            }
+        });
+        let mut want = 0u32;
+        while want < 3 {
+            match c.pop() {
+                Some((a, b)) => {
+                    assert_eq!((a, b), (want, want));
+                    want += 1;
+                }
+                None => loom::thread::yield_now(),
+            }
+        }
+        t.join().unwrap();
+    });
+}
