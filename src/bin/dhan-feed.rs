@@ -2,7 +2,7 @@
 //! `dhan_feed::cli`.
 
 use clap::{Parser, Subcommand};
-use dhan_feed::cli::{decode, sim, watch};
+use dhan_feed::cli::{bench, decode, sim, watch};
 use std::io::{self, Read};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -24,6 +24,8 @@ struct Cli {
 enum Command {
     /// Print live market events (the built-in simulator when no Dhan credentials are set).
     Watch(watch::WatchArgs),
+    /// Simulator + engine + consumer in one process, with same-run baselines.
+    Bench(bench::BenchArgs),
     /// Run the Dhan protocol simulator (prints its URL first).
     Sim(sim::SimArgs),
     /// Find instruments in Dhan's instrument master, or download it.
@@ -39,10 +41,58 @@ enum Command {
     },
 }
 
+/// Counts heap allocations so `dhan-feed bench` can report allocations per message.
+mod alloc_count {
+    #![allow(unsafe_code)]
+    use std::alloc::{GlobalAlloc, Layout, System};
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    static ALLOCS: AtomicU64 = AtomicU64::new(0);
+
+    pub struct Counting;
+
+    // SAFETY: every call forwards to the system allocator with the caller's
+    // arguments unchanged; the only addition is a relaxed counter increment.
+    unsafe impl GlobalAlloc for Counting {
+        unsafe fn alloc(&self, l: Layout) -> *mut u8 {
+            ALLOCS.fetch_add(1, Ordering::Relaxed);
+            // SAFETY: same contract as this method's caller.
+            unsafe { System.alloc(l) }
+        }
+        unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
+            // SAFETY: same contract as this method's caller.
+            unsafe { System.dealloc(p, l) }
+        }
+        unsafe fn realloc(&self, p: *mut u8, l: Layout, n: usize) -> *mut u8 {
+            ALLOCS.fetch_add(1, Ordering::Relaxed);
+            // SAFETY: same contract as this method's caller.
+            unsafe { System.realloc(p, l, n) }
+        }
+    }
+
+    #[global_allocator]
+    static GLOBAL: Counting = Counting;
+
+    /// Allocations so far.
+    pub fn count() -> u64 {
+        ALLOCS.load(Ordering::Relaxed)
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     dhan_feed::transport::tls::install_default_provider();
     match cli.command {
+        Command::Bench(args) => match bench::run(&args, alloc_count::count) {
+            Ok(r) => {
+                println!("{}", bench::result_line(&r));
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::FAILURE
+            }
+        },
         Command::Sim(args) => match sim::run(&args) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {

@@ -60,6 +60,9 @@ pub(crate) struct ConsumerSlot {
     pending_q: VecDeque<Option<FeedEvent>>,
     /// Connection events waiting for room (never dropped).
     pending_conn: VecDeque<FeedEvent>,
+    /// Counted here on the hot path; copied to `shared` once per loop ([`Self::sync`]).
+    published: u64,
+    dropped: u64,
 }
 
 impl ConsumerSlot {
@@ -77,7 +80,18 @@ impl ConsumerSlot {
             pending: FxMap::default(),
             pending_q: VecDeque::new(),
             pending_conn: VecDeque::new(),
+            published: 0,
+            dropped: 0,
         }
+    }
+
+    /// Makes the counters visible to the handle (one store each, not one atomic
+    /// read-modify-write per event).
+    pub fn sync(&self) {
+        self.shared
+            .published
+            .store(self.published, Ordering::Relaxed);
+        self.shared.dropped.store(self.dropped, Ordering::Relaxed);
     }
 
     /// Moves held-back events into the ring while there is room.
@@ -87,7 +101,7 @@ impl ConsumerSlot {
                 return;
             }
             self.pending_conn.pop_front();
-            self.shared.published.fetch_add(1, Ordering::Relaxed);
+            self.published += 1;
         }
         while let Some(front) = self.pending_q.front() {
             match front {
@@ -102,7 +116,7 @@ impl ConsumerSlot {
                         self.pending.remove(&m.packet.id());
                     }
                     self.pending_q.pop_front();
-                    self.shared.published.fetch_add(1, Ordering::Relaxed);
+                    self.published += 1;
                     // Indices in `pending` are positions in the queue: shift them.
                     for v in self.pending.values_mut() {
                         *v -= 1;
@@ -121,17 +135,17 @@ impl ConsumerSlot {
         if self.pending_q.is_empty() {
             match self.producer.push(FeedEvent::Market(ev)) {
                 Ok(()) => {
-                    self.shared.published.fetch_add(1, Ordering::Relaxed);
+                    self.published += 1;
                     return;
                 }
                 Err(_) if self.overflow == Overflow::DropNewest => {
-                    self.shared.dropped.fetch_add(1, Ordering::Relaxed);
+                    self.dropped += 1;
                     return;
                 }
                 Err(_) => {}
             }
         } else if self.overflow == Overflow::DropNewest {
-            self.shared.dropped.fetch_add(1, Ordering::Relaxed);
+            self.dropped += 1;
             return;
         }
         // Conflate: keep only the latest per instrument until the consumer catches up.
@@ -139,7 +153,7 @@ impl ConsumerSlot {
         match self.pending.get(&id) {
             Some(&i) => {
                 self.pending_q[i] = Some(FeedEvent::Market(ev));
-                self.shared.dropped.fetch_add(1, Ordering::Relaxed);
+                self.dropped += 1;
             }
             None => {
                 self.pending.insert(id, self.pending_q.len());
@@ -151,7 +165,7 @@ impl ConsumerSlot {
     pub fn publish_connection(&mut self, ev: ConnectionEvent) {
         let ev = FeedEvent::Connection(ev);
         if self.pending_conn.is_empty() && self.producer.push(ev).is_ok() {
-            self.shared.published.fetch_add(1, Ordering::Relaxed);
+            self.published += 1;
         } else {
             self.pending_conn.push_back(ev);
         }
@@ -287,6 +301,7 @@ mod tests {
                 publish_ns: 0,
             });
         }
+        slot.sync();
         // The ring took the first two; 1's 3.0 was replaced by 5.0 (one drop);
         // 2's 4.0 and 3's 6.0 wait behind it.
         assert_eq!(shared.dropped.load(Ordering::Relaxed), 1);
@@ -304,6 +319,7 @@ mod tests {
         }
         assert_eq!(got, vec![1.0, 2.0, 5.0, 4.0, 6.0]);
         assert!(!slot.has_pending());
+        slot.sync();
         assert_eq!(shared.published.load(Ordering::Relaxed), 5);
     }
 
@@ -319,6 +335,7 @@ mod tests {
                 publish_ns: 0,
             });
         }
+        slot.sync();
         assert_eq!(shared.dropped.load(Ordering::Relaxed), 3);
         assert_eq!(
             c.pop().unwrap().market().unwrap().packet.id().security_id,

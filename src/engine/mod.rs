@@ -212,6 +212,7 @@ impl Engine {
                 if c.has_pending() {
                     c.flush_pending();
                 }
+                c.sync();
             }
             self.stats.open.store(
                 self.shards.iter().filter(|s| s.count > 0).count(),

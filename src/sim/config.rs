@@ -61,6 +61,14 @@ pub struct SimConfig {
     /// Write every message sent into one capture file per connection in this
     /// directory (`<n>-<feed>.cap`, the format of `dhan-feed decode`). Default none.
     pub capture_dir: Option<PathBuf>,
+    /// Benchmark mode: the last-trade-time field of ticker, quote and full packets
+    /// carries the low 32 bits of the send time ([`crate::time::now_ns`], a clock
+    /// shared with an in-process client) instead of the walk's time. Default false.
+    pub stamp: bool,
+    /// Benchmark mode: at rate 0 the market feed generates one batch of 4,096
+    /// packets and resends those bytes, so the sender is not the bottleneck of a
+    /// throughput measurement. Default false.
+    pub replay: bool,
 }
 
 impl Default for SimConfig {
@@ -86,6 +94,8 @@ impl Default for SimConfig {
             max_connections_per_feed: 5,
             max_instruments_per_connection: 5_000,
             capture_dir: None,
+            stamp: false,
+            replay: false,
         }
     }
 }

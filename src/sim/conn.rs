@@ -151,6 +151,8 @@ struct Session {
     no_ping: bool,
     pace_start: Option<Instant>,
     emitted: u64,
+    /// Replay mode: the framed batch and its message count.
+    replay: Option<(Vec<u8>, u64)>,
 }
 
 /// How a session ends.
@@ -177,6 +179,7 @@ impl Session {
                 cfg.seed,
                 cfg.max_instruments_per_connection,
                 cfg.universe.clone(),
+                cfg.stamp,
             )),
             FeedKind::Depth20 => Logic::Depth(DepthLogic::new(DepthKind::Twenty, cfg.seed)),
             FeedKind::Depth200 => Logic::Depth(DepthLogic::new(DepthKind::TwoHundred, cfg.seed)),
@@ -212,6 +215,7 @@ impl Session {
             no_ping: false,
             pace_start: None,
             emitted: 0,
+            replay: None,
             shared,
         }
     }
@@ -308,6 +312,25 @@ impl Session {
             total.saturating_sub(self.emitted).min(BATCH)
         };
         if due == 0 {
+            return;
+        }
+        // Replay mode: one generated batch, resent as is (the sender costs a copy).
+        if rate <= 0.0 && self.shared.cfg.replay && matches!(self.logic, Logic::Market(_)) {
+            if let Some((bytes, msgs)) = &self.replay {
+                self.out.buf.extend_from_slice(bytes);
+                self.out.messages += msgs;
+                self.out.packets += msgs;
+                self.emitted += msgs;
+                return;
+            }
+            if let Logic::Market(m) = &mut self.logic {
+                let before = self.out.buf.len();
+                let made = m.produce(due, &mut self.out);
+                if made == due {
+                    self.replay = Some((self.out.buf[before..].to_vec(), made));
+                }
+                self.emitted += made;
+            }
             return;
         }
         let made = match &mut self.logic {

@@ -6,6 +6,7 @@ use super::out::Out;
 use super::walk::Walk;
 use crate::proto::disconnect::DisconnectCode;
 use crate::proto::json::TapeParser;
+use crate::proto::market::{Ltt, MarketPacket};
 use crate::proto::market_encode::encode_packet;
 use crate::proto::request::{FeedMode, MAX_INSTRUMENTS_PER_MESSAGE, code};
 use crate::proto::request_parse::parse_request;
@@ -25,10 +26,11 @@ pub(crate) struct MarketLogic {
     parser: TapeParser,
     msg: Vec<u8>,
     stack_n: usize,
+    stamp: bool,
 }
 
 impl MarketLogic {
-    pub fn new(seed: u64, max: usize, universe: Option<Vec<InstrumentId>>) -> Self {
+    pub fn new(seed: u64, max: usize, universe: Option<Vec<InstrumentId>>, stamp: bool) -> Self {
         Self {
             seed,
             max,
@@ -40,6 +42,7 @@ impl MarketLogic {
             parser: TapeParser::new(),
             msg: Vec::with_capacity(4096),
             stack_n: 0,
+            stamp,
         }
     }
 
@@ -128,11 +131,20 @@ impl MarketLogic {
         let (w, mode) = &mut self.subs[i];
         let mode = *mode;
         let ltq = w.step();
-        let (a, b) = match mode {
+        let (mut a, b) = match mode {
             FeedMode::Ticker => (w.ticker(), None),
             FeedMode::Quote => (w.quote(ltq), Some(w.oi())),
             FeedMode::Full => (w.full(ltq), None),
         };
+        if self.stamp {
+            let t = Ltt(crate::time::now_ns() as u32);
+            match &mut a {
+                MarketPacket::Ticker(p) => p.ltt = t,
+                MarketPacket::Quote(p) => p.ltt = t,
+                MarketPacket::Full(p) => p.ltt = t,
+                _ => {}
+            }
+        }
         for p in std::iter::once(a).chain(b) {
             if stacked {
                 encode_packet(&p, &mut self.msg);

@@ -128,6 +128,16 @@ impl SimBuilder {
         self.cfg.scenario_every = every;
         self
     }
+    /// Benchmark mode: send times stamped into the last-trade-time field.
+    pub fn stamp(mut self, on: bool) -> Self {
+        self.cfg.stamp = on;
+        self
+    }
+    /// Benchmark mode: resend one generated batch at rate 0.
+    pub fn replay(mut self, on: bool) -> Self {
+        self.cfg.replay = on;
+        self
+    }
     /// Capture every message sent into `dir` (one file per connection).
     pub fn capture_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.cfg.capture_dir = Some(dir.into());

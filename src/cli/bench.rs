@@ -1,0 +1,419 @@
+//! `dhan-feed bench`: the simulator, the engine and one consumer in one process on
+//! loopback, with the baselines measured in the same run: raw TCP one-way latency
+//! for the same message size, and a blocking tungstenite client reading the same
+//! stream. The last line is machine-readable (`RESULT key=value …`).
+
+use crate::config::{ClientConfig, Endpoints};
+use crate::feed::FeedEvent;
+use crate::proto::endpoint::{FeedKind, request_target};
+use crate::proto::market::{Ltt, MarketPacket, packets};
+use crate::proto::market_encode::{encode_packet, ticker};
+use crate::proto::request::{FeedMode, encode_subscription};
+use crate::proto::segment::{ExchangeSegment, InstrumentId};
+use crate::secret::Secret;
+use crate::sim::{DEFAULT_ACCESS_TOKEN, DEFAULT_CLIENT_ID, Simulator};
+use crate::time::now_ns;
+use crate::ws::frame::{Opcode, push_server_frame};
+use hdrhistogram::Histogram;
+use std::io::{self, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::time::{Duration, Instant};
+
+/// Options of `dhan-feed bench`.
+#[derive(Clone, Debug, clap::Args)]
+pub struct BenchArgs {
+    /// Use TLS (default: plain ws://).
+    #[arg(long)]
+    pub tls: bool,
+    /// Subscription mode.
+    #[arg(long, default_value = "ticker")]
+    pub mode: FeedMode,
+    /// Instruments subscribed.
+    #[arg(long, default_value_t = 100)]
+    pub instruments: u32,
+    /// Seconds per measurement.
+    #[arg(long, default_value_t = 3.0)]
+    pub seconds: f64,
+    /// Messages per second for the latency runs (paced; the sender sleeps).
+    #[arg(long, default_value_t = 20_000.0)]
+    pub rate: f64,
+    /// Do not pin (the I/O thread to core 0, the consumer to core 1).
+    #[arg(long)]
+    pub no_pin: bool,
+}
+
+/// Results of one bench run.
+#[derive(Clone, Debug, Default)]
+pub struct BenchResult {
+    /// Engine throughput at saturation (events the consumer received per second).
+    pub msgs_per_s: f64,
+    /// Tungstenite client throughput on the same stream.
+    pub tungstenite_msgs_per_s: f64,
+    /// Heap allocations in the process per message during the throughput run.
+    pub allocs_per_msg: f64,
+    /// Wire→consumer latency, ns: p50, p99, p99.9, max.
+    pub latency: [u64; 4],
+    /// Raw TCP one-way latency, ns: p50, p99, p99.9, max.
+    pub floor: [u64; 4],
+}
+
+fn pin(core: usize, on: bool) {
+    if !on {
+        return;
+    }
+    let ok = core_affinity::get_core_ids()
+        .and_then(|ids| ids.into_iter().find(|c| c.id == core))
+        .is_some_and(core_affinity::set_for_current);
+    if !ok {
+        eprintln!("bench: could not pin to core {core}; continuing unpinned");
+    }
+}
+
+fn ids(n: u32) -> Vec<InstrumentId> {
+    (0..n)
+        .map(|i| InstrumentId::new(ExchangeSegment::NseFno, 40_000 + i))
+        .collect()
+}
+
+fn sim(args: &BenchArgs, rate: f64, stamp: bool) -> Result<Simulator, crate::sim::SimError> {
+    let mut b = Simulator::builder()
+        .rate(rate)
+        .stamp(stamp)
+        .replay(rate <= 0.0)
+        .order_interval(None);
+    if !args.tls {
+        b = b.plain();
+    }
+    b.start()
+}
+
+fn client(
+    sim: &Simulator,
+    pin_io: bool,
+    busy_poll: bool,
+) -> Result<crate::Client, crate::ClientError> {
+    crate::Client::new(ClientConfig {
+        client_id: Secret::new(DEFAULT_CLIENT_ID),
+        access_token: Secret::new(DEFAULT_ACCESS_TOKEN),
+        endpoints: Endpoints::all(&sim.url()),
+        extra_roots: sim.certificate().into_iter().collect(),
+        webpki_roots: false,
+        busy_poll,
+        pin_core: pin_io.then_some(0),
+        ..ClientConfig::default()
+    })
+}
+
+fn quantiles(h: &Histogram<u64>) -> [u64; 4] {
+    [
+        h.value_at_quantile(0.5),
+        h.value_at_quantile(0.99),
+        h.value_at_quantile(0.999),
+        h.max(),
+    ]
+}
+
+/// Runs every measurement; `allocs` reads the process's allocation counter.
+pub fn run(
+    args: &BenchArgs,
+    allocs: fn() -> u64,
+) -> Result<BenchResult, Box<dyn std::error::Error>> {
+    let pin_on = !args.no_pin;
+    let warm = Duration::from_millis(500);
+    let window = Duration::from_secs_f64(args.seconds);
+    let mut r = BenchResult::default();
+
+    // 1. Engine throughput at saturation.
+    {
+        // Blocking poll and a consumer that sleeps when its ring is empty: with the
+        // simulator sending flat out, three busy threads would share two cores.
+        let sim = sim(args, 0.0, false)?;
+        let client = client(&sim, pin_on, false)?;
+        let mut feed = client.market_feed(args.mode);
+        feed.subscribe_many(&ids(args.instruments));
+        let (n, el, a, st) = std::thread::scope(|s| {
+            s.spawn(|| {
+                pin(1, pin_on);
+                let mut buf =
+                    vec![
+                        FeedEvent::Connection(crate::feed::ConnectionEvent::Connected { shard: 0 });
+                        1024
+                    ];
+                let mut drain = |feed: &mut crate::MarketFeed| {
+                    let k = feed.drain_into(&mut buf);
+                    if k == 0 {
+                        std::thread::sleep(Duration::from_micros(20));
+                    }
+                    k as u64
+                };
+                let t0 = Instant::now();
+                while t0.elapsed() < warm {
+                    drain(&mut feed);
+                }
+                let a0 = allocs();
+                let mut n = 0u64;
+                let t1 = Instant::now();
+                while t1.elapsed() < window {
+                    n += drain(&mut feed);
+                }
+                (n, t1.elapsed().as_secs_f64(), allocs() - a0, feed.stats())
+            })
+            .join()
+            .expect("consumer thread")
+        });
+        r.allocs_per_msg = a as f64 / n.max(1) as f64;
+        r.msgs_per_s = n as f64 / el;
+        eprintln!(
+            "engine:      {:>8.2} M msgs/s ({} received, {} dropped by the ring)",
+            r.msgs_per_s / 1e6,
+            n,
+            st.dropped
+        );
+    }
+
+    // 2. Tungstenite reading the same stream (the same decoder on each message).
+    {
+        let sim = sim(args, 0.0, false)?;
+        r.tungstenite_msgs_per_s = tungstenite_client(&sim, args, warm, window)?;
+        eprintln!(
+            "tungstenite: {:>8.2} M msgs/s   ratio engine/tungstenite {:.2}",
+            r.tungstenite_msgs_per_s / 1e6,
+            r.msgs_per_s / r.tungstenite_msgs_per_s.max(1.0)
+        );
+    }
+
+    // 3. Wire→consumer latency at a paced rate.
+    {
+        let sim = sim(args, args.rate, true)?;
+        let client = client(&sim, pin_on, true)?;
+        let mut feed = client.market_feed(FeedMode::Ticker);
+        feed.subscribe_many(&ids(args.instruments));
+        let h = std::thread::scope(|s| {
+            s.spawn(|| {
+                pin(1, pin_on);
+                let mut h =
+                    Histogram::<u64>::new_with_bounds(1, 10_000_000_000, 3).expect("bounds");
+                let t0 = Instant::now();
+                while t0.elapsed() < warm + window {
+                    if let Some(FeedEvent::Market(m)) = feed.try_recv()
+                        && let MarketPacket::Ticker(t) = m.packet
+                    {
+                        let lat = (now_ns() as u32).wrapping_sub(t.ltt.raw());
+                        if t0.elapsed() >= warm {
+                            let _ = h.record(u64::from(lat).max(1));
+                        }
+                    }
+                }
+                h
+            })
+            .join()
+            .expect("consumer thread")
+        });
+        r.latency = quantiles(&h);
+        eprintln!(
+            "latency:     p50 {} ns  p99 {} ns  p99.9 {} ns  max {} ns ({} samples at {}/s)",
+            r.latency[0],
+            r.latency[1],
+            r.latency[2],
+            r.latency[3],
+            h.len(),
+            args.rate
+        );
+    }
+
+    // 4. The floor: raw TCP loopback, same 18-byte frames, same pacing, busy reader.
+    {
+        r.floor = raw_floor(args.rate, warm, window, pin_on)?;
+        eprintln!(
+            "raw TCP:     p50 {} ns  p99 {} ns  p99.9 {} ns  max {} ns",
+            r.floor[0], r.floor[1], r.floor[2], r.floor[3]
+        );
+    }
+    Ok(r)
+}
+
+fn tungstenite_client(
+    sim: &Simulator,
+    args: &BenchArgs,
+    warm: Duration,
+    window: Duration,
+) -> Result<f64, Box<dyn std::error::Error>> {
+    let tcp = TcpStream::connect(sim.addr())?;
+    tcp.set_nodelay(true)?;
+    let target = request_target(
+        FeedKind::MarketFeed,
+        &Secret::new(DEFAULT_ACCESS_TOKEN),
+        &Secret::new(DEFAULT_CLIENT_ID),
+    );
+    let mut msg = Vec::new();
+    let count = |ws: &mut dyn FnMut() -> io::Result<Option<Vec<u8>>>| -> io::Result<f64> {
+        let t0 = Instant::now();
+        let mut n = 0u64;
+        let mut t1 = None;
+        loop {
+            let Some(m) = ws()? else { continue };
+            for p in packets(&m) {
+                std::hint::black_box(p.ok());
+            }
+            match t1 {
+                None if t0.elapsed() >= warm => t1 = Some(Instant::now()),
+                Some(t) if t.elapsed() >= window => return Ok(n as f64 / t.elapsed().as_secs_f64()),
+                Some(_) => n += 1,
+                None => {}
+            }
+        }
+    };
+    let subscribe =
+        |send: &mut dyn FnMut(String) -> io::Result<()>, msg: &mut Vec<u8>| -> io::Result<()> {
+            for chunk in ids(args.instruments).chunks(100) {
+                encode_subscription(args.mode, true, chunk, msg).map_err(io::Error::other)?;
+                send(String::from_utf8_lossy(msg).into_owned())?;
+            }
+            Ok(())
+        };
+    let io_err = |e: tungstenite::Error| io::Error::other(e.to_string());
+    match sim.certificate() {
+        None => {
+            let url = format!("ws://{}{}", sim.addr(), target);
+            let (mut ws, _) =
+                tungstenite::client(url, tcp).map_err(|e| io::Error::other(e.to_string()))?;
+            subscribe(
+                &mut |t| {
+                    ws.send(tungstenite::Message::Text(t.into()))
+                        .map_err(io_err)
+                },
+                &mut msg,
+            )?;
+            Ok(count(&mut || match ws.read().map_err(io_err)? {
+                tungstenite::Message::Binary(b) => Ok(Some(b.to_vec())),
+                _ => Ok(None),
+            })?)
+        }
+        Some(cert) => {
+            let cfg = crate::transport::tls::client_config(crate::transport::tls::root_store(
+                &[cert],
+                false,
+            )?)?;
+            let name = rustls_pki_types::ServerName::try_from("127.0.0.1")?;
+            let conn = rustls::ClientConnection::new(cfg, name)?;
+            let stream = rustls::StreamOwned::new(conn, tcp);
+            let url = format!("wss://{}{}", sim.addr(), target);
+            let (mut ws, _) =
+                tungstenite::client(url, stream).map_err(|e| io::Error::other(e.to_string()))?;
+            subscribe(
+                &mut |t| {
+                    ws.send(tungstenite::Message::Text(t.into()))
+                        .map_err(io_err)
+                },
+                &mut msg,
+            )?;
+            Ok(count(&mut || match ws.read().map_err(io_err)? {
+                tungstenite::Message::Binary(b) => Ok(Some(b.to_vec())),
+                _ => Ok(None),
+            })?)
+        }
+    }
+}
+
+fn raw_floor(rate: f64, warm: Duration, window: Duration, pin_on: bool) -> io::Result<[u64; 4]> {
+    let l = TcpListener::bind("127.0.0.1:0")?;
+    let addr = l.local_addr()?;
+    let total = warm + window;
+    let writer = std::thread::spawn(move || -> io::Result<()> {
+        let (mut w, _) = l.accept()?;
+        w.set_nodelay(true)?;
+        let mut pkt = Vec::new();
+        let mut frame = Vec::new();
+        let start = Instant::now();
+        let mut sent = 0u64;
+        while start.elapsed() < total {
+            let due = start + Duration::from_secs_f64(sent as f64 / rate);
+            let now = Instant::now();
+            if due > now {
+                std::thread::sleep(due - now);
+            }
+            pkt.clear();
+            frame.clear();
+            let id = InstrumentId::new(ExchangeSegment::NseFno, 40_000);
+            encode_packet(&ticker(id, 1.0, Ltt(now_ns() as u32)), &mut pkt);
+            push_server_frame(true, Opcode::Binary, &pkt, &mut frame);
+            w.write_all(&frame)?;
+            sent += 1;
+        }
+        Ok(())
+    });
+    let mut r = TcpStream::connect(addr)?;
+    r.set_nodelay(true)?;
+    r.set_nonblocking(true)?;
+    let done = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|s| {
+        // The engine run has a consumer spinning on core 1: so does the floor run.
+        s.spawn(|| {
+            pin(1, pin_on);
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                std::hint::spin_loop();
+            }
+        });
+        let h = s
+            .spawn(|| {
+                pin(0, pin_on);
+                read_floor(&mut r, warm)
+            })
+            .join()
+            .map_err(|_| io::Error::other("reader panicked"));
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+        let h = h??;
+        writer
+            .join()
+            .map_err(|_| io::Error::other("writer panicked"))??;
+        Ok(quantiles(&h))
+    })
+}
+
+fn read_floor(r: &mut TcpStream, warm: Duration) -> io::Result<Histogram<u64>> {
+    let mut h =
+        Histogram::<u64>::new_with_bounds(1, 10_000_000_000, 3).map_err(io::Error::other)?;
+    let mut buf = [0u8; 4096];
+    let mut pending = Vec::new();
+    let t0 = Instant::now();
+    loop {
+        match r.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => {
+                let now = now_ns() as u32;
+                pending.extend_from_slice(&buf[..n]);
+                let mut pos = 0;
+                while pending.len() - pos >= 18 {
+                    let f = &pending[pos..pos + 18];
+                    let stamp = u32::from_le_bytes([f[14], f[15], f[16], f[17]]);
+                    if t0.elapsed() >= warm {
+                        let _ = h.record(u64::from(now.wrapping_sub(stamp)).max(1));
+                    }
+                    pos += 18;
+                }
+                pending.drain(..pos);
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => std::hint::spin_loop(),
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(h)
+}
+
+/// The `RESULT` line.
+pub fn result_line(r: &BenchResult) -> String {
+    format!(
+        "RESULT msgs_per_s={:.0} p50_ns={} p99_ns={} p999_ns={} max_ns={} floor_p50_ns={} floor_p99_ns={} floor_p999_ns={} tungstenite_msgs_per_s={:.0} ratio_vs_tungstenite={:.2} allocs_per_msg={:.4}",
+        r.msgs_per_s,
+        r.latency[0],
+        r.latency[1],
+        r.latency[2],
+        r.latency[3],
+        r.floor[0],
+        r.floor[1],
+        r.floor[2],
+        r.tungstenite_msgs_per_s,
+        r.msgs_per_s / r.tungstenite_msgs_per_s.max(1.0),
+        r.allocs_per_msg
+    )
+}
