@@ -99,6 +99,9 @@ pub struct ClientConfig {
     pub reconnect_cap: Duration,
     /// Connect + TLS + upgrade must finish within this. Default 10 s.
     pub connect_timeout: Duration,
+    /// Called on the I/O thread when it starts, before it polls (e.g. to set a
+    /// scheduling priority, or thread-local state in tests). Default none.
+    pub on_io_thread_start: Option<fn()>,
 }
 
 impl Default for ClientConfig {
@@ -119,6 +122,7 @@ impl Default for ClientConfig {
             reconnect_delay: Duration::from_millis(50),
             reconnect_cap: Duration::from_secs(30),
             connect_timeout: Duration::from_secs(10),
+            on_io_thread_start: None,
         }
     }
 }

@@ -16,12 +16,24 @@ struct Counting;
 
 thread_local! {
     static ALLOCS: Cell<u64> = const { Cell::new(0) };
+    /// Set on the engine's I/O thread (through its start hook).
+    static IO_THREAD: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Allocations made on any engine I/O thread.
+static IO_ALLOCS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+fn count_one() {
+    ALLOCS.with(|c| c.set(c.get() + 1));
+    if IO_THREAD.with(Cell::get) {
+        IO_ALLOCS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 // SAFETY: forwards to the system allocator unchanged; only counts calls.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, l: Layout) -> *mut u8 {
-        ALLOCS.with(|c| c.set(c.get() + 1));
+        count_one();
         // SAFETY: same contract as our caller's.
         unsafe { System.alloc(l) }
     }
@@ -30,7 +42,7 @@ unsafe impl GlobalAlloc for Counting {
         unsafe { System.dealloc(p, l) }
     }
     unsafe fn realloc(&self, p: *mut u8, l: Layout, n: usize) -> *mut u8 {
-        ALLOCS.with(|c| c.set(c.get() + 1));
+        count_one();
         // SAFETY: same contract as our caller's.
         unsafe { System.realloc(p, l, n) }
     }
@@ -167,4 +179,47 @@ fn request_encoding_reuses_the_callers_buffer() {
         }
     });
     assert_eq!(n, 0);
+}
+
+#[test]
+fn engine_plain_path_allocates_nothing_per_message_after_warm_up() {
+    use dhan_feed::config::{ClientConfig, Endpoints};
+    use dhan_feed::sim::{DEFAULT_ACCESS_TOKEN, DEFAULT_CLIENT_ID, Simulator};
+    use dhan_feed::{Client, FeedEvent, FeedMode, Secret};
+    use std::sync::atomic::Ordering;
+    use std::time::{Duration, Instant};
+
+    let sim = Simulator::builder().plain().rate(50_000.0).order_interval(None).start().unwrap();
+    let client = Client::new(ClientConfig {
+        client_id: Secret::new(DEFAULT_CLIENT_ID),
+        access_token: Secret::new(DEFAULT_ACCESS_TOKEN),
+        endpoints: Endpoints::all(&sim.url()),
+        webpki_roots: false,
+        on_io_thread_start: Some(|| IO_THREAD.with(|f| f.set(true))),
+        ..ClientConfig::default()
+    })
+    .unwrap();
+    let mut feed = client.market_feed(FeedMode::Quote);
+    let ids: Vec<InstrumentId> = (0..50)
+        .map(|i| InstrumentId::new(dhan_feed::proto::ExchangeSegment::NseFno, 40_000 + i))
+        .collect();
+    feed.subscribe_many(&ids);
+    let mut take = |n: u64| {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let mut got = 0;
+        while got < n && Instant::now() < deadline {
+            if let Some(FeedEvent::Market(_)) = feed.recv_timeout(Duration::from_millis(10)) {
+                got += 1;
+            }
+        }
+        got
+    };
+    assert_eq!(take(20_000), 20_000, "warm-up");
+    let before = IO_ALLOCS.load(Ordering::Relaxed);
+    assert!(before > 0, "the hook ran and the counter sees the I/O thread's set-up");
+    let n = take(60_000);
+    let during = IO_ALLOCS.load(Ordering::Relaxed) - before;
+    assert_eq!(n, 60_000);
+    assert_eq!(during, 0, "allocations on the I/O thread for {n} messages: read, unframe, decode, publish");
+    assert_eq!(feed.stats().dropped, 0);
 }

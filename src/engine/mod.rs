@@ -153,6 +153,9 @@ struct Engine {
 
 impl Engine {
     fn run(&mut self) {
+        if let Some(hook) = self.cfg.on_io_thread_start {
+            hook();
+        }
         if let Some(core) = self.cfg.pin_core {
             let pinned = core_affinity::get_core_ids()
                 .and_then(|ids| ids.into_iter().find(|c| c.id == core))
