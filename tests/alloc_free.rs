@@ -189,7 +189,12 @@ fn engine_plain_path_allocates_nothing_per_message_after_warm_up() {
     use std::sync::atomic::Ordering;
     use std::time::{Duration, Instant};
 
-    let sim = Simulator::builder().plain().rate(50_000.0).order_interval(None).start().unwrap();
+    let sim = Simulator::builder()
+        .plain()
+        .rate(50_000.0)
+        .order_interval(None)
+        .start()
+        .unwrap();
     let client = Client::new(ClientConfig {
         client_id: Secret::new(DEFAULT_CLIENT_ID),
         access_token: Secret::new(DEFAULT_ACCESS_TOKEN),
@@ -216,10 +221,16 @@ fn engine_plain_path_allocates_nothing_per_message_after_warm_up() {
     };
     assert_eq!(take(20_000), 20_000, "warm-up");
     let before = IO_ALLOCS.load(Ordering::Relaxed);
-    assert!(before > 0, "the hook ran and the counter sees the I/O thread's set-up");
+    assert!(
+        before > 0,
+        "the hook ran and the counter sees the I/O thread's set-up"
+    );
     let n = take(60_000);
     let during = IO_ALLOCS.load(Ordering::Relaxed) - before;
     assert_eq!(n, 60_000);
-    assert_eq!(during, 0, "allocations on the I/O thread for {n} messages: read, unframe, decode, publish");
+    assert_eq!(
+        during, 0,
+        "allocations on the I/O thread for {n} messages: read, unframe, decode, publish"
+    );
     assert_eq!(feed.stats().dropped, 0);
 }

@@ -61,9 +61,8 @@ fn pin(core: usize, on: bool) {
     if !on {
         return;
     }
-    let ok = core_affinity::get_core_ids()
-        .and_then(|ids| ids.into_iter().find(|c| c.id == core))
-        .is_some_and(core_affinity::set_for_current);
+    // Built directly: get_core_ids() lists only the cores the current mask allows.
+    let ok = core_affinity::set_for_current(core_affinity::CoreId { id: core });
     if !ok {
         eprintln!("bench: could not pin to core {core}; continuing unpinned");
     }

@@ -157,9 +157,9 @@ impl Engine {
             hook();
         }
         if let Some(core) = self.cfg.pin_core {
-            let pinned = core_affinity::get_core_ids()
-                .and_then(|ids| ids.into_iter().find(|c| c.id == core))
-                .is_some_and(core_affinity::set_for_current);
+            // A CoreId is built directly: get_core_ids() lists only the cores the
+            // current mask allows, which a pinned parent thread would have narrowed.
+            let pinned = core_affinity::set_for_current(core_affinity::CoreId { id: core });
             if !pinned {
                 log::warn!("could not pin the I/O thread to core {core}; running unpinned");
             }

@@ -1,0 +1,155 @@
+//! The consumer ring against rtrb and crossbeam-channel, same run: one-way
+//! throughput across two threads and round-trip hop latency, with an event-sized
+//! payload (192 bytes, like a `FeedEvent`).
+//!
+//! Run: `cargo bench --bench ring`
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+type Payload = [u64; 24];
+
+/// Pins the calling thread (best effort): producer on core 0, consumer on core 1,
+/// as `dhan-feed` runs them. Unpinned, two spinning threads on a 2-core machine
+/// share cores at the scheduler's whim and the numbers move tenfold.
+fn pin(core: usize) {
+    // Built directly: get_core_ids() lists only the cores the current (inherited)
+    // mask allows, so a thread spawned by a pinned thread could not move.
+    core_affinity::set_for_current(core_affinity::CoreId { id: core });
+}
+
+trait Queue: Send + 'static {
+    type Tx: Send + 'static;
+    type Rx: Send + 'static;
+    fn make(cap: usize) -> (Self::Tx, Self::Rx);
+    fn push(tx: &mut Self::Tx, v: Payload) -> bool;
+    fn pop(rx: &mut Self::Rx) -> Option<Payload>;
+}
+
+struct Ours;
+impl Queue for Ours {
+    type Tx = dhan_feed::ring::Producer<Payload>;
+    type Rx = dhan_feed::ring::Consumer<Payload>;
+    fn make(cap: usize) -> (Self::Tx, Self::Rx) {
+        dhan_feed::ring::ring(cap)
+    }
+    fn push(tx: &mut Self::Tx, v: Payload) -> bool {
+        tx.push(v).is_ok()
+    }
+    fn pop(rx: &mut Self::Rx) -> Option<Payload> {
+        rx.pop()
+    }
+}
+
+struct Rtrb;
+impl Queue for Rtrb {
+    type Tx = rtrb::Producer<Payload>;
+    type Rx = rtrb::Consumer<Payload>;
+    fn make(cap: usize) -> (Self::Tx, Self::Rx) {
+        rtrb::RingBuffer::new(cap)
+    }
+    fn push(tx: &mut Self::Tx, v: Payload) -> bool {
+        tx.push(v).is_ok()
+    }
+    fn pop(rx: &mut Self::Rx) -> Option<Payload> {
+        rx.pop().ok()
+    }
+}
+
+struct Crossbeam;
+impl Queue for Crossbeam {
+    type Tx = crossbeam_channel::Sender<Payload>;
+    type Rx = crossbeam_channel::Receiver<Payload>;
+    fn make(cap: usize) -> (Self::Tx, Self::Rx) {
+        crossbeam_channel::bounded(cap)
+    }
+    fn push(tx: &mut Self::Tx, v: Payload) -> bool {
+        tx.try_send(v).is_ok()
+    }
+    fn pop(rx: &mut Self::Rx) -> Option<Payload> {
+        rx.try_recv().ok()
+    }
+}
+
+/// Values per criterion iteration, so a sample's thread start-up is amortised.
+const PER_ITER: u64 = 4096;
+
+/// `iters * PER_ITER` values from one thread to another; time until the last arrives.
+fn throughput<Q: Queue>(iters: u64) -> Duration {
+    let iters = iters * PER_ITER;
+    let (mut tx, mut rx) = Q::make(4096);
+    let consumer = std::thread::spawn(move || {
+        pin(1);
+        let mut n = 0;
+        while n < iters {
+            if let Some(v) = Q::pop(&mut rx) {
+                black_box(v);
+                n += 1;
+            } else {
+                std::hint::spin_loop();
+            }
+        }
+    });
+    let start = Instant::now();
+    let mut i = 0;
+    while i < iters {
+        if Q::push(&mut tx, [i; 24]) {
+            i += 1;
+        } else {
+            std::hint::spin_loop();
+        }
+    }
+    consumer.join().unwrap();
+    start.elapsed()
+}
+
+/// `iters` round trips through two queues; half of each is one hop.
+fn hop<Q: Queue>(iters: u64) -> Duration {
+    let iters = iters.max(10_000);
+    let (mut to_tx, mut to_rx) = Q::make(64);
+    let (mut back_tx, mut back_rx) = Q::make(64);
+    let echo = std::thread::spawn(move || {
+        pin(1);
+        let mut n = 0;
+        while n < iters {
+            if let Some(v) = Q::pop(&mut to_rx) {
+                while !Q::push(&mut back_tx, v) {}
+                n += 1;
+            }
+        }
+    });
+    let start = Instant::now();
+    for i in 0..iters {
+        while !Q::push(&mut to_tx, [i; 24]) {}
+        loop {
+            if let Some(v) = Q::pop(&mut back_rx) {
+                black_box(v);
+                break;
+            }
+        }
+    }
+    let el = start.elapsed();
+    echo.join().unwrap();
+    el / 2
+}
+
+fn rings(c: &mut Criterion) {
+    pin(0);
+    let mut g = c.benchmark_group("ring_throughput_192B");
+    g.throughput(Throughput::Elements(PER_ITER));
+    g.bench_function("dhan_feed_ring", |b| b.iter_custom(throughput::<Ours>));
+    g.bench_function("rtrb", |b| b.iter_custom(throughput::<Rtrb>));
+    g.bench_function("crossbeam_bounded", |b| {
+        b.iter_custom(throughput::<Crossbeam>)
+    });
+    g.finish();
+    let mut g = c.benchmark_group("ring_hop_latency_192B");
+    g.bench_function("dhan_feed_ring", |b| b.iter_custom(hop::<Ours>));
+    g.bench_function("rtrb", |b| b.iter_custom(hop::<Rtrb>));
+    g.bench_function("crossbeam_bounded", |b| b.iter_custom(hop::<Crossbeam>));
+    g.finish();
+}
+
+criterion_group!(benches, rings);
+criterion_main!(benches);
