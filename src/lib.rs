@@ -1,4 +1,57 @@
-//! dhan-feed: a synchronous, low-latency client for the DhanHQ v2 WebSocket APIs.
+//! dhan-feed: a synchronous, low-latency client for the DhanHQ v2 WebSocket APIs
+//! (live market feed, 20/200-level depth, order updates), the instrument master,
+//! and a faithful simulator of Dhan's servers for offline use.
+//!
+//! # Threading model
+//!
+//! ```text
+//!  user threads                      the one I/O thread (optionally pinned)            user threads
+//!  ------------                      --------------------------------------            ------------
+//!  feed.subscribe_one() --channel + mio Waker-->  engine (mio Poll, reused Events)
+//!                                                  |  per connection (up to 5 shards):
+//!                                                  |   socket -> rustls -> ws framer (in place)
+//!                                                  |          -> proto decoder -> event (Copy)
+//!                                                  +--> SPSC ring per consumer -------> feed.try_recv()
+//! ```
+//!
+//! * A [`Client`] owns one I/O thread running every socket in one `mio::Poll`.
+//!   Commands (subscribe, unsubscribe, stop) reach it over a channel plus a waker,
+//!   from any thread.
+//! * Each [`MarketFeed`] handle is a consumer with its own bounded, preallocated
+//!   single-producer single-consumer ring. The I/O thread never waits on a
+//!   consumer: a full ring drops the newest event or conflates to the latest per
+//!   instrument ([`Overflow`]), and every drop is counted ([`feed::FeedStats`]).
+//! * Handles are `Send`: move each to the thread that consumes it. Dropping one
+//!   unsubscribes what only it wanted.
+//! * Pongs are answered on the I/O thread as frames arrive, whatever consumers do.
+//!
+//! # Example (against the built-in simulator)
+//!
+//! ```no_run
+//! use dhan_feed::{Client, ClientConfig, Endpoints, FeedEvent, FeedMode, Secret};
+//! use dhan_feed::sim::{Simulator, DEFAULT_ACCESS_TOKEN, DEFAULT_CLIENT_ID};
+//! use std::time::Duration;
+//!
+//! let sim = Simulator::builder().start()?;
+//! let client = Client::new(ClientConfig {
+//!     client_id: Secret::new(DEFAULT_CLIENT_ID),
+//!     access_token: Secret::new(DEFAULT_ACCESS_TOKEN),
+//!     endpoints: Endpoints::all(&sim.url()),
+//!     extra_roots: sim.certificate().into_iter().collect(),
+//!     ..ClientConfig::default()
+//! })?;
+//! let mut feed = client.market_feed(FeedMode::Ticker);
+//! feed.subscribe_one("IDX_I:13".parse()?); // NIFTY
+//! while let Some(ev) = feed.recv_timeout(Duration::from_secs(1)) {
+//!     if let FeedEvent::Market(m) = ev {
+//!         println!("{:?}", m.packet);
+//!     }
+//! }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! With real credentials, `Client::from_env()` reads `DHAN_CLIENT_ID` and
+//! `DHAN_ACCESS_TOKEN` (fallbacks `CLIENT_ID`, `ACCESS_TOKEN`) and connects to Dhan.
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 

@@ -67,4 +67,19 @@ fn main() {
     encode_depth200_subscribe(ids[0], &mut out).expect("encodes");
     reqs.push(out);
     write("request_json", &reqs);
+
+    // Server byte streams: frames as the simulator writes them, whole and fragmented.
+    use dhan_feed::ws::frame::{Opcode, push_server_frame};
+    let mut stream = Vec::new();
+    for p in sample::market_packets() {
+        let mut pkt = Vec::new();
+        encode_packet(&p, &mut pkt);
+        push_server_frame(true, Opcode::Binary, &pkt, &mut stream);
+    }
+    let mut frag = Vec::new();
+    push_server_frame(false, Opcode::Text, b"{\"Type\":", &mut frag);
+    push_server_frame(true, Opcode::Ping, b"p", &mut frag);
+    push_server_frame(true, Opcode::Continuation, b"\"order_alert\"}", &mut frag);
+    push_server_frame(true, Opcode::Close, &[3, 232], &mut frag);
+    write("ws_frames", &[stream, frag]);
 }
