@@ -244,72 +244,64 @@ fn tungstenite_client(
         &Secret::new(DEFAULT_ACCESS_TOKEN),
         &Secret::new(DEFAULT_CLIENT_ID),
     );
-    let mut msg = Vec::new();
-    let count = |ws: &mut dyn FnMut() -> io::Result<Option<Vec<u8>>>| -> io::Result<f64> {
-        let t0 = Instant::now();
-        let mut n = 0u64;
-        let mut t1 = None;
-        loop {
-            let Some(m) = ws()? else { continue };
-            for p in packets(&m) {
-                std::hint::black_box(p.ok());
-            }
-            match t1 {
-                None if t0.elapsed() >= warm => t1 = Some(Instant::now()),
-                Some(t) if t.elapsed() >= window => return Ok(n as f64 / t.elapsed().as_secs_f64()),
-                Some(_) => n += 1,
-                None => {}
-            }
-        }
-    };
-    let subscribe =
-        |send: &mut dyn FnMut(String) -> io::Result<()>, msg: &mut Vec<u8>| -> io::Result<()> {
-            for chunk in ids(args.instruments).chunks(100) {
-                encode_subscription(args.mode, true, chunk, msg).map_err(io::Error::other)?;
-                send(String::from_utf8_lossy(msg).into_owned())?;
-            }
-            Ok(())
-        };
-    let io_err = |e: tungstenite::Error| io::Error::other(e.to_string());
-    match sim.certificate() {
-        None => {
-            let url = format!("ws://{}{}", sim.addr(), target);
-            let (mut ws, _) =
-                tungstenite::client(url, tcp).map_err(|e| io::Error::other(e.to_string()))?;
-            subscribe(
-                &mut |t| {
-                    ws.send(tungstenite::Message::Text(t.into()))
-                        .map_err(io_err)
-                },
-                &mut msg,
-            )?;
-            Ok(count(&mut || match ws.read().map_err(io_err)? {
-                tungstenite::Message::Binary(b) => Ok(Some(b.to_vec())),
-                _ => Ok(None),
-            })?)
-        }
+    Ok(match sim.certificate() {
+        None => read_with_tungstenite(
+            format!("ws://{}{target}", sim.addr()),
+            tcp,
+            args,
+            warm,
+            window,
+        )?,
         Some(cert) => {
-            let cfg = crate::transport::tls::client_config(crate::transport::tls::root_store(
-                &[cert],
-                false,
-            )?)?;
+            let roots = crate::transport::tls::root_store(&[cert], false)?;
+            let cfg = crate::transport::tls::client_config(roots)?;
             let name = rustls_pki_types::ServerName::try_from("127.0.0.1")?;
-            let conn = rustls::ClientConnection::new(cfg, name)?;
-            let stream = rustls::StreamOwned::new(conn, tcp);
-            let url = format!("wss://{}{}", sim.addr(), target);
-            let (mut ws, _) =
-                tungstenite::client(url, stream).map_err(|e| io::Error::other(e.to_string()))?;
-            subscribe(
-                &mut |t| {
-                    ws.send(tungstenite::Message::Text(t.into()))
-                        .map_err(io_err)
-                },
-                &mut msg,
-            )?;
-            Ok(count(&mut || match ws.read().map_err(io_err)? {
-                tungstenite::Message::Binary(b) => Ok(Some(b.to_vec())),
-                _ => Ok(None),
-            })?)
+            let stream = rustls::StreamOwned::new(rustls::ClientConnection::new(cfg, name)?, tcp);
+            read_with_tungstenite(
+                format!("wss://{}{target}", sim.addr()),
+                stream,
+                args,
+                warm,
+                window,
+            )?
+        }
+    })
+}
+
+/// Upgrades with tungstenite, subscribes, then reads and decodes every message;
+/// returns messages per second over `window` after `warm`.
+fn read_with_tungstenite<S: Read + Write>(
+    url: String,
+    stream: S,
+    args: &BenchArgs,
+    warm: Duration,
+    window: Duration,
+) -> io::Result<f64> {
+    let io_err = |e: tungstenite::Error| io::Error::other(e.to_string());
+    let (mut ws, _) =
+        tungstenite::client(url, stream).map_err(|e| io::Error::other(e.to_string()))?;
+    let mut msg = Vec::new();
+    for chunk in ids(args.instruments).chunks(100) {
+        encode_subscription(args.mode, true, chunk, &mut msg).map_err(io::Error::other)?;
+        let text = String::from_utf8_lossy(&msg).into_owned();
+        ws.send(tungstenite::Message::Text(text.into()))
+            .map_err(io_err)?;
+    }
+    let t0 = Instant::now();
+    let mut n = 0u64;
+    let mut t1 = None;
+    loop {
+        let tungstenite::Message::Binary(m) = ws.read().map_err(io_err)? else {
+            continue;
+        };
+        for p in packets(&m) {
+            std::hint::black_box(p.ok());
+        }
+        match t1 {
+            None if t0.elapsed() >= warm => t1 = Some(Instant::now()),
+            Some(t) if t.elapsed() >= window => return Ok(n as f64 / t.elapsed().as_secs_f64()),
+            Some(_) => n += 1,
+            None => {}
         }
     }
 }

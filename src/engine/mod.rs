@@ -277,6 +277,12 @@ impl Engine {
         let mode = consumer.mode;
         let shared = consumer.shared.clone();
         for &inst in instruments {
+            if !inst.segment.is_known() {
+                // Dhan's requests name the segment; a number without a name cannot be sent.
+                log::warn!("{inst}: unknown exchange segment; not subscribed");
+                shared.rejected.fetch_add(1, Ordering::Relaxed);
+                continue;
+            }
             if let Some(r) = self.fan.routes.get_mut(&inst) {
                 match r.want.iter_mut().find(|(c, _)| *c == id) {
                     Some(w) => w.1 = mode,

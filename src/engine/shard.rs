@@ -380,17 +380,7 @@ impl Shard {
                 } else {
                     mode.unsubscribe_code()
                 };
-                let ws = &mut c.ws;
-                let _ = for_each_batch::<()>(
-                    code,
-                    ids,
-                    MAX_INSTRUMENTS_PER_MESSAGE,
-                    &mut self.scratch,
-                    |m| {
-                        ws.send_text(m);
-                        Ok(())
-                    },
-                );
+                send_batches(&mut c.ws, &mut self.scratch, code, ids);
             }
         }
     }
@@ -400,17 +390,7 @@ impl Shard {
         let Some(c) = self.conn.as_mut().filter(|c| c.phase == Phase::Live) else {
             return;
         };
-        let ws = &mut c.ws;
-        let _ = for_each_batch::<()>(
-            mode.unsubscribe_code(),
-            ids,
-            MAX_INSTRUMENTS_PER_MESSAGE,
-            &mut self.scratch,
-            |m| {
-                ws.send_text(m);
-                Ok(())
-            },
-        );
+        send_batches(&mut c.ws, &mut self.scratch, mode.unsubscribe_code(), ids);
     }
 
     /// Writes queued frames; keeps write interest only while output is pending.
@@ -500,6 +480,18 @@ impl Shard {
             let _ = registry.deregister(c.transport.socket());
         }
         self.live = false;
+    }
+}
+
+/// Queues `ids` as request `code` in messages of at most 100 instruments.
+fn send_batches(ws: &mut WsClient, scratch: &mut Vec<u8>, code: u8, ids: &[InstrumentId]) {
+    let sent = for_each_batch::<()>(code, ids, MAX_INSTRUMENTS_PER_MESSAGE, scratch, |m| {
+        ws.send_text(m);
+        Ok(())
+    });
+    if let Err(e) = sent {
+        // Only an instrument with an unnamed segment can fail to encode.
+        log::warn!("request {code} not sent: {e}");
     }
 }
 

@@ -63,32 +63,27 @@ pub fn push_i64(out: &mut Vec<u8>, v: i64) {
 /// Appends a float in its shortest round-tripping decimal form; non-finite values
 /// (which JSON cannot carry) are written as `null`.
 pub fn push_f64(out: &mut Vec<u8>, v: f64) {
-    if v.is_finite() {
-        // Writing to a Vec cannot fail. Rust's plain form never uses an exponent
-        // (1e300 would be 301 digits), so extreme magnitudes use the exponent form.
-        let a = v.abs();
-        if a != 0.0 && !(1e-6..1e16).contains(&a) {
-            let _ = write!(out, "{v:e}");
-        } else {
-            let _ = write!(out, "{v}");
-        }
-    } else {
-        out.extend_from_slice(b"null");
-    }
+    push_float(out, v, v);
 }
 
 /// Appends an `f32` the same way as [`push_f64`] but with `f32`'s shortest form
 /// (152.3, not 152.3000030517578).
 pub fn push_f32(out: &mut Vec<u8>, v: f32) {
-    if v.is_finite() {
-        let a = v.abs();
-        if a != 0.0 && !(1e-6..1e16).contains(&a) {
-            let _ = write!(out, "{v:e}");
-        } else {
-            let _ = write!(out, "{v}");
-        }
-    } else {
+    push_float(out, v, f64::from(v));
+}
+
+fn push_float<T: std::fmt::Display + std::fmt::LowerExp>(out: &mut Vec<u8>, v: T, as_f64: f64) {
+    if !as_f64.is_finite() {
         out.extend_from_slice(b"null");
+        return;
+    }
+    // Writing to a Vec cannot fail. Rust's plain form never uses an exponent (1e300
+    // would be 301 digits), so extreme magnitudes use the exponent form.
+    let a = as_f64.abs();
+    if a != 0.0 && !(1e-6..1e16).contains(&a) {
+        let _ = write!(out, "{v:e}");
+    } else {
+        let _ = write!(out, "{v}");
     }
 }
 
