@@ -55,8 +55,9 @@ pub(crate) struct ConsumerSlot {
     pub mode: FeedMode,
     pub overflow: Overflow,
     pub shared: Arc<ConsumerShared>,
-    /// Conflate mode: the latest undelivered event per instrument, in arrival order.
-    pending: FxMap<InstrumentId, usize>,
+    /// Conflate mode: the latest undelivered event per instrument and packet kind
+    /// (a quote must not replace an OI packet), in arrival order.
+    pending: FxMap<(InstrumentId, u8), usize>,
     pending_q: VecDeque<Option<FeedEvent>>,
     /// Connection events waiting for room (never dropped).
     pending_conn: VecDeque<FeedEvent>,
@@ -113,7 +114,7 @@ impl ConsumerSlot {
                         return;
                     }
                     if let FeedEvent::Market(m) = ev {
-                        self.pending.remove(&m.packet.id());
+                        self.pending.remove(&(m.packet.id(), m.packet.code()));
                     }
                     self.pending_q.pop_front();
                     self.published += 1;
@@ -149,7 +150,7 @@ impl ConsumerSlot {
             return;
         }
         // Conflate: keep only the latest per instrument until the consumer catches up.
-        let id = ev.packet.id();
+        let id = (ev.packet.id(), ev.packet.code());
         match self.pending.get(&id) {
             Some(&i) => {
                 self.pending_q[i] = Some(FeedEvent::Market(ev));

@@ -219,8 +219,9 @@ impl Shard {
                 Err(e) if e.kind() == io::ErrorKind::NotConnected => return Ok(()),
                 Err(e) => return Err(Drop_::Io(e)),
             }
+            // Queued with the frames, so a partial write is finished by `flush_out`.
             let req = handshake::request(&env.base.authority(), &env.target, &c.key, "dhan-feed");
-            c.transport.write_plain(&req).map_err(Drop_::Io)?;
+            c.ws.queue_raw(&req);
             c.phase = Phase::Upgrading;
         }
         loop {
@@ -301,7 +302,7 @@ impl Shard {
                         }
                     }
                 }
-                WsEvent::Text(_) | WsEvent::Ping | WsEvent::Pong => {}
+                WsEvent::Text(_) | WsEvent::Ping | WsEvent::Pong | WsEvent::Partial => {}
                 WsEvent::Close { .. } => closed = true,
             }
             c.rstart += n;

@@ -36,6 +36,9 @@ pub enum WsEvent<'a> {
     Ping,
     /// A pong.
     Pong,
+    /// Fragments of a message were absorbed into the reassembly buffer but the
+    /// message is not complete yet: advance by the bytes consumed, read more.
+    Partial,
     /// The server closed (a reply close frame has been queued if we had not sent one).
     Close {
         /// Close code, if the frame carried one.
@@ -165,6 +168,11 @@ impl WsClient {
         self.send(Opcode::Binary, payload);
     }
 
+    /// Queues raw bytes (the HTTP upgrade request) ahead of any frame.
+    pub fn queue_raw(&mut self, bytes: &[u8]) {
+        self.out.extend_from_slice(bytes);
+    }
+
     /// Queues a ping.
     pub fn send_ping(&mut self, payload: &[u8]) {
         self.send(Opcode::Ping, &payload[..payload.len().min(125)]);
@@ -194,8 +202,11 @@ impl WsClient {
         let mut consumed = 0;
         loop {
             let rest = &input[consumed..];
+            // Fragments already absorbed must be reported as consumed, or the
+            // caller would hand them to us again.
+            let more = |consumed: usize| Ok((consumed > 0).then_some((WsEvent::Partial, consumed)));
             let Some(h) = parse_header(rest)? else {
-                return Ok(None);
+                return more(consumed);
             };
             if h.mask.is_some() {
                 return Err(WsError::MaskedFrame);
@@ -208,7 +219,7 @@ impl WsClient {
             }
             let total = h.header_len + h.payload_len as usize;
             let Some(payload) = rest.get(h.header_len..total) else {
-                return Ok(None);
+                return more(consumed);
             };
             let end = consumed + total;
             match h.opcode {
@@ -317,6 +328,31 @@ mod tests {
             unmask_client_frames(c.output()),
             vec![(Opcode::Pong, b"hi".to_vec())]
         );
+    }
+
+    #[test]
+    fn a_fragmented_message_split_across_reads() {
+        let mut input = Vec::new();
+        push_server_frame(false, Opcode::Binary, b"ab", &mut input);
+        push_server_frame(false, Opcode::Continuation, b"cd", &mut input);
+        push_server_frame(true, Opcode::Continuation, b"ef", &mut input);
+        for cut in 1..input.len() {
+            let mut c = WsClient::new(WsLimits::default());
+            let mut buf = input[..cut].to_vec();
+            let mut got = Vec::new();
+            let mut pos = 0;
+            for more in [&[][..], &input[cut..]] {
+                buf.extend_from_slice(more);
+                while let Some((ev, n)) = c.poll_event(&buf[pos..]).unwrap() {
+                    if let WsEvent::Binary(b) = ev {
+                        got.push(b.to_vec());
+                    }
+                    pos += n;
+                }
+            }
+            assert_eq!(got, vec![b"abcdef".to_vec()], "cut {cut}");
+            assert_eq!(pos, input.len());
+        }
     }
 
     #[test]
