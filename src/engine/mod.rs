@@ -99,15 +99,19 @@ pub enum EngineError {
     /// The TLS configuration is unusable.
     #[error(transparent)]
     Tls(#[from] crate::transport::tls::TlsConfigError),
-    /// The market-feed URL is not `ws://` or `wss://`.
+    /// The market-feed URL is not `ws://` or `wss://` (credentials in it are redacted).
     #[error("bad endpoint URL {0:?}")]
     BadUrl(String),
 }
 
 /// Starts the I/O thread.
 pub(crate) fn spawn(cfg: ClientConfig) -> Result<EngineHandle, EngineError> {
-    let base = BaseUrl::parse(&cfg.endpoints.market)
-        .ok_or_else(|| EngineError::BadUrl(cfg.endpoints.market.clone()))?;
+    // The URL may carry credentials if a user pasted Dhan's full one: redact it.
+    let base = BaseUrl::parse(&cfg.endpoints.market).ok_or_else(|| {
+        EngineError::BadUrl(crate::proto::endpoint::redacted_target(
+            &cfg.endpoints.market,
+        ))
+    })?;
     let tls = if base.tls {
         Some(client_config(root_store(
             &cfg.extra_roots,
@@ -348,5 +352,27 @@ impl Engine {
             let ids: Vec<InstrumentId> = chunk.iter().map(|&(_, _, i)| i).collect();
             self.shards[s].send_unsubscribe(m, &ids);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Endpoints;
+
+    #[test]
+    fn a_bad_url_error_does_not_echo_credentials() {
+        let cfg = ClientConfig {
+            endpoints: Endpoints::all(
+                "wss://api-feed.dhan.co:badport?version=2&token=SECRET-T&clientId=1000000009",
+            ),
+            ..ClientConfig::default()
+        };
+        let err = spawn(cfg).err().expect("bad URL refused").to_string();
+        assert!(err.contains("bad endpoint URL"), "{err}");
+        assert!(
+            !err.contains("SECRET-T") && !err.contains("1000000009"),
+            "{err}"
+        );
     }
 }
