@@ -30,6 +30,16 @@ fn client_for(sim: &Simulator) -> Client {
     Client::new(cfg).unwrap()
 }
 
+/// A plain-ws simulator at `rate` packets/s without periodic order updates.
+fn plain_sim(rate: f64) -> Simulator {
+    Simulator::builder()
+        .plain()
+        .rate(rate)
+        .order_interval(None)
+        .start()
+        .unwrap()
+}
+
 fn id(s: &str) -> InstrumentId {
     s.parse().unwrap()
 }
@@ -90,12 +100,7 @@ fn every_mode_over_tls() {
 #[test]
 fn plain_ws_many_instruments_are_sharded_past_5000() {
     let _serial = serial();
-    let sim = Simulator::builder()
-        .plain()
-        .rate(20_000.0)
-        .order_interval(None)
-        .start()
-        .unwrap();
+    let sim = plain_sim(20_000.0);
     let client = client_for(&sim);
     let mut feed = client.market_feed(FeedMode::Ticker);
     let ids: Vec<InstrumentId> = (0..5_200)
@@ -119,12 +124,7 @@ fn plain_ws_many_instruments_are_sharded_past_5000() {
 #[test]
 fn overlapping_consumers_each_get_their_mode_and_unsubscribe_is_per_consumer() {
     let _serial = serial();
-    let sim = Simulator::builder()
-        .plain()
-        .rate(2000.0)
-        .order_interval(None)
-        .start()
-        .unwrap();
+    let sim = plain_sim(2000.0);
     let client = client_for(&sim);
     let mut ticker = client.market_feed(FeedMode::Ticker);
     let mut full = client.market_feed(FeedMode::Full);
@@ -193,12 +193,7 @@ fn stalled_consumer_drops_are_counted_others_unaffected_pongs_answered() {
 #[test]
 fn stop_and_restart() {
     let _serial = serial();
-    let sim = Simulator::builder()
-        .plain()
-        .rate(2000.0)
-        .order_interval(None)
-        .start()
-        .unwrap();
+    let sim = plain_sim(2000.0);
     let client = client_for(&sim);
     let mut feed = client.market_feed(FeedMode::Ticker);
     feed.subscribe_one(id("IDX_I:25"));
@@ -220,12 +215,7 @@ fn stop_and_restart() {
 #[test]
 fn reconnects_and_resubscribes_after_a_reset() {
     let _serial = serial();
-    let sim = Simulator::builder()
-        .plain()
-        .rate(2000.0)
-        .order_interval(None)
-        .start()
-        .unwrap();
+    let sim = plain_sim(2000.0);
     let client = client_for(&sim);
     let mut feed = client.market_feed(FeedMode::Quote);
     feed.subscribe_many(&[id("IDX_I:13"), id("NSE_EQ:2885")]);
@@ -254,12 +244,7 @@ fn reconnects_and_resubscribes_after_a_reset() {
 #[test]
 fn clean_shutdown_leaves_no_thread_or_socket() {
     let _serial = serial();
-    let sim = Simulator::builder()
-        .plain()
-        .rate(500.0)
-        .order_interval(None)
-        .start()
-        .unwrap();
+    let sim = plain_sim(500.0);
     let threads_before = thread_count();
     {
         let client = client_for(&sim);
