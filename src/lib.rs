@@ -65,6 +65,7 @@ pub mod jsonl;
 pub mod proto;
 pub mod ring;
 pub mod secret;
+pub mod session;
 pub mod sim;
 pub mod time;
 pub mod transport;

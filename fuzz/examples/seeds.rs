@@ -68,6 +68,12 @@ fn main() {
     reqs.push(out);
     write("request_json", &reqs);
 
+    let scripts: Vec<Vec<u8>> = dhan_feed::session::check::SEEDS
+        .iter()
+        .map(|s| s.to_vec())
+        .collect();
+    write("lifecycle", &scripts);
+
     // Server byte streams: frames as the simulator writes them, whole and fragmented.
     use dhan_feed::ws::frame::{Opcode, push_server_frame};
     let mut stream = Vec::new();
