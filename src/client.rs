@@ -91,6 +91,16 @@ impl Client {
         MarketFeed::new(self.inner.clone(), id, mode, consumer, shared)
     }
 
+    /// Replaces the access token without a restart: every later connection (and
+    /// reconnection) uses it, and connections stopped by a credential failure
+    /// (806-810, HTTP 401/403) try again at once. [`Client::config`] keeps showing
+    /// the configuration the client was built with.
+    pub fn set_access_token(&self, token: impl Into<crate::secret::Secret>) {
+        self.inner
+            .engine
+            .send(Command::SetAccessToken(token.into()));
+    }
+
     /// Closes every connection and stops the I/O thread (handles then receive nothing).
     pub fn disconnect_all(&self) {
         self.inner.engine.send(Command::Stop);

@@ -4,9 +4,9 @@
 use crate::proto::endpoint::FeedKind;
 use crate::proto::login::UserType;
 use crate::secret::Secret;
+use crate::session::{BudgetConfig, LifecycleConfig};
 use crate::ws::client::WsLimits;
 use rustls_pki_types::CertificateDer;
-use std::time::Duration;
 
 /// What a consumer's ring does when it is full.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -93,12 +93,12 @@ pub struct ClientConfig {
     pub overflow: Overflow,
     /// WebSocket frame and message limits. Default 1 MiB / 4 MiB.
     pub limits: WsLimits,
-    /// Delay before reconnecting a dropped connection (first attempt). Default 50 ms.
-    pub reconnect_delay: Duration,
-    /// Upper bound of the reconnect delay. Default 30 s.
-    pub reconnect_cap: Duration,
-    /// Connect + TLS + upgrade must finish within this. Default 10 s.
-    pub connect_timeout: Duration,
+    /// Reconnect backoff, cool-off, timeouts and the stale-feed watchdog (see each
+    /// field of [`LifecycleConfig`] for its default).
+    pub lifecycle: LifecycleConfig,
+    /// Connections per feed kind and the gap between openings, shared by every
+    /// client of the same user in this process (see [`BudgetConfig`]).
+    pub budget: BudgetConfig,
     /// Called on the I/O thread when it starts, before it polls (e.g. to set a
     /// scheduling priority, or thread-local state in tests). Default none.
     pub on_io_thread_start: Option<fn()>,
@@ -119,9 +119,8 @@ impl Default for ClientConfig {
             ring_capacity: 1 << 16,
             overflow: Overflow::DropNewest,
             limits: WsLimits::default(),
-            reconnect_delay: Duration::from_millis(50),
-            reconnect_cap: Duration::from_secs(30),
-            connect_timeout: Duration::from_secs(10),
+            lifecycle: LifecycleConfig::default(),
+            budget: BudgetConfig::default(),
             on_io_thread_start: None,
         }
     }

@@ -19,3 +19,8 @@ pub fn now_ns() -> u64 {
 pub fn instant_of(ns: u64) -> Instant {
     epoch() + std::time::Duration::from_nanos(ns)
 }
+
+/// The [`now_ns`] value of an `Instant` (0 for instants before the epoch).
+pub fn ns_of(t: Instant) -> u64 {
+    t.saturating_duration_since(epoch()).as_nanos() as u64
+}

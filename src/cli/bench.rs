@@ -133,11 +133,13 @@ pub fn run(
         let (n, el, a, st) = std::thread::scope(|s| {
             s.spawn(|| {
                 pin(1, pin_on);
-                let mut buf =
-                    vec![
-                        FeedEvent::Connection(crate::feed::ConnectionEvent::Connected { shard: 0 });
-                        1024
-                    ];
+                let mut buf = vec![
+                    FeedEvent::Connection(crate::feed::ConnectionEvent {
+                        connection: 0,
+                        event: crate::session::SessionEvent::Connected,
+                    });
+                    1024
+                ];
                 let mut drain = |feed: &mut crate::MarketFeed| {
                     let k = feed.drain_into(&mut buf);
                     if k == 0 {

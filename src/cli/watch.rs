@@ -215,8 +215,8 @@ pub fn run(
                 summary.events += 1;
             }
             FeedEvent::Connection(c) => {
-                eprintln!("dhan-feed watch: {c:?}");
-                if matches!(c, crate::feed::ConnectionEvent::Disconnected { .. }) {
+                eprintln!("dhan-feed watch: {c}");
+                if matches!(c.event, crate::session::SessionEvent::Reconnected { .. }) {
                     summary.reconnects += 1;
                 }
             }

@@ -48,6 +48,8 @@ pub(crate) struct ConsumerShared {
     pub published: AtomicU64,
     pub dropped: AtomicU64,
     pub rejected: AtomicU64,
+    /// [`crate::time::now_ns`] of the latest publish (0: none yet).
+    pub last_publish_ns: AtomicU64,
 }
 
 pub(crate) struct ConsumerSlot {
@@ -55,15 +57,18 @@ pub(crate) struct ConsumerSlot {
     pub mode: FeedMode,
     pub overflow: Overflow,
     pub shared: Arc<ConsumerShared>,
-    /// Conflate mode: the latest undelivered event per instrument and packet kind
-    /// (a quote must not replace an OI packet), in arrival order.
-    pending: FxMap<(InstrumentId, u8), usize>,
+    /// Events waiting for room, in arrival order: connection events (never
+    /// dropped) and, when conflating, the latest market event per instrument and
+    /// packet kind (a quote must not replace an OI packet).
     pending_q: VecDeque<Option<FeedEvent>>,
-    /// Connection events waiting for room (never dropped).
-    pending_conn: VecDeque<FeedEvent>,
+    /// Conflation index: key -> sequence number of its waiting event; the front of
+    /// `pending_q` has sequence `head_seq`, so popping never shifts the index.
+    pending: FxMap<(InstrumentId, u8), u64>,
+    head_seq: u64,
     /// Counted here on the hot path; copied to `shared` once per loop ([`Self::sync`]).
     published: u64,
     dropped: u64,
+    last_publish_ns: u64,
 }
 
 impl ConsumerSlot {
@@ -78,11 +83,12 @@ impl ConsumerSlot {
             mode,
             overflow,
             shared,
-            pending: FxMap::default(),
             pending_q: VecDeque::new(),
-            pending_conn: VecDeque::new(),
+            pending: FxMap::default(),
+            head_seq: 0,
             published: 0,
             dropped: 0,
+            last_publish_ns: 0,
         }
     }
 
@@ -93,46 +99,38 @@ impl ConsumerSlot {
             .published
             .store(self.published, Ordering::Relaxed);
         self.shared.dropped.store(self.dropped, Ordering::Relaxed);
+        self.shared
+            .last_publish_ns
+            .store(self.last_publish_ns, Ordering::Relaxed);
     }
 
     /// Moves held-back events into the ring while there is room.
     pub fn flush_pending(&mut self) {
-        while let Some(ev) = self.pending_conn.front() {
-            if self.producer.push(*ev).is_err() {
-                return;
-            }
-            self.pending_conn.pop_front();
-            self.published += 1;
-        }
         while let Some(front) = self.pending_q.front() {
-            match front {
-                None => {
-                    self.pending_q.pop_front();
+            if let Some(ev) = front {
+                if self.producer.push(*ev).is_err() {
+                    return;
                 }
-                Some(ev) => {
-                    if self.producer.push(*ev).is_err() {
-                        return;
-                    }
-                    if let FeedEvent::Market(m) = ev {
-                        self.pending.remove(&(m.packet.id(), m.packet.code()));
-                    }
-                    self.pending_q.pop_front();
-                    self.published += 1;
-                    // Indices in `pending` are positions in the queue: shift them.
-                    for v in self.pending.values_mut() {
-                        *v -= 1;
+                self.published += 1;
+                if let FeedEvent::Market(m) = ev {
+                    let key = (m.packet.id(), m.packet.code());
+                    if self.pending.get(&key) == Some(&self.head_seq) {
+                        self.pending.remove(&key);
                     }
                 }
             }
+            self.pending_q.pop_front();
+            self.head_seq += 1;
         }
     }
 
     pub fn has_pending(&self) -> bool {
-        !self.pending_q.is_empty() || !self.pending_conn.is_empty()
+        !self.pending_q.is_empty()
     }
 
     fn publish_market(&mut self, mut ev: MarketEvent) {
         ev.publish_ns = crate::time::now_ns();
+        self.last_publish_ns = ev.publish_ns;
         if self.pending_q.is_empty() {
             match self.producer.push(FeedEvent::Market(ev)) {
                 Ok(()) => {
@@ -150,26 +148,31 @@ impl ConsumerSlot {
             return;
         }
         // Conflate: keep only the latest per instrument until the consumer catches up.
-        let id = (ev.packet.id(), ev.packet.code());
-        match self.pending.get(&id) {
-            Some(&i) => {
-                self.pending_q[i] = Some(FeedEvent::Market(ev));
+        let key = (ev.packet.id(), ev.packet.code());
+        let tail_seq = self.head_seq + self.pending_q.len() as u64;
+        match self.pending.get(&key) {
+            Some(&seq) => {
+                self.pending_q[(seq - self.head_seq) as usize] = Some(FeedEvent::Market(ev));
                 self.dropped += 1;
             }
             None => {
-                self.pending.insert(id, self.pending_q.len());
+                self.pending.insert(key, tail_seq);
                 self.pending_q.push_back(Some(FeedEvent::Market(ev)));
             }
         }
     }
 
+    /// Queues a connection event behind everything already waiting (never dropped,
+    /// never ahead of market events that arrived before it).
     pub fn publish_connection(&mut self, ev: ConnectionEvent) {
         let ev = FeedEvent::Connection(ev);
-        if self.pending_conn.is_empty() && self.producer.push(ev).is_ok() {
+        if self.pending_q.is_empty() && self.producer.push(ev).is_ok() {
             self.published += 1;
-        } else {
-            self.pending_conn.push_back(ev);
+            return;
         }
+        self.pending_q.push_back(Some(ev));
+        // Later market events queue after it instead of replacing earlier ones.
+        self.pending.clear();
     }
 }
 

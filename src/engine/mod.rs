@@ -2,6 +2,7 @@
 //! a channel plus a `Waker`, decode and publish into each consumer's ring. It never
 //! waits on a consumer.
 
+mod budgets;
 pub(crate) mod fanout;
 mod shard;
 
@@ -11,14 +12,16 @@ use crate::proto::endpoint::{FeedKind, request_target};
 use crate::proto::request::FeedMode;
 use crate::proto::segment::InstrumentId;
 use crate::ring::Producer;
+use crate::secret::Secret;
+use crate::session::Budget;
 use crate::transport::tls::{client_config, root_store};
 use crossbeam_channel::{Receiver, Sender, TryRecvError};
 use fanout::{ConsumerShared, ConsumerSlot, Fanout, Route};
 use mio::{Events, Poll, Token, Waker};
-use shard::{Env, MAX_PER_SHARD, Shard};
+use shard::{MAX_PER_SHARD, Shard};
 use std::io;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -48,7 +51,24 @@ pub(crate) enum Command {
     RemoveConsumer {
         id: usize,
     },
+    /// New access token: used by every later connection; connections stopped by a
+    /// credential failure try again.
+    SetAccessToken(Secret),
     Stop,
+}
+
+/// One market-feed connection's state for `health()`, written by the I/O thread.
+#[derive(Debug, Default)]
+pub(crate) struct ShardHealth {
+    /// [`crate::time::now_ns`] when it went live (0: not live).
+    pub live_since_ns: AtomicU64,
+    /// The latest frame (0: none yet).
+    pub last_frame_ns: AtomicU64,
+    pub reconnects: AtomicU64,
+    /// Whether it carries instruments.
+    pub carrying: AtomicBool,
+    /// 0, Dhan's code, or 100,000 + HTTP status: stopped for credentials.
+    pub halted: AtomicU32,
 }
 
 /// Engine-wide counters the handles read.
@@ -56,6 +76,7 @@ pub(crate) enum Command {
 pub(crate) struct EngineStats {
     pub open: AtomicUsize,
     pub live: AtomicUsize,
+    pub shards: [ShardHealth; MAX_SHARDS],
 }
 
 /// The client's side of the I/O thread.
@@ -121,6 +142,7 @@ pub(crate) fn spawn(cfg: ClientConfig) -> Result<EngineHandle, EngineError> {
         None
     };
     let target = request_target(FeedKind::MarketFeed, &cfg.access_token, &cfg.client_id);
+    let budget = budgets::for_user(&cfg.client_id, cfg.budget);
     let poll = Poll::new()?;
     let waker = Arc::new(Waker::new(poll.registry(), WAKER)?);
     let (tx, rx) = crossbeam_channel::unbounded();
@@ -133,6 +155,7 @@ pub(crate) fn spawn(cfg: ClientConfig) -> Result<EngineHandle, EngineError> {
         shards: Vec::new(),
         fan: Fanout::default(),
         stats: stats.clone(),
+        budget,
     };
     let thread = std::thread::Builder::new()
         .name("dhan-feed-io".into())
@@ -153,6 +176,25 @@ struct Engine {
     shards: Vec<Shard>,
     fan: Fanout,
     stats: Arc<EngineStats>,
+    /// Shared with every client of the same user in this process.
+    budget: Arc<Mutex<Budget>>,
+}
+
+/// What every shard shares: where to connect and how.
+pub(crate) struct Env {
+    pub base: BaseUrl,
+    pub target: String,
+    pub tls: Option<Arc<rustls::ClientConfig>>,
+}
+
+impl Drop for Engine {
+    fn drop(&mut self) {
+        // Also on a panic of the I/O thread: the process-wide budget must not keep
+        // slots of connections that no longer exist.
+        for s in &mut self.shards {
+            s.close(self.poll.registry(), &self.budget);
+        }
+    }
 }
 
 impl Engine {
@@ -192,12 +234,12 @@ impl Engine {
                     continue;
                 }
                 if let Some(s) = self.shards.get_mut(t.0 - 1) {
-                    s.on_ready(&self.cfg, &self.env, self.poll.registry(), &mut self.fan);
+                    s.on_ready(&self.env, self.poll.registry(), &mut self.fan, &self.budget);
                 }
             }
             if !self.commands() {
                 for s in &mut self.shards {
-                    s.close(self.poll.registry());
+                    s.close(self.poll.registry(), &self.budget);
                 }
                 return;
             }
@@ -209,6 +251,7 @@ impl Engine {
                     &self.env,
                     self.poll.registry(),
                     &mut self.fan,
+                    &self.budget,
                 );
                 s.send_subscriptions(&mut self.fan);
                 if let Err(e) = s.flush_out(self.poll.registry()) {
@@ -226,9 +269,12 @@ impl Engine {
                 Ordering::Relaxed,
             );
             self.stats.live.store(
-                self.shards.iter().filter(|s| s.live).count(),
+                self.shards.iter().filter(|s| s.is_live()).count(),
                 Ordering::Relaxed,
             );
+            for (s, h) in self.shards.iter().zip(&self.stats.shards) {
+                s.sync_health(h);
+            }
         }
     }
 
@@ -242,6 +288,19 @@ impl Engine {
             };
             match cmd {
                 Command::Stop => return false,
+                Command::SetAccessToken(token) => {
+                    self.cfg.access_token = token;
+                    self.env.target = request_target(
+                        FeedKind::MarketFeed,
+                        &self.cfg.access_token,
+                        &self.cfg.client_id,
+                    );
+                    log::info!("access token replaced; stopped connections retry");
+                    let now = Instant::now();
+                    for s in &mut self.shards {
+                        s.lc.on_new_credentials(now);
+                    }
+                }
                 Command::AddConsumer {
                     id,
                     mode,
@@ -321,14 +380,13 @@ impl Engine {
             return Some(s);
         }
         if self.shards.len() < MAX_SHARDS {
-            self.shards.push(Shard::new(self.shards.len()));
+            self.shards.push(Shard::new(self.shards.len(), &self.cfg));
             return Some(self.shards.len() - 1);
         }
         None
     }
 
     fn unsubscribe(&mut self, id: usize, instruments: &[InstrumentId]) {
-        let mut gone: Vec<(usize, FeedMode, InstrumentId)> = Vec::new();
         for &inst in instruments {
             let Some(r) = self.fan.routes.get_mut(&inst) else {
                 continue;
@@ -340,17 +398,11 @@ impl Engine {
                 self.fan.routes.remove(&inst);
                 self.shards[shard].count -= 1;
                 if let Some(w) = wire {
-                    gone.push((shard, w, inst));
+                    self.shards[shard].unsubscribe_gone(w, inst);
                 }
             } else {
                 self.shards[shard].mark_dirty(inst);
             }
-        }
-        gone.sort_unstable_by_key(|&(s, m, _)| (s, m));
-        for chunk in gone.chunk_by(|a, b| a.0 == b.0 && a.1 == b.1) {
-            let (s, m, _) = chunk[0];
-            let ids: Vec<InstrumentId> = chunk.iter().map(|&(_, _, i)| i).collect();
-            self.shards[s].send_unsubscribe(m, &ids);
         }
     }
 }

@@ -1,21 +1,30 @@
-//! One market-feed connection ("shard", up to five of 5,000 instruments each):
-//! connect, TLS, upgrade, frames, packets, subscriptions, reconnect delay.
+//! One market-feed connection ("shard", up to five of 5,000 instruments each): the
+//! socket, TLS, upgrade, frames and packets. When to connect, how long to wait and
+//! when to give up is the pure [`Lifecycle`]'s decision; this file carries it out.
 
 use super::fanout::Fanout;
-use crate::config::{BaseUrl, ClientConfig};
+use super::{Env, ShardHealth};
+use crate::config::ClientConfig;
 use crate::feed::event::ConnectionEvent;
 use crate::proto::disconnect::DisconnectCode;
+use crate::proto::endpoint::FeedKind;
 use crate::proto::market::{MarketPacket, Step, packets};
-use crate::proto::request::{FeedMode, MAX_INSTRUMENTS_PER_MESSAGE, for_each_batch};
+use crate::proto::request::FeedMode;
 use crate::proto::segment::{ExchangeSegment, InstrumentId};
+use crate::session::Budget;
+use crate::session::lifecycle::{
+    Action, Cause, Lifecycle, Phase as LcPhase, SessionError, SessionEvent,
+};
+use crate::session::subs::Plan;
 use crate::transport::conn::{ReadStatus, Transport};
 use crate::ws::client::{WsClient, WsEvent};
-use crate::ws::handshake;
+use crate::ws::handshake::{self, HandshakeError};
 use mio::{Interest, Registry, Token};
 use std::io;
 use std::net::ToSocketAddrs;
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::sync::Mutex;
+use std::sync::atomic::Ordering;
+use std::time::Instant;
 
 /// Instruments per market-feed connection.
 pub(crate) const MAX_PER_SHARD: usize = 5_000;
@@ -36,15 +45,6 @@ struct Conn {
     rstart: usize,
     rend: usize,
     interest: Interest,
-    deadline: Instant,
-}
-
-/// Why a connection ended.
-#[derive(Debug)]
-enum Drop_ {
-    Io(io::Error),
-    Protocol(String),
-    Server(Option<DisconnectCode>),
 }
 
 pub(crate) struct Shard {
@@ -55,32 +55,49 @@ pub(crate) struct Shard {
     pub count: usize,
     /// Instruments whose subscription must be (re)sent.
     dirty: Vec<InstrumentId>,
-    reconnect_at: Option<Instant>,
-    attempt: u32,
-    /// Stopped for good (a credential failure) until the user acts.
-    pub halted: bool,
+    /// Requests waiting to be sent (reused).
+    plan: Plan,
+    /// Instruments newly subscribed by the latest request burst: what a 804 refers to.
+    last_added: Vec<InstrumentId>,
+    pub lc: Lifecycle,
     scratch: Vec<u8>,
     slot: MarketPacket,
-    pub live: bool,
+}
+
+/// Locks the budget; a poisoned lock (a panic elsewhere) still holds valid counts.
+fn lock(b: &Mutex<Budget>) -> std::sync::MutexGuard<'_, Budget> {
+    b.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// What a socket or protocol error means for the lifecycle.
+fn io_cause(e: &io::Error) -> Cause {
+    let tls = e
+        .get_ref()
+        .is_some_and(|inner| inner.downcast_ref::<rustls::Error>().is_some());
+    if tls { Cause::Tls } else { Cause::Io(e.kind()) }
 }
 
 impl Shard {
-    pub fn new(index: usize) -> Self {
+    pub fn new(index: usize, cfg: &ClientConfig) -> Self {
+        let seed = cfg
+            .lifecycle
+            .seed
+            .unwrap_or_else(crate::time::now_ns)
+            .wrapping_add(index as u64);
         Self {
             index,
             token: Token(index + 1),
             conn: None,
             count: 0,
             dirty: Vec::new(),
-            reconnect_at: Some(Instant::now()),
-            attempt: 0,
-            halted: false,
+            plan: Plan::new(),
+            last_added: Vec::new(),
+            lc: Lifecycle::new(FeedKind::MarketFeed, cfg.lifecycle, seed),
             scratch: Vec::with_capacity(8192),
             slot: MarketPacket::Oi(crate::proto::market::OpenInterest {
                 id: InstrumentId::new(ExchangeSegment::IdxI, 0),
                 oi: 0,
             }),
-            live: false,
         }
     }
 
@@ -88,17 +105,17 @@ impl Shard {
         self.dirty.push(id);
     }
 
-    /// The next instant this shard needs attention without I/O.
-    pub fn deadline(&self) -> Option<Instant> {
-        match &self.conn {
-            Some(c) if c.phase != Phase::Live => Some(c.deadline),
-            Some(_) => None,
-            None if self.halted || self.count == 0 => None,
-            None => self.reconnect_at,
-        }
+    pub fn is_live(&self) -> bool {
+        self.lc.phase() == LcPhase::Live
     }
 
-    /// Timers: start a due reconnect; time out a slow handshake.
+    /// The next instant this shard needs attention without I/O.
+    pub fn deadline(&self) -> Option<Instant> {
+        self.lc.poll_timeout()
+    }
+
+    /// Timers: starts a due connection (within the budget), times out a slow
+    /// handshake or a stale feed.
     pub fn on_timer(
         &mut self,
         now: Instant,
@@ -106,46 +123,33 @@ impl Shard {
         env: &Env,
         registry: &Registry,
         fan: &mut Fanout,
+        budget: &Mutex<Budget>,
     ) {
-        if let Some(c) = &self.conn {
-            if c.phase != Phase::Live && now >= c.deadline {
-                self.drop_conn(
-                    registry,
-                    fan,
-                    cfg,
-                    Drop_::Protocol("connect timeout".into()),
-                );
+        self.lc.set_wanted(now, self.count > 0);
+        if self.lc.poll_timeout().is_some_and(|t| now >= t) {
+            let mut b = lock(budget);
+            while let Some(action) = self.lc.handle_timeout(now, &mut b) {
+                match action {
+                    Action::Connect => {
+                        if let Err(e) = self.connect(cfg, env, registry) {
+                            log::warn!(
+                                "market feed connection {}: connect failed: {e}",
+                                self.index
+                            );
+                            self.lc.on_closed(now, io_cause(&e), &mut b);
+                        }
+                    }
+                    Action::Close(cause) => {
+                        log::warn!("market feed connection {}: {cause}; closing", self.index);
+                        self.teardown(registry);
+                    }
+                }
             }
-            return;
         }
-        if self.halted || self.count == 0 {
-            return;
-        }
-        if self.reconnect_at.is_some_and(|t| now >= t) {
-            self.reconnect_at = None;
-            if let Err(e) = self.connect(now, cfg, env, registry) {
-                log::warn!("market feed connection {}: connect failed: {e}", self.index);
-                self.schedule_reconnect(now, cfg);
-            }
-        }
+        self.emit_events(fan);
     }
 
-    fn schedule_reconnect(&mut self, now: Instant, cfg: &ClientConfig) {
-        let exp = cfg
-            .reconnect_delay
-            .saturating_mul(1 << self.attempt.min(16));
-        let delay = exp.min(cfg.reconnect_cap);
-        self.attempt = self.attempt.saturating_add(1);
-        self.reconnect_at = Some(now + delay);
-    }
-
-    fn connect(
-        &mut self,
-        now: Instant,
-        cfg: &ClientConfig,
-        env: &Env,
-        registry: &Registry,
-    ) -> io::Result<()> {
+    fn connect(&mut self, cfg: &ClientConfig, env: &Env, registry: &Registry) -> io::Result<()> {
         let addr = (env.base.host.as_str(), env.base.port)
             .to_socket_addrs()?
             .next()
@@ -183,7 +187,6 @@ impl Shard {
             rstart: 0,
             rend: 0,
             interest: Interest::READABLE | Interest::WRITABLE,
-            deadline: now + cfg.connect_timeout,
         });
         Ok(())
     }
@@ -191,34 +194,37 @@ impl Shard {
     /// Handles readiness of this shard's socket.
     pub fn on_ready(
         &mut self,
-        cfg: &ClientConfig,
         env: &Env,
         registry: &Registry,
         fan: &mut Fanout,
+        budget: &Mutex<Budget>,
     ) {
-        if let Err(why) = self.drive(env, fan) {
-            self.drop_conn(registry, fan, cfg, why);
-            return;
+        let mut result = self.drive(env, fan, budget);
+        if result.is_ok()
+            && let Err(e) = self.flush_out(registry)
+        {
+            result = Err(io_cause(&e));
         }
-        if let Err(e) = self.flush_out(registry) {
-            self.drop_conn(registry, fan, cfg, Drop_::Io(e));
+        if let Err(cause) = result {
+            self.drop_conn(registry, fan, budget, cause);
         }
     }
 
-    fn drive(&mut self, env: &Env, fan: &mut Fanout) -> Result<(), Drop_> {
+    fn drive(&mut self, env: &Env, fan: &mut Fanout, budget: &Mutex<Budget>) -> Result<(), Cause> {
         let Some(c) = self.conn.as_mut() else {
             return Ok(());
         };
         if c.phase == Phase::Connecting {
             let sock = c.transport.socket();
-            if let Some(e) = sock.take_error().map_err(Drop_::Io)? {
-                return Err(Drop_::Io(e));
+            if let Some(e) = sock.take_error().map_err(|e| io_cause(&e))? {
+                return Err(io_cause(&e));
             }
             match sock.peer_addr() {
                 Ok(_) => {}
                 Err(e) if e.kind() == io::ErrorKind::NotConnected => return Ok(()),
-                Err(e) => return Err(Drop_::Io(e)),
+                Err(e) => return Err(io_cause(&e)),
             }
+            self.lc.on_connected(Instant::now(), env.tls.is_some());
             // Queued with the frames, so a partial write is finished by `flush_out`.
             let req = handshake::request(&env.base.authority(), &env.target, &c.key, "dhan-feed");
             c.ws.queue_raw(&req);
@@ -236,19 +242,30 @@ impl Shard {
             let status = c
                 .transport
                 .read_into(&mut c.rbuf, &mut c.rend)
-                .map_err(Drop_::Io)?;
+                .map_err(|e| io_cause(&e))?;
+            if c.phase == Phase::Upgrading && !c.transport.is_handshaking() {
+                self.lc.on_tls_established();
+            }
             let recv_ns = crate::time::now_ns();
-            self.process(recv_ns, fan)?;
+            if matches!(status, ReadStatus::Data(_)) {
+                self.lc.on_frame(crate::time::instant_of(recv_ns));
+            }
+            self.process(recv_ns, fan, budget)?;
             match status {
                 ReadStatus::Data(_) => continue,
                 ReadStatus::WouldBlock => return Ok(()),
-                ReadStatus::Eof => return Err(Drop_::Protocol("connection closed by peer".into())),
+                ReadStatus::Eof => return Err(Cause::Eof),
             }
         }
     }
 
     /// Consumes complete frames (or the upgrade response) from the read buffer.
-    fn process(&mut self, recv_ns: u64, fan: &mut Fanout) -> Result<(), Drop_> {
+    fn process(
+        &mut self,
+        recv_ns: u64,
+        fan: &mut Fanout,
+        budget: &Mutex<Budget>,
+    ) -> Result<(), Cause> {
         let Some(c) = self.conn.as_mut() else {
             return Ok(());
         };
@@ -256,29 +273,39 @@ impl Shard {
             match handshake::parse_response(&c.rbuf[c.rstart..c.rend], &c.key) {
                 Ok(None) => {
                     if c.rend == c.rbuf.len() {
-                        return Err(Drop_::Protocol("upgrade response too large".into()));
+                        log::warn!(
+                            "market feed connection {}: upgrade response too large",
+                            self.index
+                        );
+                        return Err(Cause::Protocol);
                     }
                     return Ok(());
                 }
                 Ok(Some(n)) => {
                     c.rstart += n;
                     c.phase = Phase::Live;
-                    self.on_live(fan);
+                    self.on_upgraded(fan, budget);
                 }
-                Err(e) => return Err(Drop_::Protocol(e.to_string())),
+                Err(HandshakeError::Status(s)) => return Err(Cause::Http(s)),
+                Err(e) => {
+                    log::warn!("market feed connection {}: {e}", self.index);
+                    return Err(Cause::Protocol);
+                }
             }
         }
         let Some(c) = self.conn.as_mut() else {
             return Ok(());
         };
-        let mut server_code = None;
-        let mut closed = false;
+        let mut end = None;
         loop {
             let ev = c.ws.poll_event(&c.rbuf[c.rstart..c.rend]);
             let (ev, n) = match ev {
                 Ok(Some(x)) => x,
                 Ok(None) => break,
-                Err(e) => return Err(Drop_::Protocol(e.to_string())),
+                Err(e) => {
+                    log::warn!("market feed connection {}: {e}", self.index);
+                    return Err(Cause::Protocol);
+                }
             };
             match ev {
                 WsEvent::Binary(msg) => {
@@ -287,7 +314,7 @@ impl Shard {
                         match it.advance(&mut self.slot) {
                             Step::Packet => {
                                 if let MarketPacket::Disconnect(d) = self.slot {
-                                    server_code = Some(d.reason);
+                                    end = Some(Cause::Dhan(d.reason));
                                 } else {
                                     fan.publish(&self.slot, recv_ns);
                                 }
@@ -303,7 +330,13 @@ impl Shard {
                     }
                 }
                 WsEvent::Text(_) | WsEvent::Ping | WsEvent::Pong | WsEvent::Partial => {}
-                WsEvent::Close { .. } => closed = true,
+                WsEvent::Close { code, .. } => {
+                    // Dhan's codes may also arrive as the close code.
+                    end = Some(match code {
+                        Some(c) if (800..900).contains(&c) => Cause::Dhan(DisconnectCode(c)),
+                        _ => end.unwrap_or(Cause::ServerClose(code)),
+                    });
+                }
             }
             c.rstart += n;
         }
@@ -311,87 +344,73 @@ impl Shard {
             c.rstart = 0;
             c.rend = 0;
         }
-        if closed || server_code.is_some() {
-            return Err(Drop_::Server(server_code));
-        }
-        Ok(())
+        end.map_or(Ok(()), Err)
     }
 
-    fn on_live(&mut self, fan: &mut Fanout) {
-        self.live = true;
-        self.attempt = 0;
-        log::info!("market feed connection {} live", self.index);
-        // Everything this shard carries is (re)sent.
+    /// Upgraded: everything this shard carries is (re)sent, then it is live.
+    fn on_upgraded(&mut self, fan: &mut Fanout, budget: &Mutex<Budget>) {
+        let now = Instant::now();
+        self.lc.on_upgraded(now, &mut lock(budget));
         self.dirty.clear();
         for (id, r) in fan.routes.iter_mut().filter(|(_, r)| r.shard == self.index) {
             r.wire = None;
             self.dirty.push(*id);
         }
-        fan.connection_event(
-            self.index,
-            ConnectionEvent::Connected {
-                shard: self.index as u8,
-            },
+        let resent = self.dirty.len();
+        self.send_subscriptions(fan);
+        self.lc
+            .on_live(now, u32::try_from(resent).unwrap_or(u32::MAX));
+        log::info!(
+            "market feed connection {} live ({resent} instruments)",
+            self.index
         );
+        self.emit_events(fan);
     }
 
     /// Sends pending subscription changes (live connections only), in messages of
-    /// at most 100 instruments per mode.
+    /// at most 100 instruments per mode, unsubscribes first.
     pub fn send_subscriptions(&mut self, fan: &mut Fanout) {
         let Some(c) = self.conn.as_mut().filter(|c| c.phase == Phase::Live) else {
             return;
         };
-        if self.dirty.is_empty() {
+        if self.dirty.is_empty() && self.plan.is_empty() {
             return;
         }
-        let mut lists: [[Vec<InstrumentId>; 3]; 2] = Default::default();
         self.dirty.sort_unstable();
         self.dirty.dedup();
+        let mut added = false;
         for id in self.dirty.drain(..) {
-            let (wire, want) = match fan.routes.get(&id) {
-                Some(r) if r.shard == self.index => (r.wire, r.richest()),
-                // Gone from this shard: the server may still stream it.
-                _ => continue,
-            };
-            if wire == want {
+            let Some(r) = fan.routes.get_mut(&id).filter(|r| r.shard == self.index) else {
+                // Gone from this shard: its unsubscribe is already in the plan.
                 continue;
-            }
-            if let Some(w) = wire
-                && want.is_none_or(|n| n < w)
-            {
-                lists[1][mode_index(w)].push(id);
-            }
-            if let Some(n) = want {
-                lists[0][mode_index(n)].push(id);
-            }
-            if let Some(r) = fan.routes.get_mut(&id) {
-                r.wire = want;
-            }
-        }
-        // Unsubscribes first: a downgrade (full -> ticker) is "unsubscribe full,
-        // subscribe ticker", and the reverse order would lose the instrument.
-        for (sub, per_mode) in [(false, &lists[1]), (true, &lists[0])] {
-            for (mi, ids) in per_mode.iter().enumerate() {
-                if ids.is_empty() {
-                    continue;
+            };
+            let want = r.richest();
+            if r.wire.is_none() && want.is_some() {
+                if !added {
+                    self.last_added.clear();
+                    added = true;
                 }
-                let mode = FeedMode::ALL[mi];
-                let code = if sub {
-                    mode.subscribe_code()
-                } else {
-                    mode.unsubscribe_code()
-                };
-                send_batches(&mut c.ws, &mut self.scratch, code, ids);
+                self.last_added.push(id);
             }
+            self.plan.push(id, r.wire, want);
+            r.wire = want;
+        }
+        let ws = &mut c.ws;
+        if let Err(e) = self.plan.send(&mut self.scratch, |m| ws.send_text(m)) {
+            // Only an instrument with an unnamed segment can fail to encode.
+            log::warn!(
+                "market feed connection {}: request not sent: {e}",
+                self.index
+            );
         }
     }
 
-    /// An unsubscribe of instruments that left this shard entirely.
-    pub fn send_unsubscribe(&mut self, mode: FeedMode, ids: &[InstrumentId]) {
-        let Some(c) = self.conn.as_mut().filter(|c| c.phase == Phase::Live) else {
-            return;
-        };
-        send_batches(&mut c.ws, &mut self.scratch, mode.unsubscribe_code(), ids);
+    /// Queues the unsubscribe of instruments that left this shard entirely (sent
+    /// with the next [`Self::send_subscriptions`]; nothing to do while down).
+    pub fn unsubscribe_gone(&mut self, mode: FeedMode, id: InstrumentId) {
+        if self.conn.as_ref().is_some_and(|c| c.phase == Phase::Live) {
+            self.plan.push(id, Some(mode), None);
+        }
     }
 
     /// Writes queued frames; keeps write interest only while output is pending.
@@ -422,91 +441,114 @@ impl Shard {
         Ok(())
     }
 
-    fn drop_conn(&mut self, registry: &Registry, fan: &mut Fanout, cfg: &ClientConfig, why: Drop_) {
-        let Some(mut c) = self.conn.take() else {
-            return;
-        };
-        let _ = registry.deregister(c.transport.socket());
-        let code = match &why {
-            Drop_::Server(code) => *code,
-            _ => None,
-        };
-        match &why {
-            Drop_::Io(e) => log::warn!("market feed connection {} dropped: {e}", self.index),
-            Drop_::Protocol(e) => log::warn!("market feed connection {} dropped: {e}", self.index),
-            Drop_::Server(Some(c)) => log::warn!(
-                "market feed connection {}: server disconnect {c}",
-                self.index
-            ),
-            Drop_::Server(None) => {
-                log::warn!("market feed connection {}: server closed", self.index)
-            }
-        }
-        let was_live = self.live;
-        self.live = false;
-        if was_live || code.is_some() {
-            fan.connection_event(
-                self.index,
-                ConnectionEvent::Disconnected {
-                    shard: self.index as u8,
-                    code,
-                },
-            );
-        }
-        if code.is_some_and(|c| c.is_credential_failure()) {
-            log::error!(
-                "market feed connection {}: {} — not reconnecting until credentials change",
-                self.index,
-                code.map(|c| c.to_string()).unwrap_or_default()
-            );
-            self.halted = true;
-            return;
-        }
-        let now = Instant::now();
-        self.schedule_reconnect(now, cfg);
-        if code.is_some_and(|c| c.needs_cool_off()) {
-            self.reconnect_at = Some(now + Duration::from_secs(60));
+    /// Removes the socket (best effort: queued output, e.g. our answer to a close
+    /// frame, is written first).
+    fn teardown(&mut self, registry: &Registry) {
+        let _ = self.flush_out(registry);
+        if let Some(mut c) = self.conn.take() {
+            let _ = registry.deregister(c.transport.socket());
         }
     }
 
-    /// Sends a close frame (the engine is stopping).
-    pub fn close(&mut self, registry: &Registry) {
+    fn drop_conn(
+        &mut self,
+        registry: &Registry,
+        fan: &mut Fanout,
+        budget: &Mutex<Budget>,
+        cause: Cause,
+    ) {
+        if self.conn.is_none() {
+            return;
+        }
+        self.teardown(registry);
+        log::warn!("market feed connection {} dropped: {cause}", self.index);
+        self.lc.on_closed(Instant::now(), cause, &mut lock(budget));
+        if cause == Cause::Dhan(DisconnectCode::INSTRUMENTS_EXCEED_LIMIT) {
+            self.drop_over_limit(fan);
+        }
+        self.emit_events(fan);
+    }
+
+    /// Dhan's 804: the instruments of the latest subscribe burst are over the
+    /// server's limit. They are refused (counted in each wanting handle's
+    /// `rejected`) and reported; the rest are resubscribed on reconnect.
+    fn drop_over_limit(&mut self, fan: &mut Fanout) {
+        let dropped = std::mem::take(&mut self.last_added);
+        self.lc.report(SessionError::InstrumentLimit {
+            dropped: u32::try_from(dropped.len()).unwrap_or(u32::MAX),
+        });
+        // Report first, so the consumers that lose instruments still hear it.
+        self.emit_events(fan);
+        for id in &dropped {
+            if let Some(r) = fan.routes.remove(id) {
+                self.count -= 1;
+                for (ci, _) in r.want {
+                    if let Some(Some(c)) = fan.consumers.get(ci) {
+                        c.shared.rejected.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            }
+        }
+        log::warn!(
+            "market feed connection {}: 804 instrument limit; {} instruments dropped",
+            self.index,
+            dropped.len()
+        );
+    }
+
+    /// Forwards the lifecycle's events to the consumers of this shard.
+    fn emit_events(&mut self, fan: &mut Fanout) {
+        while let Some(event) = self.lc.poll_event() {
+            match event {
+                SessionEvent::Reconnecting { attempt, delay } => log::info!(
+                    "market feed connection {}: reconnect attempt {attempt} in {delay:?}",
+                    self.index
+                ),
+                SessionEvent::Error { error } => {
+                    log::error!("market feed connection {}: {error}", self.index)
+                }
+                _ => log::debug!("market feed connection {}: {event:?}", self.index),
+            }
+            fan.connection_event(
+                self.index,
+                ConnectionEvent {
+                    connection: self.index as u8,
+                    event,
+                },
+            );
+        }
+    }
+
+    /// Publishes this shard's state for `health()`.
+    pub fn sync_health(&self, h: &ShardHealth) {
+        let since = self
+            .lc
+            .live_since()
+            .map_or(0, |t| crate::time::ns_of(t).max(1));
+        h.live_since_ns.store(since, Ordering::Relaxed);
+        let last = self
+            .lc
+            .last_frame()
+            .map_or(0, |t| crate::time::ns_of(t).max(1));
+        h.last_frame_ns.store(last, Ordering::Relaxed);
+        h.reconnects.store(self.lc.reconnects(), Ordering::Relaxed);
+        h.carrying.store(self.count > 0, Ordering::Relaxed);
+        let halted = match self.lc.halted() {
+            Some(Cause::Dhan(c)) => u32::from(c.0),
+            Some(Cause::Http(s)) => 100_000 + u32::from(s),
+            _ => 0,
+        };
+        h.halted.store(halted, Ordering::Relaxed);
+    }
+
+    /// Sends a close frame and releases the budget slot (the engine is stopping).
+    pub fn close(&mut self, registry: &Registry, budget: &Mutex<Budget>) {
         if let Some(c) = self.conn.as_mut()
             && c.phase == Phase::Live
         {
             c.ws.send_close(1000, "client stopping");
         }
-        let _ = self.flush_out(registry);
-        if let Some(mut c) = self.conn.take() {
-            let _ = registry.deregister(c.transport.socket());
-        }
-        self.live = false;
+        self.teardown(registry);
+        self.lc.stop(Instant::now(), &mut lock(budget));
     }
-}
-
-/// Queues `ids` as request `code` in messages of at most 100 instruments.
-fn send_batches(ws: &mut WsClient, scratch: &mut Vec<u8>, code: u8, ids: &[InstrumentId]) {
-    let sent = for_each_batch::<()>(code, ids, MAX_INSTRUMENTS_PER_MESSAGE, scratch, |m| {
-        ws.send_text(m);
-        Ok(())
-    });
-    if let Err(e) = sent {
-        // Only an instrument with an unnamed segment can fail to encode.
-        log::warn!("request {code} not sent: {e}");
-    }
-}
-
-fn mode_index(m: FeedMode) -> usize {
-    match m {
-        FeedMode::Ticker => 0,
-        FeedMode::Quote => 1,
-        FeedMode::Full => 2,
-    }
-}
-
-/// What every shard shares: where to connect and how.
-pub(crate) struct Env {
-    pub base: BaseUrl,
-    pub target: String,
-    pub tls: Option<Arc<rustls::ClientConfig>>,
 }

@@ -1,7 +1,7 @@
 //! Events delivered to consumers: `Copy`, fixed size, published into rings.
 
-use crate::proto::disconnect::DisconnectCode;
 use crate::proto::market::MarketPacket;
+use crate::session::SessionEvent;
 
 /// A decoded market packet with its timestamps.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -16,22 +16,25 @@ pub struct MarketEvent {
     pub publish_ns: u64,
 }
 
-/// A change in a connection's state.
+/// A change in a connection's state: which connection, and the lifecycle event
+/// (connected, disconnected with Dhan's code and the reason, reconnecting after a
+/// delay, reconnected with the downtime, or an error such as refused credentials).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum ConnectionEvent {
-    /// Connection `shard` is live (upgrade done, subscriptions sent).
-    Connected {
-        /// Which of the (up to five) market-feed connections.
-        shard: u8,
-    },
-    /// Connection `shard` dropped.
-    Disconnected {
-        /// Which connection.
-        shard: u8,
-        /// Dhan's disconnect code, when the server sent one.
-        code: Option<DisconnectCode>,
-    },
+pub struct ConnectionEvent {
+    /// Which of the (up to five) market-feed connections.
+    pub connection: u8,
+    /// What happened.
+    pub event: SessionEvent,
+}
+
+impl std::fmt::Display for ConnectionEvent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "market feed connection {}: {}",
+            self.connection, self.event
+        )
+    }
 }
 
 /// What a consumer receives.

@@ -3,9 +3,11 @@
 use super::event::FeedEvent;
 use crate::client::ClientInner;
 use crate::engine::{Command, Shared};
+use crate::proto::disconnect::DisconnectCode;
 use crate::proto::request::FeedMode;
 use crate::proto::segment::InstrumentId;
 use crate::ring::Consumer;
+use crate::session::Cause;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -24,6 +26,33 @@ pub struct FeedStats {
     pub rejected: u64,
     /// Events waiting in the ring now.
     pub lag: u64,
+}
+
+/// What [`MarketFeed::health`] reports.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Health {
+    /// Since when every connection carrying this process's instruments has been
+    /// live (`None` while any is down or none is needed).
+    pub connected_since: Option<Instant>,
+    /// When the latest event entered this handle's ring.
+    pub last_message_at: Option<Instant>,
+    /// The latest frame (data or ping) on any market-feed connection.
+    pub last_frame_at: Option<Instant>,
+    /// Reconnections (live again after a drop) over all connections.
+    pub reconnects: u64,
+    /// Events this handle lost to a full ring.
+    pub dropped: u64,
+    /// Connections carrying instruments, and how many of them are live.
+    pub connections: u8,
+    /// See `connections`.
+    pub live: u8,
+    /// Set while a connection is stopped by a credential failure (806-810, HTTP
+    /// 401/403) until [`crate::Client::set_access_token`].
+    pub halted: Option<Cause>,
+}
+
+fn at(ns: u64) -> Option<Instant> {
+    (ns != 0).then(|| crate::time::instant_of(ns))
 }
 
 /// A consumer of the live market feed in one mode, with its own ring.
@@ -172,6 +201,45 @@ impl MarketFeed {
         let s = &self.inner.engine.stats;
         let open = s.open.load(Ordering::Relaxed);
         open > 0 && s.live.load(Ordering::Relaxed) >= open
+    }
+
+    /// The state of the connections behind this handle, for a health check.
+    pub fn health(&self) -> Health {
+        let s = &self.inner.engine.stats;
+        let mut h = Health {
+            dropped: self.shared.dropped.load(Ordering::Relaxed),
+            last_message_at: at(self.shared.last_publish_ns.load(Ordering::Relaxed)),
+            ..Health::default()
+        };
+        let mut all_live_since: Option<u64> = Some(0);
+        for sh in &s.shards {
+            if !sh.carrying.load(Ordering::Relaxed) {
+                continue;
+            }
+            h.connections += 1;
+            h.reconnects += sh.reconnects.load(Ordering::Relaxed);
+            let since = sh.live_since_ns.load(Ordering::Relaxed);
+            if since == 0 {
+                all_live_since = None;
+            } else {
+                h.live += 1;
+                all_live_since = all_live_since.map(|a| a.max(since));
+            }
+            let last = at(sh.last_frame_ns.load(Ordering::Relaxed));
+            h.last_frame_at = h.last_frame_at.max(last);
+            let halted = sh.halted.load(Ordering::Relaxed);
+            if halted != 0 {
+                h.halted = Some(if halted >= 100_000 {
+                    Cause::Http((halted - 100_000) as u16)
+                } else {
+                    Cause::Dhan(DisconnectCode(halted as u16))
+                });
+            }
+        }
+        if h.connections > 0 {
+            h.connected_since = all_live_since.and_then(at);
+        }
+        h
     }
 
     /// This consumer's counters.

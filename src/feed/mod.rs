@@ -5,4 +5,4 @@ pub mod event;
 pub mod market;
 
 pub use event::{ConnectionEvent, FeedEvent, MarketEvent};
-pub use market::{FeedStats, MarketFeed};
+pub use market::{FeedStats, Health, MarketFeed};

@@ -37,6 +37,11 @@ impl Transport {
         &mut self.sock
     }
 
+    /// Whether a TLS handshake is still in progress (`false` for plain TCP).
+    pub fn is_handshaking(&self) -> bool {
+        self.tls.as_ref().is_some_and(|t| t.is_handshaking())
+    }
+
     /// Whether rustls has records to send.
     pub fn wants_write(&self) -> bool {
         self.tls.as_ref().is_some_and(|t| t.wants_write())

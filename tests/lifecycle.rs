@@ -1,0 +1,440 @@
+//! The connection lifecycle against the simulator's fault scripts: each one ends
+//! recovered with every subscription intact, or stopped with the right error and
+//! no retry storm. Plus: credentials rotated without a restart, Dhan's 804, and a
+//! trace-level log capture of a whole faulty session that must not contain a secret.
+
+use dhan_feed::config::{ClientConfig, Endpoints, Overflow};
+use dhan_feed::feed::{ConnectionEvent, FeedEvent};
+use dhan_feed::proto::disconnect::DisconnectCode;
+use dhan_feed::proto::endpoint::FeedKind;
+use dhan_feed::session::{BudgetConfig, Cause, LifecycleConfig, SessionError, SessionEvent};
+use dhan_feed::sim::{DEFAULT_ACCESS_TOKEN, DEFAULT_CLIENT_ID, Fault, SimConfig, Simulator};
+use dhan_feed::{Client, FeedMode, InstrumentId, MarketFeed, Secret};
+use std::collections::HashSet;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+static SERIAL: Mutex<()> = Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+const COOL_OFF: Duration = Duration::from_millis(700);
+
+fn lifecycle() -> LifecycleConfig {
+    LifecycleConfig {
+        backoff_base: Duration::from_millis(20),
+        backoff_cap: Duration::from_millis(500),
+        cool_off: COOL_OFF,
+        stale_after: Duration::from_millis(800),
+        handshake_timeout: Duration::from_secs(3),
+        seed: Some(11),
+        ..LifecycleConfig::default()
+    }
+}
+
+fn config(sim: &Simulator, client_id: &str, token: &str) -> ClientConfig {
+    ClientConfig {
+        client_id: Secret::new(client_id),
+        access_token: Secret::new(token),
+        endpoints: Endpoints::all(&sim.url()),
+        extra_roots: sim.certificate().into_iter().collect(),
+        webpki_roots: false,
+        lifecycle: lifecycle(),
+        budget: BudgetConfig {
+            gap: Duration::from_millis(20),
+            ..BudgetConfig::default()
+        },
+        ..ClientConfig::default()
+    }
+}
+
+fn client(sim: &Simulator) -> Client {
+    Client::new(config(sim, DEFAULT_CLIENT_ID, DEFAULT_ACCESS_TOKEN)).unwrap()
+}
+
+fn plain_sim(cfg: SimConfig) -> Simulator {
+    Simulator::start(SimConfig {
+        tls: false,
+        rate: 3000.0,
+        order_interval: None,
+        ..cfg
+    })
+    .unwrap()
+}
+
+fn ids() -> Vec<InstrumentId> {
+    ["IDX_I:13", "NSE_EQ:2885", "NSE_FNO:40001", "BSE_EQ:500325"]
+        .iter()
+        .map(|s| s.parse().unwrap())
+        .collect()
+}
+
+/// Reads events for up to `limit`, until `done` says so; returns the connection
+/// events seen and the instruments with data after the last `Reconnected` (or
+/// `Connected`, before any reconnect).
+struct Seen {
+    conn: Vec<ConnectionEvent>,
+    since_live: HashSet<InstrumentId>,
+}
+
+fn watch(feed: &mut MarketFeed, limit: Duration, mut done: impl FnMut(&Seen) -> bool) -> Seen {
+    let mut seen = Seen {
+        conn: Vec::new(),
+        since_live: HashSet::new(),
+    };
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline && !done(&seen) {
+        match feed.recv_timeout(Duration::from_millis(10)) {
+            Some(FeedEvent::Market(m)) => {
+                seen.since_live.insert(m.packet.id());
+            }
+            Some(FeedEvent::Connection(c)) => {
+                if matches!(
+                    c.event,
+                    SessionEvent::Connected | SessionEvent::Reconnected { .. }
+                ) {
+                    seen.since_live.clear();
+                }
+                seen.conn.push(c);
+            }
+            _ => {}
+        }
+    }
+    seen
+}
+
+fn all_streaming(s: &Seen) -> bool {
+    ids().iter().all(|i| s.since_live.contains(i))
+}
+
+fn reconnected(s: &Seen) -> bool {
+    s.conn
+        .iter()
+        .any(|c| matches!(c.event, SessionEvent::Reconnected { .. }))
+}
+
+fn live_feed(client: &Client) -> MarketFeed {
+    let mut feed = client.market_feed(FeedMode::Quote);
+    feed.subscribe_many(&ids());
+    let s = watch(&mut feed, Duration::from_secs(10), all_streaming);
+    assert!(all_streaming(&s), "never streamed: {:?}", s.since_live);
+    feed
+}
+
+/// Injects `fault`, then expects a drop for a reason `expect` accepts, a reconnect
+/// with every instrument resent, and data for every instrument afterwards.
+fn recovers(fault: Fault, extra: Option<Fault>, expect: impl Fn(&Cause) -> bool) -> Seen {
+    let sim = plain_sim(SimConfig::default());
+    let client = client(&sim);
+    let mut feed = live_feed(&client);
+    sim.handle().inject(fault);
+    if let Some(f) = extra {
+        sim.handle().inject(f);
+    }
+    let s = watch(&mut feed, Duration::from_secs(15), |s| {
+        reconnected(s) && all_streaming(s)
+    });
+    let reasons: Vec<Cause> = s
+        .conn
+        .iter()
+        .filter_map(|c| match c.event {
+            SessionEvent::Disconnected { reason, .. } => Some(reason),
+            _ => None,
+        })
+        .collect();
+    assert!(reasons.iter().any(&expect), "{fault}: {:?}", s.conn);
+    let resent = s.conn.iter().find_map(|c| match c.event {
+        SessionEvent::Reconnected { resubscribed, .. } => Some(resubscribed),
+        _ => None,
+    });
+    assert_eq!(resent, Some(ids().len() as u32), "{fault}: {:?}", s.conn);
+    assert!(
+        all_streaming(&s),
+        "{fault}: after reconnect only {:?}",
+        s.since_live
+    );
+    let mut subs = feed.subscriptions();
+    subs.sort();
+    let mut want = ids();
+    want.sort();
+    assert_eq!(subs, want);
+    let h = feed.health();
+    assert!(h.reconnects >= 1 && h.connected_since.is_some(), "{h:?}");
+    s
+}
+
+#[test]
+fn reset_recovers_with_subscriptions_intact() {
+    let _s = serial();
+    recovers(Fault::Reset, None, |c| {
+        matches!(c, Cause::Io(_) | Cause::Eof)
+    });
+}
+
+#[test]
+fn close_without_close_frame_recovers() {
+    let _s = serial();
+    recovers(Fault::CloseNoFrame, None, |c| {
+        matches!(c, Cause::Eof | Cause::Io(_))
+    });
+}
+
+#[test]
+fn malformed_frame_recovers() {
+    let _s = serial();
+    recovers(Fault::MalformedFrame, None, |c| *c == Cause::Protocol);
+}
+
+#[test]
+fn oversized_frame_recovers() {
+    let _s = serial();
+    recovers(Fault::OversizedFrame, None, |c| *c == Cause::Protocol);
+}
+
+#[test]
+fn a_stalled_server_is_caught_by_the_stale_watchdog() {
+    let _s = serial();
+    recovers(Fault::Stall, None, |c| *c == Cause::Stale);
+}
+
+#[test]
+fn code_805_cools_off_then_recovers() {
+    let _s = serial();
+    let s = recovers(Fault::Disconnect(805), None, |c| {
+        *c == Cause::Dhan(DisconnectCode(805))
+    });
+    assert!(s.conn.iter().any(|c| matches!(
+        c.event,
+        SessionEvent::Reconnecting { delay, .. } if delay == COOL_OFF
+    )));
+}
+
+#[test]
+fn http_429_on_the_upgrade_cools_off_then_recovers() {
+    let _s = serial();
+    // Arm a 429 for the next handshake, then drop the connection.
+    let s = recovers(Fault::Http429, Some(Fault::Reset), |c| {
+        *c == Cause::Http(429)
+    });
+    assert!(s.conn.iter().any(|c| matches!(
+        c.event,
+        SessionEvent::Reconnecting { delay, .. } if delay == COOL_OFF
+    )));
+}
+
+#[test]
+fn a_server_that_stops_pinging_but_sends_data_is_not_dropped() {
+    let _s = serial();
+    let sim = plain_sim(SimConfig::default());
+    let client = client(&sim);
+    let mut feed = live_feed(&client);
+    sim.handle().inject(Fault::NoPing);
+    // Three stale periods of pings missing: data alone keeps the connection.
+    let s = watch(&mut feed, Duration::from_millis(2400), |_| false);
+    assert!(
+        !s.conn
+            .iter()
+            .any(|c| matches!(c.event, SessionEvent::Disconnected { .. })),
+        "{:?}",
+        s.conn
+    );
+    assert!(all_streaming(&s));
+    assert_eq!(sim.handle().stats().accepted, 1);
+}
+
+#[test]
+fn a_slow_consumer_does_not_cost_the_connection() {
+    let _s = serial();
+    let sim = plain_sim(SimConfig {
+        ping_interval: Duration::from_millis(50),
+        pong_timeout: Duration::from_millis(400),
+        rate: 20_000.0,
+        ..SimConfig::default()
+    });
+    let client = client(&sim);
+    let mut slow = client.market_feed_with(FeedMode::Quote, 64, Overflow::DropNewest);
+    slow.subscribe_many(&ids());
+    // Never read for 1.5 s (the server closes after 400 ms without a pong).
+    std::thread::sleep(Duration::from_millis(1500));
+    let st = slow.stats();
+    assert!(st.dropped > 0 && st.lag == 64, "{st:?}");
+    let s = watch(&mut slow, Duration::from_secs(5), all_streaming);
+    assert!(all_streaming(&s));
+    assert!(
+        !s.conn
+            .iter()
+            .any(|c| matches!(c.event, SessionEvent::Disconnected { .. }))
+    );
+    assert_eq!(sim.handle().stats().accepted, 1, "never reconnected");
+}
+
+/// Waits `d` and returns how many upgrades the simulator accepted meanwhile.
+fn attempts_during(sim: &Simulator, d: Duration) -> u64 {
+    let before = sim.handle().stats().accepted;
+    std::thread::sleep(d);
+    sim.handle().stats().accepted - before
+}
+
+#[test]
+fn code_807_stops_without_a_retry_storm_until_a_new_token() {
+    let _s = serial();
+    let sim = plain_sim(SimConfig::default());
+    let client = client(&sim);
+    let mut feed = live_feed(&client);
+    sim.handle().inject(Fault::Disconnect(807));
+    let s = watch(&mut feed, Duration::from_secs(5), |s| {
+        s.conn
+            .iter()
+            .any(|c| matches!(c.event, SessionEvent::Error { .. }))
+    });
+    assert!(s.conn.iter().any(|c| c.event
+        == SessionEvent::Error {
+            error: SessionError::Credentials(Cause::Dhan(DisconnectCode(807)))
+        }));
+    // With a 20 ms backoff base a storm would show dozens of attempts.
+    assert_eq!(attempts_during(&sim, Duration::from_millis(800)), 0);
+    assert_eq!(feed.health().halted, Some(Cause::Dhan(DisconnectCode(807))));
+    client.set_access_token(DEFAULT_ACCESS_TOKEN);
+    let s = watch(&mut feed, Duration::from_secs(10), |s| {
+        reconnected(s) && all_streaming(s)
+    });
+    assert!(reconnected(&s) && all_streaming(&s), "{:?}", s.conn);
+    assert_eq!(feed.health().halted, None);
+}
+
+#[test]
+fn code_808_wrong_client_id_stops_with_the_reason() {
+    let _s = serial();
+    let sim = plain_sim(SimConfig::default());
+    let client = Client::new(config(&sim, "1999999999", DEFAULT_ACCESS_TOKEN)).unwrap();
+    let mut feed = client.market_feed(FeedMode::Ticker);
+    feed.subscribe_many(&ids());
+    let s = watch(&mut feed, Duration::from_secs(5), |s| {
+        s.conn
+            .iter()
+            .any(|c| matches!(c.event, SessionEvent::Error { .. }))
+    });
+    assert!(
+        s.conn.iter().any(|c| c.event
+            == SessionEvent::Error {
+                error: SessionError::Credentials(Cause::Dhan(DisconnectCode(808)))
+            }),
+        "{:?}",
+        s.conn
+    );
+    assert_eq!(attempts_during(&sim, Duration::from_millis(800)), 0);
+    assert_eq!(sim.handle().stats().accepted, 1, "one attempt, no storm");
+    assert_eq!(feed.health().halted, Some(Cause::Dhan(DisconnectCode(808))));
+}
+
+#[test]
+fn an_expired_token_is_rotated_without_a_restart_over_tls() {
+    let _s = serial();
+    let sim = Simulator::start(SimConfig {
+        expired_token: "yesterdays-token".into(),
+        order_interval: None,
+        rate: 3000.0,
+        ..SimConfig::default()
+    })
+    .unwrap();
+    let client = Client::new(config(&sim, DEFAULT_CLIENT_ID, "yesterdays-token")).unwrap();
+    let mut feed = client.market_feed(FeedMode::Full);
+    feed.subscribe_many(&ids());
+    let s = watch(&mut feed, Duration::from_secs(5), |s| {
+        s.conn
+            .iter()
+            .any(|c| matches!(c.event, SessionEvent::Error { .. }))
+    });
+    assert!(
+        s.conn.iter().any(|c| c.event
+            == SessionEvent::Error {
+                error: SessionError::Credentials(Cause::Dhan(DisconnectCode(807)))
+            }),
+        "{:?}",
+        s.conn
+    );
+    assert!(s.since_live.is_empty());
+    client.set_access_token(Secret::new(DEFAULT_ACCESS_TOKEN));
+    let s = watch(&mut feed, Duration::from_secs(10), all_streaming);
+    assert!(all_streaming(&s), "{:?}", s.conn);
+    assert!(feed.connected());
+}
+
+#[test]
+fn code_804_drops_the_instruments_over_the_limit_and_keeps_the_rest() {
+    let _s = serial();
+    let sim = plain_sim(SimConfig {
+        max_instruments_per_connection: 4,
+        ..SimConfig::default()
+    });
+    let client = client(&sim);
+    let mut feed = live_feed(&client);
+    let extra: Vec<InstrumentId> = (0..3)
+        .map(|i| format!("NSE_EQ:{}", 11_000 + i).parse().unwrap())
+        .collect();
+    feed.subscribe_many(&extra);
+    let s = watch(&mut feed, Duration::from_secs(10), |s| {
+        reconnected(s) && all_streaming(s)
+    });
+    assert!(
+        s.conn.iter().any(|c| c.event
+            == SessionEvent::Error {
+                error: SessionError::InstrumentLimit { dropped: 3 }
+            }),
+        "{:?}",
+        s.conn
+    );
+    assert!(all_streaming(&s));
+    assert!(extra.iter().all(|i| !s.since_live.contains(i)));
+    assert_eq!(feed.stats().rejected, 3);
+    // Stays up afterwards: no 804 loop.
+    let s = watch(&mut feed, Duration::from_millis(600), |_| false);
+    assert!(
+        !s.conn
+            .iter()
+            .any(|c| matches!(c.event, SessionEvent::Disconnected { .. }))
+    );
+}
+
+#[test]
+fn two_clients_of_one_user_never_hold_more_than_five_market_connections() {
+    let _s = serial();
+    let sim = plain_sim(SimConfig {
+        rate: 200.0,
+        ..SimConfig::default()
+    });
+    let many = |base: u32| -> Vec<InstrumentId> {
+        (0..15_000)
+            .map(|i| InstrumentId::new(dhan_feed::ExchangeSegment::NseFno, base + i))
+            .collect()
+    };
+    // Each client wants three connections; together six, one over Dhan's limit.
+    let a = client(&sim);
+    let mut fa = a.market_feed(FeedMode::Ticker);
+    fa.subscribe_many(&many(100_000));
+    let b = client(&sim);
+    let mut fb = b.market_feed(FeedMode::Ticker);
+    fb.subscribe_many(&many(200_000));
+    assert!(
+        sim.handle()
+            .wait_live(FeedKind::MarketFeed, 5, Duration::from_secs(10))
+    );
+    // The sixth waits for a slot instead of evicting the oldest with 805.
+    std::thread::sleep(Duration::from_millis(800));
+    assert_eq!(sim.handle().live(FeedKind::MarketFeed), 5);
+    assert_eq!(sim.handle().stats().evicted, 0);
+    let (ha, hb) = (fa.health(), fb.health());
+    assert_eq!(ha.connections + hb.connections, 6);
+    assert_eq!(ha.live + hb.live, 5, "{ha:?} {hb:?}");
+    // When one client goes, the other's waiting connection gets its slot.
+    drop(fa);
+    drop(a);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while fb.health().live < 3 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(fb.health().live, 3);
+    assert_eq!(sim.handle().stats().evicted, 0);
+}

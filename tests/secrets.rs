@@ -1,0 +1,163 @@
+//! Secrets never leave: a whole session with faults, a credential failure, a token
+//! rotation and reconnects is run with every log line captured at trace level (the
+//! simulator's own lines included); then the log, every connection event, and the
+//! `Debug`/`Display` of the config, client, handles and errors are searched for the
+//! access tokens, the client id and the partner secret.
+
+use dhan_feed::config::{ClientConfig, Endpoints};
+use dhan_feed::feed::FeedEvent;
+use dhan_feed::session::{BudgetConfig, LifecycleConfig, SessionEvent};
+use dhan_feed::sim::{Fault, SimConfig, Simulator};
+use dhan_feed::{Client, FeedMode, InstrumentId, Secret};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+const CLIENT_ID: &str = "7700000077";
+const OLD_TOKEN: &str = "tok-EXPIRED-q8Zr1";
+const TOKEN: &str = "tok-SECRET-m4Kx9";
+const PARTNER_SECRET: &str = "psec-XYZ-w2Jn5";
+
+static LINES: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+struct Capture;
+
+impl log::Log for Capture {
+    fn enabled(&self, _: &log::Metadata<'_>) -> bool {
+        true
+    }
+    fn log(&self, r: &log::Record<'_>) {
+        let line = format!("{} {} {}", r.level(), r.target(), r.args());
+        LINES.lock().unwrap_or_else(|e| e.into_inner()).push(line);
+    }
+    fn flush(&self) {}
+}
+
+static LOGGER: Capture = Capture;
+
+fn leaks(text: &str) -> Vec<&'static str> {
+    [CLIENT_ID, OLD_TOKEN, TOKEN, PARTNER_SECRET]
+        .into_iter()
+        .filter(|s| text.contains(s))
+        .collect()
+}
+
+/// Reads until `pred` holds for an event or 10 s pass; returns every event's text.
+fn until(
+    feed: &mut dhan_feed::MarketFeed,
+    texts: &mut Vec<String>,
+    mut pred: impl FnMut(&FeedEvent) -> bool,
+) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        if let Some(ev) = feed.recv_timeout(Duration::from_millis(10)) {
+            if let FeedEvent::Connection(c) = &ev {
+                texts.push(format!("{c} {c:?}"));
+            }
+            if pred(&ev) {
+                return true;
+            }
+        }
+    }
+    false
+}
+
+fn is(ev: &FeedEvent, f: impl Fn(&SessionEvent) -> bool) -> bool {
+    matches!(ev, FeedEvent::Connection(c) if f(&c.event))
+}
+
+#[test]
+fn no_secret_in_logs_events_errors_or_debug_output() {
+    log::set_logger(&LOGGER).expect("the only logger of this binary");
+    log::set_max_level(log::LevelFilter::Trace);
+    let sim = Simulator::start(SimConfig {
+        client_id: CLIENT_ID.into(),
+        access_token: TOKEN.into(),
+        expired_token: OLD_TOKEN.into(),
+        partner_secret: PARTNER_SECRET.into(),
+        rate: 2000.0,
+        order_interval: None,
+        ..SimConfig::default()
+    })
+    .unwrap();
+    let cfg = ClientConfig {
+        client_id: Secret::new(CLIENT_ID),
+        access_token: Secret::new(OLD_TOKEN),
+        partner_secret: Some(Secret::new(PARTNER_SECRET)),
+        endpoints: Endpoints::all(&sim.url()),
+        extra_roots: sim.certificate().into_iter().collect(),
+        webpki_roots: false,
+        lifecycle: LifecycleConfig {
+            backoff_base: Duration::from_millis(20),
+            cool_off: Duration::from_millis(300),
+            seed: Some(5),
+            ..LifecycleConfig::default()
+        },
+        budget: BudgetConfig {
+            gap: Duration::from_millis(20),
+            ..BudgetConfig::default()
+        },
+        ..ClientConfig::default()
+    };
+    let mut texts = vec![format!("{cfg:?}")];
+    let client = Client::new(cfg.clone()).unwrap();
+    texts.push(format!("{client:?}"));
+    let mut feed = client.market_feed(FeedMode::Full);
+    feed.subscribe_many(&[
+        "IDX_I:13".parse::<InstrumentId>().unwrap(),
+        "NSE_EQ:2885".parse().unwrap(),
+    ]);
+    // The expired token is refused (807) ...
+    assert!(until(&mut feed, &mut texts, |e| is(e, |s| matches!(
+        s,
+        SessionEvent::Error { .. }
+    ))));
+    texts.push(format!("{:?}", feed.health()));
+    // ... the rotated one works; then a reset, an 805 and a malformed frame.
+    client.set_access_token(TOKEN);
+    for fault in [Fault::Reset, Fault::Disconnect(805), Fault::MalformedFrame] {
+        assert!(until(&mut feed, &mut texts, |e| matches!(
+            e,
+            FeedEvent::Market(_)
+        )));
+        sim.handle().inject(fault);
+        assert!(
+            until(&mut feed, &mut texts, |e| is(e, |s| matches!(
+                s,
+                SessionEvent::Reconnected { .. }
+            ))),
+            "{fault} recovered"
+        );
+    }
+    texts.push(format!("{feed:?} {:?}", feed.stats()));
+    // An error that carries a URL: a pasted Dhan URL with the credentials in it.
+    let bad = ClientConfig {
+        endpoints: Endpoints::all(&format!(
+            "wss://api-feed.dhan.co:x?version=2&token={TOKEN}&clientId={CLIENT_ID}&authType=2"
+        )),
+        ..cfg.clone()
+    };
+    let err = Client::new(bad).expect_err("bad URL");
+    texts.push(format!("{err} {err:?}"));
+    // The simulator's own credentials-bearing config.
+    texts.push(format!("{:?}", Secret::new(TOKEN)));
+    drop(feed);
+    drop(client);
+    sim.stop();
+
+    let lines = LINES.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    assert!(lines.len() > 20, "the session logged: {}", lines.len());
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("807") || l.contains("expired")),
+        "the credential failure is logged"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("TRACE") || l.starts_with("DEBUG"))
+    );
+    for l in lines.iter().chain(&texts) {
+        assert!(leaks(l).is_empty(), "secret {:?} in: {l}", leaks(l));
+    }
+}
