@@ -279,3 +279,39 @@ fn io_threads() -> usize {
         })
         .unwrap_or(0)
 }
+
+#[test]
+fn tls_subscription_of_5000_instruments_is_written_in_rounds() {
+    // 50 request messages (~190 KB) exceed rustls's 64 KiB outgoing buffer: the
+    // engine must send them as the socket drains instead of failing the write.
+    let _serial = serial();
+    let sim = Simulator::builder()
+        .rate(200_000.0)
+        .order_interval(None)
+        .start()
+        .unwrap();
+    let client = client_for(&sim);
+    let mut feed = client.market_feed(FeedMode::Ticker);
+    let ids: Vec<InstrumentId> = (0..5_000)
+        .map(|i| InstrumentId::new(ExchangeSegment::NseFno, 60_000 + i))
+        .collect();
+    feed.subscribe_many(&ids);
+    let mut seen = HashSet::new();
+    let mut cs = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while seen.len() < 5_000 && Instant::now() < deadline {
+        match feed.recv_timeout(Duration::from_millis(20)) {
+            Some(FeedEvent::Market(m)) => {
+                seen.insert(m.packet.id());
+            }
+            Some(FeedEvent::Connection(c)) => cs.push(c),
+            _ => {}
+        }
+    }
+    assert!(
+        !cs.iter()
+            .any(|c| matches!(c.event, SessionEvent::Disconnected { .. })),
+        "{cs:?}"
+    );
+    assert_eq!(seen.len(), 5_000);
+}

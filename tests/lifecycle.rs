@@ -438,3 +438,29 @@ fn two_clients_of_one_user_never_hold_more_than_five_market_connections() {
     assert_eq!(fb.health().live, 3);
     assert_eq!(sim.handle().stats().evicted, 0);
 }
+
+#[test]
+fn a_slow_handshake_times_out_and_the_next_attempt_recovers() {
+    let _s = serial();
+    let sim = plain_sim(SimConfig::default());
+    let mut cfg = config(&sim, DEFAULT_CLIENT_ID, DEFAULT_ACCESS_TOKEN);
+    cfg.lifecycle.handshake_timeout = Duration::from_millis(400);
+    let client = Client::new(cfg).unwrap();
+    let mut feed = live_feed(&client);
+    // The next upgrade is answered after 3 s: far past the 400 ms limit.
+    sim.handle()
+        .inject(Fault::SlowHandshake(Duration::from_secs(3)));
+    sim.handle().inject(Fault::Reset);
+    let s = watch(&mut feed, Duration::from_secs(15), |s| {
+        reconnected(s) && all_streaming(s)
+    });
+    assert!(
+        s.conn.iter().any(|c| matches!(
+            c.event,
+            SessionEvent::Reconnecting { attempt, .. } if attempt >= 2
+        )),
+        "the timed-out attempt was followed by another: {:?}",
+        s.conn
+    );
+    assert!(reconnected(&s) && all_streaming(&s), "{:?}", s.conn);
+}

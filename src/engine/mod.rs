@@ -156,6 +156,7 @@ pub(crate) fn spawn(cfg: ClientConfig) -> Result<EngineHandle, EngineError> {
         fan: Fanout::default(),
         stats: stats.clone(),
         budget,
+        again: [false; MAX_SHARDS],
     };
     let thread = std::thread::Builder::new()
         .name("dhan-feed-io".into())
@@ -178,6 +179,8 @@ struct Engine {
     stats: Arc<EngineStats>,
     /// Shared with every client of the same user in this process.
     budget: Arc<Mutex<Budget>>,
+    /// Shards that stopped reading with data left (see `Shard::on_ready`).
+    again: [bool; MAX_SHARDS],
 }
 
 /// What every shard shares: where to connect and how.
@@ -212,7 +215,7 @@ impl Engine {
         }
         let mut events = Events::with_capacity(256);
         loop {
-            let timeout = if self.cfg.busy_poll {
+            let timeout = if self.cfg.busy_poll || self.again.iter().any(|&a| a) {
                 Some(Duration::ZERO)
             } else {
                 let now = Instant::now();
@@ -234,7 +237,16 @@ impl Engine {
                     continue;
                 }
                 if let Some(s) = self.shards.get_mut(t.0 - 1) {
-                    s.on_ready(&self.env, self.poll.registry(), &mut self.fan, &self.budget);
+                    self.again[s.index] =
+                        s.on_ready(&self.env, self.poll.registry(), &mut self.fan, &self.budget);
+                }
+            }
+            // Sockets left readable last turn (read budget used up), if no event
+            // came for them this turn.
+            for (i, s) in self.shards.iter_mut().enumerate() {
+                if self.again[i] && !events.iter().any(|e| e.token().0 == i + 1) {
+                    self.again[i] =
+                        s.on_ready(&self.env, self.poll.registry(), &mut self.fan, &self.budget);
                 }
             }
             if !self.commands() {

@@ -26,6 +26,10 @@ use std::sync::Mutex;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
+/// Buffer-fulls read from one socket before the engine turns to other work (a
+/// server faster than us must not starve commands, timers or other connections).
+const READS_PER_TURN: usize = 8;
+
 /// Instruments per market-feed connection.
 pub(crate) const MAX_PER_SHARD: usize = 5_000;
 
@@ -191,28 +195,39 @@ impl Shard {
         Ok(())
     }
 
-    /// Handles readiness of this shard's socket.
+    /// Handles readiness of this shard's socket. Returns `true` when it stopped
+    /// reading before the socket ran dry (its read budget for this turn was used):
+    /// the engine comes back to it next turn without waiting for a new event.
     pub fn on_ready(
         &mut self,
         env: &Env,
         registry: &Registry,
         fan: &mut Fanout,
         budget: &Mutex<Budget>,
-    ) {
+    ) -> bool {
         let mut result = self.drive(env, fan, budget);
         if result.is_ok()
             && let Err(e) = self.flush_out(registry)
         {
             result = Err(io_cause(&e));
         }
-        if let Err(cause) = result {
-            self.drop_conn(registry, fan, budget, cause);
+        match result {
+            Ok(more) => more,
+            Err(cause) => {
+                self.drop_conn(registry, fan, budget, cause);
+                false
+            }
         }
     }
 
-    fn drive(&mut self, env: &Env, fan: &mut Fanout, budget: &Mutex<Budget>) -> Result<(), Cause> {
+    fn drive(
+        &mut self,
+        env: &Env,
+        fan: &mut Fanout,
+        budget: &Mutex<Budget>,
+    ) -> Result<bool, Cause> {
         let Some(c) = self.conn.as_mut() else {
-            return Ok(());
+            return Ok(false);
         };
         if c.phase == Phase::Connecting {
             let sock = c.transport.socket();
@@ -221,7 +236,7 @@ impl Shard {
             }
             match sock.peer_addr() {
                 Ok(_) => {}
-                Err(e) if e.kind() == io::ErrorKind::NotConnected => return Ok(()),
+                Err(e) if e.kind() == io::ErrorKind::NotConnected => return Ok(false),
                 Err(e) => return Err(io_cause(&e)),
             }
             self.lc.on_connected(Instant::now(), env.tls.is_some());
@@ -230,9 +245,9 @@ impl Shard {
             c.ws.queue_raw(&req);
             c.phase = Phase::Upgrading;
         }
-        loop {
+        for _ in 0..READS_PER_TURN {
             let Some(c) = self.conn.as_mut() else {
-                return Ok(());
+                return Ok(false);
             };
             if c.rend == c.rbuf.len() && c.rstart > 0 {
                 c.rbuf.copy_within(c.rstart..c.rend, 0);
@@ -253,10 +268,12 @@ impl Shard {
             self.process(recv_ns, fan, budget)?;
             match status {
                 ReadStatus::Data(_) => continue,
-                ReadStatus::WouldBlock => return Ok(()),
+                ReadStatus::WouldBlock => return Ok(false),
                 ReadStatus::Eof => return Err(Cause::Eof),
             }
         }
+        // Still readable: yield so commands, timers and other connections get a turn.
+        Ok(true)
     }
 
     /// Consumes complete frames (or the upgrade response) from the read buffer.
@@ -419,14 +436,22 @@ impl Shard {
             return Ok(());
         };
         if c.phase != Phase::Connecting {
-            while c.ws.wants_write() {
-                let n = c.transport.write_plain(c.ws.output())?;
-                if n == 0 {
+            loop {
+                let mut progressed = false;
+                while c.ws.wants_write() {
+                    let n = c.transport.write_plain(c.ws.output())?;
+                    if n == 0 {
+                        break;
+                    }
+                    c.ws.consume_output(n);
+                    progressed = true;
+                }
+                c.transport.flush()?;
+                // Flushing TLS records may have made room for more plaintext.
+                if !progressed || !c.ws.wants_write() {
                     break;
                 }
-                c.ws.consume_output(n);
             }
-            c.transport.flush()?;
         }
         let want =
             if c.phase == Phase::Connecting || c.ws.wants_write() || c.transport.wants_write() {

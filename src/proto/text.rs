@@ -7,11 +7,29 @@ use std::fmt;
 ///
 /// Longer input is cut at the last character boundary that fits and flagged
 /// ([`Text::is_truncated`]), so a cut is never silent.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+///
+/// Equality and hashing look at the text and the cut flag only, never at bytes
+/// left behind by an earlier, longer value.
+#[derive(Clone, Copy)]
 pub struct Text<const N: usize> {
     len: u8,
     truncated: bool,
     buf: [u8; N],
+}
+
+impl<const N: usize> PartialEq for Text<N> {
+    fn eq(&self, other: &Self) -> bool {
+        self.truncated == other.truncated && self.as_bytes() == other.as_bytes()
+    }
+}
+
+impl<const N: usize> Eq for Text<N> {}
+
+impl<const N: usize> std::hash::Hash for Text<N> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_bytes().hash(state);
+        self.truncated.hash(state);
+    }
 }
 
 impl<const N: usize> Default for Text<N> {
@@ -60,6 +78,11 @@ impl<const N: usize> Text<N> {
     pub fn as_str(&self) -> &str {
         // Only whole characters of a `&str` are ever copied in, so this cannot fail.
         std::str::from_utf8(&self.buf[..self.len as usize]).unwrap_or_default()
+    }
+
+    /// The bytes of the text.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.buf[..self.len as usize]
     }
 
     /// Whether the last [`Text::set`] had to cut its input.
@@ -124,5 +147,27 @@ mod tests {
         let mut t = Text::<8>::new("x");
         assert!(t.set("12345678"));
         assert_eq!(t, "12345678");
+    }
+
+    #[test]
+    fn equality_and_hash_ignore_bytes_left_by_a_longer_value() {
+        use std::collections::hash_map::DefaultHasher;
+        use std::hash::{Hash, Hasher};
+        let h = |t: &Text<8>| {
+            let mut s = DefaultHasher::new();
+            t.hash(&mut s);
+            s.finish()
+        };
+        let mut t = Text::<8>::new("12345");
+        t.set("1");
+        assert_eq!(t, Text::new("1"));
+        assert_eq!(h(&t), h(&Text::new("1")));
+        t.clear();
+        assert_eq!(t, Text::EMPTY);
+        assert_ne!(
+            Text::<4>::new("abcdé"),
+            Text::<4>::new("abcd"),
+            "a cut is not equal"
+        );
     }
 }

@@ -123,19 +123,20 @@ impl Transport {
         }
     }
 
-    /// Writes plaintext; returns how much was taken. With TLS everything is taken
-    /// (rustls buffers it) and [`Self::flush`] moves records to the socket.
+    /// Writes plaintext; returns how much was taken (0: come back when the socket
+    /// is writable). With TLS, rustls takes what fits its outgoing buffer (64 KiB
+    /// by default) and [`Self::flush`] moves records to the socket, which makes
+    /// room again: a large burst (5,000 instruments resubscribed) goes out in
+    /// several rounds instead of failing.
     pub fn write_plain(&mut self, data: &[u8]) -> io::Result<usize> {
-        match &mut self.tls {
-            None => match self.sock.write(data) {
-                Ok(n) => Ok(n),
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(0),
-                Err(e) => Err(e),
-            },
-            Some(tls) => {
-                tls.writer().write_all(data)?;
-                Ok(data.len())
-            }
+        let r = match &mut self.tls {
+            None => self.sock.write(data),
+            Some(tls) => tls.writer().write(data),
+        };
+        match r {
+            Ok(n) => Ok(n),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(0),
+            Err(e) => Err(e),
         }
     }
 
