@@ -4,6 +4,7 @@
 
 mod budgets;
 pub(crate) mod fanout;
+mod link;
 mod shard;
 
 use crate::config::{BaseUrl, ClientConfig, Overflow};
@@ -69,6 +70,25 @@ pub(crate) struct ShardHealth {
     pub carrying: AtomicBool,
     /// 0, Dhan's code, or 100,000 + HTTP status: stopped for credentials.
     pub halted: AtomicU32,
+}
+
+impl ShardHealth {
+    /// Stores `lc`'s state (relaxed stores, once per engine turn).
+    pub fn store(&self, lc: &crate::session::Lifecycle, carrying: bool) {
+        use crate::session::Cause;
+        let since = lc.live_since().map_or(0, |t| crate::time::ns_of(t).max(1));
+        self.live_since_ns.store(since, Ordering::Relaxed);
+        let last = lc.last_frame().map_or(0, |t| crate::time::ns_of(t).max(1));
+        self.last_frame_ns.store(last, Ordering::Relaxed);
+        self.reconnects.store(lc.reconnects(), Ordering::Relaxed);
+        self.carrying.store(carrying, Ordering::Relaxed);
+        let halted = match lc.halted() {
+            Some(Cause::Dhan(c)) => u32::from(c.0),
+            Some(Cause::Http(s)) => 100_000 + u32::from(s),
+            _ => 0,
+        };
+        self.halted.store(halted, Ordering::Relaxed);
+    }
 }
 
 /// Engine-wide counters the handles read.
@@ -310,7 +330,7 @@ impl Engine {
                     log::info!("access token replaced; stopped connections retry");
                     let now = Instant::now();
                     for s in &mut self.shards {
-                        s.lc.on_new_credentials(now);
+                        s.link.lc.on_new_credentials(now);
                     }
                 }
                 Command::AddConsumer {

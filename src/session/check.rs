@@ -156,7 +156,7 @@ impl Harness {
         let now = self.now;
         let budget = &mut self.budget;
         let c = &mut self.conns[i];
-        match op % 14 {
+        match op % 15 {
             // Time passes: from 1 ms to about 70 s, skewed to short steps.
             0 => {
                 let ms = u64::from(arg).pow(2) + 1;
@@ -212,7 +212,7 @@ impl Harness {
                 let count = if arg & 0x80 != 0 { 150 } else { 3 };
                 for k in first..first + count {
                     let id = InstrumentId::new(ExchangeSegment::NseEq, k);
-                    if op % 14 == 9 {
+                    if op % 15 == 9 {
                         c.desired.insert(id, mode);
                     } else {
                         c.desired.remove(&id);
@@ -235,6 +235,10 @@ impl Harness {
             13 => {
                 let w = (arg >> 2) & 1 == 1;
                 c.lc.set_wanted(now, w);
+            }
+            14 => {
+                c.lc.restart(now, budget);
+                c.socket = false;
             }
             _ => {}
         }

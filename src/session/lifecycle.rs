@@ -564,6 +564,32 @@ impl Lifecycle {
         self.emit(SessionEvent::Error { error });
     }
 
+    /// The engine closes the connection on purpose to open a new one at once (a
+    /// depth connection's instruments changed): the slot is released, no backoff,
+    /// no `Disconnected` event. A stopped connection stays stopped.
+    pub fn restart(&mut self, now: Instant, budget: &mut Budget) {
+        if self.phase == Phase::Stopped {
+            return;
+        }
+        if self.holds_slot {
+            budget.release(self.kind, self.pending);
+            self.holds_slot = false;
+            self.pending = false;
+        }
+        if self.phase == Phase::Live {
+            self.down_since.get_or_insert(now);
+        }
+        self.live_since = None;
+        if self.phase != Phase::CoolingOff {
+            self.phase = if self.wanted {
+                Phase::Ready
+            } else {
+                Phase::Idle
+            };
+            self.deadline = self.wanted.then_some(now);
+        }
+    }
+
     /// The user stopped this connection (or the engine is stopping).
     pub fn stop(&mut self, now: Instant, budget: &mut Budget) {
         if self.phase.has_socket() {

@@ -1,0 +1,430 @@
+//! One WebSocket connection of any feed kind: socket, TLS, upgrade, frames, output,
+//! driven by its [`Lifecycle`]. What the messages mean is the [`Proto`] of the
+//! owner (market shard, depth or order connection).
+
+use super::Env;
+use crate::config::ClientConfig;
+use crate::proto::disconnect::DisconnectCode;
+use crate::proto::endpoint::FeedKind;
+use crate::session::Budget;
+use crate::session::lifecycle::{Action, Cause, Lifecycle, LifecycleConfig, Phase as LcPhase};
+use crate::transport::conn::{ReadStatus, Transport};
+use crate::ws::client::{WsClient, WsEvent};
+use crate::ws::handshake::{self, HandshakeError};
+use mio::{Interest, Registry, Token};
+use std::io;
+use std::net::ToSocketAddrs;
+use std::sync::Mutex;
+use std::time::Instant;
+
+/// Buffer-fulls read from one socket before the engine turns to other work (a
+/// server faster than us must not starve commands, timers or other connections).
+const READS_PER_TURN: usize = 8;
+
+/// What a connection's messages mean: implemented per feed kind.
+pub(crate) trait Proto {
+    /// Upgraded: queue the subscriptions (or the login) on `ws`; returns how many
+    /// instruments (or logins) were sent, for `Reconnected { resubscribed }`.
+    fn on_upgraded(&mut self, ws: &mut WsClient) -> u32;
+    /// A data message (binary or text) read at `recv_ns`; `Some(cause)` ends the
+    /// connection after the rest of the read buffer is processed.
+    fn on_message(&mut self, msg: WsMessage<'_>, recv_ns: u64) -> Option<Cause>;
+}
+
+/// A complete data message.
+pub(crate) enum WsMessage<'a> {
+    Binary(&'a [u8]),
+    Text(&'a [u8]),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Connecting,
+    Upgrading,
+    Live,
+}
+
+struct Conn {
+    transport: Transport,
+    ws: WsClient,
+    phase: Phase,
+    key: String,
+    rbuf: Vec<u8>,
+    rstart: usize,
+    rend: usize,
+    interest: Interest,
+}
+
+/// What a readiness event led to.
+pub(crate) struct Ready {
+    /// Data may be left in the socket: come back next turn.
+    pub more: bool,
+    /// The connection ended for this cause (the lifecycle has decided what next).
+    pub closed: Option<Cause>,
+}
+
+/// Locks the budget; a poisoned lock (a panic elsewhere) still holds valid counts.
+pub(crate) fn lock(b: &Mutex<Budget>) -> std::sync::MutexGuard<'_, Budget> {
+    b.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// What a socket or protocol error means for the lifecycle.
+fn io_cause(e: &io::Error) -> Cause {
+    let tls = e
+        .get_ref()
+        .is_some_and(|inner| inner.downcast_ref::<rustls::Error>().is_some());
+    if tls { Cause::Tls } else { Cause::Io(e.kind()) }
+}
+
+pub(crate) struct Link {
+    /// For log lines: "market feed connection 2", "order updates connection 0".
+    pub name: &'static str,
+    pub index: usize,
+    token: Token,
+    conn: Option<Conn>,
+    pub lc: Lifecycle,
+}
+
+impl Link {
+    pub fn new(
+        kind: FeedKind,
+        name: &'static str,
+        index: usize,
+        token: Token,
+        cfg: &LifecycleConfig,
+    ) -> Self {
+        let seed = cfg
+            .seed
+            .unwrap_or_else(crate::time::now_ns)
+            .wrapping_add(token.0 as u64);
+        Self {
+            name,
+            index,
+            token,
+            conn: None,
+            lc: Lifecycle::new(kind, *cfg, seed),
+        }
+    }
+
+    pub fn is_live(&self) -> bool {
+        self.lc.phase() == LcPhase::Live
+    }
+
+    /// The WebSocket of a live connection (to queue requests).
+    pub fn live_ws(&mut self) -> Option<&mut WsClient> {
+        self.conn
+            .as_mut()
+            .filter(|c| c.phase == Phase::Live)
+            .map(|c| &mut c.ws)
+    }
+
+    /// Timers: starts a due connection (within the budget), times out a slow
+    /// handshake or a stale feed. `wanted`: whether there is anything to carry.
+    pub fn on_timer(
+        &mut self,
+        now: Instant,
+        wanted: bool,
+        cfg: &ClientConfig,
+        env: &Env,
+        registry: &Registry,
+        budget: &Mutex<Budget>,
+    ) {
+        self.lc.set_wanted(now, wanted);
+        if !self.lc.poll_timeout().is_some_and(|t| now >= t) {
+            return;
+        }
+        let mut b = lock(budget);
+        while let Some(action) = self.lc.handle_timeout(now, &mut b) {
+            match action {
+                Action::Connect => {
+                    if let Err(e) = self.connect(cfg, env, registry) {
+                        log::warn!(
+                            "{} connection {}: connect failed: {e}",
+                            self.name,
+                            self.index
+                        );
+                        self.lc.on_closed(now, io_cause(&e), &mut b);
+                    }
+                }
+                Action::Close(cause) => {
+                    log::warn!("{} connection {}: {cause}; closing", self.name, self.index);
+                    self.teardown(registry);
+                }
+            }
+        }
+    }
+
+    fn connect(&mut self, cfg: &ClientConfig, env: &Env, registry: &Registry) -> io::Result<()> {
+        let addr = (env.base.host.as_str(), env.base.port)
+            .to_socket_addrs()?
+            .next()
+            .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "host has no address"))?;
+        let mut sock = mio::net::TcpStream::connect(addr)?;
+        sock.set_nodelay(true)?;
+        registry.register(
+            &mut sock,
+            self.token,
+            Interest::READABLE | Interest::WRITABLE,
+        )?;
+        let tls = match &env.tls {
+            Some(tls_cfg) => {
+                let name = rustls_pki_types::ServerName::try_from(env.base.host.clone())
+                    .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+                Some(
+                    rustls::ClientConnection::new(tls_cfg.clone(), name)
+                        .map_err(io::Error::other)?,
+                )
+            }
+            None => None,
+        };
+        log::info!(
+            "{} connection {}: connecting to {}{}",
+            self.name,
+            self.index,
+            env.base.authority(),
+            crate::proto::endpoint::redacted_target(&env.target)
+        );
+        self.conn = Some(Conn {
+            transport: Transport::new(sock, tls),
+            ws: WsClient::new(cfg.limits),
+            phase: Phase::Connecting,
+            key: handshake::new_key(),
+            rbuf: vec![0u8; cfg.limits.max_frame + 64 * 1024],
+            rstart: 0,
+            rend: 0,
+            interest: Interest::READABLE | Interest::WRITABLE,
+        });
+        Ok(())
+    }
+
+    /// Handles readiness of the socket: reads (at most a few buffer-fulls), hands
+    /// messages to `proto`, writes what is queued.
+    pub fn on_ready(
+        &mut self,
+        env: &Env,
+        registry: &Registry,
+        budget: &Mutex<Budget>,
+        proto: &mut impl Proto,
+    ) -> Ready {
+        let mut result = self.drive(env, budget, proto);
+        if result.is_ok()
+            && let Err(e) = self.flush_out(registry)
+        {
+            result = Err(io_cause(&e));
+        }
+        match result {
+            Ok(more) => Ready { more, closed: None },
+            Err(cause) => {
+                self.drop_conn(registry, budget, cause);
+                Ready {
+                    more: false,
+                    closed: Some(cause),
+                }
+            }
+        }
+    }
+
+    fn drive(
+        &mut self,
+        env: &Env,
+        budget: &Mutex<Budget>,
+        proto: &mut impl Proto,
+    ) -> Result<bool, Cause> {
+        let Some(c) = self.conn.as_mut() else {
+            return Ok(false);
+        };
+        if c.phase == Phase::Connecting {
+            let sock = c.transport.socket();
+            if let Some(e) = sock.take_error().map_err(|e| io_cause(&e))? {
+                return Err(io_cause(&e));
+            }
+            match sock.peer_addr() {
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::NotConnected => return Ok(false),
+                Err(e) => return Err(io_cause(&e)),
+            }
+            self.lc.on_connected(Instant::now(), env.tls.is_some());
+            // Queued with the frames, so a partial write is finished by `flush_out`.
+            let req = handshake::request(&env.base.authority(), &env.target, &c.key, "dhan-feed");
+            c.ws.queue_raw(&req);
+            c.phase = Phase::Upgrading;
+        }
+        for _ in 0..READS_PER_TURN {
+            let Some(c) = self.conn.as_mut() else {
+                return Ok(false);
+            };
+            if c.rend == c.rbuf.len() && c.rstart > 0 {
+                c.rbuf.copy_within(c.rstart..c.rend, 0);
+                c.rend -= c.rstart;
+                c.rstart = 0;
+            }
+            let status = c
+                .transport
+                .read_into(&mut c.rbuf, &mut c.rend)
+                .map_err(|e| io_cause(&e))?;
+            if c.phase == Phase::Upgrading && !c.transport.is_handshaking() {
+                self.lc.on_tls_established();
+            }
+            let recv_ns = crate::time::now_ns();
+            if matches!(status, ReadStatus::Data(_)) {
+                self.lc.on_frame(crate::time::instant_of(recv_ns));
+            }
+            self.process(recv_ns, budget, proto)?;
+            match status {
+                ReadStatus::Data(_) => continue,
+                ReadStatus::WouldBlock => return Ok(false),
+                ReadStatus::Eof => return Err(Cause::Eof),
+            }
+        }
+        // Still readable: yield so commands, timers and other connections get a turn.
+        Ok(true)
+    }
+
+    /// Consumes complete frames (or the upgrade response) from the read buffer.
+    fn process(
+        &mut self,
+        recv_ns: u64,
+        budget: &Mutex<Budget>,
+        proto: &mut impl Proto,
+    ) -> Result<(), Cause> {
+        let Some(c) = self.conn.as_mut() else {
+            return Ok(());
+        };
+        if c.phase == Phase::Upgrading {
+            match handshake::parse_response(&c.rbuf[c.rstart..c.rend], &c.key) {
+                Ok(None) => {
+                    if c.rend == c.rbuf.len() {
+                        log::warn!(
+                            "{} connection {}: upgrade response too large",
+                            self.name,
+                            self.index
+                        );
+                        return Err(Cause::Protocol);
+                    }
+                    return Ok(());
+                }
+                Ok(Some(n)) => {
+                    c.rstart += n;
+                    c.phase = Phase::Live;
+                    let now = Instant::now();
+                    self.lc.on_upgraded(now, &mut lock(budget));
+                    let sent = proto.on_upgraded(&mut c.ws);
+                    self.lc.on_live(now, sent);
+                    log::info!("{} connection {} live ({sent} sent)", self.name, self.index);
+                }
+                Err(HandshakeError::Status(s)) => return Err(Cause::Http(s)),
+                Err(e) => {
+                    log::warn!("{} connection {}: {e}", self.name, self.index);
+                    return Err(Cause::Protocol);
+                }
+            }
+        }
+        let mut end = None;
+        loop {
+            let (ev, n) = match c.ws.poll_event(&c.rbuf[c.rstart..c.rend]) {
+                Ok(Some(x)) => x,
+                Ok(None) => break,
+                Err(e) => {
+                    log::warn!("{} connection {}: {e}", self.name, self.index);
+                    return Err(Cause::Protocol);
+                }
+            };
+            let ended = match ev {
+                WsEvent::Binary(m) => proto.on_message(WsMessage::Binary(m), recv_ns),
+                WsEvent::Text(m) => proto.on_message(WsMessage::Text(m), recv_ns),
+                WsEvent::Ping | WsEvent::Pong | WsEvent::Partial => None,
+                // Dhan's codes may also arrive as the close code (the order feed).
+                WsEvent::Close { code, .. } => Some(match code {
+                    Some(c) if (800..900).contains(&c) => Cause::Dhan(DisconnectCode(c)),
+                    _ => end.unwrap_or(Cause::ServerClose(code)),
+                }),
+            };
+            if ended.is_some() {
+                end = ended;
+            }
+            c.rstart += n;
+        }
+        if c.rstart == c.rend {
+            c.rstart = 0;
+            c.rend = 0;
+        }
+        end.map_or(Ok(()), Err)
+    }
+
+    /// Writes queued frames; keeps write interest only while output is pending.
+    pub fn flush_out(&mut self, registry: &Registry) -> io::Result<()> {
+        let Some(c) = self.conn.as_mut() else {
+            return Ok(());
+        };
+        if c.phase != Phase::Connecting {
+            loop {
+                let mut progressed = false;
+                while c.ws.wants_write() {
+                    let n = c.transport.write_plain(c.ws.output())?;
+                    if n == 0 {
+                        break;
+                    }
+                    c.ws.consume_output(n);
+                    progressed = true;
+                }
+                c.transport.flush()?;
+                // Flushing TLS records may have made room for more plaintext.
+                if !progressed || !c.ws.wants_write() {
+                    break;
+                }
+            }
+        }
+        let want =
+            if c.phase == Phase::Connecting || c.ws.wants_write() || c.transport.wants_write() {
+                Interest::READABLE | Interest::WRITABLE
+            } else {
+                Interest::READABLE
+            };
+        if want != c.interest {
+            registry.reregister(c.transport.socket(), self.token, want)?;
+            c.interest = want;
+        }
+        Ok(())
+    }
+
+    /// Removes the socket (best effort: queued output, e.g. our answer to a close
+    /// frame, is written first).
+    fn teardown(&mut self, registry: &Registry) {
+        let _ = self.flush_out(registry);
+        if let Some(mut c) = self.conn.take() {
+            let _ = registry.deregister(c.transport.socket());
+        }
+    }
+
+    fn drop_conn(&mut self, registry: &Registry, budget: &Mutex<Budget>, cause: Cause) {
+        if self.conn.is_none() {
+            return;
+        }
+        self.teardown(registry);
+        log::warn!("{} connection {} dropped: {cause}", self.name, self.index);
+        self.lc.on_closed(Instant::now(), cause, &mut lock(budget));
+    }
+
+    /// Closes the connection and reconnects at once (new instruments on a depth
+    /// connection, which Dhan does not reliably unsubscribe).
+    pub fn restart(&mut self, registry: &Registry, budget: &Mutex<Budget>) {
+        if let Some(c) = self.conn.as_mut()
+            && c.phase == Phase::Live
+        {
+            c.ws.send_close(1000, "changing instruments");
+        }
+        self.teardown(registry);
+        self.lc.restart(Instant::now(), &mut lock(budget));
+    }
+
+    /// Sends a close frame and releases the budget slot (stopping).
+    pub fn close(&mut self, registry: &Registry, budget: &Mutex<Budget>) {
+        if let Some(c) = self.conn.as_mut()
+            && c.phase == Phase::Live
+        {
+            c.ws.send_close(1000, "client stopping");
+        }
+        self.teardown(registry);
+        self.lc.stop(Instant::now(), &mut lock(budget));
+    }
+}
