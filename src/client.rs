@@ -1,8 +1,15 @@
 //! The client: one I/O thread shared by every handle it creates.
 
 use crate::config::{ClientConfig, EnvError, Overflow};
+use crate::engine::OutboxShared;
+use crate::engine::aux::{Aux, AuxKind, DepthConn, OrderConn};
+use crate::engine::outbox::Outbox;
 use crate::engine::{Command, EngineError, EngineHandle, Shared};
+use crate::feed::depth::{Depth20Feed, Depth200Feed, DepthFeed};
 use crate::feed::market::MarketFeed;
+use crate::feed::order_tracker::OrderTracker;
+use crate::feed::orders::OrderFeed;
+use crate::proto::login::{Login, UserType};
 use crate::proto::request::FeedMode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -10,6 +17,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 pub(crate) struct ClientInner {
     pub engine: EngineHandle,
     next_id: AtomicUsize,
+    /// Ids of depth and order handles (their connections' tokens).
+    next_aux: AtomicUsize,
     cfg: ClientConfig,
 }
 
@@ -50,6 +59,7 @@ impl Client {
             inner: Arc::new(ClientInner {
                 engine,
                 next_id: AtomicUsize::new(0),
+                next_aux: AtomicUsize::new(0),
                 cfg,
             }),
         })
@@ -89,6 +99,88 @@ impl Client {
             shared: shared.clone(),
         });
         MarketFeed::new(self.inner.clone(), id, mode, consumer, shared)
+    }
+
+    /// A 20-level depth handle: its own connection (up to five per user), up to 50
+    /// NSE_EQ / NSE_FNO instruments; it connects when it has instruments.
+    pub fn depth20(&self) -> Depth20Feed {
+        let (id, producer, consumer, shared) =
+            self.aux_parts(self.inner.cfg.depth_ring_capacity.max(16));
+        self.add_aux(
+            id,
+            AuxKind::Depth20(DepthConn::new(Vec::new(), Outbox::new(producer))),
+            &shared,
+        );
+        DepthFeed::new(self.inner.clone(), id, consumer, shared)
+    }
+
+    /// A 200-level depth handle: its own connection (up to five per user), one
+    /// NSE_EQ / NSE_FNO instrument.
+    pub fn depth200(&self) -> Depth200Feed {
+        let (id, producer, consumer, shared) =
+            self.aux_parts((self.inner.cfg.depth_ring_capacity / 4).max(16));
+        self.add_aux(
+            id,
+            AuxKind::Depth200(DepthConn::new(Vec::new(), Outbox::new(producer))),
+            &shared,
+        );
+        DepthFeed::new(self.inner.clone(), id, consumer, shared)
+    }
+
+    /// The order-update handle: logs in as SELF or PARTNER (`ClientConfig::user_type`)
+    /// on Dhan's one order-update connection per user. A second handle of the same
+    /// user waits for the first to be dropped (the budget allows one connection).
+    pub fn order_updates(&self) -> OrderFeed {
+        let cfg = &self.inner.cfg;
+        let login = match cfg.user_type {
+            UserType::SelfUser => Login::SelfUser {
+                client_id: cfg.client_id.clone(),
+                token: cfg.access_token.clone(),
+            },
+            UserType::Partner => Login::Partner {
+                partner_id: cfg
+                    .partner_id
+                    .clone()
+                    .unwrap_or_else(|| cfg.client_id.clone()),
+                secret: cfg.partner_secret.clone().unwrap_or_default(),
+            },
+        };
+        let (id, producer, consumer, shared) = self.aux_parts(cfg.order_ring_capacity.max(16));
+        self.add_aux(
+            id,
+            AuxKind::Orders(OrderConn::new(login, Outbox::new(producer))),
+            &shared,
+        );
+        OrderFeed::new(
+            self.inner.clone(),
+            id,
+            consumer,
+            shared,
+            OrderTracker::new(cfg.order_tracker),
+        )
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn aux_parts<T: Copy + Send>(
+        &self,
+        capacity: usize,
+    ) -> (
+        usize,
+        crate::ring::Producer<T>,
+        crate::ring::Consumer<T>,
+        Arc<OutboxShared>,
+    ) {
+        let id = self.inner.next_aux.fetch_add(1, Ordering::Relaxed);
+        let (p, c) = crate::ring::ring(capacity);
+        (id, p, c, Arc::new(OutboxShared::default()))
+    }
+
+    fn add_aux(&self, id: usize, kind: AuxKind, shared: &Arc<OutboxShared>) {
+        let aux = Aux::new(kind, shared.clone(), id, &self.inner.cfg);
+        self.inner.engine.send(Command::AddAux {
+            id,
+            aux: Box::new(aux),
+        });
     }
 
     /// Replaces the access token without a restart: every later connection (and

@@ -74,6 +74,8 @@ pub struct ClientConfig {
     pub access_token: Secret,
     /// SELF or PARTNER for the order feed (`DHAN_WS_USER_TYPE`). Default SELF.
     pub user_type: UserType,
+    /// Partner id for PARTNER logins (`DHAN_PARTNER_ID`); the client id when unset.
+    pub partner_id: Option<Secret>,
     /// Partner secret for PARTNER logins (`DHAN_PARTNER_SECRET`).
     pub partner_secret: Option<Secret>,
     /// Endpoint base URLs. Default: Dhan's production hosts.
@@ -87,8 +89,15 @@ pub struct ClientConfig {
     /// Busy-poll (zero-timeout polls) for the lowest latency at the cost of a core.
     /// Default false (blocking poll).
     pub busy_poll: bool,
-    /// Events each consumer ring holds. Default 65,536.
+    /// Events each market-feed consumer ring holds. Default 65,536.
     pub ring_capacity: usize,
+    /// Book sides a 20-level depth ring holds (336 bytes each). Default 1,024; a
+    /// 200-level ring (3.2 KB per side) holds a quarter of it.
+    pub depth_ring_capacity: usize,
+    /// Updates an order-update ring holds (about 1 KB each). Default 4,096.
+    pub order_ring_capacity: usize,
+    /// Bounds of each order-update handle's tracker (10,000 orders, 24 h by default).
+    pub order_tracker: crate::feed::order_tracker::OrderTrackerConfig,
     /// What a full ring does. Default [`Overflow::DropNewest`].
     pub overflow: Overflow,
     /// WebSocket frame and message limits. Default 1 MiB / 4 MiB.
@@ -110,6 +119,7 @@ impl Default for ClientConfig {
             client_id: Secret::default(),
             access_token: Secret::default(),
             user_type: UserType::SelfUser,
+            partner_id: None,
             partner_secret: None,
             endpoints: Endpoints::default(),
             extra_roots: Vec::new(),
@@ -117,6 +127,9 @@ impl Default for ClientConfig {
             pin_core: None,
             busy_poll: false,
             ring_capacity: 1 << 16,
+            depth_ring_capacity: 1024,
+            order_ring_capacity: 4096,
+            order_tracker: Default::default(),
             overflow: Overflow::DropNewest,
             limits: WsLimits::default(),
             lifecycle: LifecycleConfig::default(),
@@ -160,6 +173,7 @@ impl ClientConfig {
             client_id: Secret::new(client_id),
             access_token: Secret::new(token),
             user_type,
+            partner_id: var("DHAN_PARTNER_ID", None).map(Secret::new),
             partner_secret: var("DHAN_PARTNER_SECRET", None).map(Secret::new),
             ..Self::default()
         })

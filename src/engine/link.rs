@@ -130,7 +130,7 @@ impl Link {
         budget: &Mutex<Budget>,
     ) {
         self.lc.set_wanted(now, wanted);
-        if !self.lc.poll_timeout().is_some_and(|t| now >= t) {
+        if self.lc.poll_timeout().is_none_or(|t| now < t) {
             return;
         }
         let mut b = lock(budget);

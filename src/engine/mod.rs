@@ -2,9 +2,11 @@
 //! a channel plus a `Waker`, decode and publish into each consumer's ring. It never
 //! waits on a consumer.
 
+pub(crate) mod aux;
 mod budgets;
 pub(crate) mod fanout;
 mod link;
+pub(crate) mod outbox;
 mod shard;
 
 use crate::config::{BaseUrl, ClientConfig, Overflow};
@@ -27,6 +29,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 pub(crate) use fanout::ConsumerShared as Shared;
+pub(crate) use outbox::OutboxShared;
 
 const WAKER: Token = Token(0);
 /// Market-feed connections per user.
@@ -55,6 +58,20 @@ pub(crate) enum Command {
     /// New access token: used by every later connection; connections stopped by a
     /// credential failure try again.
     SetAccessToken(Secret),
+    /// A depth or order connection for a new handle.
+    AddAux {
+        id: usize,
+        aux: Box<aux::Aux>,
+    },
+    /// A depth handle's new instruments (the connection reconnects with them).
+    SetDepthInstruments {
+        id: usize,
+        instruments: Vec<InstrumentId>,
+    },
+    /// A depth or order handle was dropped.
+    RemoveAux {
+        id: usize,
+    },
     Stop,
 }
 
@@ -147,13 +164,17 @@ pub enum EngineError {
 
 /// Starts the I/O thread.
 pub(crate) fn spawn(cfg: ClientConfig) -> Result<EngineHandle, EngineError> {
-    // The URL may carry credentials if a user pasted Dhan's full one: redact it.
-    let base = BaseUrl::parse(&cfg.endpoints.market).ok_or_else(|| {
-        EngineError::BadUrl(crate::proto::endpoint::redacted_target(
-            &cfg.endpoints.market,
-        ))
-    })?;
-    let tls = if base.tls {
+    // A URL may carry credentials if a user pasted Dhan's full one: redact it.
+    let bases = FeedKind::ALL.map(|k| {
+        let url = cfg.endpoints.of(k);
+        BaseUrl::parse(url)
+            .ok_or_else(|| EngineError::BadUrl(crate::proto::endpoint::redacted_target(url)))
+    });
+    let mut parsed = Vec::with_capacity(4);
+    for b in bases {
+        parsed.push(b?);
+    }
+    let tls = if parsed.iter().any(|b| b.tls) {
         Some(client_config(root_store(
             &cfg.extra_roots,
             cfg.webpki_roots,
@@ -161,7 +182,15 @@ pub(crate) fn spawn(cfg: ClientConfig) -> Result<EngineHandle, EngineError> {
     } else {
         None
     };
-    let target = request_target(FeedKind::MarketFeed, &cfg.access_token, &cfg.client_id);
+    let mut envs = parsed
+        .into_iter()
+        .zip(FeedKind::ALL)
+        .map(|(base, kind)| Env {
+            tls: if base.tls { tls.clone() } else { None },
+            target: request_target(kind, &cfg.access_token, &cfg.client_id),
+            base,
+        });
+    let envs: [Env; 4] = std::array::from_fn(|_| envs.next().expect("four endpoints"));
     let budget = budgets::for_user(&cfg.client_id, cfg.budget);
     let poll = Poll::new()?;
     let waker = Arc::new(Waker::new(poll.registry(), WAKER)?);
@@ -169,7 +198,7 @@ pub(crate) fn spawn(cfg: ClientConfig) -> Result<EngineHandle, EngineError> {
     let stats = Arc::new(EngineStats::default());
     let mut engine = Engine {
         cfg,
-        env: Env { base, target, tls },
+        envs,
         poll,
         rx,
         shards: Vec::new(),
@@ -177,6 +206,8 @@ pub(crate) fn spawn(cfg: ClientConfig) -> Result<EngineHandle, EngineError> {
         stats: stats.clone(),
         budget,
         again: [false; MAX_SHARDS],
+        aux: Vec::new(),
+        aux_again: Vec::new(),
     };
     let thread = std::thread::Builder::new()
         .name("dhan-feed-io".into())
@@ -191,7 +222,8 @@ pub(crate) fn spawn(cfg: ClientConfig) -> Result<EngineHandle, EngineError> {
 
 struct Engine {
     cfg: ClientConfig,
-    env: Env,
+    /// Per feed kind, in [`FeedKind::ALL`] order.
+    envs: [Env; 4],
     poll: Poll,
     rx: Receiver<Command>,
     shards: Vec<Shard>,
@@ -201,6 +233,18 @@ struct Engine {
     budget: Arc<Mutex<Budget>>,
     /// Shards that stopped reading with data left (see `Shard::on_ready`).
     again: [bool; MAX_SHARDS],
+    /// Depth and order connections, by handle id (token `AUX_TOKEN_BASE + id`).
+    aux: Vec<Option<aux::Aux>>,
+    aux_again: Vec<bool>,
+}
+
+fn env_index(kind: FeedKind) -> usize {
+    match kind {
+        FeedKind::MarketFeed => 0,
+        FeedKind::Depth20 => 1,
+        FeedKind::Depth200 => 2,
+        FeedKind::OrderUpdate => 3,
+    }
 }
 
 /// What every shard shares: where to connect and how.
@@ -214,13 +258,20 @@ impl Drop for Engine {
     fn drop(&mut self) {
         // Also on a panic of the I/O thread: the process-wide budget must not keep
         // slots of connections that no longer exist.
-        for s in &mut self.shards {
-            s.close(self.poll.registry(), &self.budget);
-        }
+        self.close_all();
     }
 }
 
 impl Engine {
+    fn close_all(&mut self) {
+        for s in &mut self.shards {
+            s.close(self.poll.registry(), &self.budget);
+        }
+        for a in self.aux.iter_mut().flatten() {
+            a.link.close(self.poll.registry(), &self.budget);
+        }
+    }
+
     fn run(&mut self) {
         if let Some(hook) = self.cfg.on_io_thread_start {
             hook();
@@ -235,11 +286,22 @@ impl Engine {
         }
         let mut events = Events::with_capacity(256);
         loop {
-            let timeout = if self.cfg.busy_poll || self.again.iter().any(|&a| a) {
+            let again = self.again.iter().chain(&self.aux_again).any(|&a| a);
+            let timeout = if self.cfg.busy_poll || again {
                 Some(Duration::ZERO)
             } else {
                 let now = Instant::now();
-                let next = self.shards.iter().filter_map(Shard::deadline).min();
+                let next = self
+                    .shards
+                    .iter()
+                    .filter_map(Shard::deadline)
+                    .chain(
+                        self.aux
+                            .iter()
+                            .flatten()
+                            .filter_map(|a| a.link.lc.poll_timeout()),
+                    )
+                    .min();
                 Some(next.map_or(Duration::from_millis(250), |t| {
                     t.saturating_duration_since(now)
                         .min(Duration::from_millis(250))
@@ -256,23 +318,46 @@ impl Engine {
                 if t == WAKER {
                     continue;
                 }
-                if let Some(s) = self.shards.get_mut(t.0 - 1) {
-                    self.again[s.index] =
-                        s.on_ready(&self.env, self.poll.registry(), &mut self.fan, &self.budget);
+                if t.0 >= aux::AUX_TOKEN_BASE {
+                    let i = t.0 - aux::AUX_TOKEN_BASE;
+                    if let Some(Some(a)) = self.aux.get_mut(i) {
+                        let env = &self.envs[env_index(a.feed_kind())];
+                        self.aux_again[i] = a.on_ready(env, self.poll.registry(), &self.budget);
+                    }
+                } else if let Some(s) = self.shards.get_mut(t.0 - 1) {
+                    self.again[s.index] = s.on_ready(
+                        &self.envs[0],
+                        self.poll.registry(),
+                        &mut self.fan,
+                        &self.budget,
+                    );
+                }
+            }
+            for (i, a) in self.aux.iter_mut().enumerate() {
+                if let Some(a) = a
+                    && self.aux_again[i]
+                    && !events
+                        .iter()
+                        .any(|e| e.token().0 == aux::AUX_TOKEN_BASE + i)
+                {
+                    let env = &self.envs[env_index(a.feed_kind())];
+                    self.aux_again[i] = a.on_ready(env, self.poll.registry(), &self.budget);
                 }
             }
             // Sockets left readable last turn (read budget used up), if no event
             // came for them this turn.
             for (i, s) in self.shards.iter_mut().enumerate() {
                 if self.again[i] && !events.iter().any(|e| e.token().0 == i + 1) {
-                    self.again[i] =
-                        s.on_ready(&self.env, self.poll.registry(), &mut self.fan, &self.budget);
+                    self.again[i] = s.on_ready(
+                        &self.envs[0],
+                        self.poll.registry(),
+                        &mut self.fan,
+                        &self.budget,
+                    );
                 }
             }
             if !self.commands() {
-                for s in &mut self.shards {
-                    s.close(self.poll.registry(), &self.budget);
-                }
+                self.close_all();
                 return;
             }
             let now = Instant::now();
@@ -280,7 +365,7 @@ impl Engine {
                 s.on_timer(
                     now,
                     &self.cfg,
-                    &self.env,
+                    &self.envs[0],
                     self.poll.registry(),
                     &mut self.fan,
                     &self.budget,
@@ -289,6 +374,18 @@ impl Engine {
                 if let Err(e) = s.flush_out(self.poll.registry()) {
                     log::warn!("market feed connection {}: write failed: {e}", s.index);
                 }
+            }
+            for a in self.aux.iter_mut().flatten() {
+                let env = &self.envs[env_index(a.feed_kind())];
+                a.on_timer(now, &self.cfg, env, self.poll.registry(), &self.budget);
+                if let Err(e) = a.link.flush_out(self.poll.registry()) {
+                    log::warn!(
+                        "{} connection {}: write failed: {e}",
+                        a.link.name,
+                        a.link.index
+                    );
+                }
+                a.sync();
             }
             for c in self.fan.consumers.iter_mut().flatten() {
                 if c.has_pending() {
@@ -322,15 +419,38 @@ impl Engine {
                 Command::Stop => return false,
                 Command::SetAccessToken(token) => {
                     self.cfg.access_token = token;
-                    self.env.target = request_target(
-                        FeedKind::MarketFeed,
-                        &self.cfg.access_token,
-                        &self.cfg.client_id,
-                    );
+                    for (env, kind) in self.envs.iter_mut().zip(FeedKind::ALL) {
+                        env.target =
+                            request_target(kind, &self.cfg.access_token, &self.cfg.client_id);
+                    }
                     log::info!("access token replaced; stopped connections retry");
                     let now = Instant::now();
                     for s in &mut self.shards {
                         s.link.lc.on_new_credentials(now);
+                    }
+                    for a in self.aux.iter_mut().flatten() {
+                        a.set_token(&self.cfg.access_token);
+                        a.link.lc.on_new_credentials(now);
+                    }
+                }
+                Command::AddAux { id, aux } => {
+                    if self.aux.len() <= id {
+                        self.aux.resize_with(id + 1, || None);
+                        self.aux_again.resize(id + 1, false);
+                    }
+                    self.aux[id] = Some(*aux);
+                }
+                Command::SetDepthInstruments { id, instruments } => {
+                    if let Some(Some(a)) = self.aux.get_mut(id) {
+                        a.set_instruments(instruments, self.poll.registry(), &self.budget);
+                    }
+                }
+                Command::RemoveAux { id } => {
+                    if let Some(slot) = self.aux.get_mut(id)
+                        && let Some(mut a) = slot.take()
+                    {
+                        a.link.close(self.poll.registry(), &self.budget);
+                        self.aux_again[id] = false;
                     }
                 }
                 Command::AddConsumer {

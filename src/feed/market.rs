@@ -2,7 +2,7 @@
 
 use super::event::FeedEvent;
 use crate::client::ClientInner;
-use crate::engine::{Command, Shared};
+use crate::engine::{Command, ShardHealth, Shared};
 use crate::proto::disconnect::DisconnectCode;
 use crate::proto::request::FeedMode;
 use crate::proto::segment::InstrumentId;
@@ -49,6 +49,50 @@ pub struct Health {
     /// Set while a connection is stopped by a credential failure (806-810, HTTP
     /// 401/403) until [`crate::Client::set_access_token`].
     pub halted: Option<Cause>,
+}
+
+impl Health {
+    /// Adds one connection's state; `all_live_since` tracks the latest live-since
+    /// (or `None` once one connection is down).
+    pub(crate) fn add(&mut self, sh: &ShardHealth, all_live_since: &mut Option<u64>) {
+        if !sh.carrying.load(Ordering::Relaxed) {
+            return;
+        }
+        self.connections += 1;
+        self.reconnects += sh.reconnects.load(Ordering::Relaxed);
+        let since = sh.live_since_ns.load(Ordering::Relaxed);
+        if since == 0 {
+            *all_live_since = None;
+        } else {
+            self.live += 1;
+            *all_live_since = all_live_since.map(|a| a.max(since));
+        }
+        let last = at(sh.last_frame_ns.load(Ordering::Relaxed));
+        self.last_frame_at = self.last_frame_at.max(last);
+        let halted = sh.halted.load(Ordering::Relaxed);
+        if halted != 0 {
+            self.halted = Some(if halted >= 100_000 {
+                Cause::Http((halted - 100_000) as u16)
+            } else {
+                Cause::Dhan(DisconnectCode(halted as u16))
+            });
+        }
+    }
+
+    /// The health of a handle with one connection (depth, order updates).
+    pub(crate) fn of_one(sh: &ShardHealth, dropped: u64) -> Self {
+        let mut h = Health {
+            dropped,
+            ..Health::default()
+        };
+        let mut since = Some(0);
+        h.add(sh, &mut since);
+        h.last_message_at = h.last_frame_at;
+        if h.connections > 0 {
+            h.connected_since = since.and_then(at);
+        }
+        h
+    }
 }
 
 fn at(ns: u64) -> Option<Instant> {
@@ -213,28 +257,7 @@ impl MarketFeed {
         };
         let mut all_live_since: Option<u64> = Some(0);
         for sh in &s.shards {
-            if !sh.carrying.load(Ordering::Relaxed) {
-                continue;
-            }
-            h.connections += 1;
-            h.reconnects += sh.reconnects.load(Ordering::Relaxed);
-            let since = sh.live_since_ns.load(Ordering::Relaxed);
-            if since == 0 {
-                all_live_since = None;
-            } else {
-                h.live += 1;
-                all_live_since = all_live_since.map(|a| a.max(since));
-            }
-            let last = at(sh.last_frame_ns.load(Ordering::Relaxed));
-            h.last_frame_at = h.last_frame_at.max(last);
-            let halted = sh.halted.load(Ordering::Relaxed);
-            if halted != 0 {
-                h.halted = Some(if halted >= 100_000 {
-                    Cause::Http((halted - 100_000) as u16)
-                } else {
-                    Cause::Dhan(DisconnectCode(halted as u16))
-                });
-            }
+            h.add(sh, &mut all_live_since);
         }
         if h.connections > 0 {
             h.connected_since = all_live_since.and_then(at);

@@ -1,0 +1,271 @@
+//! Depth (20- and 200-level) and order-update connections: one [`Link`] each,
+//! created per handle, publishing into the handle's ring through an [`Outbox`].
+
+use super::Env;
+use super::link::{Link, Proto, WsMessage};
+use super::outbox::{Outbox, OutboxShared};
+use super::shard::log_event;
+use crate::config::ClientConfig;
+use crate::feed::depth::{DepthItem, DepthSideUpdate};
+use crate::feed::event::ConnectionEvent;
+use crate::feed::orders::OrderItem;
+use crate::proto::depth::{DepthKind, DepthPacket, depth_packets};
+use crate::proto::endpoint::FeedKind;
+use crate::proto::login::{Login, encode_login};
+use crate::proto::order::{OrderMessageKind, OrderUpdate, OrderUpdateParser};
+use crate::proto::request::{encode_depth20_subscribe, encode_depth200_subscribe};
+use crate::proto::segment::InstrumentId;
+use crate::session::Budget;
+use crate::session::lifecycle::Cause;
+use crate::ws::client::WsClient;
+use mio::{Registry, Token};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+/// First token of the depth and order connections (market shards use 1 to 5).
+pub(crate) const AUX_TOKEN_BASE: usize = 16;
+
+/// A depth connection of `N` levels.
+pub(crate) struct DepthConn<const N: usize> {
+    pub instruments: Vec<InstrumentId>,
+    out: Outbox<DepthItem<N>>,
+    /// The item being filled (3.2 KB for 200 levels: not on the stack per packet).
+    item: Box<DepthSideUpdate<N>>,
+    scratch: Vec<u8>,
+}
+
+/// An order-update connection.
+pub(crate) struct OrderConn {
+    login: Login,
+    out: Outbox<OrderItem>,
+    parser: OrderUpdateParser,
+    slot: Box<OrderUpdate>,
+    scratch: Vec<u8>,
+}
+
+pub(crate) enum AuxKind {
+    Depth20(DepthConn<20>),
+    Depth200(DepthConn<200>),
+    Orders(OrderConn),
+}
+
+/// One depth or order connection.
+pub(crate) struct Aux {
+    pub link: Link,
+    pub kind: AuxKind,
+    pub shared: Arc<OutboxShared>,
+}
+
+const fn depth_kind(n: usize) -> DepthKind {
+    if n == 20 {
+        DepthKind::Twenty
+    } else {
+        DepthKind::TwoHundred
+    }
+}
+
+impl<const N: usize> DepthConn<N> {
+    pub fn new(instruments: Vec<InstrumentId>, out: Outbox<DepthItem<N>>) -> Self {
+        Self {
+            instruments,
+            out,
+            item: Box::new(DepthSideUpdate::EMPTY),
+            scratch: Vec::with_capacity(4096),
+        }
+    }
+}
+
+impl<const N: usize> Proto for DepthConn<N> {
+    fn on_upgraded(&mut self, ws: &mut WsClient) -> u32 {
+        let r = match depth_kind(N) {
+            DepthKind::Twenty => encode_depth20_subscribe(&self.instruments, &mut self.scratch),
+            DepthKind::TwoHundred => match self.instruments.first() {
+                Some(&id) => encode_depth200_subscribe(id, &mut self.scratch),
+                None => return 0,
+            },
+        };
+        match r {
+            Ok(()) => {
+                ws.send_text(&self.scratch);
+                self.instruments.len() as u32
+            }
+            Err(e) => {
+                log::warn!("depth subscription not sent: {e}");
+                0
+            }
+        }
+    }
+
+    fn on_message(&mut self, msg: WsMessage<'_>, recv_ns: u64) -> Option<Cause> {
+        let WsMessage::Binary(msg) = msg else {
+            return None;
+        };
+        let mut end = None;
+        let mut it = depth_packets(depth_kind(N), msg);
+        for p in it.by_ref() {
+            match p {
+                Ok(DepthPacket::Levels(levels)) => {
+                    let item = &mut *self.item;
+                    item.id = levels.id;
+                    item.side = levels.side;
+                    item.rows = levels.len().min(u16::MAX as usize) as u16;
+                    levels.copy_into(&mut item.levels);
+                    item.recv_ns = recv_ns;
+                    self.out.push_data(DepthItem::Side(*self.item));
+                }
+                Ok(DepthPacket::Disconnect(d)) => end = Some(Cause::Dhan(d.reason)),
+                Ok(other) => log::debug!("depth: skipped {} packet", other.kind_name()),
+                Err(e) => {
+                    log::warn!("depth: {e}");
+                    break;
+                }
+            }
+        }
+        end
+    }
+}
+
+impl OrderConn {
+    pub fn new(login: Login, out: Outbox<OrderItem>) -> Self {
+        Self {
+            login,
+            out,
+            parser: OrderUpdateParser::new(),
+            slot: Box::default(),
+            scratch: Vec::with_capacity(512),
+        }
+    }
+}
+
+impl Proto for OrderConn {
+    fn on_upgraded(&mut self, ws: &mut WsClient) -> u32 {
+        encode_login(&self.login, &mut self.scratch);
+        ws.send_text(&self.scratch);
+        1
+    }
+
+    fn on_message(&mut self, msg: WsMessage<'_>, recv_ns: u64) -> Option<Cause> {
+        let WsMessage::Text(msg) = msg else {
+            return None;
+        };
+        let out = &mut self.out;
+        self.parser.parse_frame(msg, &mut self.slot, |r| match r {
+            Ok((OrderMessageKind::Update, u)) => out.push_data(OrderItem::Update {
+                update: *u,
+                recv_ns,
+            }),
+            Ok((OrderMessageKind::Other(t), _)) => {
+                log::debug!("order feed: message of type {:?} ignored", t.as_str());
+            }
+            Err(e) => {
+                log::warn!("order feed: {e}");
+                out.push_event(OrderItem::Error(crate::proto::text::Text::new(
+                    &e.to_string(),
+                )));
+            }
+        });
+        None
+    }
+}
+
+impl Aux {
+    pub fn new(kind: AuxKind, shared: Arc<OutboxShared>, id: usize, cfg: &ClientConfig) -> Self {
+        let (feed, name) = match &kind {
+            AuxKind::Depth20(_) => (FeedKind::Depth20, "20-level depth"),
+            AuxKind::Depth200(_) => (FeedKind::Depth200, "200-level depth"),
+            AuxKind::Orders(_) => (FeedKind::OrderUpdate, "order updates"),
+        };
+        Self {
+            link: Link::new(feed, name, id, Token(AUX_TOKEN_BASE + id), &cfg.lifecycle),
+            kind,
+            shared,
+        }
+    }
+
+    pub fn feed_kind(&self) -> FeedKind {
+        self.link.lc.kind()
+    }
+
+    fn wanted(&self) -> bool {
+        match &self.kind {
+            AuxKind::Depth20(d) => !d.instruments.is_empty(),
+            AuxKind::Depth200(d) => !d.instruments.is_empty(),
+            AuxKind::Orders(_) => true,
+        }
+    }
+
+    pub fn on_timer(
+        &mut self,
+        now: Instant,
+        cfg: &ClientConfig,
+        env: &Env,
+        registry: &Registry,
+        budget: &Mutex<Budget>,
+    ) {
+        let wanted = self.wanted();
+        self.link.on_timer(now, wanted, cfg, env, registry, budget);
+        self.emit_events();
+    }
+
+    pub fn on_ready(&mut self, env: &Env, registry: &Registry, budget: &Mutex<Budget>) -> bool {
+        let r = match &mut self.kind {
+            AuxKind::Depth20(d) => self.link.on_ready(env, registry, budget, d),
+            AuxKind::Depth200(d) => self.link.on_ready(env, registry, budget, d),
+            AuxKind::Orders(o) => self.link.on_ready(env, registry, budget, o),
+        };
+        self.emit_events();
+        r.more
+    }
+
+    /// New instruments for a depth connection: reconnect with them (Dhan does not
+    /// reliably honour depth unsubscribe).
+    pub fn set_instruments(
+        &mut self,
+        ids: Vec<InstrumentId>,
+        registry: &Registry,
+        budget: &Mutex<Budget>,
+    ) {
+        match &mut self.kind {
+            AuxKind::Depth20(d) => d.instruments = ids,
+            AuxKind::Depth200(d) => d.instruments = ids,
+            AuxKind::Orders(_) => return,
+        }
+        self.link.restart(registry, budget);
+        self.emit_events();
+    }
+
+    /// A new access token for the order feed's SELF login.
+    pub fn set_token(&mut self, token: &crate::secret::Secret) {
+        if let AuxKind::Orders(o) = &mut self.kind
+            && let Login::SelfUser { token: t, .. } = &mut o.login
+        {
+            *t = token.clone();
+        }
+    }
+
+    /// Forwards lifecycle events into the handle's ring; publishes counters.
+    fn emit_events(&mut self) {
+        while let Some(event) = self.link.lc.poll_event() {
+            log_event(self.link.name, self.link.index, &event);
+            let ev = ConnectionEvent {
+                connection: 0,
+                event,
+            };
+            match &mut self.kind {
+                AuxKind::Depth20(d) => d.out.push_event(DepthItem::Connection(ev)),
+                AuxKind::Depth200(d) => d.out.push_event(DepthItem::Connection(ev)),
+                AuxKind::Orders(o) => o.out.push_event(OrderItem::Connection(ev)),
+            }
+        }
+    }
+
+    /// Once per engine turn: waiting events into the ring, counters, health.
+    pub fn sync(&mut self) {
+        match &mut self.kind {
+            AuxKind::Depth20(d) => d.out.flush(&self.shared),
+            AuxKind::Depth200(d) => d.out.flush(&self.shared),
+            AuxKind::Orders(o) => o.out.flush(&self.shared),
+        }
+        self.shared.health.store(&self.link.lc, self.wanted());
+    }
+}

@@ -1,0 +1,295 @@
+//! Market-depth handles (20 and 200 levels): one connection each, books assembled
+//! on the consumer's thread from the sides the I/O thread copies into the ring.
+
+use super::depth_book::{DepthBook, DepthBooks, DepthEvent, Label};
+use super::event::ConnectionEvent;
+use super::market::Health;
+use crate::client::ClientInner;
+use crate::engine::{Command, OutboxShared};
+use crate::proto::depth::{DepthLevel, DepthSide};
+use crate::proto::segment::{ExchangeSegment, InstrumentId};
+use crate::ring::Consumer;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+/// One side of one instrument as received: what travels through the ring.
+#[derive(Clone, Copy, Debug)]
+pub struct DepthSideUpdate<const N: usize> {
+    /// Instrument.
+    pub id: InstrumentId,
+    /// Bid or ask.
+    pub side: DepthSide,
+    /// Rows in the packet (may exceed `N` only if the server sent more).
+    pub rows: u16,
+    /// The first `min(rows, N)` levels, best first.
+    pub levels: [DepthLevel; N],
+    /// When the I/O thread read it ([`crate::time::now_ns`]).
+    pub recv_ns: u64,
+}
+
+impl<const N: usize> DepthSideUpdate<N> {
+    /// An empty update (a preallocated slot).
+    pub const EMPTY: Self = Self {
+        id: InstrumentId::new(ExchangeSegment::NseEq, 0),
+        side: DepthSide::Bid,
+        rows: 0,
+        levels: [DepthLevel {
+            price: 0.0,
+            qty: 0,
+            orders: 0,
+        }; N],
+        recv_ns: 0,
+    };
+
+    /// The filled levels.
+    pub fn levels(&self) -> &[DepthLevel] {
+        &self.levels[..(self.rows as usize).min(N)]
+    }
+}
+
+/// What the I/O thread puts into a depth handle's ring (inline levels: ring slots
+/// are fixed-size and nothing allocates per message).
+#[allow(clippy::large_enum_variant)]
+#[derive(Clone, Copy, Debug)]
+#[non_exhaustive]
+pub enum DepthItem<const N: usize> {
+    /// A side of a book.
+    Side(DepthSideUpdate<N>),
+    /// A connection change.
+    Connection(ConnectionEvent),
+}
+
+/// What a depth handle yields.
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum DepthFeedEvent {
+    /// One side of `id`'s book was replaced (read it with [`DepthFeed::book`]).
+    Update {
+        /// Instrument.
+        id: InstrumentId,
+        /// Which side.
+        side: DepthSide,
+        /// When the I/O thread read it.
+        recv_ns: u64,
+    },
+    /// Both sides of `id`'s book were replaced since the last snapshot: the book
+    /// is a consistent pair now.
+    Snapshot {
+        /// Instrument.
+        id: InstrumentId,
+        /// When the I/O thread read the completing side.
+        recv_ns: u64,
+    },
+    /// Connection state (connected, disconnected, reconnecting, errors).
+    Connection(ConnectionEvent),
+}
+
+/// Why an instrument cannot go on a depth connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DepthError {
+    /// Dhan serves full depth for NSE equities and derivatives only.
+    #[error("{0}: full market depth is available for NSE_EQ and NSE_FNO only")]
+    Segment(InstrumentId),
+    /// More instruments than one connection carries (50 for 20-level, 1 for 200-level).
+    #[error("at most {max} instruments per {levels}-level depth connection")]
+    TooMany {
+        /// The limit.
+        max: usize,
+        /// 20 or 200.
+        levels: usize,
+    },
+}
+
+/// A market-depth consumer with `N` levels per side: one connection (within the
+/// per-user budget of five per depth kind), its own ring, and its books.
+///
+/// Changing the instruments reconnects the connection with the new set: Dhan does
+/// not reliably honour depth unsubscribe.
+pub struct DepthFeed<const N: usize> {
+    inner: Arc<ClientInner>,
+    id: usize,
+    consumer: Consumer<DepthItem<N>>,
+    shared: Arc<OutboxShared>,
+    books: DepthBooks<N>,
+    /// A snapshot that follows the update just returned.
+    queued: Option<DepthFeedEvent>,
+    received: u64,
+}
+
+/// 20-level depth: up to 50 instruments per connection.
+pub type Depth20Feed = DepthFeed<20>;
+/// 200-level depth: one instrument per connection.
+pub type Depth200Feed = DepthFeed<200>;
+
+impl<const N: usize> std::fmt::Debug for DepthFeed<N> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DepthFeed")
+            .field("levels", &N)
+            .field("id", &self.id)
+            .field("instruments", &self.books.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Instruments per connection of `N` levels.
+pub const fn max_instruments(levels: usize) -> usize {
+    if levels == 20 { 50 } else { 1 }
+}
+
+impl<const N: usize> DepthFeed<N> {
+    pub(crate) fn new(
+        inner: Arc<ClientInner>,
+        id: usize,
+        consumer: Consumer<DepthItem<N>>,
+        shared: Arc<OutboxShared>,
+    ) -> Self {
+        Self {
+            inner,
+            id,
+            consumer,
+            shared,
+            books: DepthBooks::new(max_instruments(N)),
+            queued: None,
+            received: 0,
+        }
+    }
+
+    /// Adds an instrument with the user's `label` (reconnects with the new set).
+    pub fn subscribe(&mut self, id: InstrumentId, label: &str) -> Result<(), DepthError> {
+        self.subscribe_many(&[(id, label)])
+    }
+
+    /// Adds several instruments with labels; all or none (reconnects once).
+    pub fn subscribe_many(&mut self, items: &[(InstrumentId, &str)]) -> Result<(), DepthError> {
+        let max = max_instruments(N);
+        if let Some(&(bad, _)) = items
+            .iter()
+            .find(|(i, _)| !matches!(i.segment, ExchangeSegment::NseEq | ExchangeSegment::NseFno))
+        {
+            return Err(DepthError::Segment(bad));
+        }
+        let new = items
+            .iter()
+            .filter(|(i, _)| self.books.book(*i).is_none())
+            .count();
+        if self.books.len() + new > max {
+            return Err(DepthError::TooMany { max, levels: N });
+        }
+        for &(id, label) in items {
+            // Room was checked above; `add` of a present id relabels it.
+            let _ = self.books.add(id, Label::new(label));
+        }
+        self.send_instruments();
+        Ok(())
+    }
+
+    /// Removes an instrument (reconnects with the rest, or closes when none is left).
+    pub fn unsubscribe(&mut self, id: InstrumentId) {
+        if self.books.remove(id) {
+            self.send_instruments();
+        }
+    }
+
+    fn send_instruments(&self) {
+        let ids = self.books.iter().map(|b| b.id()).collect();
+        self.inner.engine.send(Command::SetDepthInstruments {
+            id: self.id,
+            instruments: ids,
+        });
+    }
+
+    /// The instruments of this connection.
+    pub fn instruments(&self) -> Vec<InstrumentId> {
+        self.books.iter().map(|b| b.id()).collect()
+    }
+
+    /// The book of `id`, as assembled so far.
+    pub fn book(&self, id: InstrumentId) -> Option<&DepthBook<N>> {
+        self.books.book(id)
+    }
+
+    /// The next event, if one is waiting. Never blocks.
+    pub fn try_recv(&mut self) -> Option<DepthFeedEvent> {
+        if let Some(e) = self.queued.take() {
+            return Some(e);
+        }
+        loop {
+            let item = self.consumer.pop()?;
+            self.received += 1;
+            match item {
+                DepthItem::Connection(c) => return Some(DepthFeedEvent::Connection(c)),
+                DepthItem::Side(s) => {
+                    let mut out = None;
+                    let queued = &mut self.queued;
+                    self.books
+                        .apply_side(s.id, s.side, s.levels(), s.recv_ns, |e| match e {
+                            DepthEvent::Update { id, side } => {
+                                out = Some(DepthFeedEvent::Update {
+                                    id,
+                                    side,
+                                    recv_ns: s.recv_ns,
+                                })
+                            }
+                            DepthEvent::Snapshot { id } => {
+                                *queued = Some(DepthFeedEvent::Snapshot {
+                                    id,
+                                    recv_ns: s.recv_ns,
+                                })
+                            }
+                        });
+                    // A side of an instrument no longer subscribed is skipped.
+                    if out.is_some() {
+                        return out;
+                    }
+                }
+            }
+        }
+    }
+
+    /// The next event, waiting up to `timeout`.
+    pub fn recv_timeout(&mut self, timeout: Duration) -> Option<DepthFeedEvent> {
+        let deadline = Instant::now() + timeout;
+        let mut spins = 0u32;
+        loop {
+            if let Some(e) = self.try_recv() {
+                return Some(e);
+            }
+            if Instant::now() >= deadline {
+                return None;
+            }
+            spins += 1;
+            if spins < 1_000 {
+                std::hint::spin_loop();
+            } else {
+                std::thread::sleep(Duration::from_micros(50));
+            }
+        }
+    }
+
+    /// Counters: items taken, published, dropped (ring full), waiting.
+    pub fn stats(&mut self) -> super::FeedStats {
+        super::FeedStats {
+            received: self.received,
+            published: self.shared.published.load(Ordering::Relaxed),
+            dropped: self.shared.dropped.load(Ordering::Relaxed),
+            rejected: 0,
+            lag: self.consumer.len() as u64,
+        }
+    }
+
+    /// The connection's state.
+    pub fn health(&self) -> Health {
+        Health::of_one(
+            &self.shared.health,
+            self.shared.dropped.load(Ordering::Relaxed),
+        )
+    }
+}
+
+impl<const N: usize> Drop for DepthFeed<N> {
+    fn drop(&mut self) {
+        self.inner.engine.send(Command::RemoveAux { id: self.id });
+    }
+}

@@ -1,0 +1,545 @@
+//! Depth and order-update handles end to end against the simulator: books
+//! assembled from stacked bid/ask packets of several instruments (checked against
+//! the simulator's own capture), 200-level books with fewer than 200 rows, a depth
+//! reconnect on instrument change, refusals; every order lifecycle and event,
+//! partner login, key and status case variants, tracker bounds, event filters.
+
+use dhan_feed::config::{ClientConfig, Endpoints};
+use dhan_feed::feed::depth_book::DepthBook;
+use dhan_feed::feed::{
+    DepthError, DepthFeed, DepthFeedEvent, OrderEvent, OrderEventKinds, OrderTrackerConfig,
+};
+use dhan_feed::proto::OrderStatus;
+use dhan_feed::proto::capture::CaptureReader;
+use dhan_feed::proto::depth::{DepthKind, DepthLevel, DepthPacket, DepthSide, depth_packets};
+use dhan_feed::proto::endpoint::FeedKind;
+use dhan_feed::proto::login::UserType;
+use dhan_feed::proto::order::{KeyCase, encode_order_update};
+use dhan_feed::session::{BudgetConfig, SessionEvent};
+use dhan_feed::sim::{
+    DEFAULT_ACCESS_TOKEN, DEFAULT_CLIENT_ID, DEFAULT_PARTNER_ID, DEFAULT_PARTNER_SECRET, Lifecycle,
+    SimConfig, Simulator,
+};
+use dhan_feed::{Client, InstrumentId, Secret};
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+static SERIAL: Mutex<()> = Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn config(sim: &Simulator) -> ClientConfig {
+    ClientConfig {
+        client_id: Secret::new(DEFAULT_CLIENT_ID),
+        access_token: Secret::new(DEFAULT_ACCESS_TOKEN),
+        endpoints: Endpoints::all(&sim.url()),
+        extra_roots: sim.certificate().into_iter().collect(),
+        webpki_roots: false,
+        budget: BudgetConfig {
+            gap: Duration::from_millis(10),
+            ..BudgetConfig::default()
+        },
+        ..ClientConfig::default()
+    }
+}
+
+fn id(s: &str) -> InstrumentId {
+    s.parse().unwrap()
+}
+
+const RELIANCE: &str = "NSE_EQ:2885";
+const TCS: &str = "NSE_EQ:11536";
+const NIFTY_FUT: &str = "NSE_FNO:35001";
+
+/// Reads depth events until every instrument of `ids` has had a snapshot.
+fn until_snapshots<const N: usize>(
+    feed: &mut DepthFeed<N>,
+    ids: &[InstrumentId],
+) -> Vec<DepthFeedEvent> {
+    let mut evs = Vec::new();
+    let mut done = std::collections::HashSet::new();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while done.len() < ids.len() && Instant::now() < deadline {
+        if let Some(e) = feed.recv_timeout(Duration::from_millis(20)) {
+            if let DepthFeedEvent::Snapshot { id, .. } = e {
+                done.insert(id);
+            }
+            evs.push(e);
+        }
+    }
+    assert_eq!(
+        done.len(),
+        ids.len(),
+        "snapshots: {done:?}; events: {}",
+        evs.len()
+    );
+    evs
+}
+
+/// Every bid and ask level list the simulator sent, by instrument and side.
+fn captured(
+    dir: &std::path::Path,
+    kind: DepthKind,
+) -> HashMap<(InstrumentId, DepthSide), Vec<Vec<DepthLevel>>> {
+    let mut all: HashMap<_, Vec<Vec<DepthLevel>>> = HashMap::new();
+    for f in std::fs::read_dir(dir).unwrap().flatten() {
+        let bytes = std::fs::read(f.path()).unwrap();
+        let mut r = CaptureReader::new(&bytes[..]);
+        while let Ok(Some(rec)) = r.next_record() {
+            for p in depth_packets(kind, rec.payload).flatten() {
+                if let DepthPacket::Levels(l) = p {
+                    all.entry((l.id, l.side))
+                        .or_default()
+                        .push(l.iter().collect());
+                }
+            }
+        }
+    }
+    all
+}
+
+fn check_book<const N: usize>(
+    book: &DepthBook<N>,
+    sent: &HashMap<(InstrumentId, DepthSide), Vec<Vec<DepthLevel>>>,
+) {
+    for (side, rows) in [(DepthSide::Bid, book.bids()), (DepthSide::Ask, book.asks())] {
+        let options = &sent[&(book.id(), side)];
+        assert!(
+            options.iter().any(|o| {
+                let trimmed = o.iter().rposition(|l| l.qty > 0).map_or(0, |i| i + 1);
+                &o[..trimmed.min(N)] == rows
+            }),
+            "{:?} {side:?}: {} rows not among the {} packets sent",
+            book.id(),
+            rows.len(),
+            options.len()
+        );
+    }
+    let (bid, ask) = (book.best_bid().unwrap(), book.best_ask().unwrap());
+    assert!(bid.price < ask.price, "{bid:?} {ask:?}");
+    assert_eq!(book.spread(), Some(ask.price - bid.price));
+    assert!(book.bids().windows(2).all(|w| w[0].price >= w[1].price));
+    assert!(book.asks().windows(2).all(|w| w[0].price <= w[1].price));
+}
+
+#[test]
+fn depth20_books_of_several_instruments_match_what_was_sent() {
+    let _s = serial();
+    let dir = std::env::temp_dir().join(format!("dhan-feed-depth20-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let sim = Simulator::start(SimConfig {
+        capture_dir: Some(dir.clone()),
+        order_interval: None,
+        depth_rate: 50.0,
+        ..SimConfig::default()
+    })
+    .unwrap();
+    let client = Client::new(config(&sim)).unwrap();
+    let mut feed = client.depth20();
+    let ids = [id(RELIANCE), id(TCS), id(NIFTY_FUT)];
+    feed.subscribe_many(&[(ids[0], "RELIANCE"), (ids[1], "TCS"), (ids[2], "NIFTY FUT")])
+        .unwrap();
+    let evs = until_snapshots(&mut feed, &ids);
+    // Update{Bid}, Update{Ask}, Snapshot per instrument, in that order.
+    let first: Vec<&DepthFeedEvent> = evs
+        .iter()
+        .filter(|e| !matches!(e, DepthFeedEvent::Connection(_)))
+        .take(3)
+        .collect();
+    assert!(
+        matches!(
+            first[0],
+            DepthFeedEvent::Update {
+                side: DepthSide::Bid,
+                ..
+            }
+        ),
+        "{first:?}"
+    );
+    assert!(
+        matches!(
+            first[1],
+            DepthFeedEvent::Update {
+                side: DepthSide::Ask,
+                ..
+            }
+        ),
+        "{first:?}"
+    );
+    assert!(
+        matches!(first[2], DepthFeedEvent::Snapshot { .. }),
+        "{first:?}"
+    );
+    let books: Vec<DepthBook<20>> = ids.iter().map(|i| feed.book(*i).unwrap().clone()).collect();
+    assert_eq!(books[1].label().as_str(), "TCS");
+    assert_eq!(feed.stats().dropped, 0);
+    drop(feed);
+    drop(client);
+    sim.stop();
+    let sent = captured(&dir, DepthKind::Twenty);
+    for b in &books {
+        assert_eq!(b.bids().len(), 20);
+        check_book(b, &sent);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn depth200_books_have_the_rows_sent_fewer_than_200() {
+    let _s = serial();
+    let dir = std::env::temp_dir().join(format!("dhan-feed-depth200-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let sim = Simulator::start(SimConfig {
+        tls: false,
+        capture_dir: Some(dir.clone()),
+        order_interval: None,
+        depth_rate: 50.0,
+        ..SimConfig::default()
+    })
+    .unwrap();
+    let client = Client::new(config(&sim)).unwrap();
+    let mut feed = client.depth200();
+    assert_eq!(
+        feed.subscribe_many(&[(id(RELIANCE), "A"), (id(TCS), "B")]),
+        Err(DepthError::TooMany {
+            max: 1,
+            levels: 200
+        })
+    );
+    feed.subscribe(id(RELIANCE), "RELIANCE").unwrap();
+    until_snapshots(&mut feed, &[id(RELIANCE)]);
+    let book = feed.book(id(RELIANCE)).unwrap().clone();
+    assert!(
+        (150..=200).contains(&book.bids().len()),
+        "{}",
+        book.bids().len()
+    );
+    drop(feed);
+    drop(client);
+    sim.stop();
+    check_book(&book, &captured(&dir, DepthKind::TwoHundred));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn changing_depth_instruments_reconnects_with_the_new_set() {
+    let _s = serial();
+    let sim = Simulator::start(SimConfig {
+        tls: false,
+        order_interval: None,
+        ..SimConfig::default()
+    })
+    .unwrap();
+    let client = Client::new(config(&sim)).unwrap();
+    let mut feed = client.depth20();
+    feed.subscribe(id(RELIANCE), "RELIANCE").unwrap();
+    until_snapshots(&mut feed, &[id(RELIANCE)]);
+    assert_eq!(sim.handle().stats().accepted, 1);
+    feed.subscribe(id(TCS), "TCS").unwrap();
+    let evs = until_snapshots(&mut feed, &[id(RELIANCE), id(TCS)]);
+    assert!(
+        evs.iter().any(|e| matches!(
+            e,
+            DepthFeedEvent::Connection(c) if matches!(c.event, SessionEvent::Reconnected { resubscribed: 2, .. })
+        )),
+        "{evs:?}"
+    );
+    assert_eq!(
+        sim.handle().stats().accepted,
+        2,
+        "a new connection with both"
+    );
+    assert!(
+        sim.handle()
+            .wait_live(FeedKind::Depth20, 1, Duration::from_secs(2))
+    );
+    feed.unsubscribe(id(RELIANCE));
+    feed.unsubscribe(id(TCS));
+    assert!(
+        sim.handle()
+            .wait_live(FeedKind::Depth20, 0, Duration::from_secs(3)),
+        "closed when empty"
+    );
+}
+
+#[test]
+fn depth_refuses_other_segments_and_more_than_50() {
+    let _s = serial();
+    let sim = Simulator::start(SimConfig {
+        tls: false,
+        order_interval: None,
+        ..SimConfig::default()
+    })
+    .unwrap();
+    let client = Client::new(config(&sim)).unwrap();
+    let mut feed = client.depth20();
+    let err = feed
+        .subscribe(id("BSE_EQ:500325"), "RELIANCE BSE")
+        .unwrap_err();
+    assert_eq!(err, DepthError::Segment(id("BSE_EQ:500325")));
+    assert!(err.to_string().contains("NSE_EQ and NSE_FNO only"), "{err}");
+    let many: Vec<(InstrumentId, &str)> = (0..51)
+        .map(|i| {
+            (
+                InstrumentId::new(dhan_feed::ExchangeSegment::NseFno, 40_000 + i),
+                "x",
+            )
+        })
+        .collect();
+    assert_eq!(
+        feed.subscribe_many(&many),
+        Err(DepthError::TooMany {
+            max: 50,
+            levels: 20
+        })
+    );
+    assert!(feed.subscribe_many(&many[..50]).is_ok());
+    assert_eq!(feed.instruments().len(), 50);
+}
+
+fn order_sim(tls: bool) -> Simulator {
+    Simulator::start(SimConfig {
+        tls,
+        order_interval: None,
+        order_step: Duration::from_millis(5),
+        ..SimConfig::default()
+    })
+    .unwrap()
+}
+
+/// Reads order events until `n` update events arrived (or 10 s).
+fn updates(feed: &mut dhan_feed::feed::OrderFeed, n: usize) -> Vec<OrderEvent> {
+    let mut evs = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while evs
+        .iter()
+        .filter(|e| matches!(e, OrderEvent::Update(_)))
+        .count()
+        < n
+        && Instant::now() < deadline
+    {
+        if let Some(e) = feed.recv_timeout(Duration::from_millis(20)) {
+            evs.push(e);
+        }
+    }
+    evs
+}
+
+fn names(evs: &[OrderEvent]) -> Vec<String> {
+    evs.iter()
+        .map(|e| match e {
+            OrderEvent::Update(u) => format!("update:{}", u.status.as_str()),
+            OrderEvent::StatusChange { previous, new, .. } => {
+                format!("status:{}->{}", previous.as_str(), new.as_str())
+            }
+            OrderEvent::Execution {
+                previous_traded_qty,
+                new_traded_qty,
+                execution_percentage,
+                ..
+            } => {
+                format!("exec:{previous_traded_qty}->{new_traded_qty}@{execution_percentage}")
+            }
+            OrderEvent::Traded(_) => "traded".into(),
+            OrderEvent::Rejected(_) => "rejected".into(),
+            OrderEvent::Cancelled(_) => "cancelled".into(),
+            OrderEvent::Expired(_) => "expired".into(),
+            OrderEvent::Open => "open".into(),
+            OrderEvent::Close { .. } => "close".into(),
+            OrderEvent::Error { message } => format!("error:{}", message.as_str()),
+            _ => "other".into(),
+        })
+        .collect()
+}
+
+/// Waits for `Open` and for the simulator to have accepted the login (updates it
+/// sends before that go to nobody, as on Dhan).
+fn wait_open(feed: &mut dhan_feed::feed::OrderFeed, sim: &Simulator) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut open = false;
+    while Instant::now() < deadline && !open {
+        open = matches!(
+            feed.recv_timeout(Duration::from_millis(20)),
+            Some(OrderEvent::Open)
+        );
+    }
+    assert!(open, "order feed never opened");
+    while sim.handle().stats().logins == 0 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    assert_eq!(sim.handle().stats().logins, 1, "login accepted");
+}
+
+#[test]
+fn every_order_lifecycle_yields_its_events_over_tls() {
+    let _s = serial();
+    let sim = order_sim(true);
+    let client = Client::new(config(&sim)).unwrap();
+    let mut feed = client.order_updates();
+    wait_open(&mut feed, &sim);
+    let expect: [(Lifecycle, &[&str]); 4] = [
+        (
+            Lifecycle::Traded,
+            &[
+                "update:TRANSIT",
+                "update:PENDING",
+                "status:TRANSIT->PENDING",
+                "update:PART_TRADED",
+                "status:PENDING->PART_TRADED",
+                "exec:0->40@40",
+                "update:TRADED",
+                "status:PART_TRADED->TRADED",
+                "exec:40->100@100",
+                "traded",
+            ],
+        ),
+        (
+            Lifecycle::Rejected,
+            &[
+                "update:TRANSIT",
+                "update:REJECTED",
+                "status:TRANSIT->REJECTED",
+                "rejected",
+            ],
+        ),
+        (
+            Lifecycle::Cancelled,
+            &[
+                "update:TRANSIT",
+                "update:PENDING",
+                "status:TRANSIT->PENDING",
+                "update:CANCELLED",
+                "status:PENDING->CANCELLED",
+                "cancelled",
+            ],
+        ),
+        (
+            Lifecycle::Expired,
+            &[
+                "update:TRANSIT",
+                "update:PENDING",
+                "status:TRANSIT->PENDING",
+                "update:EXPIRED",
+                "status:PENDING->EXPIRED",
+                "expired",
+            ],
+        ),
+    ];
+    for (lc, want) in expect {
+        sim.handle().start_lifecycle(lc);
+        let n = lc.steps().len();
+        let got = names(&updates(&mut feed, n));
+        // The last update's events follow it immediately.
+        let mut got = got;
+        while got.len() < want.len() {
+            match feed.recv_timeout(Duration::from_millis(200)) {
+                Some(e) => got.extend(names(&[e])),
+                None => break,
+            }
+        }
+        assert_eq!(got, want, "{lc:?}");
+    }
+    assert_eq!(feed.tracker().len(), 4);
+    assert_eq!(sim.handle().stats().logins, 1);
+}
+
+#[test]
+fn partner_login_and_case_variants_of_keys_and_status() {
+    let _s = serial();
+    let sim = order_sim(false);
+    let client = Client::new(ClientConfig {
+        user_type: UserType::Partner,
+        partner_id: Some(Secret::new(DEFAULT_PARTNER_ID)),
+        partner_secret: Some(Secret::new(DEFAULT_PARTNER_SECRET)),
+        ..config(&sim)
+    })
+    .unwrap();
+    let mut feed = client.order_updates();
+    wait_open(&mut feed, &sim);
+    assert_eq!(sim.handle().stats().logins, 1, "partner login accepted");
+    let mut u = dhan_feed::cli::sample::order_update("777", OrderStatus::Pending, 0);
+    let mut text = Vec::new();
+    for (case, status) in [
+        (KeyCase::Pascal, "PENDING"),
+        (KeyCase::Lower, "pending"),
+        (KeyCase::Camel, "Traded"),
+        (KeyCase::Snake, "TRADED"),
+    ] {
+        u.status = OrderStatus::parse(status);
+        u.traded_qty = if status.eq_ignore_ascii_case("traded") {
+            100
+        } else {
+            0
+        };
+        encode_order_update(&u, case, &mut text);
+        sim.handle().send_order_text(&text);
+    }
+    let mut got = names(&updates(&mut feed, 4));
+    while let Some(e) = feed.recv_timeout(Duration::from_millis(200)) {
+        got.extend(names(&[e]));
+    }
+    // Statuses are canonical once parsed; "pending" after "PENDING" and "TRADED"
+    // after "Traded" are no change.
+    assert_eq!(
+        got,
+        [
+            "update:PENDING",
+            "update:PENDING",
+            "update:TRADED",
+            "status:PENDING->TRADED",
+            "exec:0->100@100",
+            "traded",
+            "update:TRADED"
+        ]
+    );
+}
+
+#[test]
+fn tracker_is_bounded_and_filters_apply() {
+    let _s = serial();
+    let sim = order_sim(false);
+    let client = Client::new(ClientConfig {
+        order_tracker: OrderTrackerConfig {
+            max_orders: 3,
+            ..OrderTrackerConfig::default()
+        },
+        ..config(&sim)
+    })
+    .unwrap();
+    let mut feed = client.order_updates();
+    wait_open(&mut feed, &sim);
+    feed.only(OrderEventKinds::STATUS_CHANGE | OrderEventKinds::ERROR);
+    let mut text = Vec::new();
+    for n in 1..=5 {
+        let u = dhan_feed::cli::sample::order_update(&n.to_string(), OrderStatus::Pending, 0);
+        encode_order_update(&u, KeyCase::Pascal, &mut text);
+        sim.handle().send_order_text(&text);
+    }
+    // Order 5 is tracked, order 1 was evicted: its next update is a first one.
+    for n in [5, 1] {
+        let u = dhan_feed::cli::sample::order_update(&n.to_string(), OrderStatus::Cancelled, 0);
+        encode_order_update(&u, KeyCase::Pascal, &mut text);
+        sim.handle().send_order_text(&text);
+    }
+    sim.handle()
+        .send_order_text(b"{\"Type\":\"order_alert\",\"Data\":{\"OrderNo\":");
+    let mut got = Vec::new();
+    while let Some(e) = feed.recv_timeout(Duration::from_millis(300)) {
+        got.extend(names(&[e]));
+    }
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert_eq!(got[0], "status:PENDING->CANCELLED");
+    assert!(got[1].starts_with("error:"), "{got:?}");
+    assert_eq!(feed.tracker().len(), 3);
+    assert_eq!(
+        feed.tracker().evicted(),
+        3,
+        "orders 1, 2 and then 3 were evicted"
+    );
+    assert!(feed.tracker().get("5").is_some() && feed.tracker().get("2").is_none());
+}
