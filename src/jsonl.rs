@@ -159,3 +159,97 @@ pub fn order_other(kind: &str, out: &mut Vec<u8>) {
     push_str(out, kind);
     out.extend_from_slice(b"}\n");
 }
+
+/// Appends an order-tracker event: `{"kind":"order_event","event":"status_change",…}`
+/// (an `Update` carries the whole update, as [`order_update`] writes it).
+pub fn order_event(ev: &crate::feed::OrderEvent, out: &mut Vec<u8>) {
+    use crate::feed::OrderEvent as E;
+    let head = |out: &mut Vec<u8>, name: &str| {
+        out.extend_from_slice(b"{\"kind\":\"order_event\",\"event\":");
+        push_str(out, name);
+    };
+    match ev {
+        E::Update(u) => return order_update(u, out),
+        E::StatusChange {
+            order_no,
+            previous,
+            new,
+        } => {
+            head(out, "status_change");
+            field(out, "order_no");
+            push_str(out, order_no.as_str());
+            field(out, "previous");
+            push_str(out, previous.as_str());
+            field(out, "new");
+            push_str(out, new.as_str());
+        }
+        E::Execution {
+            order_no,
+            previous_traded_qty,
+            new_traded_qty,
+            execution_percentage,
+        } => {
+            head(out, "execution");
+            field(out, "order_no");
+            push_str(out, order_no.as_str());
+            field(out, "previous_traded_qty");
+            push_i64(out, *previous_traded_qty);
+            field(out, "new_traded_qty");
+            push_i64(out, *new_traded_qty);
+            field(out, "execution_percentage");
+            push_f64(out, *execution_percentage);
+        }
+        E::Traded(u) | E::Rejected(u) | E::Cancelled(u) | E::Expired(u) => {
+            head(out, &u.status.as_str().to_ascii_lowercase());
+            field(out, "order_no");
+            push_str(out, u.order_no.as_str());
+            field(out, "reason");
+            push_str(out, u.reason_description.as_str());
+        }
+        E::Open => head(out, "open"),
+        E::Close { code, reason } => {
+            head(out, "close");
+            field(out, "code");
+            match code {
+                Some(c) => push_u64(out, u64::from(*c)),
+                None => out.extend_from_slice(b"null"),
+            }
+            field(out, "reason");
+            push_str(out, reason.as_str());
+        }
+        E::Error { message } => {
+            head(out, "error");
+            field(out, "message");
+            push_str(out, message.as_str());
+        }
+        #[allow(unreachable_patterns)]
+        _ => head(out, "other"),
+    }
+    out.extend_from_slice(b"}\n");
+}
+
+/// Appends a depth book summary: instrument, label, best bid/ask, spread, rows.
+pub fn depth_book<const N: usize>(b: &crate::feed::depth_book::DepthBook<N>, out: &mut Vec<u8>) {
+    out.extend_from_slice(b"{\"kind\":\"depth_book\"");
+    field(out, "id");
+    push_str(out, &b.id().to_string());
+    field(out, "label");
+    push_str(out, b.label().as_str());
+    for (name, level) in [("best_bid", b.best_bid()), ("best_ask", b.best_ask())] {
+        field(out, name);
+        match level {
+            Some(l) => push_f64(out, l.price),
+            None => out.extend_from_slice(b"null"),
+        }
+    }
+    field(out, "spread");
+    match b.spread() {
+        Some(s) => push_f64(out, s),
+        None => out.extend_from_slice(b"null"),
+    }
+    field(out, "bid_rows");
+    push_u64(out, b.bids().len() as u64);
+    field(out, "ask_rows");
+    push_u64(out, b.asks().len() as u64);
+    out.extend_from_slice(b"}\n");
+}

@@ -181,8 +181,12 @@ fn request_encoding_reuses_the_callers_buffer() {
     assert_eq!(n, 0);
 }
 
+/// The engine tests share the I/O-thread counter: one at a time.
+static ENGINE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 #[test]
 fn engine_plain_path_allocates_nothing_per_message_after_warm_up() {
+    let _one = ENGINE.lock().unwrap_or_else(|e| e.into_inner());
     use dhan_feed::config::{ClientConfig, Endpoints};
     use dhan_feed::sim::{DEFAULT_ACCESS_TOKEN, DEFAULT_CLIENT_ID, Simulator};
     use dhan_feed::{Client, FeedEvent, FeedMode, Secret};
@@ -231,6 +235,78 @@ fn engine_plain_path_allocates_nothing_per_message_after_warm_up() {
     assert_eq!(
         during, 0,
         "allocations on the I/O thread for {n} messages: read, unframe, decode, publish"
+    );
+    assert_eq!(feed.stats().dropped, 0);
+}
+
+#[test]
+fn depth20_messages_allocate_nothing_on_either_thread_after_warm_up() {
+    use dhan_feed::config::{ClientConfig, Endpoints};
+    use dhan_feed::feed::DepthFeedEvent;
+    use dhan_feed::sim::{DEFAULT_ACCESS_TOKEN, DEFAULT_CLIENT_ID, SimConfig, Simulator};
+    use dhan_feed::{Client, Secret};
+    use std::sync::atomic::Ordering;
+    use std::time::{Duration, Instant};
+
+    let _one = ENGINE.lock().unwrap_or_else(|e| e.into_inner());
+    let sim = Simulator::start(SimConfig {
+        tls: false,
+        depth_rate: 2_000.0,
+        order_interval: None,
+        ..SimConfig::default()
+    })
+    .unwrap();
+    let client = Client::new(ClientConfig {
+        client_id: Secret::new(DEFAULT_CLIENT_ID),
+        access_token: Secret::new(DEFAULT_ACCESS_TOKEN),
+        endpoints: Endpoints::all(&sim.url()),
+        webpki_roots: false,
+        on_io_thread_start: Some(|| IO_THREAD.with(|f| f.set(true))),
+        ..ClientConfig::default()
+    })
+    .unwrap();
+    let mut feed = client.depth20();
+    let ids: Vec<(InstrumentId, &str)> = (0..5)
+        .map(|i| {
+            (
+                InstrumentId::new(dhan_feed::proto::ExchangeSegment::NseFno, 40_000 + i),
+                "fut",
+            )
+        })
+        .collect();
+    feed.subscribe_many(&ids).unwrap();
+    // Counts snapshots; the consumer's own allocations are counted separately.
+    let mut take = |n: u64| {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let mut got = 0;
+        let mut spread_sum = 0.0;
+        let allocs = allocs_during(|| {
+            while got < n && Instant::now() < deadline {
+                match feed.try_recv() {
+                    Some(DepthFeedEvent::Snapshot { id, .. }) => {
+                        got += 1;
+                        spread_sum += feed.book(id).and_then(|b| b.spread()).unwrap_or(0.0);
+                    }
+                    Some(_) => {}
+                    None => std::hint::spin_loop(),
+                }
+            }
+        });
+        assert!(spread_sum > 0.0);
+        (got, allocs)
+    };
+    assert_eq!(take(500).0, 500, "warm-up");
+    let before = IO_ALLOCS.load(Ordering::Relaxed);
+    let (n, consumer_allocs) = take(3_000);
+    let during = IO_ALLOCS.load(Ordering::Relaxed) - before;
+    assert_eq!(n, 3_000);
+    assert_eq!(
+        during, 0,
+        "I/O thread allocations for {n} depth snapshots (6,000 sides)"
+    );
+    assert_eq!(
+        consumer_allocs, 0,
+        "consumer allocations while assembling books"
     );
     assert_eq!(feed.stats().dropped, 0);
 }

@@ -189,3 +189,70 @@ fn watch_prints_events_and_a_summary() {
     assert!(l.iter().all(|x| x.starts_with("{\"kind\":")));
     assert!(String::from_utf8_lossy(&o.stderr).contains("events=3"));
 }
+
+fn offline() -> Command {
+    let mut c = bin();
+    for v in [
+        "DHAN_CLIENT_ID",
+        "CLIENT_ID",
+        "DHAN_ACCESS_TOKEN",
+        "ACCESS_TOKEN",
+    ] {
+        c.env_remove(v);
+    }
+    c
+}
+
+#[test]
+fn watch_orders_prints_tracked_events() {
+    let o = offline()
+        .args(["watch", "--orders", "--json", "--count", "8"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let l = lines(&o);
+    assert_eq!(l.len(), 8);
+    assert_eq!(l[0], "{\"kind\":\"order_event\",\"event\":\"open\"}");
+    assert!(
+        l.iter()
+            .any(|x| x.starts_with("{\"kind\":\"order_update\""))
+    );
+    assert!(
+        l.iter()
+            .any(|x| x.contains("\"event\":\"status_change\"")
+                && x.contains("\"previous\":\"TRANSIT\"")),
+        "{l:?}"
+    );
+    assert!(String::from_utf8_lossy(&o.stderr).contains("events=8"));
+}
+
+#[test]
+fn watch_depth_prints_books_with_labels() {
+    let o = offline()
+        .args(["watch", "--depth", "20", "--json", "--count", "4"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let l = lines(&o);
+    assert_eq!(l.len(), 4);
+    assert!(
+        l.iter()
+            .all(|x| x.starts_with("{\"kind\":\"depth_book\"") && x.contains("\"bid_rows\":20"))
+    );
+    assert!(l.iter().any(|x| x.contains("\"label\":\"RELIANCE\"")));
+    assert!(l.iter().any(|x| x.contains("\"label\":\"TCS\"")));
+}
+
+#[test]
+fn watch_depth_refuses_other_segments_clearly() {
+    let o = offline()
+        .args(["watch", "--depth", "200", "BSE_EQ:500325", "--count", "1"])
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("BSE_EQ:500325") && err.contains("NSE_EQ and NSE_FNO only"),
+        "{err}"
+    );
+}

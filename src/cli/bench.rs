@@ -135,6 +135,7 @@ pub fn run(
                 pin(1, pin_on);
                 let mut buf = vec![
                     FeedEvent::Connection(crate::feed::ConnectionEvent {
+                        feed: crate::proto::endpoint::FeedKind::MarketFeed,
                         connection: 0,
                         event: crate::session::SessionEvent::Connected,
                     });

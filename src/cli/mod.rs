@@ -6,3 +6,4 @@ pub mod decode;
 pub mod sample;
 pub mod sim;
 pub mod watch;
+pub mod watch_feeds;

@@ -1,4 +1,5 @@
-//! `dhan-feed watch`: prints market events as they arrive, then a summary.
+//! `dhan-feed watch`: prints market events (or order events with `--orders`, depth
+//! books with `--depth`) as they arrive, then a summary.
 //!
 //! With Dhan credentials in the environment it connects to Dhan; without them it
 //! starts the in-process simulator over TLS and says so; `--url` and `--ca-file`
@@ -46,6 +47,13 @@ pub struct WatchArgs {
     /// Pin the I/O thread to this core.
     #[arg(long)]
     pub pin: Option<usize>,
+    /// Watch live order updates (tracked into events) instead of the market feed.
+    #[arg(long, conflicts_with = "depth")]
+    pub orders: bool,
+    /// Watch 20- or 200-level market depth of the instruments (NSE_EQ / NSE_FNO;
+    /// default RELIANCE and TCS; 200-level: one connection each).
+    #[arg(long, value_parser = ["20", "200"])]
+    pub depth: Option<String>,
     /// Instruments as SEGMENT:ID (default: NIFTY, BANKNIFTY, NIFTYIT, SENSEX).
     pub instruments: Vec<InstrumentId>,
 }
@@ -120,26 +128,23 @@ pub enum WatchError {
 /// The summary printed at exit.
 #[derive(Clone, Debug, Default)]
 pub struct Summary {
-    /// Market events printed.
+    /// Events printed (market events, order events or depth snapshots).
     pub events: u64,
     /// Events dropped by a full ring.
     pub drops: u64,
-    /// Disconnections seen.
+    /// Reconnections seen.
     pub reconnects: u64,
     /// read→consumer latency percentiles (ns): p50, p99, p99.9, max.
     pub latency_ns: [u64; 4],
 }
 
-/// Runs `watch` until `--count`, `--seconds` or `stop` is set (Ctrl-C).
-pub fn run(
-    args: &WatchArgs,
-    out: &mut impl Write,
-    stop: Arc<AtomicBool>,
-) -> Result<Summary, WatchError> {
-    let mut cfg;
-    let _sim;
-    if let Some(url) = &args.url {
-        cfg = ClientConfig::from_env().unwrap_or_else(|_| ClientConfig {
+/// The client `watch` uses: `--url` (an external simulator), else Dhan when
+/// credentials are in the environment, else an in-process simulator over TLS
+/// (returned, to keep it running).
+pub fn connect(args: &WatchArgs) -> Result<(crate::Client, Option<Simulator>), WatchError> {
+    let mut sim = None;
+    let mut cfg = if let Some(url) = &args.url {
+        let mut cfg = ClientConfig::from_env().unwrap_or_else(|_| ClientConfig {
             client_id: Secret::new(crate::sim::DEFAULT_CLIENT_ID),
             access_token: Secret::new(crate::sim::DEFAULT_ACCESS_TOKEN),
             ..ClientConfig::default()
@@ -150,30 +155,38 @@ pub fn run(
             cfg.extra_roots = certs_from_pem(&pem, &ca.display().to_string())?;
         }
         eprintln!("dhan-feed watch: connecting to {url}");
+        cfg
     } else if ClientConfig::env_has_credentials() {
-        cfg = ClientConfig::from_env().map_err(crate::ClientError::from)?;
-        eprintln!(
-            "dhan-feed watch: Dhan credentials found; connecting to {}",
-            cfg.endpoints.market
-        );
+        let cfg = ClientConfig::from_env().map_err(crate::ClientError::from)?;
+        eprintln!("dhan-feed watch: Dhan credentials found; connecting to Dhan");
+        cfg
     } else {
-        let sim = Simulator::builder().rate(20.0).start()?;
+        let s = Simulator::builder().rate(20.0).start()?;
         eprintln!(
             "dhan-feed watch: no DHAN_CLIENT_ID/DHAN_ACCESS_TOKEN set; using the built-in simulator at {} (TLS)",
-            sim.url()
+            s.url()
         );
-        cfg = ClientConfig {
-            client_id: Secret::new(crate::sim::DEFAULT_CLIENT_ID),
-            access_token: Secret::new(crate::sim::DEFAULT_ACCESS_TOKEN),
-            endpoints: Endpoints::all(&sim.url()),
-            extra_roots: sim.certificate().into_iter().collect(),
-            webpki_roots: false,
-            ..ClientConfig::default()
-        };
-        _sim = sim;
-    }
+        let cfg = s.client_config();
+        sim = Some(s);
+        cfg
+    };
     cfg.pin_core = args.pin;
-    let client = crate::Client::new(cfg)?;
+    Ok((crate::Client::new(cfg)?, sim))
+}
+
+/// Runs `watch` until `--count`, `--seconds` or `stop` is set (Ctrl-C).
+pub fn run(
+    args: &WatchArgs,
+    out: &mut impl Write,
+    stop: Arc<AtomicBool>,
+) -> Result<Summary, WatchError> {
+    let (client, _sim) = connect(args)?;
+    if args.orders {
+        return super::watch_feeds::orders(args, &client, out, stop);
+    }
+    if let Some(levels) = &args.depth {
+        return super::watch_feeds::depth(args, levels == "200", &client, out, stop);
+    }
     let mut feed = client.market_feed(args.mode);
     let instruments: Vec<InstrumentId> = if args.instruments.is_empty() {
         DEFAULT_INSTRUMENTS

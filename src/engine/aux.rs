@@ -248,7 +248,8 @@ impl Aux {
         while let Some(event) = self.link.lc.poll_event() {
             log_event(self.link.name, self.link.index, &event);
             let ev = ConnectionEvent {
-                connection: 0,
+                feed: self.link.lc.kind(),
+                connection: self.link.index.min(255) as u8,
                 event,
             };
             match &mut self.kind {

@@ -279,6 +279,7 @@ impl Shard {
             fan.connection_event(
                 self.index,
                 ConnectionEvent {
+                    feed: FeedKind::MarketFeed,
                     connection: self.index as u8,
                     event,
                 },

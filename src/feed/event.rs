@@ -1,5 +1,6 @@
 //! Events delivered to consumers: `Copy`, fixed size, published into rings.
 
+use crate::proto::endpoint::FeedKind;
 use crate::proto::market::MarketPacket;
 use crate::session::SessionEvent;
 
@@ -21,7 +22,10 @@ pub struct MarketEvent {
 /// delay, reconnected with the downtime, or an error such as refused credentials).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ConnectionEvent {
-    /// Which of the (up to five) market-feed connections.
+    /// Which feed: market, 20/200-level depth or order updates.
+    pub feed: FeedKind,
+    /// Which connection: a market-feed shard (0 to 4), or the depth or order
+    /// handle's own connection.
     pub connection: u8,
     /// What happened.
     pub event: SessionEvent,

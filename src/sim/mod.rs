@@ -345,6 +345,21 @@ impl Simulator {
         &self.shared.cfg
     }
 
+    /// A client configuration for this simulator: its credentials, its endpoints,
+    /// its certificate as the only trust root.
+    pub fn client_config(&self) -> crate::ClientConfig {
+        crate::ClientConfig {
+            client_id: crate::Secret::new(self.config().client_id.clone()),
+            access_token: crate::Secret::new(self.config().access_token.clone()),
+            partner_id: Some(crate::Secret::new(self.config().partner_id.clone())),
+            partner_secret: Some(crate::Secret::new(self.config().partner_secret.clone())),
+            endpoints: crate::Endpoints::all(&self.url()),
+            extra_roots: self.certificate().into_iter().collect(),
+            webpki_roots: false,
+            ..crate::ClientConfig::default()
+        }
+    }
+
     /// A handle for faults, order updates and counters.
     pub fn handle(&self) -> SimHandle {
         SimHandle {

@@ -1,0 +1,211 @@
+//! `dhan-feed watch --orders` and `dhan-feed watch --depth 20|200`: the order-update
+//! and depth feeds, printed as they arrive (table or JSON lines), then a summary.
+
+use super::watch::{Summary, WatchArgs, WatchError};
+use crate::Client;
+use crate::feed::depth::DepthFeed;
+use crate::feed::{DepthFeedEvent, OrderEvent};
+use crate::jsonl;
+use crate::proto::segment::InstrumentId;
+use crate::session::SessionEvent;
+use std::io::Write;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+/// RELIANCE and TCS on NSE: the seed guide's depth example.
+pub const DEFAULT_DEPTH_INSTRUMENTS: [(&str, &str); 2] =
+    [("NSE_EQ:2885", "RELIANCE"), ("NSE_EQ:11536", "TCS")];
+
+fn done(args: &WatchArgs, summary: &Summary, start: Instant, stop: &AtomicBool) -> bool {
+    stop.load(Ordering::Relaxed)
+        || args.count.is_some_and(|c| summary.events >= c)
+        || args
+            .seconds
+            .is_some_and(|s| start.elapsed().as_secs_f64() >= s)
+}
+
+fn print_summary(summary: &Summary) {
+    eprintln!(
+        "summary: events={} drops={} reconnects={}",
+        summary.events, summary.drops, summary.reconnects
+    );
+}
+
+/// `watch --orders`: every order event, then a summary.
+pub fn orders(
+    args: &WatchArgs,
+    client: &Client,
+    out: &mut impl Write,
+    stop: Arc<AtomicBool>,
+) -> Result<Summary, WatchError> {
+    let mut feed = client.order_updates();
+    let mut summary = Summary::default();
+    let start = Instant::now();
+    let mut line = Vec::with_capacity(2048);
+    while !done(args, &summary, start, &stop) {
+        let Some(ev) = feed.recv_timeout(Duration::from_millis(100)) else {
+            continue;
+        };
+        line.clear();
+        if args.json {
+            jsonl::order_event(&ev, &mut line);
+        } else {
+            match &ev {
+                OrderEvent::Update(u) => writeln!(
+                    line,
+                    "update         {:>18} {:<12} {:<4} qty={} traded={} price={}",
+                    u.order_no.as_str(),
+                    u.status.as_str(),
+                    u.txn_type.as_str(),
+                    u.quantity,
+                    u.traded_qty,
+                    u.price
+                )?,
+                OrderEvent::StatusChange {
+                    order_no,
+                    previous,
+                    new,
+                } => writeln!(
+                    line,
+                    "status         {:>18} {} -> {}",
+                    order_no.as_str(),
+                    previous.as_str(),
+                    new.as_str()
+                )?,
+                OrderEvent::Execution {
+                    order_no,
+                    previous_traded_qty,
+                    new_traded_qty,
+                    execution_percentage,
+                } => writeln!(
+                    line,
+                    "execution      {:>18} {previous_traded_qty} -> {new_traded_qty} ({execution_percentage:.1}%)",
+                    order_no.as_str()
+                )?,
+                OrderEvent::Traded(u)
+                | OrderEvent::Rejected(u)
+                | OrderEvent::Cancelled(u)
+                | OrderEvent::Expired(u) => writeln!(
+                    line,
+                    "{:<14} {:>18} {}",
+                    u.status.as_str().to_ascii_lowercase(),
+                    u.order_no.as_str(),
+                    u.reason_description.as_str()
+                )?,
+                OrderEvent::Open => writeln!(line, "open")?,
+                OrderEvent::Close { code, reason } => {
+                    writeln!(line, "close          code={code:?} {}", reason.as_str())?
+                }
+                OrderEvent::Error { message } => {
+                    writeln!(line, "error          {}", message.as_str())?
+                }
+            }
+        }
+        if matches!(ev, OrderEvent::Open) && summary.events > 0 {
+            summary.reconnects += 1;
+        }
+        summary.events += 1;
+        out.write_all(&line)?;
+    }
+    out.flush()?;
+    summary.drops = feed.stats().dropped;
+    print_summary(&summary);
+    Ok(summary)
+}
+
+/// `watch --depth 20|200`: a line per book snapshot, then a summary.
+pub fn depth(
+    args: &WatchArgs,
+    two_hundred: bool,
+    client: &Client,
+    out: &mut impl Write,
+    stop: Arc<AtomicBool>,
+) -> Result<Summary, WatchError> {
+    let mut items: Vec<(InstrumentId, String)> = args
+        .instruments
+        .iter()
+        .map(|i| (*i, i.to_string()))
+        .collect();
+    if items.is_empty() {
+        items = DEFAULT_DEPTH_INSTRUMENTS
+            .iter()
+            .filter_map(|(i, l)| Some((i.parse().ok()?, (*l).to_owned())))
+            .collect();
+    }
+    if two_hundred {
+        // One instrument per 200-level connection: one handle each.
+        let mut feeds = Vec::new();
+        for (id, label) in &items {
+            let mut f = client.depth200();
+            f.subscribe(*id, label)
+                .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+            feeds.push(f);
+        }
+        run_depth(args, &mut feeds, out, &stop)
+    } else {
+        let mut f = client.depth20();
+        let refs: Vec<(InstrumentId, &str)> = items.iter().map(|(i, l)| (*i, l.as_str())).collect();
+        f.subscribe_many(&refs)
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+        run_depth(args, &mut [f], out, &stop)
+    }
+}
+
+fn run_depth<const N: usize>(
+    args: &WatchArgs,
+    feeds: &mut [DepthFeed<N>],
+    out: &mut impl Write,
+    stop: &AtomicBool,
+) -> Result<Summary, WatchError> {
+    let mut summary = Summary::default();
+    let start = Instant::now();
+    let mut line = Vec::with_capacity(512);
+    while !done(args, &summary, start, stop) {
+        let mut idle = true;
+        for f in feeds.iter_mut() {
+            let Some(ev) = f.try_recv() else { continue };
+            idle = false;
+            line.clear();
+            match ev {
+                DepthFeedEvent::Snapshot { id, .. } => {
+                    let Some(b) = f.book(id) else { continue };
+                    if args.json {
+                        jsonl::depth_book(b, &mut line);
+                    } else {
+                        let price = |l: Option<crate::proto::depth::DepthLevel>| {
+                            l.map_or("-".to_owned(), |l| format!("{:.2}x{}", l.price, l.qty))
+                        };
+                        writeln!(
+                            line,
+                            "{:<16} {:<12} bid {:>16} ask {:>16} spread {:>8} rows {}/{}",
+                            id.to_string(),
+                            b.label().as_str(),
+                            price(b.best_bid()),
+                            price(b.best_ask()),
+                            b.spread().map_or("-".to_owned(), |s| format!("{s:.2}")),
+                            b.bids().len(),
+                            b.asks().len()
+                        )?;
+                    }
+                    summary.events += 1;
+                }
+                DepthFeedEvent::Connection(c) => {
+                    eprintln!("dhan-feed watch: {c}");
+                    if matches!(c.event, SessionEvent::Reconnected { .. }) {
+                        summary.reconnects += 1;
+                    }
+                }
+                _ => {}
+            }
+            out.write_all(&line)?;
+        }
+        if idle {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+    out.flush()?;
+    summary.drops = feeds.iter_mut().map(|f| f.stats().dropped).sum();
+    print_summary(&summary);
+    Ok(summary)
+}
