@@ -170,6 +170,30 @@ fn depth(c: &mut Criterion) {
             black_box(qty)
         })
     });
+    // What a depth message costs end to end minus the socket: decode, copy each side
+    // into the ring item (the I/O thread's work), assemble the books and emit
+    // Update/Snapshot events (the consumer's work).
+    let mut books = dhan_feed::feed::depth_book::Depth20Books::new(50);
+    for p in depth_packets(DepthKind::Twenty, msg).flatten() {
+        let _ = books.add(p.id(), dhan_feed::feed::depth_book::Label::new("x"));
+    }
+    let mut item = Box::new(dhan_feed::feed::depth::DepthSideUpdate::<20>::EMPTY);
+    g.bench_function("two_instrument_message_decode_and_assemble", |b| {
+        b.iter(|| {
+            let mut events = 0u32;
+            for p in depth_packets(DepthKind::Twenty, black_box(msg)) {
+                if let Ok(DepthPacket::Levels(l)) = p {
+                    item.id = l.id;
+                    item.side = l.side;
+                    item.rows = l.len() as u16;
+                    l.copy_into(&mut item.levels);
+                    let copied = *black_box(&*item);
+                    books.apply_side(copied.id, copied.side, copied.levels(), 0, |_| events += 1);
+                }
+            }
+            black_box(events)
+        })
+    });
     g.finish();
 }
 

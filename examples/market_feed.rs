@@ -1,33 +1,15 @@
 //! NIFTY, BANKNIFTY, NIFTYIT and SENSEX in ticker mode: against Dhan when
 //! `DHAN_CLIENT_ID` and `DHAN_ACCESS_TOKEN` are set, else against the built-in
-//! simulator. Prints 20 events and the consumer's counters.
+//! simulator. Prints 20 events and the consumer's counters and health.
 //!
 //! Run: `cargo run --example market_feed`
 
-use dhan_feed::sim::{DEFAULT_ACCESS_TOKEN, DEFAULT_CLIENT_ID, Simulator};
-use dhan_feed::{Client, ClientConfig, Endpoints, FeedEvent, FeedMode, InstrumentId, Secret};
+use dhan_feed::sim::{Simulator, env_or_simulator};
+use dhan_feed::{FeedEvent, FeedMode, InstrumentId};
 use std::time::Duration;
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let mut _sim = None;
-    let client = if ClientConfig::env_has_credentials() {
-        Client::from_env()?
-    } else {
-        let sim = Simulator::builder().rate(50.0).start()?;
-        println!(
-            "no Dhan credentials in the environment: using the simulator at {}",
-            sim.url()
-        );
-        let cfg = ClientConfig {
-            client_id: Secret::new(DEFAULT_CLIENT_ID),
-            access_token: Secret::new(DEFAULT_ACCESS_TOKEN),
-            endpoints: Endpoints::all(&sim.url()),
-            extra_roots: sim.certificate().into_iter().collect(),
-            ..ClientConfig::default()
-        };
-        _sim = Some(sim);
-        Client::new(cfg)?
-    };
+fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let (client, _sim) = env_or_simulator(Simulator::builder().rate(50.0))?;
     let mut feed = client.market_feed(FeedMode::Ticker);
     let indices: Vec<InstrumentId> = ["IDX_I:13", "IDX_I:25", "IDX_I:29", "IDX_I:51"]
         .iter()
@@ -46,6 +28,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 );
                 shown += 1;
             }
+            Some(FeedEvent::Connection(c)) => println!("{c}"),
             Some(other) => println!("{other:?}"),
             None => {
                 println!("no event within 5 s");
@@ -54,5 +37,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     println!("{:?}", feed.stats());
+    println!("{:?}", feed.health());
     Ok(())
 }

@@ -179,6 +179,26 @@ pub struct SimStats {
     pub logins: u64,
 }
 
+/// For examples and tools: a client for Dhan when `DHAN_CLIENT_ID` and
+/// `DHAN_ACCESS_TOKEN` are set (see [`crate::ClientConfig::from_env`]); otherwise a
+/// simulator started from `builder` and a client for it (keep the returned
+/// simulator alive while the client runs). Says on stderr which one it chose.
+pub fn env_or_simulator(
+    builder: SimBuilder,
+) -> Result<(crate::Client, Option<Simulator>), Box<dyn std::error::Error + Send + Sync>> {
+    if crate::ClientConfig::env_has_credentials() {
+        eprintln!("Dhan credentials found in the environment: connecting to Dhan");
+        return Ok((crate::Client::from_env()?, None));
+    }
+    let sim = builder.start()?;
+    eprintln!(
+        "no DHAN_CLIENT_ID/DHAN_ACCESS_TOKEN set: using the built-in simulator at {}",
+        sim.url()
+    );
+    let client = crate::Client::new(sim.client_config())?;
+    Ok((client, Some(sim)))
+}
+
 /// A cloneable handle to inject faults and order updates into a running simulator.
 #[derive(Clone)]
 pub struct SimHandle {
