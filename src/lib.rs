@@ -8,9 +8,10 @@
 //!  user threads                      the one I/O thread (optionally pinned)            user threads
 //!  ------------                      --------------------------------------            ------------
 //!  feed.subscribe_one() --channel + mio Waker-->  engine (mio Poll, reused Events)
-//!                                                  |  per connection (up to 5 shards):
+//!                                                  |  per connection (market shards, depth, orders):
 //!                                                  |   socket -> rustls -> ws framer (in place)
 //!                                                  |          -> proto decoder -> event (Copy)
+//!                                                  |   session::Lifecycle: reconnect, budget, watchdog
 //!                                                  +--> SPSC ring per consumer -------> feed.try_recv()
 //! ```
 //!
@@ -24,6 +25,12 @@
 //! * Handles are `Send`: move each to the thread that consumes it. Dropping one
 //!   unsubscribes what only it wanted.
 //! * Pongs are answered on the I/O thread as frames arrive, whatever consumers do.
+//! * [`feed::DepthFeed`] (20/200 levels) and [`feed::OrderFeed`] handles each own
+//!   one connection on the same I/O thread; their books and order tracker run on
+//!   the consuming thread, fed from the ring.
+//! * Every connection follows a pure state machine ([`session::Lifecycle`]):
+//!   jittered backoff, Dhan's disconnect codes, a per-user connection budget, a
+//!   stale-feed watchdog; consumers see its events in their rings.
 //!
 //! # Example (against the built-in simulator)
 //!
@@ -74,6 +81,6 @@ pub mod ws;
 pub use client::{Client, ClientError};
 pub use config::{ClientConfig, Endpoints, Overflow};
 pub use engine::{EngineError, MAX_SHARDS};
-pub use feed::{FeedEvent, MarketFeed};
+pub use feed::{Depth20Feed, Depth200Feed, FeedEvent, MarketFeed, OrderFeed};
 pub use proto::{ExchangeSegment, FeedMode, InstrumentId};
 pub use secret::Secret;
