@@ -543,3 +543,55 @@ fn tracker_is_bounded_and_filters_apply() {
     );
     assert!(feed.tracker().get("5").is_some() && feed.tracker().get("2").is_none());
 }
+
+#[test]
+fn an_order_feed_refused_with_807_closes_stops_and_resumes_with_a_new_token() {
+    let _s = serial();
+    let sim = order_sim(false);
+    let client = Client::new(config(&sim)).unwrap();
+    let mut feed = client.order_updates();
+    wait_open(&mut feed, &sim);
+    sim.handle().inject_on(
+        FeedKind::OrderUpdate,
+        dhan_feed::sim::Fault::Disconnect(807),
+    );
+    let mut got = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline && !got.iter().any(|e| matches!(e, OrderEvent::Error { .. })) {
+        if let Some(e) = feed.recv_timeout(Duration::from_millis(20)) {
+            got.push(e);
+        }
+    }
+    assert!(
+        got.iter().any(|e| matches!(
+            e,
+            OrderEvent::Close {
+                code: Some(807),
+                ..
+            }
+        )),
+        "{:?}",
+        names(&got)
+    );
+    let err = got.iter().find_map(|e| match e {
+        OrderEvent::Error { message } => Some(message.as_str().to_owned()),
+        _ => None,
+    });
+    assert!(
+        err.as_deref().is_some_and(|m| m.contains("credentials")),
+        "{err:?}"
+    );
+    // Stopped: no new login while the token is unchanged.
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(sim.handle().stats().logins, 1);
+    client.set_access_token(DEFAULT_ACCESS_TOKEN);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut reopened = false;
+    while Instant::now() < deadline && !reopened {
+        reopened = matches!(
+            feed.recv_timeout(Duration::from_millis(20)),
+            Some(OrderEvent::Open)
+        );
+    }
+    assert!(reopened, "the order feed came back with the new token");
+}

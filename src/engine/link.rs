@@ -68,12 +68,34 @@ pub(crate) fn lock(b: &Mutex<Budget>) -> std::sync::MutexGuard<'_, Budget> {
     b.lock().unwrap_or_else(|p| p.into_inner())
 }
 
+/// A Dhan code (800-899) written as a whole number in a close reason, e.g.
+/// `"disconnect 807"`.
+fn dhan_code_in(reason: &[u8]) -> Option<u16> {
+    reason
+        .split(|b| !b.is_ascii_digit())
+        .filter(|d| d.len() == 3)
+        .filter_map(|d| std::str::from_utf8(d).ok()?.parse::<u16>().ok())
+        .find(|c| (800..900).contains(c))
+}
+
 /// What a socket or protocol error means for the lifecycle.
 fn io_cause(e: &io::Error) -> Cause {
     let tls = e
         .get_ref()
         .is_some_and(|inner| inner.downcast_ref::<rustls::Error>().is_some());
     if tls { Cause::Tls } else { Cause::Io(e.kind()) }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_dhan_code_is_found_in_a_close_reason_and_nothing_else_is() {
+        assert_eq!(super::dhan_code_in(b"disconnect 807"), Some(807));
+        assert_eq!(super::dhan_code_in(b"805: too many connections"), Some(805));
+        assert_eq!(super::dhan_code_in(b"code 8070"), None);
+        assert_eq!(super::dhan_code_in(b"going away 1001"), None);
+        assert_eq!(super::dhan_code_in(b""), None);
+    }
 }
 
 pub(crate) struct Link {
@@ -333,11 +355,17 @@ impl Link {
                 WsEvent::Binary(m) => proto.on_message(WsMessage::Binary(m), recv_ns),
                 WsEvent::Text(m) => proto.on_message(WsMessage::Text(m), recv_ns),
                 WsEvent::Ping | WsEvent::Pong | WsEvent::Partial => None,
-                // Dhan's codes may also arrive as the close code (the order feed).
-                WsEvent::Close { code, .. } => Some(match code {
-                    Some(c) if (800..900).contains(&c) => Cause::Dhan(DisconnectCode(c)),
-                    _ => end.unwrap_or(Cause::ServerClose(code)),
-                }),
+                // Dhan's codes may also arrive in the close frame (the order feed
+                // has no binary disconnect packet): as the code, or in the reason.
+                WsEvent::Close { code, reason } => Some(
+                    match code
+                        .filter(|c| (800..900).contains(c))
+                        .or_else(|| dhan_code_in(reason))
+                    {
+                        Some(c) => Cause::Dhan(DisconnectCode(c)),
+                        None => end.unwrap_or(Cause::ServerClose(code)),
+                    },
+                ),
             };
             if ended.is_some() {
                 end = ended;
