@@ -86,18 +86,6 @@ fn io_cause(e: &io::Error) -> Cause {
     if tls { Cause::Tls } else { Cause::Io(e.kind()) }
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn a_dhan_code_is_found_in_a_close_reason_and_nothing_else_is() {
-        assert_eq!(super::dhan_code_in(b"disconnect 807"), Some(807));
-        assert_eq!(super::dhan_code_in(b"805: too many connections"), Some(805));
-        assert_eq!(super::dhan_code_in(b"code 8070"), None);
-        assert_eq!(super::dhan_code_in(b"going away 1001"), None);
-        assert_eq!(super::dhan_code_in(b""), None);
-    }
-}
-
 pub(crate) struct Link {
     /// For log lines: "market feed connection 2", "order updates connection 0".
     pub name: &'static str,
@@ -454,5 +442,17 @@ impl Link {
         }
         self.teardown(registry);
         self.lc.stop(Instant::now(), &mut lock(budget));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_dhan_code_is_found_in_a_close_reason_and_nothing_else_is() {
+        assert_eq!(super::dhan_code_in(b"disconnect 807"), Some(807));
+        assert_eq!(super::dhan_code_in(b"805: too many connections"), Some(805));
+        assert_eq!(super::dhan_code_in(b"code 8070"), None);
+        assert_eq!(super::dhan_code_in(b"going away 1001"), None);
+        assert_eq!(super::dhan_code_in(b""), None);
     }
 }
