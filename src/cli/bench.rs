@@ -55,6 +55,34 @@ pub struct BenchResult {
     pub latency: [u64; 4],
     /// Raw TCP one-way latency, ns: p50, p99, p99.9, max.
     pub floor: [u64; 4],
+    /// Messages per CPU-second of the I/O thread during the throughput run: what
+    /// the I/O thread alone could carry, with the simulator and the consumer
+    /// taking their share of the two cores out of the picture (0 if unknown).
+    pub io_msgs_per_cpu_s: f64,
+}
+
+/// The I/O thread's id, recorded by its start hook.
+static IO_TID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+fn record_io_tid() {
+    // `/proc/thread-self` links to `<pid>/task/<tid>`.
+    let tid = std::fs::read_link("/proc/thread-self")
+        .ok()
+        .and_then(|p| p.file_name()?.to_str()?.parse().ok())
+        .unwrap_or(0);
+    IO_TID.store(tid, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// CPU seconds (user + system) the I/O thread has used, from `/proc` (Linux; the
+/// kernel counts in ticks of 10 ms, so a 3 s window is good to about 1 %).
+fn io_cpu_s() -> Option<f64> {
+    let tid = IO_TID.load(std::sync::atomic::Ordering::Relaxed);
+    let stat = std::fs::read_to_string(format!("/proc/self/task/{tid}/stat")).ok()?;
+    // Fields after the `(comm)`: state is field 3; utime and stime are 14 and 15.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: f64 = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / 100.0)
 }
 
 fn pin(core: usize, on: bool) {
@@ -99,6 +127,7 @@ fn client(
         webpki_roots: false,
         busy_poll,
         pin_core: pin_io.then_some(0),
+        on_io_thread_start: Some(record_io_tid),
         ..ClientConfig::default()
     })
 }
@@ -130,7 +159,7 @@ pub fn run(
         let client = client(&sim, pin_on, false)?;
         let mut feed = client.market_feed(args.mode);
         feed.subscribe_many(&ids(args.instruments));
-        let (n, el, a, st) = std::thread::scope(|s| {
+        let (n, el, a, st, cpu) = std::thread::scope(|s| {
             s.spawn(|| {
                 pin(1, pin_on);
                 let mut buf = vec![
@@ -153,23 +182,34 @@ pub fn run(
                     drain(&mut feed);
                 }
                 let a0 = allocs();
+                let c0 = io_cpu_s();
                 let mut n = 0u64;
                 let t1 = Instant::now();
                 while t1.elapsed() < window {
                     n += drain(&mut feed);
                 }
-                (n, t1.elapsed().as_secs_f64(), allocs() - a0, feed.stats())
+                let cpu = io_cpu_s().zip(c0).map(|(c1, c0)| c1 - c0);
+                (
+                    n,
+                    t1.elapsed().as_secs_f64(),
+                    allocs() - a0,
+                    feed.stats(),
+                    cpu,
+                )
             })
             .join()
             .expect("consumer thread")
         });
         r.allocs_per_msg = a as f64 / n.max(1) as f64;
         r.msgs_per_s = n as f64 / el;
+        r.io_msgs_per_cpu_s = cpu.filter(|&c| c > 0.0).map_or(0.0, |c| n as f64 / c);
         eprintln!(
-            "engine:      {:>8.2} M msgs/s ({} received, {} dropped by the ring)",
+            "engine:      {:>8.2} M msgs/s ({} received, {} dropped by the ring); I/O thread busy {:.0} % of the window: {:.2} M msgs per I/O-thread CPU-second",
             r.msgs_per_s / 1e6,
             n,
-            st.dropped
+            st.dropped,
+            cpu.unwrap_or(0.0) / el * 100.0,
+            r.io_msgs_per_cpu_s / 1e6
         );
     }
 
@@ -197,13 +237,17 @@ pub fn run(
                     Histogram::<u64>::new_with_bounds(1, 10_000_000_000, 3).expect("bounds");
                 let t0 = Instant::now();
                 while t0.elapsed() < warm + window {
-                    if let Some(FeedEvent::Market(m)) = feed.try_recv()
-                        && let MarketPacket::Ticker(t) = m.packet
-                    {
-                        let lat = (now_ns() as u32).wrapping_sub(t.ltt.raw());
-                        if t0.elapsed() >= warm {
-                            let _ = h.record(u64::from(lat).max(1));
+                    match feed.try_recv() {
+                        Some(FeedEvent::Market(m)) => {
+                            if let MarketPacket::Ticker(t) = m.packet {
+                                let lat = (now_ns() as u32).wrapping_sub(t.ltt.raw());
+                                if t0.elapsed() >= warm {
+                                    let _ = h.record(u64::from(lat).max(1));
+                                }
+                            }
                         }
+                        Some(FeedEvent::Connection(c)) => eprintln!("  {c}"),
+                        _ => {}
                     }
                 }
                 h
@@ -397,7 +441,7 @@ fn read_floor(r: &mut TcpStream, warm: Duration) -> io::Result<Histogram<u64>> {
 /// The `RESULT` line.
 pub fn result_line(r: &BenchResult) -> String {
     format!(
-        "RESULT msgs_per_s={:.0} p50_ns={} p99_ns={} p999_ns={} max_ns={} floor_p50_ns={} floor_p99_ns={} floor_p999_ns={} tungstenite_msgs_per_s={:.0} ratio_vs_tungstenite={:.2} allocs_per_msg={:.4}",
+        "RESULT msgs_per_s={:.0} p50_ns={} p99_ns={} p999_ns={} max_ns={} floor_p50_ns={} floor_p99_ns={} floor_p999_ns={} tungstenite_msgs_per_s={:.0} ratio_vs_tungstenite={:.2} allocs_per_msg={:.4} io_msgs_per_cpu_s={:.0}",
         r.msgs_per_s,
         r.latency[0],
         r.latency[1],
@@ -408,6 +452,7 @@ pub fn result_line(r: &BenchResult) -> String {
         r.floor[2],
         r.tungstenite_msgs_per_s,
         r.msgs_per_s / r.tungstenite_msgs_per_s.max(1.0),
-        r.allocs_per_msg
+        r.allocs_per_msg,
+        r.io_msgs_per_cpu_s
     )
 }

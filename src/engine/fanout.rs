@@ -128,8 +128,7 @@ impl ConsumerSlot {
         !self.pending_q.is_empty()
     }
 
-    fn publish_market(&mut self, mut ev: MarketEvent) {
-        ev.publish_ns = crate::time::now_ns();
+    fn publish_market(&mut self, ev: MarketEvent) {
         self.last_publish_ns = ev.publish_ns;
         if self.pending_q.is_empty() {
             match self.producer.push(FeedEvent::Market(ev)) {
@@ -236,9 +235,24 @@ pub(crate) struct Fanout {
     pub routes: FxMap<InstrumentId, Route>,
     /// Packets whose instrument nobody wants (late packets after an unsubscribe).
     pub unrouted: u64,
+    /// The publish stamp, re-read from the clock for the first packet of every
+    /// read and then every [`STAMP_EVERY`] packets (see [`MarketEvent::publish_ns`]).
+    clock_ns: u64,
+    stamp_left: u32,
 }
 
+/// Packets published on one clock reading, at most. A clock read costs about as
+/// much as decoding and publishing a packet (perf, `dhan-feed bench`); under a
+/// burst the stamp is early by at most this many packets' work (a few µs).
+pub(crate) const STAMP_EVERY: u32 = 32;
+
 impl Fanout {
+    /// A new read: the next publish reads the clock.
+    #[inline]
+    pub fn new_read(&mut self) {
+        self.stamp_left = 0;
+    }
+
     /// Publishes one decoded packet to every consumer that wants its instrument.
     #[inline]
     pub fn publish(&mut self, p: &MarketPacket, recv_ns: u64) {
@@ -246,6 +260,12 @@ impl Fanout {
             self.unrouted += 1;
             return;
         };
+        if self.stamp_left == 0 {
+            self.clock_ns = crate::time::now_ns();
+            self.stamp_left = STAMP_EVERY;
+        }
+        self.stamp_left -= 1;
+        let publish_ns = self.clock_ns;
         for &(ci, mode) in &route.want {
             let Some(Some(c)) = self.consumers.get_mut(ci) else {
                 continue;
@@ -254,7 +274,7 @@ impl Fanout {
                 c.publish_market(MarketEvent {
                     packet,
                     recv_ns,
-                    publish_ns: 0,
+                    publish_ns,
                 })
             });
         }

@@ -29,6 +29,9 @@ pub(crate) trait Proto {
     /// A data message (binary or text) read at `recv_ns`; `Some(cause)` ends the
     /// connection after the rest of the read buffer is processed.
     fn on_message(&mut self, msg: WsMessage<'_>, recv_ns: u64) -> Option<Cause>;
+    /// Bytes were read (called before their messages).
+    #[inline]
+    fn on_read(&mut self) {}
 }
 
 /// A complete data message.
@@ -278,6 +281,7 @@ impl Link {
             let recv_ns = crate::time::now_ns();
             if matches!(status, ReadStatus::Data(_)) {
                 self.lc.on_frame(crate::time::instant_of(recv_ns));
+                proto.on_read();
             }
             self.process(recv_ns, budget, proto)?;
             match status {

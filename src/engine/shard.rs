@@ -69,6 +69,11 @@ impl Proto for Market<'_> {
     }
 
     #[inline]
+    fn on_read(&mut self) {
+        self.fan.new_read();
+    }
+
+    #[inline]
     fn on_message(&mut self, msg: WsMessage<'_>, recv_ns: u64) -> Option<Cause> {
         let WsMessage::Binary(msg) = msg else {
             return None;

@@ -13,7 +13,11 @@ pub struct MarketEvent {
     pub packet: MarketPacket,
     /// When the I/O thread read the bytes ([`crate::time::now_ns`]).
     pub recv_ns: u64,
-    /// When the event entered the consumer's ring.
+    /// When the event entered the consumer's ring: the clock is read for the first
+    /// packet of every socket read and then once per 32 packets, so under a burst
+    /// the stamp can be early by up to 31 packets' decode-and-publish work (a few
+    /// µs); a paced feed (one message per read) gets an exact stamp. Never earlier
+    /// than `recv_ns`.
     pub publish_ns: u64,
 }
 
