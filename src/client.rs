@@ -148,7 +148,7 @@ impl Client {
         let (id, producer, consumer, shared) = self.aux_parts(cfg.order_ring_capacity.max(16));
         self.add_aux(
             id,
-            AuxKind::Orders(OrderConn::new(login, Outbox::new(producer))),
+            AuxKind::Orders(Box::new(OrderConn::new(login, Outbox::new(producer)))),
             &shared,
         );
         OrderFeed::new(

@@ -595,3 +595,43 @@ fn an_order_feed_refused_with_807_closes_stops_and_resumes_with_a_new_token() {
     }
     assert!(reopened, "the order feed came back with the new token");
 }
+
+#[test]
+fn a_refused_partner_login_stops_instead_of_retrying() {
+    let _s = serial();
+    let sim = order_sim(false);
+    let client = Client::new(ClientConfig {
+        user_type: UserType::Partner,
+        partner_id: Some(Secret::new(DEFAULT_PARTNER_ID)),
+        partner_secret: Some(Secret::new("not-the-partner-secret")),
+        lifecycle: dhan_feed::session::LifecycleConfig {
+            backoff_base: Duration::from_millis(10),
+            ..Default::default()
+        },
+        ..config(&sim)
+    })
+    .unwrap();
+    let mut feed = client.order_updates();
+    let mut got = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline && !got.iter().any(|e| matches!(e, OrderEvent::Error { .. })) {
+        if let Some(e) = feed.recv_timeout(Duration::from_millis(20)) {
+            got.push(e);
+        }
+    }
+    let err = got.iter().find_map(|e| match e {
+        OrderEvent::Error { message } => Some(message.as_str().to_owned()),
+        _ => None,
+    });
+    assert!(
+        err.as_deref().is_some_and(|m| m.contains("login refused")),
+        "{:?}",
+        names(&got)
+    );
+    // With a 10 ms backoff base a retry loop would show many upgrades.
+    let accepted = sim.handle().stats().accepted;
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(sim.handle().stats().accepted, accepted, "no retry");
+    assert_eq!(accepted, 1);
+    assert!(feed.health().halted.is_some());
+}

@@ -37,6 +37,8 @@ pub(crate) struct DepthConn<const N: usize> {
 /// An order-update connection.
 pub(crate) struct OrderConn {
     login: Login,
+    /// An update arrived since the latest login (so the login was accepted).
+    accepted: bool,
     out: Outbox<OrderItem>,
     parser: OrderUpdateParser,
     slot: Box<OrderUpdate>,
@@ -46,7 +48,7 @@ pub(crate) struct OrderConn {
 pub(crate) enum AuxKind {
     Depth20(DepthConn<20>),
     Depth200(DepthConn<200>),
-    Orders(OrderConn),
+    Orders(Box<OrderConn>),
 }
 
 /// One depth or order connection.
@@ -129,6 +131,7 @@ impl OrderConn {
     pub fn new(login: Login, out: Outbox<OrderItem>) -> Self {
         Self {
             login,
+            accepted: false,
             out,
             parser: OrderUpdateParser::new(),
             slot: Box::default(),
@@ -138,7 +141,15 @@ impl OrderConn {
 }
 
 impl Proto for OrderConn {
+    /// A policy-violation close (1008) before any message after the login: Dhan
+    /// (and the simulator) refused the login; retrying the same credentials
+    /// cannot help.
+    fn close_cause(&self, code: Option<u16>) -> Option<Cause> {
+        (code == Some(1008) && self.unconfirmed()).then_some(Cause::LoginRefused)
+    }
+
     fn on_upgraded(&mut self, ws: &mut WsClient) -> u32 {
+        self.accepted = false;
         encode_login(&self.login, &mut self.scratch);
         ws.send_text(&self.scratch);
         1
@@ -148,6 +159,7 @@ impl Proto for OrderConn {
         let WsMessage::Text(msg) = msg else {
             return None;
         };
+        self.accepted = true;
         let out = &mut self.out;
         self.parser.parse_frame(msg, &mut self.slot, |r| match r {
             Ok((OrderMessageKind::Update, u)) => out.push_data(OrderItem::Update {
@@ -165,6 +177,13 @@ impl Proto for OrderConn {
             }
         });
         None
+    }
+}
+
+impl OrderConn {
+    /// Whether the connection is still waiting to see its login accepted.
+    fn unconfirmed(&self) -> bool {
+        !self.accepted
     }
 }
 
@@ -211,7 +230,7 @@ impl Aux {
         let r = match &mut self.kind {
             AuxKind::Depth20(d) => self.link.on_ready(env, registry, budget, d),
             AuxKind::Depth200(d) => self.link.on_ready(env, registry, budget, d),
-            AuxKind::Orders(o) => self.link.on_ready(env, registry, budget, o),
+            AuxKind::Orders(o) => self.link.on_ready(env, registry, budget, &mut **o),
         };
         self.emit_events();
         r.more

@@ -32,6 +32,11 @@ pub(crate) trait Proto {
     /// Bytes were read (called before their messages).
     #[inline]
     fn on_read(&mut self) {}
+    /// What a close frame with `code` means for this feed, when it means more
+    /// than "the server closed" (the order feed's refused login).
+    fn close_cause(&self, _code: Option<u16>) -> Option<Cause> {
+        None
+    }
 }
 
 /// A complete data message.
@@ -355,7 +360,9 @@ impl Link {
                         .or_else(|| dhan_code_in(reason))
                     {
                         Some(c) => Cause::Dhan(DisconnectCode(c)),
-                        None => end.unwrap_or(Cause::ServerClose(code)),
+                        None => end
+                            .or_else(|| proto.close_cause(code))
+                            .unwrap_or(Cause::ServerClose(code)),
                     },
                 ),
             };

@@ -85,7 +85,8 @@ pub(crate) struct ShardHealth {
     pub reconnects: AtomicU64,
     /// Whether it carries instruments.
     pub carrying: AtomicBool,
-    /// 0, Dhan's code, or 100,000 + HTTP status: stopped for credentials.
+    /// 0, Dhan's code, 100,000 + HTTP status, or 1 (order login refused): stopped
+    /// for credentials.
     pub halted: AtomicU32,
 }
 
@@ -102,6 +103,7 @@ impl ShardHealth {
         let halted = match lc.halted() {
             Some(Cause::Dhan(c)) => u32::from(c.0),
             Some(Cause::Http(s)) => 100_000 + u32::from(s),
+            Some(Cause::LoginRefused) => 1,
             _ => 0,
         };
         self.halted.store(halted, Ordering::Relaxed);

@@ -71,7 +71,9 @@ impl Health {
         self.last_frame_at = self.last_frame_at.max(last);
         let halted = sh.halted.load(Ordering::Relaxed);
         if halted != 0 {
-            self.halted = Some(if halted >= 100_000 {
+            self.halted = Some(if halted == 1 {
+                Cause::LoginRefused
+            } else if halted >= 100_000 {
                 Cause::Http((halted - 100_000) as u16)
             } else {
                 Cause::Dhan(DisconnectCode(halted as u16))

@@ -195,7 +195,13 @@ impl Harness {
             6 => c.lc.on_frame(now),
             7 if c.socket => {
                 c.socket = false;
-                c.lc.on_closed(now, Cause::ServerClose(Some(1000 + u16::from(arg))), budget);
+                if arg & 0x80 != 0 {
+                    // The order feed's refused login: a credential failure.
+                    c.lc.on_closed(now, Cause::LoginRefused, budget);
+                    c.fatal = true;
+                } else {
+                    c.lc.on_closed(now, Cause::ServerClose(Some(1000 + u16::from(arg))), budget);
+                }
             }
             8 if c.socket => {
                 c.socket = false;

@@ -112,6 +112,9 @@ pub enum Cause {
     Dhan(DisconnectCode),
     /// The upgrade was refused with this HTTP status.
     Http(u16),
+    /// The order feed closed the connection with a policy-violation close (1008)
+    /// after our login and before any update: the login was refused.
+    LoginRefused,
     /// TLS failed (certificate, protocol).
     Tls,
     /// The server broke the WebSocket or Dhan protocol (malformed or oversized frame).
@@ -135,6 +138,7 @@ impl fmt::Display for Cause {
             Self::ServerClose(None) => f.write_str("closed by the server"),
             Self::Dhan(c) => write!(f, "Dhan disconnect {c}"),
             Self::Http(s) => write!(f, "upgrade refused with HTTP {s}"),
+            Self::LoginRefused => f.write_str("order-feed login refused"),
             Self::Tls => f.write_str("TLS failure"),
             Self::Protocol => f.write_str("protocol violation by the server"),
             Self::ConnectTimeout => f.write_str("connect timed out"),
@@ -154,11 +158,13 @@ impl Cause {
         }
     }
 
-    /// Retrying with the same credentials cannot help (806-810, HTTP 401/403).
+    /// Retrying with the same credentials cannot help (806-810, HTTP 401/403, a
+    /// refused order-feed login).
     pub fn is_credential_failure(&self) -> bool {
         match self {
             Self::Dhan(c) => c.is_credential_failure(),
             Self::Http(s) => matches!(s, 401 | 403),
+            Self::LoginRefused => true,
             _ => false,
         }
     }
@@ -521,7 +527,10 @@ impl Lifecycle {
             }
             self.down_since.get_or_insert(now);
         }
-        if was_live || cause.code().is_some() || matches!(cause, Cause::Http(_)) {
+        if was_live
+            || cause.code().is_some()
+            || matches!(cause, Cause::Http(_) | Cause::LoginRefused)
+        {
             self.emit(SessionEvent::Disconnected {
                 code: cause.code(),
                 reason: cause,
