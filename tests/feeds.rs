@@ -635,3 +635,17 @@ fn a_refused_partner_login_stops_instead_of_retrying() {
     assert_eq!(accepted, 1);
     assert!(feed.health().halted.is_some());
 }
+
+#[test]
+fn an_order_handle_made_after_a_token_rotation_logs_in_with_the_new_token() {
+    let _s = serial();
+    let sim = order_sim(false);
+    let client = Client::new(ClientConfig {
+        access_token: Secret::new("an-old-token"),
+        ..config(&sim)
+    })
+    .unwrap();
+    client.set_access_token(DEFAULT_ACCESS_TOKEN);
+    let mut feed = client.order_updates();
+    wait_open(&mut feed, &sim);
+}

@@ -26,7 +26,8 @@ impl log::Log for Capture {
         true
     }
     fn log(&self, r: &log::Record<'_>) {
-        let line = format!("{} {} {}", r.level(), r.target(), r.args());
+        let thread = std::thread::current().name().unwrap_or("?").to_owned();
+        let line = format!("{} {} [{thread}] {}", r.level(), r.target(), r.args());
         LINES.lock().unwrap_or_else(|e| e.into_inner()).push(line);
     }
     fn flush(&self) {}
@@ -129,6 +130,47 @@ fn no_secret_in_logs_events_errors_or_debug_output() {
         );
     }
     texts.push(format!("{feed:?} {:?}", feed.stats()));
+    // The order feed (credentials travel in its login message) and a depth feed
+    // (credentials in its URL), through an injected 807 and back.
+    let mut orders = client.order_updates();
+    let mut depth = client.depth20();
+    depth
+        .subscribe("NSE_EQ:2885".parse().unwrap(), "RELIANCE")
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut opened = false;
+    while !opened && Instant::now() < deadline {
+        opened = matches!(
+            orders.recv_timeout(Duration::from_millis(10)),
+            Some(dhan_feed::feed::OrderEvent::Open)
+        );
+    }
+    assert!(opened, "order feed opened");
+    let mut snap = false;
+    while !snap && Instant::now() < deadline {
+        snap = matches!(
+            depth.recv_timeout(Duration::from_millis(10)),
+            Some(dhan_feed::feed::DepthFeedEvent::Snapshot { .. })
+        );
+    }
+    assert!(snap, "depth snapshot");
+    sim.handle().inject(Fault::Disconnect(807));
+    std::thread::sleep(Duration::from_millis(300));
+    client.set_access_token(TOKEN);
+    std::thread::sleep(Duration::from_millis(300));
+    while let Some(e) = orders.try_recv() {
+        texts.push(format!("{e:?}"));
+    }
+    while let Some(e) = depth.try_recv() {
+        texts.push(format!("{e:?}"));
+    }
+    texts.push(format!(
+        "{orders:?} {depth:?} {:?} {:?}",
+        orders.health(),
+        depth.health()
+    ));
+    drop(orders);
+    drop(depth);
     // An error that carries a URL: a pasted Dhan URL with the credentials in it.
     let bad = ClientConfig {
         endpoints: Endpoints::all(&format!(
@@ -157,7 +199,17 @@ fn no_secret_in_logs_events_errors_or_debug_output() {
             .iter()
             .any(|l| l.starts_with("TRACE") || l.starts_with("DEBUG"))
     );
-    for l in lines.iter().chain(&texts) {
+    // One exception, outside the client: tungstenite, which the *simulator* uses as
+    // its server, traces every frame it receives at TRACE level, logins included.
+    // Everything the client does, and the simulator's own lines, are checked.
+    let server_trace = |l: &str| l.starts_with("TRACE tungstenite") && l.contains("[sim-");
+    assert!(
+        lines
+            .iter()
+            .any(|l| server_trace(l) && !leaks(l).is_empty()),
+        "the exception is real (else drop it)"
+    );
+    for l in lines.iter().filter(|l| !server_trace(l)).chain(&texts) {
         assert!(leaks(l).is_empty(), "secret {:?} in: {l}", leaks(l));
     }
 }

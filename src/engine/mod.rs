@@ -435,11 +435,14 @@ impl Engine {
                         a.link.lc.on_new_credentials(now);
                     }
                 }
-                Command::AddAux { id, aux } => {
+                Command::AddAux { id, mut aux } => {
                     if self.aux.len() <= id {
                         self.aux.resize_with(id + 1, || None);
                         self.aux_again.resize(id + 1, false);
                     }
+                    // The handle was built from the client's first configuration;
+                    // the token may have been rotated since.
+                    aux.set_token(&self.cfg.access_token);
                     self.aux[id] = Some(*aux);
                 }
                 Command::SetDepthInstruments { id, instruments } => {
