@@ -348,6 +348,40 @@ mod tests {
     }
 
     #[test]
+    fn a_connection_event_keeps_its_place_among_waiting_market_events() {
+        let (p, mut c) = ring::<FeedEvent>(2);
+        let shared = Arc::new(ConsumerShared::default());
+        let mut slot = ConsumerSlot::new(p, FeedMode::Ticker, Overflow::Conflate, shared);
+        let ev = |id, ltp| MarketEvent {
+            packet: ticker(id, ltp),
+            recv_ns: 0,
+            publish_ns: 0,
+        };
+        slot.publish_market(ev(1, 1.0));
+        slot.publish_market(ev(2, 2.0));
+        slot.publish_market(ev(3, 3.0)); // waits
+        slot.publish_connection(ConnectionEvent {
+            feed: crate::proto::endpoint::FeedKind::MarketFeed,
+            connection: 0,
+            event: crate::session::SessionEvent::Connected,
+        });
+        slot.publish_market(ev(3, 4.0)); // after the event: must not replace 3.0
+        slot.publish_market(ev(3, 5.0)); // replaces 4.0 (both after the event)
+        let mut got = Vec::new();
+        for _ in 0..4 {
+            while let Some(e) = c.pop() {
+                got.push(match e {
+                    FeedEvent::Market(m) => m.packet.ltp().unwrap(),
+                    FeedEvent::Connection(_) => -1.0,
+                });
+            }
+            slot.flush_pending();
+        }
+        assert_eq!(got, vec![1.0, 2.0, 3.0, -1.0, 5.0]);
+        assert!(!slot.has_pending());
+    }
+
+    #[test]
     fn drop_newest_counts() {
         let (p, mut c) = ring::<FeedEvent>(2);
         let shared = Arc::new(ConsumerShared::default());
