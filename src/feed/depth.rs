@@ -11,7 +11,7 @@ use crate::proto::segment::{ExchangeSegment, InstrumentId};
 use crate::ring::Consumer;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// One side of one instrument as received: what travels through the ring.
 #[derive(Clone, Copy, Debug)]
@@ -250,22 +250,7 @@ impl<const N: usize> DepthFeed<N> {
 
     /// The next event, waiting up to `timeout`.
     pub fn recv_timeout(&mut self, timeout: Duration) -> Option<DepthFeedEvent> {
-        let deadline = Instant::now() + timeout;
-        let mut spins = 0u32;
-        loop {
-            if let Some(e) = self.try_recv() {
-                return Some(e);
-            }
-            if Instant::now() >= deadline {
-                return None;
-            }
-            spins += 1;
-            if spins < 1_000 {
-                std::hint::spin_loop();
-            } else {
-                std::thread::sleep(Duration::from_micros(50));
-            }
-        }
+        super::wait_for(timeout, || self.try_recv())
     }
 
     /// Counters: items taken, published, dropped (ring full), waiting.

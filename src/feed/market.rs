@@ -206,24 +206,7 @@ impl MarketFeed {
     /// The next event, waiting up to `timeout` (spinning briefly, then sleeping in
     /// short steps: the I/O thread never wakes consumers).
     pub fn recv_timeout(&mut self, timeout: Duration) -> Option<FeedEvent> {
-        let deadline = Instant::now() + timeout;
-        let mut spins = 0u32;
-        loop {
-            if let Some(e) = self.try_recv() {
-                return Some(e);
-            }
-            if Instant::now() >= deadline {
-                return None;
-            }
-            spins += 1;
-            if spins < 1_000 {
-                std::hint::spin_loop();
-            } else if spins < 1_100 {
-                std::thread::yield_now();
-            } else {
-                std::thread::sleep(Duration::from_micros(50));
-            }
-        }
+        super::wait_for(timeout, || self.try_recv())
     }
 
     /// Moves waiting events into `out`; returns how many.

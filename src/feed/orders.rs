@@ -132,22 +132,7 @@ impl OrderFeed {
 
     /// The next event, waiting up to `timeout`.
     pub fn recv_timeout(&mut self, timeout: Duration) -> Option<OrderEvent> {
-        let deadline = Instant::now() + timeout;
-        let mut spins = 0u32;
-        loop {
-            if let Some(e) = self.try_recv() {
-                return Some(e);
-            }
-            if Instant::now() >= deadline {
-                return None;
-            }
-            spins += 1;
-            if spins < 1_000 {
-                std::hint::spin_loop();
-            } else {
-                std::thread::sleep(Duration::from_micros(50));
-            }
-        }
+        super::wait_for(timeout, || self.try_recv())
     }
 
     /// Counters.
