@@ -32,3 +32,31 @@ fn every_value_arrives_once_in_order() {
         t.join().unwrap();
     });
 }
+
+#[test]
+fn values_built_in_place_arrive_whole_and_in_order() {
+    loom::model(|| {
+        let (mut p, mut c) = ring::<(u32, u32)>(2);
+        let t = loom::thread::spawn(move || {
+            let mut i = 0u32;
+            while i < 3 {
+                if p.push_with(|| (i, i)) {
+                    i += 1;
+                } else {
+                    loom::thread::yield_now();
+                }
+            }
+        });
+        let mut want = 0u32;
+        while want < 3 {
+            match c.pop() {
+                Some((a, b)) => {
+                    assert_eq!((a, b), (want, want));
+                    want += 1;
+                }
+                None => loom::thread::yield_now(),
+            }
+        }
+        t.join().unwrap();
+    });
+}

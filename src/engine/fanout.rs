@@ -228,6 +228,18 @@ pub(crate) fn convert(p: &MarketPacket, mode: FeedMode, mut emit: impl FnMut(Mar
     }
 }
 
+/// Whether a consumer of `mode` needs `p` changed (see [`convert`]).
+#[inline]
+fn needs_conversion(p: &MarketPacket, mode: FeedMode) -> bool {
+    matches!(
+        (mode, p),
+        (
+            FeedMode::Ticker,
+            MarketPacket::Quote(_) | MarketPacket::Full(_) | MarketPacket::Oi(_)
+        ) | (FeedMode::Quote, MarketPacket::Full(_))
+    )
+}
+
 /// Consumers and routes.
 #[derive(Default)]
 pub(crate) struct Fanout {
@@ -270,6 +282,22 @@ impl Fanout {
             let Some(Some(c)) = self.consumers.get_mut(ci) else {
                 continue;
             };
+            // The common case, the packet as received into a ring with room: built
+            // in the ring slot, one copy (the general path copies it three times).
+            if !needs_conversion(p, mode)
+                && c.pending_q.is_empty()
+                && c.producer.push_with(|| {
+                    FeedEvent::Market(MarketEvent {
+                        packet: *p,
+                        recv_ns,
+                        publish_ns,
+                    })
+                })
+            {
+                c.published += 1;
+                c.last_publish_ns = publish_ns;
+                continue;
+            }
             convert(p, mode, |packet| {
                 c.publish_market(MarketEvent {
                     packet,

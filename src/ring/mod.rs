@@ -114,6 +114,26 @@ impl<T: Copy + Send> Producer<T> {
         Ok(())
     }
 
+    /// Appends the value `make` builds, built directly in its slot when the
+    /// compiler can (no copy of a large value through the stack); `false` if the
+    /// ring is full (then `make` is not called). Never blocks.
+    #[inline(always)]
+    pub fn push_with(&mut self, make: impl FnOnce() -> T) -> bool {
+        if self.tail.wrapping_sub(self.cached_head) > self.shared.mask {
+            self.cached_head = self.shared.head.0.load(Ordering::Acquire);
+            if self.tail.wrapping_sub(self.cached_head) > self.shared.mask {
+                return false;
+            }
+        }
+        let slot = &self.shared.slots[self.tail & self.shared.mask];
+        // SAFETY: as in `push`: `tail - head <= mask`, so the slot is free and the
+        // consumer will not read it before the Release store of `tail + 1` below.
+        slot.with_mut(|p| unsafe { (*p).write(make()) });
+        self.tail = self.tail.wrapping_add(1);
+        self.shared.tail.0.store(self.tail, Ordering::Release);
+        true
+    }
+
     /// Free slots as last seen (may be fewer than real: the consumer may have read more).
     pub fn free(&mut self) -> usize {
         self.cached_head = self.shared.head.0.load(Ordering::Acquire);
@@ -187,6 +207,21 @@ mod tests {
         let got: Vec<_> = std::iter::from_fn(|| c.pop()).collect();
         assert_eq!(got, vec![1, 2, 3, 4]);
         assert!(c.is_empty());
+    }
+
+    #[test]
+    fn push_with_builds_only_when_there_is_room() {
+        let (mut p, mut c) = ring::<u64>(2);
+        let mut built = 0;
+        for i in 0..3 {
+            let ok = p.push_with(|| {
+                built += 1;
+                i
+            });
+            assert_eq!(ok, i < 2);
+        }
+        assert_eq!(built, 2, "not called on a full ring");
+        assert_eq!((c.pop(), c.pop(), c.pop()), (Some(0), Some(1), None));
     }
 
     #[test]
