@@ -70,6 +70,7 @@ pub mod feed;
 pub mod instrument;
 pub mod jsonl;
 pub mod proto;
+pub mod random;
 pub mod ring;
 pub mod secret;
 pub mod session;

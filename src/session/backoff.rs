@@ -1,48 +1,29 @@
 //! Capped exponential backoff with full jitter, from a seeded generator so that a
 //! test (or a fuzz run) replays the same delays.
 
+use crate::random::Rng;
 use std::time::Duration;
 
-/// A small deterministic generator (SplitMix64): enough for jitter, no dependency.
-#[derive(Clone, Copy, Debug)]
-pub struct Jitter(u64);
-
-impl Jitter {
-    /// A generator starting from `seed` (any value, 0 included).
-    pub fn new(seed: u64) -> Self {
-        Self(seed)
+/// A duration drawn uniformly from `[0, max]` (nanosecond resolution).
+pub fn up_to(rng: &mut Rng, max: Duration) -> Duration {
+    let ns = u64::try_from(max.as_nanos()).unwrap_or(u64::MAX);
+    if ns == 0 {
+        return Duration::ZERO;
     }
-
-    /// The next 64 random bits.
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// A duration drawn uniformly from `[0, max]` (nanosecond resolution).
-    pub fn up_to(&mut self, max: Duration) -> Duration {
-        let ns = u64::try_from(max.as_nanos()).unwrap_or(u64::MAX);
-        if ns == 0 {
-            return Duration::ZERO;
-        }
-        // `% (ns + 1)` has a bias below 2^-30 for any delay under a few seconds of
-        // ns resolution; irrelevant for jitter.
-        Duration::from_nanos(self.next_u64() % ns.saturating_add(1))
-    }
+    // `% (ns + 1)` has a bias below 2^-30 for any delay under a few seconds of
+    // ns resolution; irrelevant for jitter.
+    Duration::from_nanos(rng.next_u64() % ns.saturating_add(1))
 }
 
 /// Reconnect delays: attempt `n` (from 0) waits a uniform draw from
 /// `[0, min(cap, base * 2^n)]` ("full jitter"), so a fleet of clients dropped at the
 /// same moment does not come back in lock-step.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct Backoff {
     base: Duration,
     cap: Duration,
     attempt: u32,
-    jitter: Jitter,
+    rng: Rng,
 }
 
 impl Backoff {
@@ -52,7 +33,7 @@ impl Backoff {
             base,
             cap: cap.max(base),
             attempt: 0,
-            jitter: Jitter::new(seed),
+            rng: Rng::new(seed),
         }
     }
 
@@ -69,7 +50,8 @@ impl Backoff {
 
     /// Draws the next delay and counts the attempt.
     pub fn next_delay(&mut self) -> Duration {
-        let d = self.jitter.up_to(self.ceiling());
+        let ceiling = self.ceiling();
+        let d = up_to(&mut self.rng, ceiling);
         self.attempt = self.attempt.saturating_add(1);
         d
     }
@@ -118,11 +100,11 @@ mod tests {
     #[test]
     fn jitter_spreads_over_the_whole_range() {
         // Full jitter: draws land in every tenth of [0, max].
-        let mut j = Jitter::new(42);
+        let mut j = Rng::new(42);
         let max = Duration::from_millis(1000);
         let mut buckets = [0u32; 10];
         for _ in 0..10_000 {
-            let d = j.up_to(max);
+            let d = up_to(&mut j, max);
             assert!(d <= max);
             buckets[(d.as_millis() as usize).min(999) / 100] += 1;
         }
