@@ -15,6 +15,24 @@ pub(crate) struct OutboxShared {
     pub health: super::ShardHealth,
 }
 
+impl OutboxShared {
+    /// A handle's counters: `received` and `lag` are the handle's own.
+    pub fn stats(&self, received: u64, lag: u64) -> crate::feed::FeedStats {
+        crate::feed::FeedStats {
+            received,
+            published: self.published.load(Ordering::Relaxed),
+            dropped: self.dropped.load(Ordering::Relaxed),
+            rejected: 0,
+            lag,
+        }
+    }
+
+    /// The health of the handle's one connection.
+    pub fn health(&self) -> crate::feed::Health {
+        crate::feed::Health::of_one(&self.health, self.dropped.load(Ordering::Relaxed))
+    }
+}
+
 pub(crate) struct Outbox<T: Copy> {
     producer: Producer<T>,
     pending: VecDeque<T>,
@@ -32,10 +50,12 @@ impl<T: Copy + Send> Outbox<T> {
         }
     }
 
-    /// A data item: into the ring, or dropped and counted.
+    /// A data item, built by `make` directly in its ring slot (these items are
+    /// large: a 200-level side is 3.2 KB), or dropped and counted when the ring is
+    /// full (then `make` is not called).
     #[inline]
-    pub fn push_data(&mut self, item: T) {
-        if self.pending.is_empty() && self.producer.push(item).is_ok() {
+    pub fn push_data(&mut self, make: impl FnOnce() -> T) {
+        if self.pending.is_empty() && self.producer.push_with(make) {
             self.published += 1;
         } else {
             self.dropped += 1;

@@ -10,7 +10,6 @@ use crate::proto::depth::{DepthLevel, DepthSide};
 use crate::proto::segment::{ExchangeSegment, InstrumentId};
 use crate::ring::Consumer;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 /// One side of one instrument as received: what travels through the ring.
@@ -255,21 +254,12 @@ impl<const N: usize> DepthFeed<N> {
 
     /// Counters: items taken, published, dropped (ring full), waiting.
     pub fn stats(&mut self) -> super::FeedStats {
-        super::FeedStats {
-            received: self.received,
-            published: self.shared.published.load(Ordering::Relaxed),
-            dropped: self.shared.dropped.load(Ordering::Relaxed),
-            rejected: 0,
-            lag: self.consumer.len() as u64,
-        }
+        self.shared.stats(self.received, self.consumer.len() as u64)
     }
 
     /// The connection's state.
     pub fn health(&self) -> Health {
-        Health::of_one(
-            &self.shared.health,
-            self.shared.dropped.load(Ordering::Relaxed),
-        )
+        self.shared.health()
     }
 }
 

@@ -12,7 +12,6 @@ use crate::ring::Consumer;
 use crate::session::SessionEvent;
 use std::collections::VecDeque;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 /// What the I/O thread puts into the order handle's ring.
@@ -135,23 +134,14 @@ impl OrderFeed {
         super::wait_for(timeout, || self.try_recv())
     }
 
-    /// Counters.
+    /// Counters: items taken, published, dropped (ring full), waiting.
     pub fn stats(&mut self) -> super::FeedStats {
-        super::FeedStats {
-            received: self.received,
-            published: self.shared.published.load(Ordering::Relaxed),
-            dropped: self.shared.dropped.load(Ordering::Relaxed),
-            rejected: 0,
-            lag: self.consumer.len() as u64,
-        }
+        self.shared.stats(self.received, self.consumer.len() as u64)
     }
 
     /// The connection's state.
     pub fn health(&self) -> Health {
-        Health::of_one(
-            &self.shared.health,
-            self.shared.dropped.load(Ordering::Relaxed),
-        )
+        self.shared.health()
     }
 }
 
