@@ -229,12 +229,7 @@ fn depth200_books_have_the_rows_sent_fewer_than_200() {
 #[test]
 fn changing_depth_instruments_reconnects_with_the_new_set() {
     let _s = serial();
-    let sim = Simulator::start(SimConfig {
-        tls: false,
-        order_interval: None,
-        ..SimConfig::default()
-    })
-    .unwrap();
+    let sim = plain_sim();
     let client = Client::new(config(&sim)).unwrap();
     let mut feed = client.depth20();
     feed.subscribe(id(RELIANCE), "RELIANCE").unwrap();
@@ -270,12 +265,7 @@ fn changing_depth_instruments_reconnects_with_the_new_set() {
 #[test]
 fn depth_refuses_other_segments_and_more_than_50() {
     let _s = serial();
-    let sim = Simulator::start(SimConfig {
-        tls: false,
-        order_interval: None,
-        ..SimConfig::default()
-    })
-    .unwrap();
+    let sim = plain_sim();
     let client = Client::new(config(&sim)).unwrap();
     let mut feed = client.depth20();
     let err = feed
@@ -300,6 +290,16 @@ fn depth_refuses_other_segments_and_more_than_50() {
     );
     assert!(feed.subscribe_many(&many[..50]).is_ok());
     assert_eq!(feed.instruments().len(), 50);
+}
+
+/// A plain-ws simulator with no periodic order updates.
+fn plain_sim() -> Simulator {
+    Simulator::start(SimConfig {
+        tls: false,
+        order_interval: None,
+        ..SimConfig::default()
+    })
+    .unwrap()
 }
 
 fn order_sim(tls: bool) -> Simulator {

@@ -270,6 +270,21 @@ fn a_slow_consumer_does_not_cost_the_connection() {
     assert_eq!(sim.handle().stats().accepted, 1, "never reconnected");
 }
 
+/// Reads until the connection reports an error (or 5 s) and asserts it is the
+/// credential failure `code`.
+fn until_credential_error(feed: &mut MarketFeed, code: u16) -> Seen {
+    let s = watch(feed, Duration::from_secs(5), |s| {
+        s.conn
+            .iter()
+            .any(|c| matches!(c.event, SessionEvent::Error { .. }))
+    });
+    let want = SessionEvent::Error {
+        error: SessionError::Credentials(Cause::Dhan(DisconnectCode(code))),
+    };
+    assert!(s.conn.iter().any(|c| c.event == want), "{:?}", s.conn);
+    s
+}
+
 /// Waits `d` and returns how many upgrades the simulator accepted meanwhile.
 fn attempts_during(sim: &Simulator, d: Duration) -> u64 {
     let before = sim.handle().stats().accepted;
@@ -284,15 +299,7 @@ fn code_807_stops_without_a_retry_storm_until_a_new_token() {
     let client = client(&sim);
     let mut feed = live_feed(&client);
     sim.handle().inject(Fault::Disconnect(807));
-    let s = watch(&mut feed, Duration::from_secs(5), |s| {
-        s.conn
-            .iter()
-            .any(|c| matches!(c.event, SessionEvent::Error { .. }))
-    });
-    assert!(s.conn.iter().any(|c| c.event
-        == SessionEvent::Error {
-            error: SessionError::Credentials(Cause::Dhan(DisconnectCode(807)))
-        }));
+    until_credential_error(&mut feed, 807);
     // With a 20 ms backoff base a storm would show dozens of attempts.
     assert_eq!(attempts_during(&sim, Duration::from_millis(800)), 0);
     assert_eq!(feed.health().halted, Some(Cause::Dhan(DisconnectCode(807))));
@@ -311,19 +318,7 @@ fn code_808_wrong_client_id_stops_with_the_reason() {
     let client = Client::new(config(&sim, "1999999999", DEFAULT_ACCESS_TOKEN)).unwrap();
     let mut feed = client.market_feed(FeedMode::Ticker);
     feed.subscribe_many(&ids());
-    let s = watch(&mut feed, Duration::from_secs(5), |s| {
-        s.conn
-            .iter()
-            .any(|c| matches!(c.event, SessionEvent::Error { .. }))
-    });
-    assert!(
-        s.conn.iter().any(|c| c.event
-            == SessionEvent::Error {
-                error: SessionError::Credentials(Cause::Dhan(DisconnectCode(808)))
-            }),
-        "{:?}",
-        s.conn
-    );
+    until_credential_error(&mut feed, 808);
     assert_eq!(attempts_during(&sim, Duration::from_millis(800)), 0);
     assert_eq!(sim.handle().stats().accepted, 1, "one attempt, no storm");
     assert_eq!(feed.health().halted, Some(Cause::Dhan(DisconnectCode(808))));
@@ -342,19 +337,7 @@ fn an_expired_token_is_rotated_without_a_restart_over_tls() {
     let client = Client::new(config(&sim, DEFAULT_CLIENT_ID, "yesterdays-token")).unwrap();
     let mut feed = client.market_feed(FeedMode::Full);
     feed.subscribe_many(&ids());
-    let s = watch(&mut feed, Duration::from_secs(5), |s| {
-        s.conn
-            .iter()
-            .any(|c| matches!(c.event, SessionEvent::Error { .. }))
-    });
-    assert!(
-        s.conn.iter().any(|c| c.event
-            == SessionEvent::Error {
-                error: SessionError::Credentials(Cause::Dhan(DisconnectCode(807)))
-            }),
-        "{:?}",
-        s.conn
-    );
+    let s = until_credential_error(&mut feed, 807);
     assert!(s.since_live.is_empty());
     client.set_access_token(Secret::new(DEFAULT_ACCESS_TOKEN));
     let s = watch(&mut feed, Duration::from_secs(10), all_streaming);
