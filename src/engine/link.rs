@@ -9,6 +9,7 @@ use crate::proto::endpoint::FeedKind;
 use crate::session::Budget;
 use crate::session::lifecycle::{Action, Cause, Lifecycle, LifecycleConfig, Phase as LcPhase};
 use crate::transport::conn::{ReadStatus, Transport};
+use crate::transport::copy::move_to_front;
 use crate::ws::client::{WsClient, WsEvent};
 use crate::ws::handshake::{self, HandshakeError};
 use mio::{Interest, Registry, Token};
@@ -189,7 +190,7 @@ impl Link {
                 let name = rustls_pki_types::ServerName::try_from(env.base.host.clone())
                     .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
                 Some(
-                    rustls::ClientConnection::new(tls_cfg.clone(), name)
+                    rustls::client::UnbufferedClientConnection::new(tls_cfg.clone(), name)
                         .map_err(io::Error::other)?,
                 )
             }
@@ -271,8 +272,8 @@ impl Link {
             let Some(c) = self.conn.as_mut() else {
                 return Ok(false);
             };
-            if c.rend == c.rbuf.len() && c.rstart > 0 {
-                c.rbuf.copy_within(c.rstart..c.rend, 0);
+            if c.rstart > 0 && c.rbuf.len() - c.rend < c.transport.min_room() {
+                move_to_front(&mut c.rbuf, c.rstart, c.rend);
                 c.rend -= c.rstart;
                 c.rstart = 0;
             }

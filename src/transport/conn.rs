@@ -1,8 +1,9 @@
-//! A non-blocking TCP connection, optionally wrapped in rustls: the only place
-//! that moves bytes between a socket and the WebSocket layer.
+//! A non-blocking TCP connection, optionally wrapped in TLS: the only place that
+//! moves bytes between a socket and the WebSocket layer.
 
+use super::tls_stream::{MAX_RECORD_PLAINTEXT, TlsStream};
 use mio::net::TcpStream;
-use rustls::ClientConnection;
+use rustls::client::UnbufferedClientConnection;
 use std::io::{self, Read, Write};
 
 /// What a read pass found.
@@ -20,15 +21,19 @@ pub enum ReadStatus {
 #[derive(Debug)]
 pub struct Transport {
     sock: TcpStream,
-    tls: Option<Box<ClientConnection>>,
+    tls: Option<Box<TlsStream>>,
+    /// An error met after bytes were appended in the same read: reported by the
+    /// next read, so the caller handles those bytes first.
+    deferred: Option<io::Error>,
 }
 
 impl Transport {
     /// Wraps a connecting socket; `tls` is `Some` for `wss://`.
-    pub fn new(sock: TcpStream, tls: Option<ClientConnection>) -> Self {
+    pub fn new(sock: TcpStream, tls: Option<UnbufferedClientConnection>) -> Self {
         Self {
             sock,
-            tls: tls.map(Box::new),
+            tls: tls.map(|c| Box::new(TlsStream::new(c))),
+            deferred: None,
         }
     }
 
@@ -42,96 +47,87 @@ impl Transport {
         self.tls.as_ref().is_some_and(|t| t.is_handshaking())
     }
 
-    /// Whether rustls has records to send.
+    /// Decrypted bytes set aside because they arrived while we were writing
+    /// (0 for plain TCP); the next read returns them first.
+    pub fn stashed(&self) -> usize {
+        self.tls.as_ref().map_or(0, |t| t.stashed())
+    }
+
+    /// Whether TLS output waits for the socket.
     pub fn wants_write(&self) -> bool {
         self.tls.as_ref().is_some_and(|t| t.wants_write())
     }
 
+    /// Free space [`Self::read_into`] needs in its buffer to make progress: one
+    /// TLS record's plaintext (records are decrypted whole), or a byte.
+    pub fn min_room(&self) -> usize {
+        if self.tls.is_some() {
+            MAX_RECORD_PLAINTEXT
+        } else {
+            1
+        }
+    }
+
     /// Reads what the socket has (to `WouldBlock`) and appends the plaintext to
-    /// `buf[*end..]`, advancing `*end`. Stops early when `buf` is full.
+    /// `buf[*end..]`, advancing `*end`. Stops early when `buf` has less than
+    /// [`Self::min_room`] left. An error (a reset, a corrupt TLS record) that
+    /// follows bytes read in the same call is returned by the next call, so that
+    /// nothing received before it is lost.
     pub fn read_into(&mut self, buf: &mut [u8], end: &mut usize) -> io::Result<ReadStatus> {
+        if let Some(e) = self.deferred.take() {
+            return Err(e);
+        }
         let start = *end;
-        match &mut self.tls {
-            None => loop {
-                if *end == buf.len() {
-                    return Ok(ReadStatus::Data(*end - start));
+        let r = match &mut self.tls {
+            Some(tls) => tls.read_into(&mut self.sock, buf, end),
+            None => self.read_plain(buf, end),
+        };
+        match r {
+            Err(e) if *end > start => {
+                self.deferred = Some(e);
+                Ok(ReadStatus::Data(*end - start))
+            }
+            r => r,
+        }
+    }
+
+    fn read_plain(&mut self, buf: &mut [u8], end: &mut usize) -> io::Result<ReadStatus> {
+        let start = *end;
+        loop {
+            if *end == buf.len() {
+                return Ok(ReadStatus::Data(*end - start));
+            }
+            match self.sock.read(&mut buf[*end..]) {
+                Ok(0) => {
+                    return Ok(if *end > start {
+                        // Report the data now; the next read reports EOF again.
+                        ReadStatus::Data(*end - start)
+                    } else {
+                        ReadStatus::Eof
+                    });
                 }
-                match self.sock.read(&mut buf[*end..]) {
-                    Ok(0) => return Ok(eof_or_data(start, *end)),
-                    Ok(n) => *end += n,
-                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                        return Ok(data_or_block(start, *end));
-                    }
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                    Err(e) => return Err(e),
+                Ok(n) => *end += n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    return Ok(if *end > start {
+                        ReadStatus::Data(*end - start)
+                    } else {
+                        ReadStatus::WouldBlock
+                    });
                 }
-            },
-            Some(tls) => {
-                let mut eof = false;
-                loop {
-                    // Hand rustls's buffered plaintext over first.
-                    loop {
-                        if *end == buf.len() {
-                            return Ok(ReadStatus::Data(*end - start));
-                        }
-                        match tls.reader().read(&mut buf[*end..]) {
-                            Ok(0) => {
-                                eof = true;
-                                break;
-                            }
-                            Ok(n) => *end += n,
-                            Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
-                            // A peer that drops TCP without close_notify: EOF.
-                            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
-                                eof = true;
-                                break;
-                            }
-                            Err(e) => return Err(e),
-                        }
-                    }
-                    if eof {
-                        return Ok(eof_or_data(start, *end));
-                    }
-                    match tls.read_tls(&mut self.sock) {
-                        Ok(0) => {
-                            eof = true;
-                            // Process what is left, then report.
-                            tls.process_new_packets().map_err(io::Error::other)?;
-                            continue;
-                        }
-                        Ok(_) => {
-                            tls.process_new_packets().map_err(io::Error::other)?;
-                        }
-                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                            // Drain plaintext once more, then stop.
-                            let before = *end;
-                            while *end < buf.len() {
-                                match tls.reader().read(&mut buf[*end..]) {
-                                    Ok(0) => return Ok(eof_or_data(start, *end)),
-                                    Ok(n) => *end += n,
-                                    Err(_) => break,
-                                }
-                            }
-                            let _ = before;
-                            return Ok(data_or_block(start, *end));
-                        }
-                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                        Err(e) => return Err(e),
-                    }
-                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
             }
         }
     }
 
     /// Writes plaintext; returns how much was taken (0: come back when the socket
-    /// is writable). With TLS, rustls takes what fits its outgoing buffer (64 KiB
-    /// by default) and [`Self::flush`] moves records to the socket, which makes
-    /// room again: a large burst (5,000 instruments resubscribed) goes out in
-    /// several rounds instead of failing.
+    /// is writable). With TLS, up to 64 KiB of records wait in our buffer and
+    /// [`Self::flush`] moves them to the socket, which makes room again: a large
+    /// burst (5,000 instruments resubscribed) goes out in several rounds.
     pub fn write_plain(&mut self, data: &[u8]) -> io::Result<usize> {
         let r = match &mut self.tls {
             None => self.sock.write(data),
-            Some(tls) => tls.writer().write(data),
+            Some(tls) => tls.write_plain(data),
         };
         match r {
             Ok(n) => Ok(n),
@@ -142,33 +138,9 @@ impl Transport {
 
     /// Sends buffered TLS records until the socket would block.
     pub fn flush(&mut self) -> io::Result<()> {
-        if let Some(tls) = &mut self.tls {
-            while tls.wants_write() {
-                match tls.write_tls(&mut self.sock) {
-                    Ok(_) => {}
-                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                    Err(e) => return Err(e),
-                }
-            }
+        match &mut self.tls {
+            Some(tls) => tls.flush(&mut self.sock),
+            None => Ok(()),
         }
-        Ok(())
-    }
-}
-
-fn eof_or_data(start: usize, end: usize) -> ReadStatus {
-    if end > start {
-        // Report the data now; the next read reports EOF again.
-        ReadStatus::Data(end - start)
-    } else {
-        ReadStatus::Eof
-    }
-}
-
-fn data_or_block(start: usize, end: usize) -> ReadStatus {
-    if end > start {
-        ReadStatus::Data(end - start)
-    } else {
-        ReadStatus::WouldBlock
     }
 }

@@ -1,4 +1,6 @@
 //! Socket and TLS glue: the only socket code besides the engine and the simulator.
 
 pub mod conn;
+pub mod copy;
 pub mod tls;
+pub mod tls_stream;
