@@ -224,58 +224,102 @@ pub fn run(
         );
     }
 
-    // 3. Wire→consumer latency at a paced rate.
+    // 3 and 4. Wire→consumer latency at a paced rate, and the floor: raw TCP
+    // loopback, same 18-byte frames, same pacing, busy reader. Interleaved in
+    // rounds (alternating which goes first), so drift on a shared machine hits
+    // both alike; the percentiles are over all rounds.
     {
-        let sim = sim(args, args.rate, true)?;
-        let client = client(&sim, pin_on, true)?;
-        let mut feed = client.market_feed(FeedMode::Ticker);
-        feed.subscribe_many(&ids(args.instruments));
-        let h = std::thread::scope(|s| {
-            s.spawn(|| {
-                pin(1, pin_on);
-                let mut h =
-                    Histogram::<u64>::new_with_bounds(1, 10_000_000_000, 3).expect("bounds");
-                let t0 = Instant::now();
-                while t0.elapsed() < warm + window {
-                    match feed.try_recv() {
-                        Some(FeedEvent::Market(m)) => {
-                            if let MarketPacket::Ticker(t) = m.packet {
-                                let lat = (now_ns() as u32).wrapping_sub(t.ltt.raw());
-                                if t0.elapsed() >= warm {
-                                    let _ = h.record(u64::from(lat).max(1));
-                                }
-                            }
-                        }
-                        Some(FeedEvent::Connection(c)) => eprintln!("  {c}"),
-                        _ => {}
-                    }
-                }
-                h
-            })
-            .join()
-            .expect("consumer thread")
-        });
-        r.latency = quantiles(&h);
+        let part = window / LATENCY_ROUNDS;
+        let mut engine = histogram();
+        let mut floor = histogram();
+        for round in 0..LATENCY_ROUNDS {
+            let ((e, e_hop), f) = if round % 2 == 0 {
+                let e = engine_latency(args, warm, part, pin_on)?;
+                (e, raw_floor(args.rate, warm, part, pin_on)?)
+            } else {
+                let f = raw_floor(args.rate, warm, part, pin_on)?;
+                (engine_latency(args, warm, part, pin_on)?, f)
+            };
+            eprintln!(
+                "  round {}: engine p50 {} ns p99 {} ns (socket read→consumer p50 {} ns p99 {} ns) | raw TCP p50 {} ns p99 {} ns",
+                round + 1,
+                e.value_at_quantile(0.5),
+                e.value_at_quantile(0.99),
+                e_hop.value_at_quantile(0.5),
+                e_hop.value_at_quantile(0.99),
+                f.value_at_quantile(0.5),
+                f.value_at_quantile(0.99)
+            );
+            engine.add(&e).map_err(io::Error::other)?;
+            floor.add(&f).map_err(io::Error::other)?;
+        }
+        r.latency = quantiles(&engine);
+        r.floor = quantiles(&floor);
         eprintln!(
-            "latency:     p50 {} ns  p99 {} ns  p99.9 {} ns  max {} ns ({} samples at {}/s)",
+            "latency:     p50 {} ns  p99 {} ns  p99.9 {} ns  max {} ns ({} samples at {}/s, {} rounds)",
             r.latency[0],
             r.latency[1],
             r.latency[2],
             r.latency[3],
-            h.len(),
-            args.rate
+            engine.len(),
+            args.rate,
+            LATENCY_ROUNDS
         );
-    }
-
-    // 4. The floor: raw TCP loopback, same 18-byte frames, same pacing, busy reader.
-    {
-        r.floor = raw_floor(args.rate, warm, window, pin_on)?;
         eprintln!(
             "raw TCP:     p50 {} ns  p99 {} ns  p99.9 {} ns  max {} ns",
             r.floor[0], r.floor[1], r.floor[2], r.floor[3]
         );
     }
     Ok(r)
+}
+
+/// Latency measurements alternate engine and floor this many times.
+const LATENCY_ROUNDS: u32 = 3;
+
+fn histogram() -> Histogram<u64> {
+    Histogram::<u64>::new_with_bounds(1, 10_000_000_000, 3).expect("valid bounds")
+}
+
+/// Wire→consumer latency of the engine (busy-polling I/O thread on core 0, a
+/// spinning consumer on core 1) against a paced simulator, and its last part,
+/// from the I/O thread's socket read to the consumer.
+fn engine_latency(
+    args: &BenchArgs,
+    warm: Duration,
+    window: Duration,
+    pin_on: bool,
+) -> Result<(Histogram<u64>, Histogram<u64>), Box<dyn std::error::Error>> {
+    let sim = sim(args, args.rate, true)?;
+    let client = client(&sim, pin_on, true)?;
+    let mut feed = client.market_feed(FeedMode::Ticker);
+    feed.subscribe_many(&ids(args.instruments));
+    Ok(std::thread::scope(|s| {
+        s.spawn(|| {
+            pin(1, pin_on);
+            let mut h = histogram();
+            let mut h_hop = histogram();
+            let t0 = Instant::now();
+            while t0.elapsed() < warm + window {
+                match feed.try_recv() {
+                    Some(FeedEvent::Market(m)) => {
+                        if let MarketPacket::Ticker(t) = m.packet {
+                            let now = now_ns();
+                            let lat = (now as u32).wrapping_sub(t.ltt.raw());
+                            if t0.elapsed() >= warm {
+                                let _ = h.record(u64::from(lat).max(1));
+                                let _ = h_hop.record(now.saturating_sub(m.recv_ns).max(1));
+                            }
+                        }
+                    }
+                    Some(FeedEvent::Connection(c)) => log::debug!("bench: {c}"),
+                    _ => {}
+                }
+            }
+            (h, h_hop)
+        })
+        .join()
+        .expect("consumer thread")
+    }))
 }
 
 fn tungstenite_client(
@@ -353,7 +397,12 @@ fn read_with_tungstenite<S: Read + Write>(
     }
 }
 
-fn raw_floor(rate: f64, warm: Duration, window: Duration, pin_on: bool) -> io::Result<[u64; 4]> {
+fn raw_floor(
+    rate: f64,
+    warm: Duration,
+    window: Duration,
+    pin_on: bool,
+) -> io::Result<Histogram<u64>> {
     let l = TcpListener::bind("127.0.0.1:0")?;
     let addr = l.local_addr()?;
     let total = warm + window;
@@ -404,13 +453,12 @@ fn raw_floor(rate: f64, warm: Duration, window: Duration, pin_on: bool) -> io::R
         writer
             .join()
             .map_err(|_| io::Error::other("writer panicked"))??;
-        Ok(quantiles(&h))
+        Ok(h)
     })
 }
 
 fn read_floor(r: &mut TcpStream, warm: Duration) -> io::Result<Histogram<u64>> {
-    let mut h =
-        Histogram::<u64>::new_with_bounds(1, 10_000_000_000, 3).map_err(io::Error::other)?;
+    let mut h = histogram();
     let mut buf = [0u8; 4096];
     let mut pending = Vec::new();
     let t0 = Instant::now();
