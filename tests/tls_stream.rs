@@ -142,6 +142,10 @@ fn a_write_while_records_wait_stashes_them_and_keeps_the_order() {
         t.stashed() > 0,
         "records that arrived before the write were set aside"
     );
+    assert!(
+        t.has_buffered_input(),
+        "the caller is told to read again without waiting for the socket"
+    );
     while t.wants_write() {
         t.flush().unwrap();
     }
@@ -248,6 +252,55 @@ fn a_corrupt_record_is_a_tls_error_after_everything_before_it() {
     assert!(
         inner.downcast_ref::<rustls::Error>().is_some(),
         "a rustls error: {err}"
+    );
+    drop(t);
+    server.join().unwrap();
+}
+
+#[test]
+fn a_corrupt_record_met_while_writing_is_reported_after_the_records_before_it() {
+    let sent = pattern(7, 100_000);
+    let expect = sent.clone();
+    let (mut t, server) = connect(move |s| {
+        s.write_all(&sent).unwrap();
+        s.flush().unwrap();
+        let mut junk = vec![0x17, 0x03, 0x03, 0x00, 0x40];
+        junk.extend_from_slice(&[0x5A; 0x40]);
+        s.sock.write_all(&junk).unwrap();
+        let _ = s.sock.read(&mut [0u8; 1]);
+    });
+    thread::sleep(Duration::from_millis(100));
+    // One record's room: the rest (and the bad record) stay unread.
+    let mut buf = vec![0u8; MAX_RECORD_PLAINTEXT];
+    let mut end = 0;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while end == 0 {
+        assert!(Instant::now() < deadline);
+        t.read_into(&mut buf, &mut end).unwrap();
+    }
+    let mut got = buf[..end].to_vec();
+    // The write meets the bad record while setting the others aside: it takes
+    // nothing, and the error waits behind them.
+    assert_eq!(t.write_plain(b"hello").unwrap(), 0);
+    assert!(t.has_buffered_input());
+    let mut big = vec![0u8; 256 * 1024];
+    let err = loop {
+        assert!(Instant::now() < deadline, "no error");
+        let mut end = 0;
+        match t.read_into(&mut big, &mut end) {
+            Ok(ReadStatus::Eof) => panic!("EOF instead of an error"),
+            Ok(_) => got.extend_from_slice(&big[..end]),
+            Err(e) => {
+                assert_eq!(end, 0, "bytes appended by the failing call");
+                break e;
+            }
+        }
+    };
+    assert_eq!(got.len(), expect.len(), "everything before the bad record");
+    assert!(got == expect);
+    assert!(
+        err.get_ref()
+            .is_some_and(|e| e.downcast_ref::<rustls::Error>().is_some())
     );
     drop(t);
     server.join().unwrap();

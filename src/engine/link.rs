@@ -137,6 +137,14 @@ impl Link {
             .map(|c| &mut c.ws)
     }
 
+    /// Whether input waits in our buffers (set aside by a write): the engine must
+    /// read this connection again without waiting for a readiness event.
+    pub fn has_buffered_input(&self) -> bool {
+        self.conn
+            .as_ref()
+            .is_some_and(|c| c.transport.has_buffered_input())
+    }
+
     /// Timers: starts a due connection (within the budget), times out a slow
     /// handshake or a stale feed. `wanted`: whether there is anything to carry.
     pub fn on_timer(
@@ -232,7 +240,10 @@ impl Link {
             result = Err(io_cause(&e));
         }
         match result {
-            Ok(more) => Ready { more, closed: None },
+            Ok(more) => Ready {
+                more: more || self.has_buffered_input(),
+                closed: None,
+            },
             Err(cause) => {
                 self.drop_conn(registry, budget, cause);
                 Ready {

@@ -363,7 +363,7 @@ impl Engine {
                 return;
             }
             let now = Instant::now();
-            for s in &mut self.shards {
+            for (i, s) in self.shards.iter_mut().enumerate() {
                 s.on_timer(
                     now,
                     &self.cfg,
@@ -376,8 +376,11 @@ impl Engine {
                 if let Err(e) = s.flush_out(self.poll.registry()) {
                     log::warn!("market feed connection {}: write failed: {e}", s.index);
                 }
+                // A TLS write may have set incoming records aside: read them next turn.
+                self.again[i] |= s.has_buffered_input();
             }
-            for a in self.aux.iter_mut().flatten() {
+            for (i, a) in self.aux.iter_mut().enumerate() {
+                let Some(a) = a else { continue };
                 let env = &self.envs[env_index(a.feed_kind())];
                 a.on_timer(now, &self.cfg, env, self.poll.registry(), &self.budget);
                 if let Err(e) = a.link.flush_out(self.poll.registry()) {
@@ -387,6 +390,7 @@ impl Engine {
                         a.link.index
                     );
                 }
+                self.aux_again[i] |= a.link.has_buffered_input();
                 a.sync();
             }
             for c in self.fan.consumers.iter_mut().flatten() {

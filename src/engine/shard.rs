@@ -250,6 +250,11 @@ impl Shard {
         self.link.flush_out(registry)
     }
 
+    /// Whether input waits in the connection's buffers (see [`Link::has_buffered_input`]).
+    pub fn has_buffered_input(&self) -> bool {
+        self.link.has_buffered_input()
+    }
+
     /// Dhan's 804: the instruments of the latest subscribe burst are over the
     /// server's limit. They are refused (counted in each wanting handle's
     /// `rejected`) and reported; the rest are resubscribed on reconnect.

@@ -53,6 +53,13 @@ impl Transport {
         self.tls.as_ref().map_or(0, |t| t.stashed())
     }
 
+    /// Whether a read would return something without touching the socket (TLS
+    /// records set aside while writing, or a deferred error): read again even if
+    /// no readiness event comes.
+    pub fn has_buffered_input(&self) -> bool {
+        self.deferred.is_some() || self.tls.as_ref().is_some_and(|t| t.has_buffered_input())
+    }
+
     /// Whether TLS output waits for the socket.
     pub fn wants_write(&self) -> bool {
         self.tls.as_ref().is_some_and(|t| t.wants_write())

@@ -63,6 +63,9 @@ pub struct TlsStream {
     peer_closed: bool,
     /// The socket reported end of stream.
     sock_eof: bool,
+    /// An error met while writing (a corrupt record among those set aside):
+    /// reported by the read after the stash, so nothing before it is lost.
+    failed: Option<io::Error>,
 }
 
 impl std::fmt::Debug for TlsStream {
@@ -95,6 +98,7 @@ impl TlsStream {
             stash_start: 0,
             peer_closed: false,
             sock_eof: false,
+            failed: None,
         }
     }
 
@@ -107,6 +111,13 @@ impl TlsStream {
     /// (the next read returns them first).
     pub fn stashed(&self) -> usize {
         self.stash.len() - self.stash_start
+    }
+
+    /// Whether a read would return something without touching the socket
+    /// (records set aside while writing, or an error met then): the caller must
+    /// read again even if no readiness event comes.
+    pub fn has_buffered_input(&self) -> bool {
+        self.stash_start < self.stash.len() || self.failed.is_some()
     }
 
     /// Whether encrypted output waits for the socket.
@@ -231,6 +242,14 @@ impl TlsStream {
             self.stash.clear();
             self.stash_start = 0;
         }
+        if let Some(e) = self.failed.take() {
+            return if *end > start {
+                self.failed = Some(e);
+                Ok(ReadStatus::Data(*end - start))
+            } else {
+                Err(e)
+            };
+        }
         loop {
             match self.process(
                 Sink::Buf {
@@ -280,11 +299,18 @@ impl TlsStream {
     /// Encrypts plaintext into our output; returns how much was taken (0 while
     /// the handshake runs or while earlier output waits for the socket).
     pub fn write_plain(&mut self, data: &[u8]) -> io::Result<usize> {
-        if data.is_empty() || self.is_handshaking() || self.out_end - self.out_start >= OUT_LIMIT {
+        if data.is_empty()
+            || self.failed.is_some()
+            || self.is_handshaking()
+            || self.out_end - self.out_start >= OUT_LIMIT
+        {
             return Ok(0);
         }
         let mut taken = 0;
-        self.process(Sink::Stash, Some((data, &mut taken)))?;
+        if let Err(e) = self.process(Sink::Stash, Some((data, &mut taken))) {
+            // Records set aside before the bad one are still to be read.
+            self.failed = Some(e);
+        }
         Ok(taken)
     }
 
