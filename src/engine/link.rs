@@ -18,8 +18,8 @@ use std::net::ToSocketAddrs;
 use std::sync::Mutex;
 use std::time::Instant;
 
-/// Buffer-fulls read from one socket before the engine turns to other work (a
-/// server faster than us must not starve commands, timers or other connections).
+/// Reads from one socket before the engine turns to other work (a server faster
+/// than us must not starve commands, timers or other connections).
 const READS_PER_TURN: usize = 8;
 
 /// What a connection's messages mean: implemented per feed kind.

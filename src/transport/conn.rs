@@ -75,9 +75,13 @@ impl Transport {
         }
     }
 
-    /// Reads what the socket has (to `WouldBlock`) and appends the plaintext to
-    /// `buf[*end..]`, advancing `*end`. Stops early when `buf` has less than
-    /// [`Self::min_room`] left. An error (a reset, a corrupt TLS record) that
+    /// Reads what the socket has and appends the plaintext to `buf[*end..]`,
+    /// advancing `*end`. Call again until `WouldBlock` (readiness is
+    /// edge-triggered). Plain TCP returns after a read that did not fill what it
+    /// asked for (the socket is then most likely empty), so the caller handles
+    /// those bytes before the read that confirms it; TLS reads on to `WouldBlock`
+    /// (returning early cost it ~10 % throughput in A/B runs). Stops early when
+    /// `buf` has less than [`Self::min_room`] left. An error (a reset, a corrupt TLS record) that
     /// follows bytes read in the same call is returned by the next call, so that
     /// nothing received before it is lost.
     pub fn read_into(&mut self, buf: &mut [u8], end: &mut usize) -> io::Result<ReadStatus> {
@@ -113,7 +117,15 @@ impl Transport {
                         ReadStatus::Eof
                     });
                 }
-                Ok(n) => *end += n,
+                Ok(n) => {
+                    let asked = buf.len() - *end;
+                    *end += n;
+                    if n < asked {
+                        // The socket is most likely empty: hand the bytes over now;
+                        // the caller's next read confirms it (WouldBlock).
+                        return Ok(ReadStatus::Data(*end - start));
+                    }
+                }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                     return Ok(if *end > start {
                         ReadStatus::Data(*end - start)
