@@ -86,8 +86,9 @@ pub struct ClientConfig {
     pub webpki_roots: bool,
     /// Pin the I/O thread to this core; failure is logged, not fatal. Default none.
     pub pin_core: Option<usize>,
-    /// Busy-poll (zero-timeout polls) for the lowest latency at the cost of a core.
-    /// Default false (blocking poll).
+    /// Busy-poll for the lowest latency at the cost of a core: the I/O thread
+    /// never sleeps; it reads live sockets directly and asks epoll (with a zero
+    /// timeout) one turn in eight. Default false (blocking poll).
     pub busy_poll: bool,
     /// Events each market-feed consumer ring holds. Default 65,536.
     pub ring_capacity: usize,

@@ -315,3 +315,66 @@ fn tls_subscription_of_5000_instruments_is_written_in_rounds() {
     );
     assert_eq!(seen.len(), 5_000);
 }
+
+#[test]
+fn busy_poll_over_tls_streams_takes_commands_recovers_and_stops() {
+    // Busy-poll reads live sockets directly and asks epoll one turn in eight:
+    // connecting, the TLS handshake, commands while spinning, a reset and the
+    // shutdown all have to work in that mode too.
+    let _serial = serial();
+    let sim = Simulator::builder()
+        .rate(2000.0)
+        .order_interval(None)
+        .start()
+        .unwrap();
+    assert!(sim.certificate().is_some(), "a TLS simulator");
+    let client = Client::new(ClientConfig {
+        client_id: Secret::new(DEFAULT_CLIENT_ID),
+        access_token: Secret::new(DEFAULT_ACCESS_TOKEN),
+        endpoints: Endpoints::all(&sim.url()),
+        extra_roots: sim.certificate().into_iter().collect(),
+        webpki_roots: false,
+        busy_poll: true,
+        ..ClientConfig::default()
+    })
+    .unwrap();
+    let mut feed = client.market_feed(FeedMode::Quote);
+    feed.subscribe_one(id("IDX_I:13"));
+    let (ps, _) = collect(&mut feed, |ps| ps.len() >= 10);
+    assert!(ps.len() >= 10 && ps.iter().all(|p| p.id() == id("IDX_I:13")));
+
+    // A command reaches the spinning thread: the new instrument streams.
+    feed.subscribe_one(id("NSE_EQ:2885"));
+    let (ps, _) = collect(&mut feed, |ps| {
+        ps.iter().filter(|p| p.id() == id("NSE_EQ:2885")).count() >= 10
+    });
+    assert!(ps.iter().filter(|p| p.id() == id("NSE_EQ:2885")).count() >= 10);
+
+    // A reset: reconnected, both instruments stream again.
+    sim.handle().inject(dhan_feed::sim::Fault::Reset);
+    let (ps, cs) = collect(&mut feed, |ps| {
+        ps.iter().filter(|p| p.id() == id("IDX_I:13")).count() > 20
+            && ps.iter().filter(|p| p.id() == id("NSE_EQ:2885")).count() > 20
+    });
+    assert!(
+        cs.iter()
+            .any(|c| matches!(c.event, SessionEvent::Reconnected { .. })),
+        "{cs:?}"
+    );
+    assert!(ps.iter().filter(|p| p.id() == id("IDX_I:13")).count() > 20);
+    assert!(ps.iter().filter(|p| p.id() == id("NSE_EQ:2885")).count() > 20);
+
+    // Stop: the spinning thread leaves and the server sees the connection go.
+    drop(feed);
+    drop(client);
+    assert!(sim.handle().wait_live(
+        dhan_feed::proto::endpoint::FeedKind::MarketFeed,
+        0,
+        Duration::from_secs(3)
+    ));
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while io_threads() > 0 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(io_threads(), 0, "I/O thread joined");
+}

@@ -264,6 +264,10 @@ impl Drop for Engine {
     }
 }
 
+/// In busy-poll mode, one turn in this many asks epoll; the others read live
+/// sockets directly.
+const EPOLL_EVERY: u32 = 8;
+
 impl Engine {
     fn close_all(&mut self) {
         for s in &mut self.shards {
@@ -287,33 +291,52 @@ impl Engine {
             }
         }
         let mut events = Events::with_capacity(256);
+        let mut turn: u32 = 0;
         loop {
-            let again = self.again.iter().chain(&self.aux_again).any(|&a| a);
-            let timeout = if self.cfg.busy_poll || again {
-                Some(Duration::ZERO)
+            turn = turn.wrapping_add(1);
+            if self.cfg.busy_poll && !turn.is_multiple_of(EPOLL_EVERY) {
+                // Busy-poll: most turns try every live socket directly, as a
+                // spinning reader would, instead of asking epoll first (one
+                // syscall less between a message's arrival and its decoding).
+                // Every EPOLL_EVERY-th turn polls for the rest: connects,
+                // writability, sockets not yet live.
+                events.clear();
+                for (i, s) in self.shards.iter().enumerate() {
+                    self.again[i] |= s.is_live();
+                }
+                for (i, a) in self.aux.iter().enumerate() {
+                    if let Some(a) = a {
+                        self.aux_again[i] |= a.link.is_live();
+                    }
+                }
             } else {
-                let now = Instant::now();
-                let next = self
-                    .shards
-                    .iter()
-                    .filter_map(Shard::deadline)
-                    .chain(
-                        self.aux
-                            .iter()
-                            .flatten()
-                            .filter_map(|a| a.link.lc.poll_timeout()),
-                    )
-                    .min();
-                Some(next.map_or(Duration::from_millis(250), |t| {
-                    t.saturating_duration_since(now)
-                        .min(Duration::from_millis(250))
-                }))
-            };
-            if let Err(e) = self.poll.poll(&mut events, timeout)
-                && e.kind() != io::ErrorKind::Interrupted
-            {
-                log::error!("poll failed: {e}");
-                return;
+                let again = self.again.iter().chain(&self.aux_again).any(|&a| a);
+                let timeout = if self.cfg.busy_poll || again {
+                    Some(Duration::ZERO)
+                } else {
+                    let now = Instant::now();
+                    let next = self
+                        .shards
+                        .iter()
+                        .filter_map(Shard::deadline)
+                        .chain(
+                            self.aux
+                                .iter()
+                                .flatten()
+                                .filter_map(|a| a.link.lc.poll_timeout()),
+                        )
+                        .min();
+                    Some(next.map_or(Duration::from_millis(250), |t| {
+                        t.saturating_duration_since(now)
+                            .min(Duration::from_millis(250))
+                    }))
+                };
+                if let Err(e) = self.poll.poll(&mut events, timeout)
+                    && e.kind() != io::ErrorKind::Interrupted
+                {
+                    log::error!("poll failed: {e}");
+                    return;
+                }
             }
             for ev in events.iter() {
                 let t = ev.token();
