@@ -305,3 +305,49 @@ fn a_corrupt_record_met_while_writing_is_reported_after_the_records_before_it() 
     drop(t);
     server.join().unwrap();
 }
+
+#[test]
+fn a_server_key_update_is_answered_and_both_directions_keep_working() {
+    let first = pattern(8, 50_000);
+    let second = pattern(9, 50_000);
+    let (a, b) = (first.clone(), second.clone());
+    let (mut t, server) = connect(move |s| {
+        s.write_all(&a).unwrap();
+        // A TLS 1.3 key_update asking the client to update its keys too.
+        s.conn.refresh_traffic_keys().unwrap();
+        s.write_all(&b).unwrap();
+        s.flush().unwrap();
+        let mut hello = [0u8; 5];
+        s.read_exact(&mut hello).unwrap();
+        s.write_all(b"ACK:").unwrap();
+        s.write_all(&hello).unwrap();
+        s.conn.send_close_notify();
+        s.flush().unwrap();
+        let _ = s.sock.read(&mut [0u8; 1]);
+    });
+    let mut buf = vec![0u8; 256 * 1024];
+    let mut end = 0;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while end < first.len() + second.len() {
+        assert!(Instant::now() < deadline, "{end} bytes only");
+        if t.read_into(&mut buf, &mut end).unwrap() == ReadStatus::WouldBlock {
+            thread::sleep(Duration::from_millis(1));
+        }
+        // Our key_update answer goes out with the flush.
+        t.flush().unwrap();
+    }
+    let mut got = buf[..end].to_vec();
+    let mut taken = 0;
+    while taken < 5 || t.wants_write() {
+        assert!(Instant::now() < deadline, "write did not finish");
+        taken += t.write_plain(&b"hello"[taken..]).unwrap();
+        t.flush().unwrap();
+    }
+    got.extend(read_all(&mut t, 64 * 1024, usize::MAX).unwrap());
+    let mut expect = first;
+    expect.extend_from_slice(&second);
+    expect.extend_from_slice(b"ACK:hello");
+    assert!(got == expect, "{} of {} bytes", got.len(), expect.len());
+    drop(t);
+    server.join().unwrap();
+}

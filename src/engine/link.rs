@@ -296,7 +296,7 @@ impl Link {
                 self.lc.on_tls_established();
             }
             let recv_ns = crate::time::now_ns();
-            if matches!(status, ReadStatus::Data(_)) {
+            if matches!(status, ReadStatus::Data(n) if n > 0) {
                 self.lc.on_frame(crate::time::instant_of(recv_ns));
                 proto.on_read();
             }
@@ -324,7 +324,8 @@ impl Link {
         if c.phase == Phase::Upgrading {
             match handshake::parse_response(&c.rbuf[c.rstart..c.rend], &c.key) {
                 Ok(None) => {
-                    if c.rend == c.rbuf.len() {
+                    // No room for another read (a TLS read needs a whole record's).
+                    if c.rbuf.len() - c.rend < c.transport.min_room() {
                         log::warn!(
                             "{} connection {}: upgrade response too large",
                             self.name,

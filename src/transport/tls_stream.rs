@@ -134,6 +134,13 @@ impl TlsStream {
         plain: Option<(&[u8], &mut usize)>,
     ) -> io::Result<Stop> {
         let mut plain = plain;
+        if self.out_start > 0 {
+            // Partly sent output: keep the buffer at what is pending, not at the
+            // whole burst.
+            move_to_front(&mut self.outb, self.out_start, self.out_end);
+            self.out_end -= self.out_start;
+            self.out_start = 0;
+        }
         loop {
             let UnbufferedStatus { mut discard, state } = self
                 .conn
