@@ -74,7 +74,7 @@ impl std::fmt::Debug for TlsStream {
             .field("handshaking", &self.is_handshaking())
             .field("ciphertext_pending", &(self.in_end - self.in_start))
             .field("output_pending", &(self.out_end - self.out_start))
-            .field("stashed", &(self.stash.len() - self.stash_start))
+            .field("stashed", &self.stashed())
             .finish()
     }
 }
@@ -117,7 +117,7 @@ impl TlsStream {
     /// (records set aside while writing, or an error met then): the caller must
     /// read again even if no readiness event comes.
     pub fn has_buffered_input(&self) -> bool {
-        self.stash_start < self.stash.len() || self.failed.is_some()
+        self.stashed() > 0 || self.failed.is_some()
     }
 
     /// Whether encrypted output waits for the socket.
@@ -131,9 +131,8 @@ impl TlsStream {
     fn process(
         &mut self,
         mut sink: Sink<'_>,
-        plain: Option<(&[u8], &mut usize)>,
+        mut plain: Option<(&[u8], &mut usize)>,
     ) -> io::Result<Stop> {
-        let mut plain = plain;
         if self.out_start > 0 {
             // Partly sent output: keep the buffer at what is pending, not at the
             // whole burst.
