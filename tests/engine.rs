@@ -2,12 +2,12 @@
 //! many instruments (past 5,000: sharding), several consumers with overlapping
 //! subscriptions, unsubscribe, stop and restart, a stalled consumer, shutdown.
 
-use dhan_feed::config::{ClientConfig, Endpoints, Overflow};
+use dhan_feed::config::{ClientConfig, Overflow};
 use dhan_feed::feed::{ConnectionEvent, FeedEvent};
 use dhan_feed::proto::market::MarketPacket;
 use dhan_feed::session::SessionEvent;
-use dhan_feed::sim::{DEFAULT_ACCESS_TOKEN, DEFAULT_CLIENT_ID, Simulator};
-use dhan_feed::{Client, ExchangeSegment, FeedMode, InstrumentId, Secret};
+use dhan_feed::sim::Simulator;
+use dhan_feed::{Client, ExchangeSegment, FeedMode, InstrumentId};
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
@@ -20,15 +20,7 @@ fn serial() -> std::sync::MutexGuard<'static, ()> {
 }
 
 fn client_for(sim: &Simulator) -> Client {
-    let cfg = ClientConfig {
-        client_id: Secret::new(DEFAULT_CLIENT_ID),
-        access_token: Secret::new(DEFAULT_ACCESS_TOKEN),
-        endpoints: Endpoints::all(&sim.url()),
-        extra_roots: sim.certificate().into_iter().collect(),
-        webpki_roots: false,
-        ..ClientConfig::default()
-    };
-    Client::new(cfg).unwrap()
+    Client::new(sim.client_config()).unwrap()
 }
 
 /// A plain-ws simulator at `rate` packets/s without periodic order updates.
@@ -258,6 +250,11 @@ fn clean_shutdown_leaves_no_thread_or_socket() {
         0,
         Duration::from_secs(3)
     ));
+    assert_io_threads_gone();
+}
+
+/// Waits up to 3 s for every I/O thread of this process to end.
+fn assert_io_threads_gone() {
     let deadline = Instant::now() + Duration::from_secs(3);
     while io_threads() > 0 && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(10));
@@ -329,13 +326,8 @@ fn busy_poll_over_tls_streams_takes_commands_recovers_and_stops() {
         .unwrap();
     assert!(sim.certificate().is_some(), "a TLS simulator");
     let client = Client::new(ClientConfig {
-        client_id: Secret::new(DEFAULT_CLIENT_ID),
-        access_token: Secret::new(DEFAULT_ACCESS_TOKEN),
-        endpoints: Endpoints::all(&sim.url()),
-        extra_roots: sim.certificate().into_iter().collect(),
-        webpki_roots: false,
         busy_poll: true,
-        ..ClientConfig::default()
+        ..sim.client_config()
     })
     .unwrap();
     let mut feed = client.market_feed(FeedMode::Quote);
@@ -372,9 +364,5 @@ fn busy_poll_over_tls_streams_takes_commands_recovers_and_stops() {
         0,
         Duration::from_secs(3)
     ));
-    let deadline = Instant::now() + Duration::from_secs(3);
-    while io_threads() > 0 && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    assert_eq!(io_threads(), 0, "I/O thread joined");
+    assert_io_threads_gone();
 }

@@ -60,6 +60,27 @@ fn connect(script: impl FnOnce(&mut Server) + Send + 'static) -> (Transport, Joi
     (t, server)
 }
 
+/// An application-data record whose ciphertext does not authenticate.
+const BAD_RECORD: [u8; 5 + 0x40] = {
+    let mut r = [0x5A; 5 + 0x40];
+    (r[0], r[1], r[2], r[3], r[4]) = (0x17, 0x03, 0x03, 0x00, 0x40);
+    r
+};
+
+/// Reads with room for one record only, until something arrives; the rest stays
+/// unread (in the socket or the transport).
+fn read_one_record(t: &mut Transport) -> Vec<u8> {
+    let mut buf = vec![0u8; MAX_RECORD_PLAINTEXT];
+    let mut end = 0;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while end == 0 {
+        assert!(Instant::now() < deadline, "nothing arrived");
+        t.read_into(&mut buf, &mut end).unwrap();
+    }
+    buf.truncate(end);
+    buf
+}
+
 /// Reads to end of stream, keeping `room` bytes free at most and taking out at
 /// most `take` bytes per read (like a framer that leaves a partial frame).
 fn read_all(t: &mut Transport, room: usize, take: usize) -> std::io::Result<Vec<u8>> {
@@ -124,17 +145,12 @@ fn a_write_while_records_wait_stashes_them_and_keeps_the_order() {
     });
     // Let the first 120 KB reach our socket, then read one record's worth only.
     thread::sleep(Duration::from_millis(100));
-    let mut buf = vec![0u8; MAX_RECORD_PLAINTEXT];
-    let mut end = 0;
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while end == 0 {
-        assert!(Instant::now() < deadline);
-        t.read_into(&mut buf, &mut end).unwrap();
-    }
-    let mut got = buf[..end].to_vec();
+    let mut got = read_one_record(&mut t);
     // Records still wait: writing has to set them aside.
     let mut taken = 0;
+    let deadline = Instant::now() + Duration::from_secs(10);
     while taken < 5 {
+        assert!(Instant::now() < deadline, "write did not finish");
         taken += t.write_plain(&b"hello"[taken..]).unwrap();
         t.flush().unwrap();
     }
@@ -218,10 +234,7 @@ fn a_corrupt_record_is_a_tls_error_after_everything_before_it() {
     let (mut t, server) = connect(move |s| {
         s.write_all(&sent).unwrap();
         s.flush().unwrap();
-        // An application-data record whose ciphertext does not authenticate.
-        let mut junk = vec![0x17, 0x03, 0x03, 0x00, 0x40];
-        junk.extend_from_slice(&[0x5A; 0x40]);
-        s.sock.write_all(&junk).unwrap();
+        s.sock.write_all(&BAD_RECORD).unwrap();
         let _ = s.sock.read(&mut [0u8; 1]);
     });
     thread::sleep(Duration::from_millis(50)); // both arrive before the first read
@@ -264,26 +277,18 @@ fn a_corrupt_record_met_while_writing_is_reported_after_the_records_before_it() 
     let (mut t, server) = connect(move |s| {
         s.write_all(&sent).unwrap();
         s.flush().unwrap();
-        let mut junk = vec![0x17, 0x03, 0x03, 0x00, 0x40];
-        junk.extend_from_slice(&[0x5A; 0x40]);
-        s.sock.write_all(&junk).unwrap();
+        s.sock.write_all(&BAD_RECORD).unwrap();
         let _ = s.sock.read(&mut [0u8; 1]);
     });
     thread::sleep(Duration::from_millis(100));
     // One record's room: the rest (and the bad record) stay unread.
-    let mut buf = vec![0u8; MAX_RECORD_PLAINTEXT];
-    let mut end = 0;
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while end == 0 {
-        assert!(Instant::now() < deadline);
-        t.read_into(&mut buf, &mut end).unwrap();
-    }
-    let mut got = buf[..end].to_vec();
+    let mut got = read_one_record(&mut t);
     // The write meets the bad record while setting the others aside: it takes
     // nothing, and the error waits behind them.
     assert_eq!(t.write_plain(b"hello").unwrap(), 0);
     assert!(t.has_buffered_input());
     let mut big = vec![0u8; 256 * 1024];
+    let deadline = Instant::now() + Duration::from_secs(10);
     let err = loop {
         assert!(Instant::now() < deadline, "no error");
         let mut end = 0;

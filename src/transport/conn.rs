@@ -17,6 +17,18 @@ pub enum ReadStatus {
     Eof,
 }
 
+impl ReadStatus {
+    /// `Data(appended)` when a read appended bytes, else `otherwise` (`Eof` or
+    /// `WouldBlock`, which the caller then sees on its next read).
+    pub(crate) fn data_or(appended: usize, otherwise: ReadStatus) -> ReadStatus {
+        if appended > 0 {
+            ReadStatus::Data(appended)
+        } else {
+            otherwise
+        }
+    }
+}
+
 /// A client byte stream: plain TCP or TLS over TCP.
 #[derive(Debug)]
 pub struct Transport {
@@ -109,14 +121,7 @@ impl Transport {
                 return Ok(ReadStatus::Data(*end - start));
             }
             match self.sock.read(&mut buf[*end..]) {
-                Ok(0) => {
-                    return Ok(if *end > start {
-                        // Report the data now; the next read reports EOF again.
-                        ReadStatus::Data(*end - start)
-                    } else {
-                        ReadStatus::Eof
-                    });
-                }
+                Ok(0) => return Ok(ReadStatus::data_or(*end - start, ReadStatus::Eof)),
                 Ok(n) => {
                     let asked = buf.len() - *end;
                     *end += n;
@@ -127,11 +132,7 @@ impl Transport {
                     }
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    return Ok(if *end > start {
-                        ReadStatus::Data(*end - start)
-                    } else {
-                        ReadStatus::WouldBlock
-                    });
+                    return Ok(ReadStatus::data_or(*end - start, ReadStatus::WouldBlock));
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(e),

@@ -265,11 +265,11 @@ impl TlsStream {
                 None,
             )? {
                 Stop::Full => return Ok(ReadStatus::Data(*end - start)),
-                Stop::Closed => return Ok(eof_or_data(start, *end)),
+                Stop::Closed => return Ok(ReadStatus::data_or(*end - start, ReadStatus::Eof)),
                 Stop::NeedData => {}
             }
             if self.peer_closed || self.sock_eof {
-                return Ok(eof_or_data(start, *end));
+                return Ok(ReadStatus::data_or(*end - start, ReadStatus::Eof));
             }
             if self.in_start == self.in_end {
                 self.in_start = 0;
@@ -290,11 +290,7 @@ impl TlsStream {
                 Ok(0) => self.sock_eof = true,
                 Ok(n) => self.in_end += n,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    return Ok(if *end > start {
-                        ReadStatus::Data(*end - start)
-                    } else {
-                        ReadStatus::WouldBlock
-                    });
+                    return Ok(ReadStatus::data_or(*end - start, ReadStatus::WouldBlock));
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(e),
@@ -338,14 +334,5 @@ impl TlsStream {
         self.out_start = 0;
         self.out_end = 0;
         Ok(())
-    }
-}
-
-fn eof_or_data(start: usize, end: usize) -> ReadStatus {
-    if end > start {
-        // Report the data now; the next read reports EOF again.
-        ReadStatus::Data(end - start)
-    } else {
-        ReadStatus::Eof
     }
 }
