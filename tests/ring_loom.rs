@@ -60,3 +60,39 @@ fn values_built_in_place_arrive_whole_and_in_order() {
         t.join().unwrap();
     });
 }
+
+#[test]
+fn values_filled_in_place_arrive_whole_and_declined_ones_never() {
+    loom::model(|| {
+        let (mut p, mut c) = ring::<(u32, u32)>(2);
+        let t = loom::thread::spawn(move || {
+            // Odd values are declined after being written into the slot: the
+            // consumer must never see them, nor a half-filled pair.
+            let mut i = 0u32;
+            while i < 5 {
+                match p.push_in_place(
+                    || (i, 0),
+                    |v| {
+                        v.1 = v.0;
+                        v.0 % 2 == 0
+                    },
+                ) {
+                    Some(_) => i += 1,
+                    None => loom::thread::yield_now(),
+                }
+            }
+        });
+        let mut want = 0u32;
+        while want <= 4 {
+            match c.pop() {
+                Some((a, b)) => {
+                    assert_eq!((a, b), (want, want));
+                    want += 2;
+                }
+                None => loom::thread::yield_now(),
+            }
+        }
+        assert_eq!(c.pop(), None);
+        t.join().unwrap();
+    });
+}

@@ -134,6 +134,35 @@ impl<T: Copy + Send> Producer<T> {
         true
     }
 
+    /// Builds a value in its slot and appends it if `fill` agrees: `init` writes
+    /// a starting value into the slot, `fill` completes it in place (a decoder
+    /// writing straight into the ring, with no copy through the stack), and the
+    /// value is published only if `fill` returns `true`. `None` if the ring is
+    /// full (then neither closure is called), else `Some(published)`. Never blocks.
+    #[inline(always)]
+    pub fn push_in_place(
+        &mut self,
+        init: impl FnOnce() -> T,
+        fill: impl FnOnce(&mut T) -> bool,
+    ) -> Option<bool> {
+        if self.tail.wrapping_sub(self.cached_head) > self.shared.mask {
+            self.cached_head = self.shared.head.0.load(Ordering::Acquire);
+            if self.tail.wrapping_sub(self.cached_head) > self.shared.mask {
+                return None;
+            }
+        }
+        let slot = &self.shared.slots[self.tail & self.shared.mask];
+        // SAFETY: as in `push`: `tail - head <= mask`, so the slot is free and the
+        // consumer will not read it before the Release store of `tail + 1` below;
+        // a declined value stays unpublished and is overwritten by the next push.
+        let publish = slot.with_mut(|p| fill(unsafe { (*p).write(init()) }));
+        if publish {
+            self.tail = self.tail.wrapping_add(1);
+            self.shared.tail.0.store(self.tail, Ordering::Release);
+        }
+        Some(publish)
+    }
+
     /// Free slots as last seen (may be fewer than real: the consumer may have read more).
     pub fn free(&mut self) -> usize {
         self.cached_head = self.shared.head.0.load(Ordering::Acquire);
@@ -222,6 +251,36 @@ mod tests {
         }
         assert_eq!(built, 2, "not called on a full ring");
         assert_eq!((c.pop(), c.pop(), c.pop()), (Some(0), Some(1), None));
+    }
+
+    #[test]
+    fn push_in_place_publishes_only_what_fill_accepts() {
+        let (mut p, mut c) = ring::<u64>(2);
+        // Declined: nothing published, the slot is reused by the next push.
+        assert_eq!(p.push_in_place(|| 7, |v| *v == 8), Some(false));
+        assert_eq!(c.pop(), None);
+        assert_eq!(
+            p.push_in_place(
+                || 1,
+                |v| {
+                    *v += 10;
+                    true
+                }
+            ),
+            Some(true)
+        );
+        assert!(p.push(2).is_ok());
+        // Full: neither closure runs.
+        let mut called = false;
+        let full = p.push_in_place(
+            || {
+                called = true;
+                3
+            },
+            |_| true,
+        );
+        assert_eq!((full, called), (None, false));
+        assert_eq!((c.pop(), c.pop(), c.pop()), (Some(11), Some(2), None));
     }
 
     #[test]
