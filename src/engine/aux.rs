@@ -2,7 +2,7 @@
 //! created per handle, publishing into the handle's ring through an [`Outbox`].
 
 use super::Env;
-use super::link::{Link, Proto, WsMessage};
+use super::link::{Link, Proto};
 use super::outbox::{Outbox, OutboxShared};
 use super::shard::log_event;
 use crate::config::ClientConfig;
@@ -98,10 +98,7 @@ impl<const N: usize> Proto for DepthConn<N> {
         }
     }
 
-    fn on_message(&mut self, msg: WsMessage<'_>, recv_ns: u64) -> Option<Cause> {
-        let WsMessage::Binary(msg) = msg else {
-            return None;
-        };
+    fn on_binary(&mut self, msg: &[u8], recv_ns: u64) -> Option<Cause> {
         let mut end = None;
         let mut it = depth_packets(depth_kind(N), msg);
         for p in it.by_ref() {
@@ -155,10 +152,7 @@ impl Proto for OrderConn {
         1
     }
 
-    fn on_message(&mut self, msg: WsMessage<'_>, recv_ns: u64) -> Option<Cause> {
-        let WsMessage::Text(msg) = msg else {
-            return None;
-        };
+    fn on_text(&mut self, msg: &[u8], recv_ns: u64) -> Option<Cause> {
         self.accepted = true;
         let out = &mut self.out;
         self.parser.parse_frame(msg, &mut self.slot, |r| match r {

@@ -4,7 +4,11 @@
 
 use crate::config::Overflow;
 use crate::feed::event::{ConnectionEvent, FeedEvent, MarketEvent};
-use crate::proto::market::{MarketPacket, OpenInterest, Ticker};
+use crate::proto::disconnect::DisconnectCode;
+use crate::proto::error::DecodeError;
+use crate::proto::market::{
+    MarketPacket, MarketPackets, OpenInterest, Step, Ticker, code, packets,
+};
 use crate::proto::request::FeedMode;
 use crate::proto::segment::InstrumentId;
 use crate::ring::Producer;
@@ -228,16 +232,23 @@ pub(crate) fn convert(p: &MarketPacket, mode: FeedMode, mut emit: impl FnMut(Mar
     }
 }
 
-/// Whether a consumer of `mode` needs `p` changed (see [`convert`]).
+/// Whether a consumer of `mode` needs a packet with response `code` changed
+/// (see [`convert`]).
 #[inline]
-fn needs_conversion(p: &MarketPacket, mode: FeedMode) -> bool {
+fn needs_conversion(code: u8, mode: FeedMode) -> bool {
     matches!(
-        (mode, p),
-        (
-            FeedMode::Ticker,
-            MarketPacket::Quote(_) | MarketPacket::Full(_) | MarketPacket::Oi(_)
-        ) | (FeedMode::Quote, MarketPacket::Full(_))
+        (mode, code),
+        (FeedMode::Ticker, code::QUOTE | code::FULL | code::OI) | (FeedMode::Quote, code::FULL)
     )
+}
+
+/// What [`Fanout::publish_message`] met besides market data.
+#[derive(Debug, Default)]
+pub(crate) struct Walked {
+    /// A disconnect packet's reason (the last, if several).
+    pub disconnect: Option<DisconnectCode>,
+    /// The malformed packet that ended the walk.
+    pub error: Option<DecodeError>,
 }
 
 /// Consumers and routes.
@@ -265,26 +276,131 @@ impl Fanout {
         self.stamp_left = 0;
     }
 
+    /// The publish stamp for the next packet (see [`STAMP_EVERY`]); takes the
+    /// two fields so that a borrowed route can stay borrowed.
+    #[inline]
+    fn stamp(clock_ns: &mut u64, left: &mut u32) -> u64 {
+        if *left == 0 {
+            *clock_ns = crate::time::now_ns();
+            *left = STAMP_EVERY;
+        }
+        *left -= 1;
+        *clock_ns
+    }
+
+    /// Decodes every packet of one market-feed message and publishes it
+    /// (`scratch` holds a packet that cannot go straight into a ring). A
+    /// malformed packet ends the walk; the packets before it stand.
+    #[inline]
+    pub fn publish_message(
+        &mut self,
+        msg: &[u8],
+        scratch: &mut MarketPacket,
+        recv_ns: u64,
+    ) -> Walked {
+        let mut walked = Walked::default();
+        let mut it = packets(msg);
+        loop {
+            // Straight into the ring when that is all there is to do; else decoded
+            // into `scratch` and routed (a disconnect, several consumers, a
+            // conversion, a full ring).
+            let step = match self.publish_in_place(&mut it, recv_ns) {
+                Some(step) => step,
+                None => {
+                    let step = it.advance(scratch);
+                    if step == Step::Packet {
+                        if let MarketPacket::Disconnect(d) = *scratch {
+                            walked.disconnect = Some(d.reason);
+                        } else {
+                            self.publish(scratch, recv_ns);
+                        }
+                    }
+                    step
+                }
+            };
+            match step {
+                Step::Packet => {}
+                Step::End => return walked,
+                Step::Error => {
+                    walked.error = it.error().copied();
+                    return walked;
+                }
+            }
+        }
+    }
+
+    /// Decodes the next packet of `it` straight into a ring slot and publishes
+    /// it, when that is the whole job: one consumer wants the instrument, in the
+    /// packet's own mode, and its ring has room and no backlog. `None` when it is
+    /// not (nothing consumed: decode with [`MarketPackets::advance`] and call
+    /// [`publish`](Self::publish)); `Some(Step::Packet)` when published,
+    /// `Some(Step::Error)` when the packet is malformed (nothing published).
+    ///
+    /// Why: decoding into a scratch packet and then copying it into the slot
+    /// reloads, 16 bytes at a time, memory just written field by field, which the
+    /// CPU cannot forward from its store buffer; `perf record` of the I/O thread
+    /// put 17–30 % of its samples on that one load (`BENCHMARKS.md`).
+    #[inline]
+    fn publish_in_place(&mut self, it: &mut MarketPackets<'_>, recv_ns: u64) -> Option<Step> {
+        let (code, id) = it.peek()?;
+        if code == code::DISCONNECT {
+            return None;
+        }
+        let &[(ci, mode)] = self.routes.get(&id)?.want.as_slice() else {
+            return None;
+        };
+        if needs_conversion(code, mode) {
+            return None;
+        }
+        if !matches!(self.consumers.get(ci), Some(Some(c)) if c.pending_q.is_empty()) {
+            return None;
+        }
+        let publish_ns = Self::stamp(&mut self.clock_ns, &mut self.stamp_left);
+        let Some(Some(c)) = self.consumers.get_mut(ci) else {
+            return None;
+        };
+        let mut step = Step::End;
+        let start = FeedEvent::Market(MarketEvent {
+            packet: MarketPacket::Ticker(Ticker {
+                id,
+                ltp: 0.0,
+                ltt: crate::proto::market::Ltt(0),
+            }),
+            recv_ns,
+            publish_ns,
+        });
+        let pushed = c.producer.push_in_place(
+            || start,
+            |ev| match ev {
+                FeedEvent::Market(m) => {
+                    step = it.advance(&mut m.packet);
+                    step == Step::Packet
+                }
+                _ => false,
+            },
+        )?;
+        if pushed {
+            c.published += 1;
+            c.last_publish_ns = publish_ns;
+        }
+        Some(step)
+    }
+
     /// Publishes one decoded packet to every consumer that wants its instrument.
     #[inline]
-    pub fn publish(&mut self, p: &MarketPacket, recv_ns: u64) {
+    fn publish(&mut self, p: &MarketPacket, recv_ns: u64) {
         let Some(route) = self.routes.get(&p.id()) else {
             self.unrouted += 1;
             return;
         };
-        if self.stamp_left == 0 {
-            self.clock_ns = crate::time::now_ns();
-            self.stamp_left = STAMP_EVERY;
-        }
-        self.stamp_left -= 1;
-        let publish_ns = self.clock_ns;
+        let publish_ns = Self::stamp(&mut self.clock_ns, &mut self.stamp_left);
         for &(ci, mode) in &route.want {
             let Some(Some(c)) = self.consumers.get_mut(ci) else {
                 continue;
             };
-            // The common case, the packet as received into a ring with room: built
-            // in the ring slot, one copy (the general path copies it three times).
-            if !needs_conversion(p, mode)
+            // A packet as received into a ring with room: built in the ring slot,
+            // one copy (the general path copies it three times).
+            if !needs_conversion(p.code(), mode)
                 && c.pending_q.is_empty()
                 && c.producer.push_with(|| {
                     FeedEvent::Market(MarketEvent {
@@ -427,6 +543,176 @@ mod tests {
             c.pop().unwrap().market().unwrap().packet.id().security_id,
             0
         );
+    }
+
+    /// A fanout whose consumers (one per mode, ring of `cap`) all want `ids`.
+    fn fanout(
+        modes: &[FeedMode],
+        ids: &[InstrumentId],
+        cap: usize,
+        overflow: Overflow,
+    ) -> (
+        Fanout,
+        Vec<crate::ring::Consumer<FeedEvent>>,
+        Vec<Arc<ConsumerShared>>,
+    ) {
+        let mut fan = Fanout::default();
+        let (mut rx, mut shared) = (Vec::new(), Vec::new());
+        for (ci, &mode) in modes.iter().enumerate() {
+            let (p, c) = ring::<FeedEvent>(cap);
+            let sh = Arc::new(ConsumerShared::default());
+            fan.consumers
+                .push(Some(ConsumerSlot::new(p, mode, overflow, sh.clone())));
+            rx.push(c);
+            shared.push(sh);
+            let mut ids = ids.to_vec();
+            ids.sort_unstable();
+            ids.dedup();
+            for id in ids {
+                fan.routes
+                    .entry(id)
+                    .or_insert_with(|| Route {
+                        shard: 0,
+                        want: Vec::new(),
+                        wire: None,
+                    })
+                    .want
+                    .push((ci, mode));
+            }
+        }
+        (fan, rx, shared)
+    }
+
+    fn drain(c: &mut crate::ring::Consumer<FeedEvent>) -> Vec<MarketEvent> {
+        std::iter::from_fn(|| c.pop())
+            .map(|e| *e.market().expect("market event"))
+            .collect()
+    }
+
+    /// Every packet kind, a disconnect among them, in one message.
+    fn every_kind() -> Vec<MarketPacket> {
+        use crate::proto::market::{Disconnect, MarketStatus, UnknownPacket};
+        let mut v = crate::cli::sample::market_packets();
+        let id = v[1].id();
+        v.insert(2, MarketPacket::MarketStatus(MarketStatus { id, len: 8 }));
+        v.insert(
+            3,
+            MarketPacket::Disconnect(Disconnect {
+                id: InstrumentId::new(crate::proto::ExchangeSegment::IdxI, 0),
+                reason: DisconnectCode(805),
+            }),
+        );
+        v.push(MarketPacket::Unknown(UnknownPacket {
+            code: 99,
+            id,
+            len: 12,
+        }));
+        v
+    }
+
+    #[test]
+    fn straight_into_the_ring_delivers_what_decode_then_route_does() {
+        let sample = every_kind();
+        let mut msg = Vec::new();
+        for p in &sample {
+            crate::proto::market_encode::encode_packet(p, &mut msg);
+        }
+        let ids: Vec<InstrumentId> = sample.iter().map(MarketPacket::id).collect();
+        use FeedMode::{Full, Quote, Ticker};
+        // One consumer: the straight path for packets in its mode; two: never.
+        for modes in [
+            &[Ticker][..],
+            &[Quote],
+            &[Full],
+            &[Ticker, Full],
+            &[Quote, Quote],
+        ] {
+            let (mut fan, mut rx, _) = fanout(modes, &ids, 64, Overflow::DropNewest);
+            let mut scratch = ticker(0, 0.0);
+            let walked = fan.publish_message(&msg, &mut scratch, 77);
+            assert_eq!(walked.disconnect, Some(DisconnectCode(805)));
+            assert_eq!(walked.error, None);
+            for (ci, &mode) in modes.iter().enumerate() {
+                let mut want = Vec::new();
+                for p in sample
+                    .iter()
+                    .filter(|p| !matches!(p, MarketPacket::Disconnect(_)))
+                {
+                    convert(p, mode, |q| want.push(q));
+                }
+                let got = drain(&mut rx[ci]);
+                let packets: Vec<MarketPacket> = got.iter().map(|e| e.packet).collect();
+                assert_eq!(packets, want, "modes {modes:?}, consumer {ci}");
+                assert!(got.iter().all(|e| e.recv_ns == 77 && e.publish_ns >= 1));
+            }
+        }
+    }
+
+    #[test]
+    fn a_malformed_packet_ends_the_message_and_what_came_before_stands() {
+        let sample = every_kind();
+        let (good, rest) = sample.split_at(2);
+        let mut msg = Vec::new();
+        for p in good {
+            crate::proto::market_encode::encode_packet(p, &mut msg);
+        }
+        let bad_at = msg.len();
+        crate::proto::market_encode::encode_packet(&rest[2], &mut msg);
+        msg[bad_at + 1] ^= 0x40; // its declared length
+        crate::proto::market_encode::encode_packet(&rest[3], &mut msg);
+        let ids: Vec<InstrumentId> = sample.iter().map(MarketPacket::id).collect();
+        let (mut fan, mut rx, _) = fanout(&[FeedMode::Full], &ids, 64, Overflow::DropNewest);
+        let mut scratch = ticker(0, 0.0);
+        let walked = fan.publish_message(&msg, &mut scratch, 1);
+        let err = walked.error.expect("a decode error");
+        assert!(err.to_string().contains(&bad_at.to_string()), "{err}");
+        let got: Vec<MarketPacket> = drain(&mut rx[0]).iter().map(|e| e.packet).collect();
+        assert_eq!(got, good);
+    }
+
+    #[test]
+    fn a_full_ring_falls_back_to_the_overflow_policy_in_order() {
+        let ids: Vec<InstrumentId> = (1..=4)
+            .map(|i| InstrumentId::new(crate::proto::ExchangeSegment::NseEq, i))
+            .collect();
+        let msg = |pairs: &[(u32, f32)]| {
+            let mut m = Vec::new();
+            for &(id, ltp) in pairs {
+                crate::proto::market_encode::encode_packet(&ticker(id, ltp), &mut m);
+            }
+            m
+        };
+        let mut scratch = ticker(0, 0.0);
+        // Drop newest: the ring takes two, the rest are counted.
+        let (mut fan, mut rx, shared) = fanout(&[FeedMode::Ticker], &ids, 2, Overflow::DropNewest);
+        fan.publish_message(
+            &msg(&[(1, 1.0), (2, 2.0), (3, 3.0), (4, 4.0)]),
+            &mut scratch,
+            0,
+        );
+        fan.consumers[0].as_mut().unwrap().sync();
+        assert_eq!(shared[0].dropped.load(Ordering::Relaxed), 2);
+        let got: Vec<f32> = drain(&mut rx[0])
+            .iter()
+            .map(|e| e.packet.ltp().unwrap())
+            .collect();
+        assert_eq!(got, vec![1.0, 2.0]);
+        // Conflate: what waits outside the ring goes first, even once the ring has
+        // room again (the straight path must not overtake it).
+        let (mut fan, mut rx, _) = fanout(&[FeedMode::Ticker], &ids, 2, Overflow::Conflate);
+        fan.publish_message(&msg(&[(1, 1.0), (2, 2.0), (3, 3.0)]), &mut scratch, 0);
+        let mut got: Vec<f32> = Vec::new();
+        got.extend(
+            rx[0]
+                .pop()
+                .and_then(|e| e.market().and_then(|m| m.packet.ltp())),
+        );
+        fan.publish_message(&msg(&[(4, 4.0)]), &mut scratch, 0);
+        for _ in 0..3 {
+            got.extend(drain(&mut rx[0]).iter().map(|e| e.packet.ltp().unwrap()));
+            fan.consumers[0].as_mut().unwrap().flush_pending();
+        }
+        assert_eq!(got, vec![1.0, 2.0, 3.0, 4.0]);
     }
 
     #[test]

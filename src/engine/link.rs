@@ -27,9 +27,22 @@ pub(crate) trait Proto {
     /// Upgraded: queue the subscriptions (or the login) on `ws`; returns how many
     /// instruments (or logins) were sent, for `Reconnected { resubscribed }`.
     fn on_upgraded(&mut self, ws: &mut WsClient) -> u32;
-    /// A data message (binary or text) read at `recv_ns`; `Some(cause)` ends the
-    /// connection after the rest of the read buffer is processed.
-    fn on_message(&mut self, msg: WsMessage<'_>, recv_ns: u64) -> Option<Cause>;
+    /// A binary message read at `recv_ns`; `Some(cause)` ends the connection
+    /// after the rest of the read buffer is processed. Ignored by default.
+    ///
+    /// Binary and text get a method each, so that the message is two registers:
+    /// an enum of the two would be passed through memory, and its 16-byte reload
+    /// right after the caller's 8-byte stores cannot be store-forwarded (`perf`
+    /// put a third of the I/O thread's samples on it; `BENCHMARKS.md`).
+    #[inline]
+    fn on_binary(&mut self, _msg: &[u8], _recv_ns: u64) -> Option<Cause> {
+        None
+    }
+    /// A text message read at `recv_ns`; as [`on_binary`](Self::on_binary).
+    #[inline]
+    fn on_text(&mut self, _msg: &[u8], _recv_ns: u64) -> Option<Cause> {
+        None
+    }
     /// Bytes were read (called before their messages).
     #[inline]
     fn on_read(&mut self) {}
@@ -38,12 +51,6 @@ pub(crate) trait Proto {
     fn close_cause(&self, _code: Option<u16>) -> Option<Cause> {
         None
     }
-}
-
-/// A complete data message.
-pub(crate) enum WsMessage<'a> {
-    Binary(&'a [u8]),
-    Text(&'a [u8]),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -362,8 +369,8 @@ impl Link {
                 }
             };
             let ended = match ev {
-                WsEvent::Binary(m) => proto.on_message(WsMessage::Binary(m), recv_ns),
-                WsEvent::Text(m) => proto.on_message(WsMessage::Text(m), recv_ns),
+                WsEvent::Binary(m) => proto.on_binary(m, recv_ns),
+                WsEvent::Text(m) => proto.on_text(m, recv_ns),
                 WsEvent::Ping | WsEvent::Pong | WsEvent::Partial => None,
                 // Dhan's codes may also arrive in the close frame (the order feed
                 // has no binary disconnect packet): as the code, or in the reason.

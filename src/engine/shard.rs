@@ -3,13 +3,13 @@
 //! socket side is a [`Link`].
 
 use super::fanout::Fanout;
-use super::link::{Link, Proto, Ready, WsMessage};
+use super::link::{Link, Proto, Ready};
 use super::{Env, ShardHealth};
 use crate::config::ClientConfig;
 use crate::feed::event::ConnectionEvent;
 use crate::proto::disconnect::DisconnectCode;
 use crate::proto::endpoint::FeedKind;
-use crate::proto::market::{MarketPacket, Step, packets};
+use crate::proto::market::MarketPacket;
 use crate::proto::request::FeedMode;
 use crate::proto::segment::{ExchangeSegment, InstrumentId};
 use crate::session::Budget;
@@ -74,31 +74,12 @@ impl Proto for Market<'_> {
     }
 
     #[inline]
-    fn on_message(&mut self, msg: WsMessage<'_>, recv_ns: u64) -> Option<Cause> {
-        let WsMessage::Binary(msg) = msg else {
-            return None;
-        };
-        let mut end = None;
-        let mut it = packets(msg);
-        loop {
-            match it.advance(self.slot) {
-                Step::Packet => {
-                    if let MarketPacket::Disconnect(d) = *self.slot {
-                        end = Some(Cause::Dhan(d.reason));
-                    } else {
-                        self.fan.publish(self.slot, recv_ns);
-                    }
-                }
-                Step::End => break,
-                Step::Error => {
-                    if let Some(e) = it.error() {
-                        log::warn!("market feed connection {}: {e}", self.index);
-                    }
-                    break;
-                }
-            }
+    fn on_binary(&mut self, msg: &[u8], recv_ns: u64) -> Option<Cause> {
+        let walked = self.fan.publish_message(msg, self.slot, recv_ns);
+        if let Some(e) = walked.error {
+            log::warn!("market feed connection {}: {e}", self.index);
         }
-        end
+        walked.disconnect.map(Cause::Dhan)
     }
 }
 

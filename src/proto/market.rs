@@ -586,6 +586,18 @@ impl<'a> MarketPackets<'a> {
         }
     }
 
+    /// The code and instrument of the next packet's header, without consuming
+    /// it; `None` at the end, after an error, or if less than a header remains
+    /// (then [`advance`](Self::advance) reports what is wrong).
+    #[inline]
+    pub fn peek(&self) -> Option<(u8, InstrumentId)> {
+        if self.failed {
+            return None;
+        }
+        let h = array::<{ size::HEADER }>(self.buf.get(self.pos..)?)?;
+        Some((h[0], id_of(h)))
+    }
+
     #[cold]
     fn fail(&mut self, e: DecodeError) -> Step {
         self.failed = true;
