@@ -40,6 +40,39 @@ pub struct BenchArgs {
     /// Do not pin (the I/O thread to core 0, the consumer to core 1).
     #[arg(long)]
     pub no_pin: bool,
+    /// Where the latency runs' sender (the simulator's connection thread, and the
+    /// floor's writer) runs. On a loopback socket the sender's CPU does the
+    /// kernel's delivery work, so with two cores it must share one with a pinned
+    /// thread: `io` (default) puts it on the I/O thread's core in the engine run
+    /// and on the reader's core in the floor run, the same position in both;
+    /// `consumer` puts it on core 1 (the engine's consumer, the floor's idle
+    /// spinner: the floor then never waits for it and the engine always does);
+    /// `free` leaves it to the scheduler.
+    #[arg(long, value_enum, default_value = "io")]
+    pub sender_core: SenderCore,
+}
+
+/// The latency runs' sender placement (see [`BenchArgs::sender_core`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum SenderCore {
+    /// Core 0: the I/O thread's, or the floor reader's.
+    Io,
+    /// Core 1: the consumer's, or the floor's idle spinner's.
+    Consumer,
+    /// Unpinned.
+    Free,
+}
+
+impl BenchArgs {
+    /// The core the latency runs' sender is pinned to, if any.
+    fn sender_pin(&self) -> Option<usize> {
+        match self.sender_core {
+            _ if self.no_pin => None,
+            SenderCore::Io => Some(0),
+            SenderCore::Consumer => Some(1),
+            SenderCore::Free => None,
+        }
+    }
 }
 
 /// Results of one bench run.
@@ -107,7 +140,8 @@ fn sim(args: &BenchArgs, rate: f64, stamp: bool) -> Result<Simulator, crate::sim
         .rate(rate)
         .stamp(stamp)
         .replay(rate <= 0.0)
-        .order_interval(None);
+        .order_interval(None)
+        .sender_core(if stamp { args.sender_pin() } else { None });
     if !args.tls {
         b = b.plain();
     }
@@ -233,20 +267,28 @@ pub fn run(
         let mut engine = histogram();
         let mut floor = histogram();
         for round in 0..LATENCY_ROUNDS {
-            let ((e, e_hop), f) = if round % 2 == 0 {
+            let (
+                EngineLatency {
+                    wire: e,
+                    read: e_hop,
+                    ring: e_ring,
+                },
+                f,
+            ) = if round % 2 == 0 {
                 let e = engine_latency(args, warm, part, pin_on)?;
-                (e, raw_floor(args.rate, warm, part, pin_on)?)
+                (e, raw_floor(args, warm, part, pin_on)?)
             } else {
-                let f = raw_floor(args.rate, warm, part, pin_on)?;
+                let f = raw_floor(args, warm, part, pin_on)?;
                 (engine_latency(args, warm, part, pin_on)?, f)
             };
             eprintln!(
-                "  round {}: engine p50 {} ns p99 {} ns (socket read→consumer p50 {} ns p99 {} ns) | raw TCP p50 {} ns p99 {} ns",
+                "  round {}: engine p50 {} ns p99 {} ns (socket read→consumer p50 {} ns p99 {} ns, of which ring→consumer p50 {} ns) | raw TCP p50 {} ns p99 {} ns",
                 round + 1,
                 e.value_at_quantile(0.5),
                 e.value_at_quantile(0.99),
                 e_hop.value_at_quantile(0.5),
                 e_hop.value_at_quantile(0.99),
+                e_ring.value_at_quantile(0.5),
                 f.value_at_quantile(0.5),
                 f.value_at_quantile(0.99)
             );
@@ -256,14 +298,18 @@ pub fn run(
         r.latency = quantiles(&engine);
         r.floor = quantiles(&floor);
         eprintln!(
-            "latency:     p50 {} ns  p99 {} ns  p99.9 {} ns  max {} ns ({} samples at {}/s, {} rounds)",
+            "latency:     p50 {} ns  p99 {} ns  p99.9 {} ns  max {} ns ({} samples at {}/s, {} rounds, sender on {})",
             r.latency[0],
             r.latency[1],
             r.latency[2],
             r.latency[3],
             engine.len(),
             args.rate,
-            LATENCY_ROUNDS
+            LATENCY_ROUNDS,
+            match args.sender_pin() {
+                Some(c) => format!("core {c}"),
+                None => "any core".to_owned(),
+            }
         );
         eprintln!(
             "raw TCP:     p50 {} ns  p99 {} ns  p99.9 {} ns  max {} ns",
@@ -280,15 +326,25 @@ fn histogram() -> Histogram<u64> {
     Histogram::<u64>::new_with_bounds(1, 10_000_000_000, 3).expect("valid bounds")
 }
 
+/// One engine latency run, in ns.
+struct EngineLatency {
+    /// The simulator's send to the consumer.
+    wire: Histogram<u64>,
+    /// The I/O thread's socket read to the consumer.
+    read: Histogram<u64>,
+    /// The event's entry into the ring to the consumer.
+    ring: Histogram<u64>,
+}
+
 /// Wire→consumer latency of the engine (busy-polling I/O thread on core 0, a
-/// spinning consumer on core 1) against a paced simulator, and its last part,
-/// from the I/O thread's socket read to the consumer.
+/// spinning consumer on core 1) against a paced simulator, with its last parts:
+/// from the socket read, and from the ring, to the consumer.
 fn engine_latency(
     args: &BenchArgs,
     warm: Duration,
     window: Duration,
     pin_on: bool,
-) -> Result<(Histogram<u64>, Histogram<u64>), Box<dyn std::error::Error>> {
+) -> Result<EngineLatency, Box<dyn std::error::Error>> {
     let sim = sim(args, args.rate, true)?;
     let client = client(&sim, pin_on, true)?;
     let mut feed = client.market_feed(FeedMode::Ticker);
@@ -298,6 +354,7 @@ fn engine_latency(
             pin(1, pin_on);
             let mut h = histogram();
             let mut h_hop = histogram();
+            let mut h_pub = histogram();
             let t0 = Instant::now();
             while t0.elapsed() < warm + window {
                 match feed.try_recv() {
@@ -308,6 +365,7 @@ fn engine_latency(
                             if t0.elapsed() >= warm {
                                 let _ = h.record(u64::from(lat).max(1));
                                 let _ = h_hop.record(now.saturating_sub(m.recv_ns).max(1));
+                                let _ = h_pub.record(now.saturating_sub(m.publish_ns).max(1));
                             }
                         }
                     }
@@ -315,7 +373,11 @@ fn engine_latency(
                     _ => {}
                 }
             }
-            (h, h_hop)
+            EngineLatency {
+                wire: h,
+                read: h_hop,
+                ring: h_pub,
+            }
         })
         .join()
         .expect("consumer thread")
@@ -398,7 +460,7 @@ fn read_with_tungstenite<S: Read + Write>(
 }
 
 fn raw_floor(
-    rate: f64,
+    args: &BenchArgs,
     warm: Duration,
     window: Duration,
     pin_on: bool,
@@ -406,7 +468,11 @@ fn raw_floor(
     let l = TcpListener::bind("127.0.0.1:0")?;
     let addr = l.local_addr()?;
     let total = warm + window;
+    let (rate, sender_core) = (args.rate, args.sender_pin());
     let writer = std::thread::spawn(move || -> io::Result<()> {
+        if let Some(core) = sender_core {
+            pin(core, true);
+        }
         let (mut w, _) = l.accept()?;
         w.set_nodelay(true)?;
         let mut pkt = Vec::new();

@@ -69,6 +69,9 @@ pub struct SimConfig {
     /// packets and resends those bytes, so the sender is not the bottleneck of a
     /// throughput measurement. Default false.
     pub replay: bool,
+    /// Benchmark mode: pin every connection thread (the senders) to this core;
+    /// failure to pin is logged. Default none (the scheduler decides).
+    pub sender_core: Option<usize>,
 }
 
 impl Default for SimConfig {
@@ -96,6 +99,7 @@ impl Default for SimConfig {
             capture_dir: None,
             stamp: false,
             replay: false,
+            sender_core: None,
         }
     }
 }

@@ -138,6 +138,11 @@ impl SimBuilder {
         self.cfg.replay = on;
         self
     }
+    /// Benchmark mode: pin the connection (sender) threads to `core`.
+    pub fn sender_core(mut self, core: Option<usize>) -> Self {
+        self.cfg.sender_core = core;
+        self
+    }
     /// Capture every message sent into `dir` (one file per connection).
     pub fn capture_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.cfg.capture_dir = Some(dir.into());
@@ -443,7 +448,14 @@ fn accept_loop(
         let s = shared.clone();
         let spawned = std::thread::Builder::new()
             .name(format!("sim-conn-{id}"))
-            .spawn(move || conn::serve(tcp, s, id));
+            .spawn(move || {
+                if let Some(core) = s.cfg.sender_core
+                    && !core_affinity::set_for_current(core_affinity::CoreId { id: core })
+                {
+                    log::warn!("sim: could not pin connection {id} to core {core}");
+                }
+                conn::serve(tcp, s, id)
+            });
         let mut threads = lock(&conn_threads);
         threads.retain(|t| !t.is_finished());
         match spawned {
