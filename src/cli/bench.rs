@@ -17,6 +17,7 @@ use crate::ws::frame::{Opcode, push_server_frame};
 use hdrhistogram::Histogram;
 use std::io::{self, Read, Write};
 use std::net::{TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 /// Options of `dhan-feed bench`.
@@ -88,6 +89,10 @@ pub struct BenchResult {
     pub latency: [u64; 4],
     /// Raw TCP one-way latency, ns: p50, p99, p99.9, max.
     pub floor: [u64; 4],
+    /// The raw TCP reader handing every stamp to a thread on core 1 (a slot and
+    /// an index, the least a hand-off can be): one-way latency to that thread,
+    /// ns: p50, p99, p99.9, max.
+    pub floor_handoff: [u64; 4],
     /// Messages per CPU-second of the I/O thread during the throughput run: what
     /// the I/O thread alone could carry, with the simulator and the consumer
     /// taking their share of the two cores out of the picture (0 if unknown).
@@ -95,7 +100,7 @@ pub struct BenchResult {
 }
 
 /// The I/O thread's id, recorded by its start hook.
-static IO_TID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+static IO_TID: AtomicU64 = AtomicU64::new(0);
 
 fn record_io_tid() {
     // `/proc/thread-self` links to `<pid>/task/<tid>`.
@@ -103,13 +108,13 @@ fn record_io_tid() {
         .ok()
         .and_then(|p| p.file_name()?.to_str()?.parse().ok())
         .unwrap_or(0);
-    IO_TID.store(tid, std::sync::atomic::Ordering::Relaxed);
+    IO_TID.store(tid, Ordering::Relaxed);
 }
 
 /// CPU seconds (user + system) the I/O thread has used, from `/proc` (Linux; the
 /// kernel counts in ticks of 10 ms, so a 3 s window is good to about 1 %).
 fn io_cpu_s() -> Option<f64> {
-    let tid = IO_TID.load(std::sync::atomic::Ordering::Relaxed);
+    let tid = IO_TID.load(Ordering::Relaxed);
     let stat = std::fs::read_to_string(format!("/proc/self/task/{tid}/stat")).ok()?;
     // Fields after the `(comm)`: state is field 3; utime and stime are 14 and 15.
     let rest = &stat[stat.rfind(')')? + 2..];
@@ -266,6 +271,7 @@ pub fn run(
         let part = window / LATENCY_ROUNDS;
         let mut engine = histogram();
         let mut floor = histogram();
+        let mut handed = histogram();
         for round in 0..LATENCY_ROUNDS {
             let (
                 EngineLatency {
@@ -273,7 +279,10 @@ pub fn run(
                     read: e_hop,
                     ring: e_ring,
                 },
-                f,
+                Floor {
+                    reader: f,
+                    handed: f_hand,
+                },
             ) = if round % 2 == 0 {
                 let e = engine_latency(args, warm, part, pin_on)?;
                 (e, raw_floor(args, warm, part, pin_on)?)
@@ -282,7 +291,7 @@ pub fn run(
                 (engine_latency(args, warm, part, pin_on)?, f)
             };
             eprintln!(
-                "  round {}: engine p50 {} ns p99 {} ns (socket read→consumer p50 {} ns p99 {} ns, of which ring→consumer p50 {} ns) | raw TCP p50 {} ns p99 {} ns",
+                "  round {}: engine p50 {} ns p99 {} ns (socket read→consumer p50 {} ns p99 {} ns, of which ring→consumer p50 {} ns) | raw TCP p50 {} ns p99 {} ns | raw TCP + hand-off to core 1 p50 {} ns p99 {} ns",
                 round + 1,
                 e.value_at_quantile(0.5),
                 e.value_at_quantile(0.99),
@@ -290,13 +299,17 @@ pub fn run(
                 e_hop.value_at_quantile(0.99),
                 e_ring.value_at_quantile(0.5),
                 f.value_at_quantile(0.5),
-                f.value_at_quantile(0.99)
+                f.value_at_quantile(0.99),
+                f_hand.value_at_quantile(0.5),
+                f_hand.value_at_quantile(0.99)
             );
             engine.add(&e).map_err(io::Error::other)?;
             floor.add(&f).map_err(io::Error::other)?;
+            handed.add(&f_hand).map_err(io::Error::other)?;
         }
         r.latency = quantiles(&engine);
         r.floor = quantiles(&floor);
+        r.floor_handoff = quantiles(&handed);
         eprintln!(
             "latency:     p50 {} ns  p99 {} ns  p99.9 {} ns  max {} ns ({} samples at {}/s, {} rounds, sender on {})",
             r.latency[0],
@@ -314,6 +327,10 @@ pub fn run(
         eprintln!(
             "raw TCP:     p50 {} ns  p99 {} ns  p99.9 {} ns  max {} ns",
             r.floor[0], r.floor[1], r.floor[2], r.floor[3]
+        );
+        eprintln!(
+            "  + hand-off: p50 {} ns  p99 {} ns  p99.9 {} ns  max {} ns (raw TCP, then a slot and an index to a thread on core 1)",
+            r.floor_handoff[0], r.floor_handoff[1], r.floor_handoff[2], r.floor_handoff[3]
         );
     }
     Ok(r)
@@ -464,7 +481,7 @@ fn raw_floor(
     warm: Duration,
     window: Duration,
     pin_on: bool,
-) -> io::Result<Histogram<u64>> {
+) -> io::Result<Floor> {
     let l = TcpListener::bind("127.0.0.1:0")?;
     let addr = l.local_addr()?;
     let total = warm + window;
@@ -498,33 +515,91 @@ fn raw_floor(
     let mut r = TcpStream::connect(addr)?;
     r.set_nodelay(true)?;
     r.set_nonblocking(true)?;
-    let done = std::sync::atomic::AtomicBool::new(false);
+    let done = AtomicBool::new(false);
+    let handoff = Handoff::default();
     std::thread::scope(|s| {
-        // The engine run has a consumer spinning on core 1: so does the floor run.
-        s.spawn(|| {
+        // The engine run has a consumer spinning on core 1: so does the floor
+        // run, taking every stamp from the reader through the least a hand-off
+        // to another core can be (a slot and an index).
+        let consumer = s.spawn(|| {
             pin(1, pin_on);
-            while !done.load(std::sync::atomic::Ordering::Relaxed) {
-                std::hint::spin_loop();
+            let mut h = histogram();
+            let mut next = 0u64;
+            let t0 = Instant::now();
+            while !done.load(Ordering::Relaxed) {
+                let published = handoff.published.load(Ordering::Acquire);
+                if published == next {
+                    std::hint::spin_loop();
+                    continue;
+                }
+                let now = now_ns() as u32;
+                let measure = t0.elapsed() >= warm;
+                // Skip what was overwritten (never at a paced rate).
+                next = next.max(published.saturating_sub(HANDOFF_SLOTS as u64));
+                while next < published {
+                    let stamp =
+                        handoff.stamps[next as usize % HANDOFF_SLOTS].load(Ordering::Relaxed);
+                    if measure {
+                        let _ = h.record(u64::from(now.wrapping_sub(stamp)).max(1));
+                    }
+                    next += 1;
+                }
             }
+            h
         });
-        let h = s
+        let reader = s
             .spawn(|| {
                 pin(0, pin_on);
-                read_floor(&mut r, warm)
+                read_floor(&mut r, warm, &handoff)
             })
             .join()
             .map_err(|_| io::Error::other("reader panicked"));
-        done.store(true, std::sync::atomic::Ordering::Relaxed);
-        let h = h??;
+        done.store(true, Ordering::Relaxed);
+        let handed = consumer
+            .join()
+            .map_err(|_| io::Error::other("floor consumer panicked"))?;
+        let reader = reader??;
         writer
             .join()
             .map_err(|_| io::Error::other("writer panicked"))??;
-        Ok(h)
+        Ok(Floor { reader, handed })
     })
 }
 
-fn read_floor(r: &mut TcpStream, warm: Duration) -> io::Result<Histogram<u64>> {
+/// Stamps the floor's reader hands to its consumer on core 1.
+const HANDOFF_SLOTS: usize = 1024;
+
+/// The floor's hand-off: stamp slots and the count published.
+struct Handoff {
+    stamps: Vec<std::sync::atomic::AtomicU32>,
+    published: AtomicU64,
+}
+
+impl Default for Handoff {
+    fn default() -> Self {
+        Self {
+            stamps: (0..HANDOFF_SLOTS).map(|_| Default::default()).collect(),
+            published: AtomicU64::new(0),
+        }
+    }
+}
+
+/// One floor run, in ns.
+struct Floor {
+    /// The sender's write to the reader's read (the raw TCP floor).
+    reader: Histogram<u64>,
+    /// The sender's write to a spinning thread on core 1, handed every stamp by
+    /// the reader (a slot and an index).
+    handed: Histogram<u64>,
+}
+
+fn read_floor(
+    r: &mut TcpStream,
+    warm: Duration,
+    handoff: &Handoff,
+) -> io::Result<Histogram<u64>> {
     let mut h = histogram();
+    let mut seq = 0u64;
     let mut buf = [0u8; 4096];
     let mut pending = Vec::new();
     let t0 = Instant::now();
@@ -538,6 +613,9 @@ fn read_floor(r: &mut TcpStream, warm: Duration) -> io::Result<Histogram<u64>> {
                 while pending.len() - pos >= 18 {
                     let f = &pending[pos..pos + 18];
                     let stamp = u32::from_le_bytes([f[14], f[15], f[16], f[17]]);
+                    handoff.stamps[seq as usize % HANDOFF_SLOTS].store(stamp, Ordering::Relaxed);
+                    seq += 1;
+                    handoff.published.store(seq, Ordering::Release);
                     if t0.elapsed() >= warm {
                         let _ = h.record(u64::from(now.wrapping_sub(stamp)).max(1));
                     }
@@ -555,7 +633,7 @@ fn read_floor(r: &mut TcpStream, warm: Duration) -> io::Result<Histogram<u64>> {
 /// The `RESULT` line.
 pub fn result_line(r: &BenchResult) -> String {
     format!(
-        "RESULT msgs_per_s={:.0} p50_ns={} p99_ns={} p999_ns={} max_ns={} floor_p50_ns={} floor_p99_ns={} floor_p999_ns={} tungstenite_msgs_per_s={:.0} ratio_vs_tungstenite={:.2} allocs_per_msg={:.4} io_msgs_per_cpu_s={:.0}",
+        "RESULT msgs_per_s={:.0} p50_ns={} p99_ns={} p999_ns={} max_ns={} floor_p50_ns={} floor_p99_ns={} floor_p999_ns={} handoff_floor_p50_ns={} handoff_floor_p99_ns={} tungstenite_msgs_per_s={:.0} ratio_vs_tungstenite={:.2} allocs_per_msg={:.4} io_msgs_per_cpu_s={:.0}",
         r.msgs_per_s,
         r.latency[0],
         r.latency[1],
@@ -564,6 +642,8 @@ pub fn result_line(r: &BenchResult) -> String {
         r.floor[0],
         r.floor[1],
         r.floor[2],
+        r.floor_handoff[0],
+        r.floor_handoff[1],
         r.tungstenite_msgs_per_s,
         r.msgs_per_s / r.tungstenite_msgs_per_s.max(1.0),
         r.allocs_per_msg,
