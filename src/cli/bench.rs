@@ -6,17 +6,15 @@
 use crate::config::{ClientConfig, Endpoints};
 use crate::feed::FeedEvent;
 use crate::proto::endpoint::{FeedKind, request_target};
-use crate::proto::market::{Ltt, MarketPacket, packets};
-use crate::proto::market_encode::{encode_packet, ticker};
+use crate::proto::market::{MarketPacket, packets};
 use crate::proto::request::{FeedMode, encode_subscription};
 use crate::proto::segment::{ExchangeSegment, InstrumentId};
 use crate::secret::Secret;
 use crate::sim::{DEFAULT_ACCESS_TOKEN, DEFAULT_CLIENT_ID, Simulator};
 use crate::time::now_ns;
-use crate::ws::frame::{Opcode, push_server_frame};
 use hdrhistogram::Histogram;
 use std::io::{self, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
@@ -140,14 +138,19 @@ fn ids(n: u32) -> Vec<InstrumentId> {
         .collect()
 }
 
-fn sim(args: &BenchArgs, rate: f64, stamp: bool) -> Result<Simulator, crate::sim::SimError> {
+fn sim(
+    args: &BenchArgs,
+    tls: bool,
+    rate: f64,
+    stamp: bool,
+) -> Result<Simulator, crate::sim::SimError> {
     let mut b = Simulator::builder()
         .rate(rate)
         .stamp(stamp)
         .replay(rate <= 0.0)
         .order_interval(None)
         .sender_core(if stamp { args.sender_pin() } else { None });
-    if !args.tls {
+    if !tls {
         b = b.plain();
     }
     b.start()
@@ -194,7 +197,7 @@ pub fn run(
     {
         // Blocking poll and a consumer that sleeps when its ring is empty: with the
         // simulator sending flat out, three busy threads would share two cores.
-        let sim = sim(args, 0.0, false)?;
+        let sim = sim(args, args.tls, 0.0, false)?;
         let client = client(&sim, pin_on, false)?;
         let mut feed = client.market_feed(args.mode);
         feed.subscribe_many(&ids(args.instruments));
@@ -254,7 +257,7 @@ pub fn run(
 
     // 2. Tungstenite reading the same stream (the same decoder on each message).
     {
-        let sim = sim(args, 0.0, false)?;
+        let sim = sim(args, args.tls, 0.0, false)?;
         r.tungstenite_msgs_per_s = tungstenite_client(&sim, args, warm, window)?;
         eprintln!(
             "tungstenite: {:>8.2} M msgs/s   ratio engine/tungstenite {:.2}",
@@ -362,7 +365,7 @@ fn engine_latency(
     window: Duration,
     pin_on: bool,
 ) -> Result<EngineLatency, Box<dyn std::error::Error>> {
-    let sim = sim(args, args.rate, true)?;
+    let sim = sim(args, args.tls, args.rate, true)?;
     let client = client(&sim, pin_on, true)?;
     let mut feed = client.market_feed(FeedMode::Ticker);
     feed.subscribe_many(&ids(args.instruments));
@@ -438,6 +441,25 @@ fn tungstenite_client(
     })
 }
 
+/// Upgrades with tungstenite and subscribes to `n` instruments in `mode`.
+fn subscribed<S: Read + Write>(
+    url: String,
+    stream: S,
+    mode: FeedMode,
+    n: u32,
+) -> io::Result<tungstenite::WebSocket<S>> {
+    let (mut ws, _) =
+        tungstenite::client(url, stream).map_err(|e| io::Error::other(e.to_string()))?;
+    let mut msg = Vec::new();
+    for chunk in ids(n).chunks(100) {
+        encode_subscription(mode, true, chunk, &mut msg).map_err(io::Error::other)?;
+        let text = String::from_utf8_lossy(&msg).into_owned();
+        ws.send(tungstenite::Message::Text(text.into()))
+            .map_err(|e| io::Error::other(e.to_string()))?;
+    }
+    Ok(ws)
+}
+
 /// Upgrades with tungstenite, subscribes, then reads and decodes every message;
 /// returns messages per second over `window` after `warm`.
 fn read_with_tungstenite<S: Read + Write>(
@@ -448,15 +470,7 @@ fn read_with_tungstenite<S: Read + Write>(
     window: Duration,
 ) -> io::Result<f64> {
     let io_err = |e: tungstenite::Error| io::Error::other(e.to_string());
-    let (mut ws, _) =
-        tungstenite::client(url, stream).map_err(|e| io::Error::other(e.to_string()))?;
-    let mut msg = Vec::new();
-    for chunk in ids(args.instruments).chunks(100) {
-        encode_subscription(args.mode, true, chunk, &mut msg).map_err(io::Error::other)?;
-        let text = String::from_utf8_lossy(&msg).into_owned();
-        ws.send(tungstenite::Message::Text(text.into()))
-            .map_err(io_err)?;
-    }
+    let mut ws = subscribed(url, stream, args.mode, args.instruments)?;
     let t0 = Instant::now();
     let mut n = 0u64;
     let mut t1 = None;
@@ -481,39 +495,21 @@ fn raw_floor(
     warm: Duration,
     window: Duration,
     pin_on: bool,
-) -> io::Result<Floor> {
-    let l = TcpListener::bind("127.0.0.1:0")?;
-    let addr = l.local_addr()?;
-    let total = warm + window;
-    let (rate, sender_core) = (args.rate, args.sender_pin());
-    let writer = std::thread::spawn(move || -> io::Result<()> {
-        if let Some(core) = sender_core {
-            pin(core, true);
-        }
-        let (mut w, _) = l.accept()?;
-        w.set_nodelay(true)?;
-        let mut pkt = Vec::new();
-        let mut frame = Vec::new();
-        let start = Instant::now();
-        let mut sent = 0u64;
-        while start.elapsed() < total {
-            let due = start + Duration::from_secs_f64(sent as f64 / rate);
-            let now = Instant::now();
-            if due > now {
-                std::thread::sleep(due - now);
-            }
-            pkt.clear();
-            frame.clear();
-            let id = InstrumentId::new(ExchangeSegment::NseFno, 40_000);
-            encode_packet(&ticker(id, 1.0, Ltt(now_ns() as u32)), &mut pkt);
-            push_server_frame(true, Opcode::Binary, &pkt, &mut frame);
-            w.write_all(&frame)?;
-            sent += 1;
-        }
-        Ok(())
-    });
-    let mut r = TcpStream::connect(addr)?;
-    r.set_nodelay(true)?;
+) -> Result<Floor, Box<dyn std::error::Error>> {
+    // The same simulator as the engine run's (plain even for --tls: this is
+    // the raw TCP floor), upgraded and subscribed with tungstenite, which then
+    // steps aside: the reader takes the socket's bytes as they come.
+    let sim = sim(args, false, args.rate, true)?;
+    let tcp = TcpStream::connect(sim.addr())?;
+    tcp.set_nodelay(true)?;
+    let target = request_target(
+        FeedKind::MarketFeed,
+        &Secret::new(DEFAULT_ACCESS_TOKEN),
+        &Secret::new(DEFAULT_CLIENT_ID),
+    );
+    let url = format!("ws://{}{target}", sim.addr());
+    let mut ws = subscribed(url, tcp, FeedMode::Ticker, args.instruments)?;
+    let r = ws.get_mut();
     r.set_nonblocking(true)?;
     let done = AtomicBool::new(false);
     let handoff = Handoff::default();
@@ -550,7 +546,7 @@ fn raw_floor(
         let reader = s
             .spawn(|| {
                 pin(0, pin_on);
-                read_floor(&mut r, warm, &handoff)
+                read_floor(r, warm, warm + window, &handoff)
             })
             .join()
             .map_err(|_| io::Error::other("reader panicked"));
@@ -559,9 +555,6 @@ fn raw_floor(
             .join()
             .map_err(|_| io::Error::other("floor consumer panicked"))?;
         let reader = reader??;
-        writer
-            .join()
-            .map_err(|_| io::Error::other("writer panicked"))??;
         Ok(Floor { reader, handed })
     })
 }
@@ -593,41 +586,73 @@ struct Floor {
     handed: Histogram<u64>,
 }
 
+/// Reads the simulator's frames off the socket until `total` has passed,
+/// recording each ticker's one-way latency after `warm`, and hands every stamp
+/// to the floor's consumer.
 fn read_floor(
     r: &mut TcpStream,
     warm: Duration,
+    total: Duration,
     handoff: &Handoff,
 ) -> io::Result<Histogram<u64>> {
     let mut h = histogram();
     let mut seq = 0u64;
-    let mut buf = [0u8; 4096];
-    let mut pending = Vec::new();
+    let mut buf = vec![0u8; 1 << 16];
+    let (mut start, mut end) = (0, 0);
     let t0 = Instant::now();
     loop {
-        match r.read(&mut buf) {
-            Ok(0) => break,
+        if end == buf.len() {
+            buf.copy_within(start..end, 0);
+            (start, end) = (0, end - start);
+        }
+        match r.read(&mut buf[end..]) {
+            Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
             Ok(n) => {
                 let now = now_ns() as u32;
-                pending.extend_from_slice(&buf[..n]);
-                let mut pos = 0;
-                while pending.len() - pos >= 18 {
-                    let f = &pending[pos..pos + 18];
-                    let stamp = u32::from_le_bytes([f[14], f[15], f[16], f[17]]);
-                    handoff.stamps[seq as usize % HANDOFF_SLOTS].store(stamp, Ordering::Relaxed);
-                    seq += 1;
-                    handoff.published.store(seq, Ordering::Release);
-                    if t0.elapsed() >= warm {
-                        let _ = h.record(u64::from(now.wrapping_sub(stamp)).max(1));
+                end += n;
+                // Server frames are unmasked; a ticker message is 2 + 16 bytes.
+                while let Some((opcode, payload, len)) = server_frame(&buf[start..end]) {
+                    let p = &buf[start + payload..start + len];
+                    if opcode == 2 && p.len() == 16 && p[0] == crate::proto::market::code::TICKER {
+                        let stamp = u32::from_le_bytes([p[12], p[13], p[14], p[15]]);
+                        handoff.stamps[seq as usize % HANDOFF_SLOTS]
+                            .store(stamp, Ordering::Relaxed);
+                        seq += 1;
+                        handoff.published.store(seq, Ordering::Release);
+                        if t0.elapsed() >= warm {
+                            let _ = h.record(u64::from(now.wrapping_sub(stamp)).max(1));
+                        }
                     }
-                    pos += 18;
+                    start += len;
                 }
-                pending.drain(..pos);
+                if start == end {
+                    (start, end) = (0, 0);
+                }
             }
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => std::hint::spin_loop(),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                if t0.elapsed() >= total {
+                    return Ok(h);
+                }
+                std::hint::spin_loop();
+            }
             Err(e) => return Err(e),
         }
     }
-    Ok(h)
+}
+
+/// The opcode, payload offset and total length of the complete unmasked frame
+/// at the start of `b`, if there is one.
+fn server_frame(b: &[u8]) -> Option<(u8, usize, usize)> {
+    let (&b0, &b1) = (b.first()?, b.get(1)?);
+    let (payload, len) = match b1 & 0x7f {
+        126 => (4, usize::from(u16::from_be_bytes([*b.get(2)?, *b.get(3)?]))),
+        127 => (
+            10,
+            usize::try_from(u64::from_be_bytes(b.get(2..10)?.try_into().ok()?)).ok()?,
+        ),
+        n => (2, usize::from(n)),
+    };
+    (b.len() >= payload + len).then_some((b0 & 0x0f, payload, payload + len))
 }
 
 /// The `RESULT` line.
