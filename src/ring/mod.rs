@@ -95,14 +95,21 @@ impl<T: Copy + Send> Producer<T> {
         self.shared.mask + 1
     }
 
+    /// Whether the next slot is free, re-reading the consumer's index only when
+    /// the cached one says the ring is full.
+    #[inline(always)]
+    fn has_room(&mut self) -> bool {
+        if self.tail.wrapping_sub(self.cached_head) > self.shared.mask {
+            self.cached_head = self.shared.head.0.load(Ordering::Acquire);
+        }
+        self.tail.wrapping_sub(self.cached_head) <= self.shared.mask
+    }
+
     /// Appends `value`, or gives it back if the ring is full. Never blocks.
     #[inline]
     pub fn push(&mut self, value: T) -> Result<(), T> {
-        if self.tail.wrapping_sub(self.cached_head) > self.shared.mask {
-            self.cached_head = self.shared.head.0.load(Ordering::Acquire);
-            if self.tail.wrapping_sub(self.cached_head) > self.shared.mask {
-                return Err(value);
-            }
+        if !self.has_room() {
+            return Err(value);
         }
         let slot = &self.shared.slots[self.tail & self.shared.mask];
         // SAFETY: `tail - head <= mask`, so this slot is free: the consumer has
@@ -119,11 +126,8 @@ impl<T: Copy + Send> Producer<T> {
     /// ring is full (then `make` is not called). Never blocks.
     #[inline(always)]
     pub fn push_with(&mut self, make: impl FnOnce() -> T) -> bool {
-        if self.tail.wrapping_sub(self.cached_head) > self.shared.mask {
-            self.cached_head = self.shared.head.0.load(Ordering::Acquire);
-            if self.tail.wrapping_sub(self.cached_head) > self.shared.mask {
-                return false;
-            }
+        if !self.has_room() {
+            return false;
         }
         let slot = &self.shared.slots[self.tail & self.shared.mask];
         // SAFETY: as in `push`: `tail - head <= mask`, so the slot is free and the
@@ -145,11 +149,8 @@ impl<T: Copy + Send> Producer<T> {
         init: impl FnOnce() -> T,
         fill: impl FnOnce(&mut T) -> bool,
     ) -> Option<bool> {
-        if self.tail.wrapping_sub(self.cached_head) > self.shared.mask {
-            self.cached_head = self.shared.head.0.load(Ordering::Acquire);
-            if self.tail.wrapping_sub(self.cached_head) > self.shared.mask {
-                return None;
-            }
+        if !self.has_room() {
+            return None;
         }
         let slot = &self.shared.slots[self.tail & self.shared.mask];
         // SAFETY: as in `push`: `tail - head <= mask`, so the slot is free and the
