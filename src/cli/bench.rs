@@ -12,6 +12,7 @@ use crate::proto::segment::{ExchangeSegment, InstrumentId};
 use crate::secret::Secret;
 use crate::sim::{DEFAULT_ACCESS_TOKEN, DEFAULT_CLIENT_ID, Simulator};
 use crate::time::now_ns;
+use crate::ws::frame::{Opcode, parse_header};
 use hdrhistogram::Histogram;
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
@@ -39,14 +40,14 @@ pub struct BenchArgs {
     /// Do not pin (the I/O thread to core 0, the consumer to core 1).
     #[arg(long)]
     pub no_pin: bool,
-    /// Where the latency runs' sender (the simulator's connection thread, and the
-    /// floor's writer) runs. On a loopback socket the sender's CPU does the
-    /// kernel's delivery work, so with two cores it must share one with a pinned
-    /// thread: `io` (default) puts it on the I/O thread's core in the engine run
-    /// and on the reader's core in the floor run, the same position in both;
-    /// `consumer` puts it on core 1 (the engine's consumer, the floor's idle
-    /// spinner: the floor then never waits for it and the engine always does);
-    /// `free` leaves it to the scheduler.
+    /// Where the latency runs' sender (the simulator's connection thread, in the
+    /// engine run and the floor run alike) runs. On a loopback socket the
+    /// sender's CPU does the kernel's delivery work, so with two cores it must
+    /// share one with a pinned thread: `io` (default) puts it on core 0, the I/O
+    /// thread's in the engine run and the raw reader's in the floor run, the same
+    /// position in both; `consumer` puts it on core 1 (the engine's consumer, the
+    /// floor's hand-off thread: the raw reader then never waits for it and the
+    /// engine always does); `free` leaves it to the scheduler.
     #[arg(long, value_enum, default_value = "io")]
     pub sender_core: SenderCore,
 }
@@ -56,7 +57,7 @@ pub struct BenchArgs {
 pub enum SenderCore {
     /// Core 0: the I/O thread's, or the floor reader's.
     Io,
-    /// Core 1: the consumer's, or the floor's idle spinner's.
+    /// Core 1: the consumer's, or the floor's hand-off thread's.
     Consumer,
     /// Unpinned.
     Free,
@@ -410,13 +411,7 @@ fn tungstenite_client(
     warm: Duration,
     window: Duration,
 ) -> Result<f64, Box<dyn std::error::Error>> {
-    let tcp = TcpStream::connect(sim.addr())?;
-    tcp.set_nodelay(true)?;
-    let target = request_target(
-        FeedKind::MarketFeed,
-        &Secret::new(DEFAULT_ACCESS_TOKEN),
-        &Secret::new(DEFAULT_CLIENT_ID),
-    );
+    let (tcp, target) = connect_market_feed(sim)?;
     Ok(match sim.certificate() {
         None => read_with_tungstenite(
             format!("ws://{}{target}", sim.addr()),
@@ -439,6 +434,19 @@ fn tungstenite_client(
             )?
         }
     })
+}
+
+/// A TCP connection (no delay) to the simulator, and the market feed's request
+/// target with the simulator's default credentials.
+fn connect_market_feed(sim: &Simulator) -> io::Result<(TcpStream, String)> {
+    let tcp = TcpStream::connect(sim.addr())?;
+    tcp.set_nodelay(true)?;
+    let target = request_target(
+        FeedKind::MarketFeed,
+        &Secret::new(DEFAULT_ACCESS_TOKEN),
+        &Secret::new(DEFAULT_CLIENT_ID),
+    );
+    Ok((tcp, target))
 }
 
 /// Upgrades with tungstenite and subscribes to `n` instruments in `mode`.
@@ -500,13 +508,7 @@ fn raw_floor(
     // the raw TCP floor), upgraded and subscribed with tungstenite, which then
     // steps aside: the reader takes the socket's bytes as they come.
     let sim = sim(args, false, args.rate, true)?;
-    let tcp = TcpStream::connect(sim.addr())?;
-    tcp.set_nodelay(true)?;
-    let target = request_target(
-        FeedKind::MarketFeed,
-        &Secret::new(DEFAULT_ACCESS_TOKEN),
-        &Secret::new(DEFAULT_CLIENT_ID),
-    );
+    let (tcp, target) = connect_market_feed(&sim)?;
     let url = format!("ws://{}{target}", sim.addr());
     let mut ws = subscribed(url, tcp, FeedMode::Ticker, args.instruments)?;
     let r = ws.get_mut();
@@ -611,9 +613,12 @@ fn read_floor(
                 let now = now_ns() as u32;
                 end += n;
                 // Server frames are unmasked; a ticker message is 2 + 16 bytes.
-                while let Some((opcode, payload, len)) = server_frame(&buf[start..end]) {
+                while let Some((opcode, payload, len)) = server_frame(&buf[start..end])? {
                     let p = &buf[start + payload..start + len];
-                    if opcode == 2 && p.len() == 16 && p[0] == crate::proto::market::code::TICKER {
+                    if opcode == Opcode::Binary
+                        && p.len() == 16
+                        && p[0] == crate::proto::market::code::TICKER
+                    {
                         let stamp = u32::from_le_bytes([p[12], p[13], p[14], p[15]]);
                         handoff.stamps[seq as usize % HANDOFF_SLOTS]
                             .store(stamp, Ordering::Relaxed);
@@ -640,19 +645,18 @@ fn read_floor(
     }
 }
 
-/// The opcode, payload offset and total length of the complete unmasked frame
-/// at the start of `b`, if there is one.
-fn server_frame(b: &[u8]) -> Option<(u8, usize, usize)> {
-    let (&b0, &b1) = (b.first()?, b.get(1)?);
-    let (payload, len) = match b1 & 0x7f {
-        126 => (4, usize::from(u16::from_be_bytes([*b.get(2)?, *b.get(3)?]))),
-        127 => (
-            10,
-            usize::try_from(u64::from_be_bytes(b.get(2..10)?.try_into().ok()?)).ok()?,
-        ),
-        n => (2, usize::from(n)),
+/// The opcode, payload offset and total length of the complete frame at the
+/// start of `b`, if there is one (the framer's own header parser; a bad header
+/// ends the floor run).
+fn server_frame(b: &[u8]) -> io::Result<Option<(Opcode, usize, usize)>> {
+    let Some(h) = parse_header(b).map_err(|e| io::Error::other(e.to_string()))? else {
+        return Ok(None);
     };
-    (b.len() >= payload + len).then_some((b0 & 0x0f, payload, payload + len))
+    let len = usize::try_from(h.payload_len)
+        .ok()
+        .and_then(|n| n.checked_add(h.header_len))
+        .ok_or_else(|| io::Error::other("frame too large"))?;
+    Ok((b.len() >= len).then_some((h.opcode, h.header_len, len)))
 }
 
 /// The `RESULT` line.

@@ -352,13 +352,13 @@ impl Fanout {
         if needs_conversion(code, mode) {
             return None;
         }
-        if !matches!(self.consumers.get(ci), Some(Some(c)) if c.pending_q.is_empty()) {
-            return None;
-        }
-        let publish_ns = Self::stamp(&mut self.clock_ns, &mut self.stamp_left);
         let Some(Some(c)) = self.consumers.get_mut(ci) else {
             return None;
         };
+        if !c.pending_q.is_empty() {
+            return None;
+        }
+        let publish_ns = Self::stamp(&mut self.clock_ns, &mut self.stamp_left);
         let mut step = Step::End;
         let start = FeedEvent::Market(MarketEvent {
             packet: MarketPacket::Ticker(Ticker {
