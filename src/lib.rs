@@ -62,6 +62,7 @@
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
+mod buffer;
 pub mod cli;
 mod client;
 pub mod config;

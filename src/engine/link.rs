@@ -108,6 +108,9 @@ pub(crate) struct Link {
     pub index: usize,
     token: Token,
     conn: Option<Conn>,
+    /// The last connection's read buffer, kept for the next one: committed
+    /// once (see `crate::buffer`), not on every reconnect.
+    spare_rbuf: Vec<u8>,
     pub lc: Lifecycle,
 }
 
@@ -128,6 +131,7 @@ impl Link {
             index,
             token,
             conn: None,
+            spare_rbuf: Vec::new(),
             lc: Lifecycle::new(kind, *cfg, seed),
         }
     }
@@ -218,12 +222,17 @@ impl Link {
             env.base.authority(),
             crate::proto::endpoint::redacted_target(&env.target)
         );
+        let rlen = cfg.limits.max_frame + 64 * 1024;
+        let rbuf = match std::mem::take(&mut self.spare_rbuf) {
+            b if b.len() == rlen => b,
+            _ => crate::buffer::committed(rlen),
+        };
         self.conn = Some(Conn {
             transport: Transport::new(sock, tls),
             ws: WsClient::new(cfg.limits),
             phase: Phase::Connecting,
             key: handshake::new_key(),
-            rbuf: vec![0u8; cfg.limits.max_frame + 64 * 1024],
+            rbuf,
             rstart: 0,
             rend: 0,
             interest: Interest::READABLE | Interest::WRITABLE,
@@ -440,6 +449,7 @@ impl Link {
         let _ = self.flush_out(registry);
         if let Some(mut c) = self.conn.take() {
             let _ = registry.deregister(c.transport.socket());
+            self.spare_rbuf = c.rbuf;
         }
     }
 

@@ -64,11 +64,13 @@ pub struct Consumer<T> {
 }
 
 /// Creates a ring holding at least `capacity` values (rounded up to a power of
-/// two, at least 2), all slots allocated now.
+/// two, at least 2), all slots allocated now and their memory committed now (see
+/// [`prefault`]), so the producer's first lap takes no page faults.
 pub fn ring<T: Copy + Send>(capacity: usize) -> (Producer<T>, Consumer<T>) {
     let cap = capacity.max(2).next_power_of_two();
     let slots: Box<[Cell<MaybeUninit<T>>]> =
         (0..cap).map(|_| Cell::new(MaybeUninit::uninit())).collect();
+    prefault(&slots);
     let shared = Arc::new(Shared {
         head: Padded(AtomicUsize::new(0)),
         tail: Padded(AtomicUsize::new(0)),
@@ -89,10 +91,51 @@ pub fn ring<T: Copy + Send>(capacity: usize) -> (Producer<T>, Consumer<T>) {
     )
 }
 
+/// Bytes between the writes that commit a ring's memory: the smallest page size
+/// of the targets we run on (touching more often than a page is harmless).
+const PAGE: usize = 4096;
+
+/// Writes one byte in every page of the slots, so the kernel commits the memory
+/// here rather than on the hot path. A large allocation comes straight from
+/// `mmap`, and its pages are only mapped when first touched: the default 65,536
+/// market slots are 12 MB, about 2,900 pages, so the first lap of a ring fed
+/// 20,000 events a second faults about 900 times a second on the I/O thread, and
+/// on the 2-core VM `dhan-feed bench` runs on each fault also sent a
+/// TLB-shootdown interrupt to the consumer's core (see BENCHMARKS.md, session 5).
+/// The writes are volatile, so the compiler can neither drop them nor turn the
+/// allocation into a lazily zeroed one.
+fn prefault<T>(slots: &[Cell<MaybeUninit<T>>]) {
+    let size = std::mem::size_of::<T>();
+    if size == 0 {
+        return;
+    }
+    let touch = |slot: &Cell<MaybeUninit<T>>| {
+        slot.with_mut(|p| {
+            let bytes = p.cast::<u8>();
+            for offset in (0..size).step_by(PAGE) {
+                // SAFETY: `offset < size_of::<T>()`, so the byte is inside this
+                // slot, which nothing else can reach yet (the ring is being built
+                // by this thread); any byte is a valid `MaybeUninit<T>` byte.
+                unsafe { std::ptr::write_volatile(bytes.add(offset), 0) };
+            }
+        })
+    };
+    // Touched slots start at most a page apart; the last one covers the tail.
+    slots.iter().step_by((PAGE / size).max(1)).for_each(touch);
+    slots.last().into_iter().for_each(touch);
+}
+
 impl<T: Copy + Send> Producer<T> {
     /// Slots in the ring.
     pub fn capacity(&self) -> usize {
         self.shared.mask + 1
+    }
+
+    /// Publishes the slot just written: the Release store of `tail + 1`.
+    #[inline(always)]
+    fn publish(&mut self) {
+        self.tail = self.tail.wrapping_add(1);
+        self.shared.tail.0.store(self.tail, Ordering::Release);
     }
 
     /// Whether the next slot is free, re-reading the consumer's index only when
@@ -116,8 +159,7 @@ impl<T: Copy + Send> Producer<T> {
         // released it (Acquire load of `head` above or earlier) and will not read it
         // until we publish `tail + 1` below. We are the only producer.
         slot.with_mut(|p| unsafe { p.write(MaybeUninit::new(value)) });
-        self.tail = self.tail.wrapping_add(1);
-        self.shared.tail.0.store(self.tail, Ordering::Release);
+        self.publish();
         Ok(())
     }
 
@@ -133,8 +175,7 @@ impl<T: Copy + Send> Producer<T> {
         // SAFETY: as in `push`: `tail - head <= mask`, so the slot is free and the
         // consumer will not read it before the Release store of `tail + 1` below.
         slot.with_mut(|p| unsafe { (*p).write(make()) });
-        self.tail = self.tail.wrapping_add(1);
-        self.shared.tail.0.store(self.tail, Ordering::Release);
+        self.publish();
         true
     }
 
@@ -158,8 +199,7 @@ impl<T: Copy + Send> Producer<T> {
         // a declined value stays unpublished and is overwritten by the next push.
         let publish = slot.with_mut(|p| fill(unsafe { (*p).write(init()) }));
         if publish {
-            self.tail = self.tail.wrapping_add(1);
-            self.shared.tail.0.store(self.tail, Ordering::Release);
+            self.publish();
         }
         Some(publish)
     }
@@ -221,6 +261,26 @@ impl<T: Copy + Send> Consumer<T> {
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn first_lap_takes_no_page_faults() {
+        use crate::buffer::minor_faults;
+        // 16,384 slots of 256 bytes: 4 MB, 1,024 pages, well past the allocator's
+        // mmap threshold, so untouched pages would fault on the first lap.
+        let (mut p, mut c) = ring::<[u64; 32]>(1 << 14);
+        let before = minor_faults();
+        for i in 0..p.capacity() {
+            p.push([i as u64; 32]).unwrap();
+        }
+        let faults = minor_faults() - before;
+        assert!(
+            faults < 16,
+            "{faults} page faults filling 1,024 pages of slots"
+        );
+        assert_eq!(c.pop().map(|v| v[31]), Some(0));
+        assert_eq!(c.len(), (1 << 14) - 1);
+    }
 
     #[test]
     fn fifo_full_and_empty() {

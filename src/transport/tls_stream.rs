@@ -88,10 +88,10 @@ impl TlsStream {
     pub fn new(conn: UnbufferedClientConnection) -> Self {
         Self {
             conn,
-            inb: vec![0; IN_CAPACITY],
+            inb: crate::buffer::committed(IN_CAPACITY),
             in_start: 0,
             in_end: 0,
-            outb: vec![0; 16 * 1024],
+            outb: crate::buffer::committed(16 * 1024),
             out_start: 0,
             out_end: 0,
             stash: Vec::new(),
