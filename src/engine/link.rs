@@ -311,17 +311,18 @@ impl Link {
             if c.phase == Phase::Upgrading && !c.transport.is_handshaking() {
                 self.lc.on_tls_established();
             }
+            // Nothing new (a busy-poll turn, mostly): no clock read, no parse.
+            let n = match status {
+                ReadStatus::Data(n) => n,
+                ReadStatus::WouldBlock => return Ok(false),
+                ReadStatus::Eof => return Err(Cause::Eof),
+            };
             let recv_ns = crate::time::now_ns();
-            if matches!(status, ReadStatus::Data(n) if n > 0) {
+            if n > 0 {
                 self.lc.on_frame(crate::time::instant_of(recv_ns));
                 proto.on_read();
             }
             self.process(recv_ns, budget, proto)?;
-            match status {
-                ReadStatus::Data(_) => continue,
-                ReadStatus::WouldBlock => return Ok(false),
-                ReadStatus::Eof => return Err(Cause::Eof),
-            }
         }
         // Still readable: yield so commands, timers and other connections get a turn.
         Ok(true)

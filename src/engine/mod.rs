@@ -264,8 +264,8 @@ impl Drop for Engine {
     }
 }
 
-/// In busy-poll mode, one turn in this many asks epoll; the others read live
-/// sockets directly.
+/// In busy-poll mode, one turn in this many asks epoll and does the
+/// housekeeping; the others only read live sockets directly.
 const EPOLL_EVERY: u32 = 8;
 
 impl Engine {
@@ -380,6 +380,14 @@ impl Engine {
                         &self.budget,
                     );
                 }
+            }
+            if self.cfg.busy_poll && !turn.is_multiple_of(EPOLL_EVERY) {
+                // Busy-poll: the rest (commands, timers, subscriptions, backlogs,
+                // stats) runs on the polling turns only, keeping the other turns
+                // short: a message that arrives mid-turn waits for the turn to end.
+                // Reads answer pings themselves (`Link::on_ready` writes what it
+                // queued), so pongs are not delayed.
+                continue;
             }
             if !self.commands() {
                 self.close_all();
