@@ -99,7 +99,13 @@ fn serve_inner(tcp: TcpStream, shared: &Arc<Shared>, id: u64) -> io::Result<()> 
         }
         Ok(resp)
     };
+    // A small read buffer: tungstenite zero-fills the whole buffer (128 KiB by
+    // default) before every read, and the sender polls its client for requests
+    // before every send, so the default cost a 128 KiB memset per send, on the
+    // core the client's I/O thread shares in `dhan-feed bench` (perf: 17 % of
+    // the sender's time). Requests are small; a large one takes several reads.
     let ws_cfg = WebSocketConfig::default()
+        .read_buffer_size(4096)
         .max_message_size(Some(1 << 20))
         .max_frame_size(Some(1 << 20));
     let ws = match tungstenite::accept_hdr_with_config(stream, callback, Some(ws_cfg)) {
