@@ -256,3 +256,54 @@ fn watch_depth_refuses_other_segments_clearly() {
         "{err}"
     );
 }
+
+#[test]
+fn bench_ends_with_a_result_line_carrying_every_figure() {
+    // A short run (about 5 s): the figures are meaningless at this length, but
+    // every one must be there, measured, and consistent with the others.
+    let o = offline()
+        .args(["bench", "--seconds", "0.3", "--instruments", "10"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let l = lines(&o);
+    let result = l.last().expect("a RESULT line");
+    let kv: std::collections::HashMap<&str, f64> = result
+        .strip_prefix("RESULT ")
+        .expect("the last line starts with RESULT")
+        .split(' ')
+        .map(|f| {
+            let (k, v) = f.split_once('=').expect("key=value");
+            (k, v.parse().unwrap_or_else(|_| panic!("{f}: not a number")))
+        })
+        .collect();
+    for k in [
+        "msgs_per_s",
+        "p50_ns",
+        "p99_ns",
+        "p999_ns",
+        "floor_p50_ns",
+        "floor_p99_ns",
+        "tungstenite_msgs_per_s",
+        "allocs_per_msg",
+    ] {
+        assert!(kv.contains_key(k), "{k} missing from {result}");
+    }
+    for k in [
+        "msgs_per_s",
+        "tungstenite_msgs_per_s",
+        "p50_ns",
+        "floor_p50_ns",
+    ] {
+        assert!(kv[k] > 0.0, "{k} = {} in {result}", kv[k]);
+    }
+    assert!(kv["p50_ns"] <= kv["p99_ns"] && kv["p99_ns"] <= kv["p999_ns"]);
+    assert!(kv["floor_p50_ns"] <= kv["floor_p99_ns"]);
+    assert!(kv["handoff_floor_p50_ns"] <= kv["handoff_floor_p99_ns"]);
+    let ratio = kv["msgs_per_s"] / kv["tungstenite_msgs_per_s"];
+    assert!(
+        (ratio - kv["ratio_vs_tungstenite"]).abs() < 0.01 + ratio * 0.001,
+        "{result}"
+    );
+    assert!(kv["allocs_per_msg"] >= 0.0 && kv["steal_ms"] >= 0.0);
+}

@@ -96,6 +96,10 @@ pub struct BenchResult {
     /// the I/O thread alone could carry, with the simulator and the consumer
     /// taking their share of the two cores out of the picture (0 if unknown).
     pub io_msgs_per_cpu_s: f64,
+    /// CPU time the hypervisor took from this machine's CPUs during the latency
+    /// runs, ms (Linux guests; 0 on bare metal or if unknown). Anything but a
+    /// small number means the latency figures measured the host as much as us.
+    pub steal_ms: f64,
 }
 
 /// The I/O thread's id, recorded by its start hook.
@@ -120,6 +124,15 @@ fn io_cpu_s() -> Option<f64> {
     let f: Vec<&str> = rest.split_whitespace().collect();
     let ticks: f64 = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
     Some(ticks / 100.0)
+}
+
+/// Steal time summed over all CPUs so far, ms: the `steal` column of
+/// `/proc/stat`, in ticks of 10 ms.
+fn steal_ms() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    let cpu = stat.lines().next()?.strip_prefix("cpu ")?;
+    let ticks: f64 = cpu.split_whitespace().nth(7)?.parse().ok()?;
+    Some(ticks * 10.0)
 }
 
 fn pin(core: usize, on: bool) {
@@ -273,6 +286,7 @@ pub fn run(
     // both alike; the percentiles are over all rounds.
     {
         let part = window / LATENCY_ROUNDS;
+        let steal0 = steal_ms();
         let mut engine = histogram();
         let mut floor = histogram();
         let mut handed = histogram();
@@ -312,6 +326,7 @@ pub fn run(
             floor.add(&f).map_err(io::Error::other)?;
             handed.add(&f_hand).map_err(io::Error::other)?;
         }
+        r.steal_ms = steal_ms().zip(steal0).map_or(0.0, |(b, a)| b - a);
         r.latency = quantiles(&engine);
         r.floor = quantiles(&floor);
         r.floor_handoff = quantiles(&handed);
@@ -337,6 +352,12 @@ pub fn run(
             "  + hand-off: p50 {} ns  p99 {} ns  p99.9 {} ns  max {} ns (raw TCP, then a slot and an index to a thread on core 1)",
             r.floor_handoff[0], r.floor_handoff[1], r.floor_handoff[2], r.floor_handoff[3]
         );
+        if r.steal_ms > 0.0 {
+            eprintln!(
+                "host steal:  {:.0} ms of CPU time taken by the hypervisor during the latency runs",
+                r.steal_ms
+            );
+        }
     }
     Ok(r)
 }
@@ -674,7 +695,7 @@ fn server_frame(b: &[u8]) -> io::Result<Option<(Opcode, usize, usize)>> {
 /// The `RESULT` line.
 pub fn result_line(r: &BenchResult) -> String {
     format!(
-        "RESULT msgs_per_s={:.0} p50_ns={} p99_ns={} p999_ns={} max_ns={} floor_p50_ns={} floor_p99_ns={} floor_p999_ns={} handoff_floor_p50_ns={} handoff_floor_p99_ns={} tungstenite_msgs_per_s={:.0} ratio_vs_tungstenite={:.2} allocs_per_msg={:.4} io_msgs_per_cpu_s={:.0}",
+        "RESULT msgs_per_s={:.0} p50_ns={} p99_ns={} p999_ns={} max_ns={} floor_p50_ns={} floor_p99_ns={} floor_p999_ns={} handoff_floor_p50_ns={} handoff_floor_p99_ns={} tungstenite_msgs_per_s={:.0} ratio_vs_tungstenite={:.2} allocs_per_msg={:.4} io_msgs_per_cpu_s={:.0} steal_ms={:.0}",
         r.msgs_per_s,
         r.latency[0],
         r.latency[1],
@@ -688,6 +709,7 @@ pub fn result_line(r: &BenchResult) -> String {
         r.tungstenite_msgs_per_s,
         r.msgs_per_s / r.tungstenite_msgs_per_s.max(1.0),
         r.allocs_per_msg,
-        r.io_msgs_per_cpu_s
+        r.io_msgs_per_cpu_s,
+        r.steal_ms
     )
 }
