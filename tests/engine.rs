@@ -319,9 +319,13 @@ fn busy_poll_over_tls_streams_takes_commands_recovers_and_stops() {
     // connecting, the TLS handshake, commands while spinning, a reset and the
     // shutdown all have to work in that mode too.
     let _serial = serial();
+    // Pings every 50 ms, and no pong within 300 ms ends the connection: a live
+    // socket has left the poll in this mode, so only the engine's own reads
+    // see the pings.
     let sim = Simulator::builder()
         .rate(2000.0)
         .order_interval(None)
+        .keepalive(Duration::from_millis(50), Duration::from_millis(300))
         .start()
         .unwrap();
     assert!(sim.certificate().is_some(), "a TLS simulator");
@@ -341,6 +345,28 @@ fn busy_poll_over_tls_streams_takes_commands_recovers_and_stops() {
         ps.iter().filter(|p| p.id() == id("NSE_EQ:2885")).count() >= 10
     });
     assert!(ps.iter().filter(|p| p.id() == id("NSE_EQ:2885")).count() >= 10);
+
+    // A second of streaming: every ping answered, so no disconnect.
+    let t0 = Instant::now();
+    let (_, cs) = collect(&mut feed, |_| t0.elapsed() > Duration::from_secs(1));
+    assert!(
+        !cs.iter()
+            .any(|c| matches!(c.event, SessionEvent::Disconnected { .. })),
+        "{cs:?}"
+    );
+
+    // A close without a frame (a FIN): the read sees the end, and the engine
+    // reconnects.
+    sim.handle().inject(dhan_feed::sim::Fault::CloseNoFrame);
+    let (ps, cs) = collect(&mut feed, |ps| {
+        ps.iter().filter(|p| p.id() == id("IDX_I:13")).count() > 20
+    });
+    assert!(
+        cs.iter()
+            .any(|c| matches!(c.event, SessionEvent::Reconnected { .. })),
+        "{cs:?}"
+    );
+    assert!(ps.iter().filter(|p| p.id() == id("IDX_I:13")).count() > 20);
 
     // A reset: reconnected, both instruments stream again.
     sim.handle().inject(dhan_feed::sim::Fault::Reset);

@@ -189,7 +189,14 @@ impl Aux {
             AuxKind::Orders(_) => (FeedKind::OrderUpdate, "order updates"),
         };
         Self {
-            link: Link::new(feed, name, id, Token(AUX_TOKEN_BASE + id), &cfg.lifecycle),
+            link: Link::new(
+                feed,
+                name,
+                id,
+                Token(AUX_TOKEN_BASE + id),
+                &cfg.lifecycle,
+                cfg.busy_poll,
+            ),
             kind,
             shared,
         }

@@ -294,13 +294,11 @@ impl Engine {
         let mut turn: u32 = 0;
         loop {
             turn = turn.wrapping_add(1);
-            if self.cfg.busy_poll && !turn.is_multiple_of(EPOLL_EVERY) {
-                // Busy-poll: most turns try every live socket directly, as a
-                // spinning reader would, instead of asking epoll first (one
-                // syscall less between a message's arrival and its decoding).
-                // Every EPOLL_EVERY-th turn polls for the rest: connects,
-                // writability, sockets not yet live.
-                events.clear();
+            if self.cfg.busy_poll {
+                // Busy-poll: every turn tries every live socket directly, as a
+                // spinning reader would (live sockets have left the poll: see
+                // `Link::flush_out`). Every EPOLL_EVERY-th turn also polls, for
+                // the rest: connects, handshakes, the waker.
                 for (i, s) in self.shards.iter().enumerate() {
                     self.again[i] |= s.is_live();
                 }
@@ -309,6 +307,9 @@ impl Engine {
                         self.aux_again[i] |= a.link.is_live();
                     }
                 }
+            }
+            if self.cfg.busy_poll && !turn.is_multiple_of(EPOLL_EVERY) {
+                events.clear();
             } else {
                 let again = self.again.iter().chain(&self.aux_again).any(|&a| a);
                 let timeout = if self.cfg.busy_poll || again {

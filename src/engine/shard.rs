@@ -134,6 +134,7 @@ impl Shard {
                 index,
                 Token(index + 1),
                 &cfg.lifecycle,
+                cfg.busy_poll,
             ),
             count: 0,
             dirty: Vec::new(),
