@@ -87,8 +87,10 @@ pub struct ClientConfig {
     /// Pin the I/O thread to this core; failure is logged, not fatal. Default none.
     pub pin_core: Option<usize>,
     /// Busy-poll for the lowest latency at the cost of a core: the I/O thread
-    /// never sleeps; it reads live sockets directly and asks epoll (with a zero
-    /// timeout) one turn in eight. Default false (blocking poll).
+    /// never sleeps; it reads and flushes every live socket each turn (live
+    /// sockets leave the epoll set, which then only serves connects and
+    /// handshakes), and polls with a zero timeout and does its housekeeping
+    /// (commands, timers) one turn in eight. Default false (blocking poll).
     pub busy_poll: bool,
     /// Events each market-feed consumer ring holds. Default 65,536.
     pub ring_capacity: usize,
