@@ -64,8 +64,8 @@ pub struct Consumer<T> {
 }
 
 /// Creates a ring holding at least `capacity` values (rounded up to a power of
-/// two, at least 2), all slots allocated now and their memory committed now (see
-/// [`prefault`]), so the producer's first lap takes no page faults.
+/// two, at least 2), all slots allocated now and their memory committed now (one
+/// write per page), so the producer's first lap takes no page faults.
 pub fn ring<T: Copy + Send>(capacity: usize) -> (Producer<T>, Consumer<T>) {
     let cap = capacity.max(2).next_power_of_two();
     let slots: Box<[Cell<MaybeUninit<T>>]> =
