@@ -306,4 +306,11 @@ fn bench_ends_with_a_result_line_carrying_every_figure() {
         "{result}"
     );
     assert!(kv["allocs_per_msg"] >= 0.0 && kv["steal_ms"] >= 0.0);
+    assert!(kv.contains_key("round_gap_p50_ns"), "{result}");
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(
+        stderr.matches("  round ").count(),
+        8,
+        "eight latency rounds by default:\n{stderr}"
+    );
 }

@@ -37,6 +37,12 @@ pub struct BenchArgs {
     /// Messages per second for the latency runs (paced; the sender sleeps).
     #[arg(long, default_value_t = 20_000.0)]
     pub rate: f64,
+    /// Latency rounds: each runs the engine and the raw floor once, alternating
+    /// which goes first, `--seconds` shared between them. More, shorter rounds
+    /// pair the two more closely in time, which matters where the machine's
+    /// latency drifts between states (a shared VM's does, by several µs).
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..))]
+    pub rounds: u32,
     /// Do not pin (the I/O thread to core 0, the consumer to core 1).
     #[arg(long)]
     pub no_pin: bool,
@@ -100,6 +106,10 @@ pub struct BenchResult {
     /// runs, ms (Linux guests; 0 on bare metal or if unknown). Anything but a
     /// small number means the latency figures measured the host as much as us.
     pub steal_ms: f64,
+    /// The median over rounds of (engine p50 − raw floor p50) within a round,
+    /// ns: the two runs of a round are seconds apart at most, so this is the
+    /// comparison least moved by drift.
+    pub round_gap_p50_ns: i64,
 }
 
 /// The I/O thread's id, recorded by its start hook.
@@ -285,12 +295,15 @@ pub fn run(
     // rounds (alternating which goes first), so drift on a shared machine hits
     // both alike; the percentiles are over all rounds.
     {
-        let part = window / LATENCY_ROUNDS;
+        let part = window / args.rounds;
+        // Rings and buffers are committed up front, so a short warm-up suffices.
+        let warm = Duration::from_millis(250);
+        let mut gaps = Vec::with_capacity(args.rounds as usize);
         let steal0 = steal_ms();
         let mut engine = histogram();
         let mut floor = histogram();
         let mut handed = histogram();
-        for round in 0..LATENCY_ROUNDS {
+        for round in 0..args.rounds {
             let (
                 EngineLatency {
                     wire: e,
@@ -322,11 +335,14 @@ pub fn run(
                 f_hand.value_at_quantile(0.5),
                 f_hand.value_at_quantile(0.99)
             );
+            gaps.push(e.value_at_quantile(0.5) as i64 - f.value_at_quantile(0.5) as i64);
             engine.add(&e).map_err(io::Error::other)?;
             floor.add(&f).map_err(io::Error::other)?;
             handed.add(&f_hand).map_err(io::Error::other)?;
         }
         r.steal_ms = steal_ms().zip(steal0).map_or(0.0, |(b, a)| b - a);
+        gaps.sort_unstable();
+        r.round_gap_p50_ns = median(&gaps);
         r.latency = quantiles(&engine);
         r.floor = quantiles(&floor);
         r.floor_handoff = quantiles(&handed);
@@ -338,7 +354,7 @@ pub fn run(
             r.latency[3],
             engine.len(),
             args.rate,
-            LATENCY_ROUNDS,
+            args.rounds,
             match args.sender_pin() {
                 Some(c) => format!("core {c}"),
                 None => "any core".to_owned(),
@@ -352,6 +368,13 @@ pub fn run(
             "  + hand-off: p50 {} ns  p99 {} ns  p99.9 {} ns  max {} ns (raw TCP, then a slot and an index to a thread on core 1)",
             r.floor_handoff[0], r.floor_handoff[1], r.floor_handoff[2], r.floor_handoff[3]
         );
+        eprintln!(
+            "per round:   engine p50 − raw TCP p50: median {} ns, from {} to {} ns over {} rounds",
+            r.round_gap_p50_ns,
+            gaps.first().copied().unwrap_or(0),
+            gaps.last().copied().unwrap_or(0),
+            gaps.len()
+        );
         if r.steal_ms > 0.0 {
             eprintln!(
                 "host steal:  {:.0} ms of CPU time taken by the hypervisor during the latency runs",
@@ -362,8 +385,14 @@ pub fn run(
     Ok(r)
 }
 
-/// Latency measurements alternate engine and floor this many times.
-const LATENCY_ROUNDS: u32 = 3;
+/// The median of sorted values (the mean of the middle two for an even count).
+fn median(sorted: &[i64]) -> i64 {
+    match sorted.len() {
+        0 => 0,
+        n if n % 2 == 1 => sorted[n / 2],
+        n => (sorted[n / 2 - 1] + sorted[n / 2]) / 2,
+    }
+}
 
 /// A histogram for ns latencies, its counts already in memory: recording into
 /// fresh zeroed pages would page-fault on the measuring thread (about 100 pages
@@ -695,7 +724,7 @@ fn server_frame(b: &[u8]) -> io::Result<Option<(Opcode, usize, usize)>> {
 /// The `RESULT` line.
 pub fn result_line(r: &BenchResult) -> String {
     format!(
-        "RESULT msgs_per_s={:.0} p50_ns={} p99_ns={} p999_ns={} max_ns={} floor_p50_ns={} floor_p99_ns={} floor_p999_ns={} handoff_floor_p50_ns={} handoff_floor_p99_ns={} tungstenite_msgs_per_s={:.0} ratio_vs_tungstenite={:.2} allocs_per_msg={:.4} io_msgs_per_cpu_s={:.0} steal_ms={:.0}",
+        "RESULT msgs_per_s={:.0} p50_ns={} p99_ns={} p999_ns={} max_ns={} floor_p50_ns={} floor_p99_ns={} floor_p999_ns={} handoff_floor_p50_ns={} handoff_floor_p99_ns={} tungstenite_msgs_per_s={:.0} ratio_vs_tungstenite={:.2} allocs_per_msg={:.4} io_msgs_per_cpu_s={:.0} steal_ms={:.0} round_gap_p50_ns={}",
         r.msgs_per_s,
         r.latency[0],
         r.latency[1],
@@ -710,6 +739,20 @@ pub fn result_line(r: &BenchResult) -> String {
         r.msgs_per_s / r.tungstenite_msgs_per_s.max(1.0),
         r.allocs_per_msg,
         r.io_msgs_per_cpu_s,
-        r.steal_ms
+        r.steal_ms,
+        r.round_gap_p50_ns
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::median;
+
+    #[test]
+    fn median_of_odd_even_and_empty() {
+        assert_eq!(median(&[]), 0);
+        assert_eq!(median(&[-5]), -5);
+        assert_eq!(median(&[-3, 1, 900]), 1);
+        assert_eq!(median(&[-4, 2, 10, 1000]), 6);
+    }
 }
