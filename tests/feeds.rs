@@ -649,3 +649,48 @@ fn an_order_handle_made_after_a_token_rotation_logs_in_with_the_new_token() {
     let mut feed = client.order_updates();
     wait_open(&mut feed, &sim);
 }
+
+#[test]
+fn busy_poll_serves_depth_and_order_feeds_whose_sockets_left_the_poll() {
+    // In busy-poll mode a live socket leaves epoll and is read every turn: the
+    // depth and order-update connections must stream as they do with a poll.
+    let _s = serial();
+    let sim = Simulator::start(SimConfig {
+        order_interval: None,
+        order_step: Duration::from_millis(5),
+        depth_rate: 50.0,
+        ..SimConfig::default()
+    })
+    .unwrap();
+    let client = Client::new(ClientConfig {
+        busy_poll: true,
+        ..config(&sim)
+    })
+    .unwrap();
+    let mut depth = client.depth20();
+    let ids = [id(RELIANCE), id(TCS)];
+    depth
+        .subscribe_many(&[(ids[0], "RELIANCE"), (ids[1], "TCS")])
+        .unwrap();
+    until_snapshots(&mut depth, &ids);
+    for i in ids {
+        assert_eq!(depth.book(i).expect("a book").bids().len(), 20);
+    }
+
+    let mut orders = client.order_updates();
+    wait_open(&mut orders, &sim);
+    sim.handle().start_lifecycle(Lifecycle::Rejected);
+    let mut evs = updates(&mut orders, 2);
+    // The tracker's events follow the second update.
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while !names(&evs).contains(&"rejected".to_owned()) && Instant::now() < deadline {
+        evs.extend(orders.recv_timeout(Duration::from_millis(20)));
+    }
+    let got = names(&evs);
+    assert!(
+        got.starts_with(&["update:TRANSIT".into(), "update:REJECTED".into()])
+            && got.contains(&"rejected".to_owned()),
+        "{got:?}"
+    );
+    assert_eq!(depth.stats().dropped, 0);
+}

@@ -416,6 +416,8 @@ impl Link {
 
     /// Writes queued frames; keeps write interest only while output is pending.
     pub fn flush_out(&mut self, registry: &Registry) -> io::Result<()> {
+        // Out of the poll only while the engine reads it every turn (`is_live`).
+        let spin = self.busy && self.is_live();
         let Some(c) = self.conn.as_mut() else {
             return Ok(());
         };
@@ -443,7 +445,7 @@ impl Link {
         // which on a loopback (or where the NIC's interrupt lands on the I/O
         // thread's core) runs before the I/O thread can read. perf on the bench's
         // sender: its `sock_def_readable` share fell from 1.2 % to 0.4 %.
-        let want = if self.busy && c.phase == Phase::Live {
+        let want = if spin && c.phase == Phase::Live {
             None
         } else if c.phase == Phase::Connecting || c.ws.wants_write() || c.transport.wants_write() {
             Some(Interest::READABLE | Interest::WRITABLE)
