@@ -294,6 +294,8 @@ impl Engine {
         let mut turn: u32 = 0;
         loop {
             turn = turn.wrapping_add(1);
+            // A busy-poll turn that only reads (no poll, no housekeeping).
+            let read_only = self.cfg.busy_poll && !turn.is_multiple_of(EPOLL_EVERY);
             if self.cfg.busy_poll {
                 // Busy-poll: every turn tries every live socket directly, as a
                 // spinning reader would (live sockets have left the poll: see
@@ -308,7 +310,7 @@ impl Engine {
                     }
                 }
             }
-            if self.cfg.busy_poll && !turn.is_multiple_of(EPOLL_EVERY) {
+            if read_only {
                 events.clear();
             } else {
                 let again = self.again.iter().chain(&self.aux_again).any(|&a| a);
@@ -382,7 +384,7 @@ impl Engine {
                     );
                 }
             }
-            if self.cfg.busy_poll && !turn.is_multiple_of(EPOLL_EVERY) {
+            if read_only {
                 // Busy-poll: the rest (commands, timers, subscriptions, backlogs,
                 // stats) runs on the polling turns only, keeping the other turns
                 // short: a message that arrives mid-turn waits for the turn to end.
