@@ -9,9 +9,9 @@
 
 use std::hint::black_box;
 
-/// Bytes between the writes that commit a buffer: the smallest page size of the
-/// targets we run on.
-const PAGE: usize = 4096;
+/// Bytes between the writes that commit memory (here and in `ring::ring`): the
+/// smallest page size of the targets we run on.
+pub(crate) const PAGE: usize = 4096;
 
 /// A zeroed buffer of `len` bytes whose pages are all mapped now.
 pub(crate) fn committed(len: usize) -> Vec<u8> {

@@ -395,8 +395,8 @@ fn median(sorted: &[i64]) -> i64 {
 }
 
 /// A histogram for ns latencies, its counts already in memory: recording into
-/// fresh zeroed pages would page-fault on the measuring thread (about 100 pages
-/// here), and each fault is a stall in what is being measured.
+/// fresh zeroed pages would page-fault on the measuring thread (about 50 pages
+/// each here), and each fault is a stall in what is being measured.
 fn histogram() -> Histogram<u64> {
     let mut h = Histogram::<u64>::new_with_bounds(1, 10_000_000_000, 3).expect("valid bounds");
     // One value in each of the 2,048 sub-buckets of every bucket touches every count.

@@ -91,10 +91,6 @@ pub fn ring<T: Copy + Send>(capacity: usize) -> (Producer<T>, Consumer<T>) {
     )
 }
 
-/// Bytes between the writes that commit a ring's memory: the smallest page size
-/// of the targets we run on (touching more often than a page is harmless).
-const PAGE: usize = 4096;
-
 /// Writes one byte in every page of the slots, so the kernel commits the memory
 /// here rather than on the hot path. A large allocation comes straight from
 /// `mmap`, and its pages are only mapped when first touched: the default 65,536
@@ -105,6 +101,7 @@ const PAGE: usize = 4096;
 /// The writes are volatile, so the compiler can neither drop them nor turn the
 /// allocation into a lazily zeroed one.
 fn prefault<T>(slots: &[Cell<MaybeUninit<T>>]) {
+    use crate::buffer::PAGE;
     let size = std::mem::size_of::<T>();
     if size == 0 {
         return;
