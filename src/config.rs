@@ -90,7 +90,7 @@ pub struct ClientConfig {
     /// never sleeps; it reads and flushes every live socket each turn (live
     /// sockets leave the epoll set, which then only serves connects and
     /// handshakes), and polls with a zero timeout and does its housekeeping
-    /// (commands, timers) one turn in eight. Default false (blocking poll).
+    /// (commands, timers) one turn in 64. Default false (blocking poll).
     pub busy_poll: bool,
     /// Events each market-feed consumer ring holds. Default 65,536.
     pub ring_capacity: usize,

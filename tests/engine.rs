@@ -315,7 +315,7 @@ fn tls_subscription_of_5000_instruments_is_written_in_rounds() {
 
 #[test]
 fn busy_poll_over_tls_streams_takes_commands_recovers_and_stops() {
-    // Busy-poll reads live sockets directly and asks epoll one turn in eight:
+    // Busy-poll reads live sockets directly and asks epoll one turn in 64:
     // connecting, the TLS handshake, commands while spinning, a reset and the
     // shutdown all have to work in that mode too.
     let _serial = serial();

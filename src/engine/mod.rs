@@ -266,7 +266,16 @@ impl Drop for Engine {
 
 /// In busy-poll mode, one turn in this many asks epoll and does the
 /// housekeeping; the others only read live sockets directly.
-const EPOLL_EVERY: u32 = 8;
+///
+/// A message that arrives during a housekeeping turn waits for it to end, and
+/// on the bench's loopback a message always arrives while the I/O thread is
+/// off its core (the sender shares it), so it resumes at a random point of
+/// its turn cycle: the share of the cycle spent housekeeping is a share of
+/// messages delayed. Every 8th turn: median per-round gap over the raw floor
+/// 1,316 / 1,052 / 1,024 ns; every 64th: 964 / 828 / 720 ns in the same three
+/// alternating pairs; every 256th gained nothing more (BENCHMARKS.md, session
+/// 6). At a few hundred ns a turn, commands and timers still run every 20-40 µs.
+const EPOLL_EVERY: u32 = 64;
 
 impl Engine {
     fn close_all(&mut self) {
