@@ -2,17 +2,27 @@
 //! the only module allowed `unsafe`.
 //!
 //! The I/O thread is the only producer of each ring and one consumer thread the
-//! only reader, so each side owns one index and reads the other's:
+//! only reader:
 //!
 //! * The producer writes slot `tail % cap`, then publishes it by storing
-//!   `tail + 1` with **Release**. The consumer loads `tail` with **Acquire**, so the
-//!   slot's contents happen-before its read.
+//!   `tail + 1` into the slot's own mark with **Release** (and into the shared
+//!   `tail`, read only by [`Consumer::len`]). The consumer loads the mark of slot
+//!   `head % cap` with **Acquire** and takes the value when the mark is
+//!   `head + 1`, so the slot's contents happen-before its read.
 //! * The consumer reads slot `head % cap`, then frees it by storing `head + 1` with
 //!   **Release**. The producer loads `head` with **Acquire** before reusing a slot,
-//!   so the consumer's read of the old value happens-before the overwrite.
-//! * Each side caches the other's index and reloads it only when the cache says
-//!   the ring is full (producer) or empty (consumer): in steady state a push or pop
-//!   touches one shared cache line.
+//!   so the consumer's read of the old value happens-before the overwrite. The
+//!   producer caches `head` and reloads it only when the cache says the ring is
+//!   full.
+//! * Why the mark is in the slot: a consumer waiting on a shared index takes two
+//!   cross-core cache-line transfers per value, one for the index and then one
+//!   for the slot. Waiting on the slot's first line, and prefetching the slot's
+//!   other lines while it waits, it takes one. On the bench's 2-core VM a C
+//!   hand-off of a 3-line value took 230-290 ns (index) against 140-175 ns
+//!   (mark in the slot plus prefetch) at p50; in `dhan-feed bench` the ring→consumer
+//!   p50 fell from 435-510 to 348-387 ns over four alternating pairs
+//!   (BENCHMARKS.md, session 6). A slot starts on a cache line (`align(64)`):
+//!   the 184-byte market event with its mark is exactly three lines.
 //!
 //! Indices grow without wrapping in practice (`usize` at 10⁹ pushes per second lasts
 //! 584 years on 64-bit targets); `wrapping_*` arithmetic keeps them correct anyway.
@@ -29,13 +39,24 @@ use sync::{Arc, AtomicUsize, Cell, Ordering};
 #[repr(align(128))]
 struct Padded<T>(T);
 
+/// One value and its publication mark, starting on a cache line, the mark
+/// first: a consumer waiting for the slot spins on the line the value starts
+/// in (see the module docs).
+#[derive(Debug)]
+#[repr(C, align(64))]
+struct Slot<T> {
+    /// The position the slot was last published at, plus one (0: never).
+    mark: AtomicUsize,
+    value: Cell<MaybeUninit<T>>,
+}
+
 #[derive(Debug)]
 struct Shared<T> {
     /// Next slot the consumer reads (written by the consumer only).
     head: Padded<AtomicUsize>,
     /// Next slot the producer writes (written by the producer only).
     tail: Padded<AtomicUsize>,
-    slots: Box<[Cell<MaybeUninit<T>>]>,
+    slots: Box<[Slot<T>]>,
     mask: usize,
 }
 
@@ -60,7 +81,6 @@ pub struct Producer<T> {
 pub struct Consumer<T> {
     shared: Arc<Shared<T>>,
     head: usize,
-    cached_tail: usize,
 }
 
 /// Creates a ring holding at least `capacity` values (rounded up to a power of
@@ -68,8 +88,12 @@ pub struct Consumer<T> {
 /// write per page), so the producer's first lap takes no page faults.
 pub fn ring<T: Copy + Send>(capacity: usize) -> (Producer<T>, Consumer<T>) {
     let cap = capacity.max(2).next_power_of_two();
-    let slots: Box<[Cell<MaybeUninit<T>>]> =
-        (0..cap).map(|_| Cell::new(MaybeUninit::uninit())).collect();
+    let slots: Box<[Slot<T>]> = (0..cap)
+        .map(|_| Slot {
+            mark: AtomicUsize::new(0),
+            value: Cell::new(MaybeUninit::uninit()),
+        })
+        .collect();
     prefault(&slots);
     let shared = Arc::new(Shared {
         head: Padded(AtomicUsize::new(0)),
@@ -83,11 +107,7 @@ pub fn ring<T: Copy + Send>(capacity: usize) -> (Producer<T>, Consumer<T>) {
             tail: 0,
             cached_head: 0,
         },
-        Consumer {
-            shared,
-            head: 0,
-            cached_tail: 0,
-        },
+        Consumer { shared, head: 0 },
     )
 }
 
@@ -100,14 +120,14 @@ pub fn ring<T: Copy + Send>(capacity: usize) -> (Producer<T>, Consumer<T>) {
 /// TLB-shootdown interrupt to the consumer's core (see BENCHMARKS.md, session 5).
 /// The writes are volatile, so the compiler can neither drop them nor turn the
 /// allocation into a lazily zeroed one.
-fn prefault<T>(slots: &[Cell<MaybeUninit<T>>]) {
+fn prefault<T>(slots: &[Slot<T>]) {
     use crate::buffer::PAGE;
     let size = std::mem::size_of::<T>();
     if size == 0 {
         return;
     }
-    let touch = |slot: &Cell<MaybeUninit<T>>| {
-        slot.with_mut(|p| {
+    let touch = |slot: &Slot<T>| {
+        slot.value.with_mut(|p| {
             let bytes = p.cast::<u8>();
             for offset in (0..size).step_by(PAGE) {
                 // SAFETY: `offset < size_of::<T>()`, so the byte is inside this
@@ -118,8 +138,23 @@ fn prefault<T>(slots: &[Cell<MaybeUninit<T>>]) {
         })
     };
     // Touched slots start at most a page apart; the last one covers the tail.
-    slots.iter().step_by((PAGE / size).max(1)).for_each(touch);
+    let stride = std::mem::size_of::<Slot<T>>();
+    slots.iter().step_by((PAGE / stride).max(1)).for_each(touch);
     slots.last().into_iter().for_each(touch);
+}
+
+/// Prefetches every cache line of the slot at `at` with `HINT` (a hint that
+/// changes no value and never faults).
+#[cfg(all(target_arch = "x86_64", not(loom)))]
+#[inline(always)]
+fn prefetch<T, const HINT: i32>(slot: &Slot<T>) {
+    let at = std::ptr::from_ref(slot).cast::<i8>();
+    let size = std::mem::size_of::<Slot<T>>();
+    for offset in (0..size).step_by(64).chain(size.checked_sub(1)) {
+        // SAFETY: a prefetch is a hint that never faults and changes no value;
+        // the address is inside the slot (`offset < size_of::<Slot<T>>()`).
+        unsafe { std::arch::x86_64::_mm_prefetch::<HINT>(at.wrapping_add(offset)) };
+    }
 }
 
 impl<T: Copy + Send> Producer<T> {
@@ -137,19 +172,16 @@ impl<T: Copy + Send> Producer<T> {
     /// unchanged (BENCHMARKS.md, session 5).
     #[inline(always)]
     fn publish(&mut self) {
-        self.tail = self.tail.wrapping_add(1);
+        let next = self.tail.wrapping_add(1);
+        self.shared.slots[self.tail & self.shared.mask]
+            .mark
+            .store(next, Ordering::Release);
+        self.tail = next;
         self.shared.tail.0.store(self.tail, Ordering::Release);
         #[cfg(all(target_arch = "x86_64", not(loom)))]
-        self.shared.slots[self.tail & self.shared.mask].with_mut(|p| {
-            use std::arch::x86_64::{_MM_HINT_ET0, _mm_prefetch};
-            let at = p.cast::<i8>().cast_const();
-            let size = std::mem::size_of::<T>();
-            for offset in (0..size).step_by(64).chain(size.checked_sub(1)) {
-                // SAFETY: a prefetch is a hint that never faults and changes no
-                // value; the address is inside the slot (`offset < size_of::<T>()`).
-                unsafe { _mm_prefetch::<_MM_HINT_ET0>(at.add(offset)) };
-            }
-        });
+        prefetch::<T, { std::arch::x86_64::_MM_HINT_ET0 }>(
+            &self.shared.slots[self.tail & self.shared.mask],
+        );
     }
 
     /// Whether the next slot is free, re-reading the consumer's index only when
@@ -172,7 +204,8 @@ impl<T: Copy + Send> Producer<T> {
         // SAFETY: `tail - head <= mask`, so this slot is free: the consumer has
         // released it (Acquire load of `head` above or earlier) and will not read it
         // until we publish `tail + 1` below. We are the only producer.
-        slot.with_mut(|p| unsafe { p.write(MaybeUninit::new(value)) });
+        slot.value
+            .with_mut(|p| unsafe { p.write(MaybeUninit::new(value)) });
         self.publish();
         Ok(())
     }
@@ -188,7 +221,7 @@ impl<T: Copy + Send> Producer<T> {
         let slot = &self.shared.slots[self.tail & self.shared.mask];
         // SAFETY: as in `push`: `tail - head <= mask`, so the slot is free and the
         // consumer will not read it before the Release store of `tail + 1` below.
-        slot.with_mut(|p| unsafe { (*p).write(make()) });
+        slot.value.with_mut(|p| unsafe { (*p).write(make()) });
         self.publish();
         true
     }
@@ -211,7 +244,7 @@ impl<T: Copy + Send> Producer<T> {
         // SAFETY: as in `push`: `tail - head <= mask`, so the slot is free and the
         // consumer will not read it before the Release store of `tail + 1` below;
         // a declined value stays unpublished and is overwritten by the next push.
-        let publish = slot.with_mut(|p| fill(unsafe { (*p).write(init()) }));
+        let publish = slot.value.with_mut(|p| fill(unsafe { (*p).write(init()) }));
         if publish {
             self.publish();
         }
@@ -239,17 +272,16 @@ impl<T: Copy + Send> Consumer<T> {
     /// Takes the oldest value, if any. Never blocks.
     #[inline]
     pub fn pop(&mut self) -> Option<T> {
-        if self.head == self.cached_tail {
-            self.cached_tail = self.shared.tail.0.load(Ordering::Acquire);
-            if self.head == self.cached_tail {
-                return None;
-            }
-        }
         let slot = &self.shared.slots[self.head & self.shared.mask];
+        if slot.mark.load(Ordering::Acquire) != self.head.wrapping_add(1) {
+            #[cfg(all(target_arch = "x86_64", not(loom)))]
+            prefetch::<T, { std::arch::x86_64::_MM_HINT_T0 }>(slot);
+            return None;
+        }
         // SAFETY: `head < tail` (Acquire-loaded), so the producer wrote this slot
         // and published it with a Release store of `tail`; it will not write it
         // again until we release it by storing `head + 1` below.
-        let v = slot.with(|p| unsafe { (*p).assume_init() });
+        let v = slot.value.with(|p| unsafe { (*p).assume_init() });
         self.head = self.head.wrapping_add(1);
         self.shared.head.0.store(self.head, Ordering::Release);
         Some(v)
@@ -257,8 +289,8 @@ impl<T: Copy + Send> Consumer<T> {
 
     /// Values waiting (at least this many).
     pub fn len(&mut self) -> usize {
-        self.cached_tail = self.shared.tail.0.load(Ordering::Acquire);
-        self.cached_tail.wrapping_sub(self.head)
+        let tail = self.shared.tail.0.load(Ordering::Acquire);
+        tail.wrapping_sub(self.head)
     }
 
     /// Whether no value is waiting.
@@ -294,6 +326,31 @@ mod tests {
         );
         assert_eq!(c.pop().map(|v| v[31]), Some(0));
         assert_eq!(c.len(), (1 << 14) - 1);
+    }
+
+    #[test]
+    fn slots_start_on_cache_lines_and_a_market_event_takes_three() {
+        let (p, _c) = ring::<u64>(4);
+        for slot in p.shared.slots.iter() {
+            assert_eq!(std::ptr::from_ref(slot) as usize % 64, 0);
+        }
+        // A market event grown past 184 bytes would take a fourth line per value.
+        assert_eq!(std::mem::size_of::<Slot<crate::feed::FeedEvent>>(), 3 * 64);
+    }
+
+    #[test]
+    fn a_slot_is_taken_only_when_marked_for_this_lap() {
+        // Two laps over two slots: a value left from the last lap (its mark one
+        // lap behind) is never taken for the current one.
+        let (mut p, mut c) = ring::<u64>(2);
+        for lap in 0..3u64 {
+            p.push(lap * 10).unwrap();
+            p.push(lap * 10 + 1).unwrap();
+            assert_eq!(
+                (c.pop(), c.pop(), c.pop()),
+                (Some(lap * 10), Some(lap * 10 + 1), None)
+            );
+        }
     }
 
     #[test]
