@@ -203,13 +203,16 @@ fn offline() -> Command {
     c
 }
 
+/// Runs the offline binary with `args`; it must succeed (its stderr shown if not).
+fn offline_ok(args: &[&str]) -> Output {
+    let o = offline().args(args).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    o
+}
+
 #[test]
 fn watch_orders_prints_tracked_events() {
-    let o = offline()
-        .args(["watch", "--orders", "--json", "--count", "8"])
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = offline_ok(&["watch", "--orders", "--json", "--count", "8"]);
     let l = lines(&o);
     assert_eq!(l.len(), 8);
     assert_eq!(l[0], "{\"kind\":\"order_event\",\"event\":\"open\"}");
@@ -228,11 +231,7 @@ fn watch_orders_prints_tracked_events() {
 
 #[test]
 fn watch_depth_prints_books_with_labels() {
-    let o = offline()
-        .args(["watch", "--depth", "20", "--json", "--count", "4"])
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = offline_ok(&["watch", "--depth", "20", "--json", "--count", "4"]);
     let l = lines(&o);
     assert_eq!(l.len(), 4);
     assert!(
@@ -261,11 +260,7 @@ fn watch_depth_refuses_other_segments_clearly() {
 fn bench_ends_with_a_result_line_carrying_every_figure() {
     // A short run (about 5 s): the figures are meaningless at this length, but
     // every one must be there, measured, and consistent with the others.
-    let o = offline()
-        .args(["bench", "--seconds", "0.3", "--instruments", "10"])
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = offline_ok(&["bench", "--seconds", "0.3", "--instruments", "10"]);
     let l = lines(&o);
     let result = l.last().expect("a RESULT line");
     let kv: std::collections::HashMap<&str, f64> = result
