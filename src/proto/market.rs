@@ -402,22 +402,13 @@ pub fn decode_packet_into(
     };
     let code = h[0];
     let declared = u16_at(h, 1) as usize;
-    // One dispatch on the code: each arm checks the declared length against its
-    // kind, then borrows exactly that many bytes (which checks they are present).
-    macro_rules! fixed {
-        ($n:expr) => {{
-            if declared != $n {
-                return Err(bad_length(offset, code, declared));
-            }
-            match array::<{ $n }>(buf) {
-                Some(b) => b,
-                None => return Err(truncated(offset, declared, buf.len())),
-            }
-        }};
-    }
+    // The three subscription modes' packets first, with plain compares (a
+    // `match` over every code compiles to a jump table: a load from a `.rodata`
+    // line, cold when a message arrives after a quiet spell, and an indirect
+    // jump that waits for it). The rest are decoded out of line.
     match code {
         code::TICKER => {
-            let b = fixed!(size::TICKER);
+            let b = fixed::<{ size::TICKER }>(buf, offset, code, declared)?;
             *out = MarketPacket::Ticker(Ticker {
                 id: id_of(b),
                 ltp: f32_at(b, 8),
@@ -425,7 +416,7 @@ pub fn decode_packet_into(
             });
         }
         code::QUOTE => {
-            let b = fixed!(size::QUOTE);
+            let b = fixed::<{ size::QUOTE }>(buf, offset, code, declared)?;
             *out = MarketPacket::Quote(Quote {
                 id: id_of(b),
                 ltp: f32_at(b, 8),
@@ -441,27 +432,58 @@ pub fn decode_packet_into(
                 low: f32_at(b, 46),
             });
         }
+        code::FULL => {
+            let b = fixed::<{ size::FULL }>(buf, offset, code, declared)?;
+            *out = MarketPacket::Full(decode_full(b));
+        }
+        _ => return decode_other(buf, h, offset, out),
+    }
+    Ok(declared)
+}
+
+/// Each arm of the decoders: checks the declared length against the packet's
+/// kind, then borrows exactly that many bytes (which checks they are present).
+#[inline(always)]
+fn fixed<const N: usize>(
+    buf: &[u8],
+    offset: usize,
+    code: u8,
+    declared: usize,
+) -> Result<&[u8; N], DecodeError> {
+    if declared != N {
+        return Err(bad_length(offset, code, declared));
+    }
+    array::<N>(buf).ok_or_else(|| truncated(offset, declared, buf.len()))
+}
+
+/// [`decode_packet_into`] for the packets other than ticker, quote and full.
+#[inline(never)]
+fn decode_other(
+    buf: &[u8],
+    h: &[u8; size::HEADER],
+    offset: usize,
+    out: &mut MarketPacket,
+) -> Result<usize, DecodeError> {
+    let code = h[0];
+    let declared = u16_at(h, 1) as usize;
+    match code {
         code::OI => {
-            let b = fixed!(size::OI);
+            let b = fixed::<{ size::OI }>(buf, offset, code, declared)?;
             *out = MarketPacket::Oi(OpenInterest {
                 id: id_of(b),
                 oi: u32_at(b, 8),
             });
         }
         code::PREV_CLOSE => {
-            let b = fixed!(size::PREV_CLOSE);
+            let b = fixed::<{ size::PREV_CLOSE }>(buf, offset, code, declared)?;
             *out = MarketPacket::PrevClose(PrevClose {
                 id: id_of(b),
                 prev_close: f32_at(b, 8),
                 prev_oi: u32_at(b, 12),
             });
         }
-        code::FULL => {
-            let b = fixed!(size::FULL);
-            *out = MarketPacket::Full(decode_full(b));
-        }
         code::DISCONNECT => {
-            let b = fixed!(size::DISCONNECT);
+            let b = fixed::<{ size::DISCONNECT }>(buf, offset, code, declared)?;
             *out = MarketPacket::Disconnect(Disconnect {
                 id: id_of(b),
                 reason: DisconnectCode(u16_at(b, 8)),

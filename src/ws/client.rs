@@ -195,7 +195,35 @@ impl WsClient {
     /// needed (nothing consumed), or the event and the bytes consumed (possibly
     /// several frames, for a fragmented message). Message payloads borrow `input`
     /// in place, or the reassembly buffer.
+    #[inline]
     pub fn poll_event<'a>(
+        &'a mut self,
+        input: &'a [u8],
+    ) -> Result<Option<(WsEvent<'a>, usize)>, WsError> {
+        // The market feed's every frame: one whole binary message (first byte
+        // 0x82: FIN, no reserved bits, binary), unmasked and within the limit.
+        // Decided here, inlined in the caller's read loop, on the byte: the
+        // general path's `match` on the opcode compiles to a jump table, whose
+        // indirect jump stalls whenever its `.rodata` line has gone cold
+        // between messages, and its result comes back through memory. Anything
+        // else, including a frame not yet complete, takes the general path.
+        if input.first() == Some(&0x82)
+            && self.frag_opcode.is_none()
+            && let Ok(Some(h)) = parse_header(input)
+            && h.mask.is_none()
+            && h.payload_len <= self.limits.max_frame as u64
+        {
+            let total = h.header_len + h.payload_len as usize;
+            if let Some(payload) = input.get(h.header_len..total) {
+                return Ok(Some((WsEvent::Binary(payload), total)));
+            }
+        }
+        self.poll_event_general(input)
+    }
+
+    /// [`Self::poll_event`] for every other case.
+    #[inline(never)]
+    fn poll_event_general<'a>(
         &'a mut self,
         input: &'a [u8],
     ) -> Result<Option<(WsEvent<'a>, usize)>, WsError> {
@@ -394,6 +422,15 @@ mod tests {
             c.poll_event(&[0x82, 0x81, 1, 2, 3, 4, 5]),
             Err(WsError::MaskedFrame)
         );
+        // A whole binary frame (the fast path's kind) inside a fragmented
+        // message is a violation too.
+        let mut c = WsClient::new(WsLimits::default());
+        let mut first = Vec::new();
+        push_server_frame(false, Opcode::Binary, b"ab", &mut first);
+        assert_eq!(c.poll_event(&first), Ok(Some((WsEvent::Partial, 4))));
+        let mut whole = Vec::new();
+        push_server_frame(true, Opcode::Binary, b"cd", &mut whole);
+        assert_eq!(c.poll_event(&whole), Err(WsError::BadFragment));
     }
 
     #[test]
