@@ -74,7 +74,18 @@ pub struct Producer<T> {
     shared: Arc<Shared<T>>,
     tail: usize,
     cached_head: usize,
+    /// Whether to prefetch the next slot after publishing (see `publish`).
+    #[cfg_attr(any(loom, not(target_arch = "x86_64")), allow(dead_code))]
+    prefetch: bool,
 }
+
+/// The ring size from which the producer prefetches the next slot: twice the
+/// per-core L2 of the bench machine. In a ring that stays in the caches the next
+/// slot's lines sit in the consumer's cache from its last read, and taking them
+/// for writing early costs invalidations instead of saving misses: the criterion
+/// ring bench (4,096 slots of 256 bytes, 1 MB) ran 24.4-25.3 M values/s
+/// without the prefetch against 17.3-17.6 M with it (BENCHMARKS.md, session 7).
+const PREFETCH_MIN_BYTES: usize = 4 << 20;
 
 /// The reading end of a ring.
 #[derive(Debug)]
@@ -106,6 +117,7 @@ pub fn ring<T: Copy + Send>(capacity: usize) -> (Producer<T>, Consumer<T>) {
             shared: shared.clone(),
             tail: 0,
             cached_head: 0,
+            prefetch: cap * std::mem::size_of::<Slot<T>>() >= PREFETCH_MIN_BYTES,
         },
         Consumer { shared, head: 0 },
     )
@@ -163,13 +175,15 @@ impl<T: Copy + Send> Producer<T> {
         self.shared.mask + 1
     }
 
-    /// Publishes the slot just written (the Release store of `tail + 1`), then
-    /// prefetches the next slot's cache lines, so the next value's stores find
+    /// Publishes the slot just written (the Release store of `tail + 1`), then,
+    /// in a ring larger than the caches ([`PREFETCH_MIN_BYTES`]), prefetches
+    /// the next slot's cache lines for writing, so the next value's stores find
     /// them in cache: a slot was last touched a lap (up to 12 MB) ago, and x86
-    /// makes the `tail` store visible only after the slot's stores. Six
-    /// alternating `dhan-feed bench` pairs: median 20.2 M against 18.3 M
-    /// messages per I/O-thread CPU-second (better in 5 of 6); paced latency
-    /// unchanged (BENCHMARKS.md, session 5).
+    /// makes the `tail` store visible only after the slot's stores.
+    /// `dhan-feed bench` (65,536 slots, 12 MB), alternating pairs: 20.2 M
+    /// against 18.3 M messages per I/O-thread CPU-second (session 5), and
+    /// 39.0 M against 35.3 M with ring→consumer p50 277 against 307 ns
+    /// (session 7).
     #[inline(always)]
     fn publish(&mut self) {
         let next = self.tail.wrapping_add(1);
@@ -179,9 +193,11 @@ impl<T: Copy + Send> Producer<T> {
         self.tail = next;
         self.shared.tail.0.store(self.tail, Ordering::Release);
         #[cfg(all(target_arch = "x86_64", not(loom)))]
-        prefetch::<T, { std::arch::x86_64::_MM_HINT_ET0 }>(
-            &self.shared.slots[self.tail & self.shared.mask],
-        );
+        if self.prefetch {
+            prefetch::<T, { std::arch::x86_64::_MM_HINT_ET0 }>(
+                &self.shared.slots[self.tail & self.shared.mask],
+            );
+        }
     }
 
     /// Whether the next slot is free, re-reading the consumer's index only when
@@ -413,6 +429,14 @@ mod tests {
         );
         assert_eq!((full, called), (None, false));
         assert_eq!((c.pop(), c.pop(), c.pop()), (Some(11), Some(2), None));
+    }
+
+    #[test]
+    fn only_a_ring_larger_than_the_caches_prefetches_for_the_producer() {
+        let (market, _c) = ring::<crate::feed::FeedEvent>(65_536);
+        assert!(market.prefetch, "12 MB of market events");
+        let (small, _c) = ring::<crate::feed::FeedEvent>(4_096);
+        assert!(!small.prefetch, "768 KB stays in the caches");
     }
 
     #[test]
