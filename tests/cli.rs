@@ -257,6 +257,33 @@ fn watch_depth_refuses_other_segments_clearly() {
 }
 
 #[test]
+fn bench_second_consumer_receives_its_own_mode() {
+    // Full packets on the wire for the first consumer, quotes (converted, with
+    // OI split off) for the second: the engine's general publish path.
+    let o = offline_ok(&[
+        "bench",
+        "--seconds",
+        "0.3",
+        "--instruments",
+        "10",
+        "--mode",
+        "full",
+        "--second-consumer",
+        "quote",
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    let line = err
+        .lines()
+        .find(|l| l.contains("second consumer (Quote):"))
+        .unwrap_or_else(|| panic!("no second-consumer line in {err}"));
+    let received: u64 = line
+        .split_whitespace()
+        .find_map(|w| w.parse().ok())
+        .expect("a count");
+    assert!(received > 0, "{line}");
+}
+
+#[test]
 fn bench_ends_with_a_result_line_carrying_every_figure() {
     // A short run (about 5 s): the figures are meaningless at this length, but
     // every one must be there, measured, and consistent with the others.

@@ -56,6 +56,13 @@ pub struct BenchArgs {
     /// engine always does); `free` leaves it to the scheduler.
     #[arg(long, value_enum, default_value = "io")]
     pub sender_core: SenderCore,
+    /// A second consumer of the same instruments, in this mode, for the
+    /// throughput run only (drained by the same thread as the first). Every
+    /// packet then takes the engine's general publish path: two consumers, and
+    /// a conversion when the modes differ. Throughput counts the first
+    /// consumer's events, so it stays in wire messages.
+    #[arg(long)]
+    pub second_consumer: Option<FeedMode>,
 }
 
 /// The latency runs' sender placement (see [`BenchArgs::sender_core`]).
@@ -225,6 +232,11 @@ pub fn run(
         let client = client(&sim, pin_on, false)?;
         let mut feed = client.market_feed(args.mode);
         feed.subscribe_many(&ids(args.instruments));
+        let mut second = args.second_consumer.map(|mode| {
+            let mut f = client.market_feed(mode);
+            f.subscribe_many(&ids(args.instruments));
+            f
+        });
         let (n, el, a, st, cpu) = std::thread::scope(|s| {
             s.spawn(|| {
                 pin(1, pin_on);
@@ -238,7 +250,8 @@ pub fn run(
                 ];
                 let mut drain = |feed: &mut crate::MarketFeed| {
                     let k = feed.drain_into(&mut buf);
-                    if k == 0 {
+                    let k2 = second.as_mut().map_or(0, |f| f.drain_into(&mut buf));
+                    if k == 0 && k2 == 0 {
                         std::thread::sleep(Duration::from_micros(20));
                     }
                     k as u64
@@ -277,6 +290,13 @@ pub fn run(
             cpu.unwrap_or(0.0) / el * 100.0,
             r.io_msgs_per_cpu_s / 1e6
         );
+        if let (Some(f), Some(mode)) = (second.as_mut(), args.second_consumer) {
+            let st = f.stats();
+            eprintln!(
+                "  second consumer ({mode:?}): {} received, {} dropped by its ring",
+                st.received, st.dropped
+            );
+        }
     }
 
     // 2. Tungstenite reading the same stream (the same decoder on each message).
