@@ -83,7 +83,7 @@ pub struct Producer<T> {
 /// per-core L2 of the bench machine. In a ring that stays in the caches the next
 /// slot's lines sit in the consumer's cache from its last read, and taking them
 /// for writing early costs invalidations instead of saving misses: the criterion
-/// ring bench (4,096 slots of 256 bytes, 1 MB) ran 24.4-25.3 M values/s
+/// ring bench (4,096 slots of 256 bytes, 1 MB) ran 22.3-25.3 M values/s
 /// without the prefetch against 17.3-17.6 M with it (BENCHMARKS.md, session 7).
 const PREFETCH_MIN_BYTES: usize = 4 << 20;
 
