@@ -257,7 +257,7 @@ fn watch_depth_refuses_other_segments_clearly() {
 }
 
 #[test]
-fn bench_second_consumer_receives_its_own_mode() {
+fn bench_second_consumer_receives_events() {
     // Full packets on the wire for the first consumer, quotes (converted, with
     // OI split off) for the second: the engine's general publish path.
     let o = offline_ok(&[
