@@ -329,6 +329,7 @@ pub fn run(
                     wire: e,
                     read: e_hop,
                     ring: e_ring,
+                    to_read: e_to_read,
                 },
                 Floor {
                     reader: f,
@@ -342,10 +343,11 @@ pub fn run(
                 (engine_latency(args, warm, part, pin_on)?, f)
             };
             eprintln!(
-                "  round {}: engine p50 {} ns p99 {} ns (socket read→consumer p50 {} ns p99 {} ns, of which ring→consumer p50 {} ns p99 {} ns) | raw TCP p50 {} ns p99 {} ns | raw TCP + hand-off to core 1 p50 {} ns p99 {} ns",
+                "  round {}: engine p50 {} ns p99 {} ns (wire→socket read p50 {} ns; socket read→consumer p50 {} ns p99 {} ns, of which ring→consumer p50 {} ns p99 {} ns) | raw TCP p50 {} ns p99 {} ns | raw TCP + hand-off to core 1 p50 {} ns p99 {} ns",
                 round + 1,
                 e.value_at_quantile(0.5),
                 e.value_at_quantile(0.99),
+                e_to_read.value_at_quantile(0.5),
                 e_hop.value_at_quantile(0.5),
                 e_hop.value_at_quantile(0.99),
                 e_ring.value_at_quantile(0.5),
@@ -437,6 +439,9 @@ struct EngineLatency {
     read: Histogram<u64>,
     /// The event's entry into the ring to the consumer.
     ring: Histogram<u64>,
+    /// The simulator's send to the I/O thread's socket read: the engine's own
+    /// measure of what the raw floor's reader measures.
+    to_read: Histogram<u64>,
 }
 
 /// Wire→consumer latency of the engine (busy-polling I/O thread on core 0, a
@@ -458,6 +463,7 @@ fn engine_latency(
             let mut h = histogram();
             let mut h_hop = histogram();
             let mut h_pub = histogram();
+            let mut h_to_read = histogram();
             let t0 = Instant::now();
             // The clock is read once per 64 empty polls, not on every one: a
             // strategy spinning on `try_recv` does not read it either, and a
@@ -474,6 +480,8 @@ fn engine_latency(
                                 let _ = h.record(u64::from(lat).max(1));
                                 let _ = h_hop.record(now.saturating_sub(m.recv_ns).max(1));
                                 let _ = h_pub.record(now.saturating_sub(m.publish_ns).max(1));
+                                let to_read = (m.recv_ns as u32).wrapping_sub(t.ltt.raw());
+                                let _ = h_to_read.record(u64::from(to_read).max(1));
                             }
                             if elapsed >= warm + window {
                                 break;
@@ -493,6 +501,7 @@ fn engine_latency(
                 wire: h,
                 read: h_hop,
                 ring: h_pub,
+                to_read: h_to_read,
             }
         })
         .join()
