@@ -74,18 +74,22 @@ pub struct Producer<T> {
     shared: Arc<Shared<T>>,
     tail: usize,
     cached_head: usize,
-    /// Whether to prefetch the next slot after publishing (see `publish`).
+    /// Whether the ring is larger than the caches ([`LARGE_RING_BYTES`]): then
+    /// `publish` demotes the slot it publishes and prefetches the next one.
     #[cfg_attr(any(loom, not(target_arch = "x86_64")), allow(dead_code))]
-    prefetch: bool,
+    large: bool,
 }
 
-/// The ring size from which the producer prefetches the next slot: twice the
-/// per-core L2 of the bench machine. In a ring that stays in the caches the next
-/// slot's lines sit in the consumer's cache from its last read, and taking them
-/// for writing early costs invalidations instead of saving misses: the criterion
-/// ring bench (4,096 slots of 256 bytes, 1 MB) ran 22.3-25.3 M values/s
-/// without the prefetch against 17.3-17.6 M with it (BENCHMARKS.md, session 7).
-const PREFETCH_MIN_BYTES: usize = 4 << 20;
+/// The ring size from which the producer demotes each slot it publishes and
+/// prefetches the next one (see `publish`): twice the per-core L2 of the bench
+/// machine. In a ring that stays in the caches, both cost more than they save:
+/// the next slot's lines sit in the consumer's cache from its last read, so
+/// taking them for writing early costs invalidations, and a demoted line comes
+/// back from the shared cache a lap later. The criterion ring bench (4,096
+/// slots of 256 bytes, 1 MB, a consumer that keeps up) ran 22.3-25.3 M values/s
+/// without the prefetch against 17.3-17.6 M with it (session 7), and 23.6-24.0
+/// M without the demotion against 15.8-16.2 M with it (session 8; BENCHMARKS.md).
+const LARGE_RING_BYTES: usize = 4 << 20;
 
 /// The reading end of a ring.
 #[derive(Debug)]
@@ -117,7 +121,7 @@ pub fn ring<T: Copy + Send>(capacity: usize) -> (Producer<T>, Consumer<T>) {
             shared: shared.clone(),
             tail: 0,
             cached_head: 0,
-            prefetch: cap * std::mem::size_of::<Slot<T>>() >= PREFETCH_MIN_BYTES,
+            large: cap * std::mem::size_of::<Slot<T>>() >= LARGE_RING_BYTES,
         },
         Consumer { shared, head: 0 },
     )
@@ -169,31 +173,63 @@ fn prefetch<T, const HINT: i32>(slot: &Slot<T>) {
     }
 }
 
+/// Pushes every cache line of `slot` out of this core's private caches towards
+/// the shared last-level cache (`cldemote`), so that the consumer's read of the
+/// just-published slot is served from there rather than by a snoop into the
+/// producer's core. A hint: it changes no value and never faults, and a CPU
+/// without the instruction runs it as a NOP (its encoding, `0f 1c /0`, is in
+/// the reserved-NOP space).
+#[cfg(all(target_arch = "x86_64", not(loom)))]
+#[inline(always)]
+fn demote<T>(slot: &Slot<T>) {
+    let at = std::ptr::from_ref(slot).cast::<u8>();
+    for offset in (0..std::mem::size_of::<Slot<T>>()).step_by(64) {
+        // SAFETY: `cldemote` only moves a cache line between cache levels: it
+        // changes no memory, register or flag, never faults (whatever the
+        // address) and is a NOP on CPUs without it; the address is in the slot.
+        unsafe {
+            std::arch::asm!(
+                "cldemote [{0}]",
+                in(reg) at.wrapping_add(offset),
+                options(nostack, preserves_flags)
+            );
+        }
+    }
+}
+
 impl<T: Copy + Send> Producer<T> {
     /// Slots in the ring.
     pub fn capacity(&self) -> usize {
         self.shared.mask + 1
     }
 
-    /// Publishes the slot just written (the Release store of `tail + 1`), then,
-    /// in a ring larger than the caches ([`PREFETCH_MIN_BYTES`]), prefetches
-    /// the next slot's cache lines for writing, so the next value's stores find
-    /// them in cache: a slot was last touched a lap (up to 12 MB) ago, and x86
-    /// makes the `tail` store visible only after the slot's stores.
-    /// `dhan-feed bench` (65,536 slots, 12 MB), alternating pairs: 20.2 M
-    /// against 18.3 M messages per I/O-thread CPU-second (session 5), and
-    /// 39.0 M against 35.3 M with ring→consumer p50 277 against 307 ns
-    /// (session 7).
+    /// Publishes the slot just written (the Release store of `tail + 1`). In a
+    /// ring larger than the caches ([`LARGE_RING_BYTES`]) it then also:
+    ///
+    /// * demotes the slot's cache lines to the shared cache (`demote`), where
+    ///   the consumer's read finds them without a snoop into this core.
+    ///   `dhan-feed bench` (65,536 slots, 12 MB), alternating pairs in session
+    ///   8: ring→consumer p50 ≈ 225 against ≈ 260-317 ns, and ≈ 5 % more
+    ///   messages per I/O-thread CPU-second;
+    /// * prefetches the next slot's cache lines for writing, so the next
+    ///   value's stores find them in cache: a slot was last touched a lap (up
+    ///   to 12 MB) ago, and x86 makes the `tail` store visible only after the
+    ///   slot's stores. `dhan-feed bench`: 20.2 M against 18.3 M messages per
+    ///   I/O-thread CPU-second (session 5), and 39.0 M against 35.3 M with
+    ///   ring→consumer p50 277 against 307 ns (session 7).
     #[inline(always)]
     fn publish(&mut self) {
         let next = self.tail.wrapping_add(1);
-        self.shared.slots[self.tail & self.shared.mask]
-            .mark
-            .store(next, Ordering::Release);
+        let slot = &self.shared.slots[self.tail & self.shared.mask];
+        slot.mark.store(next, Ordering::Release);
+        #[cfg(all(target_arch = "x86_64", not(loom)))]
+        if self.large {
+            demote(slot);
+        }
         self.tail = next;
         self.shared.tail.0.store(self.tail, Ordering::Release);
         #[cfg(all(target_arch = "x86_64", not(loom)))]
-        if self.prefetch {
+        if self.large {
             prefetch::<T, { std::arch::x86_64::_MM_HINT_ET0 }>(
                 &self.shared.slots[self.tail & self.shared.mask],
             );
@@ -432,11 +468,11 @@ mod tests {
     }
 
     #[test]
-    fn only_a_ring_larger_than_the_caches_prefetches_for_the_producer() {
+    fn only_a_ring_larger_than_the_caches_demotes_and_prefetches_for_the_producer() {
         let (market, _c) = ring::<crate::feed::FeedEvent>(65_536);
-        assert!(market.prefetch, "12 MB of market events");
+        assert!(market.large, "12 MB of market events");
         let (small, _c) = ring::<crate::feed::FeedEvent>(4_096);
-        assert!(!small.prefetch, "768 KB stays in the caches");
+        assert!(!small.large, "768 KB stays in the caches");
     }
 
     #[test]
