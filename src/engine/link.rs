@@ -97,6 +97,26 @@ fn dhan_code_in(reason: &[u8]) -> Option<u16> {
 }
 
 /// What a socket or protocol error means for the lifecycle.
+/// Retries an empty read up to `n` times, straight back to the socket as a
+/// spinning reader would: the busy-polling engine's turn around the one live
+/// connection without the engine loop's bookkeeping. Out of line, so that the
+/// read path a message takes is compiled as before.
+#[inline(never)]
+fn spin_read(
+    transport: &mut Transport,
+    rbuf: &mut [u8],
+    rend: &mut usize,
+    n: u32,
+) -> io::Result<ReadStatus> {
+    for _ in 0..n {
+        let status = transport.read_into(rbuf, rend)?;
+        if status != ReadStatus::WouldBlock {
+            return Ok(status);
+        }
+    }
+    Ok(ReadStatus::WouldBlock)
+}
+
 fn io_cause(e: &io::Error) -> Cause {
     let tls = e
         .get_ref()
@@ -115,6 +135,10 @@ pub(crate) struct Link {
     /// The last connection's read buffer, kept for the next one: committed
     /// once (see `crate::buffer`), not on every reconnect.
     spare_rbuf: Vec<u8>,
+    /// Reads to retry after an empty one before the turn ends: non-zero only
+    /// while this is a busy-polling engine's one live connection (set by the
+    /// engine, see `engine::spin_reads`).
+    pub spin_reads: u32,
     pub lc: Lifecycle,
 }
 
@@ -138,6 +162,7 @@ impl Link {
             conn: None,
             busy,
             spare_rbuf: Vec::new(),
+            spin_reads: 0,
             lc: Lifecycle::new(kind, *cfg, seed),
         }
     }
@@ -310,10 +335,14 @@ impl Link {
                 c.rend -= c.rstart;
                 c.rstart = 0;
             }
-            let status = c
+            let mut status = c
                 .transport
                 .read_into(&mut c.rbuf, &mut c.rend)
                 .map_err(|e| io_cause(&e))?;
+            if self.spin_reads > 0 && status == ReadStatus::WouldBlock {
+                status = spin_read(&mut c.transport, &mut c.rbuf, &mut c.rend, self.spin_reads)
+                    .map_err(|e| io_cause(&e))?;
+            }
             if c.phase == Phase::Upgrading && !c.transport.is_handshaking() {
                 self.lc.on_tls_established();
             }

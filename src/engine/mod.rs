@@ -277,6 +277,32 @@ impl Drop for Engine {
 /// 6). At a few hundred ns a turn, commands and timers still run every 20-40 µs.
 const EPOLL_EVERY: u32 = 64;
 
+/// Empty reads a busy-polling engine's only live connection retries before its
+/// turn ends (see [`spin_reads`]).
+const SPIN_READS: u32 = 63;
+
+/// How many empty reads a live connection retries in one turn: [`SPIN_READS`]
+/// when the engine busy-polls and this is its only live connection, else none.
+///
+/// Why: after a message arrives the I/O thread resumes wherever it was, and the
+/// engine loop around the read (every shard, every auxiliary feed, the poll's
+/// events) is a longer path to the next read than a spinning reader's, with
+/// more branches to mispredict after another thread had the core. Retrying in
+/// place brought the socket read closer to the raw floor reader's: its lag
+/// behind the floor (wire→socket read p50 over raw TCP p50) fell from a median
+/// of 188 to 108 ns over six alternating `dhan-feed bench` pairs (BENCHMARKS.md,
+/// session 8). With several live connections each keeps one read per turn, so
+/// none waits for another's spin. The cost: a turn is then up to 64 reads
+/// (about 7 µs here), so housekeeping (commands, timers) runs every 64 turns,
+/// about every 0.5 ms, instead of every 20-40 µs.
+fn spin_reads(busy_poll: bool, live: usize) -> u32 {
+    if busy_poll && live == 1 {
+        SPIN_READS
+    } else {
+        0
+    }
+}
+
 impl Engine {
     fn close_all(&mut self) {
         for s in &mut self.shards {
@@ -453,6 +479,22 @@ impl Engine {
             for (s, h) in self.shards.iter().zip(&self.stats.shards) {
                 s.sync_health(h);
             }
+            let live = self.shards.iter().filter(|s| s.is_live()).count()
+                + self
+                    .aux
+                    .iter()
+                    .flatten()
+                    .filter(|a| a.link.is_live())
+                    .count();
+            let spin = spin_reads(self.cfg.busy_poll, live);
+            for link in self
+                .shards
+                .iter_mut()
+                .map(|s| &mut s.link)
+                .chain(self.aux.iter_mut().flatten().map(|a| &mut a.link))
+            {
+                link.spin_reads = if link.is_live() { spin } else { 0 };
+            }
         }
     }
 
@@ -615,6 +657,18 @@ impl Engine {
 mod tests {
     use super::*;
     use crate::config::Endpoints;
+
+    #[test]
+    fn only_a_busy_engines_one_live_connection_spins_on_empty_reads() {
+        assert_eq!(spin_reads(true, 1), SPIN_READS);
+        // Several live connections: each keeps one read per turn, so none waits
+        // for another's spin.
+        assert_eq!(spin_reads(true, 2), 0);
+        assert_eq!(spin_reads(true, 6), 0);
+        assert_eq!(spin_reads(true, 0), 0);
+        // A blocking-poll engine waits in epoll, never on a socket.
+        assert_eq!(spin_reads(false, 1), 0);
+    }
 
     #[test]
     fn a_bad_url_error_does_not_echo_credentials() {
