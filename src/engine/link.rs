@@ -96,7 +96,6 @@ fn dhan_code_in(reason: &[u8]) -> Option<u16> {
         .find(|c| (800..900).contains(c))
 }
 
-/// What a socket or protocol error means for the lifecycle.
 /// Retries an empty read up to `n` times, straight back to the socket as a
 /// spinning reader would: the busy-polling engine's turn around the one live
 /// connection without the engine loop's bookkeeping. Out of line, so that the
@@ -117,6 +116,7 @@ fn spin_read(
     Ok(ReadStatus::WouldBlock)
 }
 
+/// What a socket or protocol error means for the lifecycle.
 fn io_cause(e: &io::Error) -> Cause {
     let tls = e
         .get_ref()

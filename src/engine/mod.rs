@@ -274,7 +274,9 @@ impl Drop for Engine {
 /// messages delayed. Every 8th turn: median per-round gap over the raw floor
 /// 1,316 / 1,052 / 1,024 ns; every 64th: 964 / 828 / 720 ns in the same three
 /// alternating pairs; every 256th gained nothing more (BENCHMARKS.md, session
-/// 6). At a few hundred ns a turn, commands and timers still run every 20-40 µs.
+/// 6). At a few hundred ns a turn, commands and timers still run every 20-40 µs;
+/// with one live connection, whose turn may retry empty reads ([`spin_reads`]),
+/// about every 0.5 ms.
 const EPOLL_EVERY: u32 = 64;
 
 /// Empty reads a busy-polling engine's only live connection retries before its
@@ -290,8 +292,8 @@ const SPIN_READS: u32 = 63;
 /// more branches to mispredict after another thread had the core. Retrying in
 /// place brought the socket read closer to the raw floor reader's: its lag
 /// behind the floor (wire→socket read p50 over raw TCP p50) fell from a median
-/// of 188 to 108 ns over six alternating `dhan-feed bench` pairs (BENCHMARKS.md,
-/// session 8). With several live connections each keeps one read per turn, so
+/// of 166-188 to 104-108 ns, and the gap over the floor from 486-532 to 426-438
+/// ns, over twelve alternating `dhan-feed bench` pairs (BENCHMARKS.md, session 8). With several live connections each keeps one read per turn, so
 /// none waits for another's spin. The cost: a turn is then up to 64 reads
 /// (about 7 µs here), so housekeeping (commands, timers) runs every 64 turns,
 /// about every 0.5 ms, instead of every 20-40 µs.
