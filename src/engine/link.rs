@@ -96,19 +96,30 @@ fn dhan_code_in(reason: &[u8]) -> Option<u16> {
         .find(|c| (800..900).contains(c))
 }
 
+/// One read, then, if it found nothing and the turn's spin budget is not spent,
+/// up to that many more (see `engine::spin_reads`). The budget is spent by the
+/// first empty read of a turn, however many messages the turn goes on to read,
+/// so a turn takes at most `READS_PER_TURN` + budget reads.
+#[inline(always)]
+fn read_spinning(
+    mut read: impl FnMut() -> io::Result<ReadStatus>,
+    spin: &mut u32,
+) -> io::Result<ReadStatus> {
+    let status = read()?;
+    if status != ReadStatus::WouldBlock || *spin == 0 {
+        return Ok(status);
+    }
+    spin_read(&mut read, std::mem::take(spin))
+}
+
 /// Retries an empty read up to `n` times, straight back to the socket as a
-/// spinning reader would: the busy-polling engine's turn around the one live
+/// spinning reader would: the busy-polling engine's turn around its one live
 /// connection without the engine loop's bookkeeping. Out of line, so that the
 /// read path a message takes is compiled as before.
 #[inline(never)]
-fn spin_read(
-    transport: &mut Transport,
-    rbuf: &mut [u8],
-    rend: &mut usize,
-    n: u32,
-) -> io::Result<ReadStatus> {
+fn spin_read(read: &mut impl FnMut() -> io::Result<ReadStatus>, n: u32) -> io::Result<ReadStatus> {
     for _ in 0..n {
-        let status = transport.read_into(rbuf, rend)?;
+        let status = read()?;
         if status != ReadStatus::WouldBlock {
             return Ok(status);
         }
@@ -326,6 +337,7 @@ impl Link {
             c.ws.queue_raw(&req);
             c.phase = Phase::Upgrading;
         }
+        let mut spin = self.spin_reads;
         for _ in 0..READS_PER_TURN {
             let Some(c) = self.conn.as_mut() else {
                 return Ok(false);
@@ -335,14 +347,11 @@ impl Link {
                 c.rend -= c.rstart;
                 c.rstart = 0;
             }
-            let mut status = c
-                .transport
-                .read_into(&mut c.rbuf, &mut c.rend)
-                .map_err(|e| io_cause(&e))?;
-            if self.spin_reads > 0 && status == ReadStatus::WouldBlock {
-                status = spin_read(&mut c.transport, &mut c.rbuf, &mut c.rend, self.spin_reads)
-                    .map_err(|e| io_cause(&e))?;
-            }
+            let status = read_spinning(
+                || c.transport.read_into(&mut c.rbuf, &mut c.rend),
+                &mut spin,
+            )
+            .map_err(|e| io_cause(&e))?;
             if c.phase == Phase::Upgrading && !c.transport.is_handshaking() {
                 self.lc.on_tls_established();
             }
@@ -547,5 +556,66 @@ mod tests {
         assert_eq!(super::dhan_code_in(b"code 8070"), None);
         assert_eq!(super::dhan_code_in(b"going away 1001"), None);
         assert_eq!(super::dhan_code_in(b""), None);
+    }
+
+    use super::{ReadStatus, read_spinning};
+    use std::io;
+
+    /// A socket whose reads find nothing until read number `data_at` (1-based;
+    /// 0: never) and fail at read number `fail_at` (0: never); counts reads.
+    fn socket(data_at: u32, fail_at: u32) -> impl FnMut() -> io::Result<ReadStatus> + 'static {
+        let mut n = 0;
+        move || {
+            n += 1;
+            if n == fail_at {
+                Err(io::ErrorKind::ConnectionReset.into())
+            } else if n == data_at {
+                Ok(ReadStatus::Data(18))
+            } else {
+                Ok(ReadStatus::WouldBlock)
+            }
+        }
+    }
+
+    fn counted(
+        mut read: impl FnMut() -> io::Result<ReadStatus>,
+        reads: &mut u32,
+    ) -> impl FnMut() -> io::Result<ReadStatus> {
+        move || {
+            *reads += 1;
+            read()
+        }
+    }
+
+    #[test]
+    fn an_empty_read_spins_once_per_turn_and_data_ends_the_spin() {
+        // Nothing arrives: the first empty read spends the whole budget, the
+        // next one (same turn) reads once.
+        let (mut reads, mut spin) = (0, 63);
+        let mut sock = socket(0, 0);
+        let got = read_spinning(counted(&mut sock, &mut reads), &mut spin).unwrap();
+        assert_eq!((got, reads, spin), (ReadStatus::WouldBlock, 64, 0));
+        let got = read_spinning(counted(&mut sock, &mut reads), &mut spin).unwrap();
+        assert_eq!((got, reads), (ReadStatus::WouldBlock, 65));
+
+        // Data on the 10th read ends the spin there; the budget is spent.
+        let (mut reads, mut spin) = (0, 63);
+        let got = read_spinning(counted(socket(10, 0), &mut reads), &mut spin).unwrap();
+        assert_eq!((got, reads, spin), (ReadStatus::Data(18), 10, 0));
+
+        // Data on the first read: no spin, the budget is kept for the turn.
+        let (mut reads, mut spin) = (0, 63);
+        let got = read_spinning(counted(socket(1, 0), &mut reads), &mut spin).unwrap();
+        assert_eq!((got, reads, spin), (ReadStatus::Data(18), 1, 63));
+
+        // No budget (several live connections, or blocking poll): one read.
+        let (mut reads, mut spin) = (0, 0);
+        let got = read_spinning(counted(socket(0, 0), &mut reads), &mut spin).unwrap();
+        assert_eq!((got, reads), (ReadStatus::WouldBlock, 1));
+
+        // An error during the spin ends it and is returned.
+        let (mut reads, mut spin) = (0, 63);
+        let err = read_spinning(counted(socket(0, 5), &mut reads), &mut spin).unwrap_err();
+        assert_eq!((err.kind(), reads), (io::ErrorKind::ConnectionReset, 5));
     }
 }

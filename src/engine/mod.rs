@@ -293,10 +293,13 @@ const SPIN_READS: u32 = 63;
 /// place brought the socket read closer to the raw floor reader's: its lag
 /// behind the floor (wire→socket read p50 over raw TCP p50) fell from a median
 /// of 166-188 to 104-108 ns, and the gap over the floor from 486-532 to 426-438
-/// ns, over twelve alternating `dhan-feed bench` pairs (BENCHMARKS.md, session 8). With several live connections each keeps one read per turn, so
-/// none waits for another's spin. The cost: a turn is then up to 64 reads
-/// (about 7 µs here), so housekeeping (commands, timers) runs every 64 turns,
-/// about every 0.5 ms, instead of every 20-40 µs.
+/// ns, over twelve alternating `dhan-feed bench` pairs (six of them of a first,
+/// inline version; BENCHMARKS.md, session 8). With several live connections
+/// each keeps one read per turn, so none waits for another's spin. The cost: a
+/// turn spins once (at its first empty read), so it takes up to
+/// `READS_PER_TURN` plus 63 reads (about 7 µs when no message comes), and
+/// housekeeping (commands, timers, backlogs) runs every 64 turns, about every
+/// 0.5 ms, instead of every 20-40 µs.
 fn spin_reads(busy_poll: bool, live: usize) -> u32 {
     if busy_poll && live == 1 {
         SPIN_READS
@@ -426,7 +429,7 @@ impl Engine {
                 // stats) runs on the polling turns only, keeping the other turns
                 // short: a message that arrives mid-turn waits for the turn to end.
                 // Reads answer pings themselves (`Link::on_ready` writes what it
-                // queued), so pongs are not delayed.
+                // queued), so a pong waits at most for its own turn to end.
                 continue;
             }
             if !self.commands() {

@@ -187,6 +187,8 @@ fn demote<T>(slot: &Slot<T>) {
         // SAFETY: `cldemote` only moves a cache line between cache levels: it
         // changes no memory, register or flag, never faults (whatever the
         // address) and is a NOP on CPUs without it; the address is in the slot.
+        // Not `nomem`: the asm must stay after the slot's stores (the mark's
+        // Release store included), or it would demote lines they then reclaim.
         unsafe {
             std::arch::asm!(
                 "cldemote [{0}]",
@@ -209,8 +211,9 @@ impl<T: Copy + Send> Producer<T> {
     /// * demotes the slot's cache lines to the shared cache (`demote`), where
     ///   the consumer's read finds them without a snoop into this core.
     ///   `dhan-feed bench` (65,536 slots, 12 MB), alternating pairs in session
-    ///   8: ring→consumer p50 ≈ 225 against ≈ 260-317 ns, and ≈ 5 % more
-    ///   messages per I/O-thread CPU-second;
+    ///   8: ring→consumer p50 238.5-249.5 against 267.5-280 ns (medians of
+    ///   two series of six pairs), and 4-5 % more messages per I/O-thread
+    ///   CPU-second;
     /// * prefetches the next slot's cache lines for writing, so the next
     ///   value's stores find them in cache: a slot was last touched a lap (up
     ///   to 12 MB) ago, and x86 makes the `tail` store visible only after the
