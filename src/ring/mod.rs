@@ -159,17 +159,26 @@ fn prefault<T>(slots: &[Slot<T>]) {
     slots.last().into_iter().for_each(touch);
 }
 
-/// Prefetches every cache line of the slot at `at` with `HINT` (a hint that
-/// changes no value and never faults).
+/// The address of each cache line of `slot`: a slot starts on a line and, its
+/// size being a multiple of its `align(64)`, ends on one.
+#[cfg(all(target_arch = "x86_64", not(loom)))]
+#[inline(always)]
+fn lines<T>(slot: &Slot<T>) -> impl Iterator<Item = *const u8> {
+    let at = std::ptr::from_ref(slot).cast::<u8>();
+    (0..std::mem::size_of::<Slot<T>>())
+        .step_by(64)
+        .map(move |offset| at.wrapping_add(offset))
+}
+
+/// Prefetches every cache line of `slot` with `HINT` (a hint that changes no
+/// value and never faults).
 #[cfg(all(target_arch = "x86_64", not(loom)))]
 #[inline(always)]
 fn prefetch<T, const HINT: i32>(slot: &Slot<T>) {
-    let at = std::ptr::from_ref(slot).cast::<i8>();
-    let size = std::mem::size_of::<Slot<T>>();
-    for offset in (0..size).step_by(64).chain(size.checked_sub(1)) {
+    for line in lines(slot) {
         // SAFETY: a prefetch is a hint that never faults and changes no value;
-        // the address is inside the slot (`offset < size_of::<Slot<T>>()`).
-        unsafe { std::arch::x86_64::_mm_prefetch::<HINT>(at.wrapping_add(offset)) };
+        // the address is inside the slot.
+        unsafe { std::arch::x86_64::_mm_prefetch::<HINT>(line.cast::<i8>()) };
     }
 }
 
@@ -182,8 +191,7 @@ fn prefetch<T, const HINT: i32>(slot: &Slot<T>) {
 #[cfg(all(target_arch = "x86_64", not(loom)))]
 #[inline(always)]
 fn demote<T>(slot: &Slot<T>) {
-    let at = std::ptr::from_ref(slot).cast::<u8>();
-    for offset in (0..std::mem::size_of::<Slot<T>>()).step_by(64) {
+    for line in lines(slot) {
         // SAFETY: `cldemote` only moves a cache line between cache levels: it
         // changes no memory, register or flag, never faults (whatever the
         // address) and is a NOP on CPUs without it; the address is in the slot.
@@ -192,7 +200,7 @@ fn demote<T>(slot: &Slot<T>) {
         unsafe {
             std::arch::asm!(
                 "cldemote [{0}]",
-                in(reg) at.wrapping_add(offset),
+                in(reg) line,
                 options(nostack, preserves_flags)
             );
         }
