@@ -11,6 +11,7 @@ use crate::feed::order_tracker::OrderTracker;
 use crate::feed::orders::OrderFeed;
 use crate::proto::login::{Login, UserType};
 use crate::proto::request::FeedMode;
+use crate::secret::Secret;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -32,6 +33,12 @@ pub enum ClientError {
     /// The I/O thread could not start.
     #[error(transparent)]
     Engine(#[from] EngineError),
+    /// `user_type` is PARTNER but no partner secret is set: the order feed's login
+    /// could never succeed, so the client is refused up front.
+    #[error(
+        "a PARTNER login needs a partner secret (ClientConfig::partner_secret, DHAN_PARTNER_SECRET)"
+    )]
+    MissingPartnerSecret,
 }
 
 /// A connection to Dhan's WebSocket APIs: one pinned-or-not I/O thread running
@@ -52,8 +59,15 @@ impl std::fmt::Debug for Client {
 }
 
 impl Client {
-    /// Starts the I/O thread with `cfg`.
+    /// Starts the I/O thread with `cfg`. Fails when an endpoint URL does not parse,
+    /// when a PARTNER `user_type` has no partner secret, or when the thread cannot
+    /// start.
     pub fn new(cfg: ClientConfig) -> Result<Self, ClientError> {
+        if cfg.user_type == UserType::Partner
+            && cfg.partner_secret.as_ref().is_none_or(Secret::is_empty)
+        {
+            return Err(ClientError::MissingPartnerSecret);
+        }
         let engine = crate::engine::spawn(cfg.clone())?;
         Ok(Self {
             inner: Arc::new(ClientInner {
@@ -142,6 +156,7 @@ impl Client {
                     .partner_id
                     .clone()
                     .unwrap_or_else(|| cfg.client_id.clone()),
+                // Present and non-empty: checked in `Client::new`.
                 secret: cfg.partner_secret.clone().unwrap_or_default(),
             },
         };

@@ -20,7 +20,11 @@ pub enum Overflow {
 }
 
 /// Base URLs of the four endpoints (scheme, host, port; the path and query are added).
-#[derive(Clone, Debug, PartialEq, Eq)]
+///
+/// A pasted URL that carries its own query (`?version=2&token=…&clientId=…`) is
+/// accepted, the query ignored; `Debug` shows such a query with its credentials
+/// as `***`.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Endpoints {
     /// Live market feed. Default `wss://api-feed.dhan.co`.
     pub market: String,
@@ -40,6 +44,18 @@ impl Default for Endpoints {
             depth200: FeedKind::Depth200.production_base().to_owned(),
             orders: FeedKind::OrderUpdate.production_base().to_owned(),
         }
+    }
+}
+
+impl std::fmt::Debug for Endpoints {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use crate::proto::endpoint::redacted_target as r;
+        f.debug_struct("Endpoints")
+            .field("market", &r(&self.market))
+            .field("depth20", &r(&self.depth20))
+            .field("depth200", &r(&self.depth200))
+            .field("orders", &r(&self.orders))
+            .finish()
     }
 }
 
@@ -238,12 +254,26 @@ impl BaseUrl {
         })
     }
 
-    /// `host:port` as the `Host` header wants it.
+    /// `host:port`, with brackets around an IPv6 address.
     pub fn authority(&self) -> String {
         if self.host.contains(':') {
             format!("[{}]:{}", self.host, self.port)
         } else {
             format!("{}:{}", self.host, self.port)
+        }
+    }
+
+    /// The `Host` header's value: like [`authority`](Self::authority), but without
+    /// the scheme's default port (443 for `wss`, 80 for `ws`), as browsers and
+    /// Dhan's SDKs send it.
+    pub fn host_header(&self) -> String {
+        let default = if self.tls { 443 } else { 80 };
+        if self.port != default {
+            self.authority()
+        } else if self.host.contains(':') {
+            format!("[{}]", self.host)
+        } else {
+            self.host.clone()
         }
     }
 }
@@ -274,6 +304,14 @@ mod tests {
             BaseUrl::parse("wss://[::1]:5").unwrap().authority(),
             "[::1]:5"
         );
+        let host = |u: &str| BaseUrl::parse(u).unwrap().host_header();
+        assert_eq!(host("wss://api-feed.dhan.co"), "api-feed.dhan.co");
+        assert_eq!(host("wss://api-feed.dhan.co:443/x"), "api-feed.dhan.co");
+        assert_eq!(host("ws://127.0.0.1:80"), "127.0.0.1");
+        assert_eq!(host("ws://127.0.0.1:443"), "127.0.0.1:443");
+        assert_eq!(host("wss://127.0.0.1:9443"), "127.0.0.1:9443");
+        assert_eq!(host("wss://[::1]"), "[::1]");
+        assert_eq!(host("wss://[::1]:5"), "[::1]:5");
         assert_eq!(BaseUrl::parse("http://x"), None);
         assert_eq!(BaseUrl::parse("wss://:1"), None);
     }
@@ -287,5 +325,22 @@ mod tests {
         };
         let d = format!("{c:?}");
         assert!(!d.contains("1000000009") && !d.contains("tok-SECRET"));
+        // A pasted Dhan URL that parses (its query is ignored) is shown redacted.
+        let pasted = ClientConfig {
+            endpoints: Endpoints::all(
+                "wss://api-feed.dhan.co?version=2&token=tok-PASTED&clientId=1000000010&authType=2",
+            ),
+            ..c
+        };
+        assert!(BaseUrl::parse(&pasted.endpoints.market).is_some());
+        let d = format!("{pasted:?} {:?}", pasted.endpoints);
+        assert!(
+            !d.contains("tok-PASTED") && !d.contains("1000000010"),
+            "{d}"
+        );
+        assert!(
+            d.contains("api-feed.dhan.co") && d.contains("version=2"),
+            "{d}"
+        );
     }
 }

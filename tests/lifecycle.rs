@@ -447,3 +447,33 @@ fn a_slow_handshake_times_out_and_the_next_attempt_recovers() {
     );
     assert!(reconnected(&s) && all_streaming(&s), "{:?}", s.conn);
 }
+
+#[test]
+fn an_untrusted_certificate_is_named_in_each_reconnecting_event() {
+    let _g = serial();
+    let sim = Simulator::start(SimConfig {
+        order_interval: None,
+        ..SimConfig::default()
+    })
+    .unwrap();
+    // The simulator's certificate is not added as a root: every attempt fails in
+    // the TLS handshake and never goes live.
+    let client = Client::new(ClientConfig {
+        extra_roots: Vec::new(),
+        ..config(&sim, DEFAULT_CLIENT_ID, DEFAULT_ACCESS_TOKEN)
+    })
+    .unwrap();
+    let mut feed = client.market_feed(FeedMode::Ticker);
+    feed.subscribe_many(&ids());
+    let s = watch(&mut feed, Duration::from_secs(10), |s| s.conn.len() >= 2);
+    let untrusted = Cause::Tls(dhan_feed::session::TlsFailure::UntrustedCertificate);
+    assert!(s.conn.len() >= 2, "{:?}", s.conn);
+    for c in &s.conn {
+        assert!(
+            matches!(c.event, SessionEvent::Reconnecting { cause, .. } if cause == untrusted),
+            "{c:?}"
+        );
+        assert!(c.to_string().contains("not trusted"), "{c}");
+    }
+    assert!(!feed.connected());
+}

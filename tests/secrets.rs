@@ -6,6 +6,7 @@
 
 use dhan_feed::config::{ClientConfig, Endpoints};
 use dhan_feed::feed::FeedEvent;
+use dhan_feed::proto::login::UserType;
 use dhan_feed::session::{BudgetConfig, LifecycleConfig, SessionEvent};
 use dhan_feed::sim::{Fault, SimConfig, Simulator};
 use dhan_feed::{Client, FeedMode, InstrumentId, Secret};
@@ -180,8 +181,49 @@ fn no_secret_in_logs_events_errors_or_debug_output() {
     };
     let err = Client::new(bad).expect_err("bad URL");
     texts.push(format!("{err} {err:?}"));
+    // A pasted Dhan URL that parses (its query is ignored): the config's and the
+    // client's Debug show it redacted.
+    let pasted = ClientConfig {
+        endpoints: Endpoints::all(&format!(
+            "wss://api-feed.dhan.co?version=2&token={TOKEN}&clientId={CLIENT_ID}&authType=2"
+        )),
+        ..cfg.clone()
+    };
+    texts.push(format!("{pasted:?}"));
+    // A PARTNER login on the order feed (the partner secret travels in its login
+    // message) ...
+    let partner = Client::new(ClientConfig {
+        user_type: UserType::Partner,
+        partner_id: Some(Secret::new(dhan_feed::sim::DEFAULT_PARTNER_ID)),
+        access_token: Secret::new(TOKEN),
+        ..cfg.clone()
+    })
+    .unwrap();
+    texts.push(format!("{partner:?}"));
+    let mut porders = partner.order_updates();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut opened = false;
+    while !opened && Instant::now() < deadline {
+        let ev = porders.recv_timeout(Duration::from_millis(10));
+        if let Some(e) = &ev {
+            texts.push(format!("{e:?}"));
+        }
+        opened = matches!(ev, Some(dhan_feed::feed::OrderEvent::Open));
+    }
+    assert!(opened, "the PARTNER login was accepted");
+    texts.push(format!("{porders:?} {:?}", porders.health()));
+    drop(porders);
+    drop(partner);
+    // ... and one without a partner secret is refused up front, saying why.
+    let err = Client::new(ClientConfig {
+        user_type: UserType::Partner,
+        partner_secret: None,
+        ..cfg.clone()
+    })
+    .expect_err("a PARTNER client needs a partner secret");
+    assert!(err.to_string().contains("partner secret"), "{err}");
     // The simulator's own credentials-bearing config.
-    texts.push(format!("{:?}", Secret::new(TOKEN)));
+    texts.push(format!("{:?}", sim.config()));
     drop(feed);
     drop(client);
     sim.stop();

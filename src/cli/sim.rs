@@ -1,13 +1,19 @@
 //! `dhan-feed sim`: runs the simulator until Ctrl-C or `--seconds`.
 
 use crate::proto::segment::InstrumentId;
+use crate::secret::Secret;
 use crate::sim::{Fault, SimConfig, Simulator};
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-/// Options of `dhan-feed sim`.
+/// A credential argument, wrapped at once so that `Debug` of the options never shows it.
+fn secret_arg(s: &str) -> Result<Secret, std::convert::Infallible> {
+    Ok(Secret::new(s))
+}
+
+/// Options of `dhan-feed sim` (`Debug` never shows a credential).
 #[derive(Clone, Debug, clap::Args)]
 pub struct SimArgs {
     /// Address to listen on.
@@ -20,11 +26,11 @@ pub struct SimArgs {
     #[arg(long)]
     pub cert_out: Option<PathBuf>,
     /// Client id to accept.
-    #[arg(long, default_value = crate::sim::DEFAULT_CLIENT_ID)]
-    pub client_id: String,
+    #[arg(long, default_value = crate::sim::DEFAULT_CLIENT_ID, value_parser = secret_arg)]
+    pub client_id: Secret,
     /// Access token to accept.
-    #[arg(long, default_value = crate::sim::DEFAULT_ACCESS_TOKEN)]
-    pub access_token: String,
+    #[arg(long, default_value = crate::sim::DEFAULT_ACCESS_TOKEN, value_parser = secret_arg)]
+    pub access_token: Secret,
     /// Seed of the random walks.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
@@ -97,7 +103,7 @@ pub fn run(args: &SimArgs) -> Result<(), Box<dyn std::error::Error>> {
     drop(stdout);
     eprintln!(
         "dhan-feed sim: client id {}, access token as configured; market feed at {}/?version=2&token=…&clientId=…&authType=2",
-        if args.client_id == crate::sim::DEFAULT_CLIENT_ID {
+        if args.client_id.expose() == crate::sim::DEFAULT_CLIENT_ID {
             "default"
         } else {
             "custom"

@@ -154,7 +154,10 @@ pub fn connect(args: &WatchArgs) -> Result<(crate::Client, Option<Simulator>), W
             let pem = std::fs::read(ca)?;
             cfg.extra_roots = certs_from_pem(&pem, &ca.display().to_string())?;
         }
-        eprintln!("dhan-feed watch: connecting to {url}");
+        eprintln!(
+            "dhan-feed watch: connecting to {}",
+            crate::proto::endpoint::redacted_target(url)
+        );
         cfg
     } else if ClientConfig::env_has_credentials() {
         let cfg = ClientConfig::from_env().map_err(crate::ClientError::from)?;

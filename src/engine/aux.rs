@@ -183,11 +183,12 @@ impl OrderConn {
 
 impl Aux {
     pub fn new(kind: AuxKind, shared: Arc<OutboxShared>, id: usize, cfg: &ClientConfig) -> Self {
-        let (feed, name) = match &kind {
-            AuxKind::Depth20(_) => (FeedKind::Depth20, "20-level depth"),
-            AuxKind::Depth200(_) => (FeedKind::Depth200, "200-level depth"),
-            AuxKind::Orders(_) => (FeedKind::OrderUpdate, "order updates"),
+        let feed = match &kind {
+            AuxKind::Depth20(_) => FeedKind::Depth20,
+            AuxKind::Depth200(_) => FeedKind::Depth200,
+            AuxKind::Orders(_) => FeedKind::OrderUpdate,
         };
+        let name = feed.label();
         Self {
             link: Link::new(
                 feed,

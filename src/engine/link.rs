@@ -7,7 +7,9 @@ use crate::config::ClientConfig;
 use crate::proto::disconnect::DisconnectCode;
 use crate::proto::endpoint::FeedKind;
 use crate::session::Budget;
-use crate::session::lifecycle::{Action, Cause, Lifecycle, LifecycleConfig, Phase as LcPhase};
+use crate::session::lifecycle::{
+    Action, Cause, Lifecycle, LifecycleConfig, Phase as LcPhase, TlsFailure,
+};
 use crate::transport::conn::{ReadStatus, Transport};
 use crate::transport::copy::move_to_front;
 use crate::ws::client::{WsClient, WsEvent};
@@ -129,10 +131,31 @@ fn spin_read(read: &mut impl FnMut() -> io::Result<ReadStatus>, n: u32) -> io::R
 
 /// What a socket or protocol error means for the lifecycle.
 fn io_cause(e: &io::Error) -> Cause {
-    let tls = e
+    match e
         .get_ref()
-        .is_some_and(|inner| inner.downcast_ref::<rustls::Error>().is_some());
-    if tls { Cause::Tls } else { Cause::Io(e.kind()) }
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+    {
+        Some(t) => Cause::Tls(tls_failure(t)),
+        None => Cause::Io(e.kind()),
+    }
+}
+
+/// The user-facing summary of a TLS error.
+fn tls_failure(e: &rustls::Error) -> TlsFailure {
+    use rustls::CertificateError as C;
+    match e {
+        rustls::Error::InvalidCertificate(c) => match c {
+            C::UnknownIssuer => TlsFailure::UntrustedCertificate,
+            C::Expired
+            | C::ExpiredContext { .. }
+            | C::NotValidYet
+            | C::NotValidYetContext { .. } => TlsFailure::CertificateExpired,
+            C::NotValidForName | C::NotValidForNameContext { .. } => TlsFailure::NameMismatch,
+            _ => TlsFailure::BadCertificate,
+        },
+        rustls::Error::AlertReceived(_) => TlsFailure::AlertReceived,
+        _ => TlsFailure::Other,
+    }
 }
 
 pub(crate) struct Link {
@@ -333,7 +356,7 @@ impl Link {
             }
             self.lc.on_connected(Instant::now(), env.tls.is_some());
             // Queued with the frames, so a partial write is finished by `flush_out`.
-            let req = handshake::request(&env.base.authority(), &env.target, &c.key, "dhan-feed");
+            let req = handshake::request(&env.base.host_header(), &env.target, &c.key, "dhan-feed");
             c.ws.queue_raw(&req);
             c.phase = Phase::Upgrading;
         }

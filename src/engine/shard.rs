@@ -130,7 +130,7 @@ impl Shard {
             index,
             link: Link::new(
                 FeedKind::MarketFeed,
-                "market feed",
+                FeedKind::MarketFeed.label(),
                 index,
                 Token(index + 1),
                 &cfg.lifecycle,

@@ -39,8 +39,10 @@ impl std::fmt::Display for ConnectionEvent {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "market feed connection {}: {}",
-            self.connection, self.event
+            "{} connection {}: {}",
+            self.feed.label(),
+            self.connection,
+            self.event
         )
     }
 }
@@ -62,5 +64,35 @@ impl FeedEvent {
             Self::Market(m) => Some(m),
             Self::Connection(_) => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_connection_event_names_its_own_feed() {
+        let ev = |feed| ConnectionEvent {
+            feed,
+            connection: 1,
+            event: SessionEvent::Connected,
+        };
+        assert_eq!(
+            ev(FeedKind::MarketFeed).to_string(),
+            "market feed connection 1: connected"
+        );
+        assert_eq!(
+            ev(FeedKind::Depth20).to_string(),
+            "20-level depth connection 1: connected"
+        );
+        assert_eq!(
+            ev(FeedKind::Depth200).to_string(),
+            "200-level depth connection 1: connected"
+        );
+        assert_eq!(
+            ev(FeedKind::OrderUpdate).to_string(),
+            "order updates connection 1: connected"
+        );
     }
 }

@@ -36,6 +36,17 @@ impl FeedKind {
         }
     }
 
+    /// The feed's name in messages and log lines: "market feed", "20-level
+    /// depth", "200-level depth", "order updates".
+    pub const fn label(self) -> &'static str {
+        match self {
+            Self::MarketFeed => "market feed",
+            Self::Depth20 => "20-level depth",
+            Self::Depth200 => "200-level depth",
+            Self::OrderUpdate => "order updates",
+        }
+    }
+
     /// Dhan's production base URL for this feed.
     pub const fn production_base(self) -> &'static str {
         match self {
@@ -57,12 +68,16 @@ impl fmt::Display for FeedKind {
 /// for the binary feeds (in the documented parameter order) and none for the
 /// order feed, whose credentials go in the login message.
 ///
+/// Each credential is percent-encoded (every byte but `A–Z a–z 0–9 - . _ ~`), so a
+/// Dhan token (base64url and dots) goes on the wire as it is, and a value with a
+/// space, `&` or a line break cannot change the request line or its headers.
+///
 /// The result contains secrets: log [`redacted_target`] instead.
 pub fn request_target(kind: FeedKind, token: &Secret, client_id: &Secret) -> String {
     let creds = format!(
         "token={}&clientId={}&authType=2",
-        token.expose(),
-        client_id.expose()
+        percent_encode(token.expose()),
+        percent_encode(client_id.expose())
     );
     match kind {
         FeedKind::MarketFeed => format!("/?version=2&{creds}"),
@@ -88,10 +103,14 @@ pub fn redacted_target(target: &str) -> String {
     format!("{path}?{}", parts.join("&"))
 }
 
+/// Whether a query key names a credential: any key containing `token`, `secret`,
+/// `client` or `partner` (case-insensitive), so `accessToken`, `client-id` and
+/// `partner_secret` are covered as well as Dhan's own `token` and `clientId`.
 fn is_secret_key(k: &str) -> bool {
-    ["token", "clientid", "client_id", "access_token", "secret"]
+    let k = k.to_ascii_lowercase();
+    ["token", "secret", "client", "partner"]
         .iter()
-        .any(|s| k.eq_ignore_ascii_case(s))
+        .any(|s| k.contains(s))
 }
 
 /// A routed request: which feed and the credentials the URL carried.
@@ -113,6 +132,19 @@ pub struct Route {
 pub struct RouteError {
     /// The path that did not match.
     pub path: String,
+}
+
+/// `s` with every byte outside RFC 3986's unreserved set written as `%XX`.
+fn percent_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for &b in s.as_bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 fn percent_decode(s: &str) -> String {
@@ -220,6 +252,30 @@ mod tests {
                 .expose(),
             "a+b"
         );
+    }
+
+    #[test]
+    fn credentials_are_percent_encoded_and_round_trip() {
+        let token = "eyJhbGciOiJIUzUxMiJ9.a-b_c~d";
+        let odd = "a b&c=d+e\r\nX-Injected: 1%";
+        let target = request_target(FeedKind::MarketFeed, &Secret::new(token), &Secret::new(odd));
+        // A JWT-shaped token goes on the wire unchanged.
+        assert!(target.contains(&format!("token={token}&")), "{target}");
+        assert!(!target.contains([' ', '\r', '\n', '+']), "{target}");
+        assert_eq!(target.matches('&').count(), 3, "{target}");
+        let r = route(&target).unwrap();
+        assert_eq!(r.token.unwrap().expose(), token);
+        assert_eq!(r.client_id.unwrap().expose(), odd);
+    }
+
+    #[test]
+    fn redaction_covers_credential_like_keys() {
+        let r = redacted_target("wss://h/?accessToken=A1&client-id=B2&partner_secret=C3&version=2");
+        assert!(
+            !r.contains("A1") && !r.contains("B2") && !r.contains("C3"),
+            "{r}"
+        );
+        assert!(r.contains("version=2"), "{r}");
     }
 
     #[test]

@@ -115,8 +115,8 @@ pub enum Cause {
     /// The order feed closed the connection with a policy-violation close (1008)
     /// after our login and before any update: the login was refused.
     LoginRefused,
-    /// TLS failed (certificate, protocol).
-    Tls,
+    /// TLS failed: which way, so a user can act on it.
+    Tls(TlsFailure),
     /// The server broke the WebSocket or Dhan protocol (malformed or oversized frame).
     Protocol,
     /// TCP connect took longer than `connect_timeout`.
@@ -139,13 +139,48 @@ impl fmt::Display for Cause {
             Self::Dhan(c) => write!(f, "Dhan disconnect {c}"),
             Self::Http(s) => write!(f, "upgrade refused with HTTP {s}"),
             Self::LoginRefused => f.write_str("order-feed login refused"),
-            Self::Tls => f.write_str("TLS failure"),
+            Self::Tls(t) => write!(f, "TLS failure: {t}"),
             Self::Protocol => f.write_str("protocol violation by the server"),
             Self::ConnectTimeout => f.write_str("connect timed out"),
             Self::HandshakeTimeout => f.write_str("handshake timed out"),
             Self::Stale => f.write_str("no frame within the stale-feed limit"),
             Self::User => f.write_str("stopped by the user"),
         }
+    }
+}
+
+/// How TLS failed (a `Copy` summary of the TLS library's error; the engine logs
+/// the full error at `warn`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TlsFailure {
+    /// The server's certificate chain does not lead to a trusted root (a
+    /// simulator's certificate needs `ClientConfig::extra_roots`, `--ca-file`).
+    UntrustedCertificate,
+    /// The server's certificate is expired or not yet valid.
+    CertificateExpired,
+    /// The server's certificate is not valid for the host name connected to.
+    NameMismatch,
+    /// Any other certificate problem (encoding, signature, revocation).
+    BadCertificate,
+    /// The server sent a TLS alert.
+    AlertReceived,
+    /// Anything else (protocol error, encryption limit).
+    Other,
+}
+
+impl fmt::Display for TlsFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::UntrustedCertificate => {
+                "the server's certificate is not trusted (for a simulator, add its certificate as a root: ClientConfig::extra_roots, --ca-file)"
+            }
+            Self::CertificateExpired => "the server's certificate is expired or not yet valid",
+            Self::NameMismatch => "the server's certificate does not name the host",
+            Self::BadCertificate => "the server's certificate is invalid",
+            Self::AlertReceived => "the server sent a TLS alert",
+            Self::Other => "TLS protocol error",
+        })
     }
 }
 
@@ -223,12 +258,16 @@ pub enum SessionEvent {
         /// Why.
         reason: Cause,
     },
-    /// The next attempt starts after `delay`.
+    /// The connection (or the attempt to make one) ended for `cause`; the next
+    /// attempt starts after `delay`. A connection that never went live (refused,
+    /// TLS failure, timeout) is reported only here, so `cause` says why.
     Reconnecting {
         /// Attempts since the connection was last stable (1 = first retry).
         attempt: u32,
         /// How long until it starts.
         delay: Duration,
+        /// Why the previous connection or attempt ended.
+        cause: Cause,
     },
     /// Live again after a drop: `resubscribed` instruments were sent again and the
     /// feed was down for `downtime`. Follows the `Connected` of the same moment.
@@ -250,8 +289,12 @@ impl fmt::Display for SessionEvent {
         match self {
             Self::Connected => f.write_str("connected"),
             Self::Disconnected { reason, .. } => write!(f, "disconnected: {reason}"),
-            Self::Reconnecting { attempt, delay } => {
-                write!(f, "reconnecting (attempt {attempt}) in {delay:?}")
+            Self::Reconnecting {
+                attempt,
+                delay,
+                cause,
+            } => {
+                write!(f, "reconnecting (attempt {attempt}) in {delay:?}: {cause}")
             }
             Self::Reconnected {
                 resubscribed,
@@ -555,6 +598,7 @@ impl Lifecycle {
             self.emit(SessionEvent::Reconnecting {
                 attempt: self.backoff.attempt(),
                 delay: self.cfg.cool_off,
+                cause,
             });
         } else {
             let delay = self.backoff.next_delay();
@@ -563,6 +607,7 @@ impl Lifecycle {
             self.emit(SessionEvent::Reconnecting {
                 attempt: self.backoff.attempt(),
                 delay,
+                cause,
             });
         }
         Action::Close(cause)
@@ -636,6 +681,29 @@ mod tests {
         (lc, Budget::new(BudgetConfig::default()), Instant::now())
     }
 
+    #[test]
+    fn a_connection_that_never_went_live_says_why_in_reconnecting() {
+        let (mut lc, mut b, t0) = machine();
+        lc.set_wanted(t0, true);
+        assert_eq!(lc.handle_timeout(t0, &mut b), Some(Action::Connect));
+        lc.on_connected(t0, true);
+        let failure = Cause::Tls(TlsFailure::UntrustedCertificate);
+        lc.on_closed(t0, failure, &mut b);
+        let evs = events(&mut lc);
+        assert!(
+            matches!(
+                evs.as_slice(),
+                [SessionEvent::Reconnecting { attempt: 1, cause, .. }] if *cause == failure
+            ),
+            "{evs:?}"
+        );
+        let text = evs[0].to_string();
+        assert!(
+            text.contains("not trusted") && text.contains("extra_roots"),
+            "{text}"
+        );
+    }
+
     fn go_live(lc: &mut Lifecycle, b: &mut Budget, now: Instant) {
         lc.set_wanted(now, true);
         assert_eq!(lc.handle_timeout(now, b), Some(Action::Connect));
@@ -665,7 +733,12 @@ mod tests {
                 reason: Cause::Eof
             }
         ));
-        let SessionEvent::Reconnecting { attempt: 1, delay } = evs[1] else {
+        let SessionEvent::Reconnecting {
+            attempt: 1,
+            delay,
+            cause: Cause::Eof,
+        } = evs[1]
+        else {
             panic!("{evs:?}")
         };
         assert!(delay <= Duration::from_millis(100));

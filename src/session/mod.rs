@@ -11,4 +11,6 @@ pub mod lifecycle;
 pub mod subs;
 
 pub use budget::{Budget, BudgetConfig};
-pub use lifecycle::{Cause, Lifecycle, LifecycleConfig, Phase, SessionError, SessionEvent};
+pub use lifecycle::{
+    Cause, Lifecycle, LifecycleConfig, Phase, SessionError, SessionEvent, TlsFailure,
+};

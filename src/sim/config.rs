@@ -2,6 +2,7 @@
 
 use super::fault::Fault;
 use crate::proto::segment::InstrumentId;
+use crate::secret::Secret;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -15,7 +16,7 @@ pub const DEFAULT_PARTNER_ID: &str = "sim-partner";
 /// Default partner secret.
 pub const DEFAULT_PARTNER_SECRET: &str = "sim-partner-secret";
 
-/// Everything the simulator can be told.
+/// Everything the simulator can be told. `Debug` never shows a credential.
 #[derive(Clone, Debug)]
 pub struct SimConfig {
     /// Listen address. Default `127.0.0.1:0` (a free port).
@@ -23,15 +24,15 @@ pub struct SimConfig {
     /// Serve TLS with a generated certificate (default) or plain `ws://`.
     pub tls: bool,
     /// Accepted client id. Default [`DEFAULT_CLIENT_ID`].
-    pub client_id: String,
+    pub client_id: Secret,
     /// Accepted access token. Default [`DEFAULT_ACCESS_TOKEN`].
-    pub access_token: String,
+    pub access_token: Secret,
     /// A token the simulator treats as expired (code 807). Default `"expired-token"`.
-    pub expired_token: String,
+    pub expired_token: Secret,
     /// Accepted partner id. Default [`DEFAULT_PARTNER_ID`].
-    pub partner_id: String,
+    pub partner_id: Secret,
     /// Accepted partner secret. Default [`DEFAULT_PARTNER_SECRET`].
-    pub partner_secret: String,
+    pub partner_secret: Secret,
     /// Seed of every random walk. Default 42.
     pub seed: u64,
     /// Market packets per second per connection (0: as fast as the socket takes,
@@ -79,11 +80,11 @@ impl Default for SimConfig {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             tls: true,
-            client_id: DEFAULT_CLIENT_ID.to_owned(),
-            access_token: DEFAULT_ACCESS_TOKEN.to_owned(),
-            expired_token: "expired-token".to_owned(),
-            partner_id: DEFAULT_PARTNER_ID.to_owned(),
-            partner_secret: DEFAULT_PARTNER_SECRET.to_owned(),
+            client_id: DEFAULT_CLIENT_ID.into(),
+            access_token: DEFAULT_ACCESS_TOKEN.into(),
+            expired_token: "expired-token".into(),
+            partner_id: DEFAULT_PARTNER_ID.into(),
+            partner_secret: DEFAULT_PARTNER_SECRET.into(),
             seed: 42,
             rate: 100.0,
             depth_rate: 4.0,

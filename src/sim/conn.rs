@@ -126,13 +126,13 @@ fn serve_inner(tcp: TcpStream, shared: &Arc<Shared>, id: u64) -> io::Result<()> 
 
 fn check_feed_auth(route: &Route, cfg: &super::config::SimConfig) -> Option<DisconnectCode> {
     let token = route.token.as_ref().map(|t| t.expose());
-    if token == Some(cfg.expired_token.as_str()) {
+    if token == Some(cfg.expired_token.expose()) {
         return Some(DisconnectCode::ACCESS_TOKEN_EXPIRED);
     }
-    if token != Some(cfg.access_token.as_str()) {
+    if token != Some(cfg.access_token.expose()) {
         return Some(DisconnectCode::ACCESS_TOKEN_INVALID);
     }
-    if route.client_id.as_ref().map(|c| c.expose()) != Some(cfg.client_id.as_str()) {
+    if route.client_id.as_ref().map(|c| c.expose()) != Some(cfg.client_id.expose()) {
         // The Python SDK prints 808 as "Invalid Client ID"; DhanHQ-py #23 saw it so.
         return Some(DisconnectCode::AUTHENTICATION_FAILED);
     }
@@ -244,7 +244,7 @@ impl Session {
                 log::info!("sim: {} connection {} refused: {code}", self.kind, self.id);
                 return self.finish(End::Disconnect(code));
             }
-            let user = self.shared.cfg.client_id.clone();
+            let user = self.shared.cfg.client_id.expose().to_owned();
             self.register(user);
         }
         let end = match self.serve_loop() {

@@ -88,12 +88,12 @@ impl SimBuilder {
     }
     /// Accepted client id.
     pub fn client_id(mut self, id: impl Into<String>) -> Self {
-        self.cfg.client_id = id.into();
+        self.cfg.client_id = crate::Secret::new(id);
         self
     }
     /// Accepted access token.
     pub fn access_token(mut self, token: impl Into<String>) -> Self {
-        self.cfg.access_token = token.into();
+        self.cfg.access_token = crate::Secret::new(token);
         self
     }
     /// Seed of the random walks.
@@ -374,10 +374,10 @@ impl Simulator {
     /// its certificate as the only trust root.
     pub fn client_config(&self) -> crate::ClientConfig {
         crate::ClientConfig {
-            client_id: crate::Secret::new(self.config().client_id.clone()),
-            access_token: crate::Secret::new(self.config().access_token.clone()),
-            partner_id: Some(crate::Secret::new(self.config().partner_id.clone())),
-            partner_secret: Some(crate::Secret::new(self.config().partner_secret.clone())),
+            client_id: self.config().client_id.clone(),
+            access_token: self.config().access_token.clone(),
+            partner_id: Some(self.config().partner_id.clone()),
+            partner_secret: Some(self.config().partner_secret.clone()),
             endpoints: crate::Endpoints::all(&self.url()),
             extra_roots: self.certificate().into_iter().collect(),
             webpki_roots: false,
@@ -501,7 +501,7 @@ fn order_generator(shared: Arc<Shared>, commands: Receiver<Lifecycle>, stop: Rec
             if shared.stopping() {
                 return;
             }
-            let u = lifecycle_update(order_no, status, traded, &shared.cfg.client_id);
+            let u = lifecycle_update(order_no, status, traded, shared.cfg.client_id.expose());
             shared.broadcast_order(orders::encode(&u));
         }
     }

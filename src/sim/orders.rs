@@ -80,16 +80,15 @@ impl OrderLogic {
         }
         match parse_login(&mut self.parser, text) {
             Ok(Login::SelfUser { client_id, token })
-                if client_id.expose() == cfg.client_id && token.expose() == cfg.access_token =>
+                if client_id == cfg.client_id && token == cfg.access_token =>
             {
-                self.logged_in = Some(cfg.client_id.clone());
+                self.logged_in = Some(cfg.client_id.expose().to_owned());
                 Flow::LoggedIn
             }
             Ok(Login::Partner { partner_id, secret })
-                if partner_id.expose() == cfg.partner_id
-                    && secret.expose() == cfg.partner_secret =>
+                if partner_id == cfg.partner_id && secret == cfg.partner_secret =>
             {
-                self.logged_in = Some(cfg.partner_id.clone());
+                self.logged_in = Some(cfg.partner_id.expose().to_owned());
                 Flow::LoggedIn
             }
             Ok(_) => Flow::Refuse("login refused: bad credentials"),
