@@ -694,3 +694,55 @@ fn busy_poll_serves_depth_and_order_feeds_whose_sockets_left_the_poll() {
     );
     assert_eq!(depth.stats().dropped, 0);
 }
+
+#[test]
+fn an_order_feed_that_cannot_connect_says_why_and_a_live_drop_is_one_close() {
+    let _s = serial();
+    // TLS without the simulator's certificate as a root: never opens.
+    let sim = order_sim(true);
+    let client = Client::new(ClientConfig {
+        extra_roots: Vec::new(),
+        ..config(&sim)
+    })
+    .unwrap();
+    let mut feed = client.order_updates();
+    let mut got = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline && got.len() < 2 {
+        if let Some(e) = feed.recv_timeout(Duration::from_millis(20)) {
+            got.push(e);
+        }
+    }
+    let n = names(&got);
+    assert_eq!(n.len(), 2, "{n:?}");
+    for e in &n {
+        assert!(
+            e.starts_with("error:connect failed: TLS failure") && e.contains("not trusted"),
+            "{n:?}"
+        );
+    }
+    drop(feed);
+    drop(client);
+    // A live connection that drops reports one Close, then Open again: its
+    // Reconnecting is not repeated as an Error.
+    let sim = order_sim(false);
+    let client = Client::new(ClientConfig {
+        lifecycle: dhan_feed::session::LifecycleConfig {
+            backoff_base: Duration::from_millis(10),
+            ..Default::default()
+        },
+        ..config(&sim)
+    })
+    .unwrap();
+    let mut feed = client.order_updates();
+    wait_open(&mut feed, &sim);
+    sim.handle().inject(dhan_feed::sim::Fault::Reset);
+    let mut got = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline && !got.iter().any(|e| matches!(e, OrderEvent::Open)) {
+        if let Some(e) = feed.recv_timeout(Duration::from_millis(20)) {
+            got.push(e);
+        }
+    }
+    assert_eq!(names(&got), ["close", "open"]);
+}

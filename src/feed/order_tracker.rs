@@ -4,8 +4,10 @@
 //! `OrderNo`) and, for every update, emits an [`OrderEvent::Update`] followed by
 //! whatever changed since the previous update of the same order: a status change,
 //! an execution (traded quantity rose), and a notable status reached (traded,
-//! rejected, cancelled, expired). This mirrors the Ruby gem's order tracker
-//! (protocol reference, section 10) without its unbounded maps: at most
+//! rejected, cancelled, expired; also on an order's first update). This mirrors
+//! the Ruby gem's order tracker (protocol reference, section 10), except that a
+//! repeated update in an unchanged status does not repeat the notable event, and
+//! without the gem's unbounded maps: at most
 //! [`OrderTrackerConfig::max_orders`] orders are kept, the least recently updated
 //! one is evicted when full, and orders not updated for
 //! [`OrderTrackerConfig::max_age`] are forgotten.
@@ -325,7 +327,10 @@ impl OrderTracker {
     ///      `TRANSIT`, `PENDING`, `TRIGGERED`, `MODIFIED`, `CLOSED` or unknown values.
     ///
     /// The first update of an order (including one arriving after its order was
-    /// evicted) yields only `Update`. Orders older than `max_age` are evicted first.
+    /// evicted) yields `Update` and, when its status is already `TRADED`,
+    /// `REJECTED`, `CANCELLED` or `EXPIRED`, the matching event (as the Ruby gem
+    /// does), but never `StatusChange` or `Execution`: there is nothing to compare
+    /// with. A repeated update in the same status yields no second such event. Orders older than `max_age` are evicted first.
     /// An update with an empty `OrderNo` is reported but not tracked. Updates are
     /// taken in arrival order; `now` earlier than a previous `now` counts as that
     /// previous time.
@@ -339,6 +344,11 @@ impl OrderTracker {
         let order_no = key(update.order_no.as_str());
         let Some(&i) = self.index.get(&order_no) else {
             self.insert(first_state(order_no, update, now));
+            // An order first seen in a terminal status (after a restart or an
+            // eviction, or a rejection that is its only alert) still reports it.
+            if let Some(ev) = notable(update) {
+                emit(ev);
+            }
             return;
         };
         let prev = self.nodes[i].order;
@@ -378,17 +388,8 @@ impl OrderTracker {
                 execution_percentage: percentage(next.traded_qty, next.quantity),
             });
         }
-        if status_changed {
-            let notable = match canonical(&update.status) {
-                OrderStatus::Traded => Some(OrderEvent::Traded(*update)),
-                OrderStatus::Rejected => Some(OrderEvent::Rejected(*update)),
-                OrderStatus::Cancelled => Some(OrderEvent::Cancelled(*update)),
-                OrderStatus::Expired => Some(OrderEvent::Expired(*update)),
-                _ => None,
-            };
-            if let Some(ev) = notable {
-                emit(ev);
-            }
+        if status_changed && let Some(ev) = notable(update) {
+            emit(ev);
         }
     }
 
@@ -513,6 +514,17 @@ fn first_state(order_no: OrderNo, u: &OrderUpdate, now: Instant) -> TrackedOrder
 
 /// A status as the parser would have produced it: an `Unknown` holding a known
 /// spelling (built by hand) becomes the named variant.
+/// The event for an update whose status is traded, rejected, cancelled or expired.
+fn notable(update: &OrderUpdate) -> Option<OrderEvent> {
+    match canonical(&update.status) {
+        OrderStatus::Traded => Some(OrderEvent::Traded(*update)),
+        OrderStatus::Rejected => Some(OrderEvent::Rejected(*update)),
+        OrderStatus::Cancelled => Some(OrderEvent::Cancelled(*update)),
+        OrderStatus::Expired => Some(OrderEvent::Expired(*update)),
+        _ => None,
+    }
+}
+
 fn canonical(s: &OrderStatus) -> OrderStatus {
     match s {
         OrderStatus::Unknown(t) => OrderStatus::parse(t.as_str()),
@@ -563,18 +575,45 @@ mod tests {
     use OrderEventKinds as K;
 
     #[test]
-    fn first_update_yields_only_update() {
+    fn first_update_yields_update_and_only_its_terminal_status() {
         let mut t = OrderTracker::default();
         let now = Instant::now();
         let u = upd("1", "TRADED", 10, 10);
         let evs = run(&mut t, &u, now);
-        assert_eq!(evs, vec![OrderEvent::Update(u)]);
+        // Traded, but no StatusChange or Execution: nothing to compare with.
+        assert_eq!(evs, vec![OrderEvent::Update(u), OrderEvent::Traded(u)]);
         let s = t.get("1").expect("tracked");
         assert_eq!(
             (s.status, s.traded_qty, s.quantity),
             (OrderStatus::Traded, 10, 10)
         );
         assert_eq!(s.last_update, now);
+        // A rejection that is an order's only alert is reported; a repeat is not.
+        let r = upd("2", "Rejected", 0, 5);
+        assert_eq!(kinds(&run(&mut t, &r, now)), [K::UPDATE, K::REJECTED]);
+        assert_eq!(kinds(&run(&mut t, &r, now)), [K::UPDATE]);
+        for (no, status, kind) in [
+            ("3", "CANCELLED", K::CANCELLED),
+            ("4", "EXPIRED", K::EXPIRED),
+        ] {
+            assert_eq!(
+                kinds(&run(&mut t, &upd(no, status, 0, 5), now)),
+                [K::UPDATE, kind]
+            );
+        }
+        // A first update in any other status yields only Update.
+        for (no, status) in [
+            ("5", "TRANSIT"),
+            ("6", "PENDING"),
+            ("7", "PART_TRADED"),
+            ("8", ""),
+        ] {
+            assert_eq!(
+                kinds(&run(&mut t, &upd(no, status, 1, 5), now)),
+                [K::UPDATE],
+                "{status}"
+            );
+        }
     }
 
     #[test]
@@ -793,13 +832,14 @@ mod tests {
         for id in ["a", "c", "d"] {
             assert!(t.get(id).is_some(), "{id}");
         }
-        // An evicted order starts again: its next update yields only Update.
+        // An evicted order starts again: its next update is a first update (no
+        // StatusChange or Execution; its terminal status still reported).
         let evs = run(
             &mut t,
             &upd("b", "TRADED", 1, 1),
             t0 + Duration::from_secs(12),
         );
-        assert_eq!(kinds(&evs), [K::UPDATE]);
+        assert_eq!(kinds(&evs), [K::UPDATE, K::TRADED]);
         assert!(t.get("c").is_none(), "c was the oldest");
     }
 

@@ -35,9 +35,11 @@ pub enum OrderItem {
     Error(Text<128>),
 }
 
-/// Live order updates as events: `Update` for every update, and (from the second
-/// update of an order on) `StatusChange`, `Execution`, `Traded`, `Rejected`,
-/// `Cancelled`, `Expired`; `Open`, `Close`, `Error` for the connection. Only the
+/// Live order updates as events: `Update` for every update; (from the second
+/// update of an order on) `StatusChange` and `Execution`; `Traded`, `Rejected`,
+/// `Cancelled`, `Expired` when an order reaches that status (its first update
+/// included); `Open`, `Close`, `Error` for the connection (`Error` also for an
+/// attempt that failed before the connection opened, with the reason). Only the
 /// kinds asked for are delivered.
 pub struct OrderFeed {
     inner: Arc<ClientInner>,
@@ -49,6 +51,9 @@ pub struct OrderFeed {
     queued: VecDeque<OrderEvent>,
     received: u64,
     last_recv_ns: u64,
+    /// A `Close` was delivered for the current drop, so its `Reconnecting` is not
+    /// reported again as an `Error`.
+    close_reported: bool,
 }
 
 impl std::fmt::Debug for OrderFeed {
@@ -78,6 +83,7 @@ impl OrderFeed {
             queued: VecDeque::with_capacity(8),
             received: 0,
             last_recv_ns: 0,
+            close_reported: false,
         }
     }
 
@@ -117,9 +123,20 @@ impl OrderFeed {
                     self.tracker.track(&update, Instant::now(), push);
                 }
                 OrderItem::Connection(c) => match c.event {
-                    SessionEvent::Connected => push(OrderEvent::Open),
+                    SessionEvent::Connected => {
+                        self.close_reported = false;
+                        push(OrderEvent::Open)
+                    }
                     SessionEvent::Disconnected { code, reason } => {
+                        self.close_reported = true;
                         push(OrderEvent::close(code.map(|c| c.0), &reason.to_string()))
+                    }
+                    // An attempt that failed before the connection opened (refused,
+                    // TLS, timeout) has no `Close`: its reason comes as an `Error`.
+                    SessionEvent::Reconnecting { cause, .. } => {
+                        if !std::mem::take(&mut self.close_reported) {
+                            push(OrderEvent::error(&format!("connect failed: {cause}")));
+                        }
                     }
                     SessionEvent::Error { error } => push(OrderEvent::error(&error.to_string())),
                     _ => {}

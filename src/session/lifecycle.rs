@@ -173,7 +173,7 @@ impl fmt::Display for TlsFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             Self::UntrustedCertificate => {
-                "the server's certificate is not trusted (for a simulator, add its certificate as a root: ClientConfig::extra_roots, --ca-file)"
+                "the server's certificate is not trusted (add it as a root: extra_roots, --ca-file)"
             }
             Self::CertificateExpired => "the server's certificate is expired or not yet valid",
             Self::NameMismatch => "the server's certificate does not name the host",
