@@ -133,10 +133,11 @@ impl OrderFeed {
                     }
                     // An attempt that failed before the connection opened (refused,
                     // TLS, timeout) has no `Close`: its reason comes as an `Error`.
-                    SessionEvent::Reconnecting { cause, .. } => {
-                        if !std::mem::take(&mut self.close_reported) {
-                            push(OrderEvent::error(&format!("connect failed: {cause}")));
-                        }
+                    // (The guard also clears the flag for the next drop.)
+                    SessionEvent::Reconnecting { cause, .. }
+                        if !std::mem::take(&mut self.close_reported) =>
+                    {
+                        push(OrderEvent::error(&format!("connect failed: {cause}")))
                     }
                     SessionEvent::Error { error } => push(OrderEvent::error(&error.to_string())),
                     _ => {}
