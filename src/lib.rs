@@ -82,7 +82,7 @@ pub mod ws;
 
 pub use client::{Client, ClientError};
 pub use config::{ClientConfig, Endpoints, Overflow};
-pub use engine::{EngineError, MAX_SHARDS};
+pub use engine::{EVENT_LOG_TARGET, EngineError, MAX_SHARDS};
 pub use feed::{Depth20Feed, Depth200Feed, FeedEvent, MarketFeed, OrderFeed};
 pub use proto::{ExchangeSegment, FeedMode, InstrumentId};
 pub use secret::Secret;

@@ -1,5 +1,6 @@
 //! The command-line tool, run as a process: `decode` on the bundled samples and on
-//! damaged captures, and `watch` (today a replay of the sample).
+//! damaged captures; `watch` against the built-in and an external simulator, its
+//! argument checks, refused credentials and a closed stderr; `bench`.
 
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
@@ -335,4 +336,119 @@ fn bench_ends_with_a_result_line_carrying_every_figure() {
         8,
         "eight latency rounds by default:\n{stderr}"
     );
+}
+
+/// An external plain simulator that accepts only `token`.
+fn external_sim(token: &str) -> dhan_feed::sim::Simulator {
+    dhan_feed::sim::Simulator::start(dhan_feed::sim::SimConfig {
+        tls: false,
+        access_token: token.into(),
+        order_interval: None,
+        ..dhan_feed::sim::SimConfig::default()
+    })
+    .unwrap()
+}
+
+#[test]
+fn watch_url_uses_the_simulators_credentials_and_never_prints_a_pasted_token() {
+    let sim = external_sim(dhan_feed::sim::DEFAULT_ACCESS_TOKEN);
+    // A pasted Dhan-style URL: its query is ignored, its credentials never shown.
+    let url = format!(
+        "{}/?version=2&token=tok-PASTED-9f&clientId=CID-PASTED-7&authType=2",
+        sim.url()
+    );
+    // Dhan credentials in the environment are not sent to another URL by default.
+    let o = offline()
+        .env("DHAN_CLIENT_ID", "CID-ENV-5")
+        .env("DHAN_ACCESS_TOKEN", "tok-ENV-3")
+        .args(["watch", "--url", &url, "--json", "--count", "2"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    assert_eq!(lines(&o).len(), 2);
+    for secret in ["tok-PASTED-9f", "CID-PASTED-7", "tok-ENV-3", "CID-ENV-5"] {
+        assert!(!err.contains(secret), "{secret} in: {err}");
+    }
+    assert!(err.contains("token=***"), "{err}");
+}
+
+#[test]
+fn watch_stops_with_an_error_when_the_credentials_are_refused() {
+    let sim = external_sim("only-this-token");
+    for feed in [&[][..], &["--orders"], &["--depth", "20"]] {
+        let o = offline()
+            .args(["watch", "--url", &sim.url(), "--count", "5"])
+            .args(feed)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{feed:?}: {err}");
+        assert!(
+            err.contains("error: credentials refused"),
+            "{feed:?}: {err}"
+        );
+    }
+    // With --env-credentials the environment's token is sent, and accepted.
+    let o = offline()
+        .env("DHAN_CLIENT_ID", dhan_feed::sim::DEFAULT_CLIENT_ID)
+        .env("DHAN_ACCESS_TOKEN", "only-this-token")
+        .args([
+            "watch",
+            "--url",
+            &sim.url(),
+            "--env-credentials",
+            "--count",
+            "1",
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+#[test]
+fn watch_rejects_bad_arguments_before_connecting() {
+    for (args, says) in [
+        (&["--url", "notaurl"][..], "expected ws://host[:port]"),
+        (&["--url", "wss://h:99999"], "expected ws://host[:port]"),
+        (&["--ca-file", "sim.pem"], "--url"),
+        (&["--env-credentials"], "--url"),
+        (&["--orders", "--mode", "full"], "cannot be used with"),
+        (&["--orders", "IDX_I:13"], "cannot be used with"),
+        (&["--depth", "20", "--mode", "full"], "cannot be used with"),
+    ] {
+        let o = offline().arg("watch").args(args).output().unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(says), "{args:?}: {err}");
+    }
+    let o = offline()
+        .args([
+            "watch",
+            "--url",
+            "wss://127.0.0.1:1",
+            "--ca-file",
+            "/no/such/sim.pem",
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("cannot read --ca-file /no/such/sim.pem"),
+        "{err}"
+    );
+}
+
+#[test]
+fn watch_survives_a_closed_stderr() {
+    let mut child = offline()
+        .args(["watch", "--count", "3"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stderr.take());
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status:?}");
 }

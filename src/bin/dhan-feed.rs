@@ -79,8 +79,14 @@ mod alloc_count {
     }
 }
 
+/// A line on stderr that never panics (a closed stderr is ignored).
+fn note(args: std::fmt::Arguments<'_>) {
+    dhan_feed::cli::stderr::line(args);
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    dhan_feed::cli::stderr::init_logger();
     dhan_feed::transport::tls::install_default_provider();
     match cli.command {
         Command::Bench(args) => match bench::run(&args, alloc_count::count) {
@@ -89,14 +95,14 @@ fn main() -> ExitCode {
                 ExitCode::SUCCESS
             }
             Err(e) => {
-                eprintln!("error: {e}");
+                note(format_args!("error: {e}"));
                 ExitCode::FAILURE
             }
         },
         Command::Sim(args) => match sim::run(&args) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
-                eprintln!("error: {e}");
+                note(format_args!("error: {e}"));
                 ExitCode::FAILURE
             }
         },
@@ -104,7 +110,7 @@ fn main() -> ExitCode {
             let stop = Arc::new(AtomicBool::new(false));
             let flag = stop.clone();
             if let Err(e) = ctrlc::set_handler(move || flag.store(true, Ordering::Relaxed)) {
-                eprintln!("warning: Ctrl-C handler not installed: {e}");
+                note(format_args!("warning: Ctrl-C handler not installed: {e}"));
             }
             match watch::run(&args, &mut io::stdout().lock(), stop) {
                 Ok(_) => ExitCode::SUCCESS,
@@ -112,7 +118,7 @@ fn main() -> ExitCode {
                     ExitCode::SUCCESS
                 }
                 Err(e) => {
-                    eprintln!("error: {e}");
+                    note(format_args!("error: {e}"));
                     ExitCode::FAILURE
                 }
             }
@@ -120,7 +126,7 @@ fn main() -> ExitCode {
         Command::Instruments(args) => match dhan_feed::instrument::cli::run(args) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
-                eprintln!("error: {e}");
+                note(format_args!("error: {e}"));
                 ExitCode::FAILURE
             }
         },
@@ -131,7 +137,7 @@ fn main() -> ExitCode {
                 match std::fs::File::open(&file) {
                     Ok(f) => Box::new(f),
                     Err(e) => {
-                        eprintln!("error: cannot open {}: {e}", file.display());
+                        note(format_args!("error: cannot open {}: {e}", file.display()));
                         return ExitCode::from(2);
                     }
                 }
@@ -142,7 +148,7 @@ fn main() -> ExitCode {
                     ExitCode::SUCCESS
                 }
                 Err(e) => {
-                    eprintln!("error: {e}");
+                    note(format_args!("error: {e}"));
                     ExitCode::FAILURE
                 }
             }

@@ -3,6 +3,7 @@
 //! for the same message size, and a blocking tungstenite client reading the same
 //! stream. The last line is machine-readable (`RESULT key=value …`).
 
+use crate::cli::stderr::note;
 use crate::config::{ClientConfig, Endpoints};
 use crate::feed::FeedEvent;
 use crate::proto::endpoint::{FeedKind, request_target};
@@ -159,7 +160,7 @@ fn pin(core: usize, on: bool) {
     // Built directly: get_core_ids() lists only the cores the current mask allows.
     let ok = core_affinity::set_for_current(core_affinity::CoreId { id: core });
     if !ok {
-        eprintln!("bench: could not pin to core {core}; continuing unpinned");
+        note!("bench: could not pin to core {core}; continuing unpinned");
     }
 }
 
@@ -282,7 +283,7 @@ pub fn run(
         r.allocs_per_msg = a as f64 / n.max(1) as f64;
         r.msgs_per_s = n as f64 / el;
         r.io_msgs_per_cpu_s = cpu.filter(|&c| c > 0.0).map_or(0.0, |c| n as f64 / c);
-        eprintln!(
+        note!(
             "engine:      {:>8.2} M msgs/s ({} received, {} dropped by the ring); I/O thread busy {:.0} % of the window: {:.2} M msgs per I/O-thread CPU-second",
             r.msgs_per_s / 1e6,
             n,
@@ -292,9 +293,10 @@ pub fn run(
         );
         if let (Some(f), Some(mode)) = (second.as_mut(), args.second_consumer) {
             let st = f.stats();
-            eprintln!(
+            note!(
                 "  second consumer ({mode:?}): {} received, {} dropped by its ring",
-                st.received, st.dropped
+                st.received,
+                st.dropped
             );
         }
     }
@@ -303,7 +305,7 @@ pub fn run(
     {
         let sim = sim(args, args.tls, 0.0, false)?;
         r.tungstenite_msgs_per_s = tungstenite_client(&sim, args, warm, window)?;
-        eprintln!(
+        note!(
             "tungstenite: {:>8.2} M msgs/s   ratio engine/tungstenite {:.2}",
             r.tungstenite_msgs_per_s / 1e6,
             r.msgs_per_s / r.tungstenite_msgs_per_s.max(1.0)
@@ -342,7 +344,7 @@ pub fn run(
                 let f = raw_floor(args, warm, part, pin_on)?;
                 (engine_latency(args, warm, part, pin_on)?, f)
             };
-            eprintln!(
+            note!(
                 "  round {}: engine p50 {} ns p99 {} ns (wire→socket read p50 {} ns; socket read→consumer p50 {} ns p99 {} ns, of which ring→consumer p50 {} ns p99 {} ns) | raw TCP p50 {} ns p99 {} ns | raw TCP + hand-off to core 1 p50 {} ns p99 {} ns",
                 round + 1,
                 e.value_at_quantile(0.5),
@@ -368,7 +370,7 @@ pub fn run(
         r.latency = quantiles(&engine);
         r.floor = quantiles(&floor);
         r.floor_handoff = quantiles(&handed);
-        eprintln!(
+        note!(
             "latency:     p50 {} ns  p99 {} ns  p99.9 {} ns  max {} ns ({} samples at {}/s, {} rounds, sender on {})",
             r.latency[0],
             r.latency[1],
@@ -382,15 +384,21 @@ pub fn run(
                 None => "any core".to_owned(),
             }
         );
-        eprintln!(
+        note!(
             "raw TCP:     p50 {} ns  p99 {} ns  p99.9 {} ns  max {} ns",
-            r.floor[0], r.floor[1], r.floor[2], r.floor[3]
+            r.floor[0],
+            r.floor[1],
+            r.floor[2],
+            r.floor[3]
         );
-        eprintln!(
+        note!(
             "  + hand-off: p50 {} ns  p99 {} ns  p99.9 {} ns  max {} ns (raw TCP, then a slot and an index to a thread on core 1)",
-            r.floor_handoff[0], r.floor_handoff[1], r.floor_handoff[2], r.floor_handoff[3]
+            r.floor_handoff[0],
+            r.floor_handoff[1],
+            r.floor_handoff[2],
+            r.floor_handoff[3]
         );
-        eprintln!(
+        note!(
             "per round:   engine p50 − raw TCP p50: median {} ns, from {} to {} ns over {} rounds",
             r.round_gap_p50_ns,
             gaps.first().copied().unwrap_or(0),
@@ -398,7 +406,7 @@ pub fn run(
             gaps.len()
         );
         if r.steal_ms > 0.0 {
-            eprintln!(
+            note!(
                 "host steal:  {:.0} ms of CPU time taken by the hypervisor during the latency runs",
                 r.steal_ms
             );

@@ -5,5 +5,6 @@ pub mod bench;
 pub mod decode;
 pub mod sample;
 pub mod sim;
+pub mod stderr;
 pub mod watch;
 pub mod watch_feeds;

@@ -1,5 +1,6 @@
 //! `dhan-feed sim`: runs the simulator until Ctrl-C or `--seconds`.
 
+use crate::cli::stderr::note;
 use crate::proto::segment::InstrumentId;
 use crate::secret::Secret;
 use crate::sim::{Fault, SimConfig, Simulator};
@@ -101,7 +102,7 @@ pub fn run(args: &SimArgs) -> Result<(), Box<dyn std::error::Error>> {
     writeln!(stdout, "{}", sim.url())?;
     stdout.flush()?;
     drop(stdout);
-    eprintln!(
+    note!(
         "dhan-feed sim: client id {}, access token as configured; market feed at {}/?version=2&token=…&clientId=…&authType=2",
         if args.client_id.expose() == crate::sim::DEFAULT_CLIENT_ID {
             "default"
@@ -122,9 +123,13 @@ pub fn run(args: &SimArgs) -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     let st = handle.stats();
-    eprintln!(
+    note!(
         "dhan-feed sim: accepted {} refused {} messages {} packets {} bytes {}",
-        st.accepted, st.refused, st.messages, st.packets, st.bytes
+        st.accepted,
+        st.refused,
+        st.messages,
+        st.packets,
+        st.bytes
     );
     sim.stop();
     Ok(())

@@ -5,6 +5,7 @@
 //! starts the in-process simulator over TLS and says so; `--url` and `--ca-file`
 //! point it at an external simulator instead.
 
+use crate::cli::stderr::note;
 use crate::config::{ClientConfig, Endpoints};
 use crate::feed::FeedEvent;
 use crate::jsonl;
@@ -38,24 +39,36 @@ pub struct WatchArgs {
     /// Print JSON lines (the field names of `dhan-feed decode`) instead of a table.
     #[arg(long)]
     pub json: bool,
-    /// Connect to this base URL (e.g. an external `dhan-feed sim`) instead.
-    #[arg(long)]
+    /// Connect to this base URL (`ws://` or `wss://host[:port]`, e.g. an external
+    /// `dhan-feed sim`) instead, with the simulator's default credentials.
+    #[arg(long, value_parser = base_url)]
     pub url: Option<String>,
+    /// With `--url`: send the Dhan credentials from the environment
+    /// (`DHAN_CLIENT_ID`, `DHAN_ACCESS_TOKEN`) instead of the simulator's defaults.
+    #[arg(long, requires = "url")]
+    pub env_credentials: bool,
     /// Trust the certificate(s) in this PEM file (for `--url wss://…`).
-    #[arg(long)]
+    #[arg(long, requires = "url")]
     pub ca_file: Option<PathBuf>,
     /// Pin the I/O thread to this core.
     #[arg(long)]
     pub pin: Option<usize>,
     /// Watch live order updates (tracked into events) instead of the market feed.
-    #[arg(long, conflicts_with = "depth")]
+    #[arg(long, conflicts_with_all = ["depth", "mode", "instruments"])]
     pub orders: bool,
     /// Watch 20- or 200-level market depth of the instruments (NSE_EQ / NSE_FNO;
     /// default RELIANCE and TCS; 200-level: one connection each).
-    #[arg(long, value_parser = ["20", "200"])]
+    #[arg(long, value_parser = ["20", "200"], conflicts_with = "mode")]
     pub depth: Option<String>,
     /// Instruments as SEGMENT:ID (default: NIFTY, BANKNIFTY, NIFTYIT, SENSEX).
     pub instruments: Vec<InstrumentId>,
+}
+
+/// `--url`'s check: a `ws://` or `wss://` URL with a host (and a valid port).
+fn base_url(s: &str) -> Result<String, String> {
+    crate::config::BaseUrl::parse(s)
+        .map(|_| s.to_owned())
+        .ok_or_else(|| "expected ws://host[:port] or wss://host[:port]".to_owned())
 }
 
 /// One table row for a packet.
@@ -117,9 +130,24 @@ pub enum WatchError {
     /// The client could not start.
     #[error(transparent)]
     Client(#[from] crate::ClientError),
-    /// Reading the CA file or writing output failed.
+    /// Writing output failed.
     #[error(transparent)]
     Io(#[from] io::Error),
+    /// The `--ca-file` could not be read.
+    #[error("cannot read --ca-file {path}: {source}")]
+    CaFile {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: io::Error,
+    },
+    /// `--env-credentials` without `DHAN_CLIENT_ID` / `DHAN_ACCESS_TOKEN`.
+    #[error(transparent)]
+    Env(#[from] crate::config::EnvError),
+    /// The server refused the credentials; `watch` cannot supply new ones, so it
+    /// stops (exit status 1) instead of waiting forever.
+    #[error("{0}; check DHAN_CLIENT_ID / DHAN_ACCESS_TOKEN (or the simulator's) and run again")]
+    CredentialsRefused(crate::session::SessionError),
     /// The CA file holds no certificate.
     #[error(transparent)]
     Tls(#[from] crate::transport::tls::TlsConfigError),
@@ -144,28 +172,36 @@ pub struct Summary {
 pub fn connect(args: &WatchArgs) -> Result<(crate::Client, Option<Simulator>), WatchError> {
     let mut sim = None;
     let mut cfg = if let Some(url) = &args.url {
-        let mut cfg = ClientConfig::from_env().unwrap_or_else(|_| ClientConfig {
-            client_id: Secret::new(crate::sim::DEFAULT_CLIENT_ID),
-            access_token: Secret::new(crate::sim::DEFAULT_ACCESS_TOKEN),
-            ..ClientConfig::default()
-        });
+        // The environment's Dhan credentials go to another URL only when asked.
+        let mut cfg = if args.env_credentials {
+            ClientConfig::from_env()?
+        } else {
+            ClientConfig {
+                client_id: Secret::new(crate::sim::DEFAULT_CLIENT_ID),
+                access_token: Secret::new(crate::sim::DEFAULT_ACCESS_TOKEN),
+                ..ClientConfig::default()
+            }
+        };
         cfg.endpoints = Endpoints::all(url);
         if let Some(ca) = &args.ca_file {
-            let pem = std::fs::read(ca)?;
+            let pem = std::fs::read(ca).map_err(|source| WatchError::CaFile {
+                path: ca.clone(),
+                source,
+            })?;
             cfg.extra_roots = certs_from_pem(&pem, &ca.display().to_string())?;
         }
-        eprintln!(
+        note!(
             "dhan-feed watch: connecting to {}",
             crate::proto::endpoint::redacted_target(url)
         );
         cfg
     } else if ClientConfig::env_has_credentials() {
         let cfg = ClientConfig::from_env().map_err(crate::ClientError::from)?;
-        eprintln!("dhan-feed watch: Dhan credentials found; connecting to Dhan");
+        note!("dhan-feed watch: Dhan credentials found; connecting to Dhan");
         cfg
     } else {
         let s = Simulator::builder().rate(20.0).start()?;
-        eprintln!(
+        note!(
             "dhan-feed watch: no DHAN_CLIENT_ID/DHAN_ACCESS_TOKEN set; using the built-in simulator at {} (TLS)",
             s.url()
         );
@@ -177,7 +213,20 @@ pub fn connect(args: &WatchArgs) -> Result<(crate::Client, Option<Simulator>), W
     Ok((crate::Client::new(cfg)?, sim))
 }
 
-/// Runs `watch` until `--count`, `--seconds` or `stop` is set (Ctrl-C).
+/// Ends `watch` on refused credentials (806-810, HTTP 401/403, a refused order
+/// login): the connection stays stopped until new credentials, which `watch`
+/// cannot supply.
+pub(crate) fn refused(ev: &crate::session::SessionEvent) -> Result<(), WatchError> {
+    match ev {
+        crate::session::SessionEvent::Error {
+            error: e @ crate::session::SessionError::Credentials(_),
+        } => Err(WatchError::CredentialsRefused(*e)),
+        _ => Ok(()),
+    }
+}
+
+/// Runs `watch` until `--count`, `--seconds` or `stop` is set (Ctrl-C), or the
+/// credentials are refused (an error).
 pub fn run(
     args: &WatchArgs,
     out: &mut impl Write,
@@ -231,10 +280,11 @@ pub fn run(
                 summary.events += 1;
             }
             FeedEvent::Connection(c) => {
-                eprintln!("dhan-feed watch: {c}");
+                note!("dhan-feed watch: {c}");
                 if matches!(c.event, crate::session::SessionEvent::Reconnected { .. }) {
                     summary.reconnects += 1;
                 }
+                refused(&c.event)?;
             }
         }
         out.write_all(&line)?;
@@ -247,7 +297,7 @@ pub fn run(
         hist.value_at_quantile(0.999),
         hist.max(),
     ];
-    eprintln!(
+    note!(
         "summary: events={} drops={} reconnects={} read_to_consumer_ns p50={} p99={} p99.9={} max={}",
         summary.events,
         summary.drops,

@@ -3,6 +3,7 @@
 
 use super::watch::{Summary, WatchArgs, WatchError};
 use crate::Client;
+use crate::cli::stderr::note;
 use crate::feed::depth::DepthFeed;
 use crate::feed::{DepthFeedEvent, OrderEvent};
 use crate::jsonl;
@@ -26,9 +27,11 @@ fn done(args: &WatchArgs, summary: &Summary, start: Instant, stop: &AtomicBool) 
 }
 
 fn print_summary(summary: &Summary) {
-    eprintln!(
+    note!(
         "summary: events={} drops={} reconnects={}",
-        summary.events, summary.drops, summary.reconnects
+        summary.events,
+        summary.drops,
+        summary.reconnects
     );
 }
 
@@ -107,6 +110,16 @@ pub fn orders(
         }
         summary.events += 1;
         out.write_all(&line)?;
+        // A refused login or token stops the connection until new credentials,
+        // which `watch` cannot supply.
+        if matches!(ev, OrderEvent::Error { .. } | OrderEvent::Close { .. })
+            && let Some(cause) = feed.health().halted
+        {
+            out.flush()?;
+            return Err(WatchError::CredentialsRefused(
+                crate::session::SessionError::Credentials(cause),
+            ));
+        }
     }
     out.flush()?;
     summary.drops = feed.stats().dropped;
@@ -191,10 +204,11 @@ fn run_depth<const N: usize>(
                     summary.events += 1;
                 }
                 DepthFeedEvent::Connection(c) => {
-                    eprintln!("dhan-feed watch: {c}");
+                    note!("dhan-feed watch: {c}");
                     if matches!(c.event, SessionEvent::Reconnected { .. }) {
                         summary.reconnects += 1;
                     }
+                    super::watch::refused(&c.event)?;
                 }
                 _ => {}
             }

@@ -21,6 +21,7 @@ use crate::transport::tls::{client_config, root_store};
 use crossbeam_channel::{Receiver, Sender, TryRecvError};
 use fanout::{ConsumerShared, ConsumerSlot, Fanout, Route};
 use mio::{Events, Poll, Token, Waker};
+pub use shard::EVENT_LOG_TARGET;
 use shard::{MAX_PER_SHARD, Shard};
 use std::io;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};

@@ -290,11 +290,20 @@ impl Shard {
     }
 }
 
+/// The log target of the line logged for every connection event (the
+/// [`crate::session::SessionEvent`]s the handles also receive), so that a program
+/// that prints the events it receives (as `dhan-feed watch` does) can leave them
+/// out of its log.
+pub const EVENT_LOG_TARGET: &str = "dhan_feed::events";
+
 /// One log line per lifecycle event, at a level that matches it.
 pub(crate) fn log_event(name: &str, index: usize, event: &SessionEvent) {
+    let t = EVENT_LOG_TARGET;
     match event {
-        SessionEvent::Error { .. } => log::error!("{name} connection {index}: {event}"),
-        SessionEvent::Disconnected { .. } => log::warn!("{name} connection {index}: {event}"),
-        _ => log::info!("{name} connection {index}: {event}"),
+        SessionEvent::Error { .. } => log::error!(target: t, "{name} connection {index}: {event}"),
+        SessionEvent::Disconnected { .. } => {
+            log::warn!(target: t, "{name} connection {index}: {event}")
+        }
+        _ => log::info!(target: t, "{name} connection {index}: {event}"),
     }
 }

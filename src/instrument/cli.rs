@@ -2,6 +2,7 @@
 //!
 //! The binary embeds [`InstrumentsArgs`] as a subcommand and calls [`run`].
 
+use crate::cli::stderr::note;
 use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -174,14 +175,14 @@ pub fn run_with(
                     bar.finish();
                     let (master, fetched) = loaded?;
                     if !matches!(fetched.origin, Origin::Cache { .. }) {
-                        eprintln!("{}", describe(&fetched));
+                        note!("{}", describe(&fetched));
                     }
                     master
                 }
             };
             let skipped = &master.report().skipped;
             if let Some(first) = skipped.first() {
-                eprintln!(
+                note!(
                     "note: {} malformed rows skipped (first: {first})",
                     skipped.len()
                 );
