@@ -1,6 +1,7 @@
 //! Market-feed messages: every packet decodes or fails at the right offset, the
 //! consumed length is the sum of the packets' lengths, and each decoded packet
-//! re-encodes to the bytes it came from.
+//! re-encodes to the bytes it came from (a disconnect may be longer than 10 bytes:
+//! its first 10).
 #![no_main]
 
 use dhan_feed::proto::market::{MarketPacket, packets};
@@ -15,11 +16,21 @@ fuzz_target!(|data: &[u8]| {
         assert!(!failed, "no packet after an error");
         match r {
             Ok(p) => {
-                let n = encoded_len(&p);
+                // What the packet took: its declared length.
+                let n = it.consumed() - sum;
                 let re = packet_bytes(&p);
                 let cmp = match p {
                     MarketPacket::MarketStatus(_) | MarketPacket::Unknown(_) => 8,
-                    _ => n,
+                    // At least 10 bytes; only the first 10 carry fields.
+                    MarketPacket::Disconnect(_) => {
+                        assert!(n >= 10);
+                        assert_eq!(&data[sum + 1..sum + 3], &(n as u16).to_le_bytes());
+                        10
+                    }
+                    _ => {
+                        assert_eq!(n, encoded_len(&p));
+                        n
+                    }
                 };
                 assert_eq!(&re[..cmp], &data[sum..sum + cmp], "round trip of {p:?}");
                 sum += n;

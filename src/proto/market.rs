@@ -316,7 +316,8 @@ impl MarketPacket {
 }
 
 /// The expected total length of a fixed-size packet kind, or `None` for the kinds
-/// whose length is only bounded below (market status, unknown codes).
+/// whose length is only bounded below (disconnect: at least 10; market status
+/// and unknown codes: at least 8).
 pub const fn fixed_len(code: u8) -> Option<usize> {
     match code {
         code::TICKER => Some(size::TICKER),
@@ -324,7 +325,6 @@ pub const fn fixed_len(code: u8) -> Option<usize> {
         code::OI => Some(size::OI),
         code::PREV_CLOSE => Some(size::PREV_CLOSE),
         code::FULL => Some(size::FULL),
-        code::DISCONNECT => Some(size::DISCONNECT),
         _ => None,
     }
 }
@@ -335,7 +335,7 @@ const fn expected_text(code: u8) -> &'static str {
         code::QUOTE => "50",
         code::OI => "12",
         code::FULL => "162",
-        code::DISCONNECT => "10",
+        code::DISCONNECT => "at least 10",
         _ => "at least 8",
     }
 }
@@ -483,7 +483,17 @@ fn decode_other(
             });
         }
         code::DISCONNECT => {
-            let b = fixed::<{ size::DISCONNECT }>(buf, offset, code, declared)?;
+            // At least 10 bytes, the reason at [8..10); a longer packet's extra
+            // bytes are skipped, as the Python SDK does, so the reason (and 805's
+            // cool-off) is never lost to a length change.
+            if declared < size::DISCONNECT {
+                return Err(bad_length(offset, code, declared));
+            }
+            if buf.len() < declared {
+                return Err(truncated(offset, declared, buf.len()));
+            }
+            let b = array::<{ size::DISCONNECT }>(buf)
+                .ok_or_else(|| truncated(offset, declared, buf.len()))?;
             *out = MarketPacket::Disconnect(Disconnect {
                 id: id_of(b),
                 reason: DisconnectCode(u16_at(b, 8)),

@@ -62,6 +62,43 @@ fn disconnect_reason_is_little_endian_u16() {
 }
 
 #[test]
+fn a_longer_disconnect_packet_keeps_its_reason_and_a_shorter_one_is_an_error() {
+    // 14 bytes (as depth's disconnect is): the reason still at [8..10), the extra
+    // bytes skipped, and the ticker after it decoded.
+    let mut msg = vec![50, 14, 0, 0, 0, 0, 0, 0, 0x25, 0x03, 0xEE, 0xEE, 0xEE, 0xEE];
+    let t = ticker(InstrumentId::new(ExchangeSegment::IdxI, 13), 1.5, Ltt(9));
+    encode_packet(&t, &mut msg);
+    let got: Vec<_> = packets(&msg).collect::<Result<_, _>>().unwrap();
+    assert_eq!(
+        got,
+        [
+            MarketPacket::Disconnect(Disconnect {
+                id: InstrumentId::new(ExchangeSegment::IdxI, 0),
+                reason: DisconnectCode(805)
+            }),
+            t
+        ]
+    );
+    assert_eq!(
+        decode_packet(&[50, 9, 0, 0, 0, 0, 0, 0, 0x25]),
+        Err(DecodeError::BadLength {
+            offset: 0,
+            code: 50,
+            declared: 9,
+            expected: "at least 10"
+        })
+    );
+    assert!(matches!(
+        decode_packet(&[50, 14, 0, 0, 0, 0, 0, 0, 0x25, 0x03, 0]),
+        Err(DecodeError::Truncated {
+            needed: 14,
+            available: 11,
+            ..
+        })
+    ));
+}
+
+#[test]
 fn unknown_codes_are_skipped_by_length_and_reported() {
     let mut msg = Vec::new();
     // code 1 (index) and code 3 (v1 depth, 112 bytes), then a real ticker.
