@@ -1,6 +1,17 @@
 //! One small deterministic generator for the whole crate: the simulator's price
 //! walks and the reconnect jitter. Seeded, so tests and fuzz runs repeat.
 
+/// 64 bits from the OS's random source, different in every call and every
+/// process: the SipHash keys of a fresh `RandomState` (std seeds them from the OS
+/// once per thread and steps them per call). For seeds, masks and keys; not a
+/// cryptographic generator.
+pub fn os_seed() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    std::collections::hash_map::RandomState::new()
+        .build_hasher()
+        .finish()
+}
+
 /// splitmix64: small, fast, good enough for simulated prices and jitter.
 #[derive(Clone, Debug)]
 pub struct Rng(u64);
@@ -28,5 +39,16 @@ impl Rng {
     /// Uniform integer in `[lo, hi]`.
     pub fn range(&mut self, lo: u32, hi: u32) -> u32 {
         lo + (self.next_u64() % u64::from(hi - lo + 1)) as u32
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn os_seeds_differ_call_to_call() {
+        let seeds: std::collections::HashSet<u64> = (0..64).map(|_| os_seed()).collect();
+        assert_eq!(seeds.len(), 64);
     }
 }

@@ -199,6 +199,8 @@ fn stop_and_restart() {
         0,
         Duration::from_secs(3)
     ));
+    // The client said goodbye as the SDKs do: {"RequestCode":12}, then a close.
+    assert_eq!(sim.handle().stats().disconnect_requests, 1);
     let client = client_for(&sim);
     let mut feed = client.market_feed(FeedMode::Ticker);
     feed.subscribe_one(id("IDX_I:25"));

@@ -249,6 +249,13 @@ fn changing_depth_instruments_reconnects_with_the_new_set() {
         2,
         "a new connection with both"
     );
+    // The old one was told {"RequestCode":12} before its close (its server
+    // thread may still be reading it).
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while sim.handle().stats().disconnect_requests == 0 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert_eq!(sim.handle().stats().disconnect_requests, 1);
     assert!(
         sim.handle()
             .wait_live(FeedKind::Depth20, 1, Duration::from_secs(2))

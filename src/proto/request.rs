@@ -248,10 +248,13 @@ pub fn encode_depth200_subscribe(id: InstrumentId, out: &mut Vec<u8>) -> Result<
     Ok(())
 }
 
-/// Writes the disconnect request `{"RequestCode":12}`.
+/// The disconnect request, `{"RequestCode":12}`.
+pub const DISCONNECT_REQUEST: &[u8] = b"{\"RequestCode\":12}";
+
+/// Writes the disconnect request [`DISCONNECT_REQUEST`].
 pub fn encode_disconnect(out: &mut Vec<u8>) {
     out.clear();
-    out.extend_from_slice(b"{\"RequestCode\":12}");
+    out.extend_from_slice(DISCONNECT_REQUEST);
 }
 
 /// Whether `seg` may be subscribed on the depth feeds (NSE_EQ and NSE_FNO only).

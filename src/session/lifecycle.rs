@@ -38,8 +38,9 @@ pub struct LifecycleConfig {
     /// No frame (data or ping) for this long on a live connection reconnects it.
     /// Dhan pings every 10 s. Default 45 s.
     pub stale_after: Duration,
-    /// Seed of the jitter; `None` draws one from the clock and the address of the
-    /// machine (tests set it for repeatable delays). Default `None`.
+    /// Seed of the jitter; `None` draws one from the OS's random source per
+    /// connection, so clients that lost the server at the same moment retry at
+    /// different times (tests set it for repeatable delays). Default `None`.
     pub seed: Option<u64>,
 }
 

@@ -30,8 +30,8 @@ pub(crate) enum Flow {
     Continue,
     /// The order socket's login succeeded.
     LoggedIn,
-    /// Close normally (close frame 1000).
-    Close(&'static str),
+    /// The client sent `{"RequestCode":12}`: counted, then closed normally.
+    Goodbye,
     /// Send Dhan's disconnect code, then close.
     Disconnect(DisconnectCode),
     /// Refuse (close frame 1008), e.g. a bad login.
@@ -507,7 +507,12 @@ impl Session {
                     self.shared.orders_seen.fetch_add(1, Ordering::Relaxed);
                     self.register(user);
                 }
-                Flow::Close(reason) => return Ok(Some(End::Close(1000, reason))),
+                Flow::Goodbye => {
+                    self.shared
+                        .disconnect_requests
+                        .fetch_add(1, Ordering::Relaxed);
+                    return Ok(Some(End::Close(1000, "client requested disconnect")));
+                }
                 Flow::Disconnect(code) => return Ok(Some(End::Disconnect(code))),
                 Flow::Refuse(reason) => return Ok(Some(End::Close(1008, reason))),
             }

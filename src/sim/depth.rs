@@ -56,7 +56,7 @@ impl DepthLogic {
         };
         let c = u8::try_from(req.code).unwrap_or(0);
         match c {
-            code::DISCONNECT => return Flow::Close("client requested disconnect"),
+            code::DISCONNECT => return Flow::Goodbye,
             code::SUBSCRIBE_DEPTH => {
                 for id in req.instruments {
                     if !depth_segment_allowed(id.segment) {

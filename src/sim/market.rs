@@ -60,7 +60,7 @@ impl MarketLogic {
             }
         };
         if req.code == u16::from(code::DISCONNECT) {
-            return Flow::Close("client requested disconnect");
+            return Flow::Goodbye;
         }
         let Some((mode, subscribe)) = u8::try_from(req.code)
             .ok()

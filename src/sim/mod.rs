@@ -182,6 +182,8 @@ pub struct SimStats {
     pub evicted: u64,
     /// Successful order-feed logins.
     pub logins: u64,
+    /// `{"RequestCode":12}` disconnect requests received (market and depth feeds).
+    pub disconnect_requests: u64,
 }
 
 /// For examples and tools: a client for Dhan when `DHAN_CLIENT_ID` and
@@ -273,6 +275,7 @@ impl SimHandle {
             bytes: c.bytes.load(Ordering::Relaxed),
             evicted: c.evicted.load(Ordering::Relaxed),
             logins: self.shared.orders_seen.load(Ordering::Relaxed),
+            disconnect_requests: self.shared.disconnect_requests.load(Ordering::Relaxed),
         }
     }
 }

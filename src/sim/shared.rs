@@ -49,6 +49,7 @@ pub(crate) struct Shared {
     pub next_id: AtomicU64,
     pub counters: Counters,
     pub orders_seen: AtomicU64,
+    pub disconnect_requests: AtomicU64,
 }
 
 /// Locks a mutex, recovering the data if a connection thread panicked while
@@ -69,6 +70,7 @@ impl Shared {
             next_id: AtomicU64::new(1),
             counters: Counters::default(),
             orders_seen: AtomicU64::new(0),
+            disconnect_requests: AtomicU64::new(0),
         }
     }
 

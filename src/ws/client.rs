@@ -4,7 +4,6 @@
 //! queueing a pong at once; the close handshake is answered.
 
 use super::frame::{FrameError, MAX_HEADER_LEN, Opcode, apply_mask, parse_header, write_header};
-use std::hash::{BuildHasher, Hasher};
 
 /// Limits of a client connection.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -93,10 +92,7 @@ pub struct WsClient {
 impl WsClient {
     /// A new connection (after the HTTP upgrade).
     pub fn new(limits: WsLimits) -> Self {
-        // SipHash keys of a fresh RandomState come from the OS's random source.
-        let seed = std::collections::hash_map::RandomState::new()
-            .build_hasher()
-            .finish();
+        let seed = crate::random::os_seed();
         Self {
             limits,
             frag: Vec::new(),
