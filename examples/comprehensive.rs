@@ -1,8 +1,8 @@
 //! All three WebSockets at once on one client (one I/O thread), within Dhan's
 //! connection budget: the market feed (indices, quote mode), 20-level depth of
 //! RELIANCE and TCS, 200-level depth of RELIANCE, and order updates. Each consumer
-//! runs on its own thread; after a few seconds every handle's counters and health
-//! are printed. Against Dhan when credentials are set, else against the simulator.
+//! runs on its own thread; after a few seconds each consumer prints what it
+//! received, and the market feed its counters and health. Against Dhan when credentials are set, else against the simulator.
 //!
 //! Run: `cargo run --example comprehensive [SECONDS]`
 

@@ -180,7 +180,8 @@ fn var(primary: &'static str, fallback: Option<&'static str>) -> Option<String> 
 
 impl ClientConfig {
     /// Reads credentials from `DHAN_CLIENT_ID`, `DHAN_ACCESS_TOKEN` (fallbacks
-    /// `CLIENT_ID`, `ACCESS_TOKEN`), `DHAN_WS_USER_TYPE` and `DHAN_PARTNER_SECRET`;
+    /// `CLIENT_ID`, `ACCESS_TOKEN`), `DHAN_WS_USER_TYPE` (SELF or PARTNER),
+    /// `DHAN_PARTNER_ID` and `DHAN_PARTNER_SECRET`;
     /// everything else takes its default.
     pub fn from_env() -> Result<Self, EnvError> {
         let client_id =

@@ -139,12 +139,15 @@ pub fn depth_packet(p: &DepthPacket<'_>, out: &mut Vec<u8>) {
     out.extend_from_slice(b"}\n");
 }
 
-/// Appends one order update as a JSON object followed by `\n`.
+/// Appends one order update as a JSON object followed by `\n`. The client id is
+/// written as `"***"`, as `OrderUpdate`'s `Debug` shows it: this output is made
+/// to be logged and shared, and the client id is a credential.
 pub fn order_update(upd: &OrderUpdate, out: &mut Vec<u8>) {
     out.extend_from_slice(b"{\"kind\":\"order_update\"");
     upd.for_each_field(|name, v| {
         field(out, name);
         match v {
+            FieldValue::Text(_) if name == "client_id" => push_str(out, "***"),
             FieldValue::Text(t) => push_str(out, t),
             FieldValue::Int(i) => push_i64(out, i),
             FieldValue::Float(x) => push_f64(out, x),

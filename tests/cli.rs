@@ -100,6 +100,9 @@ fn decode_depth_and_orders_samples() {
     let l = lines(&o);
     assert_eq!(l.len(), 5, "two objects in the last frame are both printed");
     assert!(l[0].starts_with(r#"{"kind":"order_update","exchange":"NSE","#));
+    // The sample's ClientId (1000000001) is a credential: never printed.
+    assert!(l.iter().all(|x| !x.contains("1000000001")), "{l:?}");
+    assert!(l[0].contains(r#""client_id":"***""#), "{}", l[0]);
     assert!(l[2].contains(r#""order_no":"52260111""#) && l[2].contains(r#""traded_qty":40"#));
     assert!(l[2].contains(r#""status":"PART_TRADED""#));
     assert!(l[4].contains(r#""order_no":"52260112""#) && l[4].contains(r#""status":"REJECTED""#));

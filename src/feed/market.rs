@@ -22,7 +22,9 @@ pub struct FeedStats {
     pub published: u64,
     /// Events dropped because the ring was full (or replaced, when conflating).
     pub dropped: u64,
-    /// Instruments refused because every connection was full.
+    /// Instruments refused: every connection was full (5 × 5,000), the server
+    /// answered 804 (instrument limit) for them, or their exchange segment is
+    /// unknown. Each refusal is also logged at `warn`.
     pub rejected: u64,
     /// Events waiting in the ring now.
     pub lag: u64,
