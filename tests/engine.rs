@@ -394,3 +394,34 @@ fn busy_poll_over_tls_streams_takes_commands_recovers_and_stops() {
     ));
     assert_io_threads_gone();
 }
+
+#[test]
+fn a_malformed_packet_is_counted_the_packets_before_it_stand_and_the_connection_stays() {
+    let _serial = serial();
+    let sim = plain_sim(500.0);
+    let client = client_for(&sim);
+    let mut feed = client.market_feed(FeedMode::Ticker);
+    feed.subscribe_one(id("IDX_I:13"));
+    assert!(collect(&mut feed, |ps| ps.len() >= 3).0.len() >= 3);
+    assert_eq!(feed.health().malformed, 0);
+    sim.handle().inject(dhan_feed::sim::Fault::MalformedPacket);
+    // The fault's message: a ticker of IDX_I:13 at 100.0, then a broken packet.
+    let is_fault_ticker = |p: &MarketPacket| matches!(p, MarketPacket::Ticker(t) if t.ltp == 100.0);
+    let (ps, cs) = collect(&mut feed, |ps| {
+        ps.iter()
+            .position(is_fault_ticker)
+            .is_some_and(|i| ps.len() >= i + 5)
+    });
+    let at = ps
+        .iter()
+        .position(is_fault_ticker)
+        .expect("the packet before the bad one");
+    assert!(
+        ps.len() >= at + 5,
+        "data continues after it: {}",
+        ps.len() - at
+    );
+    assert!(cs.is_empty(), "no reconnect: {cs:?}");
+    let h = feed.health();
+    assert_eq!((h.malformed, h.reconnects, h.live), (1, 0, 1), "{h:?}");
+}

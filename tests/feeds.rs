@@ -753,3 +753,25 @@ fn an_order_feed_that_cannot_connect_says_why_and_a_live_drop_is_one_close() {
     }
     assert_eq!(names(&got), ["close", "open"]);
 }
+
+#[test]
+fn a_malformed_depth_packet_is_counted_and_the_books_go_on() {
+    let _s = serial();
+    let sim = plain_sim();
+    let client = Client::new(config(&sim)).unwrap();
+    let mut feed = client.depth20();
+    feed.subscribe(id(RELIANCE), "RELIANCE").unwrap();
+    until_snapshots(&mut feed, &[id(RELIANCE)]);
+    assert_eq!(feed.health().malformed, 0);
+    sim.handle().inject(dhan_feed::sim::Fault::MalformedPacket);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while feed.health().malformed == 0 && Instant::now() < deadline {
+        let _ = feed.recv_timeout(Duration::from_millis(10));
+    }
+    assert_eq!(feed.health().malformed, 1);
+    // Snapshots go on, on the same connection.
+    until_snapshots(&mut feed, &[id(RELIANCE)]);
+    let h = feed.health();
+    assert_eq!((h.reconnects, h.live), (0, 1), "{h:?}");
+    assert_eq!(sim.handle().stats().accepted, 1);
+}

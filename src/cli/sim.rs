@@ -43,7 +43,7 @@ pub struct SimArgs {
     pub depth_rate: f64,
     /// A fault to inject repeatedly, one of: reset, close-no-frame, stall,
     /// disconnect-N, http-429, slow-handshake, malformed-frame, oversized-frame,
-    /// fragmented, stacked, no-ping.
+    /// fragmented, stacked, no-ping, malformed-packet.
     #[arg(long)]
     pub scenario: Option<Fault>,
     /// Seconds between scenario injections.

@@ -162,6 +162,8 @@ pub struct Summary {
     pub drops: u64,
     /// Reconnections seen.
     pub reconnects: u64,
+    /// Messages cut short by a malformed packet (market and depth feeds).
+    pub malformed: u64,
     /// read→consumer latency percentiles (ns): p50, p99, p99.9, max.
     pub latency_ns: [u64; 4],
 }
@@ -291,6 +293,7 @@ pub fn run(
     }
     out.flush()?;
     summary.drops = feed.stats().dropped;
+    summary.malformed = feed.health().malformed;
     summary.latency_ns = [
         hist.value_at_quantile(0.5),
         hist.value_at_quantile(0.99),
@@ -298,10 +301,11 @@ pub fn run(
         hist.max(),
     ];
     note!(
-        "summary: events={} drops={} reconnects={} read_to_consumer_ns p50={} p99={} p99.9={} max={}",
+        "summary: events={} drops={} reconnects={} malformed={} read_to_consumer_ns p50={} p99={} p99.9={} max={}",
         summary.events,
         summary.drops,
         summary.reconnects,
+        summary.malformed,
         summary.latency_ns[0],
         summary.latency_ns[1],
         summary.latency_ns[2],

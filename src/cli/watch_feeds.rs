@@ -28,10 +28,11 @@ fn done(args: &WatchArgs, summary: &Summary, start: Instant, stop: &AtomicBool) 
 
 fn print_summary(summary: &Summary) {
     note!(
-        "summary: events={} drops={} reconnects={}",
+        "summary: events={} drops={} reconnects={} malformed={}",
         summary.events,
         summary.drops,
-        summary.reconnects
+        summary.reconnects,
+        summary.malformed
     );
 }
 
@@ -220,6 +221,7 @@ fn run_depth<const N: usize>(
     }
     out.flush()?;
     summary.drops = feeds.iter_mut().map(|f| f.stats().dropped).sum();
+    summary.malformed = feeds.iter().map(|f| f.health().malformed).sum();
     print_summary(&summary);
     Ok(summary)
 }

@@ -32,6 +32,8 @@ pub(crate) struct DepthConn<const N: usize> {
     /// The item being filled (3.2 KB for 200 levels: not on the stack per packet).
     item: Box<DepthSideUpdate<N>>,
     scratch: Vec<u8>,
+    /// Messages cut short by a malformed packet.
+    malformed: u64,
 }
 
 /// An order-update connection.
@@ -73,6 +75,7 @@ impl<const N: usize> DepthConn<N> {
             out,
             item: Box::new(DepthSideUpdate::EMPTY),
             scratch: Vec::with_capacity(4096),
+            malformed: 0,
         }
     }
 }
@@ -115,7 +118,8 @@ impl<const N: usize> Proto for DepthConn<N> {
                 Ok(DepthPacket::Disconnect(d)) => end = Some(Cause::Dhan(d.reason)),
                 Ok(other) => log::debug!("depth: skipped {} packet", other.kind_name()),
                 Err(e) => {
-                    log::warn!("depth: {e}");
+                    self.malformed += 1;
+                    log::warn!("depth: {e}; the rest of the message is skipped");
                     break;
                 }
             }
@@ -288,6 +292,14 @@ impl Aux {
             AuxKind::Depth200(d) => d.out.flush(&self.shared),
             AuxKind::Orders(o) => o.out.flush(&self.shared),
         }
-        self.shared.health.store(&self.link.lc, self.wanted());
+        let malformed = match &self.kind {
+            AuxKind::Depth20(d) => d.malformed,
+            AuxKind::Depth200(d) => d.malformed,
+            // Unparsable order messages arrive as `OrderEvent::Error`s.
+            AuxKind::Orders(_) => 0,
+        };
+        self.shared
+            .health
+            .store(&self.link.lc, self.wanted(), malformed);
     }
 }

@@ -89,11 +89,15 @@ pub(crate) struct ShardHealth {
     /// 0, Dhan's code, 100,000 + HTTP status, or 1 (order login refused): stopped
     /// for credentials.
     pub halted: AtomicU32,
+    /// Messages cut short by a malformed packet (the packets before it stood).
+    pub malformed: AtomicU64,
 }
 
 impl ShardHealth {
-    /// Stores `lc`'s state (relaxed stores, once per engine turn).
-    pub fn store(&self, lc: &crate::session::Lifecycle, carrying: bool) {
+    /// Stores `lc`'s state and the connection's malformed-message count (relaxed
+    /// stores, once per engine turn).
+    pub fn store(&self, lc: &crate::session::Lifecycle, carrying: bool, malformed: u64) {
+        self.malformed.store(malformed, Ordering::Relaxed);
         use crate::session::Cause;
         let since = lc.live_since().map_or(0, |t| crate::time::ns_of(t).max(1));
         self.live_since_ns.store(since, Ordering::Relaxed);

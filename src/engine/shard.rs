@@ -37,6 +37,8 @@ pub(crate) struct Shard {
     last_added: Vec<InstrumentId>,
     scratch: Vec<u8>,
     slot: MarketPacket,
+    /// Messages cut short by a malformed packet.
+    malformed: u64,
 }
 
 /// The market feed's meaning of messages, borrowing the shard and the fan-out.
@@ -48,6 +50,7 @@ struct Market<'a> {
     plan: &'a mut Plan,
     last_added: &'a mut Vec<InstrumentId>,
     scratch: &'a mut Vec<u8>,
+    malformed: &'a mut u64,
 }
 
 impl Proto for Market<'_> {
@@ -77,7 +80,11 @@ impl Proto for Market<'_> {
     fn on_binary(&mut self, msg: &[u8], recv_ns: u64) -> Option<Cause> {
         let walked = self.fan.publish_message(msg, self.slot, recv_ns);
         if let Some(e) = walked.error {
-            log::warn!("market feed connection {}: {e}", self.index);
+            *self.malformed += 1;
+            log::warn!(
+                "market feed connection {}: {e}; the rest of the message is skipped",
+                self.index
+            );
         }
         walked.disconnect.map(Cause::Dhan)
     }
@@ -141,6 +148,7 @@ impl Shard {
             plan: Plan::new(),
             last_added: Vec::new(),
             scratch: Vec::with_capacity(8192),
+            malformed: 0,
             slot: MarketPacket::Oi(crate::proto::market::OpenInterest {
                 id: InstrumentId::new(ExchangeSegment::IdxI, 0),
                 oi: 0,
@@ -159,6 +167,7 @@ impl Shard {
                 plan: &mut self.plan,
                 last_added: &mut self.last_added,
                 scratch: &mut self.scratch,
+                malformed: &mut self.malformed,
             },
         )
     }
@@ -281,7 +290,7 @@ impl Shard {
 
     /// Publishes this shard's state for `health()`.
     pub fn sync_health(&self, h: &ShardHealth) {
-        h.store(&self.link.lc, self.count > 0);
+        h.store(&self.link.lc, self.count > 0, self.malformed);
     }
 
     /// Sends a close frame and releases the budget slot (the engine is stopping).

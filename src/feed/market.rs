@@ -51,6 +51,10 @@ pub struct Health {
     /// Set while a connection is stopped by a credential failure (806-810, HTTP
     /// 401/403) until [`crate::Client::set_access_token`].
     pub halted: Option<Cause>,
+    /// Messages the server sent with a malformed packet in them, over the
+    /// connections: the packets before it were delivered, the rest of that
+    /// message skipped (and logged at `warn`); the connection stays up.
+    pub malformed: u64,
 }
 
 impl Health {
@@ -62,6 +66,7 @@ impl Health {
         }
         self.connections += 1;
         self.reconnects += sh.reconnects.load(Ordering::Relaxed);
+        self.malformed += sh.malformed.load(Ordering::Relaxed);
         let since = sh.live_since_ns.load(Ordering::Relaxed);
         if since == 0 {
             *all_live_since = None;

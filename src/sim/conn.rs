@@ -428,10 +428,41 @@ impl Session {
                 Fault::Fragmented => self.out.fragmented = true,
                 Fault::Stacked => self.out.stacked = true,
                 Fault::NoPing => self.no_ping = true,
+                Fault::MalformedPacket => self.malformed_packet(),
                 Fault::Http429 | Fault::SlowHandshake(_) => {}
             }
         }
         Ok(None)
+    }
+
+    /// Queues one well-framed message with a damaged payload (see
+    /// [`Fault::MalformedPacket`]).
+    fn malformed_packet(&mut self) {
+        match self.kind {
+            FeedKind::MarketFeed => {
+                let good = crate::proto::market_encode::ticker(
+                    crate::proto::InstrumentId::new(crate::proto::ExchangeSegment::IdxI, 13),
+                    100.0,
+                    crate::proto::Ltt(0),
+                );
+                let mut msg = crate::proto::market_encode::packet_bytes(&good);
+                let mut bad = msg.clone();
+                bad[1] = 17; // a ticker is 16 bytes
+                bad.push(0);
+                msg.extend_from_slice(&bad);
+                self.out.binary(&msg, 1);
+            }
+            FeedKind::Depth20 | FeedKind::Depth200 => {
+                // Header: length 100 (a 20-level packet is 332), bid, NSE_EQ 2885.
+                let mut msg = vec![0u8; 100];
+                msg[..2].copy_from_slice(&100u16.to_le_bytes());
+                msg[2] = 41;
+                msg[3] = 1;
+                msg[4..8].copy_from_slice(&2885u32.to_le_bytes());
+                self.out.binary(&msg, 0);
+            }
+            FeedKind::OrderUpdate => self.out.text(br#"{"Type":"order_alert","Data":{"#),
+        }
     }
 
     fn raw(&mut self, bytes: &[u8]) -> io::Result<()> {

@@ -33,6 +33,12 @@ pub enum Fault {
     Stacked,
     /// `no-ping`: stop pinging and stop answering pings (data continues).
     NoPing,
+    /// `malformed-packet`: one valid message whose payload is damaged, the
+    /// connection kept: on the market feed a ticker of `IDX_I:13` followed by a
+    /// ticker that declares 17 bytes; on depth a bid packet of RELIANCE
+    /// (`NSE_EQ:2885`) that declares 100 bytes; on the order feed an unterminated
+    /// JSON object.
+    MalformedPacket,
 }
 
 impl Fault {
@@ -42,7 +48,7 @@ impl Fault {
     }
 
     /// Every fault name accepted by `--scenario`, for help texts.
-    pub const NAMES: &'static str = "reset, close-no-frame, stall, disconnect-N, http-429, slow-handshake, malformed-frame, oversized-frame, fragmented, stacked, no-ping";
+    pub const NAMES: &'static str = "reset, close-no-frame, stall, disconnect-N, http-429, slow-handshake, malformed-frame, oversized-frame, fragmented, stacked, no-ping, malformed-packet";
 }
 
 impl fmt::Display for Fault {
@@ -59,6 +65,7 @@ impl fmt::Display for Fault {
             Self::Fragmented => f.write_str("fragmented"),
             Self::Stacked => f.write_str("stacked"),
             Self::NoPing => f.write_str("no-ping"),
+            Self::MalformedPacket => f.write_str("malformed-packet"),
         }
     }
 }
@@ -82,6 +89,7 @@ impl FromStr for Fault {
             "fragmented" => Self::Fragmented,
             "stacked" => Self::Stacked,
             "no-ping" => Self::NoPing,
+            "malformed-packet" => Self::MalformedPacket,
             other => match other.strip_prefix("disconnect-").map(str::parse::<u16>) {
                 Some(Ok(n)) => Self::Disconnect(n),
                 _ => return Err(ParseFaultError(s.to_owned())),
