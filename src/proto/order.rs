@@ -399,7 +399,11 @@ impl OrderUpdateParser {
     }
 
     /// Parses one JSON object (at `offset` in its frame, for error reports) into
-    /// `out`, which is reset first.
+    /// `out`, which is reset first. A field of the wrong type (`"Quantity":true`,
+    /// `"Price":"n/a"`) is reported as `BadField` (the first such field), but
+    /// every other field is still set in `out` and the bad one left empty, so the
+    /// caller can still deliver the order number and status (as
+    /// [`parse_frame`](Self::parse_frame) does).
     pub fn parse_object(
         &mut self,
         json: &[u8],
@@ -431,14 +435,19 @@ impl OrderUpdateParser {
                 .filter(|d| matches!(d.first(), Some(simd_json::Node::Object { .. })))
                 .ok_or(OrderError::MissingData { offset })?;
             let mut kbuf = [0u8; 32];
+            let mut bad = None;
             for (k, v) in object_entries(data) {
                 let Some(n) = normalise_key(k, &mut kbuf) else {
                     continue;
                 };
-                out.set_field(&kbuf[..n], scalar(v))
-                    .map_err(|field| OrderError::BadField { offset, field })?;
+                if let Err(field) = out.set_field(&kbuf[..n], scalar(v)) {
+                    bad.get_or_insert(field);
+                }
             }
-            Ok(kind)
+            match bad {
+                Some(field) => Err(OrderError::BadField { offset, field }),
+                None => Ok(kind),
+            }
         });
         match r {
             Ok(inner) => inner,
@@ -451,8 +460,11 @@ impl OrderUpdateParser {
 
     /// Parses every JSON object of one text frame, calling `f` with each result in
     /// order. An error in one object does not stop the objects after it (only a
-    /// frame that cannot be split further ends the walk, after reporting it).
-    /// `slot` is the caller's preallocated update, filled for each `order_alert`.
+    /// frame that cannot be split further ends the walk, after reporting it). An
+    /// `order_alert` with a field of the wrong type yields two calls: the
+    /// `BadField` error, then the update with that field empty, so that its order
+    /// number and status are not lost. `slot` is the caller's preallocated update,
+    /// filled for each `order_alert`.
     pub fn parse_frame(
         &mut self,
         frame: &[u8],
@@ -463,7 +475,11 @@ impl OrderUpdateParser {
             match range {
                 Ok(r) => {
                     let res = self.parse_object(&frame[r.clone()], r.start, slot);
+                    let partial = matches!(res, Err(OrderError::BadField { .. }));
                     f(res.map(|k| (k, &*slot)));
+                    if partial {
+                        f(Ok((OrderMessageKind::Update, &*slot)));
+                    }
                 }
                 Err(e) => f(Err(OrderError::Split(e))),
             }

@@ -60,7 +60,9 @@ fn several_objects_per_frame_and_errors_lose_nothing_else() {
         &mut a,
     );
     let mut frame = a.clone();
-    frame.extend_from_slice(br#" {"Type":"order_alert","Data":{"Quantity":"lots"}} "#);
+    frame.extend_from_slice(
+        br#" {"Type":"order_alert","Data":{"Quantity":"lots","OrderNo":"2","Status":"REJECTED","Price":true}} "#,
+    );
     frame.extend_from_slice(br#"{"Type":"heartbeat"}"#);
     frame.extend_from_slice(br#"{"Data":{}}"#);
     frame.extend_from_slice(br#"{"Type":"order_alert"}"#);
@@ -68,8 +70,10 @@ fn several_objects_per_frame_and_errors_lose_nothing_else() {
     frame.extend_from_slice(&a);
     frame.extend_from_slice(b" garbage");
     let got = parse_all(&frame);
-    assert_eq!(got.len(), 8, "{got:?}");
+    assert_eq!(got.len(), 9, "{got:?}");
     assert_eq!(got[0].as_ref().unwrap().1.order_no, "1");
+    // Two fields of the wrong type: the first is reported, then the update is
+    // delivered with both empty and everything else kept.
     assert_eq!(
         got[1],
         Err(OrderError::BadField {
@@ -77,15 +81,20 @@ fn several_objects_per_frame_and_errors_lose_nothing_else() {
             field: "quantity"
         })
     );
+    let (kind, partial) = got[2].as_ref().unwrap();
+    assert_eq!(*kind, OrderMessageKind::Update);
+    assert_eq!(partial.order_no, "2");
+    assert_eq!(partial.status, OrderStatus::Rejected);
+    assert_eq!((partial.quantity, partial.price), (0, 0.0));
     assert_eq!(
-        got[2].as_ref().unwrap().0,
+        got[3].as_ref().unwrap().0,
         OrderMessageKind::Other(Text::new("heartbeat"))
     );
-    assert!(matches!(got[3], Err(OrderError::MissingType { .. })));
-    assert!(matches!(got[4], Err(OrderError::MissingData { .. })));
-    assert!(matches!(got[5], Err(OrderError::Json { .. })));
-    assert_eq!(got[6].as_ref().unwrap().1.order_no, "1");
-    assert!(matches!(got[7], Err(OrderError::Split(_))));
+    assert!(matches!(got[4], Err(OrderError::MissingType { .. })));
+    assert!(matches!(got[5], Err(OrderError::MissingData { .. })));
+    assert!(matches!(got[6], Err(OrderError::Json { .. })));
+    assert_eq!(got[7].as_ref().unwrap().1.order_no, "1");
+    assert!(matches!(got[8], Err(OrderError::Split(_))));
 }
 
 #[test]
