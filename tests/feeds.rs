@@ -721,6 +721,7 @@ fn an_order_feed_that_cannot_connect_says_why_and_a_live_drop_is_one_close() {
         }
     }
     let n = names(&got);
+    assert!(!feed.connected());
     assert_eq!(n.len(), 2, "{n:?}");
     for e in &n {
         assert!(
@@ -743,6 +744,12 @@ fn an_order_feed_that_cannot_connect_says_why_and_a_live_drop_is_one_close() {
     .unwrap();
     let mut feed = client.order_updates();
     wait_open(&mut feed, &sim);
+    // Health is published once per engine turn, just after the events.
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while !feed.connected() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    assert!(feed.connected());
     sim.handle().inject(dhan_feed::sim::Fault::Reset);
     let mut got = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(5);
@@ -773,5 +780,7 @@ fn a_malformed_depth_packet_is_counted_and_the_books_go_on() {
     until_snapshots(&mut feed, &[id(RELIANCE)]);
     let h = feed.health();
     assert_eq!((h.reconnects, h.live), (0, 1), "{h:?}");
+    assert!(feed.connected());
+    assert_eq!(feed.subscriptions(), [id(RELIANCE)]);
     assert_eq!(sim.handle().stats().accepted, 1);
 }

@@ -204,6 +204,17 @@ impl<const N: usize> DepthFeed<N> {
         self.books.iter().map(|b| b.id()).collect()
     }
 
+    /// The instruments of this connection, under the market feed's name for it
+    /// (the seed's `subscriptions`): the same as [`instruments`](Self::instruments).
+    pub fn subscriptions(&self) -> Vec<InstrumentId> {
+        self.instruments()
+    }
+
+    /// Whether this handle's connection is live (the seed's `connected?`).
+    pub fn connected(&self) -> bool {
+        self.health().live > 0
+    }
+
     /// The book of `id`, as assembled so far.
     pub fn book(&self, id: InstrumentId) -> Option<&DepthBook<N>> {
         self.books.book(id)

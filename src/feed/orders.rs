@@ -157,6 +157,12 @@ impl OrderFeed {
         self.shared.stats(self.received, self.consumer.len() as u64)
     }
 
+    /// Whether the order-update connection is live: logged in, updates flowing
+    /// (the seed's `connected?`).
+    pub fn connected(&self) -> bool {
+        self.health().live > 0
+    }
+
     /// The connection's state.
     pub fn health(&self) -> Health {
         self.shared.health()
