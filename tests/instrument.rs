@@ -852,6 +852,66 @@ fn cli_find_from_file() {
     assert!(out.contains("sell_co_min_margin_per  -\n"), "{out}");
     let out = cli(&["find", "reliance", "--segment", "bse_eq", "--file", file]).unwrap();
     assert!(out.contains("BSE_EQ:500325"), "{out}");
+    // Several segments, searched in the order given (the seed's
+    // find_anywhere(segments: [...])): commas or a repeated flag.
+    let out = cli(&[
+        "find",
+        "reliance",
+        "--segment",
+        "bse_eq,nse_eq",
+        "--file",
+        file,
+    ])
+    .unwrap();
+    assert!(
+        out.contains("id                      BSE_EQ:500325\n"),
+        "{out}"
+    );
+    let out = cli(&[
+        "find",
+        "reliance",
+        "--segment",
+        "nse_eq",
+        "--segment",
+        "bse_eq",
+        "--file",
+        file,
+    ])
+    .unwrap();
+    assert!(
+        out.contains("id                      NSE_EQ:2885\n"),
+        "{out}"
+    );
+    let out = cli(&[
+        "find",
+        "reliance",
+        "--all",
+        "--segment",
+        "bse_eq,nse_eq",
+        "--file",
+        file,
+    ])
+    .unwrap();
+    let ids: Vec<&str> = out
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split(' ').next())
+        .collect();
+    assert_eq!(ids[..2], ["BSE_EQ:500325", "NSE_EQ:2885"], "{out}");
+    let e = cli(&[
+        "find",
+        "NOSUCH",
+        "--exact",
+        "--segment",
+        "nse_eq,bse_eq",
+        "--file",
+        file,
+    ])
+    .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        r#"no instrument matches "NOSUCH" in NSE_EQ, BSE_EQ"#
+    );
     let out = cli(&[
         "find",
         "nifty",

@@ -36,10 +36,11 @@ pub enum InstrumentsCommand {
 pub struct FindArgs {
     /// The symbol, e.g. RELIANCE, NIFTY or "RELIANCE INDUSTRIES LTD".
     pub symbol: String,
-    /// Search only this segment (IDX_I, NSE_EQ, NSE_FNO, BSE_EQ, MCX_COMM, …);
-    /// default: all, cash equity first.
-    #[arg(long, value_parser = parse_segment)]
-    pub segment: Option<ExchangeSegment>,
+    /// Search only these segments, in this order (IDX_I, NSE_EQ, NSE_FNO, BSE_EQ,
+    /// MCX_COMM, …; repeat the flag or separate with commas); default: all, cash
+    /// equity first.
+    #[arg(long = "segment", value_parser = parse_segment, value_delimiter = ',')]
+    pub segments: Vec<ExchangeSegment>,
     /// Whole-symbol matches only (no substring fallback).
     #[arg(long)]
     pub exact: bool,
@@ -223,20 +224,21 @@ fn find(
     };
     let not_found = || InstrumentError::NotFound {
         symbol: a.symbol.clone(),
-        segment: a.segment,
+        segments: a.segments.clone(),
     };
     if !a.all {
-        let hit = match a.segment {
-            Some(seg) => master.find(seg, &a.symbol, opts),
-            None => master.find_anywhere(&a.symbol, &[], opts),
+        let hit = match a.segments.as_slice() {
+            [seg] => master.find(*seg, &a.symbol, opts),
+            segs => master.find_anywhere(&a.symbol, segs, opts),
         };
         let inst = hit.ok_or_else(not_found)?;
         print_full(&inst, out)?;
         return Ok(());
     }
-    let segments = match a.segment {
-        Some(seg) => vec![seg],
-        None => SEARCH_ORDER.to_vec(),
+    let segments = if a.segments.is_empty() {
+        SEARCH_ORDER.to_vec()
+    } else {
+        a.segments.clone()
     };
     let mut hits: Vec<Instrument<'_>> = Vec::new();
     for seg in segments {

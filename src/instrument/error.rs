@@ -56,13 +56,22 @@ pub enum InstrumentError {
     #[error("no cache directory: set XDG_CACHE_HOME or HOME, or pass one explicitly")]
     NoCacheDir,
     /// A search found nothing (used by the command line to exit non-zero).
-    #[error("no instrument matches {symbol:?}{}", segment.map(|s| format!(" in {s}")).unwrap_or_default())]
+    #[error("no instrument matches {symbol:?}{}", in_segments(segments))]
     NotFound {
         /// The searched symbol.
         symbol: String,
-        /// The searched segment, if one was given.
-        segment: Option<ExchangeSegment>,
+        /// The searched segments, if any were given (else all were searched).
+        segments: Vec<ExchangeSegment>,
     },
+}
+
+/// `" in NSE_EQ, BSE_EQ"`, or nothing for no segments.
+fn in_segments(segments: &[ExchangeSegment]) -> String {
+    if segments.is_empty() {
+        return String::new();
+    }
+    let names: Vec<String> = segments.iter().map(ToString::to_string).collect();
+    format!(" in {}", names.join(", "))
 }
 
 /// A malformed data row: where it is, which column, what was there and why it was
@@ -164,8 +173,21 @@ mod tests {
         assert_eq!(e.value.len(), 80);
         let e = InstrumentError::NotFound {
             symbol: "X".into(),
-            segment: Some(ExchangeSegment::NseEq),
+            segments: vec![ExchangeSegment::NseEq],
         };
         assert_eq!(e.to_string(), r#"no instrument matches "X" in NSE_EQ"#);
+        let e = InstrumentError::NotFound {
+            symbol: "X".into(),
+            segments: vec![ExchangeSegment::NseEq, ExchangeSegment::BseEq],
+        };
+        assert_eq!(
+            e.to_string(),
+            r#"no instrument matches "X" in NSE_EQ, BSE_EQ"#
+        );
+        let e = InstrumentError::NotFound {
+            symbol: "X".into(),
+            segments: Vec::new(),
+        };
+        assert_eq!(e.to_string(), r#"no instrument matches "X""#);
     }
 }
