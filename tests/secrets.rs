@@ -1,8 +1,10 @@
-//! Secrets never leave: a whole session with faults, a credential failure, a token
-//! rotation and reconnects is run with every log line captured at trace level (the
-//! simulator's own lines included); then the log, every connection event, and the
-//! `Debug`/`Display` of the config, client, handles and errors are searched for the
-//! access tokens, the client id and the partner secret.
+//! Secrets never leave: a whole session with faults (reset, 805, a malformed frame,
+//! an HTTP 429 upgrade), a credential failure, a token rotation and reconnects, the
+//! order feed (SELF and PARTNER logins) and both depth feeds is run with every log
+//! line captured at trace level (the simulator's own lines included); then the log,
+//! every connection event, and the `Debug`/`Display` of the configs (the client's,
+//! one with a pasted Dhan URL, the simulator's), clients, handles and errors are
+//! searched for the access tokens, the client id and the partner secret.
 
 use dhan_feed::config::{ClientConfig, Endpoints};
 use dhan_feed::feed::FeedEvent;
@@ -130,10 +132,24 @@ fn no_secret_in_logs_events_errors_or_debug_output() {
             "{fault} recovered"
         );
     }
+    // An upgrade refused with HTTP 429 (cool-off), then back.
+    sim.handle().inject(Fault::Http429);
+    sim.handle().inject(Fault::Reset);
+    assert!(
+        until(&mut feed, &mut texts, |e| is(e, |s| matches!(
+            s,
+            SessionEvent::Reconnected { .. }
+        ))),
+        "429 recovered"
+    );
     texts.push(format!("{feed:?} {:?}", feed.stats()));
     // The order feed (credentials travel in its login message) and a depth feed
     // (credentials in its URL), through an injected 807 and back.
     let mut orders = client.order_updates();
+    // 200-level depth: its own connection, credentials in its URL.
+    let mut deep = client.depth200();
+    deep.subscribe("NSE_EQ:2885".parse().unwrap(), "RELIANCE")
+        .unwrap();
     let mut depth = client.depth20();
     depth
         .subscribe("NSE_EQ:2885".parse().unwrap(), "RELIANCE")
@@ -155,6 +171,14 @@ fn no_secret_in_logs_events_errors_or_debug_output() {
         );
     }
     assert!(snap, "depth snapshot");
+    let mut snap = false;
+    while !snap && Instant::now() < deadline {
+        snap = matches!(
+            deep.recv_timeout(Duration::from_millis(10)),
+            Some(dhan_feed::feed::DepthFeedEvent::Snapshot { .. })
+        );
+    }
+    assert!(snap, "200-level depth snapshot");
     sim.handle().inject(Fault::Disconnect(807));
     std::thread::sleep(Duration::from_millis(300));
     client.set_access_token(TOKEN);
@@ -165,13 +189,18 @@ fn no_secret_in_logs_events_errors_or_debug_output() {
     while let Some(e) = depth.try_recv() {
         texts.push(format!("{e:?}"));
     }
+    while let Some(e) = deep.try_recv() {
+        texts.push(format!("{e:?}"));
+    }
     texts.push(format!(
-        "{orders:?} {depth:?} {:?} {:?}",
+        "{orders:?} {depth:?} {deep:?} {:?} {:?} {:?}",
         orders.health(),
-        depth.health()
+        depth.health(),
+        deep.health()
     ));
     drop(orders);
     drop(depth);
+    drop(deep);
     // An error that carries a URL: a pasted Dhan URL with the credentials in it.
     let bad = ClientConfig {
         endpoints: Endpoints::all(&format!(

@@ -6,6 +6,11 @@
 //! page served with status 200 is not cached), and renamed over the cache file. A
 //! failed download never damages the previous cache file; [`Download::fetch`] then
 //! falls back to it, however old, and says so.
+//!
+//! This is the one place outside `transport/` and `engine/` that does network
+//! I/O, on purpose: a one-shot blocking download the user asks for (`dhan-feed
+//! instruments download`, `Download::fetch`), never on the I/O thread or a feed
+//! connection, so it uses an ordinary HTTP client rather than the engine.
 
 use std::fs::{self, File};
 use std::io::{BufWriter, Read, Write};
