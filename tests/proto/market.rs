@@ -237,11 +237,15 @@ proptest! {
                     let n = it.consumed() - sum;
                     // The decoded fields re-encode to the bytes they came from
                     // (header-only kinds: the header; a disconnect, at least 10
-                    // bytes long: its first 10; every other kind: all of it).
-                    let re = packet_bytes(&p);
+                    // bytes long: its first 10 but for its length field, which
+                    // declares what was consumed; every other kind: all of it).
+                    let mut re = packet_bytes(&p);
                     let cmp = match p {
                         MarketPacket::MarketStatus(_) | MarketPacket::Unknown(_) => 8,
-                        MarketPacket::Disconnect(_) => 10,
+                        MarketPacket::Disconnect(_) => {
+                            re[1..3].copy_from_slice(&u16::try_from(n).unwrap().to_le_bytes());
+                            10
+                        }
                         _ => {
                             prop_assert_eq!(n, encoded_len(&p));
                             n
