@@ -381,7 +381,16 @@ fn watch_stops_with_an_error_when_the_credentials_are_refused() {
     let sim = external_sim("only-this-token");
     for feed in [&[][..], &["--orders"], &["--depth", "20"]] {
         let o = offline()
-            .args(["watch", "--url", &sim.url(), "--count", "5"])
+            // --seconds: a regression fails the test instead of hanging it.
+            .args([
+                "watch",
+                "--url",
+                &sim.url(),
+                "--count",
+                "5",
+                "--seconds",
+                "20",
+            ])
             .args(feed)
             .output()
             .unwrap();
@@ -414,6 +423,14 @@ fn watch_rejects_bad_arguments_before_connecting() {
     for (args, says) in [
         (&["--url", "notaurl"][..], "expected ws://host[:port]"),
         (&["--url", "wss://h:99999"], "expected ws://host[:port]"),
+        // A mistyped pasted URL: refused without repeating its credentials.
+        (
+            &[
+                "--url",
+                "https://api-feed.dhan.co?version=2&token=tok-TYPO-1&clientId=CID-TYPO-2",
+            ],
+            "token=***&clientId=***",
+        ),
         (&["--ca-file", "sim.pem"], "--url"),
         (&["--env-credentials"], "--url"),
         (&["--orders", "--mode", "full"], "cannot be used with"),
@@ -424,6 +441,7 @@ fn watch_rejects_bad_arguments_before_connecting() {
         let err = String::from_utf8_lossy(&o.stderr);
         assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
         assert!(err.contains(says), "{args:?}: {err}");
+        assert!(!err.contains("TYPO"), "{err}");
     }
     let o = offline()
         .args([

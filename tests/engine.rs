@@ -199,8 +199,6 @@ fn stop_and_restart() {
         0,
         Duration::from_secs(3)
     ));
-    // The client said goodbye as the SDKs do: {"RequestCode":12}, then a close.
-    assert_eq!(sim.handle().stats().disconnect_requests, 1);
     let client = client_for(&sim);
     let mut feed = client.market_feed(FeedMode::Ticker);
     feed.subscribe_one(id("IDX_I:25"));
@@ -422,6 +420,45 @@ fn a_malformed_packet_is_counted_the_packets_before_it_stand_and_the_connection_
         ps.len() - at
     );
     assert!(cs.is_empty(), "no reconnect: {cs:?}");
+    // Health is published once per engine turn, after the events of that turn.
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while feed.health().malformed == 0 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(2));
+    }
     let h = feed.health();
     assert_eq!((h.malformed, h.reconnects, h.live), (1, 0, 1), "{h:?}");
+}
+
+#[test]
+fn disconnect_all_says_goodbye_on_each_feed_and_no_handle_stays_connected() {
+    let _serial = serial();
+    // A slow feed: the client's goodbye is not raced by unread data (a close with
+    // unread bytes makes the kernel send a reset, which may discard it).
+    let sim = plain_sim(20.0);
+    let client = client_for(&sim);
+    let mut feed = client.market_feed(FeedMode::Ticker);
+    feed.subscribe_one(id("IDX_I:13"));
+    let mut depth = client.depth20();
+    depth.subscribe(id("NSE_EQ:2885"), "RELIANCE").unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !(feed.connected() && depth.connected()) && Instant::now() < deadline {
+        let _ = feed.try_recv();
+        let _ = depth.recv_timeout(Duration::from_millis(5));
+    }
+    assert!(feed.connected() && depth.connected());
+    client.disconnect_all();
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while (feed.connected() || depth.connected()) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    assert!(!feed.connected() && !depth.connected());
+    assert_eq!(depth.health().live, 0);
+    for kind in [
+        dhan_feed::proto::endpoint::FeedKind::MarketFeed,
+        dhan_feed::proto::endpoint::FeedKind::Depth20,
+    ] {
+        assert!(sim.handle().wait_live(kind, 0, Duration::from_secs(3)));
+    }
+    // Each said goodbye as the SDKs do: {"RequestCode":12}, then a close frame.
+    assert_eq!(sim.handle().stats().disconnect_requests, 2);
 }

@@ -784,3 +784,45 @@ fn a_malformed_depth_packet_is_counted_and_the_books_go_on() {
     assert_eq!(feed.subscriptions(), [id(RELIANCE)]);
     assert_eq!(sim.handle().stats().accepted, 1);
 }
+
+#[test]
+fn after_a_credential_stop_a_failed_attempt_still_says_why() {
+    let _s = serial();
+    let sim = order_sim(false);
+    let client = Client::new(config(&sim)).unwrap();
+    let mut feed = client.order_updates();
+    wait_open(&mut feed, &sim);
+    sim.handle().inject_on(
+        FeedKind::OrderUpdate,
+        dhan_feed::sim::Fault::Disconnect(807),
+    );
+    let mut got = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline && !got.iter().any(|e| matches!(e, OrderEvent::Error { .. })) {
+        if let Some(e) = feed.recv_timeout(Duration::from_millis(20)) {
+            got.push(e);
+        }
+    }
+    let n = names(&got);
+    assert!(
+        n.len() == 2 && n[0] == "close" && n[1].starts_with("error:credentials refused"),
+        "{n:?}"
+    );
+    // The server is gone; the new token's first attempt is refused by the OS, and
+    // that attempt (never opened, no Close before it) is reported.
+    sim.stop();
+    client.set_access_token(DEFAULT_ACCESS_TOKEN);
+    let mut later = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline && later.is_empty() {
+        if let Some(e) = feed.recv_timeout(Duration::from_millis(20)) {
+            later.push(e);
+        }
+    }
+    let n = names(&later);
+    assert!(
+        n.first()
+            .is_some_and(|e| e.starts_with("error:connect failed: socket error")),
+        "{n:?}"
+    );
+}

@@ -117,6 +117,11 @@ fn main() -> ExitCode {
                 Err(watch::WatchError::Io(e)) if e.kind() == io::ErrorKind::BrokenPipe => {
                     ExitCode::SUCCESS
                 }
+                // A usage error, like the argument parser's own.
+                Err(e @ watch::WatchError::BadUrl(_)) => {
+                    note(format_args!("error: {e}"));
+                    ExitCode::from(2)
+                }
                 Err(e) => {
                     note(format_args!("error: {e}"));
                     ExitCode::FAILURE

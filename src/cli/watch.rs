@@ -41,7 +41,7 @@ pub struct WatchArgs {
     pub json: bool,
     /// Connect to this base URL (`ws://` or `wss://host[:port]`, e.g. an external
     /// `dhan-feed sim`) instead, with the simulator's default credentials.
-    #[arg(long, value_parser = base_url)]
+    #[arg(long)]
     pub url: Option<String>,
     /// With `--url`: send the Dhan credentials from the environment
     /// (`DHAN_CLIENT_ID`, `DHAN_ACCESS_TOKEN`) instead of the simulator's defaults.
@@ -62,13 +62,6 @@ pub struct WatchArgs {
     pub depth: Option<String>,
     /// Instruments as SEGMENT:ID (default: NIFTY, BANKNIFTY, NIFTYIT, SENSEX).
     pub instruments: Vec<InstrumentId>,
-}
-
-/// `--url`'s check: a `ws://` or `wss://` URL with a host (and a valid port).
-fn base_url(s: &str) -> Result<String, String> {
-    crate::config::BaseUrl::parse(s)
-        .map(|_| s.to_owned())
-        .ok_or_else(|| "expected ws://host[:port] or wss://host[:port]".to_owned())
 }
 
 /// One table row for a packet.
@@ -130,6 +123,11 @@ pub enum WatchError {
     /// The client could not start.
     #[error(transparent)]
     Client(#[from] crate::ClientError),
+    /// `--url` is not a `ws://` or `wss://` URL (shown with its credentials as
+    /// `***`; checked here rather than by the argument parser, whose message would
+    /// repeat the value as given).
+    #[error("invalid value {0:?} for --url: expected ws://host[:port] or wss://host[:port]")]
+    BadUrl(String),
     /// Writing output failed.
     #[error(transparent)]
     Io(#[from] io::Error),
@@ -174,6 +172,11 @@ pub struct Summary {
 pub fn connect(args: &WatchArgs) -> Result<(crate::Client, Option<Simulator>), WatchError> {
     let mut sim = None;
     let mut cfg = if let Some(url) = &args.url {
+        if crate::config::BaseUrl::parse(url).is_none() {
+            return Err(WatchError::BadUrl(crate::proto::endpoint::redacted_target(
+                url,
+            )));
+        }
         // The environment's Dhan credentials go to another URL only when asked.
         let mut cfg = if args.env_credentials {
             ClientConfig::from_env()?

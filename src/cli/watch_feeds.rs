@@ -47,8 +47,19 @@ pub fn orders(
     let mut summary = Summary::default();
     let start = Instant::now();
     let mut line = Vec::with_capacity(2048);
+    // A refused login or token stops the connection until new credentials, which
+    // `watch` cannot supply. Health is published just after the events, so it is
+    // checked after a `Close` or `Error` and whenever the ring is empty.
+    let refused = |feed: &crate::feed::OrderFeed| {
+        feed.health().halted.map_or(Ok(()), |cause| {
+            Err(WatchError::CredentialsRefused(
+                crate::session::SessionError::Credentials(cause),
+            ))
+        })
+    };
     while !done(args, &summary, start, &stop) {
         let Some(ev) = feed.recv_timeout(Duration::from_millis(100)) else {
+            refused(&feed)?;
             continue;
         };
         line.clear();
@@ -111,15 +122,9 @@ pub fn orders(
         }
         summary.events += 1;
         out.write_all(&line)?;
-        // A refused login or token stops the connection until new credentials,
-        // which `watch` cannot supply.
-        if matches!(ev, OrderEvent::Error { .. } | OrderEvent::Close { .. })
-            && let Some(cause) = feed.health().halted
-        {
+        if matches!(ev, OrderEvent::Error { .. } | OrderEvent::Close { .. }) {
             out.flush()?;
-            return Err(WatchError::CredentialsRefused(
-                crate::session::SessionError::Credentials(cause),
-            ));
+            refused(&feed)?;
         }
     }
     out.flush()?;

@@ -135,7 +135,12 @@ fn io_cause(e: &io::Error) -> Cause {
         .get_ref()
         .and_then(|inner| inner.downcast_ref::<rustls::Error>())
     {
-        Some(t) => Cause::Tls(tls_failure(t)),
+        Some(t) => {
+            // The summary travels in the event; the full error (which names no
+            // credential: TLS sees no URL) goes to the log.
+            log::warn!("TLS: {t}");
+            Cause::Tls(tls_failure(t))
+        }
         None => Cause::Io(e.kind()),
     }
 }

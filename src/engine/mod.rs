@@ -323,6 +323,21 @@ impl Engine {
         }
     }
 
+    /// After [`close_all`](Self::close_all) on a stop: the handles' health and
+    /// counters say what is now true (nothing live, so `connected()` is false).
+    fn publish_stopped(&mut self) {
+        for a in self.aux.iter_mut().flatten() {
+            a.sync();
+        }
+        for c in self.fan.consumers.iter_mut().flatten() {
+            c.sync();
+        }
+        self.stats.live.store(0, Ordering::Relaxed);
+        for (s, h) in self.shards.iter().zip(&self.stats.shards) {
+            s.sync_health(h);
+        }
+    }
+
     fn run(&mut self) {
         if let Some(hook) = self.cfg.on_io_thread_start {
             hook();
@@ -439,6 +454,7 @@ impl Engine {
             }
             if !self.commands() {
                 self.close_all();
+                self.publish_stopped();
                 return;
             }
             let now = Instant::now();

@@ -99,13 +99,14 @@ pub enum OrderEvent {
         /// `new_traded_qty` as a percentage of the order quantity (0 if unknown).
         execution_percentage: f64,
     },
-    /// A tracked order changed into `TRADED` (fully filled). Carries the update.
+    /// An order reached `TRADED` (fully filled): a tracked order changed into
+    /// it, or an order's first update carries it. Carries the update.
     Traded(OrderUpdate),
-    /// A tracked order changed into `REJECTED`; see `reason_description`.
+    /// An order reached `REJECTED` (as for `Traded`); see `reason_description`.
     Rejected(OrderUpdate),
-    /// A tracked order changed into `CANCELLED`.
+    /// An order reached `CANCELLED` (as for `Traded`).
     Cancelled(OrderUpdate),
-    /// A tracked order changed into `EXPIRED`.
+    /// An order reached `EXPIRED` (as for `Traded`).
     Expired(OrderUpdate),
     /// The order-update connection opened (emitted by the engine, not the tracker).
     Open,
@@ -512,8 +513,6 @@ fn first_state(order_no: OrderNo, u: &OrderUpdate, now: Instant) -> TrackedOrder
     }
 }
 
-/// A status as the parser would have produced it: an `Unknown` holding a known
-/// spelling (built by hand) becomes the named variant.
 /// The event for an update whose status is traded, rejected, cancelled or expired.
 fn notable(update: &OrderUpdate) -> Option<OrderEvent> {
     match canonical(&update.status) {
@@ -525,6 +524,8 @@ fn notable(update: &OrderUpdate) -> Option<OrderEvent> {
     }
 }
 
+/// A status as the parser would have produced it: an `Unknown` holding a known
+/// spelling (built by hand) becomes the named variant.
 fn canonical(s: &OrderStatus) -> OrderStatus {
     match s {
         OrderStatus::Unknown(t) => OrderStatus::parse(t.as_str()),

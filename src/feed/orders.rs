@@ -51,8 +51,8 @@ pub struct OrderFeed {
     queued: VecDeque<OrderEvent>,
     received: u64,
     last_recv_ns: u64,
-    /// A `Close` was delivered for the current drop, so its `Reconnecting` is not
-    /// reported again as an `Error`.
+    /// The latest connection event was a `Disconnected` (delivered as `Close`), so
+    /// a `Reconnecting` right after it is not reported again as an `Error`.
     close_reported: bool,
 }
 
@@ -122,26 +122,11 @@ impl OrderFeed {
                     self.last_recv_ns = recv_ns;
                     self.tracker.track(&update, Instant::now(), push);
                 }
-                OrderItem::Connection(c) => match c.event {
-                    SessionEvent::Connected => {
-                        self.close_reported = false;
-                        push(OrderEvent::Open)
+                OrderItem::Connection(c) => {
+                    if let Some(e) = connection_event(&mut self.close_reported, &c.event) {
+                        push(e);
                     }
-                    SessionEvent::Disconnected { code, reason } => {
-                        self.close_reported = true;
-                        push(OrderEvent::close(code.map(|c| c.0), &reason.to_string()))
-                    }
-                    // An attempt that failed before the connection opened (refused,
-                    // TLS, timeout) has no `Close`: its reason comes as an `Error`.
-                    // (The guard also clears the flag for the next drop.)
-                    SessionEvent::Reconnecting { cause, .. }
-                        if !std::mem::take(&mut self.close_reported) =>
-                    {
-                        push(OrderEvent::error(&format!("connect failed: {cause}")))
-                    }
-                    SessionEvent::Error { error } => push(OrderEvent::error(&error.to_string())),
-                    _ => {}
-                },
+                }
                 OrderItem::Error(t) => push(OrderEvent::error(t.as_str())),
             }
         }
@@ -169,8 +154,92 @@ impl OrderFeed {
     }
 }
 
+/// The order event for a connection event, if any. `after_close` is whether the
+/// previous connection event was a `Disconnected` (delivered as `Close`); it is
+/// updated here.
+fn connection_event(after_close: &mut bool, ev: &SessionEvent) -> Option<OrderEvent> {
+    let follows_close =
+        std::mem::replace(after_close, matches!(ev, SessionEvent::Disconnected { .. }));
+    match *ev {
+        SessionEvent::Connected => Some(OrderEvent::Open),
+        SessionEvent::Disconnected { code, reason } => {
+            Some(OrderEvent::close(code.map(|c| c.0), &reason.to_string()))
+        }
+        // An attempt that failed before the connection opened (refused, TLS,
+        // timeout) has no `Close`: its reason comes as an `Error`.
+        SessionEvent::Reconnecting { cause, .. } if !follows_close => {
+            Some(OrderEvent::error(&format!("connect failed: {cause}")))
+        }
+        SessionEvent::Error { error } => Some(OrderEvent::error(&error.to_string())),
+        _ => None,
+    }
+}
+
 impl Drop for OrderFeed {
     fn drop(&mut self) {
         self.inner.engine.send(Command::RemoveAux { id: self.id });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::proto::disconnect::DisconnectCode;
+    use crate::session::{Cause, SessionError};
+
+    fn kinds(evs: &[SessionEvent]) -> Vec<String> {
+        let mut after_close = false;
+        evs.iter()
+            .map(|e| match connection_event(&mut after_close, e) {
+                Some(OrderEvent::Open) => "open".into(),
+                Some(OrderEvent::Close { .. }) => "close".into(),
+                Some(OrderEvent::Error { message }) => message.as_str().to_owned(),
+                Some(other) => format!("{other:?}"),
+                None => "-".into(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_failed_attempt_is_an_error_unless_it_follows_a_close() {
+        let dhan = Cause::Dhan(DisconnectCode(807));
+        let refused = Cause::Io(std::io::ErrorKind::ConnectionRefused);
+        let retry = |cause| SessionEvent::Reconnecting {
+            attempt: 1,
+            delay: std::time::Duration::ZERO,
+            cause,
+        };
+        let got = kinds(&[
+            SessionEvent::Connected,
+            SessionEvent::Disconnected {
+                code: None,
+                reason: Cause::Eof,
+            },
+            retry(Cause::Eof),
+            retry(refused),
+            SessionEvent::Connected,
+            // A credential stop: Close and Error, no Reconnecting; then, after new
+            // credentials, an attempt that fails before opening.
+            SessionEvent::Disconnected {
+                code: Some(DisconnectCode(807)),
+                reason: dhan,
+            },
+            SessionEvent::Error {
+                error: SessionError::Credentials(dhan),
+            },
+            retry(refused),
+        ]);
+        assert_eq!(
+            got[..4],
+            [
+                "open",
+                "close",
+                "-",
+                "connect failed: socket error (connection refused)"
+            ]
+        );
+        assert_eq!(got[4..6], ["open", "close"]);
+        assert!(got[6].starts_with("credentials refused"), "{got:?}");
+        assert_eq!(got[7], "connect failed: socket error (connection refused)");
     }
 }
