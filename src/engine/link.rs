@@ -538,6 +538,17 @@ impl Link {
             if c.interest.is_some() {
                 let _ = registry.deregister(c.transport.socket());
             }
+            // Closing a socket with unread bytes makes the kernel send a reset,
+            // which can discard what was just sent (the goodbye, the close frame)
+            // before the server reads it: discard what is waiting first (bounded;
+            // the socket is non-blocking).
+            let sock = c.transport.socket();
+            for _ in 0..64 {
+                match io::Read::read(sock, &mut c.rbuf[..]) {
+                    Ok(n) if n > 0 => {}
+                    _ => break,
+                }
+            }
             self.spare_rbuf = c.rbuf;
         }
     }

@@ -289,7 +289,12 @@ impl Session {
                 }
             }
             self.produce(now);
-            self.write_out()?;
+            if let Err(e) = self.write_out() {
+                // A client that closed while we were writing may have said goodbye
+                // first: read what it sent (a reset leaves it readable) before ending.
+                let _ = self.read_available();
+                return Err(e);
+            }
             self.wait(Instant::now());
         }
     }
