@@ -579,7 +579,8 @@ impl Link {
         if let Some(c) = self.conn.as_mut()
             && c.phase == Phase::Live
         {
-            if kind != FeedKind::OrderUpdate {
+            // Nothing may follow a close frame (ours, e.g. answering the server's).
+            if kind != FeedKind::OrderUpdate && !c.ws.close_sent() {
                 c.ws.send_text(crate::proto::request::DISCONNECT_REQUEST);
             }
             c.ws.send_close(1000, reason);
