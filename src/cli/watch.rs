@@ -237,13 +237,29 @@ pub fn run(
     out: &mut impl Write,
     stop: Arc<AtomicBool>,
 ) -> Result<Summary, WatchError> {
-    let (client, _sim) = connect(args)?;
-    if args.orders {
-        return super::watch_feeds::orders(args, &client, out, stop);
-    }
-    if let Some(levels) = &args.depth {
-        return super::watch_feeds::depth(args, levels == "200", &client, out, stop);
-    }
+    let (client, sim) = connect(args)?;
+    let result = if args.orders {
+        super::watch_feeds::orders(args, &client, out, stop)
+    } else if let Some(levels) = &args.depth {
+        super::watch_feeds::depth(args, levels == "200", &client, out, stop)
+    } else {
+        market(args, &client, out, stop)
+    };
+    // The client first: it says goodbye and joins its I/O thread while an
+    // in-process simulator is still there (else the simulator's shutdown would be
+    // logged as a dropped connection).
+    drop(client);
+    drop(sim);
+    result
+}
+
+/// `watch` on the market feed.
+fn market(
+    args: &WatchArgs,
+    client: &crate::Client,
+    out: &mut impl Write,
+    stop: Arc<AtomicBool>,
+) -> Result<Summary, WatchError> {
     let mut feed = client.market_feed(args.mode);
     let instruments: Vec<InstrumentId> = if args.instruments.is_empty() {
         DEFAULT_INSTRUMENTS
