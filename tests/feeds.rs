@@ -364,6 +364,50 @@ fn names(evs: &[OrderEvent]) -> Vec<String> {
         .collect()
 }
 
+/// Reads order events until `done` holds for one (it is the last returned) or 5 s
+/// pass.
+fn order_events_until(
+    feed: &mut dhan_feed::feed::OrderFeed,
+    mut done: impl FnMut(&OrderEvent) -> bool,
+) -> Vec<OrderEvent> {
+    let mut got = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline {
+        if let Some(e) = feed.recv_timeout(Duration::from_millis(20)) {
+            let stop = done(&e);
+            got.push(e);
+            if stop {
+                break;
+            }
+        }
+    }
+    got
+}
+
+fn is_error(e: &OrderEvent) -> bool {
+    matches!(e, OrderEvent::Error { .. })
+}
+
+/// An order feed that went live and then got the server's 807: the simulator,
+/// the client, the handle, and the events up to the credential error.
+fn order_feed_stopped_by_807() -> (
+    Simulator,
+    Client,
+    dhan_feed::feed::OrderFeed,
+    Vec<OrderEvent>,
+) {
+    let sim = order_sim(false);
+    let client = Client::new(config(&sim)).unwrap();
+    let mut feed = client.order_updates();
+    wait_open(&mut feed, &sim);
+    sim.handle().inject_on(
+        FeedKind::OrderUpdate,
+        dhan_feed::sim::Fault::Disconnect(807),
+    );
+    let got = order_events_until(&mut feed, is_error);
+    (sim, client, feed, got)
+}
+
 /// Waits for `Open` and for the simulator to have accepted the login (updates it
 /// sends before that go to nobody, as on Dhan).
 fn wait_open(feed: &mut dhan_feed::feed::OrderFeed, sim: &Simulator) {
@@ -554,21 +598,7 @@ fn tracker_is_bounded_and_filters_apply() {
 #[test]
 fn an_order_feed_refused_with_807_closes_stops_and_resumes_with_a_new_token() {
     let _s = serial();
-    let sim = order_sim(false);
-    let client = Client::new(config(&sim)).unwrap();
-    let mut feed = client.order_updates();
-    wait_open(&mut feed, &sim);
-    sim.handle().inject_on(
-        FeedKind::OrderUpdate,
-        dhan_feed::sim::Fault::Disconnect(807),
-    );
-    let mut got = Vec::new();
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while Instant::now() < deadline && !got.iter().any(|e| matches!(e, OrderEvent::Error { .. })) {
-        if let Some(e) = feed.recv_timeout(Duration::from_millis(20)) {
-            got.push(e);
-        }
-    }
+    let (sim, client, mut feed, got) = order_feed_stopped_by_807();
     assert!(
         got.iter().any(|e| matches!(
             e,
@@ -592,15 +622,11 @@ fn an_order_feed_refused_with_807_closes_stops_and_resumes_with_a_new_token() {
     std::thread::sleep(Duration::from_millis(500));
     assert_eq!(sim.handle().stats().logins, 1);
     client.set_access_token(DEFAULT_ACCESS_TOKEN);
-    let deadline = Instant::now() + Duration::from_secs(5);
-    let mut reopened = false;
-    while Instant::now() < deadline && !reopened {
-        reopened = matches!(
-            feed.recv_timeout(Duration::from_millis(20)),
-            Some(OrderEvent::Open)
-        );
-    }
-    assert!(reopened, "the order feed came back with the new token");
+    let reopened = order_events_until(&mut feed, |e| matches!(e, OrderEvent::Open));
+    assert!(
+        matches!(reopened.last(), Some(OrderEvent::Open)),
+        "the order feed came back with the new token"
+    );
 }
 
 #[test]
@@ -619,13 +645,7 @@ fn a_refused_partner_login_stops_instead_of_retrying() {
     })
     .unwrap();
     let mut feed = client.order_updates();
-    let mut got = Vec::new();
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while Instant::now() < deadline && !got.iter().any(|e| matches!(e, OrderEvent::Error { .. })) {
-        if let Some(e) = feed.recv_timeout(Duration::from_millis(20)) {
-            got.push(e);
-        }
-    }
+    let got = order_events_until(&mut feed, is_error);
     let err = got.iter().find_map(|e| match e {
         OrderEvent::Error { message } => Some(message.as_str().to_owned()),
         _ => None,
@@ -713,13 +733,11 @@ fn an_order_feed_that_cannot_connect_says_why_and_a_live_drop_is_one_close() {
     })
     .unwrap();
     let mut feed = client.order_updates();
-    let mut got = Vec::new();
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while Instant::now() < deadline && got.len() < 2 {
-        if let Some(e) = feed.recv_timeout(Duration::from_millis(20)) {
-            got.push(e);
-        }
-    }
+    let mut seen = 0;
+    let got = order_events_until(&mut feed, |_| {
+        seen += 1;
+        seen == 2
+    });
     let n = names(&got);
     assert!(!feed.connected());
     assert_eq!(n.len(), 2, "{n:?}");
@@ -751,13 +769,7 @@ fn an_order_feed_that_cannot_connect_says_why_and_a_live_drop_is_one_close() {
     }
     assert!(feed.connected());
     sim.handle().inject(dhan_feed::sim::Fault::Reset);
-    let mut got = Vec::new();
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while Instant::now() < deadline && !got.iter().any(|e| matches!(e, OrderEvent::Open)) {
-        if let Some(e) = feed.recv_timeout(Duration::from_millis(20)) {
-            got.push(e);
-        }
-    }
+    let got = order_events_until(&mut feed, |e| matches!(e, OrderEvent::Open));
     assert_eq!(names(&got), ["close", "open"]);
 }
 
@@ -788,21 +800,7 @@ fn a_malformed_depth_packet_is_counted_and_the_books_go_on() {
 #[test]
 fn after_a_credential_stop_a_failed_attempt_still_says_why() {
     let _s = serial();
-    let sim = order_sim(false);
-    let client = Client::new(config(&sim)).unwrap();
-    let mut feed = client.order_updates();
-    wait_open(&mut feed, &sim);
-    sim.handle().inject_on(
-        FeedKind::OrderUpdate,
-        dhan_feed::sim::Fault::Disconnect(807),
-    );
-    let mut got = Vec::new();
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while Instant::now() < deadline && !got.iter().any(|e| matches!(e, OrderEvent::Error { .. })) {
-        if let Some(e) = feed.recv_timeout(Duration::from_millis(20)) {
-            got.push(e);
-        }
-    }
+    let (sim, client, mut feed, got) = order_feed_stopped_by_807();
     let n = names(&got);
     assert!(
         n.len() == 2 && n[0] == "close" && n[1].starts_with("error:credentials refused"),
@@ -812,13 +810,7 @@ fn after_a_credential_stop_a_failed_attempt_still_says_why() {
     // that attempt (never opened, no Close before it) is reported.
     sim.stop();
     client.set_access_token(DEFAULT_ACCESS_TOKEN);
-    let mut later = Vec::new();
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while Instant::now() < deadline && later.is_empty() {
-        if let Some(e) = feed.recv_timeout(Duration::from_millis(20)) {
-            later.push(e);
-        }
-    }
+    let later = order_events_until(&mut feed, |_| true);
     let n = names(&later);
     assert!(
         n.first()

@@ -7,7 +7,7 @@
 //! searched for the access tokens, the client id and the partner secret.
 
 use dhan_feed::config::{ClientConfig, Endpoints};
-use dhan_feed::feed::FeedEvent;
+use dhan_feed::feed::{DepthFeedEvent, FeedEvent, OrderEvent};
 use dhan_feed::proto::login::UserType;
 use dhan_feed::session::{BudgetConfig, LifecycleConfig, SessionEvent};
 use dhan_feed::sim::{Fault, SimConfig, Simulator};
@@ -60,6 +60,23 @@ fn until(
             if pred(&ev) {
                 return true;
             }
+        }
+    }
+    false
+}
+
+/// How long each wait for an event blocks.
+const TICK: Duration = Duration::from_millis(10);
+
+/// Takes events from `next` until `seen` holds for one (true) or `deadline` passes.
+fn seen_by<T>(
+    deadline: Instant,
+    mut next: impl FnMut() -> Option<T>,
+    mut seen: impl FnMut(&T) -> bool,
+) -> bool {
+    while Instant::now() < deadline {
+        if next().is_some_and(|e| seen(&e)) {
+            return true;
         }
     }
     false
@@ -118,30 +135,28 @@ fn no_secret_in_logs_events_errors_or_debug_output() {
     texts.push(format!("{:?}", feed.health()));
     // ... the rotated one works; then a reset, an 805 and a malformed frame.
     client.set_access_token(TOKEN);
-    for fault in [Fault::Reset, Fault::Disconnect(805), Fault::MalformedFrame] {
+    // (The last: a reset whose reconnect is refused with HTTP 429, a cool-off.)
+    for faults in [
+        &[Fault::Reset][..],
+        &[Fault::Disconnect(805)],
+        &[Fault::MalformedFrame],
+        &[Fault::Http429, Fault::Reset],
+    ] {
         assert!(until(&mut feed, &mut texts, |e| matches!(
             e,
             FeedEvent::Market(_)
         )));
-        sim.handle().inject(fault);
+        for &fault in faults {
+            sim.handle().inject(fault);
+        }
         assert!(
             until(&mut feed, &mut texts, |e| is(e, |s| matches!(
                 s,
                 SessionEvent::Reconnected { .. }
             ))),
-            "{fault} recovered"
+            "{faults:?} recovered"
         );
     }
-    // An upgrade refused with HTTP 429 (cool-off), then back.
-    sim.handle().inject(Fault::Http429);
-    sim.handle().inject(Fault::Reset);
-    assert!(
-        until(&mut feed, &mut texts, |e| is(e, |s| matches!(
-            s,
-            SessionEvent::Reconnected { .. }
-        ))),
-        "429 recovered"
-    );
     texts.push(format!("{feed:?} {:?}", feed.stats()));
     // The order feed (credentials travel in its login message) and a depth feed
     // (credentials in its URL), through an injected 807 and back.
@@ -155,30 +170,20 @@ fn no_secret_in_logs_events_errors_or_debug_output() {
         .subscribe("NSE_EQ:2885".parse().unwrap(), "RELIANCE")
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(10);
-    let mut opened = false;
-    while !opened && Instant::now() < deadline {
-        opened = matches!(
-            orders.recv_timeout(Duration::from_millis(10)),
-            Some(dhan_feed::feed::OrderEvent::Open)
-        );
-    }
-    assert!(opened, "order feed opened");
-    let mut snap = false;
-    while !snap && Instant::now() < deadline {
-        snap = matches!(
-            depth.recv_timeout(Duration::from_millis(10)),
-            Some(dhan_feed::feed::DepthFeedEvent::Snapshot { .. })
-        );
-    }
-    assert!(snap, "depth snapshot");
-    let mut snap = false;
-    while !snap && Instant::now() < deadline {
-        snap = matches!(
-            deep.recv_timeout(Duration::from_millis(10)),
-            Some(dhan_feed::feed::DepthFeedEvent::Snapshot { .. })
-        );
-    }
-    assert!(snap, "200-level depth snapshot");
+    let open = |e: &OrderEvent| matches!(e, OrderEvent::Open);
+    let snapshot = |e: &DepthFeedEvent| matches!(e, DepthFeedEvent::Snapshot { .. });
+    assert!(
+        seen_by(deadline, || orders.recv_timeout(TICK), open),
+        "order feed opened"
+    );
+    assert!(
+        seen_by(deadline, || depth.recv_timeout(TICK), snapshot),
+        "depth snapshot"
+    );
+    assert!(
+        seen_by(deadline, || deep.recv_timeout(TICK), snapshot),
+        "200-level depth snapshot"
+    );
     sim.handle().inject(Fault::Disconnect(807));
     std::thread::sleep(Duration::from_millis(300));
     client.set_access_token(TOKEN);
@@ -231,14 +236,14 @@ fn no_secret_in_logs_events_errors_or_debug_output() {
     texts.push(format!("{partner:?}"));
     let mut porders = partner.order_updates();
     let deadline = Instant::now() + Duration::from_secs(10);
-    let mut opened = false;
-    while !opened && Instant::now() < deadline {
-        let ev = porders.recv_timeout(Duration::from_millis(10));
-        if let Some(e) = &ev {
+    let opened = seen_by(
+        deadline,
+        || porders.recv_timeout(TICK),
+        |e| {
             texts.push(format!("{e:?}"));
-        }
-        opened = matches!(ev, Some(dhan_feed::feed::OrderEvent::Open));
-    }
+            open(e)
+        },
+    );
     assert!(opened, "the PARTNER login was accepted");
     texts.push(format!("{porders:?} {:?}", porders.health()));
     drop(porders);

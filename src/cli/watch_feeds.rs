@@ -50,7 +50,7 @@ pub fn orders(
     // A refused login or token stops the connection until new credentials, which
     // `watch` cannot supply. Health is published just after the events, so it is
     // checked after a `Close` or `Error` and whenever the ring is empty.
-    let refused = |feed: &crate::feed::OrderFeed| {
+    let halted = |feed: &crate::feed::OrderFeed| {
         feed.health().halted.map_or(Ok(()), |cause| {
             Err(WatchError::CredentialsRefused(
                 crate::session::SessionError::Credentials(cause),
@@ -59,7 +59,7 @@ pub fn orders(
     };
     while !done(args, &summary, start, &stop) {
         let Some(ev) = feed.recv_timeout(Duration::from_millis(100)) else {
-            refused(&feed)?;
+            halted(&feed)?;
             continue;
         };
         line.clear();
@@ -124,7 +124,7 @@ pub fn orders(
         out.write_all(&line)?;
         if matches!(ev, OrderEvent::Error { .. } | OrderEvent::Close { .. }) {
             out.flush()?;
-            refused(&feed)?;
+            halted(&feed)?;
         }
     }
     out.flush()?;
