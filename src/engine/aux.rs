@@ -192,11 +192,9 @@ impl Aux {
             AuxKind::Depth200(_) => FeedKind::Depth200,
             AuxKind::Orders(_) => FeedKind::OrderUpdate,
         };
-        let name = feed.label();
         Self {
             link: Link::new(
                 feed,
-                name,
                 id,
                 Token(AUX_TOKEN_BASE + id),
                 &cfg.lifecycle,

@@ -164,7 +164,8 @@ fn tls_failure(e: &rustls::Error) -> TlsFailure {
 }
 
 pub(crate) struct Link {
-    /// For log lines: "market feed connection 2", "order updates connection 0".
+    /// For log lines: "market feed connection 2", "order updates connection 0"
+    /// (the feed's [`FeedKind::label`]).
     pub name: &'static str,
     pub index: usize,
     token: Token,
@@ -184,7 +185,6 @@ pub(crate) struct Link {
 impl Link {
     pub fn new(
         kind: FeedKind,
-        name: &'static str,
         index: usize,
         token: Token,
         cfg: &LifecycleConfig,
@@ -195,7 +195,7 @@ impl Link {
             .unwrap_or_else(crate::random::os_seed)
             .wrapping_add(token.0 as u64);
         Self {
-            name,
+            name: kind.label(),
             index,
             token,
             conn: None,

@@ -137,7 +137,6 @@ impl Shard {
             index,
             link: Link::new(
                 FeedKind::MarketFeed,
-                FeedKind::MarketFeed.label(),
                 index,
                 Token(index + 1),
                 &cfg.lifecycle,
