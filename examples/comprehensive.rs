@@ -16,7 +16,7 @@ fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         .nth(1)
         .and_then(|a| a.parse().ok())
         .unwrap_or(3);
-    let (client, _sim) = env_or_simulator(
+    let (_sim, client) = env_or_simulator(
         Simulator::builder()
             .rate(200.0)
             .depth_rate(5.0)

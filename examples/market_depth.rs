@@ -13,7 +13,7 @@ fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         .nth(1)
         .and_then(|a| a.parse().ok())
         .unwrap_or(10);
-    let (client, _sim) = env_or_simulator(Simulator::builder().depth_rate(5.0))?;
+    let (_sim, client) = env_or_simulator(Simulator::builder().depth_rate(5.0))?;
     let mut depth = client.depth20();
     depth.subscribe_many(&[
         ("NSE_EQ:2885".parse()?, "RELIANCE"),

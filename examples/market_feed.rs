@@ -9,7 +9,7 @@ use dhan_feed::{FeedEvent, FeedMode, InstrumentId};
 use std::time::Duration;
 
 fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    let (client, _sim) = env_or_simulator(Simulator::builder().rate(50.0))?;
+    let (_sim, client) = env_or_simulator(Simulator::builder().rate(50.0))?;
     let mut feed = client.market_feed(FeedMode::Ticker);
     let indices: Vec<InstrumentId> = ["IDX_I:13", "IDX_I:25", "IDX_I:29", "IDX_I:51"]
         .iter()

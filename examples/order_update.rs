@@ -14,7 +14,7 @@ fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         .nth(1)
         .and_then(|a| a.parse().ok())
         .unwrap_or(3);
-    let (client, _sim) =
+    let (_sim, client) =
         env_or_simulator(Simulator::builder().order_interval(Some(Duration::from_millis(200))))?;
     let mut orders = client.order_updates();
     let end = Instant::now() + Duration::from_secs(seconds);

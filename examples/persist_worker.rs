@@ -28,7 +28,7 @@ fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         .next()
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|| std::env::temp_dir().join("dhan-feed-events.jsonl"));
-    let (client, _sim) = env_or_simulator(
+    let (_sim, client) = env_or_simulator(
         Simulator::builder()
             .rate(100.0)
             .order_interval(Some(Duration::from_millis(200))),

@@ -168,8 +168,9 @@ pub struct Summary {
 
 /// The client `watch` uses: `--url` (an external simulator), else Dhan when
 /// credentials are in the environment, else an in-process simulator over TLS
-/// (returned, to keep it running).
-pub fn connect(args: &WatchArgs) -> Result<(crate::Client, Option<Simulator>), WatchError> {
+/// (returned, to keep it running; first, so that `let (_sim, client) = …` drops
+/// the client before it, as [`crate::sim::env_or_simulator`] does).
+pub fn connect(args: &WatchArgs) -> Result<(Option<Simulator>, crate::Client), WatchError> {
     let mut sim = None;
     let mut cfg = if let Some(url) = &args.url {
         if crate::config::BaseUrl::parse(url).is_none() {
@@ -215,7 +216,7 @@ pub fn connect(args: &WatchArgs) -> Result<(crate::Client, Option<Simulator>), W
         cfg
     };
     cfg.pin_core = args.pin;
-    Ok((crate::Client::new(cfg)?, sim))
+    Ok((sim, crate::Client::new(cfg)?))
 }
 
 /// Ends `watch` on refused credentials (806-810, HTTP 401/403, a refused order
@@ -237,7 +238,7 @@ pub fn run(
     out: &mut impl Write,
     stop: Arc<AtomicBool>,
 ) -> Result<Summary, WatchError> {
-    let (client, sim) = connect(args)?;
+    let (sim, client) = connect(args)?;
     let result = if args.orders {
         super::watch_feeds::orders(args, &client, out, stop)
     } else if let Some(levels) = &args.depth {

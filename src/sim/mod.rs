@@ -189,21 +189,23 @@ pub struct SimStats {
 /// For examples and tools: a client for Dhan when `DHAN_CLIENT_ID` and
 /// `DHAN_ACCESS_TOKEN` are set (see [`crate::ClientConfig::from_env`]); otherwise a
 /// simulator started from `builder` and a client for it (keep the returned
-/// simulator alive while the client runs). Says on stderr which one it chose.
+/// simulator alive while the client runs: bound as `let (_sim, client) = …`, the
+/// client is dropped first and leaves before its simulator does). Says on stderr
+/// which one it chose.
 pub fn env_or_simulator(
     builder: SimBuilder,
-) -> Result<(crate::Client, Option<Simulator>), Box<dyn std::error::Error + Send + Sync>> {
+) -> Result<(Option<Simulator>, crate::Client), Box<dyn std::error::Error + Send + Sync>> {
     if crate::ClientConfig::env_has_credentials() {
-        eprintln!("Dhan credentials found in the environment: connecting to Dhan");
-        return Ok((crate::Client::from_env()?, None));
+        crate::cli::stderr::note!("Dhan credentials found in the environment: connecting to Dhan");
+        return Ok((None, crate::Client::from_env()?));
     }
     let sim = builder.start()?;
-    eprintln!(
+    crate::cli::stderr::note!(
         "no DHAN_CLIENT_ID/DHAN_ACCESS_TOKEN set: using the built-in simulator at {}",
         sim.url()
     );
     let client = crate::Client::new(sim.client_config())?;
-    Ok((client, Some(sim)))
+    Ok((Some(sim), client))
 }
 
 /// A cloneable handle to inject faults and order updates into a running simulator.
