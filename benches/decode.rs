@@ -4,7 +4,7 @@
 //! Run: `cargo bench --bench decode`
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use dhan_feed::cli::sample;
+use dhan_feed::proto::sample;
 use dhan_feed::proto::depth::{DepthKind, DepthPacket, depth_packets};
 use dhan_feed::proto::market::{Step, packets};
 use dhan_feed::proto::market_encode::packet_bytes;
@@ -177,7 +177,7 @@ fn depth(c: &mut Criterion) {
     for p in depth_packets(DepthKind::Twenty, msg).flatten() {
         let _ = books.add(p.id(), dhan_feed::feed::depth_book::Label::new("x"));
     }
-    let mut item = Box::new(dhan_feed::feed::depth::DepthSideUpdate::<20>::EMPTY);
+    let mut item = Box::new(dhan_feed::event::DepthSideUpdate::<20>::EMPTY);
     g.bench_function("two_instrument_message_decode_and_assemble", |b| {
         b.iter(|| {
             let mut events = 0u32;

@@ -36,7 +36,7 @@ fn serve(
         let mut text = Vec::new();
         for i in 0..n {
             std::thread::sleep(Duration::from_millis(1));
-            let u = dhan_feed::cli::sample::order_update(&i.to_string(), OrderStatus::Pending, 0);
+            let u = dhan_feed::proto::sample::order_update(&i.to_string(), OrderStatus::Pending, 0);
             encode_order_update(&u, KeyCase::Pascal, &mut text);
             let msg =
                 tungstenite::Message::Text(String::from_utf8(text.clone()).expect("utf-8").into());

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 /// What the worker persists.
 enum Job {
     Order(Box<OrderEvent>),
-    Tick(dhan_feed::feed::MarketEvent),
+    Tick(dhan_feed::event::MarketEvent),
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {

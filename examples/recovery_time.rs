@@ -14,7 +14,7 @@
 //! after the reconnect.
 
 use dhan_feed::config::{ClientConfig, Endpoints};
-use dhan_feed::feed::FeedEvent;
+use dhan_feed::event::FeedEvent;
 use dhan_feed::session::{LifecycleConfig, SessionEvent};
 use dhan_feed::sim::{DEFAULT_ACCESS_TOKEN, DEFAULT_CLIENT_ID, Fault, SimConfig, Simulator};
 use dhan_feed::{Client, ExchangeSegment, FeedMode, InstrumentId, Secret};

@@ -1,10 +1,8 @@
 //! The client: one I/O thread shared by every handle it creates.
 
 use crate::config::{ClientConfig, EnvError, Overflow};
-use crate::engine::OutboxShared;
-use crate::engine::aux::{Aux, AuxKind, DepthConn, OrderConn};
-use crate::engine::outbox::Outbox;
-use crate::engine::{Command, EngineError, EngineHandle, Shared};
+use crate::engine::EngineError;
+use crate::engine::port::{Command, ConsumerShared, EngineHandle, NewConn, OutboxShared};
 use crate::feed::depth::{Depth20Feed, Depth200Feed, DepthFeed};
 use crate::feed::market::MarketFeed;
 use crate::feed::order_tracker::OrderTracker;
@@ -15,8 +13,8 @@ use crate::secret::Secret;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-pub(crate) struct ClientInner {
-    pub engine: EngineHandle,
+struct ClientInner {
+    engine: Arc<EngineHandle>,
     next_id: AtomicUsize,
     /// Ids of depth and order handles (their connections' tokens).
     next_aux: AtomicUsize,
@@ -71,7 +69,7 @@ impl Client {
         let engine = crate::engine::spawn(cfg.clone())?;
         Ok(Self {
             inner: Arc::new(ClientInner {
-                engine,
+                engine: Arc::new(engine),
                 next_id: AtomicUsize::new(0),
                 next_aux: AtomicUsize::new(0),
                 cfg,
@@ -104,7 +102,7 @@ impl Client {
     ) -> MarketFeed {
         let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
         let (producer, consumer) = crate::ring::ring(capacity);
-        let shared = Arc::new(Shared::default());
+        let shared = Arc::new(ConsumerShared::default());
         self.inner.engine.send(Command::AddConsumer {
             id,
             mode,
@@ -112,7 +110,7 @@ impl Client {
             producer,
             shared: shared.clone(),
         });
-        MarketFeed::new(self.inner.clone(), id, mode, consumer, shared)
+        MarketFeed::new(self.inner.engine.clone(), id, mode, consumer, shared)
     }
 
     /// A 20-level depth handle: its own connection (up to five per user), up to 50
@@ -120,12 +118,8 @@ impl Client {
     pub fn depth20(&self) -> Depth20Feed {
         let (id, producer, consumer, shared) =
             self.aux_parts(self.inner.cfg.depth_ring_capacity.max(16));
-        self.add_aux(
-            id,
-            AuxKind::Depth20(DepthConn::new(Vec::new(), Outbox::new(producer))),
-            &shared,
-        );
-        DepthFeed::new(self.inner.clone(), id, consumer, shared)
+        self.add_aux(id, NewConn::Depth20(producer), &shared);
+        DepthFeed::new(self.inner.engine.clone(), id, consumer, shared)
     }
 
     /// A 200-level depth handle: its own connection (up to five per user), one
@@ -133,12 +127,8 @@ impl Client {
     pub fn depth200(&self) -> Depth200Feed {
         let (id, producer, consumer, shared) =
             self.aux_parts((self.inner.cfg.depth_ring_capacity / 4).max(16));
-        self.add_aux(
-            id,
-            AuxKind::Depth200(DepthConn::new(Vec::new(), Outbox::new(producer))),
-            &shared,
-        );
-        DepthFeed::new(self.inner.clone(), id, consumer, shared)
+        self.add_aux(id, NewConn::Depth200(producer), &shared);
+        DepthFeed::new(self.inner.engine.clone(), id, consumer, shared)
     }
 
     /// The order-update handle: logs in as SELF or PARTNER (`ClientConfig::user_type`)
@@ -161,13 +151,9 @@ impl Client {
             },
         };
         let (id, producer, consumer, shared) = self.aux_parts(cfg.order_ring_capacity.max(16));
-        self.add_aux(
-            id,
-            AuxKind::Orders(Box::new(OrderConn::new(login, Outbox::new(producer)))),
-            &shared,
-        );
+        self.add_aux(id, NewConn::Orders { login, producer }, &shared);
         OrderFeed::new(
-            self.inner.clone(),
+            self.inner.engine.clone(),
             id,
             consumer,
             shared,
@@ -190,11 +176,11 @@ impl Client {
         (id, p, c, Arc::new(OutboxShared::default()))
     }
 
-    fn add_aux(&self, id: usize, kind: AuxKind, shared: &Arc<OutboxShared>) {
-        let aux = Aux::new(kind, shared.clone(), id, &self.inner.cfg);
+    fn add_aux(&self, id: usize, conn: NewConn, shared: &Arc<OutboxShared>) {
         self.inner.engine.send(Command::AddAux {
             id,
-            aux: Box::new(aux),
+            conn,
+            shared: shared.clone(),
         });
     }
 

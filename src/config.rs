@@ -7,6 +7,7 @@ use crate::secret::Secret;
 use crate::session::{BudgetConfig, LifecycleConfig};
 use crate::ws::client::WsLimits;
 use rustls_pki_types::CertificateDer;
+use std::time::Duration;
 
 /// What a consumer's ring does when it is full.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -119,7 +120,7 @@ pub struct ClientConfig {
     /// Updates an order-update ring holds (about 1 KB each). Default 4,096.
     pub order_ring_capacity: usize,
     /// Bounds of each order-update handle's tracker (10,000 orders, 24 h by default).
-    pub order_tracker: crate::feed::order_tracker::OrderTrackerConfig,
+    pub order_tracker: OrderTrackerConfig,
     /// What a full ring does. Default [`Overflow::DropNewest`].
     pub overflow: Overflow,
     /// WebSocket frame and message limits. Default 1 MiB / 4 MiB.
@@ -275,6 +276,34 @@ impl BaseUrl {
             format!("[{}]", self.host)
         } else {
             self.host.clone()
+        }
+    }
+}
+
+/// Limits of the order feed's tracker ([`crate::feed::OrderTracker`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OrderTrackerConfig {
+    /// The most orders tracked at once; when full, the least recently updated order
+    /// is evicted. Default 10 000 (the Ruby gem's `MAX_TRACKED_ORDERS`). 0 disables
+    /// tracking: every update then yields only [`crate::feed::OrderEvent::Update`].
+    pub max_orders: usize,
+    /// An order not updated for longer than this is evicted. Default 24 hours
+    /// (orders live for a trading day; the Ruby gem keeps them 7 days).
+    pub max_age: Duration,
+}
+
+impl OrderTrackerConfig {
+    /// Default for [`OrderTrackerConfig::max_orders`].
+    pub const DEFAULT_MAX_ORDERS: usize = 10_000;
+    /// Default for [`OrderTrackerConfig::max_age`].
+    pub const DEFAULT_MAX_AGE: Duration = Duration::from_secs(24 * 60 * 60);
+}
+
+impl Default for OrderTrackerConfig {
+    fn default() -> Self {
+        Self {
+            max_orders: Self::DEFAULT_MAX_ORDERS,
+            max_age: Self::DEFAULT_MAX_AGE,
         }
     }
 }

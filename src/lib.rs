@@ -63,10 +63,10 @@
 #![warn(missing_docs)]
 
 mod buffer;
-pub mod cli;
 mod client;
 pub mod config;
 mod engine;
+pub mod event;
 pub mod feed;
 pub mod instrument;
 pub mod jsonl;
@@ -75,6 +75,7 @@ pub mod random;
 pub mod ring;
 pub mod secret;
 pub mod session;
+#[cfg(feature = "sim")]
 pub mod sim;
 pub mod time;
 pub mod transport;
@@ -83,6 +84,7 @@ pub mod ws;
 pub use client::{Client, ClientError};
 pub use config::{ClientConfig, Endpoints, Overflow};
 pub use engine::{EVENT_LOG_TARGET, EngineError, MAX_SHARDS};
-pub use feed::{Depth20Feed, Depth200Feed, FeedEvent, MarketFeed, OrderFeed};
+pub use event::FeedEvent;
+pub use feed::{Depth20Feed, Depth200Feed, MarketFeed, OrderFeed};
 pub use proto::{ExchangeSegment, FeedMode, InstrumentId};
 pub use secret::Secret;

@@ -1,7 +1,7 @@
 //! Zero heap allocations per decoded message in steady state, proven with a
 //! counting global allocator (this test binary only).
 
-use dhan_feed::cli::sample;
+use dhan_feed::proto::sample;
 use dhan_feed::proto::depth::{DepthKind, DepthPacket, depth_packets};
 use dhan_feed::proto::market::{MarketPacket, packets};
 use dhan_feed::proto::order::{

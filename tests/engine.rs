@@ -3,7 +3,7 @@
 //! subscriptions, unsubscribe, stop and restart, a stalled consumer, shutdown.
 
 use dhan_feed::config::{ClientConfig, Overflow};
-use dhan_feed::feed::{ConnectionEvent, FeedEvent};
+use dhan_feed::event::{ConnectionEvent, FeedEvent};
 use dhan_feed::proto::market::MarketPacket;
 use dhan_feed::session::SessionEvent;
 use dhan_feed::sim::Simulator;

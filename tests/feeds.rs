@@ -4,10 +4,10 @@
 //! reconnect on instrument change, refusals; every order lifecycle and event,
 //! partner login, key and status case variants, tracker bounds, event filters.
 
-use dhan_feed::config::{ClientConfig, Endpoints};
+use dhan_feed::config::{ClientConfig, Endpoints, OrderTrackerConfig};
 use dhan_feed::feed::depth_book::DepthBook;
 use dhan_feed::feed::{
-    DepthError, DepthFeed, DepthFeedEvent, OrderEvent, OrderEventKinds, OrderTrackerConfig,
+    DepthError, DepthFeed, DepthFeedEvent, OrderEvent, OrderEventKinds,
 };
 use dhan_feed::proto::OrderStatus;
 use dhan_feed::proto::capture::CaptureReader;
@@ -513,7 +513,7 @@ fn partner_login_and_case_variants_of_keys_and_status() {
     let mut feed = client.order_updates();
     wait_open(&mut feed, &sim);
     assert_eq!(sim.handle().stats().logins, 1, "partner login accepted");
-    let mut u = dhan_feed::cli::sample::order_update("777", OrderStatus::Pending, 0);
+    let mut u = dhan_feed::proto::sample::order_update("777", OrderStatus::Pending, 0);
     let mut text = Vec::new();
     for (case, status) in [
         (KeyCase::Pascal, "PENDING"),
@@ -567,13 +567,13 @@ fn tracker_is_bounded_and_filters_apply() {
     feed.only(OrderEventKinds::STATUS_CHANGE | OrderEventKinds::ERROR);
     let mut text = Vec::new();
     for n in 1..=5 {
-        let u = dhan_feed::cli::sample::order_update(&n.to_string(), OrderStatus::Pending, 0);
+        let u = dhan_feed::proto::sample::order_update(&n.to_string(), OrderStatus::Pending, 0);
         encode_order_update(&u, KeyCase::Pascal, &mut text);
         sim.handle().send_order_text(&text);
     }
     // Order 5 is tracked, order 1 was evicted: its next update is a first one.
     for n in [5, 1] {
-        let u = dhan_feed::cli::sample::order_update(&n.to_string(), OrderStatus::Cancelled, 0);
+        let u = dhan_feed::proto::sample::order_update(&n.to_string(), OrderStatus::Cancelled, 0);
         encode_order_update(&u, KeyCase::Pascal, &mut text);
         sim.handle().send_order_text(&text);
     }

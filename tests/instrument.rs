@@ -9,7 +9,6 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, SystemTime};
 
-use dhan_feed::instrument::cli::{InstrumentsArgs, run_with};
 use dhan_feed::instrument::{
     BuySellIndicator, Date, Download, Exchange, ExpiryFlag, FindOptions, Flag, InstrumentError,
     InstrumentKind, InstrumentMaster, LoadOptions, MasterFormat, MasterKind, OnMalformed,
@@ -825,165 +824,171 @@ fn failed_download_without_cache_is_an_error() {
 
 // ---------------------------------------------------------------- command line
 
-#[derive(clap::Parser, Debug)]
-struct Cli {
-    #[command(flatten)]
-    args: InstrumentsArgs,
-}
+/// The `dhan-feed instruments` command, run as a process.
+#[cfg(feature = "cli")]
+mod command_line {
+    use super::*;
 
-fn cli(args: &[&str]) -> Result<String, InstrumentError> {
-    use clap::Parser;
-    let parsed = Cli::try_parse_from(std::iter::once("instruments").chain(args.iter().copied()))
-        .expect("args parse");
-    let mut out = Vec::new();
-    run_with(parsed.args, &mut out, false).map(|()| String::from_utf8(out).unwrap())
-}
+    /// Runs `dhan-feed instruments ARGS…`: its standard output, or the message of its
+    /// `error: …` line on failure.
+    fn cli(args: &[&str]) -> Result<String, String> {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_dhan-feed"))
+            .arg("instruments")
+            .args(args)
+            .output()
+            .expect("dhan-feed runs");
+        if out.status.success() {
+            Ok(String::from_utf8(out.stdout).unwrap())
+        } else {
+            let err = String::from_utf8(out.stderr).unwrap();
+            let line = err.lines().find_map(|l| l.strip_prefix("error: "));
+            Err(line.unwrap_or(&err).to_owned())
+        }
+    }
 
-#[test]
-fn cli_find_from_file() {
-    let file = data("detailed_live.csv");
-    let file = file.to_str().unwrap();
-    let out = cli(&["find", "RELIANCE", "--file", file]).unwrap();
-    assert!(
-        out.contains("id                      NSE_EQ:2885\n"),
-        "{out}"
-    );
-    assert!(out.contains("mtf_leverage            4.545455\n"), "{out}");
-    assert!(out.contains("sell_co_min_margin_per  -\n"), "{out}");
-    let out = cli(&["find", "reliance", "--segment", "bse_eq", "--file", file]).unwrap();
-    assert!(out.contains("BSE_EQ:500325"), "{out}");
-    // Several segments, searched in the order given (the seed's
-    // find_anywhere(segments: [...])): commas or a repeated flag.
-    let out = cli(&[
-        "find",
-        "reliance",
-        "--segment",
-        "bse_eq,nse_eq",
-        "--file",
-        file,
-    ])
-    .unwrap();
-    assert!(
-        out.contains("id                      BSE_EQ:500325\n"),
-        "{out}"
-    );
-    let out = cli(&[
-        "find",
-        "reliance",
-        "--segment",
-        "nse_eq",
-        "--segment",
-        "bse_eq",
-        "--file",
-        file,
-    ])
-    .unwrap();
-    assert!(
-        out.contains("id                      NSE_EQ:2885\n"),
-        "{out}"
-    );
-    let out = cli(&[
-        "find",
-        "reliance",
-        "--all",
-        "--segment",
-        "bse_eq,nse_eq",
-        "--file",
-        file,
-    ])
-    .unwrap();
-    let ids: Vec<&str> = out
-        .lines()
-        .skip(1)
-        .filter_map(|l| l.split(' ').next())
-        .collect();
-    assert_eq!(ids[..2], ["BSE_EQ:500325", "NSE_EQ:2885"], "{out}");
-    let e = cli(&[
-        "find",
-        "NOSUCH",
-        "--exact",
-        "--segment",
-        "nse_eq,bse_eq",
-        "--file",
-        file,
-    ])
-    .unwrap_err();
-    assert_eq!(
-        e.to_string(),
-        r#"no instrument matches "NOSUCH" in NSE_EQ, BSE_EQ"#
-    );
-    let out = cli(&[
-        "find",
-        "nifty",
-        "--all",
-        "--segment",
-        "NSE_FNO",
-        "--file",
-        file,
-    ])
-    .unwrap();
-    assert_eq!(out.lines().count(), 4, "{out}");
-    assert!(
-        out.lines().nth(1).unwrap().starts_with("NSE_FNO:35070"),
-        "{out}"
-    );
-    let out = cli(&["find", "NIFTY", "--all", "--limit", "1", "--file", file]).unwrap();
-    assert!(
-        out.contains("IDX_I:13") && out.contains("more (raise --limit)"),
-        "{out}"
-    );
-    let e = cli(&[
-        "find",
-        "reliance",
-        "--exact",
-        "--case-sensitive",
-        "--file",
-        file,
-    ])
-    .unwrap_err();
-    assert!(matches!(e, InstrumentError::NotFound { .. }), "{e}");
-    assert!(cli(&["find", "RELIAN", "--exact", "--file", file]).is_err());
-    assert!(
-        cli(&["find", "RELIAN", "--file", file])
-            .unwrap()
-            .contains("NSE_EQ:2885")
-    );
-}
+    #[test]
+    fn cli_find_from_file() {
+        let file = data("detailed_live.csv");
+        let file = file.to_str().unwrap();
+        let out = cli(&["find", "RELIANCE", "--file", file]).unwrap();
+        assert!(
+            out.contains("id                      NSE_EQ:2885\n"),
+            "{out}"
+        );
+        assert!(out.contains("mtf_leverage            4.545455\n"), "{out}");
+        assert!(out.contains("sell_co_min_margin_per  -\n"), "{out}");
+        let out = cli(&["find", "reliance", "--segment", "bse_eq", "--file", file]).unwrap();
+        assert!(out.contains("BSE_EQ:500325"), "{out}");
+        // Several segments, searched in the order given (the seed's
+        // find_anywhere(segments: [...])): commas or a repeated flag.
+        let out = cli(&[
+            "find",
+            "reliance",
+            "--segment",
+            "bse_eq,nse_eq",
+            "--file",
+            file,
+        ])
+        .unwrap();
+        assert!(
+            out.contains("id                      BSE_EQ:500325\n"),
+            "{out}"
+        );
+        let out = cli(&[
+            "find",
+            "reliance",
+            "--segment",
+            "nse_eq",
+            "--segment",
+            "bse_eq",
+            "--file",
+            file,
+        ])
+        .unwrap();
+        assert!(
+            out.contains("id                      NSE_EQ:2885\n"),
+            "{out}"
+        );
+        let out = cli(&[
+            "find",
+            "reliance",
+            "--all",
+            "--segment",
+            "bse_eq,nse_eq",
+            "--file",
+            file,
+        ])
+        .unwrap();
+        let ids: Vec<&str> = out
+            .lines()
+            .skip(1)
+            .filter_map(|l| l.split(' ').next())
+            .collect();
+        assert_eq!(ids[..2], ["BSE_EQ:500325", "NSE_EQ:2885"], "{out}");
+        let e = cli(&[
+            "find",
+            "NOSUCH",
+            "--exact",
+            "--segment",
+            "nse_eq,bse_eq",
+            "--file",
+            file,
+        ])
+        .unwrap_err();
+        assert_eq!(e, r#"no instrument matches "NOSUCH" in NSE_EQ, BSE_EQ"#);
+        let out = cli(&[
+            "find",
+            "nifty",
+            "--all",
+            "--segment",
+            "NSE_FNO",
+            "--file",
+            file,
+        ])
+        .unwrap();
+        assert_eq!(out.lines().count(), 4, "{out}");
+        assert!(
+            out.lines().nth(1).unwrap().starts_with("NSE_FNO:35070"),
+            "{out}"
+        );
+        let out = cli(&["find", "NIFTY", "--all", "--limit", "1", "--file", file]).unwrap();
+        assert!(
+            out.contains("IDX_I:13") && out.contains("more (raise --limit)"),
+            "{out}"
+        );
+        let e = cli(&[
+            "find",
+            "reliance",
+            "--exact",
+            "--case-sensitive",
+            "--file",
+            file,
+        ])
+        .unwrap_err();
+        assert!(e.starts_with("no instrument matches"), "{e}");
+        assert!(cli(&["find", "RELIAN", "--exact", "--file", file]).is_err());
+        assert!(
+            cli(&["find", "RELIAN", "--file", file])
+                .unwrap()
+                .contains("NSE_EQ:2885")
+        );
+    }
 
-#[test]
-fn cli_download_and_find_from_cache() {
-    let dir = temp_dir("cli");
-    let (base, _requests) = serve(vec![http("200 OK", TWO_ROWS)]);
-    let url = format!("{base}/master.csv");
-    let dir_s = dir.to_str().unwrap();
-    let out = cli(&["download", "--url", &url, "--cache-dir", dir_s]).unwrap();
-    assert!(
-        out.starts_with("downloaded ") && out.contains("master.csv"),
-        "{out}"
-    );
-    // Fresh now: no second request is needed (the server has no more responses).
-    let out = cli(&[
-        "find",
-        "NIFTY",
-        "--segment",
-        "IDX_I",
-        "--url",
-        &url,
-        "--cache-dir",
-        dir_s,
-    ])
-    .unwrap();
-    assert!(out.contains("IDX_I:13"), "{out}");
-    let out = cli(&[
-        "download",
-        "--url",
-        &url,
-        "--cache-dir",
-        dir_s,
-        "--max-age",
-        "1d",
-    ])
-    .unwrap();
-    assert!(out.contains("is fresh"), "{out}");
-    let _ = std::fs::remove_dir_all(&dir);
+    #[test]
+    fn cli_download_and_find_from_cache() {
+        let dir = temp_dir("cli");
+        let (base, _requests) = serve(vec![http("200 OK", TWO_ROWS)]);
+        let url = format!("{base}/master.csv");
+        let dir_s = dir.to_str().unwrap();
+        let out = cli(&["download", "--url", &url, "--cache-dir", dir_s]).unwrap();
+        assert!(
+            out.starts_with("downloaded ") && out.contains("master.csv"),
+            "{out}"
+        );
+        // Fresh now: no second request is needed (the server has no more responses).
+        let out = cli(&[
+            "find",
+            "NIFTY",
+            "--segment",
+            "IDX_I",
+            "--url",
+            &url,
+            "--cache-dir",
+            dir_s,
+        ])
+        .unwrap();
+        assert!(out.contains("IDX_I:13"), "{out}");
+        let out = cli(&[
+            "download",
+            "--url",
+            &url,
+            "--cache-dir",
+            dir_s,
+            "--max-age",
+            "1d",
+        ])
+        .unwrap();
+        assert!(out.contains("is fresh"), "{out}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

@@ -4,7 +4,7 @@
 //! trace-level log capture of a whole faulty session that must not contain a secret.
 
 use dhan_feed::config::{ClientConfig, Endpoints, Overflow};
-use dhan_feed::feed::{ConnectionEvent, FeedEvent};
+use dhan_feed::event::{ConnectionEvent, FeedEvent};
 use dhan_feed::proto::disconnect::DisconnectCode;
 use dhan_feed::proto::endpoint::FeedKind;
 use dhan_feed::session::{BudgetConfig, Cause, LifecycleConfig, SessionError, SessionEvent};

@@ -7,7 +7,8 @@
 //! searched for the access tokens, the client id and the partner secret.
 
 use dhan_feed::config::{ClientConfig, Endpoints};
-use dhan_feed::feed::{DepthFeedEvent, FeedEvent, OrderEvent};
+use dhan_feed::event::FeedEvent;
+use dhan_feed::feed::{DepthFeedEvent, OrderEvent};
 use dhan_feed::proto::login::UserType;
 use dhan_feed::session::{BudgetConfig, LifecycleConfig, SessionEvent};
 use dhan_feed::sim::{Fault, SimConfig, Simulator};

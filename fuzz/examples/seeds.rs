@@ -1,7 +1,7 @@
 //! Writes seed corpora made by the encoders into `corpus/<target>/`.
 //! Run from `fuzz/`: `cargo run --release --example seeds`.
 
-use dhan_feed::cli::sample;
+use dhan_feed::proto::sample;
 use dhan_feed::proto::capture::CaptureReader;
 use dhan_feed::proto::market_encode::encode_packet;
 use dhan_feed::proto::order::{KeyCase, encode_order_update};

@@ -1,14 +1,13 @@
 //! Depth (20- and 200-level) and order-update connections: one [`Link`] each,
 //! created per handle, publishing into the handle's ring through an [`Outbox`].
 
-use super::Env;
+use super::env::Env;
 use super::link::{Link, Proto};
-use super::outbox::{Outbox, OutboxShared};
+use super::outbox::Outbox;
+use super::port::OutboxShared;
 use super::shard::log_event;
 use crate::config::ClientConfig;
-use crate::feed::depth::{DepthItem, DepthSideUpdate};
-use crate::feed::event::ConnectionEvent;
-use crate::feed::orders::OrderItem;
+use crate::event::{ConnectionEvent, DepthItem, DepthSideUpdate, OrderItem};
 use crate::proto::depth::{DepthKind, DepthPacket, depth_packets};
 use crate::proto::endpoint::FeedKind;
 use crate::proto::login::{Login, encode_login};
@@ -69,9 +68,9 @@ const fn depth_kind(n: usize) -> DepthKind {
 }
 
 impl<const N: usize> DepthConn<N> {
-    pub fn new(instruments: Vec<InstrumentId>, out: Outbox<DepthItem<N>>) -> Self {
+    pub fn new(out: Outbox<DepthItem<N>>) -> Self {
         Self {
-            instruments,
+            instruments: Vec::new(),
             out,
             item: Box::new(DepthSideUpdate::EMPTY),
             scratch: Vec::with_capacity(4096),

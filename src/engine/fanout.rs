@@ -2,8 +2,9 @@
 //! which connection carries it, and publishing into the consumers' rings under
 //! their overflow policy. Never blocks.
 
+use super::port::ConsumerShared;
 use crate::config::Overflow;
-use crate::feed::event::{ConnectionEvent, FeedEvent, MarketEvent};
+use crate::event::{ConnectionEvent, FeedEvent, MarketEvent};
 use crate::proto::disconnect::DisconnectCode;
 use crate::proto::error::DecodeError;
 use crate::proto::market::{
@@ -15,7 +16,7 @@ use crate::ring::Producer;
 use std::collections::{HashMap, VecDeque};
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 
 /// A fast hasher for the small integer keys of the routing table (FxHash's mix).
 #[derive(Default, Clone, Copy)]
@@ -45,16 +46,6 @@ impl Hasher for FxHasher {
 }
 
 pub(crate) type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
-
-/// Counters a consumer handle reads; written by the I/O thread.
-#[derive(Debug, Default)]
-pub(crate) struct ConsumerShared {
-    pub published: AtomicU64,
-    pub dropped: AtomicU64,
-    pub rejected: AtomicU64,
-    /// [`crate::time::now_ns`] of the latest publish (0: none yet).
-    pub last_publish_ns: AtomicU64,
-}
 
 pub(crate) struct ConsumerSlot {
     pub producer: Producer<FeedEvent>,
@@ -592,7 +583,7 @@ mod tests {
     /// Every packet kind, a disconnect among them, in one message.
     fn every_kind() -> Vec<MarketPacket> {
         use crate::proto::market::{Disconnect, MarketStatus, UnknownPacket};
-        let mut v = crate::cli::sample::market_packets();
+        let mut v = crate::proto::sample::market_packets();
         let id = v[1].id();
         v.insert(2, MarketPacket::MarketStatus(MarketStatus { id, len: 8 }));
         v.insert(
@@ -717,7 +708,7 @@ mod tests {
 
     #[test]
     fn conversions_follow_the_consumer_mode() {
-        let full = crate::cli::sample::market_packets()
+        let full = crate::proto::sample::market_packets()
             .into_iter()
             .find(|p| matches!(p, MarketPacket::Full(_)))
             .unwrap();

@@ -2,7 +2,7 @@
 //! driven by its [`Lifecycle`]. What the messages mean is the [`Proto`] of the
 //! owner (market shard, depth or order connection).
 
-use super::Env;
+use super::env::Env;
 use crate::config::ClientConfig;
 use crate::proto::disconnect::DisconnectCode;
 use crate::proto::endpoint::FeedKind;

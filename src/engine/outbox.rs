@@ -2,36 +2,10 @@
 //! dropped (and counted) when the ring is full; connection events are never
 //! dropped, they wait in order behind what is already waiting.
 
+use super::port::OutboxShared;
 use crate::ring::Producer;
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicU64, Ordering};
-
-/// Counters the handle reads.
-#[derive(Debug, Default)]
-pub(crate) struct OutboxShared {
-    pub published: AtomicU64,
-    pub dropped: AtomicU64,
-    /// State of the connection behind the handle, for `health()`.
-    pub health: super::ShardHealth,
-}
-
-impl OutboxShared {
-    /// A handle's counters: `received` and `lag` are the handle's own.
-    pub fn stats(&self, received: u64, lag: u64) -> crate::feed::FeedStats {
-        crate::feed::FeedStats {
-            received,
-            published: self.published.load(Ordering::Relaxed),
-            dropped: self.dropped.load(Ordering::Relaxed),
-            rejected: 0,
-            lag,
-        }
-    }
-
-    /// The health of the handle's one connection.
-    pub fn health(&self) -> crate::feed::Health {
-        crate::feed::Health::of_one(&self.health, self.dropped.load(Ordering::Relaxed))
-    }
-}
+use std::sync::atomic::Ordering;
 
 pub(crate) struct Outbox<T: Copy> {
     producer: Producer<T>,

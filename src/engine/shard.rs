@@ -4,9 +4,9 @@
 
 use super::fanout::Fanout;
 use super::link::{Link, Proto, Ready};
-use super::{Env, ShardHealth};
+use super::env::Env;
 use crate::config::ClientConfig;
-use crate::feed::event::ConnectionEvent;
+use crate::event::{ConnectionEvent, ShardHealth};
 use crate::proto::disconnect::DisconnectCode;
 use crate::proto::endpoint::FeedKind;
 use crate::proto::market::MarketPacket;

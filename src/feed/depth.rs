@@ -2,62 +2,13 @@
 //! on the consumer's thread from the sides the I/O thread copies into the ring.
 
 use super::depth_book::{DepthBook, DepthBooks, DepthEvent, Label};
-use super::event::ConnectionEvent;
-use super::market::Health;
-use crate::client::ClientInner;
-use crate::engine::{Command, OutboxShared};
-use crate::proto::depth::{DepthLevel, DepthSide};
+use crate::event::{ConnectionEvent, DepthItem, FeedStats, Health};
+use crate::engine::port::{Command, EngineHandle, OutboxShared};
+use crate::proto::depth::DepthSide;
 use crate::proto::segment::{ExchangeSegment, InstrumentId};
 use crate::ring::Consumer;
 use std::sync::Arc;
 use std::time::Duration;
-
-/// One side of one instrument as received: what travels through the ring.
-#[derive(Clone, Copy, Debug)]
-pub struct DepthSideUpdate<const N: usize> {
-    /// Instrument.
-    pub id: InstrumentId,
-    /// Bid or ask.
-    pub side: DepthSide,
-    /// Rows in the packet (may exceed `N` only if the server sent more).
-    pub rows: u16,
-    /// The first `min(rows, N)` levels, best first.
-    pub levels: [DepthLevel; N],
-    /// When the I/O thread read it ([`crate::time::now_ns`]).
-    pub recv_ns: u64,
-}
-
-impl<const N: usize> DepthSideUpdate<N> {
-    /// An empty update (a preallocated slot).
-    pub const EMPTY: Self = Self {
-        id: InstrumentId::new(ExchangeSegment::NseEq, 0),
-        side: DepthSide::Bid,
-        rows: 0,
-        levels: [DepthLevel {
-            price: 0.0,
-            qty: 0,
-            orders: 0,
-        }; N],
-        recv_ns: 0,
-    };
-
-    /// The filled levels.
-    pub fn levels(&self) -> &[DepthLevel] {
-        &self.levels[..(self.rows as usize).min(N)]
-    }
-}
-
-/// What the I/O thread puts into a depth handle's ring (inline levels: ring slots
-/// are fixed-size and nothing allocates per message).
-#[allow(clippy::large_enum_variant)]
-#[derive(Clone, Copy, Debug)]
-#[non_exhaustive]
-pub enum DepthItem<const N: usize> {
-    /// A side of a book.
-    Side(DepthSideUpdate<N>),
-    /// A connection change.
-    Connection(ConnectionEvent),
-}
 
 /// What a depth handle yields.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -107,7 +58,7 @@ pub enum DepthError {
 /// Changing the instruments reconnects the connection with the new set: Dhan does
 /// not reliably honour depth unsubscribe.
 pub struct DepthFeed<const N: usize> {
-    inner: Arc<ClientInner>,
+    engine: Arc<EngineHandle>,
     id: usize,
     consumer: Consumer<DepthItem<N>>,
     shared: Arc<OutboxShared>,
@@ -139,13 +90,13 @@ pub const fn max_instruments(levels: usize) -> usize {
 
 impl<const N: usize> DepthFeed<N> {
     pub(crate) fn new(
-        inner: Arc<ClientInner>,
+        engine: Arc<EngineHandle>,
         id: usize,
         consumer: Consumer<DepthItem<N>>,
         shared: Arc<OutboxShared>,
     ) -> Self {
         Self {
-            inner,
+            engine,
             id,
             consumer,
             shared,
@@ -193,7 +144,7 @@ impl<const N: usize> DepthFeed<N> {
 
     fn send_instruments(&self) {
         let ids = self.books.iter().map(|b| b.id()).collect();
-        self.inner.engine.send(Command::SetDepthInstruments {
+        self.engine.send(Command::SetDepthInstruments {
             id: self.id,
             instruments: ids,
         });
@@ -264,18 +215,18 @@ impl<const N: usize> DepthFeed<N> {
     }
 
     /// Counters: items taken, published, dropped (ring full), waiting.
-    pub fn stats(&mut self) -> super::FeedStats {
-        self.shared.stats(self.received, self.consumer.len() as u64)
+    pub fn stats(&mut self) -> FeedStats {
+        super::outbox_stats(&self.shared, self.received, self.consumer.len() as u64)
     }
 
     /// The connection's state.
     pub fn health(&self) -> Health {
-        self.shared.health()
+        super::outbox_health(&self.shared)
     }
 }
 
 impl<const N: usize> Drop for DepthFeed<N> {
     fn drop(&mut self) {
-        self.inner.engine.send(Command::RemoveAux { id: self.id });
+        self.engine.send(Command::RemoveAux { id: self.id });
     }
 }

@@ -1,42 +1,17 @@
 //! Public handles: market-feed consumers, depth feeds with their books, the
-//! order-update feed with its tracker, and the events they receive.
+//! order-update feed with its tracker.
 
 pub mod depth;
 pub mod depth_book;
-pub mod event;
 pub mod market;
+mod one_conn;
 pub mod order_tracker;
 pub mod orders;
+mod wait;
 
 pub use depth::{Depth20Feed, Depth200Feed, DepthError, DepthFeed, DepthFeedEvent};
-pub use event::{ConnectionEvent, FeedEvent, MarketEvent};
-pub use market::{FeedStats, Health, MarketFeed};
-pub use order_tracker::{OrderEvent, OrderEventKinds, OrderTracker, OrderTrackerConfig};
+pub use market::MarketFeed;
+pub(crate) use one_conn::{outbox_health, outbox_stats};
+pub use order_tracker::{OrderEvent, OrderEventKinds, OrderTracker};
 pub use orders::OrderFeed;
-
-/// Calls `try_recv` until it yields or `timeout` passes: spinning briefly, then
-/// yielding, then sleeping in 50 µs steps (the I/O thread never wakes consumers).
-/// Every handle's `recv_timeout` is this.
-pub(crate) fn wait_for<T>(
-    timeout: std::time::Duration,
-    mut try_recv: impl FnMut() -> Option<T>,
-) -> Option<T> {
-    let deadline = std::time::Instant::now() + timeout;
-    let mut spins = 0u32;
-    loop {
-        if let Some(e) = try_recv() {
-            return Some(e);
-        }
-        if std::time::Instant::now() >= deadline {
-            return None;
-        }
-        spins += 1;
-        if spins < 1_000 {
-            std::hint::spin_loop();
-        } else if spins < 1_100 {
-            std::thread::yield_now();
-        } else {
-            std::thread::sleep(std::time::Duration::from_micros(50));
-        }
-    }
-}
+pub(crate) use wait::wait_for;

@@ -15,12 +15,13 @@
 //! Pure: no I/O, threads or clock reads; time comes in as `now`. Storage is
 //! allocated up front by [`OrderTracker::new`], so tracking never allocates.
 
+use crate::config::OrderTrackerConfig;
 use crate::proto::order::OrderUpdate;
 use crate::proto::order_status::OrderStatus;
 use crate::proto::text::Text;
 use std::collections::HashMap;
 use std::ops::{BitOr, BitOrAssign};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 /// An order id: the `OrderNo` text of [`OrderUpdate::order_no`], inline and `Copy`.
 pub type OrderNo = Text<32>;
@@ -28,34 +29,6 @@ pub type OrderNo = Text<32>;
 pub type CloseReason = Text<123>;
 /// The message of a connection-level error.
 pub type ErrorMessage = Text<128>;
-
-/// Limits of an [`OrderTracker`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct OrderTrackerConfig {
-    /// The most orders tracked at once; when full, the least recently updated order
-    /// is evicted. Default 10 000 (the Ruby gem's `MAX_TRACKED_ORDERS`). 0 disables
-    /// tracking: every update then yields only [`OrderEvent::Update`].
-    pub max_orders: usize,
-    /// An order not updated for longer than this is evicted. Default 24 hours
-    /// (orders live for a trading day; the Ruby gem keeps them 7 days).
-    pub max_age: Duration,
-}
-
-impl OrderTrackerConfig {
-    /// Default for [`OrderTrackerConfig::max_orders`].
-    pub const DEFAULT_MAX_ORDERS: usize = 10_000;
-    /// Default for [`OrderTrackerConfig::max_age`].
-    pub const DEFAULT_MAX_AGE: Duration = Duration::from_secs(24 * 60 * 60);
-}
-
-impl Default for OrderTrackerConfig {
-    fn default() -> Self {
-        Self {
-            max_orders: Self::DEFAULT_MAX_ORDERS,
-            max_age: Self::DEFAULT_MAX_AGE,
-        }
-    }
-}
 
 /// What an [`OrderTracker`] remembers of one order.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -550,6 +523,7 @@ fn percentage(traded: i64, quantity: i64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
     use crate::proto::order::{OrderMessageKind, OrderUpdateParser};
 
     fn upd(order_no: &str, status: &str, traded: i64, qty: i64) -> OrderUpdate {

@@ -1,39 +1,14 @@
 //! The order-update handle: one connection (Dhan allows one per user), updates
 //! turned into events by an [`OrderTracker`] on the consumer's thread.
 
-use super::event::ConnectionEvent;
-use super::market::Health;
+use crate::event::{FeedStats, Health, OrderItem};
 use super::order_tracker::{OrderEvent, OrderEventKinds, OrderTracker};
-use crate::client::ClientInner;
-use crate::engine::{Command, OutboxShared};
-use crate::proto::order::OrderUpdate;
-use crate::proto::text::Text;
+use crate::engine::port::{Command, EngineHandle, OutboxShared};
 use crate::ring::Consumer;
 use crate::session::SessionEvent;
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-/// What the I/O thread puts into the order handle's ring.
-///
-/// Ring slots are fixed-size, so the large update is stored inline on purpose:
-/// boxing it would allocate per message.
-#[allow(clippy::large_enum_variant)]
-#[derive(Clone, Copy, Debug)]
-#[non_exhaustive]
-pub enum OrderItem {
-    /// An `order_alert`.
-    Update {
-        /// The update.
-        update: OrderUpdate,
-        /// When the I/O thread read it.
-        recv_ns: u64,
-    },
-    /// A connection change.
-    Connection(ConnectionEvent),
-    /// A message that could not be parsed (the objects around it still were).
-    Error(Text<128>),
-}
 
 /// Live order updates as events: `Update` for every update; (from the second
 /// update of an order on) `StatusChange` and `Execution`; `Traded`, `Rejected`,
@@ -42,7 +17,7 @@ pub enum OrderItem {
 /// attempt that failed before the connection opened, with the reason). Only the
 /// kinds asked for are delivered.
 pub struct OrderFeed {
-    inner: Arc<ClientInner>,
+    engine: Arc<EngineHandle>,
     id: usize,
     consumer: Consumer<OrderItem>,
     shared: Arc<OutboxShared>,
@@ -67,14 +42,14 @@ impl std::fmt::Debug for OrderFeed {
 
 impl OrderFeed {
     pub(crate) fn new(
-        inner: Arc<ClientInner>,
+        engine: Arc<EngineHandle>,
         id: usize,
         consumer: Consumer<OrderItem>,
         shared: Arc<OutboxShared>,
         tracker: OrderTracker,
     ) -> Self {
         Self {
-            inner,
+            engine,
             id,
             consumer,
             shared,
@@ -138,8 +113,8 @@ impl OrderFeed {
     }
 
     /// Counters: items taken, published, dropped (ring full), waiting.
-    pub fn stats(&mut self) -> super::FeedStats {
-        self.shared.stats(self.received, self.consumer.len() as u64)
+    pub fn stats(&mut self) -> FeedStats {
+        super::outbox_stats(&self.shared, self.received, self.consumer.len() as u64)
     }
 
     /// Whether the order-update connection is live: logged in, updates flowing
@@ -150,7 +125,7 @@ impl OrderFeed {
 
     /// The connection's state.
     pub fn health(&self) -> Health {
-        self.shared.health()
+        super::outbox_health(&self.shared)
     }
 }
 
@@ -177,7 +152,7 @@ fn connection_event(after_close: &mut bool, ev: &SessionEvent) -> Option<OrderEv
 
 impl Drop for OrderFeed {
     fn drop(&mut self) {
-        self.inner.engine.send(Command::RemoveAux { id: self.id });
+        self.engine.send(Command::RemoveAux { id: self.id });
     }
 }
 

@@ -5,7 +5,7 @@
 //! columns by header name, and keeps it compactly (one text arena, interned codes,
 //! about 180 bytes a row) with hash indexes for symbol and security-id lookups.
 //! [`Download`] fetches the file over HTTPS into an on-disk cache with a maximum
-//! age. The command line (`dhan-feed instruments find|download`) is in [`cli`].
+//! age. The command line is `dhan-feed instruments find|download`.
 //!
 //! Loading tolerates the file's quirks: the trailing comma, quoted fields, columns
 //! in any order or missing (`SELL_CO_MIN_MARGIN_PER` usually is), rows cut short,
@@ -166,9 +166,9 @@
 //! ```
 
 mod arena;
-pub mod cli;
 mod columns;
 mod date;
+#[cfg(feature = "download")]
 mod download;
 mod error;
 mod fields;
@@ -183,6 +183,7 @@ mod view;
 
 pub use columns::MasterFormat;
 pub use date::{Date, ParseDateError};
+#[cfg(feature = "download")]
 pub use download::{Download, Fetched, MasterKind, Origin, Progress, default_cache_dir};
 pub use error::{InstrumentError, RowError, RowProblem};
 pub use fields::{

@@ -27,6 +27,7 @@ pub mod order;
 pub mod order_status;
 pub mod request;
 pub mod request_parse;
+pub mod sample;
 pub mod segment;
 pub mod text;
 mod wire;

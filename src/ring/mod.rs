@@ -398,7 +398,7 @@ mod tests {
             assert_eq!(std::ptr::from_ref(slot) as usize % 64, 0);
         }
         // A market event grown past 184 bytes would take a fourth line per value.
-        assert_eq!(std::mem::size_of::<Slot<crate::feed::FeedEvent>>(), 3 * 64);
+        assert_eq!(std::mem::size_of::<Slot<crate::event::FeedEvent>>(), 3 * 64);
     }
 
     #[test]
@@ -480,9 +480,9 @@ mod tests {
 
     #[test]
     fn only_a_ring_larger_than_the_caches_demotes_and_prefetches_for_the_producer() {
-        let (market, _c) = ring::<crate::feed::FeedEvent>(65_536);
+        let (market, _c) = ring::<crate::event::FeedEvent>(65_536);
         assert!(market.large, "12 MB of market events");
-        let (small, _c) = ring::<crate::feed::FeedEvent>(4_096);
+        let (small, _c) = ring::<crate::event::FeedEvent>(4_096);
         assert!(!small.large, "768 KB stays in the caches");
     }
 

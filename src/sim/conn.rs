@@ -3,6 +3,7 @@
 
 use super::depth::DepthLogic;
 use super::fault::Fault;
+use super::flow::Flow;
 use super::market::MarketLogic;
 use super::orders::OrderLogic;
 use super::out::Out;
@@ -24,19 +25,6 @@ use tungstenite::handshake::server::{ErrorResponse, Request, Response};
 use tungstenite::protocol::frame::coding::CloseCode;
 use tungstenite::protocol::{CloseFrame, WebSocketConfig};
 use tungstenite::{Message, WebSocket};
-
-/// What a feed's logic wants after handling a message.
-pub(crate) enum Flow {
-    Continue,
-    /// The order socket's login succeeded.
-    LoggedIn,
-    /// The client sent `{"RequestCode":12}`: counted, then closed normally.
-    Goodbye,
-    /// Send Dhan's disconnect code, then close.
-    Disconnect(DisconnectCode),
-    /// Refuse (close frame 1008), e.g. a bad login.
-    Refuse(&'static str),
-}
 
 enum Logic {
     Market(MarketLogic),

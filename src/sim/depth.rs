@@ -1,7 +1,7 @@
 //! The 20- and 200-level depth endpoints: code-23 subscriptions (list or flat
 //! form), stacked bid and ask packets per message.
 
-use super::conn::Flow;
+use super::flow::Flow;
 use super::out::Out;
 use super::walk::Walk;
 use crate::proto::depth::{DepthKind, DepthLevel, DepthSide, MAX_ROWS_200};

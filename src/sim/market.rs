@@ -1,7 +1,7 @@
 //! The market-feed endpoint: subscriptions per mode, the packets Dhan sends for
 //! each mode, one packet per binary message (several under the `stacked` fault).
 
-use super::conn::Flow;
+use super::flow::Flow;
 use super::out::Out;
 use super::walk::Walk;
 use crate::proto::disconnect::DisconnectCode;

@@ -23,6 +23,7 @@ mod config;
 mod conn;
 mod depth;
 mod fault;
+mod flow;
 mod market;
 mod orders;
 mod out;
@@ -190,17 +191,17 @@ pub struct SimStats {
 /// `DHAN_ACCESS_TOKEN` are set (see [`crate::ClientConfig::from_env`]); otherwise a
 /// simulator started from `builder` and a client for it (keep the returned
 /// simulator alive while the client runs: bound as `let (_sim, client) = …`, the
-/// client is dropped first and leaves before its simulator does). Says on stderr
-/// which one it chose.
+/// client is dropped first and leaves before its simulator does). The simulator is
+/// `Some` when it chose the simulator; it also logs its choice at `info`.
 pub fn env_or_simulator(
     builder: SimBuilder,
 ) -> Result<(Option<Simulator>, crate::Client), Box<dyn std::error::Error + Send + Sync>> {
     if crate::ClientConfig::env_has_credentials() {
-        crate::cli::stderr::note!("Dhan credentials found in the environment: connecting to Dhan");
+        log::info!("Dhan credentials found in the environment: connecting to Dhan");
         return Ok((None, crate::Client::from_env()?));
     }
     let sim = builder.start()?;
-    crate::cli::stderr::note!(
+    log::info!(
         "no DHAN_CLIENT_ID/DHAN_ACCESS_TOKEN set: using the built-in simulator at {}",
         sim.url()
     );

@@ -2,7 +2,7 @@
 //! (PascalCase, one object per text frame) as the lifecycles produce them.
 
 use super::config::SimConfig;
-use super::conn::Flow;
+use super::flow::Flow;
 use crate::proto::json::TapeParser;
 use crate::proto::login::{Login, parse_login};
 use crate::proto::order::{KeyCase, OrderUpdate, encode_order_update};
@@ -45,7 +45,7 @@ pub fn lifecycle_update(
     traded: i64,
     client_id: &str,
 ) -> OrderUpdate {
-    let mut u = crate::cli::sample::order_update(&order_no.to_string(), status, traded);
+    let mut u = crate::proto::sample::order_update(&order_no.to_string(), status, traded);
     u.client_id = Text::new(client_id);
     if status == OrderStatus::Rejected {
         u.reason_description = Text::new("RMS: margin exceeds available funds");

@@ -1,33 +1,11 @@
 //! A non-blocking TCP connection, optionally wrapped in TLS: the only place that
 //! moves bytes between a socket and the WebSocket layer.
 
+pub use super::read_status::ReadStatus;
 use super::tls_stream::{MAX_RECORD_PLAINTEXT, TlsStream};
 use mio::net::TcpStream;
 use rustls::client::UnbufferedClientConnection;
 use std::io::{self, Read, Write};
-
-/// What a read pass found.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ReadStatus {
-    /// Plaintext bytes were appended (and the socket may have more later).
-    Data(usize),
-    /// Nothing available now.
-    WouldBlock,
-    /// The peer closed the stream (after any bytes reported earlier).
-    Eof,
-}
-
-impl ReadStatus {
-    /// `Data(appended)` when a read appended bytes, else `otherwise` (`Eof` or
-    /// `WouldBlock`, which the caller then sees on its next read).
-    pub(crate) fn data_or(appended: usize, otherwise: ReadStatus) -> ReadStatus {
-        if appended > 0 {
-            ReadStatus::Data(appended)
-        } else {
-            otherwise
-        }
-    }
-}
 
 /// A client byte stream: plain TCP or TLS over TCP.
 #[derive(Debug)]

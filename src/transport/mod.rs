@@ -2,5 +2,6 @@
 
 pub mod conn;
 pub mod copy;
+pub mod read_status;
 pub mod tls;
 pub mod tls_stream;

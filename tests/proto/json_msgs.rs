@@ -1,5 +1,5 @@
 use crate::strategies::id_known;
-use dhan_feed::cli::sample::order_update;
+use dhan_feed::proto::sample::order_update;
 use dhan_feed::proto::json::TapeParser;
 use dhan_feed::proto::order::*;
 use dhan_feed::proto::request::*;

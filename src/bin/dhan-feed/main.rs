@@ -1,8 +1,17 @@
-//! The `dhan-feed` command-line tool. Argument parsing only; the work is in
-//! `dhan_feed::cli`.
+//! The `dhan-feed` command-line tool: `watch`, `bench`, `sim`, `instruments` and
+//! `decode`. It uses the library's public API, and the `internals` door for the
+//! bench driver's baselines.
+
+mod bench;
+mod decode;
+mod instruments;
+mod sim;
+mod stderr;
+mod watch;
+mod watch_args;
+mod watch_feeds;
 
 use clap::{Parser, Subcommand};
-use dhan_feed::cli::{bench, decode, sim, watch};
 use std::io::{self, Read};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -29,7 +38,7 @@ enum Command {
     /// Run the Dhan protocol simulator (prints its URL first).
     Sim(sim::SimArgs),
     /// Find instruments in Dhan's instrument master, or download it.
-    Instruments(dhan_feed::instrument::cli::InstrumentsArgs),
+    Instruments(instruments::InstrumentsArgs),
     /// Decode a capture (records of u32 LE length + one WebSocket message) to JSON lines.
     Decode {
         /// Which feed the capture holds.
@@ -81,12 +90,12 @@ mod alloc_count {
 
 /// A line on stderr that never panics (a closed stderr is ignored).
 fn note(args: std::fmt::Arguments<'_>) {
-    dhan_feed::cli::stderr::line(args);
+    stderr::line(args);
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    dhan_feed::cli::stderr::init_logger();
+    stderr::init_logger();
     dhan_feed::transport::tls::install_default_provider();
     match cli.command {
         Command::Bench(args) => match bench::run(&args, alloc_count::count) {
@@ -128,7 +137,7 @@ fn main() -> ExitCode {
                 }
             }
         }
-        Command::Instruments(args) => match dhan_feed::instrument::cli::run(args) {
+        Command::Instruments(args) => match instruments::run(args) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 note(format_args!("error: {e}"));

@@ -1,11 +1,11 @@
 //! `dhan-feed decode --feed market|depth20|depth200|orders [FILE|-]`: prints every
 //! packet or update of a capture as one JSON object per line.
 
-use crate::jsonl;
-use crate::proto::capture::{CaptureError, CaptureReader};
-use crate::proto::depth::{DepthKind, depth_packets};
-use crate::proto::market::packets;
-use crate::proto::order::{OrderMessageKind, OrderUpdate, OrderUpdateParser};
+use dhan_feed::jsonl;
+use dhan_feed::proto::capture::{CaptureError, CaptureReader};
+use dhan_feed::proto::depth::{DepthKind, depth_packets};
+use dhan_feed::proto::market::packets;
+use dhan_feed::proto::order::{OrderMessageKind, OrderUpdate, OrderUpdateParser};
 use std::io::{self, Read, Write};
 
 /// Which feed a capture holds.

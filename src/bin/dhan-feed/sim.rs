@@ -1,9 +1,9 @@
 //! `dhan-feed sim`: runs the simulator until Ctrl-C or `--seconds`.
 
-use crate::cli::stderr::note;
-use crate::proto::segment::InstrumentId;
-use crate::secret::Secret;
-use crate::sim::{Fault, SimConfig, Simulator};
+use crate::stderr::note;
+use dhan_feed::proto::segment::InstrumentId;
+use dhan_feed::secret::Secret;
+use dhan_feed::sim::{Fault, SimConfig, Simulator};
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -27,10 +27,10 @@ pub struct SimArgs {
     #[arg(long)]
     pub cert_out: Option<PathBuf>,
     /// Client id to accept.
-    #[arg(long, default_value = crate::sim::DEFAULT_CLIENT_ID, value_parser = secret_arg)]
+    #[arg(long, default_value = dhan_feed::sim::DEFAULT_CLIENT_ID, value_parser = secret_arg)]
     pub client_id: Secret,
     /// Access token to accept.
-    #[arg(long, default_value = crate::sim::DEFAULT_ACCESS_TOKEN, value_parser = secret_arg)]
+    #[arg(long, default_value = dhan_feed::sim::DEFAULT_ACCESS_TOKEN, value_parser = secret_arg)]
     pub access_token: Secret,
     /// Seed of the random walks.
     #[arg(long, default_value_t = 42)]
@@ -104,7 +104,7 @@ pub fn run(args: &SimArgs) -> Result<(), Box<dyn std::error::Error>> {
     drop(stdout);
     note!(
         "dhan-feed sim: client id {}, access token as configured; market feed at {}/?version=2&token=…&clientId=…&authType=2",
-        if args.client_id.expose() == crate::sim::DEFAULT_CLIENT_ID {
+        if args.client_id.expose() == dhan_feed::sim::DEFAULT_CLIENT_ID {
             "default"
         } else {
             "custom"

@@ -1,14 +1,14 @@
 //! `dhan-feed watch --orders` and `dhan-feed watch --depth 20|200`: the order-update
 //! and depth feeds, printed as they arrive (table or JSON lines), then a summary.
 
-use super::watch::{Summary, WatchArgs, WatchError};
-use crate::Client;
-use crate::cli::stderr::note;
-use crate::feed::depth::DepthFeed;
-use crate::feed::{DepthFeedEvent, OrderEvent};
-use crate::jsonl;
-use crate::proto::segment::InstrumentId;
-use crate::session::SessionEvent;
+use crate::watch_args::{Summary, WatchArgs, WatchError, refused};
+use dhan_feed::Client;
+use crate::stderr::note;
+use dhan_feed::feed::depth::DepthFeed;
+use dhan_feed::feed::{DepthFeedEvent, OrderEvent};
+use dhan_feed::jsonl;
+use dhan_feed::proto::segment::InstrumentId;
+use dhan_feed::session::SessionEvent;
 use std::io::Write;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -50,10 +50,10 @@ pub fn orders(
     // A refused login or token stops the connection until new credentials, which
     // `watch` cannot supply. Health is published just after the events, so it is
     // checked after a `Close` or `Error` and whenever the ring is empty.
-    let halted = |feed: &crate::feed::OrderFeed| {
+    let halted = |feed: &dhan_feed::feed::OrderFeed| {
         feed.health().halted.map_or(Ok(()), |cause| {
             Err(WatchError::CredentialsRefused(
-                crate::session::SessionError::Credentials(cause),
+                dhan_feed::session::SessionError::Credentials(cause),
             ))
         })
     };
@@ -115,6 +115,7 @@ pub fn orders(
                 OrderEvent::Error { message } => {
                     writeln!(line, "error          {}", message.as_str())?
                 }
+                other => writeln!(line, "{other:?}")?,
             }
         }
         if matches!(ev, OrderEvent::Open) && summary.events > 0 {
@@ -192,7 +193,7 @@ fn run_depth<const N: usize>(
                     if args.json {
                         jsonl::depth_book(b, &mut line);
                     } else {
-                        let price = |l: Option<crate::proto::depth::DepthLevel>| {
+                        let price = |l: Option<dhan_feed::proto::depth::DepthLevel>| {
                             l.map_or("-".to_owned(), |l| format!("{:.2}x{}", l.price, l.qty))
                         };
                         writeln!(
@@ -214,7 +215,7 @@ fn run_depth<const N: usize>(
                     if matches!(c.event, SessionEvent::Reconnected { .. }) {
                         summary.reconnects += 1;
                     }
-                    super::watch::refused(&c.event)?;
+                    refused(&c.event)?;
                 }
                 _ => {}
             }

@@ -2,17 +2,17 @@
 //!
 //! The binary embeds [`InstrumentsArgs`] as a subcommand and calls [`run`].
 
-use crate::cli::stderr::note;
+use crate::stderr::note;
 use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use super::download::{Download, Fetched, MasterKind, Origin, Progress};
-use super::error::InstrumentError;
-use super::load::LoadOptions;
-use super::master::{FindOptions, InstrumentMaster, SEARCH_ORDER};
-use super::view::Instrument;
-use crate::proto::ExchangeSegment;
+use dhan_feed::instrument::{Download, Fetched, MasterKind, Origin, Progress};
+use dhan_feed::instrument::InstrumentError;
+use dhan_feed::instrument::LoadOptions;
+use dhan_feed::instrument::{FindOptions, InstrumentMaster, SEARCH_ORDER};
+use dhan_feed::instrument::Instrument;
+use dhan_feed::proto::ExchangeSegment;
 
 /// `dhan-feed instruments`: search or download Dhan's instrument master.
 #[derive(clap::Args, Debug, Clone)]
@@ -111,7 +111,7 @@ impl SourceArgs {
 fn parse_segment(s: &str) -> Result<ExchangeSegment, String> {
     s.to_ascii_uppercase()
         .parse()
-        .map_err(|e: crate::proto::ParseSegmentError| e.to_string())
+        .map_err(|e: dhan_feed::proto::ParseSegmentError| e.to_string())
 }
 
 /// Parses an age: a number with an optional unit `s`, `m`, `h` or `d` (seconds by
@@ -210,6 +210,7 @@ fn describe(f: &Fetched) -> String {
             f.path.display(),
             age.as_secs() / 3600
         ),
+        _ => format!("{}", f.path.display()),
     }
 }
 

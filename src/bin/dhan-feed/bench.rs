@@ -3,17 +3,17 @@
 //! for the same message size, and a blocking tungstenite client reading the same
 //! stream. The last line is machine-readable (`RESULT key=value …`).
 
-use crate::cli::stderr::note;
-use crate::config::{ClientConfig, Endpoints};
-use crate::feed::FeedEvent;
-use crate::proto::endpoint::{FeedKind, request_target};
-use crate::proto::market::{MarketPacket, packets};
-use crate::proto::request::{FeedMode, encode_subscription};
-use crate::proto::segment::{ExchangeSegment, InstrumentId};
-use crate::secret::Secret;
-use crate::sim::{DEFAULT_ACCESS_TOKEN, DEFAULT_CLIENT_ID, Simulator};
-use crate::time::now_ns;
-use crate::ws::frame::{Opcode, parse_header};
+use crate::stderr::note;
+use dhan_feed::config::{ClientConfig, Endpoints};
+use dhan_feed::event::FeedEvent;
+use dhan_feed::proto::endpoint::{FeedKind, request_target};
+use dhan_feed::proto::market::{MarketPacket, packets};
+use dhan_feed::proto::request::{FeedMode, encode_subscription};
+use dhan_feed::proto::segment::{ExchangeSegment, InstrumentId};
+use dhan_feed::secret::Secret;
+use dhan_feed::sim::{DEFAULT_ACCESS_TOKEN, DEFAULT_CLIENT_ID, Simulator};
+use dhan_feed::time::now_ns;
+use dhan_feed::ws::frame::{Opcode, parse_header};
 use hdrhistogram::Histogram;
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
@@ -175,7 +175,7 @@ fn sim(
     tls: bool,
     rate: f64,
     stamp: bool,
-) -> Result<Simulator, crate::sim::SimError> {
+) -> Result<Simulator, dhan_feed::sim::SimError> {
     let mut b = Simulator::builder()
         .rate(rate)
         .stamp(stamp)
@@ -192,8 +192,8 @@ fn client(
     sim: &Simulator,
     pin_io: bool,
     busy_poll: bool,
-) -> Result<crate::Client, crate::ClientError> {
-    crate::Client::new(ClientConfig {
+) -> Result<dhan_feed::Client, dhan_feed::ClientError> {
+    dhan_feed::Client::new(ClientConfig {
         client_id: Secret::new(DEFAULT_CLIENT_ID),
         access_token: Secret::new(DEFAULT_ACCESS_TOKEN),
         endpoints: Endpoints::all(&sim.url()),
@@ -242,14 +242,14 @@ pub fn run(
             s.spawn(|| {
                 pin(1, pin_on);
                 let mut buf = vec![
-                    FeedEvent::Connection(crate::feed::ConnectionEvent {
-                        feed: crate::proto::endpoint::FeedKind::MarketFeed,
+                    FeedEvent::Connection(dhan_feed::event::ConnectionEvent {
+                        feed: dhan_feed::proto::endpoint::FeedKind::MarketFeed,
                         connection: 0,
-                        event: crate::session::SessionEvent::Connected,
+                        event: dhan_feed::session::SessionEvent::Connected,
                     });
                     1024
                 ];
-                let mut drain = |feed: &mut crate::MarketFeed| {
+                let mut drain = |feed: &mut dhan_feed::MarketFeed| {
                     let k = feed.drain_into(&mut buf);
                     let k2 = second.as_mut().map_or(0, |f| f.drain_into(&mut buf));
                     if k == 0 && k2 == 0 {
@@ -497,6 +497,7 @@ fn engine_latency(
                         }
                     }
                     Some(FeedEvent::Connection(c)) => log::debug!("bench: {c}"),
+                    Some(_) => {}
                     None => {
                         idle = idle.wrapping_add(1);
                         if idle.is_multiple_of(64) && t0.elapsed() >= warm + window {
@@ -533,8 +534,8 @@ fn tungstenite_client(
             window,
         )?,
         Some(cert) => {
-            let roots = crate::transport::tls::root_store(&[cert], false)?;
-            let cfg = crate::transport::tls::client_config(roots)?;
+            let roots = dhan_feed::transport::tls::root_store(&[cert], false)?;
+            let cfg = dhan_feed::transport::tls::client_config(roots)?;
             let name = rustls_pki_types::ServerName::try_from("127.0.0.1")?;
             let stream = rustls::StreamOwned::new(rustls::ClientConnection::new(cfg, name)?, tcp);
             read_with_tungstenite(
@@ -730,7 +731,7 @@ fn read_floor(
                     let p = &buf[start + payload..start + len];
                     if opcode == Opcode::Binary
                         && p.len() == 16
-                        && p[0] == crate::proto::market::code::TICKER
+                        && p[0] == dhan_feed::proto::market::code::TICKER
                     {
                         let stamp = u32::from_le_bytes([p[12], p[13], p[14], p[15]]);
                         handoff.stamps[seq as usize % HANDOFF_SLOTS]

@@ -16,7 +16,7 @@ pub fn line(args: fmt::Arguments<'_>) {
 /// `eprintln!` without the panic on a closed stderr.
 macro_rules! note {
     ($($t:tt)*) => {
-        $crate::cli::stderr::line(format_args!($($t)*))
+        $crate::stderr::line(format_args!($($t)*))
     };
 }
 pub(crate) use note;
@@ -39,11 +39,11 @@ struct StderrLog {
 /// Whether a record is printed. The simulator's server side uses tungstenite,
 /// which traces every frame it receives (order-feed logins, with credentials,
 /// included); its records below `warn` are never printed. The connection events'
-/// own lines ([`crate::EVENT_LOG_TARGET`]) only with `events`.
+/// own lines ([`dhan_feed::EVENT_LOG_TARGET`]) only with `events`.
 fn wanted(level: log::LevelFilter, events: bool, meta: &log::Metadata<'_>) -> bool {
     meta.level() <= level
         && (meta.level() <= log::Level::Warn || !meta.target().starts_with("tungstenite"))
-        && (events || meta.target() != crate::EVENT_LOG_TARGET)
+        && (events || meta.target() != dhan_feed::EVENT_LOG_TARGET)
 }
 
 impl log::Log for StderrLog {
@@ -117,7 +117,7 @@ mod tests {
     #[test]
     fn event_lines_only_when_asked_for() {
         let meta = |level, target| log::Metadata::builder().level(level).target(target).build();
-        let ev = meta(Level::Error, crate::EVENT_LOG_TARGET);
+        let ev = meta(Level::Error, dhan_feed::EVENT_LOG_TARGET);
         assert!(!wanted(LevelFilter::Warn, false, &ev));
         assert!(wanted(LevelFilter::Warn, true, &ev));
         assert!(wanted(

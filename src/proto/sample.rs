@@ -1,6 +1,6 @@
-//! Deterministic sample captures built with the encoders: the files under
-//! `samples/` (a test keeps them identical to what these functions produce), the
-//! replay of `dhan-feed watch` before the engine exists, and documentation examples.
+//! Deterministic sample messages and captures built with the encoders: the files
+//! under `samples/` (a test keeps them identical to what these functions produce),
+//! the simulator's order updates, and the seeds of tests, benches and fuzz targets.
 
 use crate::proto::capture::write_record;
 use crate::proto::depth::{DepthKind, DepthLevel, DepthSide};

@@ -1,0 +1,172 @@
+//! `dhan-feed watch`: prints market events (or order events with `--orders`, depth
+//! books with `--depth`) as they arrive, then a summary.
+//!
+//! With Dhan credentials in the environment it connects to Dhan; without them it
+//! starts the in-process simulator over TLS and says so; `--url` and `--ca-file`
+//! point it at an external simulator instead.
+
+pub use crate::watch_args::{Summary, WatchArgs, WatchError};
+use crate::watch_args::{DEFAULT_INSTRUMENTS, connect, refused};
+use crate::stderr::note;
+use dhan_feed::event::FeedEvent;
+use dhan_feed::jsonl;
+use dhan_feed::proto::market::MarketPacket;
+use dhan_feed::proto::segment::InstrumentId;
+use std::io::{self, Write};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+/// One table row for a packet.
+pub fn table_row(p: &MarketPacket, out: &mut Vec<u8>) -> io::Result<()> {
+    let id = p.id();
+    write!(out, "{:<12} {:>16} ", p.kind_name(), id.to_string())?;
+    match p {
+        MarketPacket::Ticker(t) => write!(out, "ltp {:>12.2}  ltt {}", t.ltp, hms(t.ltt.raw()))?,
+        MarketPacket::Quote(q) => write!(
+            out,
+            "ltp {:>12.2}  ltt {}  vol {}  o/h/l/c {:.2}/{:.2}/{:.2}/{:.2}",
+            q.ltp,
+            hms(q.ltt.raw()),
+            q.volume,
+            q.open,
+            q.high,
+            q.low,
+            q.close
+        )?,
+        MarketPacket::Full(f) => write!(
+            out,
+            "ltp {:>12.2}  ltt {}  vol {}  oi {}  bid {:.2} x {}  ask {:.2} x {}",
+            f.ltp,
+            hms(f.ltt.raw()),
+            f.volume,
+            f.oi,
+            f.depth[0].bid_price,
+            f.depth[0].bid_qty,
+            f.depth[0].ask_price,
+            f.depth[0].ask_qty
+        )?,
+        MarketPacket::Oi(o) => write!(out, "oi {}", o.oi)?,
+        MarketPacket::PrevClose(pc) => write!(
+            out,
+            "prev_close {:.2}  prev_oi {}",
+            pc.prev_close, pc.prev_oi
+        )?,
+        MarketPacket::Disconnect(d) => write!(out, "reason {}", d.reason)?,
+        MarketPacket::MarketStatus(_) => {}
+        MarketPacket::Unknown(u) => write!(out, "code {} len {}", u.code, u.len)?,
+        _ => {}
+    }
+    out.push(b'\n');
+    Ok(())
+}
+
+/// `HH:MM:SS` of a last-trade time, which the feed encodes as IST wall clock.
+fn hms(ltt: u32) -> String {
+    let s = ltt % 86_400;
+    format!("{:02}:{:02}:{:02} IST", s / 3600, s / 60 % 60, s % 60)
+}
+
+/// Runs `watch` until `--count`, `--seconds` or `stop` is set (Ctrl-C), or the
+/// credentials are refused (an error).
+pub fn run(
+    args: &WatchArgs,
+    out: &mut impl Write,
+    stop: Arc<AtomicBool>,
+) -> Result<Summary, WatchError> {
+    let (sim, client) = connect(args)?;
+    let result = if args.orders {
+        crate::watch_feeds::orders(args, &client, out, stop)
+    } else if let Some(levels) = &args.depth {
+        crate::watch_feeds::depth(args, levels == "200", &client, out, stop)
+    } else {
+        market(args, &client, out, stop)
+    };
+    // The client first: it says goodbye and joins its I/O thread while an
+    // in-process simulator is still there (else the simulator's shutdown would be
+    // logged as a dropped connection).
+    drop(client);
+    drop(sim);
+    result
+}
+
+/// `watch` on the market feed.
+fn market(
+    args: &WatchArgs,
+    client: &dhan_feed::Client,
+    out: &mut impl Write,
+    stop: Arc<AtomicBool>,
+) -> Result<Summary, WatchError> {
+    let mut feed = client.market_feed(args.mode);
+    let instruments: Vec<InstrumentId> = if args.instruments.is_empty() {
+        DEFAULT_INSTRUMENTS
+            .iter()
+            .filter_map(|s| s.parse().ok())
+            .collect()
+    } else {
+        args.instruments.clone()
+    };
+    feed.subscribe_many(&instruments);
+    let mut hist = hdrhistogram::Histogram::<u64>::new(3).map_err(io::Error::other)?;
+    let mut summary = Summary::default();
+    let start = Instant::now();
+    let mut line = Vec::with_capacity(512);
+    if !args.json {
+        writeln!(out, "{:<12} {:>16} fields", "kind", "instrument")?;
+    }
+    loop {
+        if stop.load(Ordering::Relaxed)
+            || args.count.is_some_and(|c| summary.events >= c)
+            || args
+                .seconds
+                .is_some_and(|s| start.elapsed().as_secs_f64() >= s)
+        {
+            break;
+        }
+        let Some(ev) = feed.recv_timeout(Duration::from_millis(100)) else {
+            continue;
+        };
+        line.clear();
+        match ev {
+            FeedEvent::Market(m) => {
+                let _ = hist.record(dhan_feed::time::now_ns().saturating_sub(m.recv_ns));
+                if args.json {
+                    jsonl::market_packet(&m.packet, &mut line);
+                } else {
+                    table_row(&m.packet, &mut line)?;
+                }
+                summary.events += 1;
+            }
+            FeedEvent::Connection(c) => {
+                note!("dhan-feed watch: {c}");
+                if matches!(c.event, dhan_feed::session::SessionEvent::Reconnected { .. }) {
+                    summary.reconnects += 1;
+                }
+                refused(&c.event)?;
+            }
+            _ => {}
+        }
+        out.write_all(&line)?;
+    }
+    out.flush()?;
+    summary.drops = feed.stats().dropped;
+    summary.malformed = feed.health().malformed;
+    summary.latency_ns = [
+        hist.value_at_quantile(0.5),
+        hist.value_at_quantile(0.99),
+        hist.value_at_quantile(0.999),
+        hist.max(),
+    ];
+    note!(
+        "summary: events={} drops={} reconnects={} malformed={} read_to_consumer_ns p50={} p99={} p99.9={} max={}",
+        summary.events,
+        summary.drops,
+        summary.reconnects,
+        summary.malformed,
+        summary.latency_ns[0],
+        summary.latency_ns[1],
+        summary.latency_ns[2],
+        summary.latency_ns[3]
+    );
+    Ok(summary)
+}

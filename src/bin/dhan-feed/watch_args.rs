@@ -1,0 +1,174 @@
+//! What `dhan-feed watch` is asked (its options), how it connects, how it fails,
+//! and what it reports: shared by the market view and the order and depth views.
+
+use crate::stderr::note;
+use dhan_feed::config::{ClientConfig, Endpoints};
+use dhan_feed::proto::request::FeedMode;
+use dhan_feed::proto::segment::InstrumentId;
+use dhan_feed::secret::Secret;
+use dhan_feed::sim::Simulator;
+use dhan_feed::transport::tls::certs_from_pem;
+use std::io;
+use std::path::PathBuf;
+
+/// NIFTY, BANKNIFTY, NIFTYIT and SENSEX: the seed guide's indices.
+pub const DEFAULT_INSTRUMENTS: [&str; 4] = ["IDX_I:13", "IDX_I:25", "IDX_I:29", "IDX_I:51"];
+
+/// Options of `dhan-feed watch`.
+#[derive(Clone, Debug, clap::Args)]
+pub struct WatchArgs {
+    /// Subscription mode: ticker, quote or full.
+    #[arg(long, default_value = "ticker")]
+    pub mode: FeedMode,
+    /// Stop after this many events.
+    #[arg(long)]
+    pub count: Option<u64>,
+    /// Stop after this many seconds.
+    #[arg(long)]
+    pub seconds: Option<f64>,
+    /// Print JSON lines (the field names of `dhan-feed decode`) instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// Connect to this base URL (`ws://` or `wss://host[:port]`, e.g. an external
+    /// `dhan-feed sim`) instead, with the simulator's default credentials.
+    #[arg(long)]
+    pub url: Option<String>,
+    /// With `--url`: send the Dhan credentials from the environment
+    /// (`DHAN_CLIENT_ID`, `DHAN_ACCESS_TOKEN`) instead of the simulator's defaults.
+    #[arg(long, requires = "url")]
+    pub env_credentials: bool,
+    /// Trust the certificate(s) in this PEM file (for `--url wss://…`).
+    #[arg(long, requires = "url")]
+    pub ca_file: Option<PathBuf>,
+    /// Pin the I/O thread to this core.
+    #[arg(long)]
+    pub pin: Option<usize>,
+    /// Watch live order updates (tracked into events) instead of the market feed.
+    #[arg(long, conflicts_with_all = ["depth", "mode", "instruments"])]
+    pub orders: bool,
+    /// Watch 20- or 200-level market depth of the instruments (NSE_EQ / NSE_FNO;
+    /// default RELIANCE and TCS; 200-level: one connection each).
+    #[arg(long, value_parser = ["20", "200"], conflicts_with = "mode")]
+    pub depth: Option<String>,
+    /// Instruments as SEGMENT:ID (default: NIFTY, BANKNIFTY, NIFTYIT, SENSEX).
+    pub instruments: Vec<InstrumentId>,
+}
+
+/// Why `watch` could not run.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum WatchError {
+    /// The simulator could not start.
+    #[error(transparent)]
+    Sim(#[from] dhan_feed::sim::SimError),
+    /// The client could not start.
+    #[error(transparent)]
+    Client(#[from] dhan_feed::ClientError),
+    /// `--url` is not a `ws://` or `wss://` URL (shown with its credentials as
+    /// `***`; checked here rather than by the argument parser, whose message would
+    /// repeat the value as given).
+    #[error("invalid value {0:?} for --url: expected ws://host[:port] or wss://host[:port]")]
+    BadUrl(String),
+    /// Writing output failed.
+    #[error(transparent)]
+    Io(#[from] io::Error),
+    /// The `--ca-file` could not be read.
+    #[error("cannot read --ca-file {path}: {source}")]
+    CaFile {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: io::Error,
+    },
+    /// `--env-credentials` without `DHAN_CLIENT_ID` / `DHAN_ACCESS_TOKEN`.
+    #[error(transparent)]
+    Env(#[from] dhan_feed::config::EnvError),
+    /// The server refused the credentials; `watch` cannot supply new ones, so it
+    /// stops (exit status 1) instead of waiting forever.
+    #[error("{0}; check DHAN_CLIENT_ID / DHAN_ACCESS_TOKEN (or the simulator's) and run again")]
+    CredentialsRefused(dhan_feed::session::SessionError),
+    /// The CA file holds no certificate.
+    #[error(transparent)]
+    Tls(#[from] dhan_feed::transport::tls::TlsConfigError),
+}
+
+/// The summary printed at exit.
+#[derive(Clone, Debug, Default)]
+pub struct Summary {
+    /// Events printed (market events, order events or depth snapshots).
+    pub events: u64,
+    /// Events dropped by a full ring.
+    pub drops: u64,
+    /// Reconnections seen.
+    pub reconnects: u64,
+    /// Messages cut short by a malformed packet (market and depth feeds).
+    pub malformed: u64,
+    /// read→consumer latency percentiles (ns): p50, p99, p99.9, max.
+    pub latency_ns: [u64; 4],
+}
+
+/// The client `watch` uses: `--url` (an external simulator), else Dhan when
+/// credentials are in the environment, else an in-process simulator over TLS
+/// (returned, to keep it running; first, so that `let (_sim, client) = …` drops
+/// the client before it, as [`dhan_feed::sim::env_or_simulator`] does).
+pub fn connect(args: &WatchArgs) -> Result<(Option<Simulator>, dhan_feed::Client), WatchError> {
+    let mut sim = None;
+    let mut cfg = if let Some(url) = &args.url {
+        if dhan_feed::config::BaseUrl::parse(url).is_none() {
+            return Err(WatchError::BadUrl(dhan_feed::proto::endpoint::redacted_target(
+                url,
+            )));
+        }
+        // The environment's Dhan credentials go to another URL only when asked.
+        let mut cfg = if args.env_credentials {
+            ClientConfig::from_env()?
+        } else {
+            ClientConfig {
+                client_id: Secret::new(dhan_feed::sim::DEFAULT_CLIENT_ID),
+                access_token: Secret::new(dhan_feed::sim::DEFAULT_ACCESS_TOKEN),
+                ..ClientConfig::default()
+            }
+        };
+        cfg.endpoints = Endpoints::all(url);
+        if let Some(ca) = &args.ca_file {
+            let pem = std::fs::read(ca).map_err(|source| WatchError::CaFile {
+                path: ca.clone(),
+                source,
+            })?;
+            cfg.extra_roots = certs_from_pem(&pem, &ca.display().to_string())?;
+        }
+        note!(
+            "dhan-feed watch: connecting to {}",
+            dhan_feed::proto::endpoint::redacted_target(url)
+        );
+        cfg
+    } else if ClientConfig::env_has_credentials() {
+        let cfg = ClientConfig::from_env().map_err(dhan_feed::ClientError::from)?;
+        note!("dhan-feed watch: Dhan credentials found; connecting to Dhan");
+        cfg
+    } else {
+        let s = Simulator::builder().rate(20.0).start()?;
+        note!(
+            "dhan-feed watch: no DHAN_CLIENT_ID/DHAN_ACCESS_TOKEN set; using the built-in simulator at {} (TLS)",
+            s.url()
+        );
+        let cfg = s.client_config();
+        sim = Some(s);
+        cfg
+    };
+    cfg.pin_core = args.pin;
+    Ok((sim, dhan_feed::Client::new(cfg)?))
+}
+
+/// Ends `watch` on refused credentials (806-810, HTTP 401/403, a refused order
+/// login): the connection stays stopped until new credentials, which `watch`
+/// cannot supply.
+pub(crate) fn refused(ev: &dhan_feed::session::SessionEvent) -> Result<(), WatchError> {
+    match ev {
+        dhan_feed::session::SessionEvent::Error {
+            error: e @ dhan_feed::session::SessionError::Credentials(_),
+        } => Err(WatchError::CredentialsRefused(*e)),
+        _ => Ok(()),
+    }
+}
+

@@ -1,0 +1,134 @@
+//! The one door between the handles and the I/O thread: commands in (over a
+//! channel plus the poll's `Waker`), and the shared state the I/O thread writes
+//! for the handles to read (relaxed atomics, published once per engine turn).
+//! Handles know nothing else of the engine; the engine knows nothing of them.
+
+use crate::config::Overflow;
+use crate::event::{DepthItem, FeedEvent, OrderItem, ShardHealth};
+use crate::proto::login::Login;
+use crate::proto::request::FeedMode;
+use crate::proto::segment::InstrumentId;
+use crate::ring::Producer;
+use crate::secret::Secret;
+use crossbeam_channel::Sender;
+use mio::Waker;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize};
+use std::thread::JoinHandle;
+
+/// Market-feed connections per user.
+pub const MAX_SHARDS: usize = 5;
+
+/// A new depth or order connection: its kind and the producer side of its
+/// handle's ring.
+pub(crate) enum NewConn {
+    /// 20-level depth.
+    Depth20(Producer<DepthItem<20>>),
+    /// 200-level depth.
+    Depth200(Producer<DepthItem<200>>),
+    /// Order updates, logging in with `login`.
+    Orders {
+        login: Login,
+        producer: Producer<OrderItem>,
+    },
+}
+
+/// A request to the I/O thread.
+pub(crate) enum Command {
+    AddConsumer {
+        id: usize,
+        mode: FeedMode,
+        overflow: Overflow,
+        producer: Producer<FeedEvent>,
+        shared: Arc<ConsumerShared>,
+    },
+    Subscribe {
+        id: usize,
+        instruments: Vec<InstrumentId>,
+    },
+    Unsubscribe {
+        id: usize,
+        instruments: Vec<InstrumentId>,
+    },
+    RemoveConsumer {
+        id: usize,
+    },
+    /// New access token: used by every later connection; connections stopped by a
+    /// credential failure try again.
+    SetAccessToken(Secret),
+    /// A depth or order connection for a new handle.
+    AddAux {
+        id: usize,
+        conn: NewConn,
+        shared: Arc<OutboxShared>,
+    },
+    /// A depth handle's new instruments (the connection reconnects with them).
+    SetDepthInstruments {
+        id: usize,
+        instruments: Vec<InstrumentId>,
+    },
+    /// A depth or order handle was dropped.
+    RemoveAux {
+        id: usize,
+    },
+    Stop,
+}
+
+/// Counters a consumer handle reads; written by the I/O thread.
+#[derive(Debug, Default)]
+pub(crate) struct ConsumerShared {
+    pub published: AtomicU64,
+    pub dropped: AtomicU64,
+    pub rejected: AtomicU64,
+    /// [`crate::time::now_ns`] of the latest publish (0: none yet).
+    pub last_publish_ns: AtomicU64,
+}
+
+/// Counters the handle reads.
+#[derive(Debug, Default)]
+pub(crate) struct OutboxShared {
+    pub published: AtomicU64,
+    pub dropped: AtomicU64,
+    /// State of the connection behind the handle, for `health()`.
+    pub health: ShardHealth,
+}
+
+/// Engine-wide counters the handles read.
+#[derive(Debug, Default)]
+pub(crate) struct EngineStats {
+    pub open: AtomicUsize,
+    pub live: AtomicUsize,
+    pub shards: [ShardHealth; MAX_SHARDS],
+}
+
+/// The client's side of the I/O thread.
+pub(crate) struct EngineHandle {
+    pub tx: Sender<Command>,
+    pub waker: Arc<Waker>,
+    pub stats: Arc<EngineStats>,
+    pub(super) thread: Option<JoinHandle<()>>,
+}
+
+impl EngineHandle {
+    /// Sends a command and wakes the I/O thread.
+    pub fn send(&self, cmd: Command) {
+        if self.tx.send(cmd).is_ok() {
+            let _ = self.waker.wake();
+        }
+    }
+
+    /// Stops the I/O thread and joins it.
+    pub fn stop(&mut self) {
+        self.send(Command::Stop);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for EngineHandle {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+

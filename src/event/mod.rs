@@ -1,0 +1,12 @@
+//! The `Copy` types that cross the rings from the I/O thread to the handles:
+//! market and connection events, the depth and order items, and what a handle
+//! reports about itself (counters, health).
+
+mod feed_event;
+mod health;
+mod items;
+
+pub use feed_event::{ConnectionEvent, FeedEvent, MarketEvent};
+pub use health::{FeedStats, Health};
+pub(crate) use health::{ShardHealth, at as instant_at};
+pub use items::{DepthItem, DepthSideUpdate, OrderItem};

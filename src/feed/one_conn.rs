@@ -1,0 +1,22 @@
+//! Counters and health of a handle with one connection (depth, order updates),
+//! read from what the I/O thread publishes.
+
+use crate::engine::port::OutboxShared;
+use crate::event::{FeedStats, Health};
+use std::sync::atomic::Ordering;
+
+/// A handle's counters: `received` and `lag` are the handle's own.
+pub(crate) fn outbox_stats(shared: &OutboxShared, received: u64, lag: u64) -> FeedStats {
+    FeedStats {
+        received,
+        published: shared.published.load(Ordering::Relaxed),
+        dropped: shared.dropped.load(Ordering::Relaxed),
+        rejected: 0,
+        lag,
+    }
+}
+
+/// The health of the handle's one connection.
+pub(crate) fn outbox_health(shared: &OutboxShared) -> Health {
+    Health::of_one(&shared.health, shared.dropped.load(Ordering::Relaxed))
+}
