@@ -28,10 +28,10 @@ LAYERS = [
     ["event", "config", "ring"],
     ["transport", "instrument"],
     ["engine"],
+    ["error"],
     ["feed"],
     ["client"],
-    ["error"],
-    ["sim", "jsonl", "testing"],
+    ["sim", "jsonl", "internals"],
     ["lib"],
 ]
 LAYER_OF = {m: i for i, names in enumerate(LAYERS) for m in names}

@@ -4,7 +4,7 @@
 //! Run: `cargo bench --bench decode`
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use dhan_feed::proto::sample;
+use dhan_feed::internals::sample;
 use dhan_feed::proto::depth::{DepthKind, DepthPacket, depth_packets};
 use dhan_feed::proto::market::{Step, packets};
 use dhan_feed::proto::market_encode::packet_bytes;

@@ -11,7 +11,8 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use dhan_feed::instrument::{FindOptions, InstrumentMaster, LoadOptions, synthetic};
+use dhan_feed::instrument::{FindOptions, InstrumentMaster, LoadOptions};
+use dhan_feed::internals::synthetic;
 use dhan_feed::proto::ExchangeSegment;
 
 fn lookups(c: &mut Criterion) {

@@ -29,10 +29,10 @@ trait Queue: Send + 'static {
 
 struct Ours;
 impl Queue for Ours {
-    type Tx = dhan_feed::ring::Producer<Payload>;
-    type Rx = dhan_feed::ring::Consumer<Payload>;
+    type Tx = dhan_feed::internals::ring::Producer<Payload>;
+    type Rx = dhan_feed::internals::ring::Consumer<Payload>;
     fn make(cap: usize) -> (Self::Tx, Self::Rx) {
-        dhan_feed::ring::ring(cap)
+        dhan_feed::internals::ring::ring(cap)
     }
     fn push(tx: &mut Self::Tx, v: Payload) -> bool {
         tx.push(v).is_ok()

@@ -31,11 +31,11 @@ fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         .iter()
         .map(|s| s.parse())
         .collect::<Result<_, _>>()?;
-    market.subscribe_many(&indices);
+    market.subscribe(&indices)?;
     let mut depth20 = client.depth20();
-    depth20.subscribe_many(&[(reliance, "RELIANCE"), (tcs, "TCS")])?;
+    depth20.subscribe_labelled(&[(reliance, "RELIANCE"), (tcs, "TCS")])?;
     let mut depth200 = client.depth200();
-    depth200.subscribe(reliance, "RELIANCE")?;
+    depth200.subscribe_labelled(&[(reliance, "RELIANCE")])?;
     let mut orders = client.order_updates();
 
     std::thread::scope(|s| {

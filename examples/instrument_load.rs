@@ -14,7 +14,8 @@ use std::io::BufWriter;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use dhan_feed::instrument::{FindOptions, InstrumentMaster, LoadOptions, synthetic};
+use dhan_feed::instrument::{FindOptions, InstrumentMaster, LoadOptions};
+use dhan_feed::internals::synthetic;
 use dhan_feed::proto::ExchangeSegment;
 
 /// A `/proc/self/status` field in kB (0 off Linux).

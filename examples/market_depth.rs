@@ -15,7 +15,7 @@ fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         .unwrap_or(10);
     let (_sim, client) = env_or_simulator(Simulator::builder().depth_rate(5.0))?;
     let mut depth = client.depth20();
-    depth.subscribe_many(&[
+    depth.subscribe_labelled(&[
         ("NSE_EQ:2885".parse()?, "RELIANCE"),
         ("NSE_EQ:11536".parse()?, "TCS"),
     ])?;

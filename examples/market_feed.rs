@@ -15,7 +15,7 @@ fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         .iter()
         .map(|s| s.parse())
         .collect::<Result<_, _>>()?;
-    feed.subscribe_many(&indices);
+    feed.subscribe(&indices)?;
     let mut shown = 0;
     while shown < 20 {
         match feed.recv_timeout(Duration::from_secs(5)) {

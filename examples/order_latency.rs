@@ -9,9 +9,9 @@
 
 use dhan_feed::config::{ClientConfig, Endpoints};
 use dhan_feed::feed::OrderEvent;
+use dhan_feed::now_ns;
 use dhan_feed::proto::OrderStatus;
 use dhan_feed::proto::order::{KeyCase, OrderUpdate, OrderUpdateParser, encode_order_update};
-use dhan_feed::time::now_ns;
 use dhan_feed::{Client, Secret};
 use hdrhistogram::Histogram;
 use std::net::TcpListener;
@@ -36,7 +36,8 @@ fn serve(
         let mut text = Vec::new();
         for i in 0..n {
             std::thread::sleep(Duration::from_millis(1));
-            let u = dhan_feed::proto::sample::order_update(&i.to_string(), OrderStatus::Pending, 0);
+            let u =
+                dhan_feed::internals::sample::order_update(&i.to_string(), OrderStatus::Pending, 0);
             encode_order_update(&u, KeyCase::Pascal, &mut text);
             let msg =
                 tungstenite::Message::Text(String::from_utf8(text.clone()).expect("utf-8").into());

@@ -35,7 +35,7 @@ fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     )?;
     let mut orders = client.order_updates();
     let mut market = client.market_feed(FeedMode::Ticker);
-    market.subscribe_many(&["IDX_I:13".parse()?, "IDX_I:25".parse()?]);
+    market.subscribe(&["IDX_I:13".parse()?, "IDX_I:25".parse()?])?;
 
     let (tx, rx) = crossbeam_channel::bounded::<Job>(4096);
     let file = std::fs::File::create(&path)?;

@@ -15,9 +15,9 @@
 
 use dhan_feed::config::{ClientConfig, Endpoints};
 use dhan_feed::event::FeedEvent;
-use dhan_feed::session::{LifecycleConfig, SessionEvent};
 use dhan_feed::sim::{DEFAULT_ACCESS_TOKEN, DEFAULT_CLIENT_ID, Fault, SimConfig, Simulator};
 use dhan_feed::{Client, ExchangeSegment, FeedMode, InstrumentId, Secret};
+use dhan_feed::{LifecycleConfig, SessionEvent};
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
@@ -66,7 +66,7 @@ fn main() {
         .map(|i| InstrumentId::new(ExchangeSegment::NseFno, 50_000 + i))
         .collect();
     let mut feed = client.market_feed(FeedMode::Ticker);
-    feed.subscribe_many(&ids);
+    feed.subscribe(&ids).expect("the client runs");
     let mut seen = HashSet::new();
     wait(&mut feed, |ev| {
         if let FeedEvent::Market(m) = ev {

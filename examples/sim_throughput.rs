@@ -4,14 +4,14 @@
 //!
 //! Run: `cargo run --release --example sim_throughput -- [SECONDS] [INSTRUMENTS]`
 
+use dhan_feed::Secret;
+use dhan_feed::internals::ws::{Opcode, push_server_frame};
 use dhan_feed::proto::endpoint::{FeedKind, request_target};
 use dhan_feed::proto::market::Ltt;
 use dhan_feed::proto::market_encode::{encode_packet, ticker};
 use dhan_feed::proto::request::{FeedMode, encode_subscription};
 use dhan_feed::proto::{ExchangeSegment, InstrumentId};
-use dhan_feed::secret::Secret;
 use dhan_feed::sim::{DEFAULT_ACCESS_TOKEN, DEFAULT_CLIENT_ID, Simulator};
-use dhan_feed::ws::frame::{Opcode, push_server_frame};
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::time::{Duration, Instant};

@@ -1,8 +1,8 @@
 //! The client: one I/O thread shared by every handle it creates.
 
-use crate::config::{ClientConfig, EnvError, Overflow};
-use crate::engine::EngineError;
+use crate::config::{ClientConfig, ConfigError, Overflow};
 use crate::engine::port::{Command, ConsumerShared, EngineHandle, NewConn, OutboxShared};
+use crate::error::Error;
 use crate::feed::depth::{Depth20Feed, Depth200Feed, DepthFeed};
 use crate::feed::market::MarketFeed;
 use crate::feed::order_tracker::OrderTracker;
@@ -19,24 +19,6 @@ struct ClientInner {
     /// Ids of depth and order handles (their connections' tokens).
     next_aux: AtomicUsize,
     cfg: ClientConfig,
-}
-
-/// Why a client could not be built.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum ClientError {
-    /// Credentials are missing from the environment.
-    #[error(transparent)]
-    Env(#[from] EnvError),
-    /// The I/O thread could not start.
-    #[error(transparent)]
-    Engine(#[from] EngineError),
-    /// `user_type` is PARTNER but no partner secret is set: the order feed's login
-    /// could never succeed, so the client is refused up front.
-    #[error(
-        "a PARTNER login needs a partner secret (ClientConfig::partner_secret, DHAN_PARTNER_SECRET)"
-    )]
-    MissingPartnerSecret,
 }
 
 /// A connection to Dhan's WebSocket APIs: one pinned-or-not I/O thread running
@@ -60,11 +42,11 @@ impl Client {
     /// Starts the I/O thread with `cfg`. Fails when an endpoint URL does not parse,
     /// when a PARTNER `user_type` has no partner secret, or when the thread cannot
     /// start.
-    pub fn new(cfg: ClientConfig) -> Result<Self, ClientError> {
+    pub fn new(cfg: ClientConfig) -> Result<Self, Error> {
         if cfg.user_type == UserType::Partner
             && cfg.partner_secret.as_ref().is_none_or(Secret::is_empty)
         {
-            return Err(ClientError::MissingPartnerSecret);
+            return Err(ConfigError::MissingPartnerSecret.into());
         }
         let engine = crate::engine::spawn(cfg.clone())?;
         Ok(Self {
@@ -78,7 +60,7 @@ impl Client {
     }
 
     /// A client with credentials from the environment (see [`ClientConfig::from_env`]).
-    pub fn from_env() -> Result<Self, ClientError> {
+    pub fn from_env() -> Result<Self, Error> {
         Self::new(ClientConfig::from_env()?)
     }
 
@@ -103,7 +85,9 @@ impl Client {
         let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
         let (producer, consumer) = crate::ring::ring(capacity);
         let shared = Arc::new(ConsumerShared::default());
-        self.inner.engine.send(Command::AddConsumer {
+        // A stopped client's handle receives nothing; its requests fail with
+        // `Error::Stopped`.
+        let _ = self.inner.engine.send(Command::AddConsumer {
             id,
             mode,
             overflow,
@@ -177,7 +161,8 @@ impl Client {
     }
 
     fn add_aux(&self, id: usize, conn: NewConn, shared: &Arc<OutboxShared>) {
-        self.inner.engine.send(Command::AddAux {
+        // A stopped client's handle receives nothing; its health says so.
+        let _ = self.inner.engine.send(Command::AddAux {
             id,
             conn,
             shared: shared.clone(),
@@ -188,14 +173,19 @@ impl Client {
     /// reconnection) uses it, and connections stopped by a credential failure
     /// (806-810, HTTP 401/403) try again at once. [`Client::config`] keeps showing
     /// the configuration the client was built with.
-    pub fn set_access_token(&self, token: impl Into<crate::secret::Secret>) {
+    ///
+    /// Fails with [`Error::Stopped`] when the I/O thread no longer runs.
+    pub fn set_access_token(&self, token: impl Into<Secret>) -> Result<(), Error> {
         self.inner
             .engine
-            .send(Command::SetAccessToken(token.into()));
+            .send(Command::SetAccessToken(token.into()))?;
+        Ok(())
     }
 
-    /// Closes every connection and stops the I/O thread (handles then receive nothing).
+    /// Closes every connection and stops the I/O thread (handles then receive
+    /// nothing, and their requests fail with [`Error::Stopped`]).
     pub fn disconnect_all(&self) {
-        self.inner.engine.send(Command::Stop);
+        // Already stopped is what was asked for.
+        let _ = self.inner.engine.send(Command::Stop);
     }
 }

@@ -4,7 +4,7 @@
 use crate::proto::endpoint::FeedKind;
 use crate::proto::login::UserType;
 use crate::secret::Secret;
-use crate::session::{BudgetConfig, LifecycleConfig};
+pub use crate::session::{BudgetConfig, LifecycleConfig};
 use crate::ws::client::WsLimits;
 use rustls_pki_types::CertificateDer;
 use std::time::Duration;
@@ -162,16 +162,26 @@ impl Default for ClientConfig {
     }
 }
 
-/// Why credentials could not be read from the environment.
+/// A configuration that cannot work.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
-pub enum EnvError {
-    /// A required variable is missing or empty.
+pub enum ConfigError {
+    /// A required environment variable is missing or empty.
     #[error("{0} is not set (nor its fallback)")]
-    Missing(&'static str),
+    MissingEnv(&'static str),
     /// `DHAN_WS_USER_TYPE` is neither SELF nor PARTNER.
     #[error("DHAN_WS_USER_TYPE must be SELF or PARTNER")]
     BadUserType,
+    /// An endpoint URL is not `ws://` or `wss://` (shown with any credentials in
+    /// it as `***`).
+    #[error("bad endpoint URL {0:?}")]
+    BadUrl(String),
+    /// `user_type` is PARTNER but no partner secret is set: the order feed's login
+    /// could never succeed, so the client is refused up front.
+    #[error(
+        "a PARTNER login needs a partner secret (ClientConfig::partner_secret, DHAN_PARTNER_SECRET)"
+    )]
+    MissingPartnerSecret,
 }
 
 fn var(primary: &'static str, fallback: Option<&'static str>) -> Option<String> {
@@ -184,14 +194,14 @@ impl ClientConfig {
     /// `CLIENT_ID`, `ACCESS_TOKEN`), `DHAN_WS_USER_TYPE` (SELF or PARTNER),
     /// `DHAN_PARTNER_ID` and `DHAN_PARTNER_SECRET`;
     /// everything else takes its default.
-    pub fn from_env() -> Result<Self, EnvError> {
-        let client_id =
-            var("DHAN_CLIENT_ID", Some("CLIENT_ID")).ok_or(EnvError::Missing("DHAN_CLIENT_ID"))?;
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let client_id = var("DHAN_CLIENT_ID", Some("CLIENT_ID"))
+            .ok_or(ConfigError::MissingEnv("DHAN_CLIENT_ID"))?;
         let token = var("DHAN_ACCESS_TOKEN", Some("ACCESS_TOKEN"))
-            .ok_or(EnvError::Missing("DHAN_ACCESS_TOKEN"))?;
+            .ok_or(ConfigError::MissingEnv("DHAN_ACCESS_TOKEN"))?;
         let user_type = match var("DHAN_WS_USER_TYPE", None) {
             None => UserType::SelfUser,
-            Some(v) => UserType::parse(&v).ok_or(EnvError::BadUserType)?,
+            Some(v) => UserType::parse(&v).ok_or(ConfigError::BadUserType)?,
         };
         Ok(Self {
             client_id: Secret::new(client_id),

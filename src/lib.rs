@@ -7,7 +7,7 @@
 //! ```text
 //!  user threads                      the one I/O thread (optionally pinned)            user threads
 //!  ------------                      --------------------------------------            ------------
-//!  feed.subscribe_one() --channel + mio Waker-->  engine (mio Poll, reused Events)
+//!  feed.subscribe()     --channel + mio Waker-->  engine (mio Poll, reused Events)
 //!                                                  |  per connection (market shards, depth, orders):
 //!                                                  |   socket -> rustls -> ws framer (in place)
 //!                                                  |          -> proto decoder -> event (Copy)
@@ -21,14 +21,14 @@
 //! * Each [`MarketFeed`] handle is a consumer with its own bounded, preallocated
 //!   single-producer single-consumer ring. The I/O thread never waits on a
 //!   consumer: a full ring drops the newest event or conflates to the latest per
-//!   instrument ([`Overflow`]), and every drop is counted ([`feed::FeedStats`]).
+//!   instrument ([`Overflow`]), and every drop is counted ([`FeedStats`]).
 //! * Handles are `Send`: move each to the thread that consumes it. Dropping one
 //!   unsubscribes what only it wanted.
 //! * Pongs are answered on the I/O thread as frames arrive, whatever consumers do.
-//! * [`feed::DepthFeed`] (20/200 levels) and [`feed::OrderFeed`] handles each own
+//! * [`DepthFeed`] (20/200 levels) and [`OrderFeed`] handles each own
 //!   one connection on the same I/O thread; their books and order tracker run on
 //!   the consuming thread, fed from the ring.
-//! * Every connection follows a pure state machine ([`session::Lifecycle`]):
+//! * Every connection follows a pure state machine (time comes in as an argument):
 //!   jittered backoff, Dhan's disconnect codes, a per-user connection budget, a
 //!   stale-feed watchdog; consumers see its events in their rings.
 //!
@@ -48,7 +48,7 @@
 //!     ..ClientConfig::default()
 //! })?;
 //! let mut feed = client.market_feed(FeedMode::Ticker);
-//! feed.subscribe_one("IDX_I:13".parse()?); // NIFTY
+//! feed.subscribe(&["IDX_I:13".parse()?])?; // NIFTY
 //! while let Some(ev) = feed.recv_timeout(Duration::from_secs(1)) {
 //!     if let FeedEvent::Market(m) = ev {
 //!         println!("{:?}", m.packet);
@@ -59,6 +59,23 @@
 //!
 //! With real credentials, `Client::from_env()` reads `DHAN_CLIENT_ID` and
 //! `DHAN_ACCESS_TOKEN` (fallbacks `CLIENT_ID`, `ACCESS_TOKEN`) and connects to Dhan.
+//!
+//! # What is where
+//!
+//! The crate root has what a strategy needs: [`Client`] and its [`ClientConfig`],
+//! the handles ([`MarketFeed`], [`Depth20Feed`], [`Depth200Feed`], [`OrderFeed`]),
+//! their events, [`Error`], and the instrument types. The modules hold the rest:
+//! [`config`], [`event`], [`feed`] (books, the order tracker), [`proto`] (Dhan's
+//! wire formats: decoders and encoders, usable on their own), [`instrument`] (the
+//! instrument master), [`jsonl`] (events as JSON lines) and [`sim`] (the
+//! simulator).
+//!
+//! # Cargo features
+//!
+//! All on by default. `sim`: the simulator (rcgen, socket2). `download`: fetching
+//! the instrument master over HTTPS (ureq). `cli`: the `dhan-feed` tool (clap,
+//! ctrlc, hdrhistogram; implies the other two). With `--no-default-features` the
+//! crate is the engine, the feeds, the decoders and the instrument loader.
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -66,25 +83,43 @@ mod buffer;
 mod client;
 pub mod config;
 mod engine;
+mod error;
 pub mod event;
 pub mod feed;
 pub mod instrument;
+#[doc(hidden)]
+pub mod internals;
 pub mod jsonl;
 pub mod proto;
-pub mod random;
-pub mod ring;
-pub mod secret;
-pub mod session;
+mod random;
+mod ring;
+mod secret;
+mod session;
 #[cfg(feature = "sim")]
 pub mod sim;
-pub mod time;
-pub mod transport;
-pub mod ws;
+mod time;
+mod transport;
+mod ws;
 
-pub use client::{Client, ClientError};
-pub use config::{ClientConfig, Endpoints, Overflow};
-pub use engine::{EVENT_LOG_TARGET, EngineError, MAX_SHARDS};
-pub use event::FeedEvent;
-pub use feed::{Depth20Feed, Depth200Feed, MarketFeed, OrderFeed};
-pub use proto::{ExchangeSegment, FeedMode, InstrumentId};
+pub use client::Client;
+pub use config::{
+    BudgetConfig, ClientConfig, Endpoints, LifecycleConfig, OrderTrackerConfig, Overflow,
+};
+pub use engine::{EVENT_LOG_TARGET, MAX_SHARDS};
+pub use error::{ConfigError, Error, SubscribeError, TlsConfigError};
+pub use event::{
+    Cause, ConnectionEvent, FeedEvent, FeedStats, Health, MarketEvent, SessionError, SessionEvent,
+    TlsFailure,
+};
+pub use feed::{
+    Depth20Feed, Depth200Feed, DepthFeed, DepthFeedEvent, MarketFeed, OrderEvent, OrderEventKinds,
+    OrderFeed,
+};
+pub use proto::endpoint::FeedKind;
+pub use proto::{
+    DepthLevel, DepthSide, DisconnectCode, ExchangeSegment, FeedMode, InstrumentId, MarketPacket,
+    OrderStatus, OrderUpdate, UserType,
+};
 pub use secret::Secret;
+pub use time::{instant_of, now_ns};
+pub use transport::tls::certs_from_pem;

@@ -32,11 +32,13 @@ impl Rng {
     }
 
     /// Uniform in `[0, 1)`.
+    #[cfg_attr(not(feature = "sim"), allow(dead_code))]
     pub fn unit(&mut self) -> f64 {
         (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
     }
 
     /// Uniform integer in `[lo, hi]`.
+    #[cfg_attr(not(feature = "sim"), allow(dead_code))]
     pub fn range(&mut self, lo: u32, hi: u32) -> u32 {
         lo + (self.next_u64() % u64::from(hi - lo + 1)) as u32
     }

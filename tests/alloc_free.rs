@@ -1,7 +1,7 @@
 //! Zero heap allocations per decoded message in steady state, proven with a
 //! counting global allocator (this test binary only).
 
-use dhan_feed::proto::sample;
+use dhan_feed::internals::sample;
 use dhan_feed::proto::depth::{DepthKind, DepthPacket, depth_packets};
 use dhan_feed::proto::market::{MarketPacket, packets};
 use dhan_feed::proto::order::{
@@ -234,7 +234,7 @@ fn engine_plain_path_allocates_nothing_per_message_after_warm_up() {
     let ids: Vec<InstrumentId> = (0..50)
         .map(|i| InstrumentId::new(dhan_feed::proto::ExchangeSegment::NseFno, 40_000 + i))
         .collect();
-    feed.subscribe_many(&ids);
+    feed.subscribe(&ids).unwrap();
     let mut take = |n: u64| {
         let deadline = Instant::now() + Duration::from_secs(20);
         let mut got = 0;
@@ -311,7 +311,7 @@ fn depth20_messages_allocate_nothing_on_either_thread_after_warm_up() {
             )
         })
         .collect();
-    feed.subscribe_many(&ids).unwrap();
+    feed.subscribe_labelled(&ids).unwrap();
     // Counts snapshots; the consumer's own allocations are counted separately.
     let mut take = |n: u64| {
         let deadline = Instant::now() + Duration::from_secs(20);

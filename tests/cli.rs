@@ -34,9 +34,12 @@ fn bundled_samples_match_the_encoders() {
     // The files in samples/ are what the README shows; they must not drift from code.
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/samples");
     for (name, bytes) in [
-        ("market.cap", dhan_feed::proto::sample::market_capture()),
-        ("depth20.cap", dhan_feed::proto::sample::depth20_capture()),
-        ("orders.cap", dhan_feed::proto::sample::orders_capture()),
+        ("market.cap", dhan_feed::internals::sample::market_capture()),
+        (
+            "depth20.cap",
+            dhan_feed::internals::sample::depth20_capture(),
+        ),
+        ("orders.cap", dhan_feed::internals::sample::orders_capture()),
     ] {
         let path = format!("{dir}/{name}");
         if std::env::var_os("UPDATE_SAMPLES").is_some() {
@@ -110,7 +113,7 @@ fn decode_depth_and_orders_samples() {
 
 #[test]
 fn bad_record_names_record_and_offset_and_earlier_output_stands() {
-    let mut cap = dhan_feed::proto::sample::market_capture();
+    let mut cap = dhan_feed::internals::sample::market_capture();
     // Append a record whose second packet is a ticker declaring 17 bytes.
     let mut msg = Vec::new();
     let t = dhan_feed::proto::market_encode::ticker(
@@ -151,7 +154,7 @@ fn bad_record_names_record_and_offset_and_earlier_output_stands() {
 
 #[test]
 fn truncated_capture_file_is_reported() {
-    let cap = dhan_feed::proto::sample::market_capture();
+    let cap = dhan_feed::internals::sample::market_capture();
     let cut = &cap[..cap.len() - 3];
     let o = run_with_stdin(&["decode", "--feed", "market"], cut);
     assert!(!o.status.success());
@@ -165,7 +168,7 @@ fn truncated_capture_file_is_reported() {
 
 #[test]
 fn bad_order_json_is_reported_with_offsets() {
-    let mut cap = dhan_feed::proto::sample::orders_capture();
+    let mut cap = dhan_feed::internals::sample::orders_capture();
     dhan_feed::proto::capture::write_record(
         &mut cap,
         br#"{"Type":"order_alert","Data":{"OrderNo":"1"}} {"Type":"order_alert","Data":"#,

@@ -2,10 +2,10 @@
 //! many instruments (past 5,000: sharding), several consumers with overlapping
 //! subscriptions, unsubscribe, stop and restart, a stalled consumer, shutdown.
 
+use dhan_feed::SessionEvent;
 use dhan_feed::config::{ClientConfig, Overflow};
 use dhan_feed::event::{ConnectionEvent, FeedEvent};
 use dhan_feed::proto::market::MarketPacket;
-use dhan_feed::session::SessionEvent;
 use dhan_feed::sim::Simulator;
 use dhan_feed::{Client, ExchangeSegment, FeedMode, InstrumentId};
 use std::collections::HashSet;
@@ -73,7 +73,7 @@ fn every_mode_over_tls() {
         (FeedMode::Full, &["full"][..]),
     ] {
         let mut feed = client.market_feed(mode);
-        feed.subscribe_one(id("NSE_EQ:2885"));
+        feed.subscribe(&[id("NSE_EQ:2885")]).unwrap();
         let (ps, cs) = collect(&mut feed, |ps| ps.len() >= 30);
         assert!(ps.len() >= 30, "{mode:?}: {} packets", ps.len());
         assert!(cs.iter().any(|c| c.event == SessionEvent::Connected) || feed.connected());
@@ -99,7 +99,7 @@ fn plain_ws_many_instruments_are_sharded_past_5000() {
     let ids: Vec<InstrumentId> = (0..5_200)
         .map(|i| InstrumentId::new(ExchangeSegment::NseFno, 40_000 + i))
         .collect();
-    feed.subscribe_many(&ids);
+    feed.subscribe(&ids).unwrap();
     // Both connections stream: instruments from the first 5,000 and from the rest.
     // (Looking at each new packet once: a scan of everything collected, per
     // packet, slowed the consumer so much that the first connection's packets
@@ -132,8 +132,10 @@ fn overlapping_consumers_each_get_their_mode_and_unsubscribe_is_per_consumer() {
     let client = client_for(&sim);
     let mut ticker = client.market_feed(FeedMode::Ticker);
     let mut full = client.market_feed(FeedMode::Full);
-    ticker.subscribe_many(&[id("IDX_I:13"), id("NSE_FNO:55796")]);
-    full.subscribe_one(id("NSE_FNO:55796"));
+    ticker
+        .subscribe(&[id("IDX_I:13"), id("NSE_FNO:55796")])
+        .unwrap();
+    full.subscribe(&[id("NSE_FNO:55796")]).unwrap();
     let (tp, _) = collect(&mut ticker, |ps| {
         ps.iter().filter(|p| p.id() == id("NSE_FNO:55796")).count() >= 20
     });
@@ -153,7 +155,7 @@ fn overlapping_consumers_each_get_their_mode_and_unsubscribe_is_per_consumer() {
     });
     assert!(tp.iter().filter(|p| p.id() == id("NSE_FNO:55796")).count() >= 10);
     // Unsubscribe: 13 stops arriving.
-    ticker.unsubscribe_one(id("IDX_I:13"));
+    ticker.unsubscribe(&[id("IDX_I:13")]).unwrap();
     std::thread::sleep(Duration::from_millis(150));
     while ticker.try_recv().is_some() {}
     let (tp, _) = collect(&mut ticker, |ps| ps.len() >= 50);
@@ -173,8 +175,8 @@ fn stalled_consumer_drops_are_counted_others_unaffected_pongs_answered() {
     let client = client_for(&sim);
     let mut slow = client.market_feed_with(FeedMode::Ticker, 64, Overflow::DropNewest);
     let mut fast = client.market_feed(FeedMode::Ticker);
-    slow.subscribe_one(id("IDX_I:13"));
-    fast.subscribe_one(id("IDX_I:13"));
+    slow.subscribe(&[id("IDX_I:13")]).unwrap();
+    fast.subscribe(&[id("IDX_I:13")]).unwrap();
     // `slow` never reads for 1 s: far longer than the 400 ms pong timeout.
     let start = Instant::now();
     let (ps, _) = collect(&mut fast, |_| start.elapsed() > Duration::from_secs(1));
@@ -200,7 +202,7 @@ fn stop_and_restart() {
     let sim = plain_sim(2000.0);
     let client = client_for(&sim);
     let mut feed = client.market_feed(FeedMode::Ticker);
-    feed.subscribe_one(id("IDX_I:25"));
+    feed.subscribe(&[id("IDX_I:25")]).unwrap();
     assert!(collect(&mut feed, |ps| ps.len() >= 5).0.len() >= 5);
     client.disconnect_all();
     drop(feed);
@@ -212,7 +214,7 @@ fn stop_and_restart() {
     ));
     let client = client_for(&sim);
     let mut feed = client.market_feed(FeedMode::Ticker);
-    feed.subscribe_one(id("IDX_I:25"));
+    feed.subscribe(&[id("IDX_I:25")]).unwrap();
     assert!(collect(&mut feed, |ps| ps.len() >= 5).0.len() >= 5);
 }
 
@@ -222,7 +224,8 @@ fn reconnects_and_resubscribes_after_a_reset() {
     let sim = plain_sim(2000.0);
     let client = client_for(&sim);
     let mut feed = client.market_feed(FeedMode::Quote);
-    feed.subscribe_many(&[id("IDX_I:13"), id("NSE_EQ:2885")]);
+    feed.subscribe(&[id("IDX_I:13"), id("NSE_EQ:2885")])
+        .unwrap();
     collect(&mut feed, |ps| ps.len() >= 10);
     sim.handle().inject(dhan_feed::sim::Fault::Reset);
     let (ps, cs) = collect(&mut feed, |ps| {
@@ -253,7 +256,7 @@ fn clean_shutdown_leaves_no_thread_or_socket() {
     {
         let client = client_for(&sim);
         let mut feed = client.market_feed(FeedMode::Ticker);
-        feed.subscribe_one(id("IDX_I:13"));
+        feed.subscribe(&[id("IDX_I:13")]).unwrap();
         collect(&mut feed, |ps| ps.len() >= 3);
     }
     assert!(sim.handle().wait_live(
@@ -303,7 +306,7 @@ fn tls_subscription_of_5000_instruments_is_written_in_rounds() {
     let ids: Vec<InstrumentId> = (0..5_000)
         .map(|i| InstrumentId::new(ExchangeSegment::NseFno, 60_000 + i))
         .collect();
-    feed.subscribe_many(&ids);
+    feed.subscribe(&ids).unwrap();
     let mut seen = HashSet::new();
     let mut cs = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -346,12 +349,12 @@ fn busy_poll_over_tls_streams_takes_commands_recovers_and_stops() {
     })
     .unwrap();
     let mut feed = client.market_feed(FeedMode::Quote);
-    feed.subscribe_one(id("IDX_I:13"));
+    feed.subscribe(&[id("IDX_I:13")]).unwrap();
     let (ps, _) = collect(&mut feed, |ps| ps.len() >= 10);
     assert!(ps.len() >= 10 && ps.iter().all(|p| p.id() == id("IDX_I:13")));
 
     // A command reaches the spinning thread: the new instrument streams.
-    feed.subscribe_one(id("NSE_EQ:2885"));
+    feed.subscribe(&[id("NSE_EQ:2885")]).unwrap();
     let (ps, _) = collect(&mut feed, |ps| {
         ps.iter().filter(|p| p.id() == id("NSE_EQ:2885")).count() >= 10
     });
@@ -410,7 +413,7 @@ fn a_malformed_packet_is_counted_the_packets_before_it_stand_and_the_connection_
     let sim = plain_sim(500.0);
     let client = client_for(&sim);
     let mut feed = client.market_feed(FeedMode::Ticker);
-    feed.subscribe_one(id("IDX_I:13"));
+    feed.subscribe(&[id("IDX_I:13")]).unwrap();
     assert!(collect(&mut feed, |ps| ps.len() >= 3).0.len() >= 3);
     assert_eq!(feed.health().malformed, 0);
     sim.handle().inject(dhan_feed::sim::Fault::MalformedPacket);
@@ -448,9 +451,11 @@ fn disconnect_all_says_goodbye_on_each_feed_and_no_handle_stays_connected() {
     let sim = plain_sim(20.0);
     let client = client_for(&sim);
     let mut feed = client.market_feed(FeedMode::Ticker);
-    feed.subscribe_one(id("IDX_I:13"));
+    feed.subscribe(&[id("IDX_I:13")]).unwrap();
     let mut depth = client.depth20();
-    depth.subscribe(id("NSE_EQ:2885"), "RELIANCE").unwrap();
+    depth
+        .subscribe_labelled(&[(id("NSE_EQ:2885"), "RELIANCE")])
+        .unwrap();
     let deadline = Instant::now() + Duration::from_secs(10);
     while !(feed.connected() && depth.connected()) && Instant::now() < deadline {
         let _ = feed.try_recv();
@@ -484,7 +489,8 @@ fn a_busy_connection_still_says_goodbye() {
     let sim = plain_sim(0.0);
     let client = client_for(&sim);
     let mut feed = client.market_feed(FeedMode::Ticker);
-    feed.subscribe_many(&[id("IDX_I:13"), id("IDX_I:25"), id("NSE_EQ:2885")]);
+    feed.subscribe(&[id("IDX_I:13"), id("IDX_I:25"), id("NSE_EQ:2885")])
+        .unwrap();
     assert!(collect(&mut feed, |ps| ps.len() >= 200).0.len() >= 200);
     client.disconnect_all();
     assert!(sim.handle().wait_live(
@@ -493,4 +499,94 @@ fn a_busy_connection_still_says_goodbye() {
         Duration::from_secs(3)
     ));
     assert_eq!(sim.handle().stats().disconnect_requests, 1);
+}
+
+#[test]
+fn requests_after_disconnect_all_fail_with_stopped_and_change_nothing() {
+    let _serial = serial();
+    let sim = plain_sim(200.0);
+    let client = client_for(&sim);
+    let mut feed = client.market_feed(FeedMode::Ticker);
+    feed.subscribe(&[id("IDX_I:13")]).unwrap();
+    let (ps, _) = collect(&mut feed, |ps| !ps.is_empty());
+    assert!(!ps.is_empty(), "data before the stop");
+    client.disconnect_all();
+    // The I/O thread ends after it has read the stop; until then requests still
+    // reach it. A token rotation is a harmless probe.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while client.set_access_token("probe").is_ok() {
+        assert!(Instant::now() < deadline, "the I/O thread did not stop");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert!(matches!(
+        client.set_access_token("again"),
+        Err(dhan_feed::Error::Stopped)
+    ));
+    let err = feed.subscribe(&[id("IDX_I:25")]).unwrap_err();
+    assert!(matches!(err, dhan_feed::Error::Stopped), "{err:?}");
+    assert!(err.to_string().contains("stopped"), "{err}");
+    assert_eq!(feed.subscriptions(), [id("IDX_I:13")], "unchanged");
+    let err = feed.unsubscribe(&[id("IDX_I:13")]).unwrap_err();
+    assert!(matches!(err, dhan_feed::Error::Stopped), "{err:?}");
+    assert_eq!(feed.subscriptions(), [id("IDX_I:13")], "unchanged");
+    let mut depth = client.depth20();
+    let err = depth.subscribe(&[id("NSE_EQ:2885")]).unwrap_err();
+    assert!(matches!(err, dhan_feed::Error::Stopped), "{err:?}");
+    assert!(depth.subscriptions().is_empty(), "unchanged");
+    assert!(!feed.connected() && !depth.connected());
+}
+
+#[test]
+fn drain_fills_a_slice_on_every_handle() {
+    let _serial = serial();
+    let sim = Simulator::builder()
+        .plain()
+        .rate(500.0)
+        .depth_rate(50.0)
+        .order_interval(Some(Duration::from_millis(20)))
+        .start()
+        .unwrap();
+    let client = client_for(&sim);
+    let mut market = client.market_feed(FeedMode::Ticker);
+    market.subscribe(&[id("IDX_I:13"), id("IDX_I:25")]).unwrap();
+    let mut depth = client.depth20();
+    depth.subscribe(&[id("NSE_EQ:2885")]).unwrap();
+    let mut orders = client.order_updates();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let (mut m, mut d, mut o) = (0, 0, 0);
+    let mut mbuf = [FeedEvent::Market(dhan_feed::MarketEvent {
+        packet: MarketPacket::Unknown(dhan_feed::proto::market::UnknownPacket {
+            code: 0,
+            id: id("NSE_EQ:1"),
+            len: 0,
+        }),
+        recv_ns: 0,
+        publish_ns: 0,
+    }); 8];
+    let mut dbuf = [dhan_feed::DepthFeedEvent::Snapshot {
+        id: id("NSE_EQ:1"),
+        recv_ns: 0,
+    }; 8];
+    let mut obuf: Vec<dhan_feed::OrderEvent> = vec![dhan_feed::OrderEvent::Open; 8];
+    while (m < 20 || d < 4 || o < 4) && Instant::now() < deadline {
+        let n = market.drain(&mut mbuf);
+        assert!(n <= mbuf.len());
+        m += n;
+        let n = depth.drain(&mut dbuf);
+        d += n;
+        o += orders.drain(&mut obuf);
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    assert!(
+        m >= 20 && d >= 4 && o >= 4,
+        "market {m}, depth {d}, orders {o}"
+    );
+    assert_eq!(market.drain(&mut []), 0, "an empty slice takes nothing");
+    assert!(
+        depth.subscriptions() == [id("NSE_EQ:2885")]
+            && depth
+                .book(id("NSE_EQ:2885"))
+                .is_some_and(|b| b.label().as_str() == "NSE_EQ:2885"),
+        "labelled by its SEGMENT:ID"
+    );
 }

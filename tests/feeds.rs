@@ -6,21 +6,19 @@
 
 use dhan_feed::config::{ClientConfig, Endpoints, OrderTrackerConfig};
 use dhan_feed::feed::depth_book::DepthBook;
-use dhan_feed::feed::{
-    DepthError, DepthFeed, DepthFeedEvent, OrderEvent, OrderEventKinds,
-};
+use dhan_feed::feed::{DepthFeed, DepthFeedEvent, OrderEvent, OrderEventKinds};
 use dhan_feed::proto::OrderStatus;
 use dhan_feed::proto::capture::CaptureReader;
 use dhan_feed::proto::depth::{DepthKind, DepthLevel, DepthPacket, DepthSide, depth_packets};
 use dhan_feed::proto::endpoint::FeedKind;
 use dhan_feed::proto::login::UserType;
 use dhan_feed::proto::order::{KeyCase, encode_order_update};
-use dhan_feed::session::{BudgetConfig, SessionEvent};
 use dhan_feed::sim::{
     DEFAULT_ACCESS_TOKEN, DEFAULT_CLIENT_ID, DEFAULT_PARTNER_ID, DEFAULT_PARTNER_SECRET, Lifecycle,
     SimConfig, Simulator,
 };
-use dhan_feed::{Client, InstrumentId, Secret};
+use dhan_feed::{BudgetConfig, SessionEvent};
+use dhan_feed::{Client, Error, InstrumentId, Secret, SubscribeError};
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -141,7 +139,7 @@ fn depth20_books_of_several_instruments_match_what_was_sent() {
     let client = Client::new(config(&sim)).unwrap();
     let mut feed = client.depth20();
     let ids = [id(RELIANCE), id(TCS), id(NIFTY_FUT)];
-    feed.subscribe_many(&[(ids[0], "RELIANCE"), (ids[1], "TCS"), (ids[2], "NIFTY FUT")])
+    feed.subscribe_labelled(&[(ids[0], "RELIANCE"), (ids[1], "TCS"), (ids[2], "NIFTY FUT")])
         .unwrap();
     let evs = until_snapshots(&mut feed, &ids);
     // Update{Bid}, Update{Ask}, Snapshot per instrument, in that order.
@@ -204,14 +202,22 @@ fn depth200_books_have_the_rows_sent_fewer_than_200() {
     .unwrap();
     let client = Client::new(config(&sim)).unwrap();
     let mut feed = client.depth200();
-    assert_eq!(
-        feed.subscribe_many(&[(id(RELIANCE), "A"), (id(TCS), "B")]),
-        Err(DepthError::TooMany {
-            max: 1,
-            levels: 200
-        })
+    let err = feed
+        .subscribe_labelled(&[(id(RELIANCE), "A"), (id(TCS), "B")])
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Subscribe(SubscribeError::TooMany {
+                max: 1,
+                levels: 200
+            })
+        ),
+        "{err:?}"
     );
-    feed.subscribe(id(RELIANCE), "RELIANCE").unwrap();
+    assert!(feed.subscriptions().is_empty(), "all or none");
+    feed.subscribe_labelled(&[(id(RELIANCE), "RELIANCE")])
+        .unwrap();
     until_snapshots(&mut feed, &[id(RELIANCE)]);
     let book = feed.book(id(RELIANCE)).unwrap().clone();
     assert!(
@@ -232,10 +238,11 @@ fn changing_depth_instruments_reconnects_with_the_new_set() {
     let sim = plain_sim();
     let client = Client::new(config(&sim)).unwrap();
     let mut feed = client.depth20();
-    feed.subscribe(id(RELIANCE), "RELIANCE").unwrap();
+    feed.subscribe_labelled(&[(id(RELIANCE), "RELIANCE")])
+        .unwrap();
     until_snapshots(&mut feed, &[id(RELIANCE)]);
     assert_eq!(sim.handle().stats().accepted, 1);
-    feed.subscribe(id(TCS), "TCS").unwrap();
+    feed.subscribe_labelled(&[(id(TCS), "TCS")]).unwrap();
     let evs = until_snapshots(&mut feed, &[id(RELIANCE), id(TCS)]);
     assert!(
         evs.iter().any(|e| matches!(
@@ -260,8 +267,8 @@ fn changing_depth_instruments_reconnects_with_the_new_set() {
         sim.handle()
             .wait_live(FeedKind::Depth20, 1, Duration::from_secs(2))
     );
-    feed.unsubscribe(id(RELIANCE));
-    feed.unsubscribe(id(TCS));
+    feed.unsubscribe(&[id(RELIANCE)]).unwrap();
+    feed.unsubscribe(&[id(TCS)]).unwrap();
     assert!(
         sim.handle()
             .wait_live(FeedKind::Depth20, 0, Duration::from_secs(3)),
@@ -276,9 +283,12 @@ fn depth_refuses_other_segments_and_more_than_50() {
     let client = Client::new(config(&sim)).unwrap();
     let mut feed = client.depth20();
     let err = feed
-        .subscribe(id("BSE_EQ:500325"), "RELIANCE BSE")
+        .subscribe_labelled(&[(id("BSE_EQ:500325"), "RELIANCE BSE")])
         .unwrap_err();
-    assert_eq!(err, DepthError::Segment(id("BSE_EQ:500325")));
+    assert!(
+        matches!(err, Error::Subscribe(SubscribeError::DepthSegment(i)) if i == id("BSE_EQ:500325")),
+        "{err:?}"
+    );
     assert!(err.to_string().contains("NSE_EQ and NSE_FNO only"), "{err}");
     let many: Vec<(InstrumentId, &str)> = (0..51)
         .map(|i| {
@@ -288,15 +298,20 @@ fn depth_refuses_other_segments_and_more_than_50() {
             )
         })
         .collect();
-    assert_eq!(
-        feed.subscribe_many(&many),
-        Err(DepthError::TooMany {
-            max: 50,
-            levels: 20
-        })
+    let err = feed.subscribe_labelled(&many).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Subscribe(SubscribeError::TooMany {
+                max: 50,
+                levels: 20
+            })
+        ),
+        "{err:?}"
     );
-    assert!(feed.subscribe_many(&many[..50]).is_ok());
-    assert_eq!(feed.instruments().len(), 50);
+    assert!(feed.subscriptions().is_empty(), "all or none");
+    assert!(feed.subscribe_labelled(&many[..50]).is_ok());
+    assert_eq!(feed.subscriptions().len(), 50);
 }
 
 /// A plain-ws simulator with no periodic order updates.
@@ -513,7 +528,7 @@ fn partner_login_and_case_variants_of_keys_and_status() {
     let mut feed = client.order_updates();
     wait_open(&mut feed, &sim);
     assert_eq!(sim.handle().stats().logins, 1, "partner login accepted");
-    let mut u = dhan_feed::proto::sample::order_update("777", OrderStatus::Pending, 0);
+    let mut u = dhan_feed::internals::sample::order_update("777", OrderStatus::Pending, 0);
     let mut text = Vec::new();
     for (case, status) in [
         (KeyCase::Pascal, "PENDING"),
@@ -567,13 +582,14 @@ fn tracker_is_bounded_and_filters_apply() {
     feed.only(OrderEventKinds::STATUS_CHANGE | OrderEventKinds::ERROR);
     let mut text = Vec::new();
     for n in 1..=5 {
-        let u = dhan_feed::proto::sample::order_update(&n.to_string(), OrderStatus::Pending, 0);
+        let u = dhan_feed::internals::sample::order_update(&n.to_string(), OrderStatus::Pending, 0);
         encode_order_update(&u, KeyCase::Pascal, &mut text);
         sim.handle().send_order_text(&text);
     }
     // Order 5 is tracked, order 1 was evicted: its next update is a first one.
     for n in [5, 1] {
-        let u = dhan_feed::proto::sample::order_update(&n.to_string(), OrderStatus::Cancelled, 0);
+        let u =
+            dhan_feed::internals::sample::order_update(&n.to_string(), OrderStatus::Cancelled, 0);
         encode_order_update(&u, KeyCase::Pascal, &mut text);
         sim.handle().send_order_text(&text);
     }
@@ -621,7 +637,7 @@ fn an_order_feed_refused_with_807_closes_stops_and_resumes_with_a_new_token() {
     // Stopped: no new login while the token is unchanged.
     std::thread::sleep(Duration::from_millis(500));
     assert_eq!(sim.handle().stats().logins, 1);
-    client.set_access_token(DEFAULT_ACCESS_TOKEN);
+    client.set_access_token(DEFAULT_ACCESS_TOKEN).unwrap();
     let reopened = order_events_until(&mut feed, |e| matches!(e, OrderEvent::Open));
     assert!(
         matches!(reopened.last(), Some(OrderEvent::Open)),
@@ -637,7 +653,7 @@ fn a_refused_partner_login_stops_instead_of_retrying() {
         user_type: UserType::Partner,
         partner_id: Some(Secret::new(DEFAULT_PARTNER_ID)),
         partner_secret: Some(Secret::new("not-the-partner-secret")),
-        lifecycle: dhan_feed::session::LifecycleConfig {
+        lifecycle: dhan_feed::LifecycleConfig {
             backoff_base: Duration::from_millis(10),
             ..Default::default()
         },
@@ -672,7 +688,7 @@ fn an_order_handle_made_after_a_token_rotation_logs_in_with_the_new_token() {
         ..config(&sim)
     })
     .unwrap();
-    client.set_access_token(DEFAULT_ACCESS_TOKEN);
+    client.set_access_token(DEFAULT_ACCESS_TOKEN).unwrap();
     let mut feed = client.order_updates();
     wait_open(&mut feed, &sim);
 }
@@ -697,7 +713,7 @@ fn busy_poll_serves_depth_and_order_feeds_whose_sockets_left_the_poll() {
     let mut depth = client.depth20();
     let ids = [id(RELIANCE), id(TCS)];
     depth
-        .subscribe_many(&[(ids[0], "RELIANCE"), (ids[1], "TCS")])
+        .subscribe_labelled(&[(ids[0], "RELIANCE"), (ids[1], "TCS")])
         .unwrap();
     until_snapshots(&mut depth, &ids);
     for i in ids {
@@ -753,7 +769,7 @@ fn an_order_feed_that_cannot_connect_says_why_and_a_live_drop_is_one_close() {
     // Reconnecting is not repeated as an Error.
     let sim = order_sim(false);
     let client = Client::new(ClientConfig {
-        lifecycle: dhan_feed::session::LifecycleConfig {
+        lifecycle: dhan_feed::LifecycleConfig {
             backoff_base: Duration::from_millis(10),
             ..Default::default()
         },
@@ -779,7 +795,8 @@ fn a_malformed_depth_packet_is_counted_and_the_books_go_on() {
     let sim = plain_sim();
     let client = Client::new(config(&sim)).unwrap();
     let mut feed = client.depth20();
-    feed.subscribe(id(RELIANCE), "RELIANCE").unwrap();
+    feed.subscribe_labelled(&[(id(RELIANCE), "RELIANCE")])
+        .unwrap();
     until_snapshots(&mut feed, &[id(RELIANCE)]);
     assert_eq!(feed.health().malformed, 0);
     sim.handle().inject(dhan_feed::sim::Fault::MalformedPacket);
@@ -809,7 +826,7 @@ fn after_a_credential_stop_a_failed_attempt_still_says_why() {
     // The server is gone; the new token's first attempt is refused by the OS, and
     // that attempt (never opened, no Close before it) is reported.
     sim.stop();
-    client.set_access_token(DEFAULT_ACCESS_TOKEN);
+    client.set_access_token(DEFAULT_ACCESS_TOKEN).unwrap();
     let later = order_events_until(&mut feed, |_| true);
     let n = names(&later);
     assert!(

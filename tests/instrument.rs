@@ -12,8 +12,9 @@ use std::time::{Duration, SystemTime};
 use dhan_feed::instrument::{
     BuySellIndicator, Date, Download, Exchange, ExpiryFlag, FindOptions, Flag, InstrumentError,
     InstrumentKind, InstrumentMaster, LoadOptions, MasterFormat, MasterKind, OnMalformed,
-    OptionType, Origin, RowProblem, SegmentCode, synthetic,
+    OptionType, Origin, RowProblem, SegmentCode,
 };
+use dhan_feed::internals::synthetic;
 use dhan_feed::proto::{ExchangeSegment, InstrumentId};
 
 use ExchangeSegment::*;

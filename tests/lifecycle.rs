@@ -7,8 +7,8 @@ use dhan_feed::config::{ClientConfig, Endpoints, Overflow};
 use dhan_feed::event::{ConnectionEvent, FeedEvent};
 use dhan_feed::proto::disconnect::DisconnectCode;
 use dhan_feed::proto::endpoint::FeedKind;
-use dhan_feed::session::{BudgetConfig, Cause, LifecycleConfig, SessionError, SessionEvent};
 use dhan_feed::sim::{DEFAULT_ACCESS_TOKEN, DEFAULT_CLIENT_ID, Fault, SimConfig, Simulator};
+use dhan_feed::{BudgetConfig, Cause, LifecycleConfig, SessionError, SessionEvent};
 use dhan_feed::{Client, FeedMode, InstrumentId, MarketFeed, Secret};
 use std::collections::HashSet;
 use std::sync::Mutex;
@@ -117,7 +117,7 @@ fn reconnected(s: &Seen) -> bool {
 
 fn live_feed(client: &Client) -> MarketFeed {
     let mut feed = client.market_feed(FeedMode::Quote);
-    feed.subscribe_many(&ids());
+    feed.subscribe(&ids()).unwrap();
     let s = watch(&mut feed, Duration::from_secs(10), all_streaming);
     assert!(all_streaming(&s), "never streamed: {:?}", s.since_live);
     feed
@@ -255,7 +255,7 @@ fn a_slow_consumer_does_not_cost_the_connection() {
     });
     let client = client(&sim);
     let mut slow = client.market_feed_with(FeedMode::Quote, 64, Overflow::DropNewest);
-    slow.subscribe_many(&ids());
+    slow.subscribe(&ids()).unwrap();
     // Never read for 1.5 s (the server closes after 400 ms without a pong).
     std::thread::sleep(Duration::from_millis(1500));
     let st = slow.stats();
@@ -303,7 +303,7 @@ fn code_807_stops_without_a_retry_storm_until_a_new_token() {
     // With a 20 ms backoff base a storm would show dozens of attempts.
     assert_eq!(attempts_during(&sim, Duration::from_millis(800)), 0);
     assert_eq!(feed.health().halted, Some(Cause::Dhan(DisconnectCode(807))));
-    client.set_access_token(DEFAULT_ACCESS_TOKEN);
+    client.set_access_token(DEFAULT_ACCESS_TOKEN).unwrap();
     let s = watch(&mut feed, Duration::from_secs(10), |s| {
         reconnected(s) && all_streaming(s)
     });
@@ -317,7 +317,7 @@ fn code_808_wrong_client_id_stops_with_the_reason() {
     let sim = plain_sim(SimConfig::default());
     let client = Client::new(config(&sim, "1999999999", DEFAULT_ACCESS_TOKEN)).unwrap();
     let mut feed = client.market_feed(FeedMode::Ticker);
-    feed.subscribe_many(&ids());
+    feed.subscribe(&ids()).unwrap();
     until_credential_error(&mut feed, 808);
     assert_eq!(attempts_during(&sim, Duration::from_millis(800)), 0);
     assert_eq!(sim.handle().stats().accepted, 1, "one attempt, no storm");
@@ -336,10 +336,12 @@ fn an_expired_token_is_rotated_without_a_restart_over_tls() {
     .unwrap();
     let client = Client::new(config(&sim, DEFAULT_CLIENT_ID, "yesterdays-token")).unwrap();
     let mut feed = client.market_feed(FeedMode::Full);
-    feed.subscribe_many(&ids());
+    feed.subscribe(&ids()).unwrap();
     let s = until_credential_error(&mut feed, 807);
     assert!(s.since_live.is_empty());
-    client.set_access_token(Secret::new(DEFAULT_ACCESS_TOKEN));
+    client
+        .set_access_token(Secret::new(DEFAULT_ACCESS_TOKEN))
+        .unwrap();
     let s = watch(&mut feed, Duration::from_secs(10), all_streaming);
     assert!(all_streaming(&s), "{:?}", s.conn);
     assert!(feed.connected());
@@ -357,7 +359,7 @@ fn code_804_drops_the_instruments_over_the_limit_and_keeps_the_rest() {
     let extra: Vec<InstrumentId> = (0..3)
         .map(|i| format!("NSE_EQ:{}", 11_000 + i).parse().unwrap())
         .collect();
-    feed.subscribe_many(&extra);
+    feed.subscribe(&extra).unwrap();
     let s = watch(&mut feed, Duration::from_secs(10), |s| {
         reconnected(s) && all_streaming(s)
     });
@@ -396,10 +398,10 @@ fn two_clients_of_one_user_never_hold_more_than_five_market_connections() {
     // Each client wants three connections; together six, one over Dhan's limit.
     let a = client(&sim);
     let mut fa = a.market_feed(FeedMode::Ticker);
-    fa.subscribe_many(&many(100_000));
+    fa.subscribe(&many(100_000)).unwrap();
     let b = client(&sim);
     let mut fb = b.market_feed(FeedMode::Ticker);
-    fb.subscribe_many(&many(200_000));
+    fb.subscribe(&many(200_000)).unwrap();
     assert!(
         sim.handle()
             .wait_live(FeedKind::MarketFeed, 5, Duration::from_secs(10))
@@ -464,9 +466,9 @@ fn an_untrusted_certificate_is_named_in_each_reconnecting_event() {
     })
     .unwrap();
     let mut feed = client.market_feed(FeedMode::Ticker);
-    feed.subscribe_many(&ids());
+    feed.subscribe(&ids()).unwrap();
     let s = watch(&mut feed, Duration::from_secs(10), |s| s.conn.len() >= 2);
-    let untrusted = Cause::Tls(dhan_feed::session::TlsFailure::UntrustedCertificate);
+    let untrusted = Cause::Tls(dhan_feed::TlsFailure::UntrustedCertificate);
     assert!(s.conn.len() >= 2, "{:?}", s.conn);
     for c in &s.conn {
         assert!(

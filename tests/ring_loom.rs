@@ -2,7 +2,7 @@
 //! Run: `RUSTFLAGS="--cfg loom" cargo test --release --test ring_loom`
 #![cfg(loom)]
 
-use dhan_feed::ring::ring;
+use dhan_feed::internals::ring::ring;
 
 #[test]
 fn every_value_arrives_once_in_order() {

@@ -10,8 +10,8 @@ use dhan_feed::config::{ClientConfig, Endpoints};
 use dhan_feed::event::FeedEvent;
 use dhan_feed::feed::{DepthFeedEvent, OrderEvent};
 use dhan_feed::proto::login::UserType;
-use dhan_feed::session::{BudgetConfig, LifecycleConfig, SessionEvent};
 use dhan_feed::sim::{Fault, SimConfig, Simulator};
+use dhan_feed::{BudgetConfig, LifecycleConfig, SessionEvent};
 use dhan_feed::{Client, FeedMode, InstrumentId, Secret};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -124,10 +124,11 @@ fn no_secret_in_logs_events_errors_or_debug_output() {
     let client = Client::new(cfg.clone()).unwrap();
     texts.push(format!("{client:?}"));
     let mut feed = client.market_feed(FeedMode::Full);
-    feed.subscribe_many(&[
+    feed.subscribe(&[
         "IDX_I:13".parse::<InstrumentId>().unwrap(),
         "NSE_EQ:2885".parse().unwrap(),
-    ]);
+    ])
+    .unwrap();
     // The expired token is refused (807) ...
     assert!(until(&mut feed, &mut texts, |e| is(e, |s| matches!(
         s,
@@ -135,7 +136,7 @@ fn no_secret_in_logs_events_errors_or_debug_output() {
     ))));
     texts.push(format!("{:?}", feed.health()));
     // ... the rotated one works; then a reset, an 805 and a malformed frame.
-    client.set_access_token(TOKEN);
+    client.set_access_token(TOKEN).unwrap();
     // (The last: a reset whose reconnect is refused with HTTP 429, a cool-off.)
     for faults in [
         &[Fault::Reset][..],
@@ -164,11 +165,11 @@ fn no_secret_in_logs_events_errors_or_debug_output() {
     let mut orders = client.order_updates();
     // 200-level depth: its own connection, credentials in its URL.
     let mut deep = client.depth200();
-    deep.subscribe("NSE_EQ:2885".parse().unwrap(), "RELIANCE")
+    deep.subscribe_labelled(&[("NSE_EQ:2885".parse().unwrap(), "RELIANCE")])
         .unwrap();
     let mut depth = client.depth20();
     depth
-        .subscribe("NSE_EQ:2885".parse().unwrap(), "RELIANCE")
+        .subscribe_labelled(&[("NSE_EQ:2885".parse().unwrap(), "RELIANCE")])
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(10);
     let open = |e: &OrderEvent| matches!(e, OrderEvent::Open);
@@ -187,7 +188,7 @@ fn no_secret_in_logs_events_errors_or_debug_output() {
     );
     sim.handle().inject(Fault::Disconnect(807));
     std::thread::sleep(Duration::from_millis(300));
-    client.set_access_token(TOKEN);
+    client.set_access_token(TOKEN).unwrap();
     std::thread::sleep(Duration::from_millis(300));
     while let Some(e) = orders.try_recv() {
         texts.push(format!("{e:?}"));

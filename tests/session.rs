@@ -1,7 +1,7 @@
 //! The lifecycle's invariants over random operation sequences (the same checker as
 //! the `lifecycle` fuzz target), plus scripted seeds.
 
-use dhan_feed::session::check;
+use dhan_feed::internals::check;
 use proptest::prelude::*;
 
 proptest! {

@@ -4,10 +4,10 @@
 //! both kinds of end of stream come after the data, and a corrupt record is an
 //! error only after everything before it was delivered.
 
+use dhan_feed::internals::tls;
+use dhan_feed::internals::tls::MAX_RECORD_PLAINTEXT;
+use dhan_feed::internals::tls::{ReadStatus, Transport};
 use dhan_feed::sim::SimCert;
-use dhan_feed::transport::conn::{ReadStatus, Transport};
-use dhan_feed::transport::tls;
-use dhan_feed::transport::tls_stream::MAX_RECORD_PLAINTEXT;
 use rustls::{ServerConnection, StreamOwned};
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};

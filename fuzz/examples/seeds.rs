@@ -1,7 +1,7 @@
 //! Writes seed corpora made by the encoders into `corpus/<target>/`.
 //! Run from `fuzz/`: `cargo run --release --example seeds`.
 
-use dhan_feed::proto::sample;
+use dhan_feed::internals::sample;
 use dhan_feed::proto::capture::CaptureReader;
 use dhan_feed::proto::market_encode::encode_packet;
 use dhan_feed::proto::order::{KeyCase, encode_order_update};
@@ -68,14 +68,14 @@ fn main() {
     reqs.push(out);
     write("request_json", &reqs);
 
-    let scripts: Vec<Vec<u8>> = dhan_feed::session::check::SEEDS
+    let scripts: Vec<Vec<u8>> = dhan_feed::internals::check::SEEDS
         .iter()
         .map(|s| s.to_vec())
         .collect();
     write("lifecycle", &scripts);
 
     // Server byte streams: frames as the simulator writes them, whole and fragmented.
-    use dhan_feed::ws::frame::{Opcode, push_server_frame};
+    use dhan_feed::internals::ws::{Opcode, push_server_frame};
     let mut stream = Vec::new();
     for p in sample::market_packets() {
         let mut pkt = Vec::new();

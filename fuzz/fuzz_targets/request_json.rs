@@ -2,9 +2,9 @@
 //! market-feed subscription re-encodes and parses back to the same instruments.
 #![no_main]
 
-use dhan_feed::proto::json::TapeParser;
+use dhan_feed::internals::json::TapeParser;
+use dhan_feed::internals::json::parse_request;
 use dhan_feed::proto::request::{FeedMode, encode_subscription};
-use dhan_feed::proto::request_parse::parse_request;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -3,7 +3,7 @@
 //! end without a protocol error yields the same number of messages from ours.
 #![no_main]
 
-use dhan_feed::ws::client::{WsClient, WsEvent, WsLimits};
+use dhan_feed::internals::ws::{WsClient, WsEvent, WsLimits};
 use libfuzzer_sys::fuzz_target;
 use std::io::{self, Read, Write};
 use tungstenite::protocol::{Role, WebSocketConfig};

@@ -9,4 +9,3 @@ pub(crate) struct Env {
     pub target: String,
     pub tls: Option<Arc<rustls::ClientConfig>>,
 }
-

@@ -23,10 +23,9 @@ use std::time::{Duration, Instant};
 
 const WAKER: Token = Token(0);
 
-/// Why the engine could not start.
+/// Why the engine could not start (converted into [`crate::Error`] by the client).
 #[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum EngineError {
+pub(crate) enum EngineError {
     /// The poller or thread could not be created.
     #[error("I/O thread: {0}")]
     Io(#[from] io::Error),

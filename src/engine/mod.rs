@@ -12,7 +12,7 @@ mod outbox;
 pub(crate) mod port;
 mod shard;
 
-pub use io_thread::EngineError;
+pub(crate) use io_thread::EngineError;
 pub(crate) use io_thread::spawn;
 pub use port::MAX_SHARDS;
 pub use shard::EVENT_LOG_TARGET;

@@ -16,6 +16,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize};
 use std::thread::JoinHandle;
 
+/// The I/O thread no longer runs: a command could not be delivered (it becomes
+/// [`crate::Error::Stopped`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Stopped;
+
 /// Market-feed connections per user.
 pub const MAX_SHARDS: usize = 5;
 
@@ -110,16 +115,18 @@ pub(crate) struct EngineHandle {
 }
 
 impl EngineHandle {
-    /// Sends a command and wakes the I/O thread.
-    pub fn send(&self, cmd: Command) {
-        if self.tx.send(cmd).is_ok() {
-            let _ = self.waker.wake();
-        }
+    /// Sends a command and wakes the I/O thread; [`Stopped`] when the I/O
+    /// thread no longer runs (the command is dropped).
+    pub fn send(&self, cmd: Command) -> Result<(), Stopped> {
+        self.tx.send(cmd).map_err(|_| Stopped)?;
+        // A failed wake means the poller is gone with the thread: the command
+        // is then never read.
+        self.waker.wake().map_err(|_| Stopped)
     }
 
     /// Stops the I/O thread and joins it.
     pub fn stop(&mut self) {
-        self.send(Command::Stop);
+        let _ = self.send(Command::Stop);
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
@@ -131,4 +138,3 @@ impl Drop for EngineHandle {
         self.stop();
     }
 }
-

@@ -2,9 +2,9 @@
 //! instruments, the subscription requests, and the packets it publishes. The
 //! socket side is a [`Link`].
 
+use super::env::Env;
 use super::fanout::Fanout;
 use super::link::{Link, Proto, Ready};
-use super::env::Env;
 use crate::config::ClientConfig;
 use crate::event::{ConnectionEvent, ShardHealth};
 use crate::proto::disconnect::DisconnectCode;

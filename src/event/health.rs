@@ -24,7 +24,7 @@ pub struct FeedStats {
     pub lag: u64,
 }
 
-/// What [`MarketFeed::health`] reports.
+/// What a handle's `health()` reports ([`crate::MarketFeed::health`] and the others).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Health {
     /// Since when every connection carrying this process's instruments has been
@@ -140,4 +140,3 @@ impl ShardHealth {
         self.halted.store(halted, Ordering::Relaxed);
     }
 }
-

@@ -74,4 +74,3 @@ pub enum OrderItem {
     /// A message that could not be parsed (the objects around it still were).
     Error(Text<128>),
 }
-

@@ -6,6 +6,7 @@ mod feed_event;
 mod health;
 mod items;
 
+pub use crate::session::{Cause, SessionError, SessionEvent, TlsFailure};
 pub use feed_event::{ConnectionEvent, FeedEvent, MarketEvent};
 pub use health::{FeedStats, Health};
 pub(crate) use health::{ShardHealth, at as instant_at};

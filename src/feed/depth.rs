@@ -2,8 +2,9 @@
 //! on the consumer's thread from the sides the I/O thread copies into the ring.
 
 use super::depth_book::{DepthBook, DepthBooks, DepthEvent, Label};
-use crate::event::{ConnectionEvent, DepthItem, FeedStats, Health};
 use crate::engine::port::{Command, EngineHandle, OutboxShared};
+use crate::error::{Error, SubscribeError};
+use crate::event::{ConnectionEvent, DepthItem, FeedStats, Health};
 use crate::proto::depth::DepthSide;
 use crate::proto::segment::{ExchangeSegment, InstrumentId};
 use crate::ring::Consumer;
@@ -33,23 +34,6 @@ pub enum DepthFeedEvent {
     },
     /// Connection state (connected, disconnected, reconnecting, errors).
     Connection(ConnectionEvent),
-}
-
-/// Why an instrument cannot go on a depth connection.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum DepthError {
-    /// Dhan serves full depth for NSE equities and derivatives only.
-    #[error("{0}: full market depth is available for NSE_EQ and NSE_FNO only")]
-    Segment(InstrumentId),
-    /// More instruments than one connection carries (50 for 20-level, 1 for 200-level).
-    #[error("at most {max} instruments per {levels}-level depth connection")]
-    TooMany {
-        /// The limit.
-        max: usize,
-        /// 20 or 200.
-        levels: usize,
-    },
 }
 
 /// A market-depth consumer with `N` levels per side: one connection (within the
@@ -106,59 +90,81 @@ impl<const N: usize> DepthFeed<N> {
         }
     }
 
-    /// Adds an instrument with the user's `label` (reconnects with the new set).
-    pub fn subscribe(&mut self, id: InstrumentId, label: &str) -> Result<(), DepthError> {
-        self.subscribe_many(&[(id, label)])
+    /// Adds instruments, each labelled with its `SEGMENT:ID` (reconnects once
+    /// with the new set); all or none. See [`subscribe_labelled`](Self::subscribe_labelled).
+    pub fn subscribe(&mut self, ids: &[InstrumentId]) -> Result<(), Error> {
+        let labels: Vec<String> = ids.iter().map(|i| i.to_string()).collect();
+        let items: Vec<(InstrumentId, &str)> = ids
+            .iter()
+            .zip(&labels)
+            .map(|(&i, l)| (i, l.as_str()))
+            .collect();
+        self.subscribe_labelled(&items)
     }
 
-    /// Adds several instruments with labels; all or none (reconnects once).
-    pub fn subscribe_many(&mut self, items: &[(InstrumentId, &str)]) -> Result<(), DepthError> {
+    /// Adds instruments with the user's labels (reconnects once with the new
+    /// set); all or none. Fails with [`SubscribeError::DepthSegment`] for a
+    /// segment other than NSE_EQ / NSE_FNO, [`SubscribeError::TooMany`] past the
+    /// connection's limit (50 for 20-level, 1 for 200-level), or
+    /// [`Error::Stopped`] when the client's I/O thread no longer runs; the
+    /// subscriptions are then unchanged.
+    pub fn subscribe_labelled(&mut self, items: &[(InstrumentId, &str)]) -> Result<(), Error> {
         let max = max_instruments(N);
         if let Some(&(bad, _)) = items
             .iter()
             .find(|(i, _)| !matches!(i.segment, ExchangeSegment::NseEq | ExchangeSegment::NseFno))
         {
-            return Err(DepthError::Segment(bad));
+            return Err(SubscribeError::DepthSegment(bad).into());
         }
-        let new = items
-            .iter()
-            .filter(|(i, _)| self.books.book(*i).is_none())
-            .count();
-        if self.books.len() + new > max {
-            return Err(DepthError::TooMany { max, levels: N });
+        let mut fresh: Vec<InstrumentId> = Vec::with_capacity(items.len());
+        for &(i, _) in items {
+            if self.books.book(i).is_none() && !fresh.contains(&i) {
+                fresh.push(i);
+            }
         }
+        if self.books.len() + fresh.len() > max {
+            return Err(SubscribeError::TooMany { max, levels: N }.into());
+        }
+        let mut ids = self.subscriptions();
+        ids.extend(&fresh);
+        self.send_instruments(ids)?;
         for &(id, label) in items {
             // Room was checked above; `add` of a present id relabels it.
             let _ = self.books.add(id, Label::new(label));
         }
-        self.send_instruments();
         Ok(())
     }
 
-    /// Removes an instrument (reconnects with the rest, or closes when none is left).
-    pub fn unsubscribe(&mut self, id: InstrumentId) {
-        if self.books.remove(id) {
-            self.send_instruments();
+    /// Removes instruments (reconnects with the rest, or closes when none is
+    /// left). Fails with [`Error::Stopped`] when the client's I/O thread no
+    /// longer runs.
+    pub fn unsubscribe(&mut self, ids: &[InstrumentId]) -> Result<(), Error> {
+        let rest: Vec<InstrumentId> = self
+            .subscriptions()
+            .into_iter()
+            .filter(|i| !ids.contains(i))
+            .collect();
+        if rest.len() == self.books.len() {
+            return Ok(());
         }
+        self.send_instruments(rest)?;
+        for &id in ids {
+            self.books.remove(id);
+        }
+        Ok(())
     }
 
-    fn send_instruments(&self) {
-        let ids = self.books.iter().map(|b| b.id()).collect();
+    fn send_instruments(&self, instruments: Vec<InstrumentId>) -> Result<(), Error> {
         self.engine.send(Command::SetDepthInstruments {
             id: self.id,
-            instruments: ids,
-        });
+            instruments,
+        })?;
+        Ok(())
     }
 
-    /// The instruments of this connection.
-    pub fn instruments(&self) -> Vec<InstrumentId> {
-        self.books.iter().map(|b| b.id()).collect()
-    }
-
-    /// The instruments of this connection, under the market feed's name for it
-    /// (the seed's `subscriptions`): the same as [`instruments`](Self::instruments).
+    /// The instruments of this connection, in the order they were added.
     pub fn subscriptions(&self) -> Vec<InstrumentId> {
-        self.instruments()
+        self.books.iter().map(|b| b.id()).collect()
     }
 
     /// Whether this handle's connection is live (the seed's `connected?`).
@@ -214,6 +220,11 @@ impl<const N: usize> DepthFeed<N> {
         super::wait_for(timeout, || self.try_recv())
     }
 
+    /// Moves waiting events into `out`, as many as fit; returns how many.
+    pub fn drain(&mut self, out: &mut [DepthFeedEvent]) -> usize {
+        super::drain_with(out, || self.try_recv())
+    }
+
     /// Counters: items taken, published, dropped (ring full), waiting.
     pub fn stats(&mut self) -> FeedStats {
         super::outbox_stats(&self.shared, self.received, self.consumer.len() as u64)
@@ -227,6 +238,7 @@ impl<const N: usize> DepthFeed<N> {
 
 impl<const N: usize> Drop for DepthFeed<N> {
     fn drop(&mut self) {
-        self.engine.send(Command::RemoveAux { id: self.id });
+        // A stopped I/O thread has already closed the connection.
+        let _ = self.engine.send(Command::RemoveAux { id: self.id });
     }
 }

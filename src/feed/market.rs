@@ -1,7 +1,8 @@
 //! The market-feed consumer handle.
 
-use crate::event::{FeedEvent, FeedStats, Health, instant_at};
 use crate::engine::port::{Command, ConsumerShared, EngineHandle};
+use crate::error::Error;
+use crate::event::{FeedEvent, FeedStats, Health, instant_at};
 use crate::proto::request::FeedMode;
 use crate::proto::segment::InstrumentId;
 use crate::ring::Consumer;
@@ -58,45 +59,52 @@ impl MarketFeed {
         self.mode
     }
 
-    /// Subscribes one instrument.
-    pub fn subscribe_one(&mut self, id: InstrumentId) {
-        self.subscribe_many(&[id]);
-    }
-
-    /// Subscribes several instruments (the engine batches them ≤ 100 per message
-    /// and spreads them over up to five connections of 5,000).
-    pub fn subscribe_many(&mut self, ids: &[InstrumentId]) {
+    /// Subscribes instruments (those already subscribed are skipped). The engine
+    /// batches them ≤ 100 per message and spreads them over up to five
+    /// connections of 5,000; an instrument that finds no room, or whose segment
+    /// Dhan cannot name, is refused there and counted in [`FeedStats::rejected`].
+    /// Fails with [`Error::Stopped`] when the client's I/O thread no longer
+    /// runs (the subscriptions are then unchanged).
+    pub fn subscribe(&mut self, ids: &[InstrumentId]) -> Result<(), Error> {
         let new: Vec<InstrumentId> = ids
             .iter()
             .copied()
             .filter(|i| self.subs.insert(*i))
             .collect();
-        if !new.is_empty() {
-            self.engine.send(Command::Subscribe {
-                id: self.id,
-                instruments: new,
-            });
+        if new.is_empty() {
+            return Ok(());
         }
+        let sent = self.engine.send(Command::Subscribe {
+            id: self.id,
+            instruments: new.clone(),
+        });
+        if sent.is_err() {
+            for i in &new {
+                self.subs.remove(i);
+            }
+        }
+        Ok(sent?)
     }
 
-    /// Unsubscribes one instrument.
-    pub fn unsubscribe_one(&mut self, id: InstrumentId) {
-        self.unsubscribe_many(&[id]);
-    }
-
-    /// Unsubscribes several instruments.
-    pub fn unsubscribe_many(&mut self, ids: &[InstrumentId]) {
+    /// Unsubscribes instruments (those not subscribed are skipped). Fails with
+    /// [`Error::Stopped`] when the client's I/O thread no longer runs.
+    pub fn unsubscribe(&mut self, ids: &[InstrumentId]) -> Result<(), Error> {
         let gone: Vec<InstrumentId> = ids
             .iter()
             .copied()
             .filter(|i| self.subs.remove(i))
             .collect();
-        if !gone.is_empty() {
-            self.engine.send(Command::Unsubscribe {
-                id: self.id,
-                instruments: gone,
-            });
+        if gone.is_empty() {
+            return Ok(());
         }
+        let sent = self.engine.send(Command::Unsubscribe {
+            id: self.id,
+            instruments: gone.clone(),
+        });
+        if sent.is_err() {
+            self.subs.extend(&gone);
+        }
+        Ok(sent?)
     }
 
     /// The instruments this consumer asked for.
@@ -118,8 +126,8 @@ impl MarketFeed {
         super::wait_for(timeout, || self.try_recv())
     }
 
-    /// Moves waiting events into `out`; returns how many.
-    pub fn drain_into(&mut self, out: &mut [FeedEvent]) -> usize {
+    /// Moves waiting events into `out`, as many as fit; returns how many.
+    pub fn drain(&mut self, out: &mut [FeedEvent]) -> usize {
         let mut n = 0;
         for slot in out.iter_mut() {
             match self.consumer.pop() {
@@ -176,6 +184,7 @@ impl MarketFeed {
 
 impl Drop for MarketFeed {
     fn drop(&mut self) {
-        self.engine.send(Command::RemoveConsumer { id: self.id });
+        // A stopped I/O thread has nothing left to unsubscribe.
+        let _ = self.engine.send(Command::RemoveConsumer { id: self.id });
     }
 }

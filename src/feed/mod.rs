@@ -9,9 +9,9 @@ pub mod order_tracker;
 pub mod orders;
 mod wait;
 
-pub use depth::{Depth20Feed, Depth200Feed, DepthError, DepthFeed, DepthFeedEvent};
+pub use depth::{Depth20Feed, Depth200Feed, DepthFeed, DepthFeedEvent};
 pub use market::MarketFeed;
 pub(crate) use one_conn::{outbox_health, outbox_stats};
 pub use order_tracker::{OrderEvent, OrderEventKinds, OrderTracker};
 pub use orders::OrderFeed;
-pub(crate) use wait::wait_for;
+pub(crate) use wait::{drain_with, wait_for};

@@ -523,8 +523,8 @@ fn percentage(traded: i64, quantity: i64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
     use crate::proto::order::{OrderMessageKind, OrderUpdateParser};
+    use std::time::Duration;
 
     fn upd(order_no: &str, status: &str, traded: i64, qty: i64) -> OrderUpdate {
         OrderUpdate {

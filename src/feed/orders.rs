@@ -1,9 +1,9 @@
 //! The order-update handle: one connection (Dhan allows one per user), updates
 //! turned into events by an [`OrderTracker`] on the consumer's thread.
 
-use crate::event::{FeedStats, Health, OrderItem};
 use super::order_tracker::{OrderEvent, OrderEventKinds, OrderTracker};
 use crate::engine::port::{Command, EngineHandle, OutboxShared};
+use crate::event::{FeedStats, Health, OrderItem};
 use crate::ring::Consumer;
 use crate::session::SessionEvent;
 use std::collections::VecDeque;
@@ -112,6 +112,11 @@ impl OrderFeed {
         super::wait_for(timeout, || self.try_recv())
     }
 
+    /// Moves waiting events into `out`, as many as fit; returns how many.
+    pub fn drain(&mut self, out: &mut [OrderEvent]) -> usize {
+        super::drain_with(out, || self.try_recv())
+    }
+
     /// Counters: items taken, published, dropped (ring full), waiting.
     pub fn stats(&mut self) -> FeedStats {
         super::outbox_stats(&self.shared, self.received, self.consumer.len() as u64)
@@ -152,7 +157,8 @@ fn connection_event(after_close: &mut bool, ev: &SessionEvent) -> Option<OrderEv
 
 impl Drop for OrderFeed {
     fn drop(&mut self) {
-        self.engine.send(Command::RemoveAux { id: self.id });
+        // A stopped I/O thread has already closed the connection.
+        let _ = self.engine.send(Command::RemoveAux { id: self.id });
     }
 }
 

@@ -1,4 +1,4 @@
-//! The waiting every handle's `recv_timeout` does.
+//! The waiting every handle's `recv_timeout` does, and the draining of their `drain`.
 
 /// Calls `try_recv` until it yields or `timeout` passes: spinning briefly, then
 /// yielding, then sleeping in 50 µs steps (the I/O thread never wakes consumers).
@@ -25,4 +25,19 @@ pub(crate) fn wait_for<T>(
             std::thread::sleep(std::time::Duration::from_micros(50));
         }
     }
+}
+
+/// Fills `out` from `try_recv` until it is full or nothing waits; returns how many.
+pub(crate) fn drain_with<T>(out: &mut [T], mut try_recv: impl FnMut() -> Option<T>) -> usize {
+    let mut n = 0;
+    for slot in out.iter_mut() {
+        match try_recv() {
+            Some(e) => {
+                *slot = e;
+                n += 1;
+            }
+            None => break,
+        }
+    }
+    n
 }

@@ -178,7 +178,7 @@ mod load;
 mod master;
 mod row;
 mod split;
-pub mod synthetic;
+pub(crate) mod synthetic;
 mod view;
 
 pub use columns::MasterFormat;

@@ -43,11 +43,6 @@ impl Backoff {
         self.base.saturating_mul(factor).min(self.cap)
     }
 
-    /// The upper bound of any delay.
-    pub fn cap(&self) -> Duration {
-        self.cap
-    }
-
     /// Draws the next delay and counts the attempt.
     pub fn next_delay(&mut self) -> Duration {
         let ceiling = self.ceiling();

@@ -72,11 +72,6 @@ impl Budget {
         }
     }
 
-    /// The limits.
-    pub fn config(&self) -> &BudgetConfig {
-        &self.cfg
-    }
-
     /// How many connections of `kind` may exist at once.
     pub fn limit(&self, kind: FeedKind) -> usize {
         match kind {
@@ -143,7 +138,7 @@ mod tests {
         assert!(matches!(b.try_open(FeedKind::Depth20, t0), Grant::WaitUntil(t) if t > t0));
         b.established(FeedKind::MarketFeed);
         // …and until the gap has passed.
-        let gap = b.config().gap;
+        let gap = b.cfg.gap;
         assert_eq!(
             b.try_open(FeedKind::Depth20, t0 + gap / 2),
             Grant::WaitUntil(t0 + gap)

@@ -11,6 +11,4 @@ pub mod lifecycle;
 pub mod subs;
 
 pub use budget::{Budget, BudgetConfig};
-pub use lifecycle::{
-    Cause, Lifecycle, LifecycleConfig, Phase, SessionError, SessionEvent, TlsFailure,
-};
+pub use lifecycle::{Cause, Lifecycle, LifecycleConfig, SessionError, SessionEvent, TlsFailure};

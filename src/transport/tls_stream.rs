@@ -13,8 +13,8 @@
 //! complete incoming record has been handed out; records that arrive while we
 //! write are kept in a stash, which the next read returns first (order is kept).
 
-use super::read_status::ReadStatus;
 use super::copy::{copy_bytes, move_to_front};
+use super::read_status::ReadStatus;
 use rustls::client::UnbufferedClientConnection;
 use rustls::unbuffered::{ConnectionState, EncodeError, EncryptError, UnbufferedStatus};
 use std::io::{self, Read, Write};

@@ -75,7 +75,7 @@ pub const MAX_HEADER_LEN: usize = 14;
 
 /// Writes a frame header into `out` (at least [`MAX_HEADER_LEN`] bytes) and returns
 /// its length. `mask` is `Some` for client frames; the payload must then be masked
-/// with [`apply_mask`].
+/// with `apply_mask`.
 pub fn write_header(
     fin: bool,
     opcode: Opcode,

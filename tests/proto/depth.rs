@@ -10,7 +10,7 @@ fn reliance() -> InstrumentId {
 
 #[test]
 fn two_instrument_depth20_message_decodes_in_order() {
-    let file = dhan_feed::proto::sample::depth20_capture();
+    let file = dhan_feed::internals::sample::depth20_capture();
     let msg = &file[4..];
     let got: Vec<_> = depth_packets(DepthKind::Twenty, msg)
         .collect::<Result<_, _>>()

@@ -1,9 +1,9 @@
 use crate::strategies::id_known;
-use dhan_feed::proto::sample::order_update;
-use dhan_feed::proto::json::TapeParser;
+use dhan_feed::internals::json::TapeParser;
+use dhan_feed::internals::json::parse_request;
+use dhan_feed::internals::sample::order_update;
 use dhan_feed::proto::order::*;
 use dhan_feed::proto::request::*;
-use dhan_feed::proto::request_parse::parse_request;
 use dhan_feed::proto::{OrderStatus, Text};
 use proptest::prelude::*;
 

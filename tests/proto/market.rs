@@ -164,7 +164,7 @@ fn wrong_declared_length_is_a_typed_error_with_offset() {
 
 #[test]
 fn every_truncation_of_every_kind_is_an_error_at_the_right_offset() {
-    let runner_packets: Vec<MarketPacket> = dhan_feed::proto::sample::market_packets();
+    let runner_packets: Vec<MarketPacket> = dhan_feed::internals::sample::market_packets();
     let lead = packet_bytes(&runner_packets[0]);
     for p in &runner_packets {
         let full = packet_bytes(p);

@@ -1,10 +1,10 @@
 //! A small blocking test client: tungstenite over rustls (or plain TCP).
 
+use dhan_feed::Secret;
+use dhan_feed::internals::tls::{client_config, root_store};
 use dhan_feed::proto::endpoint::{FeedKind, request_target};
 use dhan_feed::proto::market::{MarketPacket, packets};
-use dhan_feed::secret::Secret;
 use dhan_feed::sim::{DEFAULT_ACCESS_TOKEN, DEFAULT_CLIENT_ID, Simulator};
-use dhan_feed::transport::tls::{client_config, root_store};
 use rustls::{ClientConnection, StreamOwned};
 use rustls_pki_types::ServerName;
 use std::io::{self, Read, Write};

@@ -281,7 +281,7 @@ fn order_feed_self_and_partner_logins_and_lifecycles() {
         }
     }
     // On demand: an arbitrary update.
-    let mut u = dhan_feed::proto::sample::order_update("777", OrderStatus::Triggered, 0);
+    let mut u = dhan_feed::internals::sample::order_update("777", OrderStatus::Triggered, 0);
     u.remarks = dhan_feed::proto::Text::new("Super Order");
     assert_eq!(h.send_order_update(&u), 2);
     assert_eq!(read_updates(&mut me, 1)[0], u);

@@ -1,4 +1,5 @@
 use crate::client::*;
+use dhan_feed::Secret;
 use dhan_feed::proto::DisconnectCode;
 use dhan_feed::proto::depth::{DepthKind, DepthPacket, depth_packets};
 use dhan_feed::proto::endpoint::{FeedKind, request_target};
@@ -6,7 +7,6 @@ use dhan_feed::proto::login::{Login, encode_login};
 use dhan_feed::proto::market::{MarketPacket, packets};
 use dhan_feed::proto::request::{FeedMode, encode_depth20_subscribe, encode_subscription};
 use dhan_feed::proto::{ExchangeSegment, InstrumentId};
-use dhan_feed::secret::Secret;
 use dhan_feed::sim::{DEFAULT_ACCESS_TOKEN, DEFAULT_CLIENT_ID};
 use std::time::Duration;
 

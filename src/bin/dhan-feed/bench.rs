@@ -4,16 +4,16 @@
 //! stream. The last line is machine-readable (`RESULT key=value …`).
 
 use crate::stderr::note;
+use dhan_feed::Secret;
 use dhan_feed::config::{ClientConfig, Endpoints};
 use dhan_feed::event::FeedEvent;
+use dhan_feed::internals::ws::{Opcode, parse_header};
+use dhan_feed::now_ns;
 use dhan_feed::proto::endpoint::{FeedKind, request_target};
 use dhan_feed::proto::market::{MarketPacket, packets};
 use dhan_feed::proto::request::{FeedMode, encode_subscription};
 use dhan_feed::proto::segment::{ExchangeSegment, InstrumentId};
-use dhan_feed::secret::Secret;
 use dhan_feed::sim::{DEFAULT_ACCESS_TOKEN, DEFAULT_CLIENT_ID, Simulator};
-use dhan_feed::time::now_ns;
-use dhan_feed::ws::frame::{Opcode, parse_header};
 use hdrhistogram::Histogram;
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
@@ -192,7 +192,7 @@ fn client(
     sim: &Simulator,
     pin_io: bool,
     busy_poll: bool,
-) -> Result<dhan_feed::Client, dhan_feed::ClientError> {
+) -> Result<dhan_feed::Client, dhan_feed::Error> {
     dhan_feed::Client::new(ClientConfig {
         client_id: Secret::new(DEFAULT_CLIENT_ID),
         access_token: Secret::new(DEFAULT_ACCESS_TOKEN),
@@ -232,12 +232,15 @@ pub fn run(
         let sim = sim(args, args.tls, 0.0, false)?;
         let client = client(&sim, pin_on, false)?;
         let mut feed = client.market_feed(args.mode);
-        feed.subscribe_many(&ids(args.instruments));
-        let mut second = args.second_consumer.map(|mode| {
-            let mut f = client.market_feed(mode);
-            f.subscribe_many(&ids(args.instruments));
-            f
-        });
+        feed.subscribe(&ids(args.instruments))?;
+        let mut second = match args.second_consumer {
+            Some(mode) => {
+                let mut f = client.market_feed(mode);
+                f.subscribe(&ids(args.instruments))?;
+                Some(f)
+            }
+            None => None,
+        };
         let (n, el, a, st, cpu) = std::thread::scope(|s| {
             s.spawn(|| {
                 pin(1, pin_on);
@@ -245,13 +248,13 @@ pub fn run(
                     FeedEvent::Connection(dhan_feed::event::ConnectionEvent {
                         feed: dhan_feed::proto::endpoint::FeedKind::MarketFeed,
                         connection: 0,
-                        event: dhan_feed::session::SessionEvent::Connected,
+                        event: dhan_feed::SessionEvent::Connected,
                     });
                     1024
                 ];
                 let mut drain = |feed: &mut dhan_feed::MarketFeed| {
-                    let k = feed.drain_into(&mut buf);
-                    let k2 = second.as_mut().map_or(0, |f| f.drain_into(&mut buf));
+                    let k = feed.drain(&mut buf);
+                    let k2 = second.as_mut().map_or(0, |f| f.drain(&mut buf));
                     if k == 0 && k2 == 0 {
                         std::thread::sleep(Duration::from_micros(20));
                     }
@@ -464,7 +467,7 @@ fn engine_latency(
     let sim = sim(args, args.tls, args.rate, true)?;
     let client = client(&sim, pin_on, true)?;
     let mut feed = client.market_feed(FeedMode::Ticker);
-    feed.subscribe_many(&ids(args.instruments));
+    feed.subscribe(&ids(args.instruments))?;
     Ok(std::thread::scope(|s| {
         s.spawn(|| {
             pin(1, pin_on);
@@ -534,8 +537,8 @@ fn tungstenite_client(
             window,
         )?,
         Some(cert) => {
-            let roots = dhan_feed::transport::tls::root_store(&[cert], false)?;
-            let cfg = dhan_feed::transport::tls::client_config(roots)?;
+            let roots = dhan_feed::internals::tls::root_store(&[cert], false)?;
+            let cfg = dhan_feed::internals::tls::client_config(roots)?;
             let name = rustls_pki_types::ServerName::try_from("127.0.0.1")?;
             let stream = rustls::StreamOwned::new(rustls::ClientConnection::new(cfg, name)?, tcp);
             read_with_tungstenite(

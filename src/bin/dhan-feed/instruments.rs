@@ -7,11 +7,11 @@ use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use dhan_feed::instrument::{Download, Fetched, MasterKind, Origin, Progress};
+use dhan_feed::instrument::Instrument;
 use dhan_feed::instrument::InstrumentError;
 use dhan_feed::instrument::LoadOptions;
+use dhan_feed::instrument::{Download, Fetched, MasterKind, Origin, Progress};
 use dhan_feed::instrument::{FindOptions, InstrumentMaster, SEARCH_ORDER};
-use dhan_feed::instrument::Instrument;
 use dhan_feed::proto::ExchangeSegment;
 
 /// `dhan-feed instruments`: search or download Dhan's instrument master.

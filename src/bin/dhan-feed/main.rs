@@ -96,7 +96,7 @@ fn note(args: std::fmt::Arguments<'_>) {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     stderr::init_logger();
-    dhan_feed::transport::tls::install_default_provider();
+    dhan_feed::internals::tls::install_default_provider();
     match cli.command {
         Command::Bench(args) => match bench::run(&args, alloc_count::count) {
             Ok(r) => {

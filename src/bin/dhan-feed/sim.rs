@@ -1,8 +1,8 @@
 //! `dhan-feed sim`: runs the simulator until Ctrl-C or `--seconds`.
 
 use crate::stderr::note;
+use dhan_feed::Secret;
 use dhan_feed::proto::segment::InstrumentId;
-use dhan_feed::secret::Secret;
 use dhan_feed::sim::{Fault, SimConfig, Simulator};
 use std::io::Write;
 use std::net::SocketAddr;

@@ -5,9 +5,9 @@
 //! starts the in-process simulator over TLS and says so; `--url` and `--ca-file`
 //! point it at an external simulator instead.
 
-pub use crate::watch_args::{Summary, WatchArgs, WatchError};
-use crate::watch_args::{DEFAULT_INSTRUMENTS, connect, refused};
 use crate::stderr::note;
+use crate::watch_args::{DEFAULT_INSTRUMENTS, connect, refused};
+pub use crate::watch_args::{Summary, WatchArgs, WatchError};
 use dhan_feed::event::FeedEvent;
 use dhan_feed::jsonl;
 use dhan_feed::proto::market::MarketPacket;
@@ -106,7 +106,7 @@ fn market(
     } else {
         args.instruments.clone()
     };
-    feed.subscribe_many(&instruments);
+    feed.subscribe(&instruments)?;
     let mut hist = hdrhistogram::Histogram::<u64>::new(3).map_err(io::Error::other)?;
     let mut summary = Summary::default();
     let start = Instant::now();
@@ -129,7 +129,7 @@ fn market(
         line.clear();
         match ev {
             FeedEvent::Market(m) => {
-                let _ = hist.record(dhan_feed::time::now_ns().saturating_sub(m.recv_ns));
+                let _ = hist.record(dhan_feed::now_ns().saturating_sub(m.recv_ns));
                 if args.json {
                     jsonl::market_packet(&m.packet, &mut line);
                 } else {
@@ -139,7 +139,7 @@ fn market(
             }
             FeedEvent::Connection(c) => {
                 note!("dhan-feed watch: {c}");
-                if matches!(c.event, dhan_feed::session::SessionEvent::Reconnected { .. }) {
+                if matches!(c.event, dhan_feed::SessionEvent::Reconnected { .. }) {
                     summary.reconnects += 1;
                 }
                 refused(&c.event)?;

@@ -2,12 +2,12 @@
 //! and what it reports: shared by the market view and the order and depth views.
 
 use crate::stderr::note;
+use dhan_feed::Secret;
+use dhan_feed::certs_from_pem;
 use dhan_feed::config::{ClientConfig, Endpoints};
 use dhan_feed::proto::request::FeedMode;
 use dhan_feed::proto::segment::InstrumentId;
-use dhan_feed::secret::Secret;
 use dhan_feed::sim::Simulator;
-use dhan_feed::transport::tls::certs_from_pem;
 use std::io;
 use std::path::PathBuf;
 
@@ -63,7 +63,7 @@ pub enum WatchError {
     Sim(#[from] dhan_feed::sim::SimError),
     /// The client could not start.
     #[error(transparent)]
-    Client(#[from] dhan_feed::ClientError),
+    Client(#[from] dhan_feed::Error),
     /// `--url` is not a `ws://` or `wss://` URL (shown with its credentials as
     /// `***`; checked here rather than by the argument parser, whose message would
     /// repeat the value as given).
@@ -82,14 +82,14 @@ pub enum WatchError {
     },
     /// `--env-credentials` without `DHAN_CLIENT_ID` / `DHAN_ACCESS_TOKEN`.
     #[error(transparent)]
-    Env(#[from] dhan_feed::config::EnvError),
+    Env(#[from] dhan_feed::ConfigError),
     /// The server refused the credentials; `watch` cannot supply new ones, so it
     /// stops (exit status 1) instead of waiting forever.
     #[error("{0}; check DHAN_CLIENT_ID / DHAN_ACCESS_TOKEN (or the simulator's) and run again")]
-    CredentialsRefused(dhan_feed::session::SessionError),
+    CredentialsRefused(dhan_feed::SessionError),
     /// The CA file holds no certificate.
     #[error(transparent)]
-    Tls(#[from] dhan_feed::transport::tls::TlsConfigError),
+    Tls(#[from] dhan_feed::TlsConfigError),
 }
 
 /// The summary printed at exit.
@@ -115,9 +115,9 @@ pub fn connect(args: &WatchArgs) -> Result<(Option<Simulator>, dhan_feed::Client
     let mut sim = None;
     let mut cfg = if let Some(url) = &args.url {
         if dhan_feed::config::BaseUrl::parse(url).is_none() {
-            return Err(WatchError::BadUrl(dhan_feed::proto::endpoint::redacted_target(
-                url,
-            )));
+            return Err(WatchError::BadUrl(
+                dhan_feed::proto::endpoint::redacted_target(url),
+            ));
         }
         // The environment's Dhan credentials go to another URL only when asked.
         let mut cfg = if args.env_credentials {
@@ -143,7 +143,7 @@ pub fn connect(args: &WatchArgs) -> Result<(Option<Simulator>, dhan_feed::Client
         );
         cfg
     } else if ClientConfig::env_has_credentials() {
-        let cfg = ClientConfig::from_env().map_err(dhan_feed::ClientError::from)?;
+        let cfg = ClientConfig::from_env().map_err(dhan_feed::Error::from)?;
         note!("dhan-feed watch: Dhan credentials found; connecting to Dhan");
         cfg
     } else {
@@ -163,12 +163,11 @@ pub fn connect(args: &WatchArgs) -> Result<(Option<Simulator>, dhan_feed::Client
 /// Ends `watch` on refused credentials (806-810, HTTP 401/403, a refused order
 /// login): the connection stays stopped until new credentials, which `watch`
 /// cannot supply.
-pub(crate) fn refused(ev: &dhan_feed::session::SessionEvent) -> Result<(), WatchError> {
+pub(crate) fn refused(ev: &dhan_feed::SessionEvent) -> Result<(), WatchError> {
     match ev {
-        dhan_feed::session::SessionEvent::Error {
-            error: e @ dhan_feed::session::SessionError::Credentials(_),
+        dhan_feed::SessionEvent::Error {
+            error: e @ dhan_feed::SessionError::Credentials(_),
         } => Err(WatchError::CredentialsRefused(*e)),
         _ => Ok(()),
     }
 }
-

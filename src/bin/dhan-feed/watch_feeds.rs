@@ -1,14 +1,14 @@
 //! `dhan-feed watch --orders` and `dhan-feed watch --depth 20|200`: the order-update
 //! and depth feeds, printed as they arrive (table or JSON lines), then a summary.
 
+use crate::stderr::note;
 use crate::watch_args::{Summary, WatchArgs, WatchError, refused};
 use dhan_feed::Client;
-use crate::stderr::note;
+use dhan_feed::SessionEvent;
 use dhan_feed::feed::depth::DepthFeed;
 use dhan_feed::feed::{DepthFeedEvent, OrderEvent};
 use dhan_feed::jsonl;
 use dhan_feed::proto::segment::InstrumentId;
-use dhan_feed::session::SessionEvent;
 use std::io::Write;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -53,7 +53,7 @@ pub fn orders(
     let halted = |feed: &dhan_feed::feed::OrderFeed| {
         feed.health().halted.map_or(Ok(()), |cause| {
             Err(WatchError::CredentialsRefused(
-                dhan_feed::session::SessionError::Credentials(cause),
+                dhan_feed::SessionError::Credentials(cause),
             ))
         })
     };
@@ -158,7 +158,7 @@ pub fn depth(
         let mut feeds = Vec::new();
         for (id, label) in &items {
             let mut f = client.depth200();
-            f.subscribe(*id, label)
+            f.subscribe_labelled(&[(*id, label)])
                 .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
             feeds.push(f);
         }
@@ -166,7 +166,7 @@ pub fn depth(
     } else {
         let mut f = client.depth20();
         let refs: Vec<(InstrumentId, &str)> = items.iter().map(|(i, l)| (*i, l.as_str())).collect();
-        f.subscribe_many(&refs)
+        f.subscribe_labelled(&refs)
             .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
         run_depth(args, &mut [f], out, &stop)
     }
