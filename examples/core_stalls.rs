@@ -6,7 +6,7 @@
 //! consumer's), the raw floor's reader stays on one, and on a VM where each
 //! core loses about 1 % of its time in 15-25 µs stalls that alone decides
 //! whether `dhan-feed bench`'s p99 lands inside or outside the stall zone
-//! (BENCHMARKS.md, session 8).
+//! (BENCHMARKS.md).
 //!
 //! Run: `cargo run --release --example core_stalls -- [SECONDS]` (default 3).
 

@@ -554,15 +554,11 @@ fn drain_fills_a_slice_on_every_handle() {
     let mut orders = client.order_updates();
     let deadline = Instant::now() + Duration::from_secs(10);
     let (mut m, mut d, mut o) = (0, 0, 0);
-    let mut mbuf = [FeedEvent::Market(dhan_feed::MarketEvent {
-        packet: MarketPacket::Unknown(dhan_feed::proto::market::UnknownPacket {
-            code: 0,
-            id: id("NSE_EQ:1"),
-            len: 0,
-        }),
-        recv_ns: 0,
-        publish_ns: 0,
-    }); 8];
+    // Events are `#[non_exhaustive]`: the buffer starts as copies of a received one.
+    let first = market
+        .recv_timeout(Duration::from_secs(5))
+        .expect("a first market event");
+    let mut mbuf = [first; 8];
     let mut dbuf = [dhan_feed::DepthFeedEvent::Snapshot {
         id: id("NSE_EQ:1"),
         recv_ns: 0,

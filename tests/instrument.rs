@@ -1,5 +1,5 @@
 //! Integration tests of the instrument master: both CSV shapes, every quirk of the
-//! protocol reference's section 8, every lookup option, malformed input, the
+//! docs/protocol.md §8, every lookup option, malformed input, the
 //! cached download against a loopback HTTP server, and the command line.
 
 use std::io::{BufRead, BufReader, Write};

@@ -1,7 +1,7 @@
 /*
  * What a loopback read that returns data costs, and how much of it is the
  * receiver's ACK, which Linux sends inside recvmsg() when the read empties the
- * socket after small segments (BENCHMARKS.md, session 8).
+ * socket after small segments (BENCHMARKS.md).
  *
  * A sender thread writes 36-byte messages (two ticker frames' worth) with a
  * 50 µs sleep between them, stamped with the TSC; the reader spins on a

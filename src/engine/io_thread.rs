@@ -139,8 +139,8 @@ impl Drop for Engine {
 /// its turn cycle: the share of the cycle spent housekeeping is a share of
 /// messages delayed. Every 8th turn: median per-round gap over the raw floor
 /// 1,316 / 1,052 / 1,024 ns; every 64th: 964 / 828 / 720 ns in the same three
-/// alternating pairs; every 256th gained nothing more (BENCHMARKS.md, session
-/// 6). At a few hundred ns a turn, commands and timers still run every 20-40 µs;
+/// alternating pairs; every 256th gained nothing more (BENCHMARKS.md).
+/// At a few hundred ns a turn, commands and timers still run every 20-40 µs;
 /// with one live connection, whose turn may retry empty reads ([`spin_reads`]),
 /// about every 0.5 ms.
 const EPOLL_EVERY: u32 = 64;
@@ -160,7 +160,7 @@ const SPIN_READS: u32 = 63;
 /// behind the floor (wire→socket read p50 over raw TCP p50) fell from a median
 /// of 166-188 to 104-108 ns, and the gap over the floor from 486-532 to 426-438
 /// ns, over twelve alternating `dhan-feed bench` pairs (six of them of a first,
-/// inline version; BENCHMARKS.md, session 8). With several live connections
+/// inline version; BENCHMARKS.md). With several live connections
 /// each keeps one read per turn, so none waits for another's spin. The cost: a
 /// turn spins once (at its first empty read), so it takes up to
 /// `READS_PER_TURN` plus 63 reads (about 7 µs when no message comes), and

@@ -6,6 +6,7 @@ use crate::session::SessionEvent;
 
 /// A decoded market packet with its timestamps.
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct MarketEvent {
     /// The packet, converted to the consumer's mode when the connection carries a
     /// richer one (a ticker consumer gets tickers even if another consumer asked
@@ -25,6 +26,7 @@ pub struct MarketEvent {
 /// (connected, disconnected with Dhan's code and the reason, reconnecting after a
 /// delay, reconnected with the downtime, or an error such as refused credentials).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ConnectionEvent {
     /// Which feed: market, 20/200-level depth or order updates.
     pub feed: FeedKind,
@@ -33,6 +35,29 @@ pub struct ConnectionEvent {
     pub connection: u8,
     /// What happened.
     pub event: SessionEvent,
+}
+
+impl ConnectionEvent {
+    /// An event of `feed`'s connection `connection` (for replays, tests, and to
+    /// fill a buffer for a handle's `drain`).
+    pub const fn new(feed: FeedKind, connection: u8, event: SessionEvent) -> Self {
+        Self {
+            feed,
+            connection,
+            event,
+        }
+    }
+}
+
+impl MarketEvent {
+    /// A market event (for replays and tests: the feeds build their own).
+    pub const fn new(packet: MarketPacket, recv_ns: u64, publish_ns: u64) -> Self {
+        Self {
+            packet,
+            recv_ns,
+            publish_ns,
+        }
+    }
 }
 
 impl std::fmt::Display for ConnectionEvent {

@@ -9,6 +9,7 @@ use std::time::Instant;
 
 /// Counters of one consumer.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct FeedStats {
     /// Events this handle has taken from its ring.
     pub received: u64,
@@ -26,6 +27,7 @@ pub struct FeedStats {
 
 /// What a handle's `health()` reports ([`crate::MarketFeed::health`] and the others).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Health {
     /// Since when every connection carrying this process's instruments has been
     /// live (`None` while any is down or none is needed).

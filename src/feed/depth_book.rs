@@ -1,5 +1,5 @@
 //! 20- and 200-level order books assembled from the depth feeds' bid and ask
-//! packets (protocol reference, section 5.3).
+//! packets (docs/protocol.md §5.3).
 //!
 //! Dhan sends each side of a book as its own packet (code 41 bid, 51 ask), stacked
 //! per instrument: bid then ask. [`DepthBooks::apply`] copies each packet into the
@@ -16,7 +16,7 @@ use std::fmt;
 /// The user's label for an instrument (e.g. its trading symbol), inline.
 pub type Label = Text<32>;
 
-/// Instruments per 20-level depth connection (protocol reference, section 5.1).
+/// Instruments per 20-level depth connection (docs/protocol.md §5.1).
 pub const MAX_INSTRUMENTS_20: usize = 50;
 /// Instruments per 200-level depth connection.
 pub const MAX_INSTRUMENTS_200: usize = 1;

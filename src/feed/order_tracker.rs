@@ -5,7 +5,7 @@
 //! whatever changed since the previous update of the same order: a status change,
 //! an execution (traded quantity rose), and a notable status reached (traded,
 //! rejected, cancelled, expired; also on an order's first update). This mirrors
-//! the Ruby gem's order tracker (protocol reference, section 10), except that a
+//! the Ruby gem's order tracker (docs/protocol.md §10), except that a
 //! repeated update in an unchanged status does not repeat the notable event, and
 //! without the gem's unbounded maps: at most
 //! [`OrderTrackerConfig::max_orders`] orders are kept, the least recently updated

@@ -166,7 +166,7 @@ code_enum! {
 }
 
 /// The feed segment of an (exchange, segment code) pair, per the Ruby gem's
-/// `SEGMENT_MAP` (protocol reference, section 8); `None` for a pair no feed covers.
+/// `SEGMENT_MAP` (docs/protocol.md §8); `None` for a pair no feed covers.
 pub fn feed_segment(exchange: &str, segment: &str) -> Option<ExchangeSegment> {
     Some(match (exchange, segment) {
         ("NSE", "E") => ExchangeSegment::NseEq,

@@ -1,7 +1,7 @@
 //! The instrument master: load Dhan's CSV once, index it, find instruments.
 //!
 //! Dhan publishes every tradable instrument in a CSV (compact and detailed shapes;
-//! protocol reference, section 8). [`InstrumentMaster`] reads either shape, mapping
+//! docs/protocol.md §8). [`InstrumentMaster`] reads either shape, mapping
 //! columns by header name, and keeps it compactly (one text arena, interned codes,
 //! about 180 bytes a row) with hash indexes for symbol and security-id lookups.
 //! [`Download`] fetches the file over HTTPS into an on-disk cache with a maximum

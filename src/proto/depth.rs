@@ -1,4 +1,4 @@
-//! 20- and 200-level market depth responses (protocol reference, section 5.3).
+//! 20- and 200-level market depth responses (docs/protocol.md §5.3).
 //!
 //! Each packet has a 12-byte header — **length first**, then the response code
 //! (41 bid, 51 ask, 50 disconnect), segment, security id and a u32 that is a
@@ -152,7 +152,7 @@ pub struct DepthDisconnect {
     /// Instrument fields of the header.
     pub id: InstrumentId,
     /// The reason: i16 at `[12..14)` per the docs; for a 12-byte packet, the u32 at
-    /// `[8..12)` that the Python SDK reads (protocol reference, section 12).
+    /// `[8..12)` that the Python SDK reads (docs/protocol.md §12).
     pub reason: DisconnectCode,
 }
 

@@ -1,4 +1,4 @@
-//! Dhan's disconnect and data-API error codes (protocol reference, section 7.2).
+//! Dhan's disconnect and data-API error codes (docs/protocol.md §7.2).
 
 use std::fmt;
 

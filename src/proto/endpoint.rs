@@ -1,11 +1,12 @@
-//! The four WebSocket endpoints and how their URLs route (protocol reference,
-//! section 1). Pure: the client builds URLs with it, the simulator routes with it.
+//! The four WebSocket endpoints and how their URLs route (docs/protocol.md
+//! §1). Pure: the client builds URLs with it, the simulator routes with it.
 
 use crate::secret::Secret;
 use std::fmt;
 
 /// Which Dhan WebSocket a connection speaks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum FeedKind {
     /// Live market feed (binary).
     MarketFeed,

@@ -1,4 +1,4 @@
-//! The order-update login message (protocol reference, section 6.1), both ways.
+//! The order-update login message (docs/protocol.md §6.1), both ways.
 
 use super::json::{Scalar, TapeParser, object_entries, push_str, scalar};
 use crate::secret::Secret;

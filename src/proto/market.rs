@@ -1,5 +1,5 @@
 //! Live market feed responses: the 8-byte header and every packet kind
-//! (protocol reference, sections 3.1 to 3.4), decoded into `Copy` structs.
+//! (docs/protocol.md §3.1 to §3.4), decoded into `Copy` structs.
 //!
 //! One WebSocket message may carry several packets back to back; [`MarketPackets`]
 //! walks them by the header's length. Decoding never allocates and never panics.
@@ -60,7 +60,7 @@ pub const IST_OFFSET_SECS: i64 = 19_800;
 ///
 /// Dhan documents it only as "EPOCH"; independent field measurements show it is the
 /// **IST wall clock encoded as a Unix epoch**, i.e. the true UTC epoch + 19,800 s
-/// (protocol reference, section 3.2). The raw value is kept; [`Ltt::utc_epoch_secs`]
+/// (docs/protocol.md §3.2). The raw value is kept; [`Ltt::utc_epoch_secs`]
 /// converts.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Ltt(pub u32);
@@ -127,7 +127,7 @@ pub struct Quote {
     pub total_buy_qty: u32,
     /// Day open.
     pub open: f32,
-    /// Day close (see the protocol reference on its semantics).
+    /// Day close (see docs/protocol.md on its semantics).
     pub close: f32,
     /// Day high.
     pub high: f32,

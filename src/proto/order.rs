@@ -1,4 +1,4 @@
-//! Live order updates (protocol reference, section 6.2): parsing
+//! Live order updates (docs/protocol.md §6.2): parsing
 //! `{"Data":{…},"Type":"order_alert"}` into a preallocated [`OrderUpdate`], and the
 //! inverse encoder.
 //!

@@ -1,5 +1,5 @@
 //! Client → server JSON requests of the market feed and the depth feeds
-//! (protocol reference, sections 2 and 5.2), written into a caller-owned buffer.
+//! (docs/protocol.md §2 and §5.2), written into a caller-owned buffer.
 //!
 //! Each `encode_*` function **replaces** the contents of `out` with one complete
 //! message; reusing the same `Vec` means no allocation once it has grown.

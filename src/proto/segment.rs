@@ -1,5 +1,5 @@
 //! Exchange segments: the numeric byte of the binary headers and the string enum of
-//! the JSON requests (protocol reference, section 3.5).
+//! the JSON requests (docs/protocol.md §3.5).
 
 use std::fmt;
 use std::str::FromStr;
@@ -8,9 +8,11 @@ use std::str::FromStr;
 ///
 /// All eight documented segments are named; any other byte is kept as
 /// [`ExchangeSegment::Unknown`] so that nothing read off the wire is lost.
-/// The enum is complete by definition (every `u8` maps to exactly one value), so
-/// it is not `#[non_exhaustive]`.
+/// Every `u8` maps to exactly one value; a segment Dhan adds later may get a name
+/// of its own (so the enum is `#[non_exhaustive]`), until then it arrives as
+/// `Unknown`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum ExchangeSegment {
     /// `IDX_I` (0): index values.
     IdxI,

@@ -21,7 +21,7 @@
 //!   hand-off of a 3-line value took 230-290 ns (index) against 140-175 ns
 //!   (mark in the slot plus prefetch) at p50; in `dhan-feed bench` the ring→consumer
 //!   p50 fell from 435-510 to 348-387 ns over four alternating pairs
-//!   (BENCHMARKS.md, session 6). A slot starts on a cache line (`align(64)`):
+//!   (BENCHMARKS.md). A slot starts on a cache line (`align(64)`):
 //!   the 184-byte market event with its mark is exactly three lines.
 //!
 //! Indices grow without wrapping in practice (`usize` at 10⁹ pushes per second lasts
@@ -87,8 +87,8 @@ pub struct Producer<T> {
 /// taking them for writing early costs invalidations, and a demoted line comes
 /// back from the shared cache a lap later. The criterion ring bench (4,096
 /// slots of 256 bytes, 1 MB, a consumer that keeps up) ran 22.3-25.3 M values/s
-/// without the prefetch against 17.3-17.6 M with it (session 7), and 23.6-24.0
-/// M without the demotion against 15.8-16.2 M with it (session 8; BENCHMARKS.md).
+/// without the prefetch against 17.3-17.6 M with it, and 23.6-24.0
+/// M without the demotion against 15.8-16.2 M with it (BENCHMARKS.md).
 const LARGE_RING_BYTES: usize = 4 << 20;
 
 /// The reading end of a ring.
@@ -133,7 +133,7 @@ pub fn ring<T: Copy + Send>(capacity: usize) -> (Producer<T>, Consumer<T>) {
 /// market slots are 12 MB, about 2,900 pages, so the first lap of a ring fed
 /// 20,000 events a second faults about 900 times a second on the I/O thread, and
 /// on the 2-core VM `dhan-feed bench` runs on each fault also sent a
-/// TLB-shootdown interrupt to the consumer's core (see BENCHMARKS.md, session 5).
+/// TLB-shootdown interrupt to the consumer's core (see BENCHMARKS.md).
 /// The writes are volatile, so the compiler can neither drop them nor turn the
 /// allocation into a lazily zeroed one.
 fn prefault<T>(slots: &[Slot<T>]) {
@@ -226,8 +226,8 @@ impl<T: Copy + Send> Producer<T> {
     ///   value's stores find them in cache: a slot was last touched a lap (up
     ///   to 12 MB) ago, and x86 makes the `tail` store visible only after the
     ///   slot's stores. `dhan-feed bench`: 20.2 M against 18.3 M messages per
-    ///   I/O-thread CPU-second (session 5), and 39.0 M against 35.3 M with
-    ///   ring→consumer p50 277 against 307 ns (session 7).
+    ///   I/O-thread CPU-second, and 39.0 M against 35.3 M with
+    ///   ring→consumer p50 277 against 307 ns.
     #[inline(always)]
     fn publish(&mut self) {
         let next = self.tail.wrapping_add(1);

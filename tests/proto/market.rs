@@ -4,7 +4,7 @@ use dhan_feed::proto::market_encode::*;
 use dhan_feed::proto::{DecodeError, DisconnectCode, ExchangeSegment, InstrumentId};
 use proptest::prelude::*;
 
-/// The Full packet hex dump of DhanHQ-py #90 (protocol reference, section 3.1):
+/// The Full packet hex dump of DhanHQ-py #90 (docs/protocol.md §3.1):
 /// `08 a2 00 02 f4 d9 00 00 cd 4c 18 43 4b 00 …`, 162 bytes.
 #[test]
 fn golden_full_packet_from_issue_90() {

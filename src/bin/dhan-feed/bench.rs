@@ -245,11 +245,11 @@ pub fn run(
             s.spawn(|| {
                 pin(1, pin_on);
                 let mut buf = vec![
-                    FeedEvent::Connection(dhan_feed::event::ConnectionEvent {
-                        feed: dhan_feed::proto::endpoint::FeedKind::MarketFeed,
-                        connection: 0,
-                        event: dhan_feed::SessionEvent::Connected,
-                    });
+                    FeedEvent::Connection(dhan_feed::ConnectionEvent::new(
+                        dhan_feed::FeedKind::MarketFeed,
+                        0,
+                        dhan_feed::SessionEvent::Connected,
+                    ));
                     1024
                 ];
                 let mut drain = |feed: &mut dhan_feed::MarketFeed| {
