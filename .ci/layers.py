@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The house's import rules, checked over the source tree (ARCHITECTURE.md, "Layers").
 
-Usage: .ci/layers.py [--graph]
+Usage: .ci/layers.py [--graph] [--self-test]
 
 For the library (src/lib.rs) and the binary (src/bin/dhan-feed/main.rs) it reads every
 file's paths (`use` trees and paths in code: `crate::…`, `super::…`, `self::…`, and
@@ -10,7 +10,10 @@ defines the item (following `use` re-exports), and fails when
 
   * a file imports from a top-level module in a higher layer than its own (LAYERS), or
   * two or more files import each other, directly or round a circle, inside a folder
-    or across folders (a `mod child;` declaration is not an import).
+    or across folders (a `mod child;` declaration is not an import), or
+  * library code writes to stdout or stderr (`print!`, `eprintln!`, `dbg!`,
+    `io::stdout()`, …): the library logs through the `log` facade; only the binary
+    prints.
 
 Unit tests (`#[cfg(test)] mod tests { … }`) are ignored: a test may use what it likes.
 `--graph` prints the module-level edges.
@@ -35,6 +38,8 @@ LAYERS = [
     ["lib"],
 ]
 LAYER_OF = {m: i for i, names in enumerate(LAYERS) for m in names}
+
+PRINTS = re.compile(r"\b(?:e?print(?:ln)?!|dbg!|(?:io::)?std(?:out|err)\(\))")
 
 ROOTS = {"lib": "src/lib.rs", "bin": "src/bin/dhan-feed/main.rs"}
 
@@ -260,8 +265,8 @@ def sccs(graph):
     return result
 
 
-def main():
-    os.chdir(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+def check():
+    """Returns the list of problems of the tree under the current directory."""
     failures = []
     for crate_name, root in ROOTS.items():
         if not os.path.exists(root):
@@ -273,6 +278,10 @@ def main():
             failures.append(f"{crate_name}: import circle: " + " <-> ".join(sorted(name(p) for p in comp)))
         if crate_name != "lib":
             continue
+        for p, code in crate.code.items():
+            m = PRINTS.search(code)
+            if m:
+                failures.append(f"lib: {name(p)} writes to stdout/stderr ({m.group(0)}): use the log facade")
         module_edges = set()
         for p, targets in graph.items():
             for t in targets:
@@ -290,10 +299,58 @@ def main():
         if "--graph" in sys.argv:
             for s, d in sorted(module_edges):
                 print(f"{s} -> {d}")
-    for f in sorted(set(failures)):
+    return sorted(set(failures))
+
+
+def self_test():
+    """The checker on small trees with one known fault each: it must find it."""
+    import tempfile
+    cases = {
+        "upward": ({"lib.rs": "mod proto; mod engine;",
+                    "proto/mod.rs": "mod market;",
+                    "proto/market.rs": "use crate::engine::Engine;",
+                    "engine/mod.rs": "pub struct Engine;"}, "upward import"),
+        "circle": ({"lib.rs": "mod engine;",
+                    "engine/mod.rs": "mod a; mod b;",
+                    "engine/a.rs": "use super::b::B; pub struct A;",
+                    "engine/b.rs": "pub struct B; fn f() -> super::a::A { todo!() }"}, "import circle"),
+        "re-export circle": ({"lib.rs": "mod feed;",
+                              "feed/mod.rs": "mod a; pub use a::A; pub struct Shared;",
+                              "feed/a.rs": "use super::Shared; pub struct A;"}, "import circle"),
+        "prints": ({"lib.rs": "mod time;",
+                    "time.rs": "/// println!(\"doc\")\nfn f() { eprintln!(\"x\"); }"}, "writes to stdout"),
+        "clean": ({"lib.rs": "mod time; mod proto;",
+                   "time.rs": "pub fn now() {}",
+                   "proto/mod.rs": "mod a; pub use a::f;\n#[cfg(test)]\nmod tests { use crate::engine::X; }",
+                   "proto/a.rs": "pub fn f() { crate::time::now(); let s = \"crate::engine::X\"; }"}, None),
+    }
+    here = os.getcwd()
+    for name, (files, expect) in cases.items():
+        with tempfile.TemporaryDirectory() as d:
+            for path, text in files.items():
+                os.makedirs(os.path.dirname(os.path.join(d, "src", path)), exist_ok=True)
+                open(os.path.join(d, "src", path), "w").write(text)
+            os.chdir(d)
+            try:
+                got = check()
+            finally:
+                os.chdir(here)
+        if expect is None:
+            assert not got, f"self-test {name}: unexpected {got}"
+        else:
+            assert any(expect in g for g in got), f"self-test {name}: expected {expect!r}, got {got}"
+    print(f"layers: self-test passed ({len(cases)} trees)")
+
+
+def main():
+    os.chdir(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+    if "--self-test" in sys.argv:
+        self_test()
+    failures = check()
+    for f in failures:
         print(f)
     if failures:
-        print(f"{len(set(failures))} layering problem(s); see ARCHITECTURE.md, \"Layers\"")
+        print(f"{len(failures)} layering problem(s); see ARCHITECTURE.md, \"Layers\"")
         sys.exit(1)
     print("layers: no upward import, no import circle")
 
