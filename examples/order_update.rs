@@ -66,7 +66,7 @@ fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
             OrderEvent::Cancelled(u) => println!("CANCELLED  #{}", u.order_no.as_str()),
             OrderEvent::Expired(u) => println!("EXPIRED    #{}", u.order_no.as_str()),
             OrderEvent::Close { code, reason } => println!("closed: {code:?} {}", reason.as_str()),
-            OrderEvent::Error { message } => println!("error: {}", message.as_str()),
+            OrderEvent::Error(e) => println!("error: {e}"),
             other => println!("{other:?}"),
         }
     }

@@ -220,10 +220,10 @@ pub fn order_event(ev: &crate::feed::OrderEvent, out: &mut Vec<u8>) {
             field(out, "reason");
             push_str(out, reason.as_str());
         }
-        E::Error { message } => {
+        E::Error(e) => {
             head(out, "error");
             field(out, "message");
-            push_str(out, message.as_str());
+            push_str(out, &e.to_string());
         }
         #[allow(unreachable_patterns)]
         _ => head(out, "other"),

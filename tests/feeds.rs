@@ -18,7 +18,9 @@ use dhan_feed::sim::{
     SimConfig, Simulator,
 };
 use dhan_feed::{BudgetConfig, SessionEvent};
-use dhan_feed::{Client, Error, InstrumentId, Secret, SubscribeError};
+use dhan_feed::{
+    Cause, Client, Error, InstrumentId, OrderFeedError, Secret, SessionError, SubscribeError,
+};
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -373,7 +375,7 @@ fn names(evs: &[OrderEvent]) -> Vec<String> {
             OrderEvent::Expired(_) => "expired".into(),
             OrderEvent::Open => "open".into(),
             OrderEvent::Close { .. } => "close".into(),
-            OrderEvent::Error { message } => format!("error:{}", message.as_str()),
+            OrderEvent::Error(e) => format!("error:{e}"),
             _ => "other".into(),
         })
         .collect()
@@ -400,7 +402,7 @@ fn order_events_until(
 }
 
 fn is_error(e: &OrderEvent) -> bool {
-    matches!(e, OrderEvent::Error { .. })
+    matches!(e, OrderEvent::Error(_))
 }
 
 /// An order feed that went live and then got the server's 807: the simulator,
@@ -596,12 +598,18 @@ fn tracker_is_bounded_and_filters_apply() {
     sim.handle()
         .send_order_text(b"{\"Type\":\"order_alert\",\"Data\":{\"OrderNo\":");
     let mut got = Vec::new();
+    let mut last = None;
     while let Some(e) = feed.recv_timeout(Duration::from_millis(300)) {
         got.extend(names(&[e]));
+        last = Some(e);
     }
     assert_eq!(got.len(), 2, "{got:?}");
     assert_eq!(got[0], "status:PENDING->CANCELLED");
     assert!(got[1].starts_with("error:"), "{got:?}");
+    assert!(
+        matches!(last, Some(OrderEvent::Error(OrderFeedError::Malformed(_)))),
+        "typed: {last:?}"
+    );
     assert_eq!(feed.tracker().len(), 3);
     assert_eq!(
         feed.tracker().evicted(),
@@ -627,9 +635,17 @@ fn an_order_feed_refused_with_807_closes_stops_and_resumes_with_a_new_token() {
         names(&got)
     );
     let err = got.iter().find_map(|e| match e {
-        OrderEvent::Error { message } => Some(message.as_str().to_owned()),
+        OrderEvent::Error(e) => Some(*e),
         _ => None,
     });
+    assert!(
+        matches!(
+            err,
+            Some(OrderFeedError::Session(SessionError::Credentials(_)))
+        ),
+        "typed: {err:?}"
+    );
+    let err = err.map(|e| e.to_string());
     assert!(
         err.as_deref().is_some_and(|m| m.contains("credentials")),
         "{err:?}"
@@ -663,9 +679,19 @@ fn a_refused_partner_login_stops_instead_of_retrying() {
     let mut feed = client.order_updates();
     let got = order_events_until(&mut feed, is_error);
     let err = got.iter().find_map(|e| match e {
-        OrderEvent::Error { message } => Some(message.as_str().to_owned()),
+        OrderEvent::Error(e) => Some(*e),
         _ => None,
     });
+    assert!(
+        matches!(
+            err,
+            Some(OrderFeedError::Session(SessionError::Credentials(
+                Cause::LoginRefused
+            )))
+        ),
+        "typed: {err:?}"
+    );
+    let err = err.map(|e| e.to_string());
     assert!(
         err.as_deref().is_some_and(|m| m.contains("login refused")),
         "{:?}",
@@ -763,6 +789,13 @@ fn an_order_feed_that_cannot_connect_says_why_and_a_live_drop_is_one_close() {
             "{n:?}"
         );
     }
+    assert!(
+        got.iter().all(|e| matches!(
+            e,
+            OrderEvent::Error(OrderFeedError::ConnectFailed(Cause::Tls(_)))
+        )),
+        "typed: {got:?}"
+    );
     drop(feed);
     drop(client);
     // A live connection that drops reports one Close, then Open again: its

@@ -7,7 +7,7 @@ use super::outbox::Outbox;
 use super::port::OutboxShared;
 use super::shard::log_event;
 use crate::config::ClientConfig;
-use crate::event::{ConnectionEvent, DepthItem, DepthSideUpdate, OrderItem};
+use crate::event::{ConnectionEvent, DepthItem, DepthSideUpdate, OrderFeedError, OrderItem};
 use crate::proto::depth::{DepthKind, DepthPacket, depth_packets};
 use crate::proto::endpoint::FeedKind;
 use crate::proto::login::{Login, encode_login};
@@ -168,9 +168,7 @@ impl Proto for OrderConn {
             }
             Err(e) => {
                 log::warn!("order feed: {e}");
-                out.push_event(OrderItem::Error(crate::proto::text::Text::new(
-                    &e.to_string(),
-                )));
+                out.push_event(OrderItem::Error(OrderFeedError::malformed(&e.to_string())));
             }
         });
         None

@@ -2,10 +2,10 @@
 //! `Copy` items with their payload inline (nothing allocates per message).
 
 use super::feed_event::ConnectionEvent;
+use super::order_error::OrderFeedError;
 use crate::proto::depth::{DepthLevel, DepthSide};
 use crate::proto::order::OrderUpdate;
 use crate::proto::segment::{ExchangeSegment, InstrumentId};
-use crate::proto::text::Text;
 
 /// One side of one instrument as received: what travels through the ring.
 #[derive(Clone, Copy, Debug)]
@@ -72,5 +72,5 @@ pub enum OrderItem {
     /// A connection change.
     Connection(ConnectionEvent),
     /// A message that could not be parsed (the objects around it still were).
-    Error(Text<128>),
+    Error(OrderFeedError),
 }

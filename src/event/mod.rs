@@ -5,9 +5,11 @@
 mod feed_event;
 mod health;
 mod items;
+mod order_error;
 
 pub use crate::session::{Cause, SessionError, SessionEvent, TlsFailure};
 pub use feed_event::{ConnectionEvent, FeedEvent, MarketEvent};
 pub use health::{FeedStats, Health};
 pub(crate) use health::{ShardHealth, at as instant_at};
 pub use items::{DepthItem, DepthSideUpdate, OrderItem};
+pub use order_error::OrderFeedError;

@@ -16,6 +16,7 @@
 //! allocated up front by [`OrderTracker::new`], so tracking never allocates.
 
 use crate::config::OrderTrackerConfig;
+use crate::event::OrderFeedError;
 use crate::proto::order::OrderUpdate;
 use crate::proto::order_status::OrderStatus;
 use crate::proto::text::Text;
@@ -27,8 +28,6 @@ use std::time::Instant;
 pub type OrderNo = Text<32>;
 /// The reason of a WebSocket close frame (RFC 6455 allows at most 123 bytes).
 pub type CloseReason = Text<123>;
-/// The message of a connection-level error.
-pub type ErrorMessage = Text<128>;
 
 /// What an [`OrderTracker`] remembers of one order.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -90,11 +89,9 @@ pub enum OrderEvent {
         /// The close reason, possibly empty.
         reason: CloseReason,
     },
-    /// A connection-level error (emitted by the engine).
-    Error {
-        /// What went wrong.
-        message: ErrorMessage,
-    },
+    /// An error of the feed (emitted by the engine): an unparsable message, a
+    /// failed connection attempt, a stopped session.
+    Error(OrderFeedError),
 }
 
 impl OrderEvent {
@@ -103,13 +100,6 @@ impl OrderEvent {
         Self::Close {
             code,
             reason: Text::new(reason),
-        }
-    }
-
-    /// An [`OrderEvent::Error`]; `message` is cut to 128 bytes if longer.
-    pub fn error(message: &str) -> Self {
-        Self::Error {
-            message: Text::new(message),
         }
     }
 
@@ -125,7 +115,7 @@ impl OrderEvent {
             Self::Expired(_) => OrderEventKinds::EXPIRED,
             Self::Open => OrderEventKinds::OPEN,
             Self::Close { .. } => OrderEventKinds::CLOSE,
-            Self::Error { .. } => OrderEventKinds::ERROR,
+            Self::Error(_) => OrderEventKinds::ERROR,
         }
     }
 
@@ -140,7 +130,7 @@ impl OrderEvent {
             Self::StatusChange { order_no, .. } | Self::Execution { order_no, .. } => {
                 Some(order_no)
             }
-            Self::Open | Self::Close { .. } | Self::Error { .. } => None,
+            Self::Open | Self::Close { .. } | Self::Error(_) => None,
         }
     }
 }
@@ -968,7 +958,10 @@ mod tests {
         assert!(!(K::UPDATE | K::OPEN).contains(K::CLOSE));
         assert!(K::NONE.is_empty());
         assert_eq!(OrderEvent::Open.kind(), K::OPEN);
-        assert_eq!(OrderEvent::error("boom").kind(), K::ERROR);
+        assert_eq!(
+            OrderEvent::Error(OrderFeedError::malformed("boom")).kind(),
+            K::ERROR
+        );
         let close = OrderEvent::close(Some(1000), "bye");
         assert_eq!(close.kind(), K::CLOSE);
         assert!(matches!(close, OrderEvent::Close { code: Some(1000), reason } if reason == "bye"));

@@ -3,7 +3,7 @@
 
 use super::order_tracker::{OrderEvent, OrderEventKinds, OrderTracker};
 use crate::engine::port::{Command, EngineHandle, OutboxShared};
-use crate::event::{FeedStats, Health, OrderItem};
+use crate::event::{FeedStats, Health, OrderFeedError, OrderItem};
 use crate::ring::Consumer;
 use crate::session::SessionEvent;
 use std::collections::VecDeque;
@@ -102,7 +102,7 @@ impl OrderFeed {
                         push(e);
                     }
                 }
-                OrderItem::Error(t) => push(OrderEvent::error(t.as_str())),
+                OrderItem::Error(e) => push(OrderEvent::Error(e)),
             }
         }
     }
@@ -148,9 +148,9 @@ fn connection_event(after_close: &mut bool, ev: &SessionEvent) -> Option<OrderEv
         // An attempt that failed before the connection opened (refused, TLS,
         // timeout) has no `Close`: its reason comes as an `Error`.
         SessionEvent::Reconnecting { cause, .. } if !follows_close => {
-            Some(OrderEvent::error(&format!("connect failed: {cause}")))
+            Some(OrderEvent::Error(OrderFeedError::ConnectFailed(cause)))
         }
-        SessionEvent::Error { error } => Some(OrderEvent::error(&error.to_string())),
+        SessionEvent::Error { error } => Some(OrderEvent::Error(OrderFeedError::Session(error))),
         _ => None,
     }
 }
@@ -174,7 +174,7 @@ mod tests {
             .map(|e| match connection_event(&mut after_close, e) {
                 Some(OrderEvent::Open) => "open".into(),
                 Some(OrderEvent::Close { .. }) => "close".into(),
-                Some(OrderEvent::Error { message }) => message.as_str().to_owned(),
+                Some(OrderEvent::Error(e)) => e.to_string(),
                 Some(other) => format!("{other:?}"),
                 None => "-".into(),
             })

@@ -246,6 +246,8 @@ impl fmt::Display for SessionError {
     }
 }
 
+impl std::error::Error for SessionError {}
+
 /// What the user hears about a connection.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]

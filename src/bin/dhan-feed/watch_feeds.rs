@@ -112,9 +112,7 @@ pub fn orders(
                 OrderEvent::Close { code, reason } => {
                     writeln!(line, "close          code={code:?} {}", reason.as_str())?
                 }
-                OrderEvent::Error { message } => {
-                    writeln!(line, "error          {}", message.as_str())?
-                }
+                OrderEvent::Error(e) => writeln!(line, "error          {e}")?,
                 other => writeln!(line, "{other:?}")?,
             }
         }
@@ -123,7 +121,7 @@ pub fn orders(
         }
         summary.events += 1;
         out.write_all(&line)?;
-        if matches!(ev, OrderEvent::Error { .. } | OrderEvent::Close { .. }) {
+        if matches!(ev, OrderEvent::Error(_) | OrderEvent::Close { .. }) {
             out.flush()?;
             halted(&feed)?;
         }
