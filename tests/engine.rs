@@ -11,13 +11,8 @@ use dhan_feed::{Client, ExchangeSegment, FeedMode, InstrumentId};
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
-/// The tests of this file run one at a time: they count threads, and on two cores
-/// parallel simulators would only make each other slow.
-static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
-}
+mod common;
+use common::{id, serial};
 
 fn client_for(sim: &Simulator) -> Client {
     Client::new(sim.client_config()).unwrap()
@@ -31,10 +26,6 @@ fn plain_sim(rate: f64) -> Simulator {
         .order_interval(None)
         .start()
         .unwrap()
-}
-
-fn id(s: &str) -> InstrumentId {
-    s.parse().unwrap()
 }
 
 /// Collects market packets until `pred` holds for the collection or 10 s pass.

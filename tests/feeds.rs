@@ -4,7 +4,7 @@
 //! reconnect on instrument change, refusals; every order lifecycle and event,
 //! partner login, key and status case variants, tracker bounds, event filters.
 
-use dhan_feed::config::{ClientConfig, Endpoints, OrderTrackerConfig};
+use dhan_feed::config::{ClientConfig, OrderTrackerConfig};
 use dhan_feed::feed::depth_book::DepthBook;
 use dhan_feed::feed::{DepthFeed, DepthFeedEvent, OrderEvent, OrderEventKinds};
 use dhan_feed::proto::OrderStatus;
@@ -14,40 +14,28 @@ use dhan_feed::proto::endpoint::FeedKind;
 use dhan_feed::proto::login::UserType;
 use dhan_feed::proto::order::{KeyCase, encode_order_update};
 use dhan_feed::sim::{
-    DEFAULT_ACCESS_TOKEN, DEFAULT_CLIENT_ID, DEFAULT_PARTNER_ID, DEFAULT_PARTNER_SECRET, Lifecycle,
-    SimConfig, Simulator,
+    DEFAULT_ACCESS_TOKEN, DEFAULT_PARTNER_ID, DEFAULT_PARTNER_SECRET, Lifecycle, SimConfig,
+    Simulator,
 };
 use dhan_feed::{BudgetConfig, SessionEvent};
 use dhan_feed::{
     Cause, Client, Error, InstrumentId, OrderFeedError, Secret, SessionError, SubscribeError,
 };
 use std::collections::HashMap;
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-static SERIAL: Mutex<()> = Mutex::new(());
+mod common;
+use common::{id, serial, temp_dir};
 
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
-}
-
+/// The simulator's client configuration, with connections opened 10 ms apart.
 fn config(sim: &Simulator) -> ClientConfig {
     ClientConfig {
-        client_id: Secret::new(DEFAULT_CLIENT_ID),
-        access_token: Secret::new(DEFAULT_ACCESS_TOKEN),
-        endpoints: Endpoints::all(&sim.url()),
-        extra_roots: sim.certificate().into_iter().collect(),
-        webpki_roots: false,
         budget: BudgetConfig {
             gap: Duration::from_millis(10),
             ..BudgetConfig::default()
         },
-        ..ClientConfig::default()
+        ..sim.client_config()
     }
-}
-
-fn id(s: &str) -> InstrumentId {
-    s.parse().unwrap()
 }
 
 const RELIANCE: &str = "NSE_EQ:2885";
@@ -128,9 +116,7 @@ fn check_book<const N: usize>(
 #[test]
 fn depth20_books_of_several_instruments_match_what_was_sent() {
     let _s = serial();
-    let dir = std::env::temp_dir().join(format!("dhan-feed-depth20-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = temp_dir("depth20");
     let sim = Simulator::start(SimConfig {
         capture_dir: Some(dir.clone()),
         order_interval: None,
@@ -191,9 +177,7 @@ fn depth20_books_of_several_instruments_match_what_was_sent() {
 #[test]
 fn depth200_books_have_the_rows_sent_fewer_than_200() {
     let _s = serial();
-    let dir = std::env::temp_dir().join(format!("dhan-feed-depth200-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = temp_dir("depth200");
     let sim = Simulator::start(SimConfig {
         tls: false,
         capture_dir: Some(dir.clone()),

@@ -15,6 +15,9 @@ use dhan_feed::instrument::{
     OptionType, Origin, RowProblem, SegmentCode,
 };
 use dhan_feed::internals::synthetic;
+
+mod common;
+use common::temp_dir;
 use dhan_feed::proto::{ExchangeSegment, InstrumentId};
 
 use ExchangeSegment::*;
@@ -681,15 +684,6 @@ fn http(status: &str, body: &str) -> Vec<u8> {
         body.len()
     )
     .into_bytes()
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "dhan-feed-instrument-{}-{name}",
-        std::process::id()
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
 }
 
 fn age_file(path: &Path, secs: u64) {

@@ -3,7 +3,7 @@
 //! no retry storm. Plus: credentials rotated without a restart, Dhan's 804, and a
 //! trace-level log capture of a whole faulty session that must not contain a secret.
 
-use dhan_feed::config::{ClientConfig, Endpoints, Overflow};
+use dhan_feed::config::{ClientConfig, Overflow};
 use dhan_feed::event::{ConnectionEvent, FeedEvent};
 use dhan_feed::proto::disconnect::DisconnectCode;
 use dhan_feed::proto::endpoint::FeedKind;
@@ -11,14 +11,10 @@ use dhan_feed::sim::{DEFAULT_ACCESS_TOKEN, DEFAULT_CLIENT_ID, Fault, SimConfig, 
 use dhan_feed::{BudgetConfig, Cause, LifecycleConfig, SessionError, SessionEvent};
 use dhan_feed::{Client, FeedMode, InstrumentId, MarketFeed, Secret};
 use std::collections::HashSet;
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-static SERIAL: Mutex<()> = Mutex::new(());
-
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
-}
+mod common;
+use common::serial;
 
 const COOL_OFF: Duration = Duration::from_millis(700);
 
@@ -34,19 +30,18 @@ fn lifecycle() -> LifecycleConfig {
     }
 }
 
+/// The simulator's client configuration with these credentials, the fast
+/// lifecycle above, and connections opened 20 ms apart.
 fn config(sim: &Simulator, client_id: &str, token: &str) -> ClientConfig {
     ClientConfig {
         client_id: Secret::new(client_id),
         access_token: Secret::new(token),
-        endpoints: Endpoints::all(&sim.url()),
-        extra_roots: sim.certificate().into_iter().collect(),
-        webpki_roots: false,
         lifecycle: lifecycle(),
         budget: BudgetConfig {
             gap: Duration::from_millis(20),
             ..BudgetConfig::default()
         },
-        ..ClientConfig::default()
+        ..sim.client_config()
     }
 }
 

@@ -4,6 +4,8 @@
 
 #[path = "sim/client.rs"]
 mod client;
+#[path = "common/mod.rs"]
+mod common;
 #[path = "sim/endpoints.rs"]
 mod endpoints;
 #[path = "sim/faults.rs"]

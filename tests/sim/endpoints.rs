@@ -14,9 +14,7 @@ use dhan_feed::sim::{
 use std::time::Duration;
 use tungstenite::Message;
 
-fn id(s: &str) -> InstrumentId {
-    s.parse().unwrap()
-}
+use crate::common::{id, temp_dir};
 
 fn subscribe(ws: &mut Ws, mode: FeedMode, ids: &[InstrumentId]) {
     let mut m = Vec::new();
@@ -307,8 +305,7 @@ fn order_feed_periodic_lifecycle_by_default() {
 
 #[test]
 fn capture_dir_records_what_was_sent() {
-    let dir = std::env::temp_dir().join(format!("dhan-feed-cap-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = temp_dir("cap");
     let sim = dhan_feed::sim::Simulator::builder()
         .plain()
         .rate(2000.0)
