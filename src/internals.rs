@@ -45,6 +45,101 @@ pub mod synthetic {
 /// The JSON tape parser under the order-update and request parsers, and the
 /// simulator's request parser.
 pub mod json {
-    pub use crate::proto::json::TapeParser;
+    pub use crate::proto::json::{SplitError, TapeParser, split_values};
     pub use crate::proto::request_parse::parse_request;
+}
+
+/// The instrument loader's CSV line splitter.
+pub mod csv {
+    pub use crate::instrument::split::{Fields, UnterminatedQuote};
+}
+
+/// Byte-by-byte versions of the scans that use memchr: the same-run baselines
+/// of `cargo bench --bench decode -- split_values` and `cargo bench --bench
+/// instrument -- csv_split`, and the reference the property tests compare the
+/// memchr versions with.
+pub mod baseline {
+    use std::ops::Range;
+
+    /// The top-level JSON values of `frame` as [`super::json::split_values`]
+    /// finds them (ranges, or the offset of the value that does not split),
+    /// scanning every byte.
+    pub fn split_values_bytewise(frame: &[u8]) -> Vec<Result<Range<usize>, usize>> {
+        let mut out = Vec::new();
+        let mut pos = 0;
+        loop {
+            while pos < frame.len() && frame[pos].is_ascii_whitespace() {
+                pos += 1;
+            }
+            if pos >= frame.len() {
+                return out;
+            }
+            let start = pos;
+            if frame[start] != b'{' && frame[start] != b'[' {
+                out.push(Err(start));
+                return out;
+            }
+            let (mut depth, mut in_str, mut i) = (0usize, false, start);
+            let mut end = None;
+            while i < frame.len() {
+                let b = frame[i];
+                if in_str {
+                    match b {
+                        b'\\' => i += 1,
+                        b'"' => in_str = false,
+                        _ => {}
+                    }
+                } else {
+                    match b {
+                        b'"' => in_str = true,
+                        b'{' | b'[' => depth += 1,
+                        b'}' | b']' => {
+                            depth -= 1;
+                            if depth == 0 {
+                                end = Some(i + 1);
+                                break;
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                i += 1;
+            }
+            match end {
+                Some(e) => {
+                    out.push(Ok(start..e));
+                    pos = e;
+                }
+                None => {
+                    out.push(Err(start));
+                    return out;
+                }
+            }
+        }
+    }
+
+    /// The field bounds of an unquoted CSV line (`None` if it has a quote, which
+    /// this baseline does not handle), scanning every byte into `bounds` after
+    /// copying the line into `buf` (as the loader's splitter does).
+    pub fn split_csv_bytewise(
+        line: &[u8],
+        buf: &mut Vec<u8>,
+        bounds: &mut Vec<(usize, usize)>,
+    ) -> Option<usize> {
+        buf.clear();
+        bounds.clear();
+        if line.contains(&b'"') {
+            return None;
+        }
+        buf.extend_from_slice(line);
+        let mut start = 0;
+        for (i, &b) in line.iter().enumerate() {
+            if b == b',' {
+                bounds.push((start, i));
+                start = i + 1;
+            }
+        }
+        bounds.push((start, line.len()));
+        Some(bounds.len())
+    }
 }

@@ -177,7 +177,7 @@ mod index;
 mod load;
 mod master;
 mod row;
-mod split;
+pub(crate) mod split;
 pub(crate) mod synthetic;
 mod view;
 

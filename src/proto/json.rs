@@ -156,29 +156,37 @@ impl Iterator for SplitValues<'_> {
             return Some(Err(SplitError::NotAnObject { offset: start }));
         }
         let mut depth = 0usize;
-        let mut in_str = false;
         let mut i = start;
         while i < buf.len() {
-            let b = buf[i];
-            if in_str {
-                match b {
-                    b'\\' => i += 1,
-                    b'"' => in_str = false,
-                    _ => {}
-                }
-            } else {
-                match b {
-                    b'"' => in_str = true,
-                    b'{' | b'[' => depth += 1,
-                    b'}' | b']' => {
-                        depth -= 1;
-                        if depth == 0 {
-                            self.pos = i + 1;
-                            return Some(Ok(start..i + 1));
+            match buf[i] {
+                b'"' => {
+                    // Inside a string only a quote or a backslash matters: jump
+                    // to the next one (memchr; most of an order update is string
+                    // values). An escape skips the byte after its backslash.
+                    i += 1;
+                    loop {
+                        match memchr::memchr2(b'"', b'\\', &buf[i.min(buf.len())..]) {
+                            Some(p) if buf[i + p] == b'"' => {
+                                i += p;
+                                break;
+                            }
+                            Some(p) => i += p + 2,
+                            None => {
+                                i = buf.len();
+                                break;
+                            }
                         }
                     }
-                    _ => {}
                 }
+                b'{' | b'[' => depth += 1,
+                b'}' | b']' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        self.pos = i + 1;
+                        return Some(Ok(start..i + 1));
+                    }
+                }
+                _ => {}
             }
             i += 1;
         }

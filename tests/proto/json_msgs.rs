@@ -260,3 +260,72 @@ proptest! {
         let _ = parse_request(&mut TapeParser::new(), &bytes);
     }
 }
+
+/// What `split_values` yields, in the baseline's terms.
+fn split_memchr(frame: &[u8]) -> Vec<Result<std::ops::Range<usize>, usize>> {
+    use dhan_feed::internals::json::{SplitError, split_values};
+    split_values(frame)
+        .map(|r| {
+            r.map_err(|e| match e {
+                SplitError::NotAnObject { offset } | SplitError::Unterminated { offset } => offset,
+                _ => usize::MAX,
+            })
+        })
+        .collect()
+}
+
+#[test]
+fn split_values_handles_escapes_and_brackets_in_strings() {
+    for frame in [
+        &br#"{"a":"x\"}"}{"b":[1,{"c":"]"}]}"#[..],
+        br#"  {"a":"\\"} [ "\\\"" ] "#,
+        br#"{"a":"unterminated\"}"#,
+        br#"{"a":"ends in a backslash\"#,
+        br#"{"a":1}x"#,
+        b"",
+        b"{\"\\",
+    ] {
+        assert_eq!(
+            split_memchr(frame),
+            dhan_feed::internals::baseline::split_values_bytewise(frame),
+            "{:?}",
+            String::from_utf8_lossy(frame)
+        );
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    /// The memchr splitter agrees with the byte-by-byte one on any bytes rich in
+    /// JSON's structural characters.
+    #[test]
+    fn split_values_agrees_with_the_bytewise_scan(
+        frame in prop::collection::vec(
+            prop::sample::select(&b"{}[]\"\\ a,:1"[..]),
+            0..64,
+        )
+    ) {
+        prop_assert_eq!(
+            split_memchr(&frame),
+            dhan_feed::internals::baseline::split_values_bytewise(&frame)
+        );
+    }
+
+    /// The CSV splitter's memchr scans agree with a byte-by-byte split on lines
+    /// without quotes.
+    #[test]
+    fn csv_split_agrees_with_the_bytewise_scan(
+        line in prop::collection::vec(prop::sample::select(&b",ab1 "[..]), 0..64)
+    ) {
+        let mut fields = dhan_feed::internals::csv::Fields::default();
+        fields.split(&line).unwrap();
+        let (mut buf, mut bounds) = (Vec::new(), Vec::new());
+        let n = dhan_feed::internals::baseline::split_csv_bytewise(&line, &mut buf, &mut bounds)
+            .unwrap();
+        prop_assert_eq!(fields.len(), n);
+        for (i, &(s, e)) in bounds.iter().enumerate() {
+            prop_assert_eq!(fields.get(i), &line[s..e]);
+        }
+    }
+}
