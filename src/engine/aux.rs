@@ -2,7 +2,7 @@
 //! created per handle, publishing into the handle's ring through an [`Outbox`].
 
 use super::env::Env;
-use super::link::{Link, Proto};
+use super::link::Link;
 use super::outbox::Outbox;
 use super::port::OutboxShared;
 use super::shard::log_event;
@@ -15,6 +15,7 @@ use crate::proto::order::{OrderMessageKind, OrderUpdate, OrderUpdateParser};
 use crate::proto::request::{encode_depth20_subscribe, encode_depth200_subscribe};
 use crate::proto::segment::InstrumentId;
 use crate::session::Budget;
+use crate::session::Proto;
 use crate::session::lifecycle::Cause;
 use crate::ws::client::WsClient;
 use mio::{Registry, Token};
@@ -195,6 +196,7 @@ impl Aux {
                 id,
                 Token(AUX_TOKEN_BASE + id),
                 &cfg.lifecycle,
+                cfg.limits,
                 cfg.busy_poll,
             ),
             kind,
@@ -203,7 +205,7 @@ impl Aux {
     }
 
     pub fn feed_kind(&self) -> FeedKind {
-        self.link.lc.kind()
+        self.link.driver.lc.kind()
     }
 
     fn wanted(&self) -> bool {
@@ -265,10 +267,10 @@ impl Aux {
 
     /// Forwards lifecycle events into the handle's ring; publishes counters.
     fn emit_events(&mut self) {
-        while let Some(event) = self.link.lc.poll_event() {
+        while let Some(event) = self.link.driver.lc.poll_event() {
             log_event(self.link.name, self.link.index, &event);
             let ev = ConnectionEvent {
-                feed: self.link.lc.kind(),
+                feed: self.link.driver.lc.kind(),
                 connection: self.link.index.min(255) as u8,
                 event,
             };
@@ -295,6 +297,6 @@ impl Aux {
         };
         self.shared
             .health
-            .store(&self.link.lc, self.wanted(), malformed);
+            .store(&self.link.driver.lc, self.wanted(), malformed);
     }
 }

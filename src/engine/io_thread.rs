@@ -247,7 +247,7 @@ impl Engine {
                             self.aux
                                 .iter()
                                 .flatten()
-                                .filter_map(|a| a.link.lc.poll_timeout()),
+                                .filter_map(|a| a.link.driver.lc.poll_timeout()),
                         )
                         .min();
                     Some(next.map_or(Duration::from_millis(250), |t| {
@@ -404,11 +404,11 @@ impl Engine {
                     log::info!("access token replaced; stopped connections retry");
                     let now = Instant::now();
                     for s in &mut self.shards {
-                        s.link.lc.on_new_credentials(now);
+                        s.link.driver.lc.on_new_credentials(now);
                     }
                     for a in self.aux.iter_mut().flatten() {
                         a.set_token(&self.cfg.access_token);
-                        a.link.lc.on_new_credentials(now);
+                        a.link.driver.lc.on_new_credentials(now);
                     }
                 }
                 Command::AddAux { id, conn, shared } => {

@@ -1,19 +1,21 @@
-//! One WebSocket connection of any feed kind: socket, TLS, upgrade, frames, output,
-//! driven by its [`Lifecycle`]. What the messages mean is the [`Proto`] of the
-//! owner (market shard, depth or order connection).
+//! One WebSocket connection of any feed kind, at the edge: the socket, TLS, the
+//! read buffer, the poll registration and the clock. Its protocol (upgrade,
+//! frames, Dhan's close codes, the goodbye, reconnect timing) is its [`Driver`],
+//! sans I/O; what the messages mean is the [`Proto`] of the owner (market shard,
+//! depth or order connection).
 
 use super::env::Env;
 use crate::config::ClientConfig;
-use crate::proto::disconnect::DisconnectCode;
 use crate::proto::endpoint::FeedKind;
-use crate::session::Budget;
+use crate::session::driver::{Driver, Stage, lock};
 use crate::session::lifecycle::{
     Action, Cause, Lifecycle, LifecycleConfig, Phase as LcPhase, TlsFailure,
 };
+use crate::session::{Budget, Proto};
 use crate::transport::conn::{ReadStatus, Transport};
 use crate::transport::copy::move_to_front;
-use crate::ws::client::{WsClient, WsEvent};
-use crate::ws::handshake::{self, HandshakeError};
+use crate::ws::client::{WsClient, WsLimits};
+use crate::ws::handshake;
 use mio::{Interest, Registry, Token};
 use std::io;
 use std::net::ToSocketAddrs;
@@ -24,49 +26,8 @@ use std::time::Instant;
 /// than us must not starve commands, timers or other connections).
 const READS_PER_TURN: usize = 8;
 
-/// What a connection's messages mean: implemented per feed kind.
-pub(crate) trait Proto {
-    /// Upgraded: queue the subscriptions (or the login) on `ws`; returns how many
-    /// instruments (or logins) were sent, for `Reconnected { resubscribed }`.
-    fn on_upgraded(&mut self, ws: &mut WsClient) -> u32;
-    /// A binary message read at `recv_ns`; `Some(cause)` ends the connection
-    /// after the rest of the read buffer is processed. Ignored by default.
-    ///
-    /// Binary and text get a method each, so that the message is two registers:
-    /// an enum of the two would be passed through memory, and its 16-byte reload
-    /// right after the caller's 8-byte stores cannot be store-forwarded (`perf`
-    /// put a third of the I/O thread's samples on it; `BENCHMARKS.md`).
-    #[inline]
-    fn on_binary(&mut self, _msg: &[u8], _recv_ns: u64) -> Option<Cause> {
-        None
-    }
-    /// A text message read at `recv_ns`; as [`on_binary`](Self::on_binary).
-    #[inline]
-    fn on_text(&mut self, _msg: &[u8], _recv_ns: u64) -> Option<Cause> {
-        None
-    }
-    /// Bytes were read (called before their messages).
-    #[inline]
-    fn on_read(&mut self) {}
-    /// What a close frame with `code` means for this feed, when it means more
-    /// than "the server closed" (the order feed's refused login).
-    fn close_cause(&self, _code: Option<u16>) -> Option<Cause> {
-        None
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Phase {
-    Connecting,
-    Upgrading,
-    Live,
-}
-
 struct Conn {
     transport: Transport,
-    ws: WsClient,
-    phase: Phase,
-    key: String,
     rbuf: Vec<u8>,
     rstart: usize,
     rend: usize,
@@ -81,21 +42,6 @@ pub(crate) struct Ready {
     pub more: bool,
     /// The connection ended for this cause (the lifecycle has decided what next).
     pub closed: Option<Cause>,
-}
-
-/// Locks the budget; a poisoned lock (a panic elsewhere) still holds valid counts.
-pub(crate) fn lock(b: &Mutex<Budget>) -> std::sync::MutexGuard<'_, Budget> {
-    b.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-/// A Dhan code (800-899) written as a whole number in a close reason, e.g.
-/// `"disconnect 807"`.
-fn dhan_code_in(reason: &[u8]) -> Option<u16> {
-    reason
-        .split(|b| !b.is_ascii_digit())
-        .filter(|d| d.len() == 3)
-        .filter_map(|d| std::str::from_utf8(d).ok()?.parse::<u16>().ok())
-        .find(|c| (800..900).contains(c))
 }
 
 /// One read, then, if it found nothing and the turn's spin budget is not spent,
@@ -179,7 +125,8 @@ pub(crate) struct Link {
     /// while this is a busy-polling engine's one live connection (set by the
     /// engine, see `engine::spin_reads`).
     pub spin_reads: u32,
-    pub lc: Lifecycle,
+    /// The protocol: upgrade, frames, codes, goodbye, and the lifecycle (`lc`).
+    pub driver: Driver,
 }
 
 impl Link {
@@ -188,6 +135,7 @@ impl Link {
         index: usize,
         token: Token,
         cfg: &LifecycleConfig,
+        limits: WsLimits,
         busy: bool,
     ) -> Self {
         let seed = cfg
@@ -202,20 +150,17 @@ impl Link {
             busy,
             spare_rbuf: Vec::new(),
             spin_reads: 0,
-            lc: Lifecycle::new(kind, *cfg, seed),
+            driver: Driver::new(Lifecycle::new(kind, *cfg, seed), limits),
         }
     }
 
     pub fn is_live(&self) -> bool {
-        self.lc.phase() == LcPhase::Live
+        self.driver.lc.phase() == LcPhase::Live
     }
 
     /// The WebSocket of a live connection (to queue requests).
     pub fn live_ws(&mut self) -> Option<&mut WsClient> {
-        self.conn
-            .as_mut()
-            .filter(|c| c.phase == Phase::Live)
-            .map(|c| &mut c.ws)
+        self.driver.live_ws()
     }
 
     /// Whether input waits in our buffers (set aside by a write): the engine must
@@ -237,12 +182,12 @@ impl Link {
         registry: &Registry,
         budget: &Mutex<Budget>,
     ) {
-        self.lc.set_wanted(now, wanted);
-        if self.lc.poll_timeout().is_none_or(|t| now < t) {
+        self.driver.lc.set_wanted(now, wanted);
+        if self.driver.poll_timeout().is_none_or(|t| now < t) {
             return;
         }
         let mut b = lock(budget);
-        while let Some(action) = self.lc.handle_timeout(now, &mut b) {
+        while let Some(action) = self.driver.handle_timeout(now, &mut b) {
             match action {
                 Action::Connect => {
                     if let Err(e) = self.connect(cfg, env, registry) {
@@ -251,7 +196,7 @@ impl Link {
                             self.name,
                             self.index
                         );
-                        self.lc.on_closed(now, io_cause(&e), &mut b);
+                        self.driver.on_closed(now, io_cause(&e), &mut b);
                     }
                 }
                 Action::Close(cause) => {
@@ -297,11 +242,9 @@ impl Link {
             b if b.len() == rlen => b,
             _ => crate::buffer::committed(rlen),
         };
+        self.driver.start(handshake::new_key());
         self.conn = Some(Conn {
             transport: Transport::new(sock, tls),
-            ws: WsClient::new(cfg.limits),
-            phase: Phase::Connecting,
-            key: handshake::new_key(),
             rbuf,
             rstart: 0,
             rend: 0,
@@ -349,7 +292,7 @@ impl Link {
         let Some(c) = self.conn.as_mut() else {
             return Ok(false);
         };
-        if c.phase == Phase::Connecting {
+        if self.driver.stage() == Stage::Connecting {
             let sock = c.transport.socket();
             if let Some(e) = sock.take_error().map_err(|e| io_cause(&e))? {
                 return Err(io_cause(&e));
@@ -359,11 +302,14 @@ impl Link {
                 Err(e) if e.kind() == io::ErrorKind::NotConnected => return Ok(false),
                 Err(e) => return Err(io_cause(&e)),
             }
-            self.lc.on_connected(Instant::now(), env.tls.is_some());
-            // Queued with the frames, so a partial write is finished by `flush_out`.
-            let req = handshake::request(&env.base.host_header(), &env.target, &c.key, "dhan-feed");
-            c.ws.queue_raw(&req);
-            c.phase = Phase::Upgrading;
+            // The upgrade request is queued with the frames, so a partial write
+            // is finished by `flush_out`.
+            self.driver.on_connected(
+                Instant::now(),
+                env.tls.is_some(),
+                &env.base.host_header(),
+                &env.target,
+            );
         }
         let mut spin = self.spin_reads;
         for _ in 0..READS_PER_TURN {
@@ -380,8 +326,8 @@ impl Link {
                 &mut spin,
             )
             .map_err(|e| io_cause(&e))?;
-            if c.phase == Phase::Upgrading && !c.transport.is_handshaking() {
-                self.lc.on_tls_established();
+            if !c.transport.is_handshaking() {
+                self.driver.on_tls_established();
             }
             // Nothing new (a busy-poll turn, mostly): no clock read, no parse.
             let n = match status {
@@ -390,94 +336,27 @@ impl Link {
                 ReadStatus::Eof => return Err(Cause::Eof),
             };
             let recv_ns = crate::time::now_ns();
+            let now = crate::time::instant_of(recv_ns);
             if n > 0 {
-                self.lc.on_frame(crate::time::instant_of(recv_ns));
-                proto.on_read();
+                self.driver.on_bytes(now, proto);
             }
-            self.process(recv_ns, budget, proto)?;
+            let full = c.rbuf.len() - c.rend < c.transport.min_room();
+            let used = self.driver.handle_input(
+                &c.rbuf[c.rstart..c.rend],
+                now,
+                recv_ns,
+                full,
+                budget,
+                proto,
+            )?;
+            c.rstart += used;
+            if c.rstart == c.rend {
+                c.rstart = 0;
+                c.rend = 0;
+            }
         }
         // Still readable: yield so commands, timers and other connections get a turn.
         Ok(true)
-    }
-
-    /// Consumes complete frames (or the upgrade response) from the read buffer.
-    fn process(
-        &mut self,
-        recv_ns: u64,
-        budget: &Mutex<Budget>,
-        proto: &mut impl Proto,
-    ) -> Result<(), Cause> {
-        let Some(c) = self.conn.as_mut() else {
-            return Ok(());
-        };
-        if c.phase == Phase::Upgrading {
-            match handshake::parse_response(&c.rbuf[c.rstart..c.rend], &c.key) {
-                Ok(None) => {
-                    // No room for another read (a TLS read needs a whole record's).
-                    if c.rbuf.len() - c.rend < c.transport.min_room() {
-                        log::warn!(
-                            "{} connection {}: upgrade response too large",
-                            self.name,
-                            self.index
-                        );
-                        return Err(Cause::Protocol);
-                    }
-                    return Ok(());
-                }
-                Ok(Some(n)) => {
-                    c.rstart += n;
-                    c.phase = Phase::Live;
-                    let now = Instant::now();
-                    self.lc.on_upgraded(now, &mut lock(budget));
-                    let sent = proto.on_upgraded(&mut c.ws);
-                    self.lc.on_live(now, sent);
-                    log::info!("{} connection {} live ({sent} sent)", self.name, self.index);
-                }
-                Err(HandshakeError::Status(s)) => return Err(Cause::Http(s)),
-                Err(e) => {
-                    log::warn!("{} connection {}: {e}", self.name, self.index);
-                    return Err(Cause::Protocol);
-                }
-            }
-        }
-        let mut end = None;
-        loop {
-            let (ev, n) = match c.ws.poll_event(&c.rbuf[c.rstart..c.rend]) {
-                Ok(Some(x)) => x,
-                Ok(None) => break,
-                Err(e) => {
-                    log::warn!("{} connection {}: {e}", self.name, self.index);
-                    return Err(Cause::Protocol);
-                }
-            };
-            let ended = match ev {
-                WsEvent::Binary(m) => proto.on_binary(m, recv_ns),
-                WsEvent::Text(m) => proto.on_text(m, recv_ns),
-                WsEvent::Ping | WsEvent::Pong | WsEvent::Partial => None,
-                // Dhan's codes may also arrive in the close frame (the order feed
-                // has no binary disconnect packet): as the code, or in the reason.
-                WsEvent::Close { code, reason } => Some(
-                    match code
-                        .filter(|c| (800..900).contains(c))
-                        .or_else(|| dhan_code_in(reason))
-                    {
-                        Some(c) => Cause::Dhan(DisconnectCode(c)),
-                        None => end
-                            .or_else(|| proto.close_cause(code))
-                            .unwrap_or(Cause::ServerClose(code)),
-                    },
-                ),
-            };
-            if ended.is_some() {
-                end = ended;
-            }
-            c.rstart += n;
-        }
-        if c.rstart == c.rend {
-            c.rstart = 0;
-            c.rend = 0;
-        }
-        end.map_or(Ok(()), Err)
     }
 
     /// Writes queued frames; keeps write interest only while output is pending.
@@ -487,20 +366,22 @@ impl Link {
         let Some(c) = self.conn.as_mut() else {
             return Ok(());
         };
-        if c.phase != Phase::Connecting {
+        let d = &mut self.driver;
+        let stage = d.stage();
+        if stage != Stage::Connecting {
             loop {
                 let mut progressed = false;
-                while c.ws.wants_write() {
-                    let n = c.transport.write_plain(c.ws.output())?;
+                while d.wants_write() {
+                    let n = c.transport.write_plain(d.output())?;
                     if n == 0 {
                         break;
                     }
-                    c.ws.consume_output(n);
+                    d.consume_output(n);
                     progressed = true;
                 }
                 c.transport.flush()?;
                 // Flushing TLS records may have made room for more plaintext.
-                if !progressed || !c.ws.wants_write() {
+                if !progressed || !d.wants_write() {
                     break;
                 }
             }
@@ -511,9 +392,9 @@ impl Link {
         // which on a loopback (or where the NIC's interrupt lands on the I/O
         // thread's core) runs before the I/O thread can read. perf on the bench's
         // sender: its `sock_def_readable` share fell from 1.2 % to 0.4 %.
-        let want = if spin && c.phase == Phase::Live {
+        let want = if spin && stage == Stage::Live {
             None
-        } else if c.phase == Phase::Connecting || c.ws.wants_write() || c.transport.wants_write() {
+        } else if stage == Stage::Connecting || d.wants_write() || c.transport.wants_write() {
             Some(Interest::READABLE | Interest::WRITABLE)
         } else {
             Some(Interest::READABLE)
@@ -551,6 +432,7 @@ impl Link {
             }
             self.spare_rbuf = c.rbuf;
         }
+        self.driver.detach();
     }
 
     fn drop_conn(&mut self, registry: &Registry, budget: &Mutex<Budget>, cause: Cause) {
@@ -559,54 +441,29 @@ impl Link {
         }
         self.teardown(registry);
         log::warn!("{} connection {} dropped: {cause}", self.name, self.index);
-        self.lc.on_closed(Instant::now(), cause, &mut lock(budget));
+        self.driver
+            .on_closed(Instant::now(), cause, &mut lock(budget));
     }
 
     /// Closes the connection and reconnects at once (new instruments on a depth
     /// connection, which Dhan does not reliably unsubscribe).
     pub fn restart(&mut self, registry: &Registry, budget: &Mutex<Budget>) {
-        self.say_goodbye("changing instruments");
+        self.driver.goodbye("changing instruments");
         self.teardown(registry);
-        self.lc.restart(Instant::now(), &mut lock(budget));
-    }
-
-    /// On a live connection, queues Dhan's disconnect request
-    /// (`{"RequestCode":12}`, on the binary feeds; the order feed has none) and a
-    /// close frame, as the SDKs do before closing: the server then frees the
-    /// connection's slot at once, which matters with 5 connections per user.
-    fn say_goodbye(&mut self, reason: &str) {
-        let kind = self.lc.kind();
-        if let Some(c) = self.conn.as_mut()
-            && c.phase == Phase::Live
-        {
-            // Nothing may follow a close frame (ours, e.g. answering the server's).
-            if kind != FeedKind::OrderUpdate && !c.ws.close_sent() {
-                c.ws.send_text(crate::proto::request::DISCONNECT_REQUEST);
-            }
-            c.ws.send_close(1000, reason);
-        }
+        self.driver.lc.restart(Instant::now(), &mut lock(budget));
     }
 
     /// Sends Dhan's disconnect request and a close frame, and releases the budget
     /// slot (stopping).
     pub fn close(&mut self, registry: &Registry, budget: &Mutex<Budget>) {
-        self.say_goodbye("client stopping");
+        self.driver.goodbye("client stopping");
         self.teardown(registry);
-        self.lc.stop(Instant::now(), &mut lock(budget));
+        self.driver.lc.stop(Instant::now(), &mut lock(budget));
     }
 }
 
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn a_dhan_code_is_found_in_a_close_reason_and_nothing_else_is() {
-        assert_eq!(super::dhan_code_in(b"disconnect 807"), Some(807));
-        assert_eq!(super::dhan_code_in(b"805: too many connections"), Some(805));
-        assert_eq!(super::dhan_code_in(b"code 8070"), None);
-        assert_eq!(super::dhan_code_in(b"going away 1001"), None);
-        assert_eq!(super::dhan_code_in(b""), None);
-    }
-
     use super::{ReadStatus, read_spinning};
     use std::io;
 

@@ -4,7 +4,7 @@
 
 use super::env::Env;
 use super::fanout::Fanout;
-use super::link::{Link, Proto, Ready};
+use super::link::{Link, Ready};
 use crate::config::ClientConfig;
 use crate::event::{ConnectionEvent, ShardHealth};
 use crate::proto::disconnect::DisconnectCode;
@@ -13,6 +13,7 @@ use crate::proto::market::MarketPacket;
 use crate::proto::request::FeedMode;
 use crate::proto::segment::{ExchangeSegment, InstrumentId};
 use crate::session::Budget;
+use crate::session::Proto;
 use crate::session::lifecycle::{Cause, SessionError, SessionEvent};
 use crate::session::subs::Plan;
 use crate::ws::client::WsClient;
@@ -140,6 +141,7 @@ impl Shard {
                 index,
                 Token(index + 1),
                 &cfg.lifecycle,
+                cfg.limits,
                 cfg.busy_poll,
             ),
             count: 0,
@@ -181,7 +183,7 @@ impl Shard {
 
     /// The next instant this shard needs attention without I/O.
     pub fn deadline(&self) -> Option<Instant> {
-        self.link.lc.poll_timeout()
+        self.link.driver.lc.poll_timeout()
     }
 
     /// Timers: connect, handshake and stale-feed timeouts.
@@ -250,7 +252,7 @@ impl Shard {
     /// `rejected`) and reported; the rest are resubscribed on reconnect.
     fn drop_over_limit(&mut self, fan: &mut Fanout) {
         let dropped = std::mem::take(&mut self.last_added);
-        self.link.lc.report(SessionError::InstrumentLimit {
+        self.link.driver.lc.report(SessionError::InstrumentLimit {
             dropped: u32::try_from(dropped.len()).unwrap_or(u32::MAX),
         });
         // Report first, so the consumers that lose instruments still hear it.
@@ -274,7 +276,7 @@ impl Shard {
 
     /// Forwards the lifecycle's events to the consumers of this shard.
     fn emit_events(&mut self, fan: &mut Fanout) {
-        while let Some(event) = self.link.lc.poll_event() {
+        while let Some(event) = self.link.driver.lc.poll_event() {
             log_event(self.link.name, self.index, &event);
             fan.connection_event(
                 self.index,
@@ -289,7 +291,7 @@ impl Shard {
 
     /// Publishes this shard's state for `health()`.
     pub fn sync_health(&self, h: &ShardHealth) {
-        h.store(&self.link.lc, self.count > 0, self.malformed);
+        h.store(&self.link.driver.lc, self.count > 0, self.malformed);
     }
 
     /// Sends a close frame and releases the budget slot (the engine is stopping).

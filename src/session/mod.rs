@@ -7,8 +7,10 @@
 pub mod backoff;
 pub mod budget;
 pub mod check;
+pub(crate) mod driver;
 pub mod lifecycle;
 pub mod subs;
 
 pub use budget::{Budget, BudgetConfig};
+pub(crate) use driver::Proto;
 pub use lifecycle::{Cause, Lifecycle, LifecycleConfig, SessionError, SessionEvent, TlsFailure};
