@@ -45,7 +45,7 @@ pub mod synthetic {
 /// The JSON tape parser under the order-update and request parsers, and the
 /// simulator's request parser.
 pub mod json {
-    pub use crate::proto::json::{SplitError, TapeParser, split_values};
+    pub use crate::proto::json::{SplitError, SplitValues, TapeParser, split_values};
     pub use crate::proto::request_parse::parse_request;
 }
 

@@ -9,9 +9,9 @@
 //!  ------------                      --------------------------------------            ------------
 //!  feed.subscribe()     --channel + mio Waker-->  engine (mio Poll, reused Events)
 //!                                                  |  per connection (market shards, depth, orders):
-//!                                                  |   socket -> rustls -> ws framer (in place)
+//!                                                  |   socket -> rustls -> driver: ws frames (in place)
 //!                                                  |          -> proto decoder -> event (Copy)
-//!                                                  |   session::Lifecycle: reconnect, budget, watchdog
+//!                                                  |   lifecycle: reconnect, budget, watchdog
 //!                                                  +--> SPSC ring per consumer -------> feed.try_recv()
 //! ```
 //!
@@ -123,3 +123,9 @@ pub use proto::{
 pub use secret::Secret;
 pub use time::{instant_of, now_ns};
 pub use transport::tls::certs_from_pem;
+
+/// The README's and the guide's code, compiled as doctests so they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+#[doc = include_str!("../docs/guide.md")]
+pub struct ReadmeDoctests;
