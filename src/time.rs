@@ -1,7 +1,7 @@
 //! The one monotonic clock reader: nanoseconds since the first call in this process.
 
 use std::sync::OnceLock;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 fn epoch() -> Instant {
     static EPOCH: OnceLock<Instant> = OnceLock::new();
@@ -23,4 +23,41 @@ pub fn instant_of(ns: u64) -> Instant {
 /// The [`now_ns`] value of an `Instant` (0 for instants before the epoch).
 pub fn ns_of(t: Instant) -> u64 {
     t.saturating_duration_since(epoch()).as_nanos() as u64
+}
+
+/// `t + d`, or, where that would overflow (`Duration::MAX` in a configuration),
+/// the latest instant this platform can represent on the way there: a deadline
+/// that is never reached, instead of a panic.
+pub fn after(t: Instant, d: Duration) -> Instant {
+    if let Some(x) = t.checked_add(d) {
+        return x;
+    }
+    let mut step = d;
+    let mut at = t;
+    while !step.is_zero() {
+        step /= 2;
+        if let Some(x) = at.checked_add(step) {
+            at = x;
+        }
+    }
+    at
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_deadline_past_the_representable_end_saturates() {
+        let t = Instant::now();
+        assert_eq!(after(t, Duration::from_secs(5)), t + Duration::from_secs(5));
+        let far = after(t, Duration::MAX);
+        assert!(far > t + Duration::from_secs(100 * 365 * 86_400));
+        assert!(
+            far.checked_add(Duration::from_secs(1))
+                .is_none_or(|x| x > far)
+        );
+        // Monotone: a later start never gives an earlier end.
+        assert!(after(t + Duration::from_secs(1), Duration::MAX) >= far);
+    }
 }

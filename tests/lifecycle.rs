@@ -474,3 +474,37 @@ fn an_untrusted_certificate_is_named_in_each_reconnecting_event() {
     }
     assert!(!feed.connected());
 }
+
+/// `Duration::MAX` timers used to overflow on the I/O thread at the first live
+/// frame, killing it silently; `recv_timeout(Duration::MAX)` panicked.
+#[test]
+fn duration_max_in_the_config_is_never_not_a_dead_engine() {
+    let _g = serial();
+    let sim = plain_sim(SimConfig::default());
+    let client = Client::new(ClientConfig {
+        lifecycle: LifecycleConfig {
+            stale_after: Duration::MAX,
+            connect_timeout: Duration::MAX,
+            handshake_timeout: Duration::MAX,
+            cool_off: Duration::MAX,
+            backoff_cap: Duration::MAX,
+            stable_after: Duration::MAX,
+            ..lifecycle()
+        },
+        ..config(&sim, DEFAULT_CLIENT_ID, DEFAULT_ACCESS_TOKEN)
+    })
+    .unwrap();
+    let mut feed = client.market_feed(FeedMode::Ticker);
+    feed.subscribe(&ids()).unwrap();
+    let first = feed.recv_timeout(Duration::MAX);
+    assert!(first.is_some(), "an event, without a panic");
+    // Still flowing well after the first frames: the I/O thread lives.
+    std::thread::sleep(Duration::from_millis(300));
+    while feed.try_recv().is_some() {}
+    let s = watch(&mut feed, Duration::from_secs(5), all_streaming);
+    assert!(
+        all_streaming(&s),
+        "every instrument streams after the pause"
+    );
+    assert!(feed.connected());
+}

@@ -7,7 +7,8 @@ pub(crate) fn wait_for<T>(
     timeout: std::time::Duration,
     mut try_recv: impl FnMut() -> Option<T>,
 ) -> Option<T> {
-    let deadline = std::time::Instant::now() + timeout;
+    // `Duration::MAX` waits for ever instead of overflowing.
+    let deadline = crate::time::after(std::time::Instant::now(), timeout);
     let mut spins = 0u32;
     loop {
         if let Some(e) = try_recv() {

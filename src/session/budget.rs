@@ -3,6 +3,7 @@
 //! opened (a burst of handshakes draws HTTP 429). Pure: time comes in as `now`.
 
 use crate::proto::endpoint::FeedKind;
+use crate::time::after;
 use std::time::{Duration, Instant};
 
 /// Limits of the budget; every default documented.
@@ -93,15 +94,18 @@ impl Budget {
     /// Asks for a new connection of `kind` at `now`.
     pub fn try_open(&mut self, kind: FeedKind, now: Instant) -> Grant {
         if self.open[index(kind)] >= self.limit(kind) {
-            return Grant::WaitUntil(now + self.cfg.full_retry.max(Duration::from_millis(1)));
+            return Grant::WaitUntil(after(
+                now,
+                self.cfg.full_retry.max(Duration::from_millis(1)),
+            ));
         }
         if self.pending > 0 {
-            return Grant::WaitUntil(now + self.cfg.gap.max(Duration::from_millis(1)));
+            return Grant::WaitUntil(after(now, self.cfg.gap.max(Duration::from_millis(1))));
         }
         if let Some(t) = self.last_open
-            && now < t + self.cfg.gap
+            && now < after(t, self.cfg.gap)
         {
-            return Grant::WaitUntil(t + self.cfg.gap);
+            return Grant::WaitUntil(after(t, self.cfg.gap));
         }
         self.open[index(kind)] += 1;
         self.pending += 1;

@@ -14,6 +14,7 @@ use super::backoff::Backoff;
 use super::budget::{Budget, Grant};
 use crate::proto::disconnect::DisconnectCode;
 use crate::proto::endpoint::FeedKind;
+use crate::time::after;
 use std::collections::VecDeque;
 use std::fmt;
 use std::time::{Duration, Instant};
@@ -448,7 +449,7 @@ impl Lifecycle {
     pub fn poll_timeout(&self) -> Option<Instant> {
         match self.phase {
             Phase::Idle | Phase::Stopped => None,
-            Phase::Live => self.last_frame.map(|t| t + self.cfg.stale_after),
+            Phase::Live => self.last_frame.map(|t| after(t, self.cfg.stale_after)),
             _ => self.deadline,
         }
     }
@@ -474,7 +475,7 @@ impl Lifecycle {
                         self.holds_slot = true;
                         self.pending = true;
                         self.phase = Phase::Connecting;
-                        self.deadline = Some(now + self.cfg.connect_timeout);
+                        self.deadline = Some(after(now, self.cfg.connect_timeout));
                         Some(Action::Connect)
                     }
                     Grant::WaitUntil(t) => {
@@ -501,7 +502,7 @@ impl Lifecycle {
             } else {
                 Phase::WsHandshake
             };
-            self.deadline = Some(now + self.cfg.handshake_timeout);
+            self.deadline = Some(after(now, self.cfg.handshake_timeout));
         }
     }
 
@@ -597,7 +598,7 @@ impl Lifecycle {
         } else if cause.needs_cool_off() {
             self.backoff.next_delay();
             self.phase = Phase::CoolingOff;
-            self.deadline = Some(now + self.cfg.cool_off);
+            self.deadline = Some(after(now, self.cfg.cool_off));
             self.emit(SessionEvent::Reconnecting {
                 attempt: self.backoff.attempt(),
                 delay: self.cfg.cool_off,
@@ -606,7 +607,7 @@ impl Lifecycle {
         } else {
             let delay = self.backoff.next_delay();
             self.phase = Phase::Backoff;
-            self.deadline = Some(now + delay);
+            self.deadline = Some(after(now, delay));
             self.emit(SessionEvent::Reconnecting {
                 attempt: self.backoff.attempt(),
                 delay,
@@ -719,6 +720,57 @@ mod tests {
 
     fn events(lc: &mut Lifecycle) -> Vec<SessionEvent> {
         std::iter::from_fn(|| lc.poll_event()).collect()
+    }
+
+    /// `Duration::MAX` anywhere in the configuration is "never": no timer
+    /// overflows (it used to panic the I/O thread at the first live frame).
+    #[test]
+    fn duration_max_timers_are_deadlines_never_reached() {
+        let cfg = LifecycleConfig {
+            connect_timeout: Duration::MAX,
+            handshake_timeout: Duration::MAX,
+            stale_after: Duration::MAX,
+            cool_off: Duration::MAX,
+            backoff_base: Duration::MAX,
+            backoff_cap: Duration::MAX,
+            stable_after: Duration::MAX,
+            seed: Some(3),
+        };
+        let mut lc = Lifecycle::new(FeedKind::MarketFeed, cfg, 3);
+        let mut b = Budget::new(BudgetConfig {
+            gap: Duration::MAX,
+            full_retry: Duration::MAX,
+            ..BudgetConfig::default()
+        });
+        let t0 = Instant::now();
+        lc.set_wanted(t0, true);
+        assert_eq!(lc.handle_timeout(t0, &mut b), Some(Action::Connect));
+        let far = t0 + Duration::from_secs(100 * 365 * 86_400);
+        assert!(
+            lc.poll_timeout().is_some_and(|t| t > far),
+            "connect timeout"
+        );
+        lc.on_connected(t0, true);
+        assert!(
+            lc.poll_timeout().is_some_and(|t| t > far),
+            "handshake timeout"
+        );
+        lc.on_tls_established();
+        lc.on_upgraded(t0, &mut b);
+        lc.on_live(t0, 1);
+        lc.on_frame(t0);
+        assert!(lc.poll_timeout().is_some_and(|t| t > far), "stale watchdog");
+        lc.on_closed(t0, Cause::Dhan(DisconnectCode(805)), &mut b);
+        assert!(lc.poll_timeout().is_some_and(|t| t > far), "cool-off");
+        lc.on_new_credentials(t0);
+        lc.restart(t0, &mut b);
+        lc.on_closed(t0, Cause::Eof, &mut b);
+        let _ = lc.poll_timeout();
+        // A second connection of the user waits out the (endless) gap.
+        let mut other = Lifecycle::new(FeedKind::MarketFeed, cfg, 4);
+        other.set_wanted(t0, true);
+        assert_eq!(other.handle_timeout(t0, &mut b), None);
+        assert!(other.poll_timeout().is_some_and(|t| t > far), "budget gap");
     }
 
     #[test]
