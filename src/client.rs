@@ -43,6 +43,13 @@ impl Client {
     /// when a PARTNER `user_type` has no partner secret, or when the thread cannot
     /// start.
     pub fn new(cfg: ClientConfig) -> Result<Self, Error> {
+        for (field, value) in [
+            ("ring_capacity", cfg.ring_capacity),
+            ("depth_ring_capacity", cfg.depth_ring_capacity),
+            ("order_ring_capacity", cfg.order_ring_capacity),
+        ] {
+            crate::config::ring_capacity(field, value)?;
+        }
         if cfg.user_type == UserType::Partner
             && cfg.partner_secret.as_ref().is_none_or(Secret::is_empty)
         {
@@ -72,16 +79,24 @@ impl Client {
     /// A new market-feed consumer in `mode`, with the configured ring capacity and
     /// overflow policy.
     pub fn market_feed(&self, mode: FeedMode) -> MarketFeed {
-        self.market_feed_with(mode, self.inner.cfg.ring_capacity, self.inner.cfg.overflow)
+        // Checked in `Client::new`.
+        self.market_feed_ring(mode, self.inner.cfg.ring_capacity, self.inner.cfg.overflow)
     }
 
-    /// A new market-feed consumer with its own ring capacity and overflow policy.
+    /// A new market-feed consumer with its own ring capacity and overflow policy;
+    /// a capacity above [`crate::config::MAX_RING_CAPACITY`] is refused
+    /// ([`ConfigError::RingCapacity`]).
     pub fn market_feed_with(
         &self,
         mode: FeedMode,
         capacity: usize,
         overflow: Overflow,
-    ) -> MarketFeed {
+    ) -> Result<MarketFeed, Error> {
+        let capacity = crate::config::ring_capacity("capacity", capacity)?;
+        Ok(self.market_feed_ring(mode, capacity, overflow))
+    }
+
+    fn market_feed_ring(&self, mode: FeedMode, capacity: usize, overflow: Overflow) -> MarketFeed {
         let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
         let (producer, consumer) = crate::ring::ring(capacity);
         let shared = Arc::new(ConsumerShared::default());

@@ -112,12 +112,14 @@ pub struct ClientConfig {
     /// about every 0.5 ms: a command (subscribe, unsubscribe, stop) takes effect
     /// within about that. Default false (blocking poll).
     pub busy_poll: bool,
-    /// Events each market-feed consumer ring holds. Default 65,536.
+    /// Events each market-feed consumer ring holds (rounded up to a power of
+    /// two; at most [`MAX_RING_CAPACITY`]). Default 65,536.
     pub ring_capacity: usize,
     /// Book sides a 20-level depth ring holds (336 bytes each). Default 1,024; a
     /// 200-level ring (3.2 KB per side) holds a quarter of it.
     pub depth_ring_capacity: usize,
     /// Updates an order-update ring holds (about 1 KB each). Default 4,096.
+    /// Each capacity is at most [`MAX_RING_CAPACITY`].
     pub order_ring_capacity: usize,
     /// Bounds of each order-update handle's tracker (10,000 orders, 24 h by default).
     pub order_tracker: OrderTrackerConfig,
@@ -162,6 +164,18 @@ impl Default for ClientConfig {
     }
 }
 
+/// The most values one ring may hold: 2^22 (4,194,304; 805 MB of market
+/// events). Larger capacities are refused with [`ConfigError::RingCapacity`].
+pub const MAX_RING_CAPACITY: usize = 1 << 22;
+
+/// `value` as a ring capacity for `field`, or why it cannot be one.
+pub(crate) fn ring_capacity(field: &'static str, value: usize) -> Result<usize, ConfigError> {
+    if value > MAX_RING_CAPACITY {
+        return Err(ConfigError::RingCapacity { field, value });
+    }
+    Ok(value)
+}
+
 /// A configuration that cannot work.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -176,6 +190,16 @@ pub enum ConfigError {
     /// it as `***`).
     #[error("bad endpoint URL {0:?}")]
     BadUrl(String),
+    /// A ring capacity above [`MAX_RING_CAPACITY`]: its memory would be committed
+    /// up front (a market slot is 192 bytes), so it is refused rather than left to
+    /// abort the process.
+    #[error("{field} = {value} exceeds the most a ring holds ({MAX_RING_CAPACITY})")]
+    RingCapacity {
+        /// Which setting.
+        field: &'static str,
+        /// Its value.
+        value: usize,
+    },
     /// `user_type` is PARTNER but no partner secret is set: the order feed's login
     /// could never succeed, so the client is refused up front.
     #[error(

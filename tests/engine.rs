@@ -164,7 +164,9 @@ fn stalled_consumer_drops_are_counted_others_unaffected_pongs_answered() {
         .start()
         .unwrap();
     let client = client_for(&sim);
-    let mut slow = client.market_feed_with(FeedMode::Ticker, 64, Overflow::DropNewest);
+    let mut slow = client
+        .market_feed_with(FeedMode::Ticker, 64, Overflow::DropNewest)
+        .unwrap();
     let mut fast = client.market_feed(FeedMode::Ticker);
     slow.subscribe(&[id("IDX_I:13")]).unwrap();
     fast.subscribe(&[id("IDX_I:13")]).unwrap();
@@ -576,4 +578,56 @@ fn drain_fills_a_slice_on_every_handle() {
                 .is_some_and(|b| b.label().as_str() == "NSE_EQ:2885"),
         "labelled by its SEGMENT:ID"
     );
+}
+
+#[test]
+fn ring_capacities_past_the_limit_are_refused_with_a_clear_error() {
+    let _serial = serial();
+    let sim = plain_sim(10.0);
+    for (name, cfg) in [
+        (
+            "ring_capacity",
+            ClientConfig {
+                ring_capacity: usize::MAX,
+                ..sim.client_config()
+            },
+        ),
+        (
+            "depth_ring_capacity",
+            ClientConfig {
+                depth_ring_capacity: (1 << 22) + 1,
+                ..sim.client_config()
+            },
+        ),
+        (
+            "order_ring_capacity",
+            ClientConfig {
+                order_ring_capacity: 1 << 40,
+                ..sim.client_config()
+            },
+        ),
+    ] {
+        let err = Client::new(cfg).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                dhan_feed::Error::Config(dhan_feed::ConfigError::RingCapacity { field, .. }) if field == name
+            ),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains(name), "{err}");
+    }
+    let client = client_for(&sim);
+    let err = client
+        .market_feed_with(FeedMode::Ticker, usize::MAX, Overflow::DropNewest)
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("exceeds the most a ring holds"),
+        "{err}"
+    );
+    // The same client still makes rings within the limit.
+    let mut ok = client
+        .market_feed_with(FeedMode::Ticker, 16, Overflow::DropNewest)
+        .unwrap();
+    ok.subscribe(&[id("IDX_I:13")]).unwrap();
 }

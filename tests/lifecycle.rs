@@ -249,7 +249,9 @@ fn a_slow_consumer_does_not_cost_the_connection() {
         ..SimConfig::default()
     });
     let client = client(&sim);
-    let mut slow = client.market_feed_with(FeedMode::Quote, 64, Overflow::DropNewest);
+    let mut slow = client
+        .market_feed_with(FeedMode::Quote, 64, Overflow::DropNewest)
+        .unwrap();
     slow.subscribe(&ids()).unwrap();
     // Never read for 1.5 s (the server closes after 400 ms without a pong).
     std::thread::sleep(Duration::from_millis(1500));
