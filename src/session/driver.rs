@@ -64,14 +64,26 @@ pub(crate) fn lock(b: &Mutex<Budget>) -> MutexGuard<'_, Budget> {
     b.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// A Dhan code (800-899) written as a whole number in a close reason, e.g.
-/// `"disconnect 807"`.
+/// A Dhan code (800-899) leading a close reason: `"807"`, `"805: too many
+/// connections"`, or after a word that names it (`"disconnect 807"`, `"code
+/// 805"`, `"error 809"`). A number elsewhere in the text (`"retry in 806 ms"`) is
+/// not a code: taking it for one could halt a connection for good.
 fn dhan_code_in(reason: &[u8]) -> Option<u16> {
-    reason
-        .split(|b| !b.is_ascii_digit())
-        .filter(|d| d.len() == 3)
-        .filter_map(|d| std::str::from_utf8(d).ok()?.parse::<u16>().ok())
-        .find(|c| (800..900).contains(c))
+    let mut words = reason
+        .split(|b| !b.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty());
+    let code = |w: &[u8]| {
+        let c = std::str::from_utf8(w).ok()?.parse::<u16>().ok()?;
+        (w.len() == 3 && (800..900).contains(&c)).then_some(c)
+    };
+    let first = words.next()?;
+    if let Some(c) = code(first) {
+        return Some(c);
+    }
+    let named = [&b"disconnect"[..], b"code", b"error", b"dhan"]
+        .iter()
+        .any(|k| first.eq_ignore_ascii_case(k));
+    if named { code(words.next()?) } else { None }
 }
 
 /// The protocol state of one connection (of whichever socket is current).
@@ -497,6 +509,13 @@ mod tests {
             w.driver.poll_timeout(),
             Some(w.t0 + LifecycleConfig::default().cool_off)
         );
+        // A reason that only mentions such a number is a plain close.
+        let mut w = world(FeedKind::MarketFeed);
+        w.go_live(&mut p);
+        assert_eq!(
+            w.input(&close_frame(1001, "retry in 806 ms"), &mut p),
+            Err(Cause::ServerClose(Some(1001)))
+        );
         // A plain close: the server's, with its code.
         let mut w = world(FeedKind::MarketFeed);
         w.go_live(&mut p);
@@ -573,9 +592,14 @@ mod tests {
     fn a_dhan_code_is_found_in_a_close_reason_and_nothing_else_is() {
         assert_eq!(dhan_code_in(b"disconnect 807"), Some(807));
         assert_eq!(dhan_code_in(b"805: too many connections"), Some(805));
+        assert_eq!(dhan_code_in(b"807"), Some(807));
+        assert_eq!(dhan_code_in(b"Error: 809 invalid token"), Some(809));
         assert_eq!(dhan_code_in(b"code 8070"), None);
         assert_eq!(dhan_code_in(b"going away 1001"), None);
         assert_eq!(dhan_code_in(b""), None);
+        // A number in the text is not a code.
+        assert_eq!(dhan_code_in(b"retry in 806 ms"), None);
+        assert_eq!(dhan_code_in(b"server restart, back in 810 s"), None);
     }
 
     #[test]
