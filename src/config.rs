@@ -256,14 +256,19 @@ pub struct BaseUrl {
 }
 
 impl BaseUrl {
-    /// Parses `wss://host[:port][/…]`.
+    /// Parses `wss://host[:port][/…]`. User information (`user:pass@host`) is
+    /// refused: Dhan takes credentials in the query or the login message, and a
+    /// password in the authority would otherwise reach the logs.
     pub fn parse(url: &str) -> Option<Self> {
         let (tls, rest) = if let Some(r) = url.strip_prefix("wss://") {
             (true, r)
         } else {
             (false, url.strip_prefix("ws://")?)
         };
-        let authority = rest.split(['/', '?']).next()?;
+        let authority = rest.split(['/', '?', '#']).next()?;
+        if authority.contains('@') {
+            return None;
+        }
         let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
             let (h, after) = v6.split_once(']')?;
             (h, after.strip_prefix(':'))
@@ -377,6 +382,10 @@ mod tests {
         assert_eq!(host("wss://[::1]"), "[::1]");
         assert_eq!(host("wss://[::1]:5"), "[::1]:5");
         assert_eq!(BaseUrl::parse("http://x"), None);
+        assert_eq!(
+            BaseUrl::parse("wss://user:tok-SECRET@api-feed.dhan.co:443"),
+            None
+        );
         assert_eq!(BaseUrl::parse("wss://:1"), None);
     }
 

@@ -217,6 +217,16 @@ fn no_secret_in_logs_events_errors_or_debug_output() {
     };
     let err = Client::new(bad).expect_err("bad URL");
     texts.push(format!("{err} {err:?}"));
+    // Credentials as user information in the authority: refused, and redacted in
+    // the error and in Debug.
+    let userinfo = ClientConfig {
+        endpoints: Endpoints::all(&format!("wss://{CLIENT_ID}:{TOKEN}@127.0.0.1:1/")),
+        ..cfg.clone()
+    };
+    texts.push(format!("{userinfo:?}"));
+    let err = Client::new(userinfo).expect_err("user information refused");
+    assert!(err.to_string().contains("***@127.0.0.1:1"), "{err}");
+    texts.push(format!("{err} {err:?}"));
     // A pasted Dhan URL that parses (its query is ignored): the config's and the
     // client's Debug show it redacted.
     let pasted = ClientConfig {

@@ -88,8 +88,11 @@ pub fn request_target(kind: FeedKind, token: &Secret, client_id: &Secret) -> Str
     }
 }
 
-/// A request target with every credential value replaced by `***`, for logs.
+/// A request target (or a whole URL) with every credential value replaced by
+/// `***`, for logs: the values of credential-like query keys, and any
+/// `user:password@` before the host.
 pub fn redacted_target(target: &str) -> String {
+    let target = &redacted_userinfo(target);
     let Some((path, query)) = target.split_once('?') else {
         return target.to_owned();
     };
@@ -102,6 +105,18 @@ pub fn redacted_target(target: &str) -> String {
         })
         .collect();
     format!("{path}?{}", parts.join("&"))
+}
+
+/// `scheme://***@host…` for a URL with user information in its authority.
+fn redacted_userinfo(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..end].rfind('@') {
+        Some(at) => format!("{scheme}://***@{}", &rest[at + 1..]),
+        None => url.to_owned(),
+    }
 }
 
 /// Whether a query key names a credential: any key containing `token`, `secret`,
@@ -267,6 +282,20 @@ mod tests {
         let r = route(&target).unwrap();
         assert_eq!(r.token.unwrap().expose(), token);
         assert_eq!(r.client_id.unwrap().expose(), odd);
+    }
+
+    #[test]
+    fn redaction_hides_user_information() {
+        assert_eq!(
+            redacted_target("wss://user:tok-SECRET@api-feed.dhan.co:443/x?version=2"),
+            "wss://***@api-feed.dhan.co:443/x?version=2"
+        );
+        assert_eq!(
+            redacted_target("ws://tok-SECRET@h?token=T"),
+            "ws://***@h?token=***"
+        );
+        // An @ in the query is not user information.
+        assert_eq!(redacted_target("wss://h/?x=a@b"), "wss://h/?x=a@b");
     }
 
     #[test]
