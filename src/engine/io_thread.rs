@@ -37,6 +37,31 @@ pub(crate) enum EngineError {
     BadUrl(String),
 }
 
+/// What to say when endpoints are plain `ws://`: the credentials in the request
+/// target (and the order feed's login) would cross the network unencrypted.
+/// Loopback (the simulator's plain mode) is not worth a warning.
+fn plaintext_warning(bases: &[BaseUrl]) -> Option<String> {
+    let plain: Vec<String> = bases
+        .iter()
+        .zip(FeedKind::ALL)
+        .filter(|(b, _)| !b.tls && !is_loopback(&b.host))
+        .map(|(b, k)| format!("{} ({})", k.label(), b.authority()))
+        .collect();
+    (!plain.is_empty()).then(|| {
+        format!(
+            "ws:// endpoint without TLS: the access token and client id travel in clear to {}; Dhan's endpoints are wss://",
+            plain.join(", ")
+        )
+    })
+}
+
+fn is_loopback(host: &str) -> bool {
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
 /// Starts the I/O thread.
 pub(crate) fn spawn(cfg: ClientConfig) -> Result<EngineHandle, EngineError> {
     // A URL may carry credentials if a user pasted Dhan's full one: redact it.
@@ -48,6 +73,9 @@ pub(crate) fn spawn(cfg: ClientConfig) -> Result<EngineHandle, EngineError> {
     let mut parsed = Vec::with_capacity(4);
     for b in bases {
         parsed.push(b?);
+    }
+    if let Some(w) = plaintext_warning(&parsed) {
+        log::warn!("{w}");
     }
     let tls = if parsed.iter().any(|b| b.tls) {
         Some(client_config(root_store(
@@ -563,6 +591,25 @@ mod tests {
         assert_eq!(spin_reads(true, 0), 0);
         // A blocking-poll engine waits in epoll, never on a socket.
         assert_eq!(spin_reads(false, 1), 0);
+    }
+
+    #[test]
+    fn plain_ws_to_a_remote_host_is_warned_about_and_loopback_is_not() {
+        let b = |u: &str| BaseUrl::parse(u).unwrap();
+        let tls: [BaseUrl; 4] = std::array::from_fn(|_| b("wss://api-feed.dhan.co"));
+        assert_eq!(plaintext_warning(&tls), None);
+        let local = [
+            b("ws://127.0.0.1:9000"),
+            b("ws://localhost:9000"),
+            b("ws://[::1]:9000"),
+            b("wss://x"),
+        ];
+        assert_eq!(plaintext_warning(&local), None);
+        let mut remote = tls.clone();
+        remote[3] = b("ws://orders.example.com");
+        let w = plaintext_warning(&remote).expect("a warning");
+        assert!(w.contains("order updates (orders.example.com:80)"), "{w}");
+        assert!(w.contains("in clear"), "{w}");
     }
 
     #[test]
