@@ -123,8 +123,19 @@ impl ConsumerSlot {
         !self.pending_q.is_empty()
     }
 
+    /// Something waits in front: move it into the ring first if the consumer has
+    /// made room, so new data is not dropped behind it while there is room.
+    #[cold]
+    #[inline(never)]
+    fn catch_up(&mut self) {
+        self.flush_pending();
+    }
+
     fn publish_market(&mut self, ev: MarketEvent) {
         self.last_publish_ns = ev.publish_ns;
+        if !self.pending_q.is_empty() {
+            self.catch_up();
+        }
         if self.pending_q.is_empty() {
             match self.producer.push(FeedEvent::Market(ev)) {
                 Ok(()) => {
@@ -513,6 +524,42 @@ mod tests {
             slot.flush_pending();
         }
         assert_eq!(got, vec![1.0, 2.0, 3.0, -1.0, 5.0]);
+        assert!(!slot.has_pending());
+    }
+
+    /// Data used to be dropped whenever a connection event waited in front of it,
+    /// even with the ring empty again, until the next housekeeping turn.
+    #[test]
+    fn data_behind_a_waiting_event_goes_in_once_there_is_room() {
+        let (p, mut c) = ring::<FeedEvent>(2);
+        let shared = Arc::new(ConsumerShared::default());
+        let mut slot = ConsumerSlot::new(p, FeedMode::Ticker, Overflow::DropNewest, shared.clone());
+        let ev = |id, ltp| MarketEvent {
+            packet: ticker(id, ltp),
+            recv_ns: 0,
+            publish_ns: 0,
+        };
+        slot.publish_market(ev(1, 1.0));
+        slot.publish_market(ev(2, 2.0));
+        slot.publish_connection(ConnectionEvent {
+            feed: crate::proto::endpoint::FeedKind::MarketFeed,
+            connection: 0,
+            event: crate::session::SessionEvent::Connected,
+        }); // the ring is full: it waits
+        assert!(slot.has_pending());
+        // The consumer empties the ring; data arrives before any housekeeping.
+        while c.pop().is_some() {}
+        slot.publish_market(ev(3, 3.0));
+        assert!(
+            matches!(c.pop(), Some(FeedEvent::Connection(_))),
+            "in order"
+        );
+        assert_eq!(
+            c.pop().and_then(|e| e.market().map(|m| m.packet.ltp())),
+            Some(Some(3.0))
+        );
+        slot.sync();
+        assert_eq!(shared.dropped.load(Ordering::Relaxed), 0, "nothing dropped");
         assert!(!slot.has_pending());
     }
 

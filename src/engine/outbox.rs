@@ -29,10 +29,27 @@ impl<T: Copy + Send> Outbox<T> {
     /// full (then `make` is not called).
     #[inline]
     pub fn push_data(&mut self, make: impl FnOnce() -> T) {
+        if !self.pending.is_empty() {
+            self.catch_up();
+        }
         if self.pending.is_empty() && self.producer.push_with(make) {
             self.published += 1;
         } else {
             self.dropped += 1;
+        }
+    }
+
+    /// Moves waiting events into the ring while there is room (before new data,
+    /// so data is not dropped behind an event while the ring has room).
+    #[cold]
+    #[inline(never)]
+    fn catch_up(&mut self) {
+        while let Some(&item) = self.pending.front() {
+            if self.producer.push(item).is_err() {
+                break;
+            }
+            self.pending.pop_front();
+            self.published += 1;
         }
     }
 
@@ -47,14 +64,33 @@ impl<T: Copy + Send> Outbox<T> {
 
     /// Moves waiting events into the ring while there is room; publishes counters.
     pub fn flush(&mut self, shared: &OutboxShared) {
-        while let Some(&item) = self.pending.front() {
-            if self.producer.push(item).is_err() {
-                break;
-            }
-            self.pending.pop_front();
-            self.published += 1;
-        }
+        self.catch_up();
         shared.published.store(self.published, Ordering::Relaxed);
         shared.dropped.store(self.dropped, Ordering::Relaxed);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ring::ring;
+
+    /// Data used to be dropped whenever an event waited in front of it, even with
+    /// room in the ring, until the next housekeeping turn.
+    #[test]
+    fn data_behind_a_waiting_event_goes_in_once_there_is_room() {
+        let (p, mut c) = ring::<u32>(2);
+        let mut out = Outbox::new(p);
+        out.push_data(|| 1);
+        out.push_data(|| 2);
+        out.push_event(100); // full: waits
+        out.push_data(|| 3); // full: dropped, counted
+        while c.pop().is_some() {}
+        out.push_data(|| 4);
+        assert_eq!((c.pop(), c.pop(), c.pop()), (Some(100), Some(4), None));
+        let shared = OutboxShared::default();
+        out.flush(&shared);
+        assert_eq!(shared.dropped.load(Ordering::Relaxed), 1);
+        assert_eq!(shared.published.load(Ordering::Relaxed), 4);
     }
 }
