@@ -852,3 +852,35 @@ fn after_a_credential_stop_a_failed_attempt_still_says_why() {
         "{n:?}"
     );
 }
+
+/// Messages of another `Type`, and binary frames, used to vanish without a trace
+/// on the order feed; they are counted in `health().ignored` and the feed goes on.
+#[test]
+fn other_order_messages_and_binary_frames_are_counted_not_lost() {
+    let _s = serial();
+    let sim = order_sim(false);
+    let client = Client::new(config(&sim)).unwrap();
+    let mut feed = client.order_updates();
+    order_events_until(&mut feed, |e| matches!(e, OrderEvent::Open));
+    assert!(
+        sim.handle()
+            .wait_live(FeedKind::OrderUpdate, 1, Duration::from_secs(5))
+    );
+    sim.handle()
+        .send_order_text(br#"{"Type":"heartbeat","Data":{}}{"Type":"order_ack"}"#);
+    sim.handle().send_order_binary(&[1, 2, 3]);
+    let u = dhan_feed::internals::sample::order_update("4242", OrderStatus::Pending, 0);
+    sim.handle().send_order_update(&u);
+    let got = order_events_until(&mut feed, |e| matches!(e, OrderEvent::Update(_)));
+    assert!(matches!(got.last(), Some(OrderEvent::Update(u)) if u.order_no == "4242"));
+    assert!(!got.iter().any(is_error), "{:?}", names(&got));
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while feed.health().ignored < 3 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert_eq!(
+        feed.health().ignored,
+        3,
+        "two other types and one binary frame"
+    );
+}

@@ -45,6 +45,8 @@ pub(crate) struct OrderConn {
     parser: OrderUpdateParser,
     slot: Box<OrderUpdate>,
     scratch: Vec<u8>,
+    /// Messages of another `Type` and binary frames: skipped, counted.
+    ignored: u64,
 }
 
 pub(crate) enum AuxKind {
@@ -137,6 +139,7 @@ impl OrderConn {
             parser: OrderUpdateParser::new(),
             slot: Box::default(),
             scratch: Vec::with_capacity(512),
+            ignored: 0,
         }
     }
 }
@@ -156,15 +159,22 @@ impl Proto for OrderConn {
         1
     }
 
+    fn on_binary(&mut self, msg: &[u8], _recv_ns: u64) -> Option<Cause> {
+        self.on_binary_frame(msg.len());
+        None
+    }
+
     fn on_text(&mut self, msg: &[u8], recv_ns: u64) -> Option<Cause> {
         self.accepted = true;
         let out = &mut self.out;
+        let ignored = &mut self.ignored;
         self.parser.parse_frame(msg, &mut self.slot, |r| match r {
             Ok((OrderMessageKind::Update, u)) => out.push_data(|| OrderItem::Update {
                 update: *u,
                 recv_ns,
             }),
             Ok((OrderMessageKind::Other(t), _)) => {
+                *ignored += 1;
                 log::debug!("order feed: message of type {:?} ignored", t.as_str());
             }
             Err(e) => {
@@ -177,6 +187,13 @@ impl Proto for OrderConn {
 }
 
 impl OrderConn {
+    /// A binary frame: the order feed speaks JSON text only.
+    fn on_binary_frame(&mut self, len: usize) {
+        self.accepted = true;
+        self.ignored += 1;
+        log::debug!("order feed: binary frame of {len} bytes ignored");
+    }
+
     /// Whether the connection is still waiting to see its login accepted.
     fn unconfirmed(&self) -> bool {
         !self.accepted
@@ -289,14 +306,14 @@ impl Aux {
             AuxKind::Depth200(d) => d.out.flush(&self.shared),
             AuxKind::Orders(o) => o.out.flush(&self.shared),
         }
-        let malformed = match &self.kind {
-            AuxKind::Depth20(d) => d.malformed,
-            AuxKind::Depth200(d) => d.malformed,
+        let (malformed, ignored) = match &self.kind {
+            AuxKind::Depth20(d) => (d.malformed, 0),
+            AuxKind::Depth200(d) => (d.malformed, 0),
             // Unparsable order messages arrive as `OrderEvent::Error`s.
-            AuxKind::Orders(_) => 0,
+            AuxKind::Orders(o) => (0, o.ignored),
         };
         self.shared
             .health
-            .store(&self.link.driver.lc, self.wanted(), malformed);
+            .store(&self.link.driver.lc, self.wanted(), malformed, ignored);
     }
 }

@@ -291,7 +291,7 @@ impl Shard {
 
     /// Publishes this shard's state for `health()`.
     pub fn sync_health(&self, h: &ShardHealth) {
-        h.store(&self.link.driver.lc, self.count > 0, self.malformed);
+        h.store(&self.link.driver.lc, self.count > 0, self.malformed, 0);
     }
 
     /// Sends a close frame and releases the budget slot (the engine is stopping).

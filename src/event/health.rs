@@ -51,6 +51,9 @@ pub struct Health {
     /// connections: the packets before it were delivered, the rest of that
     /// message skipped (and logged at `warn`); the connection stays up.
     pub malformed: u64,
+    /// Messages the feed has no use for, skipped and counted here (on the order
+    /// feed: a message whose `Type` is not `order_alert`, a binary frame).
+    pub ignored: u64,
 }
 
 impl Health {
@@ -63,6 +66,7 @@ impl Health {
         self.connections += 1;
         self.reconnects += sh.reconnects.load(Ordering::Relaxed);
         self.malformed += sh.malformed.load(Ordering::Relaxed);
+        self.ignored += sh.ignored.load(Ordering::Relaxed);
         let since = sh.live_since_ns.load(Ordering::Relaxed);
         if since == 0 {
             *all_live_since = None;
@@ -120,13 +124,16 @@ pub(crate) struct ShardHealth {
     pub halted: AtomicU32,
     /// Messages cut short by a malformed packet (the packets before it stood).
     pub malformed: AtomicU64,
+    /// Messages skipped as of no use to the feed.
+    pub ignored: AtomicU64,
 }
 
 impl ShardHealth {
-    /// Stores `lc`'s state and the connection's malformed-message count (relaxed
-    /// stores, once per engine turn).
-    pub fn store(&self, lc: &Lifecycle, carrying: bool, malformed: u64) {
+    /// Stores `lc`'s state and the connection's malformed and ignored message
+    /// counts (relaxed stores, once per engine turn).
+    pub fn store(&self, lc: &Lifecycle, carrying: bool, malformed: u64, ignored: u64) {
         self.malformed.store(malformed, Ordering::Relaxed);
+        self.ignored.store(ignored, Ordering::Relaxed);
         let since = lc.live_since().map_or(0, |t| crate::time::ns_of(t).max(1));
         self.live_since_ns.store(since, Ordering::Relaxed);
         let last = lc.last_frame().map_or(0, |t| crate::time::ns_of(t).max(1));

@@ -385,6 +385,10 @@ impl Session {
                     self.out.text(&msg);
                     continue;
                 }
+                Control::OrderBinary(msg) => {
+                    self.out.binary(&msg, 0);
+                    continue;
+                }
                 Control::Fault(f) => f,
             };
             log::info!("sim: fault {fault} on {} connection {}", self.kind, self.id);

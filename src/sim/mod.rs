@@ -245,6 +245,12 @@ impl SimHandle {
         self.shared.broadcast_order(text.to_vec())
     }
 
+    /// Sends a binary message to every logged-in order socket (Dhan's order feed
+    /// is JSON text only: a client must skip it and count it).
+    pub fn send_order_binary(&self, bytes: &[u8]) -> usize {
+        self.shared.broadcast_order_binary(bytes.to_vec())
+    }
+
     /// Starts one order lifecycle now (its steps follow at the configured gap).
     pub fn start_lifecycle(&self, lifecycle: Lifecycle) {
         let _ = self.commands.send(lifecycle);

@@ -17,6 +17,8 @@ pub(crate) enum Control {
     Fault(Fault),
     /// An order-update JSON message to send (order feed only).
     Order(Arc<Vec<u8>>),
+    /// A binary message to send on the order feed (which Dhan never does).
+    OrderBinary(Arc<Vec<u8>>),
 }
 
 pub(crate) struct Entry {
@@ -130,11 +132,21 @@ impl Shared {
     /// Sends an order-update message to every logged-in order socket.
     pub fn broadcast_order(&self, json: Vec<u8>) -> usize {
         let msg = Arc::new(json);
+        self.to_order_sockets(|| Control::Order(msg.clone()))
+    }
+
+    /// Sends `bytes` as a binary message to every order socket.
+    pub fn broadcast_order_binary(&self, bytes: Vec<u8>) -> usize {
+        let msg = Arc::new(bytes);
+        self.to_order_sockets(|| Control::OrderBinary(msg.clone()))
+    }
+
+    fn to_order_sockets(&self, control: impl Fn() -> Control) -> usize {
         let conns = lock(&self.conns);
         conns
             .iter()
             .filter(|e| e.kind == FeedKind::OrderUpdate)
-            .filter(|e| e.mailbox.send(Control::Order(msg.clone())).is_ok())
+            .filter(|e| e.mailbox.send(control()).is_ok())
             .count()
     }
 
