@@ -884,3 +884,52 @@ fn other_order_messages_and_binary_frames_are_counted_not_lost() {
         "two other types and one binary frame"
     );
 }
+
+/// A quiet order feed (no orders today) used to be taken for a refused login when
+/// the server closed it with 1008, and halted for good.
+#[test]
+fn a_quiet_order_feed_closed_with_1008_later_reconnects_instead_of_halting() {
+    let _s = serial();
+    let sim = order_sim(false);
+    let client = Client::new(ClientConfig {
+        lifecycle: dhan_feed::LifecycleConfig {
+            backoff_base: Duration::from_millis(10),
+            ..Default::default()
+        },
+        ..config(&sim)
+    })
+    .unwrap();
+    let mut feed = client.order_updates();
+    let opened = order_events_until(&mut feed, |e| matches!(e, OrderEvent::Open));
+    assert!(
+        matches!(opened.last(), Some(OrderEvent::Open)),
+        "{:?}",
+        names(&opened)
+    );
+    // Nothing arrives for longer than a refusal takes; then a policy close.
+    std::thread::sleep(Duration::from_millis(3_300));
+    assert_eq!(
+        sim.handle()
+            .inject_on(FeedKind::OrderUpdate, dhan_feed::sim::Fault::Close(1008)),
+        1
+    );
+    let got = order_events_until(&mut feed, |e| matches!(e, OrderEvent::Open));
+    // `code` is Dhan's disconnect code (none here); the reason names the close.
+    assert!(
+        matches!(got.first(), Some(OrderEvent::Close { code: None, reason }) if reason.as_str().contains("1008")),
+        "{:?}",
+        got.first()
+    );
+    assert!(
+        matches!(got.last(), Some(OrderEvent::Open)),
+        "{:?}",
+        names(&got)
+    );
+    assert!(!got.iter().any(is_error), "{:?}", names(&got));
+    assert!(feed.health().halted.is_none());
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while sim.handle().stats().logins < 2 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert_eq!(sim.handle().stats().logins, 2, "logged in again");
+}

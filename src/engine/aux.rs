@@ -20,7 +20,12 @@ use crate::session::lifecycle::Cause;
 use crate::ws::client::WsClient;
 use mio::{Registry, Token};
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
+
+/// How long after the order feed's login a refusal can come: Dhan answers a bad
+/// login at once (the simulator within milliseconds); a 1008 close later than
+/// this on a quiet feed is not a verdict on the credentials.
+const LOGIN_VERDICT: Duration = Duration::from_secs(3);
 
 /// First token of the depth and order connections (market shards use 1 to 5).
 pub(crate) const AUX_TOKEN_BASE: usize = 16;
@@ -145,11 +150,13 @@ impl OrderConn {
 }
 
 impl Proto for OrderConn {
-    /// A policy-violation close (1008) before any message after the login: Dhan
-    /// (and the simulator) refused the login; retrying the same credentials
-    /// cannot help.
-    fn close_cause(&self, code: Option<u16>) -> Option<Cause> {
-        (code == Some(1008) && self.unconfirmed()).then_some(Cause::LoginRefused)
+    /// A policy-violation close (1008) soon after the login, before any message:
+    /// Dhan (and the simulator) refused the login; retrying the same credentials
+    /// cannot help. Later, a quiet account (no orders today) has simply heard
+    /// nothing: its login stood, and a 1008 then is a close to recover from.
+    fn close_cause(&self, code: Option<u16>, live_for: Duration) -> Option<Cause> {
+        (code == Some(1008) && self.unconfirmed() && live_for < LOGIN_VERDICT)
+            .then_some(Cause::LoginRefused)
     }
 
     fn on_upgraded(&mut self, ws: &mut WsClient) -> u32 {

@@ -13,7 +13,7 @@ use crate::proto::endpoint::FeedKind;
 use crate::ws::client::{WsClient, WsEvent, WsLimits};
 use crate::ws::handshake::{self, HandshakeError};
 use std::sync::{Mutex, MutexGuard};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// What a connection's messages mean: implemented per feed kind.
 pub(crate) trait Proto {
@@ -39,9 +39,10 @@ pub(crate) trait Proto {
     /// Bytes were read (called before their messages).
     #[inline]
     fn on_read(&mut self) {}
-    /// What a close frame with `code` means for this feed, when it means more
-    /// than "the server closed" (the order feed's refused login).
-    fn close_cause(&self, _code: Option<u16>) -> Option<Cause> {
+    /// What a close frame with `code`, `live_for` after the upgrade, means for
+    /// this feed, when it means more than "the server closed" (the order feed's
+    /// refused login).
+    fn close_cause(&self, _code: Option<u16>, _live_for: Duration) -> Option<Cause> {
         None
     }
 }
@@ -94,6 +95,8 @@ pub(crate) struct Driver {
     stage: Stage,
     key: String,
     limits: WsLimits,
+    /// When the current socket was upgraded.
+    live_at: Option<Instant>,
 }
 
 impl Driver {
@@ -105,6 +108,7 @@ impl Driver {
             stage: Stage::Idle,
             key: String::new(),
             limits,
+            live_at: None,
         }
     }
 
@@ -184,6 +188,7 @@ impl Driver {
                 Ok(Some(n)) => {
                     used = n;
                     self.stage = Stage::Live;
+                    self.live_at = Some(now);
                     self.lc.on_upgraded(now, &mut lock(budget));
                     let sent = proto.on_upgraded(&mut self.ws);
                     self.lc.on_live(now, sent);
@@ -219,7 +224,12 @@ impl Driver {
                     {
                         Some(c) => Cause::Dhan(DisconnectCode(c)),
                         None => end
-                            .or_else(|| proto.close_cause(code))
+                            .or_else(|| {
+                                let live_for = self
+                                    .live_at
+                                    .map_or(Duration::ZERO, |t| now.saturating_duration_since(t));
+                                proto.close_cause(code, live_for)
+                            })
                             .unwrap_or(Cause::ServerClose(code)),
                     },
                 ),
@@ -289,7 +299,6 @@ mod tests {
     use crate::session::budget::BudgetConfig;
     use crate::session::lifecycle::{LifecycleConfig, Phase, SessionError, SessionEvent};
     use crate::ws::frame::{Opcode, apply_mask, parse_header, push_server_frame};
-    use std::time::Duration;
 
     /// A feed that records what it is handed and subscribes `n` instruments.
     #[derive(Default)]

@@ -408,6 +408,7 @@ impl Session {
                     return Ok(Some(End::Drop));
                 }
                 Fault::Disconnect(n) => return Ok(Some(End::Disconnect(DisconnectCode(n)))),
+                Fault::Close(code) => return Ok(Some(End::Close(code, "closed by the server"))),
                 Fault::MalformedFrame => {
                     self.write_out()?;
                     // A final frame with the reserved opcode 0x3: a protocol error.

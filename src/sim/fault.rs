@@ -19,6 +19,9 @@ pub enum Fault {
     /// `disconnect-N`: send Dhan's disconnect code N (market/depth: a code-50
     /// packet; orders: a close frame), then close.
     Disconnect(u16),
+    /// `close-N`: close with WebSocket close code N (reason "closed by the
+    /// server"), e.g. `close-1008` for a policy close.
+    Close(u16),
     /// `http-429`: refuse the next upgrade with HTTP 429.
     Http429,
     /// `slow-handshake`: answer the next upgrade only after a delay (default 3 s).
@@ -48,7 +51,7 @@ impl Fault {
     }
 
     /// Every fault name accepted by `--scenario`, for help texts.
-    pub const NAMES: &'static str = "reset, close-no-frame, stall, disconnect-N, http-429, slow-handshake, malformed-frame, oversized-frame, fragmented, stacked, no-ping, malformed-packet";
+    pub const NAMES: &'static str = "reset, close-no-frame, stall, disconnect-N, close-N, http-429, slow-handshake, malformed-frame, oversized-frame, fragmented, stacked, no-ping, malformed-packet";
 }
 
 impl fmt::Display for Fault {
@@ -58,6 +61,7 @@ impl fmt::Display for Fault {
             Self::CloseNoFrame => f.write_str("close-no-frame"),
             Self::Stall => f.write_str("stall"),
             Self::Disconnect(n) => write!(f, "disconnect-{n}"),
+            Self::Close(n) => write!(f, "close-{n}"),
             Self::Http429 => f.write_str("http-429"),
             Self::SlowHandshake(_) => f.write_str("slow-handshake"),
             Self::MalformedFrame => f.write_str("malformed-frame"),
@@ -90,10 +94,14 @@ impl FromStr for Fault {
             "stacked" => Self::Stacked,
             "no-ping" => Self::NoPing,
             "malformed-packet" => Self::MalformedPacket,
-            other => match other.strip_prefix("disconnect-").map(str::parse::<u16>) {
-                Some(Ok(n)) => Self::Disconnect(n),
-                _ => return Err(ParseFaultError(s.to_owned())),
-            },
+            other => {
+                let n = |prefix: &str| other.strip_prefix(prefix).map(str::parse::<u16>);
+                match (n("disconnect-"), n("close-")) {
+                    (Some(Ok(n)), _) => Self::Disconnect(n),
+                    (_, Some(Ok(n))) => Self::Close(n),
+                    _ => return Err(ParseFaultError(s.to_owned())),
+                }
+            }
         })
     }
 }
