@@ -108,8 +108,8 @@ pub use config::{
 pub use engine::{EVENT_LOG_TARGET, MAX_SHARDS};
 pub use error::{ConfigError, Error, SubscribeError, TlsConfigError};
 pub use event::{
-    Cause, ConnectionEvent, FeedEvent, FeedStats, Health, MarketEvent, OrderFeedError,
-    SessionError, SessionEvent, TlsFailure,
+    Cause, ConnectionEvent, FeedEvent, FeedStats, Health, MarketEvent, OrderFeedError, Refusal,
+    RefusedEvent, SessionError, SessionEvent, TlsFailure,
 };
 pub use feed::{
     Depth20Feed, Depth200Feed, DepthFeed, DepthFeedEvent, MarketFeed, OrderEvent, OrderEventKinds,

@@ -72,12 +72,14 @@ fn ids() -> Vec<InstrumentId> {
 struct Seen {
     conn: Vec<ConnectionEvent>,
     since_live: HashSet<InstrumentId>,
+    refused: Vec<dhan_feed::RefusedEvent>,
 }
 
 fn watch(feed: &mut MarketFeed, limit: Duration, mut done: impl FnMut(&Seen) -> bool) -> Seen {
     let mut seen = Seen {
         conn: Vec::new(),
         since_live: HashSet::new(),
+        refused: Vec::new(),
     };
     let deadline = Instant::now() + limit;
     while Instant::now() < deadline && !done(&seen) {
@@ -94,6 +96,7 @@ fn watch(feed: &mut MarketFeed, limit: Duration, mut done: impl FnMut(&Seen) -> 
                 }
                 seen.conn.push(c);
             }
+            Some(FeedEvent::Refused(r)) => seen.refused.push(r),
             _ => {}
         }
     }
@@ -371,6 +374,20 @@ fn code_804_drops_the_instruments_over_the_limit_and_keeps_the_rest() {
     assert!(all_streaming(&s));
     assert!(extra.iter().all(|i| !s.since_live.contains(i)));
     assert_eq!(feed.stats().rejected, 3);
+    // The handle heard which, and they left its subscriptions.
+    let mut refused: Vec<InstrumentId> = s.refused.iter().map(|r| r.id).collect();
+    refused.sort_unstable();
+    assert_eq!(refused, extra);
+    assert!(
+        s.refused
+            .iter()
+            .all(|r| r.reason == dhan_feed::Refusal::InstrumentLimit)
+    );
+    let mut subs = feed.subscriptions();
+    subs.sort_unstable();
+    let mut want = ids();
+    want.sort_unstable();
+    assert_eq!(subs, want);
     // Stays up afterwards: no 804 loop.
     let s = watch(&mut feed, Duration::from_millis(600), |_| false);
     assert!(
@@ -378,6 +395,55 @@ fn code_804_drops_the_instruments_over_the_limit_and_keeps_the_rest() {
             .iter()
             .any(|c| matches!(c.event, SessionEvent::Disconnected { .. }))
     );
+    // They can be asked for again (and are refused again by this server).
+    feed.subscribe(&extra).unwrap();
+    let s = watch(&mut feed, Duration::from_secs(10), |s| s.refused.len() >= 3);
+    assert_eq!(s.refused.len(), 3, "{:?}", s.conn);
+    assert_eq!(feed.stats().rejected, 6);
+}
+
+/// An 804 after a reconnect used to drop every instrument of the connection (all
+/// were resent, so all counted as the latest burst), and the handle kept listing
+/// them, so they could never come back.
+#[test]
+fn code_804_after_a_reconnect_drops_only_the_new_instruments() {
+    let _s = serial();
+    let sim = plain_sim(SimConfig {
+        max_instruments_per_connection: 5,
+        ..SimConfig::default()
+    });
+    let client = client(&sim);
+    let mut feed = live_feed(&client);
+    // Down (805: a cool-off) while the strategy asks for three more.
+    sim.handle().inject(Fault::Disconnect(805));
+    let s = watch(&mut feed, Duration::from_secs(5), |s| {
+        s.conn
+            .iter()
+            .any(|c| matches!(c.event, SessionEvent::Disconnected { .. }))
+    });
+    assert!(!s.conn.is_empty(), "the 805 was seen");
+    let extra: Vec<InstrumentId> = (0..3)
+        .map(|i| format!("NSE_EQ:{}", 12_000 + i).parse().unwrap())
+        .collect();
+    feed.subscribe(&extra).unwrap();
+    // The reconnect resends 4 + 3 in one burst: 804; only the 3 new ones go.
+    let s = watch(&mut feed, Duration::from_secs(15), |s| {
+        s.refused.len() >= 3 && all_streaming(s)
+    });
+    let mut refused: Vec<InstrumentId> = s.refused.iter().map(|r| r.id).collect();
+    refused.sort_unstable();
+    assert_eq!(refused, extra, "{:?}", s.conn);
+    assert!(
+        all_streaming(&s),
+        "the old instruments stream: {:?}",
+        s.since_live
+    );
+    let mut subs = feed.subscriptions();
+    subs.sort_unstable();
+    let mut want = ids();
+    want.sort_unstable();
+    assert_eq!(subs, want);
+    assert_eq!(feed.stats().rejected, 3);
 }
 
 #[test]

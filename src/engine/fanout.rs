@@ -4,7 +4,7 @@
 
 use super::port::ConsumerShared;
 use crate::config::Overflow;
-use crate::event::{ConnectionEvent, FeedEvent, MarketEvent};
+use crate::event::{ConnectionEvent, FeedEvent, MarketEvent, Refusal, RefusedEvent};
 use crate::proto::disconnect::DisconnectCode;
 use crate::proto::error::DecodeError;
 use crate::proto::market::{
@@ -170,7 +170,17 @@ impl ConsumerSlot {
     /// Queues a connection event behind everything already waiting (never dropped,
     /// never ahead of market events that arrived before it).
     pub fn publish_connection(&mut self, ev: ConnectionEvent) {
-        let ev = FeedEvent::Connection(ev);
+        self.publish_control(FeedEvent::Connection(ev));
+    }
+
+    /// Tells the consumer the feed gave up `id` (and counts it as rejected).
+    pub fn publish_refusal(&mut self, id: InstrumentId, reason: Refusal) {
+        self.shared.rejected.fetch_add(1, Ordering::Relaxed);
+        self.publish_control(FeedEvent::Refused(RefusedEvent::new(id, reason)));
+    }
+
+    /// An event that is never dropped, in order behind what waits.
+    fn publish_control(&mut self, ev: FeedEvent) {
         if self.pending_q.is_empty() && self.producer.push(ev).is_ok() {
             self.published += 1;
             return;
@@ -189,6 +199,9 @@ pub(crate) struct Route {
     pub want: Vec<(usize, FeedMode)>,
     /// What the server has been asked for.
     pub wire: Option<FeedMode>,
+    /// Its subscription has gone out before (on this connection or an earlier
+    /// one): a resend after a reconnect is not a new instrument.
+    pub sent_before: bool,
 }
 
 impl Route {
@@ -518,7 +531,7 @@ mod tests {
             while let Some(e) = c.pop() {
                 got.push(match e {
                     FeedEvent::Market(m) => m.packet.ltp().unwrap(),
-                    FeedEvent::Connection(_) => -1.0,
+                    FeedEvent::Connection(_) | FeedEvent::Refused(_) => -1.0,
                 });
             }
             slot.flush_pending();
@@ -613,6 +626,7 @@ mod tests {
                         shard: 0,
                         want: Vec::new(),
                         wire: None,
+                        sent_before: false,
                     })
                     .want
                     .push((ci, mode));

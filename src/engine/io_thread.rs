@@ -10,6 +10,7 @@ use super::outbox::Outbox;
 use super::port::{Command, EngineHandle, EngineStats, MAX_SHARDS, NewConn};
 use super::shard::{MAX_PER_SHARD, Shard};
 use crate::config::{BaseUrl, ClientConfig};
+use crate::event::Refusal;
 use crate::proto::endpoint::{FeedKind, request_target};
 use crate::proto::segment::InstrumentId;
 use crate::session::Budget;
@@ -507,12 +508,11 @@ impl Engine {
             return;
         };
         let mode = consumer.mode;
-        let shared = consumer.shared.clone();
         for &inst in instruments {
             if !inst.segment.is_known() {
                 // Dhan's requests name the segment; a number without a name cannot be sent.
                 log::warn!("{inst}: unknown exchange segment; not subscribed");
-                shared.rejected.fetch_add(1, Ordering::Relaxed);
+                self.refuse(id, inst, Refusal::UnknownSegment);
                 continue;
             }
             if let Some(r) = self.fan.routes.get_mut(&inst) {
@@ -528,7 +528,7 @@ impl Engine {
                 log::warn!(
                     "{inst}: every market-feed connection is full (5 x 5,000); not subscribed"
                 );
-                shared.rejected.fetch_add(1, Ordering::Relaxed);
+                self.refuse(id, inst, Refusal::NoRoom);
                 continue;
             };
             self.shards[shard].count += 1;
@@ -539,8 +539,15 @@ impl Engine {
                     shard,
                     want: vec![(id, mode)],
                     wire: None,
+                    sent_before: false,
                 },
             );
+        }
+    }
+
+    fn refuse(&mut self, consumer: usize, inst: InstrumentId, reason: Refusal) {
+        if let Some(Some(c)) = self.fan.consumers.get_mut(consumer) {
+            c.publish_refusal(inst, reason);
         }
     }
 

@@ -6,11 +6,11 @@ use super::env::Env;
 use super::fanout::Fanout;
 use super::link::{Link, Ready};
 use crate::config::ClientConfig;
-use crate::event::{ConnectionEvent, ShardHealth};
+use crate::event::{ConnectionEvent, Refusal, ShardHealth};
 use crate::proto::disconnect::DisconnectCode;
 use crate::proto::endpoint::FeedKind;
 use crate::proto::market::MarketPacket;
-use crate::proto::request::FeedMode;
+use crate::proto::request::{FeedMode, MAX_INSTRUMENTS_PER_MESSAGE};
 use crate::proto::segment::{ExchangeSegment, InstrumentId};
 use crate::session::Budget;
 use crate::session::Proto;
@@ -19,7 +19,6 @@ use crate::session::subs::Plan;
 use crate::ws::client::WsClient;
 use mio::{Registry, Token};
 use std::sync::Mutex;
-use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 /// Instruments per market-feed connection.
@@ -36,6 +35,9 @@ pub(crate) struct Shard {
     plan: Plan,
     /// Instruments newly subscribed by the latest request burst: what a 804 refers to.
     last_added: Vec<InstrumentId>,
+    /// Instruments of the same burst that had been subscribed before (resent
+    /// after a reconnect).
+    last_resent: Vec<InstrumentId>,
     scratch: Vec<u8>,
     slot: MarketPacket,
     /// Messages cut short by a malformed packet.
@@ -50,6 +52,7 @@ struct Market<'a> {
     dirty: &'a mut Vec<InstrumentId>,
     plan: &'a mut Plan,
     last_added: &'a mut Vec<InstrumentId>,
+    last_resent: &'a mut Vec<InstrumentId>,
     scratch: &'a mut Vec<u8>,
     malformed: &'a mut u64,
 }
@@ -115,10 +118,16 @@ impl Market<'_> {
             if r.wire.is_none() && want.is_some() {
                 if !added {
                     self.last_added.clear();
+                    self.last_resent.clear();
                     added = true;
                 }
-                self.last_added.push(id);
+                if r.sent_before {
+                    self.last_resent.push(id);
+                } else {
+                    self.last_added.push(id);
+                }
             }
+            r.sent_before |= want.is_some();
             self.plan.push(id, r.wire, want);
             r.wire = want;
         }
@@ -148,6 +157,7 @@ impl Shard {
             dirty: Vec::new(),
             plan: Plan::new(),
             last_added: Vec::new(),
+            last_resent: Vec::new(),
             scratch: Vec::with_capacity(8192),
             malformed: 0,
             slot: MarketPacket::Oi(crate::proto::market::OpenInterest {
@@ -167,6 +177,7 @@ impl Shard {
                 dirty: &mut self.dirty,
                 plan: &mut self.plan,
                 last_added: &mut self.last_added,
+                last_resent: &mut self.last_resent,
                 scratch: &mut self.scratch,
                 malformed: &mut self.malformed,
             },
@@ -247,22 +258,32 @@ impl Shard {
         self.link.has_buffered_input()
     }
 
-    /// Dhan's 804: the instruments of the latest subscribe burst are over the
-    /// server's limit. They are refused (counted in each wanting handle's
-    /// `rejected`) and reported; the rest are resubscribed on reconnect.
+    /// Dhan's 804: the instruments first subscribed in the latest burst are over
+    /// the server's limit. They are refused (each wanting handle hears which, in
+    /// a `FeedEvent::Refused`, and counts it in `rejected`) and reported; the
+    /// rest are resubscribed on reconnect. Instruments that were only resent
+    /// after a reconnect are not new: only if the burst had no new one (the
+    /// server's limit fell) are the last 100 resent refused, the tail that went
+    /// over, so repeated 804s converge instead of dropping everything at once.
     fn drop_over_limit(&mut self, fan: &mut Fanout) {
-        let dropped = std::mem::take(&mut self.last_added);
+        let mut dropped = std::mem::take(&mut self.last_added);
+        if dropped.is_empty() {
+            let resent = std::mem::take(&mut self.last_resent);
+            let tail = resent.len().saturating_sub(MAX_INSTRUMENTS_PER_MESSAGE);
+            dropped.extend_from_slice(&resent[tail..]);
+        }
+        self.last_resent.clear();
         self.link.driver.lc.report(SessionError::InstrumentLimit {
             dropped: u32::try_from(dropped.len()).unwrap_or(u32::MAX),
         });
         // Report first, so the consumers that lose instruments still hear it.
         self.emit_events(fan);
-        for id in &dropped {
-            if let Some(r) = fan.routes.remove(id) {
+        for &id in &dropped {
+            if let Some(r) = fan.routes.remove(&id) {
                 self.count -= 1;
                 for (ci, _) in r.want {
-                    if let Some(Some(c)) = fan.consumers.get(ci) {
-                        c.shared.rejected.fetch_add(1, Ordering::Relaxed);
+                    if let Some(Some(c)) = fan.consumers.get_mut(ci) {
+                        c.publish_refusal(id, Refusal::InstrumentLimit);
                     }
                 }
             }

@@ -2,6 +2,7 @@
 
 use crate::proto::endpoint::FeedKind;
 use crate::proto::market::MarketPacket;
+use crate::proto::segment::InstrumentId;
 use crate::session::SessionEvent;
 
 /// A decoded market packet with its timestamps.
@@ -72,6 +73,52 @@ impl std::fmt::Display for ConnectionEvent {
     }
 }
 
+/// Why the feed gave up an instrument.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Refusal {
+    /// Dhan's 804: more instruments than the connection allows.
+    InstrumentLimit,
+    /// Every market-feed connection is full (5 x 5,000).
+    NoRoom,
+    /// The exchange segment has no name Dhan's requests could carry.
+    UnknownSegment,
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::InstrumentLimit => "instrument limit exceeded (804)",
+            Self::NoRoom => "every market-feed connection is full (5 x 5,000)",
+            Self::UnknownSegment => "unknown exchange segment",
+        })
+    }
+}
+
+/// An instrument the feed gave up: it has left the handle's `subscriptions()`
+/// (subscribe it again to retry) and is counted in `stats().rejected`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RefusedEvent {
+    /// The instrument.
+    pub id: InstrumentId,
+    /// Why.
+    pub reason: Refusal,
+}
+
+impl RefusedEvent {
+    /// A refusal of `id` (for replays and tests: the feeds build their own).
+    pub const fn new(id: InstrumentId, reason: Refusal) -> Self {
+        Self { id, reason }
+    }
+}
+
+impl std::fmt::Display for RefusedEvent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} refused: {}", self.id, self.reason)
+    }
+}
+
 /// What a consumer receives.
 #[derive(Clone, Copy, Debug, PartialEq)]
 #[non_exhaustive]
@@ -80,6 +127,8 @@ pub enum FeedEvent {
     Market(MarketEvent),
     /// Connection state.
     Connection(ConnectionEvent),
+    /// An instrument the feed gave up (never dropped, in order with the data).
+    Refused(RefusedEvent),
 }
 
 impl FeedEvent {
@@ -87,7 +136,7 @@ impl FeedEvent {
     pub fn market(&self) -> Option<&MarketEvent> {
         match self {
             Self::Market(m) => Some(m),
-            Self::Connection(_) => None,
+            Self::Connection(_) | Self::Refused(_) => None,
         }
     }
 }

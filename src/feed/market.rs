@@ -112,11 +112,16 @@ impl MarketFeed {
         self.subs.iter().copied().collect()
     }
 
-    /// The next event, if one is waiting. Never blocks.
+    /// The next event, if one is waiting. Never blocks. A
+    /// [`FeedEvent::Refused`] instrument has left [`subscriptions`](Self::subscriptions)
+    /// by the time it is returned.
     #[inline]
     pub fn try_recv(&mut self) -> Option<FeedEvent> {
         let e = self.consumer.pop();
         self.received += u64::from(e.is_some());
+        if let Some(FeedEvent::Refused(r)) = &e {
+            self.subs.remove(&r.id);
+        }
         e
     }
 
@@ -132,6 +137,9 @@ impl MarketFeed {
         for slot in out.iter_mut() {
             match self.consumer.pop() {
                 Some(e) => {
+                    if let FeedEvent::Refused(r) = &e {
+                        self.subs.remove(&r.id);
+                    }
                     *slot = e;
                     n += 1;
                 }

@@ -144,6 +144,7 @@ fn market(
                 }
                 refused(&c.event)?;
             }
+            FeedEvent::Refused(r) => note!("dhan-feed watch: {r}"),
             _ => {}
         }
         out.write_all(&line)?;
