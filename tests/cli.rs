@@ -111,34 +111,43 @@ fn decode_depth_and_orders_samples() {
     assert!(l[4].contains(r#""order_no":"52260112""#) && l[4].contains(r#""status":"REJECTED""#));
 }
 
+/// A bad packet is reported with its record and offsets, everything else is
+/// printed (the rest of its message, later records), and the exit status says a
+/// record was bad; a packet longer than its kind is not bad.
 #[test]
-fn bad_record_names_record_and_offset_and_earlier_output_stands() {
+fn a_bad_record_is_reported_and_everything_else_printed() {
     let mut cap = dhan_feed::internals::sample::market_capture();
-    // Append a record whose second packet is a ticker declaring 17 bytes.
-    let mut msg = Vec::new();
     let t = dhan_feed::proto::market_encode::ticker(
         "IDX_I:13".parse().unwrap(),
         1.0,
         dhan_feed::proto::Ltt(0),
     );
-    dhan_feed::proto::market_encode::encode_packet(&t, &mut msg);
-    let mut bad = dhan_feed::proto::market_encode::packet_bytes(&t);
-    bad[1] = 17;
-    bad.push(0);
-    msg.extend_from_slice(&bad);
+    let ticker = dhan_feed::proto::market_encode::packet_bytes(&t);
+    // Record 11: a good ticker, one that declares 12 of its 16 bytes (bad,
+    // skipped by its length), and a good one after it.
+    let mut msg = ticker.clone();
+    let mut short = ticker.clone();
+    short[1] = 12;
+    short.truncate(12);
+    msg.extend_from_slice(&short);
+    msg.extend_from_slice(&ticker);
     let record_offset = cap.len();
     dhan_feed::proto::capture::write_record(&mut cap, &msg).unwrap();
-    // And a record after it, which must not be printed.
-    dhan_feed::proto::capture::write_record(&mut cap, &msg[..16]).unwrap();
+    // Record 12: a ticker lengthened by a 4-byte field Dhan might add: not bad.
+    let mut long = ticker.clone();
+    long[1] = 20;
+    long.extend_from_slice(&[0; 4]);
+    dhan_feed::proto::capture::write_record(&mut cap, &long).unwrap();
 
     let o = run_with_stdin(&["decode", "--feed", "market", "-"], &cap);
-    assert!(!o.status.success());
+    assert!(!o.status.success(), "a record was bad");
     let l = lines(&o);
     assert_eq!(
         l.len(),
-        11,
-        "10 sample packets and the good packet of record 11"
+        13,
+        "10 sample packets, 2 good packets of record 11, the lengthened one: {l:?}"
     );
+    assert!(l[12].contains(r#""kind":"ticker""#), "{}", l[12]);
     let err = String::from_utf8_lossy(&o.stderr);
     let packet_offset = record_offset + 4 + 16;
     assert!(
@@ -149,7 +158,20 @@ fn bad_record_names_record_and_offset_and_earlier_output_stands() {
         err.contains(&format!("(file offset {packet_offset})")),
         "{err}"
     );
-    assert!(err.contains("declares 17 bytes"), "{err}");
+    assert!(err.contains("declares 12 bytes"), "{err}");
+    assert!(
+        err.contains("1 bad packet(s) or object(s) in 1 record(s)"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("record 12"),
+        "a lengthened packet is not bad: {err}"
+    );
+    // Alone, the lengthened record decodes cleanly.
+    let mut only = Vec::new();
+    dhan_feed::proto::capture::write_record(&mut only, &long).unwrap();
+    let o = run_with_stdin(&["decode", "--feed", "market", "-"], &only);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 }
 
 #[test]

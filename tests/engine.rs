@@ -434,6 +434,34 @@ fn a_malformed_packet_is_counted_the_packets_before_it_stand_and_the_connection_
     }
     let h = feed.health();
     assert_eq!((h.malformed, h.reconnects, h.live), (1, 0, 1), "{h:?}");
+    // The good ticker after the bad packet, in the same message, arrived too.
+    assert!(
+        ps[at + 1..].iter().any(is_fault_ticker),
+        "the walk went on past the bad packet"
+    );
+}
+
+/// A packet longer than its kind (a field Dhan adds) used to end its message's
+/// walk as malformed; it is decoded, counted as extended, and nothing is lost.
+#[test]
+fn a_lengthened_packet_is_decoded_and_counted_not_malformed() {
+    let _serial = serial();
+    let sim = plain_sim(500.0);
+    let client = client_for(&sim);
+    let mut feed = client.market_feed(FeedMode::Ticker);
+    feed.subscribe(&[id("IDX_I:13")]).unwrap();
+    assert!(collect(&mut feed, |ps| ps.len() >= 3).0.len() >= 3);
+    sim.handle().inject(dhan_feed::sim::Fault::LengthenedPacket);
+    let is_it = |p: &MarketPacket| matches!(p, MarketPacket::Ticker(t) if t.ltp == 101.0);
+    let (ps, cs) = collect(&mut feed, |ps| ps.iter().any(is_it));
+    assert!(ps.iter().any(is_it), "the lengthened ticker arrived");
+    assert!(cs.is_empty(), "no reconnect: {cs:?}");
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while feed.health().extended == 0 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let h = feed.health();
+    assert_eq!((h.extended, h.malformed), (1, 0), "{h:?}");
 }
 
 #[test]

@@ -1,7 +1,8 @@
 //! Market-feed messages: every packet decodes or fails at the right offset, the
-//! consumed length is the sum of the packets' lengths, and each decoded packet
-//! re-encodes to the bytes it came from (a disconnect may be longer than 10 bytes:
-//! its first 10).
+//! walk goes on after a malformed packet exactly when its length can be trusted,
+//! the consumed length is the sum of the packets' (and skipped packets') lengths,
+//! and each decoded packet re-encodes to the bytes it came from (a packet longer
+//! than its kind: its kind's bytes; a disconnect: its first 10).
 #![no_main]
 
 use dhan_feed::proto::market::{MarketPacket, packets};
@@ -11,26 +12,30 @@ use libfuzzer_sys::fuzz_target;
 fuzz_target!(|data: &[u8]| {
     let mut it = packets(data);
     let mut sum = 0usize;
-    let mut failed = false;
+    let mut ended = false;
+    let mut extended = 0u32;
     while let Some(r) = it.next() {
-        assert!(!failed, "no packet after an error");
+        assert!(!ended, "nothing after the walk ended");
         match r {
             Ok(p) => {
                 // What the packet took: its declared length.
                 let n = it.consumed() - sum;
                 let mut re = packet_bytes(&p);
+                // The length field declares what was consumed.
+                re[1..3].copy_from_slice(&(n as u16).to_le_bytes());
                 let cmp = match p {
                     MarketPacket::MarketStatus(_) | MarketPacket::Unknown(_) => 8,
-                    // At least 10 bytes; only the first 10 carry fields, and the
-                    // length field declares what was consumed.
+                    // At least 10 bytes; only the first 10 carry fields.
                     MarketPacket::Disconnect(_) => {
                         assert!(n >= 10);
-                        re[1..3].copy_from_slice(&(n as u16).to_le_bytes());
                         10
                     }
+                    // A packet longer than its kind: its known fields, the rest
+                    // skipped.
                     _ => {
-                        assert_eq!(n, encoded_len(&p));
-                        n
+                        assert!(n >= encoded_len(&p));
+                        extended += u32::from(n > encoded_len(&p));
+                        encoded_len(&p)
                     }
                 };
                 assert_eq!(&re[..cmp], &data[sum..sum + cmp], "round trip of {p:?}");
@@ -38,10 +43,19 @@ fuzz_target!(|data: &[u8]| {
             }
             Err(e) => {
                 assert_eq!(e.offset(), sum);
-                failed = true;
+                // Skipped by its trusted declared length, or the end of the walk.
+                let skipped = it.consumed() - sum;
+                if skipped == 0 {
+                    ended = true;
+                    assert!(it.ended_early());
+                } else {
+                    assert!(skipped >= 8);
+                    sum += skipped;
+                }
             }
         }
         assert_eq!(it.consumed(), sum);
     }
-    assert!(failed || sum == data.len());
+    assert_eq!(it.extended(), extended);
+    assert!(ended || sum == data.len());
 });

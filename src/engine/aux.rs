@@ -7,7 +7,9 @@ use super::outbox::Outbox;
 use super::port::OutboxShared;
 use super::shard::log_event;
 use crate::config::ClientConfig;
-use crate::event::{ConnectionEvent, DepthItem, DepthSideUpdate, OrderFeedError, OrderItem};
+use crate::event::{
+    ConnectionEvent, DepthItem, DepthSideUpdate, MessageCounts, OrderFeedError, OrderItem,
+};
 use crate::proto::depth::{DepthKind, DepthPacket, depth_packets};
 use crate::proto::endpoint::FeedKind;
 use crate::proto::login::{Login, encode_login};
@@ -83,6 +85,15 @@ impl<const N: usize> DepthConn<N> {
             item: Box::new(DepthSideUpdate::EMPTY),
             scratch: Vec::with_capacity(4096),
             malformed: 0,
+        }
+    }
+}
+
+impl<const N: usize> DepthConn<N> {
+    fn counts(&self) -> MessageCounts {
+        MessageCounts {
+            malformed: self.malformed,
+            ..MessageCounts::default()
         }
     }
 }
@@ -313,14 +324,17 @@ impl Aux {
             AuxKind::Depth200(d) => d.out.flush(&self.shared),
             AuxKind::Orders(o) => o.out.flush(&self.shared),
         }
-        let (malformed, ignored) = match &self.kind {
-            AuxKind::Depth20(d) => (d.malformed, 0),
-            AuxKind::Depth200(d) => (d.malformed, 0),
+        let counts = match &self.kind {
+            AuxKind::Depth20(d) => d.counts(),
+            AuxKind::Depth200(d) => d.counts(),
             // Unparsable order messages arrive as `OrderEvent::Error`s.
-            AuxKind::Orders(o) => (0, o.ignored),
+            AuxKind::Orders(o) => MessageCounts {
+                ignored: o.ignored,
+                ..MessageCounts::default()
+            },
         };
         self.shared
             .health
-            .store(&self.link.driver.lc, self.wanted(), malformed, ignored);
+            .store(&self.link.driver.lc, self.wanted(), counts);
     }
 }

@@ -262,8 +262,14 @@ fn needs_conversion(code: u8, mode: FeedMode) -> bool {
 pub(crate) struct Walked {
     /// A disconnect packet's reason (the last, if several).
     pub disconnect: Option<DisconnectCode>,
-    /// The malformed packet that ended the walk.
+    /// The latest malformed packet's error.
     pub error: Option<DecodeError>,
+    /// Malformed packets met (skipped, or the one that ended the walk).
+    pub errors: u32,
+    /// Whether a malformed packet ended the walk before the message's end.
+    pub ended_early: bool,
+    /// Packets longer than their kind (decoded; the extra bytes skipped).
+    pub extended: u32,
 }
 
 /// Consumers and routes.
@@ -305,7 +311,8 @@ impl Fanout {
 
     /// Decodes every packet of one market-feed message and publishes it
     /// (`scratch` holds a packet that cannot go straight into a ring). A
-    /// malformed packet ends the walk; the packets before it stand.
+    /// malformed packet is skipped by its declared length when that can be
+    /// trusted, else it ends the walk; the packets before it stand.
     #[inline]
     pub fn publish_message(
         &mut self,
@@ -335,10 +342,14 @@ impl Fanout {
             };
             match step {
                 Step::Packet => {}
-                Step::End => return walked,
+                Step::End => {
+                    walked.extended = it.extended();
+                    walked.ended_early = it.ended_early();
+                    return walked;
+                }
                 Step::Error => {
                     walked.error = it.error().copied();
-                    return walked;
+                    walked.errors += 1;
                 }
             }
         }

@@ -6,7 +6,7 @@ use super::env::Env;
 use super::fanout::Fanout;
 use super::link::{Link, Ready};
 use crate::config::ClientConfig;
-use crate::event::{ConnectionEvent, Refusal, ShardHealth};
+use crate::event::{ConnectionEvent, MessageCounts, Refusal, ShardHealth};
 use crate::proto::disconnect::DisconnectCode;
 use crate::proto::endpoint::FeedKind;
 use crate::proto::market::MarketPacket;
@@ -40,8 +40,10 @@ pub(crate) struct Shard {
     last_resent: Vec<InstrumentId>,
     scratch: Vec<u8>,
     slot: MarketPacket,
-    /// Messages cut short by a malformed packet.
+    /// Messages with a malformed packet.
     malformed: u64,
+    /// Packets longer than their kind (decoded, extra bytes skipped).
+    extended: u64,
 }
 
 /// The market feed's meaning of messages, borrowing the shard and the fan-out.
@@ -55,6 +57,7 @@ struct Market<'a> {
     last_resent: &'a mut Vec<InstrumentId>,
     scratch: &'a mut Vec<u8>,
     malformed: &'a mut u64,
+    extended: &'a mut u64,
 }
 
 impl Proto for Market<'_> {
@@ -85,11 +88,18 @@ impl Proto for Market<'_> {
         let walked = self.fan.publish_message(msg, self.slot, recv_ns);
         if let Some(e) = walked.error {
             *self.malformed += 1;
+            let rest = if walked.ended_early {
+                "the rest of the message is skipped"
+            } else {
+                "that packet is skipped"
+            };
             log::warn!(
-                "market feed connection {}: {e}; the rest of the message is skipped",
-                self.index
+                "market feed connection {}: {} malformed packet(s), latest: {e}; {rest}",
+                self.index,
+                walked.errors
             );
         }
+        *self.extended += u64::from(walked.extended);
         walked.disconnect.map(Cause::Dhan)
     }
 }
@@ -160,6 +170,7 @@ impl Shard {
             last_resent: Vec::new(),
             scratch: Vec::with_capacity(8192),
             malformed: 0,
+            extended: 0,
             slot: MarketPacket::Oi(crate::proto::market::OpenInterest {
                 id: InstrumentId::new(ExchangeSegment::IdxI, 0),
                 oi: 0,
@@ -180,6 +191,7 @@ impl Shard {
                 last_resent: &mut self.last_resent,
                 scratch: &mut self.scratch,
                 malformed: &mut self.malformed,
+                extended: &mut self.extended,
             },
         )
     }
@@ -312,7 +324,12 @@ impl Shard {
 
     /// Publishes this shard's state for `health()`.
     pub fn sync_health(&self, h: &ShardHealth) {
-        h.store(&self.link.driver.lc, self.count > 0, self.malformed, 0);
+        let counts = MessageCounts {
+            malformed: self.malformed,
+            extended: self.extended,
+            ..MessageCounts::default()
+        };
+        h.store(&self.link.driver.lc, self.count > 0, counts);
     }
 
     /// Sends a close frame and releases the budget slot (the engine is stopping).

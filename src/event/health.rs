@@ -54,6 +54,9 @@ pub struct Health {
     /// Messages the feed has no use for, skipped and counted here (on the order
     /// feed: a message whose `Type` is not `order_alert`, a binary frame).
     pub ignored: u64,
+    /// Packets longer than their kind needs (Dhan added a field): their known
+    /// fields were delivered and the extra bytes skipped.
+    pub extended: u64,
 }
 
 impl Health {
@@ -67,6 +70,7 @@ impl Health {
         self.reconnects += sh.reconnects.load(Ordering::Relaxed);
         self.malformed += sh.malformed.load(Ordering::Relaxed);
         self.ignored += sh.ignored.load(Ordering::Relaxed);
+        self.extended += sh.extended.load(Ordering::Relaxed);
         let since = sh.live_since_ns.load(Ordering::Relaxed);
         if since == 0 {
             *all_live_since = None;
@@ -126,14 +130,25 @@ pub(crate) struct ShardHealth {
     pub malformed: AtomicU64,
     /// Messages skipped as of no use to the feed.
     pub ignored: AtomicU64,
+    /// Packets longer than their kind.
+    pub extended: AtomicU64,
+}
+
+/// A connection's counts of unusual messages, as the I/O thread keeps them.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct MessageCounts {
+    pub malformed: u64,
+    pub ignored: u64,
+    pub extended: u64,
 }
 
 impl ShardHealth {
-    /// Stores `lc`'s state and the connection's malformed and ignored message
-    /// counts (relaxed stores, once per engine turn).
-    pub fn store(&self, lc: &Lifecycle, carrying: bool, malformed: u64, ignored: u64) {
-        self.malformed.store(malformed, Ordering::Relaxed);
-        self.ignored.store(ignored, Ordering::Relaxed);
+    /// Stores `lc`'s state and the connection's message counts (relaxed stores,
+    /// once per engine turn).
+    pub fn store(&self, lc: &Lifecycle, carrying: bool, counts: MessageCounts) {
+        self.malformed.store(counts.malformed, Ordering::Relaxed);
+        self.ignored.store(counts.ignored, Ordering::Relaxed);
+        self.extended.store(counts.extended, Ordering::Relaxed);
         let since = lc.live_since().map_or(0, |t| crate::time::ns_of(t).max(1));
         self.live_since_ns.store(since, Ordering::Relaxed);
         let last = lc.last_frame().map_or(0, |t| crate::time::ns_of(t).max(1));

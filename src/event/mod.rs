@@ -10,6 +10,6 @@ mod order_error;
 pub use crate::session::{Cause, SessionError, SessionEvent, TlsFailure};
 pub use feed_event::{ConnectionEvent, FeedEvent, MarketEvent, Refusal, RefusedEvent};
 pub use health::{FeedStats, Health};
-pub(crate) use health::{ShardHealth, at as instant_at};
+pub(crate) use health::{MessageCounts, ShardHealth, at as instant_at};
 pub use items::{DepthItem, DepthSideUpdate, OrderItem};
 pub use order_error::OrderFeedError;

@@ -386,13 +386,26 @@ pub fn decode_packet_at(buf: &[u8], offset: usize) -> Result<(MarketPacket, usiz
 }
 
 /// Decodes the packet at the start of `buf` into `out` (a preallocated slot, e.g.
-/// a ring entry) and returns the bytes consumed. On error `out` is unchanged.
+/// a ring entry) and returns the bytes consumed: its declared length. A packet
+/// longer than its kind needs (Dhan added a field) decodes its known fields and
+/// skips the rest; a shorter one is an error. On error `out` is unchanged.
 #[inline]
 pub fn decode_packet_into(
     buf: &[u8],
     offset: usize,
     out: &mut MarketPacket,
 ) -> Result<usize, DecodeError> {
+    decode_extended(buf, offset, out).map(|(n, _)| n)
+}
+
+/// [`decode_packet_into`], also saying whether the packet was longer than its
+/// kind needs (extended).
+#[inline]
+fn decode_extended(
+    buf: &[u8],
+    offset: usize,
+    out: &mut MarketPacket,
+) -> Result<(usize, bool), DecodeError> {
     let Some(h) = array::<{ size::HEADER }>(buf) else {
         return Err(DecodeError::Truncated {
             offset,
@@ -406,9 +419,11 @@ pub fn decode_packet_into(
     // `match` over every code compiles to a jump table: a load from a `.rodata`
     // line, cold when a message arrives after a quiet spell, and an indirect
     // jump that waits for it). The rest are decoded out of line.
+    let extended;
     match code {
         code::TICKER => {
-            let b = fixed::<{ size::TICKER }>(buf, offset, code, declared)?;
+            let (b, ext) = fixed::<{ size::TICKER }>(buf, offset, code, declared)?;
+            extended = ext;
             *out = MarketPacket::Ticker(Ticker {
                 id: id_of(b),
                 ltp: f32_at(b, 8),
@@ -416,7 +431,8 @@ pub fn decode_packet_into(
             });
         }
         code::QUOTE => {
-            let b = fixed::<{ size::QUOTE }>(buf, offset, code, declared)?;
+            let (b, ext) = fixed::<{ size::QUOTE }>(buf, offset, code, declared)?;
+            extended = ext;
             *out = MarketPacket::Quote(Quote {
                 id: id_of(b),
                 ltp: f32_at(b, 8),
@@ -433,27 +449,53 @@ pub fn decode_packet_into(
             });
         }
         code::FULL => {
-            let b = fixed::<{ size::FULL }>(buf, offset, code, declared)?;
+            let (b, ext) = fixed::<{ size::FULL }>(buf, offset, code, declared)?;
+            extended = ext;
             *out = MarketPacket::Full(decode_full(b));
         }
         _ => return decode_other(buf, h, offset, out),
     }
-    Ok(declared)
+    Ok((declared, extended))
 }
 
 /// Each arm of the decoders: checks the declared length against the packet's
-/// kind, then borrows exactly that many bytes (which checks they are present).
+/// kind, then borrows the kind's bytes (which checks they are present); `true`
+/// when the packet is longer than its kind (see [`lengthened`]).
 #[inline(always)]
 fn fixed<const N: usize>(
     buf: &[u8],
     offset: usize,
     code: u8,
     declared: usize,
-) -> Result<&[u8; N], DecodeError> {
+) -> Result<(&[u8; N], bool), DecodeError> {
     if declared != N {
+        return lengthened(buf, offset, code, declared);
+    }
+    array::<N>(buf)
+        .map(|b| (b, false))
+        .ok_or_else(|| truncated(offset, declared, buf.len()))
+}
+
+/// A packet that declares more than its kind needs: a field Dhan added. Its
+/// known fields are the first `N` bytes; the rest (present, or it is truncated)
+/// is skipped. Fewer than `N` is an error.
+#[cold]
+#[inline(never)]
+fn lengthened<const N: usize>(
+    buf: &[u8],
+    offset: usize,
+    code: u8,
+    declared: usize,
+) -> Result<(&[u8; N], bool), DecodeError> {
+    if declared < N {
         return Err(bad_length(offset, code, declared));
     }
-    array::<N>(buf).ok_or_else(|| truncated(offset, declared, buf.len()))
+    if buf.len() < declared {
+        return Err(truncated(offset, declared, buf.len()));
+    }
+    array::<N>(buf)
+        .map(|b| (b, true))
+        .ok_or_else(|| truncated(offset, declared, buf.len()))
 }
 
 /// [`decode_packet_into`] for the packets other than ticker, quote and full.
@@ -463,19 +505,22 @@ fn decode_other(
     h: &[u8; size::HEADER],
     offset: usize,
     out: &mut MarketPacket,
-) -> Result<usize, DecodeError> {
+) -> Result<(usize, bool), DecodeError> {
     let code = h[0];
     let declared = u16_at(h, 1) as usize;
+    let mut extended = false;
     match code {
         code::OI => {
-            let b = fixed::<{ size::OI }>(buf, offset, code, declared)?;
+            let (b, ext) = fixed::<{ size::OI }>(buf, offset, code, declared)?;
+            extended = ext;
             *out = MarketPacket::Oi(OpenInterest {
                 id: id_of(b),
                 oi: u32_at(b, 8),
             });
         }
         code::PREV_CLOSE => {
-            let b = fixed::<{ size::PREV_CLOSE }>(buf, offset, code, declared)?;
+            let (b, ext) = fixed::<{ size::PREV_CLOSE }>(buf, offset, code, declared)?;
+            extended = ext;
             *out = MarketPacket::PrevClose(PrevClose {
                 id: id_of(b),
                 prev_close: f32_at(b, 8),
@@ -519,7 +564,7 @@ fn decode_other(
             };
         }
     }
-    Ok(declared)
+    Ok((declared, extended))
 }
 
 #[inline(always)]
@@ -564,15 +609,21 @@ pub fn decode_packet(buf: &[u8]) -> Result<(MarketPacket, usize), DecodeError> {
 
 /// Iterator over every packet of one market-feed WebSocket message.
 ///
-/// Yields `Ok(packet)` for each packet, walking by the declared lengths. On the first
-/// malformed packet it yields one `Err` carrying the byte offset and then ends: the
-/// packets before it stand, and nothing after an inconsistent length can be trusted.
+/// Yields `Ok(packet)` for each packet, walking by the declared lengths. A packet
+/// longer than its kind needs yields its known fields (counted in
+/// [`extended`](Self::extended)). A malformed packet yields an `Err` carrying its
+/// byte offset; if its declared length can still be trusted (at least a header,
+/// and that many bytes present) the walk goes on after it, otherwise (a length
+/// below the header, or past the end) the walk ends there. Packets before an
+/// error always stand.
 #[derive(Clone, Debug)]
 pub struct MarketPackets<'a> {
     buf: &'a [u8],
     pos: usize,
     failed: bool,
     error: Option<DecodeError>,
+    extended: u32,
+    skipped: u32,
 }
 
 /// What [`MarketPackets::advance`] did.
@@ -582,7 +633,8 @@ pub enum Step {
     Packet,
     /// No packet left.
     End,
-    /// A malformed packet: [`MarketPackets::error`] says why; the walk is over.
+    /// A malformed packet: [`MarketPackets::error`] says why; the walk goes on
+    /// after it when its length could be trusted (see [`MarketPackets`]).
     Error,
 }
 
@@ -594,12 +646,29 @@ impl<'a> MarketPackets<'a> {
             pos: 0,
             failed: false,
             error: None,
+            extended: 0,
+            skipped: 0,
         }
     }
 
-    /// The error that ended the walk, if one did.
+    /// The latest malformed packet's error, if there was one.
     pub fn error(&self) -> Option<&DecodeError> {
         self.error.as_ref()
+    }
+
+    /// Packets longer than their kind needs (decoded, their extra bytes skipped).
+    pub fn extended(&self) -> u32 {
+        self.extended
+    }
+
+    /// Malformed packets skipped by their declared length (the walk went on).
+    pub fn skipped(&self) -> u32 {
+        self.skipped
+    }
+
+    /// Whether a malformed packet ended the walk early.
+    pub fn ended_early(&self) -> bool {
+        self.failed
     }
 
     /// The hot-path walker: decodes the next packet into `slot` and says what
@@ -609,9 +678,10 @@ impl<'a> MarketPackets<'a> {
         if self.failed || self.pos >= self.buf.len() {
             return Step::End;
         }
-        match decode_packet_into(&self.buf[self.pos..], self.pos, slot) {
-            Ok(n) => {
+        match decode_extended(&self.buf[self.pos..], self.pos, slot) {
+            Ok((n, extended)) => {
                 self.pos += n;
+                self.extended += u32::from(extended);
                 Step::Packet
             }
             Err(e) => self.fail(e),
@@ -630,10 +700,21 @@ impl<'a> MarketPackets<'a> {
         Some((h[0], id_of(h)))
     }
 
+    /// A malformed packet: skipped by its declared length when that can be
+    /// trusted, else the end of the walk.
     #[cold]
     fn fail(&mut self, e: DecodeError) -> Step {
-        self.failed = true;
         self.error = Some(e);
+        let rest = self.buf.len() - self.pos;
+        match e {
+            DecodeError::BadLength { declared, .. }
+                if declared >= size::HEADER && declared <= rest =>
+            {
+                self.pos += declared;
+                self.skipped += 1;
+            }
+            _ => self.failed = true,
+        }
         Step::Error
     }
 
@@ -651,9 +732,15 @@ impl Iterator for MarketPackets<'_> {
         if self.failed || self.pos >= self.buf.len() {
             return None;
         }
-        match decode_packet_at(&self.buf[self.pos..], self.pos) {
-            Ok((p, n)) => {
+        let mut p = MarketPacket::Unknown(UnknownPacket {
+            code: 0,
+            id: InstrumentId::new(ExchangeSegment::IdxI, 0),
+            len: 0,
+        });
+        match decode_extended(&self.buf[self.pos..], self.pos, &mut p) {
+            Ok((n, extended)) => {
                 self.pos += n;
+                self.extended += u32::from(extended);
                 Some(Ok(p))
             }
             Err(e) => {

@@ -427,6 +427,7 @@ impl Session {
                 Fault::Stacked => self.out.stacked = true,
                 Fault::NoPing => self.no_ping = true,
                 Fault::MalformedPacket => self.malformed_packet(),
+                Fault::LengthenedPacket => self.lengthened_packet(),
                 Fault::Http429 | Fault::SlowHandshake(_) => {}
             }
         }
@@ -443,12 +444,16 @@ impl Session {
                     100.0,
                     crate::proto::Ltt(0),
                 );
-                let mut msg = crate::proto::market_encode::packet_bytes(&good);
-                let mut bad = msg.clone();
-                bad[1] = 17; // a ticker is 16 bytes
-                bad.push(0);
+                let good = crate::proto::market_encode::packet_bytes(&good);
+                let mut msg = good.clone();
+                let mut bad = good.clone();
+                bad[1] = 12; // a ticker is 16 bytes: 12 cannot hold its fields
+                bad.truncate(12);
                 msg.extend_from_slice(&bad);
-                self.out.binary(&msg, 1);
+                // The packet after it still arrives: the bad one is skipped by
+                // its (present) length.
+                msg.extend_from_slice(&good);
+                self.out.binary(&msg, 2);
             }
             FeedKind::Depth20 | FeedKind::Depth200 => {
                 // Header: length 100 (a 20-level packet is 332), bid, NSE_EQ 2885.
@@ -461,6 +466,23 @@ impl Session {
             }
             FeedKind::OrderUpdate => self.out.text(br#"{"Type":"order_alert","Data":{"#),
         }
+    }
+
+    /// A ticker of `IDX_I:13` at 101.0 that declares 4 bytes more than a ticker
+    /// has (a field Dhan might add), on the market feed.
+    fn lengthened_packet(&mut self) {
+        if self.kind != FeedKind::MarketFeed {
+            return;
+        }
+        let t = crate::proto::market_encode::ticker(
+            crate::proto::InstrumentId::new(crate::proto::ExchangeSegment::IdxI, 13),
+            101.0,
+            crate::proto::Ltt(0),
+        );
+        let mut msg = crate::proto::market_encode::packet_bytes(&t);
+        msg[1] = 20;
+        msg.extend_from_slice(&[0xEE; 4]);
+        self.out.binary(&msg, 1);
     }
 
     fn raw(&mut self, bytes: &[u8]) -> io::Result<()> {

@@ -37,11 +37,15 @@ pub enum Fault {
     /// `no-ping`: stop pinging and stop answering pings (data continues).
     NoPing,
     /// `malformed-packet`: one valid message whose payload is damaged, the
-    /// connection kept: on the market feed a ticker of `IDX_I:13` followed by a
-    /// ticker that declares 17 bytes; on depth a bid packet of RELIANCE
+    /// connection kept: on the market feed a ticker of `IDX_I:13` at 100.0, a
+    /// ticker that declares (and carries) only 12 bytes, and the good ticker
+    /// again; on depth a bid packet of RELIANCE
     /// (`NSE_EQ:2885`) that declares 100 bytes; on the order feed an unterminated
     /// JSON object.
     MalformedPacket,
+    /// `lengthened-packet`: on the market feed, a ticker of `IDX_I:13` at 101.0
+    /// that declares 4 bytes more than a ticker has (a field Dhan might add).
+    LengthenedPacket,
 }
 
 impl Fault {
@@ -51,7 +55,7 @@ impl Fault {
     }
 
     /// Every fault name accepted by `--scenario`, for help texts.
-    pub const NAMES: &'static str = "reset, close-no-frame, stall, disconnect-N, close-N, http-429, slow-handshake, malformed-frame, oversized-frame, fragmented, stacked, no-ping, malformed-packet";
+    pub const NAMES: &'static str = "reset, close-no-frame, stall, disconnect-N, close-N, http-429, slow-handshake, malformed-frame, oversized-frame, fragmented, stacked, no-ping, malformed-packet, lengthened-packet";
 }
 
 impl fmt::Display for Fault {
@@ -70,6 +74,7 @@ impl fmt::Display for Fault {
             Self::Stacked => f.write_str("stacked"),
             Self::NoPing => f.write_str("no-ping"),
             Self::MalformedPacket => f.write_str("malformed-packet"),
+            Self::LengthenedPacket => f.write_str("lengthened-packet"),
         }
     }
 }
@@ -94,6 +99,7 @@ impl FromStr for Fault {
             "stacked" => Self::Stacked,
             "no-ping" => Self::NoPing,
             "malformed-packet" => Self::MalformedPacket,
+            "lengthened-packet" => Self::LengthenedPacket,
             other => {
                 let n = |prefix: &str| other.strip_prefix(prefix).map(str::parse::<u16>);
                 match (n("disconnect-"), n("close-")) {

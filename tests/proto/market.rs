@@ -134,32 +134,76 @@ fn unknown_codes_are_skipped_by_length_and_reported() {
     assert_eq!(got[2], t);
 }
 
+/// A packet longer than its kind (Dhan added a field) decodes its known fields
+/// and the walk goes on; a shorter one is an error for that packet only; only a
+/// length below a header (which cannot be walked past) ends the walk.
 #[test]
-fn wrong_declared_length_is_a_typed_error_with_offset() {
+fn lengthened_shortened_and_untrustworthy_lengths() {
     let t = ticker(InstrumentId::new(ExchangeSegment::IdxI, 13), 1.5, Ltt(9));
+    let after = ticker(InstrumentId::new(ExchangeSegment::IdxI, 25), 2.5, Ltt(9));
+    // Lengthened by 4 bytes, then a normal packet.
     let mut msg = packet_bytes(&t);
-    let mut bad = packet_bytes(&t);
-    bad[1] = 17; // a ticker must be 16 bytes
-    bad.push(0);
-    msg.extend_from_slice(&bad);
-    let got: Vec<_> = packets(&msg).collect();
-    assert_eq!(got.len(), 2);
+    msg[1] = 20;
+    msg.extend_from_slice(&[0xAA; 4]);
+    msg.extend_from_slice(&packet_bytes(&after));
+    let mut it = packets(&msg);
+    let got: Vec<_> = it.by_ref().collect();
+    assert_eq!(got, [Ok(t), Ok(after)]);
+    assert_eq!(it.extended(), 1);
+    assert_eq!(it.consumed(), msg.len());
+    // Shortened (declares 12 of a ticker's 16, and 12 bytes are there): an error
+    // at its offset, and the packet after it still arrives.
+    let mut msg = packet_bytes(&t);
+    let mut short = packet_bytes(&t);
+    short[1] = 12;
+    short.truncate(12);
+    msg.extend_from_slice(&short);
+    msg.extend_from_slice(&packet_bytes(&after));
+    let mut it = packets(&msg);
+    let got: Vec<_> = it.by_ref().collect();
+    assert_eq!(got.len(), 3, "{got:?}");
     assert_eq!(got[0], Ok(t));
     assert_eq!(
         got[1],
         Err(DecodeError::BadLength {
             offset: 16,
             code: 2,
-            declared: 17,
+            declared: 12,
             expected: "16"
         })
     );
-    // A length smaller than a header would loop forever if trusted.
+    assert_eq!(got[2], Ok(after), "the walk went on");
+    assert_eq!((it.skipped(), it.ended_early()), (1, false));
+    // A length smaller than a header would loop forever if trusted: it ends the
+    // walk, and what came before stands.
+    let mut msg = packet_bytes(&t);
+    msg.extend_from_slice(&[9u8, 0, 0, 0, 0, 0, 0, 0]);
+    msg.extend_from_slice(&packet_bytes(&after));
+    let mut it = packets(&msg);
+    let got: Vec<_> = it.by_ref().collect();
+    assert_eq!(got.len(), 2);
+    assert!(matches!(
+        got[1],
+        Err(DecodeError::BadLength {
+            declared: 0,
+            offset: 16,
+            ..
+        })
+    ));
+    assert!(it.ended_early());
     let zero = [9u8, 0, 0, 0, 0, 0, 0, 0];
     assert!(matches!(
         decode_packet(&zero),
         Err(DecodeError::BadLength { declared: 0, .. })
     ));
+    // Lengthened past the end of the message: truncated, the walk ends.
+    let mut msg = packet_bytes(&t);
+    msg[1] = 40;
+    let got: Vec<_> = packets(&msg).collect();
+    assert!(
+        matches!(got[..], [Err(DecodeError::Truncated { needed: 40, .. })]),
+        "{got:?}"
+    );
 }
 
 #[test]
@@ -208,6 +252,40 @@ proptest! {
     }
 
     #[test]
+    /// Every packet Dhan may lengthen (a new field) still decodes, as do the
+    /// packets after it; the walk counts each lengthened one.
+    fn lengthened_packets_decode_and_the_walk_goes_on(
+        ps in prop::collection::vec((market_packet(), 0usize..24), 0..12)
+    ) {
+        let mut msg = Vec::new();
+        let mut want_extended = 0;
+        for (p, extra) in &ps {
+            let start = msg.len();
+            encode_packet(p, &mut msg);
+            let fixed = !matches!(
+                p,
+                MarketPacket::Disconnect(_) | MarketPacket::MarketStatus(_) | MarketPacket::Unknown(_)
+            );
+            if fixed && *extra > 0 {
+                let n = msg.len() - start + extra;
+                msg[start + 1..start + 3].copy_from_slice(&u16::try_from(n).unwrap().to_le_bytes());
+                msg.extend(std::iter::repeat_n(0xEE, *extra));
+                want_extended += 1;
+            }
+        }
+        let mut it = packets(&msg);
+        let got: Vec<_> = it.by_ref().collect();
+        prop_assert_eq!(got.len(), ps.len());
+        for (g, (p, _)) in got.iter().zip(&ps) {
+            let g = g.as_ref().unwrap();
+            // Compare as re-encoded (a NaN price compares unequal to itself).
+            prop_assert_eq!(packet_bytes(g), packet_bytes(p));
+        }
+        prop_assert_eq!(it.extended(), want_extended);
+        prop_assert_eq!(it.consumed(), msg.len());
+    }
+
+    #[test]
     fn stacked_packets_are_all_decoded(ps in prop::collection::vec(market_packet(), 0..12)) {
         let mut msg = Vec::new();
         for p in &ps {
@@ -229,26 +307,26 @@ proptest! {
     fn random_bytes_never_panic_and_consumed_is_consistent(bytes in prop::collection::vec(any::<u8>(), 0..600)) {
         let mut it = packets(&bytes);
         let mut sum = 0usize;
-        let mut failed = false;
+        let mut ended = false;
+        let mut extended = 0u32;
         while let Some(r) = it.next() {
+            prop_assert!(!ended, "nothing after the walk ended");
             match r {
                 Ok(p) => {
-                    prop_assert!(!failed);
                     let n = it.consumed() - sum;
-                    // The decoded fields re-encode to the bytes they came from
-                    // (header-only kinds: the header; a disconnect, at least 10
-                    // bytes long: its first 10 but for its length field, which
-                    // declares what was consumed; every other kind: all of it).
+                    // The decoded fields re-encode to the bytes they came from, but
+                    // for the length field, which declares what was consumed
+                    // (header-only kinds: the header; a disconnect: its first 10
+                    // bytes; every other kind: its own length, any more skipped).
                     let mut re = packet_bytes(&p);
+                    re[1..3].copy_from_slice(&u16::try_from(n).unwrap().to_le_bytes());
                     let cmp = match p {
                         MarketPacket::MarketStatus(_) | MarketPacket::Unknown(_) => 8,
-                        MarketPacket::Disconnect(_) => {
-                            re[1..3].copy_from_slice(&u16::try_from(n).unwrap().to_le_bytes());
-                            10
-                        }
+                        MarketPacket::Disconnect(_) => 10,
                         _ => {
-                            prop_assert_eq!(n, encoded_len(&p));
-                            n
+                            prop_assert!(n >= encoded_len(&p));
+                            extended += u32::from(n > encoded_len(&p));
+                            encoded_len(&p)
                         }
                     };
                     prop_assert!(n >= cmp);
@@ -257,12 +335,21 @@ proptest! {
                 }
                 Err(e) => {
                     prop_assert_eq!(e.offset(), sum);
-                    failed = true;
+                    // Skipped by its trusted length, or the end of the walk.
+                    let skipped = it.consumed() - sum;
+                    if skipped == 0 {
+                        ended = true;
+                        prop_assert!(it.ended_early());
+                    } else {
+                        prop_assert!(skipped >= 8);
+                        sum += skipped;
+                    }
                 }
             }
         }
         prop_assert_eq!(it.consumed(), sum);
-        prop_assert!(failed || sum == bytes.len());
+        prop_assert_eq!(it.extended(), extended);
+        prop_assert!(ended || sum == bytes.len());
         // The slot-writing walker sees exactly what the iterator sees.
         let by_value: Vec<_> = packets(&bytes).collect();
         let mut walker = packets(&bytes);

@@ -43,12 +43,30 @@ pub enum DecodeCliError {
     /// Writing the output failed.
     #[error("writing output: {0}")]
     Output(io::Error),
+    /// Some records had bad packets or objects (each was reported; everything
+    /// else was printed).
+    #[error("{bad} bad packet(s) or object(s) in {records} record(s); everything else was printed")]
+    Bad {
+        /// Bad packets or objects.
+        bad: u64,
+        /// Records they were in.
+        records: u64,
+    },
 }
 
-/// Decodes every record of `input` and writes JSON lines to `out`. Output for the
-/// records (and packets) before an error is written and flushed before the error is
-/// returned.
-pub fn run(feed: FeedKind, input: impl Read, out: &mut impl Write) -> Result<u64, DecodeCliError> {
+/// Decodes every record of `input` and writes JSON lines to `out`. A bad packet
+/// or object is handed to `report` (with its record and file offsets) and the
+/// rest is decoded: the packets after it in its message when its length can be
+/// trusted, and every later record. A packet longer than its kind is not bad.
+/// The result is an error when anything was bad ([`DecodeCliError::Bad`]) or
+/// when the capture's own framing is broken (then decoding stops there).
+pub fn run(
+    feed: FeedKind,
+    input: impl Read,
+    out: &mut impl Write,
+    report: &mut dyn FnMut(&DecodeCliError),
+) -> Result<u64, DecodeCliError> {
+    let (mut bad, mut bad_records) = (0u64, 0u64);
     let mut reader = CaptureReader::new(io::BufReader::new(input));
     let mut line = Vec::with_capacity(4096);
     let mut orders = OrderUpdateParser::new();
@@ -57,6 +75,12 @@ pub fn run(feed: FeedKind, input: impl Read, out: &mut impl Write) -> Result<u64
     let result = loop {
         let rec = match reader.next_record() {
             Ok(Some(r)) => r,
+            Ok(None) if bad > 0 => {
+                break Err(DecodeCliError::Bad {
+                    bad,
+                    records: bad_records,
+                });
+            }
             Ok(None) => break Ok(printed),
             Err(e) => break Err(e.into()),
         };
@@ -67,7 +91,7 @@ pub fn run(feed: FeedKind, input: impl Read, out: &mut impl Write) -> Result<u64
             detail,
         };
         line.clear();
-        let mut err = None;
+        let mut errs: Vec<DecodeCliError> = Vec::new();
         match feed {
             FeedKind::Market => {
                 for p in packets(rec.payload) {
@@ -76,7 +100,7 @@ pub fn run(feed: FeedKind, input: impl Read, out: &mut impl Write) -> Result<u64
                             jsonl::market_packet(&p, &mut line);
                             printed += 1;
                         }
-                        Err(e) => err = Some(fail(e.offset(), e.to_string())),
+                        Err(e) => errs.push(fail(e.offset(), e.to_string())),
                     }
                 }
             }
@@ -92,34 +116,35 @@ pub fn run(feed: FeedKind, input: impl Read, out: &mut impl Write) -> Result<u64
                             jsonl::depth_packet(&p, &mut line);
                             printed += 1;
                         }
-                        Err(e) => err = Some(fail(e.offset(), e.to_string())),
+                        Err(e) => errs.push(fail(e.offset(), e.to_string())),
                     }
                 }
             }
             FeedKind::Orders => {
                 orders.parse_frame(rec.payload, &mut slot, |r| match r {
-                    Ok((OrderMessageKind::Update, u)) if err.is_none() => {
+                    Ok((OrderMessageKind::Update, u)) => {
                         jsonl::order_update(u, &mut line);
                         printed += 1;
                     }
-                    Ok((OrderMessageKind::Other(t), _)) if err.is_none() => {
+                    Ok((OrderMessageKind::Other(t), _)) => {
                         jsonl::order_other(t.as_str(), &mut line);
                         printed += 1;
                     }
-                    Ok(_) => {}
-                    Err(e) if err.is_none() => {
-                        let off = e.offset();
-                        err = Some(fail(off, e.to_string()));
-                    }
-                    Err(_) => {}
+                    Err(e) => errs.push(fail(e.offset(), e.to_string())),
                 });
             }
         }
         if let Err(e) = out.write_all(&line) {
             break Err(DecodeCliError::Output(e));
         }
-        if let Some(e) = err {
-            break Err(e);
+        if !errs.is_empty() {
+            // What was printed so far reaches the output before the report.
+            if let Err(e) = out.flush() {
+                break Err(DecodeCliError::Output(e));
+            }
+            bad += errs.len() as u64;
+            bad_records += 1;
+            errs.iter().for_each(&mut *report);
         }
     };
     out.flush().map_err(DecodeCliError::Output)?;

@@ -156,7 +156,8 @@ fn main() -> ExitCode {
                     }
                 }
             };
-            match decode::run(feed, input, &mut io::stdout().lock()) {
+            let mut report = |e: &decode::DecodeCliError| note(format_args!("error: {e}"));
+            match decode::run(feed, input, &mut io::stdout().lock(), &mut report) {
                 Ok(_) => ExitCode::SUCCESS,
                 Err(decode::DecodeCliError::Output(e)) if e.kind() == io::ErrorKind::BrokenPipe => {
                     ExitCode::SUCCESS
