@@ -395,17 +395,48 @@ pub fn decode_packet_into(
     offset: usize,
     out: &mut MarketPacket,
 ) -> Result<usize, DecodeError> {
-    decode_extended(buf, offset, out).map(|(n, _)| n)
+    decode_exact(buf, offset, out).or_else(|e| decode_lengthened(buf, e, out))
 }
 
-/// [`decode_packet_into`], also saying whether the packet was longer than its
-/// kind needs (extended).
-#[inline]
-fn decode_extended(
+/// A packet that declares more than its kind needs (`e` from [`decode_exact`]):
+/// a field Dhan added. Its known fields are its kind's first bytes, decoded from
+/// a copy whose length field says so; the rest is skipped. Returns the declared
+/// length; any other error is returned as it was. Out of the hot path: an exact
+/// packet never comes here.
+#[cold]
+#[inline(never)]
+fn decode_lengthened(
     buf: &[u8],
-    offset: usize,
+    e: DecodeError,
     out: &mut MarketPacket,
-) -> Result<(usize, bool), DecodeError> {
+) -> Result<usize, DecodeError> {
+    let DecodeError::BadLength {
+        offset,
+        code,
+        declared,
+        ..
+    } = e
+    else {
+        return Err(e);
+    };
+    let Some(n) = fixed_len(code).filter(|&n| declared > n) else {
+        return Err(e);
+    };
+    if buf.len() < declared {
+        return Err(truncated(offset, declared, buf.len()));
+    }
+    let mut exact = [0u8; size::FULL];
+    exact[..n].copy_from_slice(&buf[..n]);
+    exact[1..3].copy_from_slice(&(n as u16).to_le_bytes());
+    decode_exact(&exact[..n], offset, out)?;
+    Ok(declared)
+}
+
+/// Decodes a packet whose declared length is exactly its kind's (or, for the
+/// kinds of variable length, within their bounds). Always inlined: the walker's
+/// `advance` is the hot path's one call, with the decode inside it.
+#[inline(always)]
+fn decode_exact(buf: &[u8], offset: usize, out: &mut MarketPacket) -> Result<usize, DecodeError> {
     let Some(h) = array::<{ size::HEADER }>(buf) else {
         return Err(DecodeError::Truncated {
             offset,
@@ -419,11 +450,9 @@ fn decode_extended(
     // `match` over every code compiles to a jump table: a load from a `.rodata`
     // line, cold when a message arrives after a quiet spell, and an indirect
     // jump that waits for it). The rest are decoded out of line.
-    let extended;
     match code {
         code::TICKER => {
-            let (b, ext) = fixed::<{ size::TICKER }>(buf, offset, code, declared)?;
-            extended = ext;
+            let b = fixed::<{ size::TICKER }>(buf, offset, code, declared)?;
             *out = MarketPacket::Ticker(Ticker {
                 id: id_of(b),
                 ltp: f32_at(b, 8),
@@ -431,8 +460,7 @@ fn decode_extended(
             });
         }
         code::QUOTE => {
-            let (b, ext) = fixed::<{ size::QUOTE }>(buf, offset, code, declared)?;
-            extended = ext;
+            let b = fixed::<{ size::QUOTE }>(buf, offset, code, declared)?;
             *out = MarketPacket::Quote(Quote {
                 id: id_of(b),
                 ltp: f32_at(b, 8),
@@ -449,53 +477,27 @@ fn decode_extended(
             });
         }
         code::FULL => {
-            let (b, ext) = fixed::<{ size::FULL }>(buf, offset, code, declared)?;
-            extended = ext;
+            let b = fixed::<{ size::FULL }>(buf, offset, code, declared)?;
             *out = MarketPacket::Full(decode_full(b));
         }
         _ => return decode_other(buf, h, offset, out),
     }
-    Ok((declared, extended))
+    Ok(declared)
 }
 
 /// Each arm of the decoders: checks the declared length against the packet's
-/// kind, then borrows the kind's bytes (which checks they are present); `true`
-/// when the packet is longer than its kind (see [`lengthened`]).
+/// kind, then borrows exactly that many bytes (which checks they are present).
 #[inline(always)]
 fn fixed<const N: usize>(
     buf: &[u8],
     offset: usize,
     code: u8,
     declared: usize,
-) -> Result<(&[u8; N], bool), DecodeError> {
+) -> Result<&[u8; N], DecodeError> {
     if declared != N {
-        return lengthened(buf, offset, code, declared);
-    }
-    array::<N>(buf)
-        .map(|b| (b, false))
-        .ok_or_else(|| truncated(offset, declared, buf.len()))
-}
-
-/// A packet that declares more than its kind needs: a field Dhan added. Its
-/// known fields are the first `N` bytes; the rest (present, or it is truncated)
-/// is skipped. Fewer than `N` is an error.
-#[cold]
-#[inline(never)]
-fn lengthened<const N: usize>(
-    buf: &[u8],
-    offset: usize,
-    code: u8,
-    declared: usize,
-) -> Result<(&[u8; N], bool), DecodeError> {
-    if declared < N {
         return Err(bad_length(offset, code, declared));
     }
-    if buf.len() < declared {
-        return Err(truncated(offset, declared, buf.len()));
-    }
-    array::<N>(buf)
-        .map(|b| (b, true))
-        .ok_or_else(|| truncated(offset, declared, buf.len()))
+    array::<N>(buf).ok_or_else(|| truncated(offset, declared, buf.len()))
 }
 
 /// [`decode_packet_into`] for the packets other than ticker, quote and full.
@@ -505,22 +507,19 @@ fn decode_other(
     h: &[u8; size::HEADER],
     offset: usize,
     out: &mut MarketPacket,
-) -> Result<(usize, bool), DecodeError> {
+) -> Result<usize, DecodeError> {
     let code = h[0];
     let declared = u16_at(h, 1) as usize;
-    let mut extended = false;
     match code {
         code::OI => {
-            let (b, ext) = fixed::<{ size::OI }>(buf, offset, code, declared)?;
-            extended = ext;
+            let b = fixed::<{ size::OI }>(buf, offset, code, declared)?;
             *out = MarketPacket::Oi(OpenInterest {
                 id: id_of(b),
                 oi: u32_at(b, 8),
             });
         }
         code::PREV_CLOSE => {
-            let (b, ext) = fixed::<{ size::PREV_CLOSE }>(buf, offset, code, declared)?;
-            extended = ext;
+            let b = fixed::<{ size::PREV_CLOSE }>(buf, offset, code, declared)?;
             *out = MarketPacket::PrevClose(PrevClose {
                 id: id_of(b),
                 prev_close: f32_at(b, 8),
@@ -564,7 +563,7 @@ fn decode_other(
             };
         }
     }
-    Ok((declared, extended))
+    Ok(declared)
 }
 
 #[inline(always)]
@@ -678,10 +677,24 @@ impl<'a> MarketPackets<'a> {
         if self.failed || self.pos >= self.buf.len() {
             return Step::End;
         }
-        match decode_extended(&self.buf[self.pos..], self.pos, slot) {
-            Ok((n, extended)) => {
+        match decode_exact(&self.buf[self.pos..], self.pos, slot) {
+            Ok(n) => {
                 self.pos += n;
-                self.extended += u32::from(extended);
+                Step::Packet
+            }
+            Err(e) => self.not_exact(e, slot),
+        }
+    }
+
+    /// A packet that did not decode as exactly its kind: a lengthened one is
+    /// decoded from its known fields and counted; anything else is malformed.
+    #[cold]
+    #[inline(never)]
+    fn not_exact(&mut self, e: DecodeError, slot: &mut MarketPacket) -> Step {
+        match decode_lengthened(&self.buf[self.pos..], e, slot) {
+            Ok(n) => {
+                self.pos += n;
+                self.extended += 1;
                 Step::Packet
             }
             Err(e) => self.fail(e),
@@ -737,16 +750,17 @@ impl Iterator for MarketPackets<'_> {
             id: InstrumentId::new(ExchangeSegment::IdxI, 0),
             len: 0,
         });
-        match decode_extended(&self.buf[self.pos..], self.pos, &mut p) {
-            Ok((n, extended)) => {
+        match decode_exact(&self.buf[self.pos..], self.pos, &mut p) {
+            Ok(n) => {
                 self.pos += n;
-                self.extended += u32::from(extended);
                 Some(Ok(p))
             }
-            Err(e) => {
-                self.fail(e);
-                Some(Err(e))
-            }
+            // `not_exact` decodes a lengthened packet, or records the error (and
+            // skips the packet or ends the walk).
+            Err(e) => match self.not_exact(e, &mut p) {
+                Step::Packet => Some(Ok(p)),
+                _ => self.error.map(Err),
+            },
         }
     }
 }

@@ -151,6 +151,8 @@ fn lengthened_shortened_and_untrustworthy_lengths() {
     assert_eq!(got, [Ok(t), Ok(after)]);
     assert_eq!(it.extended(), 1);
     assert_eq!(it.consumed(), msg.len());
+    // The single-packet decoder agrees.
+    assert_eq!(decode_packet(&msg), Ok((t, 20)));
     // Shortened (declares 12 of a ticker's 16, and 12 bytes are there): an error
     // at its offset, and the packet after it still arrives.
     let mut msg = packet_bytes(&t);
