@@ -119,7 +119,7 @@ impl MarketFeed {
     pub fn try_recv(&mut self) -> Option<FeedEvent> {
         let e = self.consumer.pop();
         self.received += u64::from(e.is_some());
-        if let Some(FeedEvent::Refused(r)) = &e {
+        if let Some(FeedEvent::Refused(r)) = e {
             self.subs.remove(&r.id);
         }
         e
@@ -137,10 +137,12 @@ impl MarketFeed {
         for slot in out.iter_mut() {
             match self.consumer.pop() {
                 Some(e) => {
-                    if let FeedEvent::Refused(r) = &e {
+                    // Checked in the slot, after the copy: a check of `e` itself
+                    // would keep a second copy of every event on the stack.
+                    *slot = e;
+                    if let FeedEvent::Refused(r) = *slot {
                         self.subs.remove(&r.id);
                     }
-                    *slot = e;
                     n += 1;
                 }
                 None => break,
