@@ -987,3 +987,29 @@ mod command_line {
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
+
+/// The master download had no size cap: a server that sends too much (or says
+/// it will) is refused, with or without a Content-Length, and nothing is left in
+/// the cache directory.
+#[test]
+fn a_body_over_the_size_limit_is_refused_and_nothing_is_cached() {
+    let dir = temp_dir("toolarge");
+    let big = format!("{TWO_ROWS}{}", "NSE,E,1,X,X,\n".repeat(50));
+    let unannounced = format!("HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n{big}").into_bytes();
+    let (base, _requests) = serve(vec![http("200 OK", &big), unannounced]);
+    let d = downloader(&base, &dir).max_bytes(200);
+    for _ in 0..2 {
+        let e = d.refresh(&mut |_| {}).unwrap_err();
+        assert!(
+            matches!(e, InstrumentError::Download { .. })
+                && e.to_string().contains("200 byte limit"),
+            "{e}"
+        );
+    }
+    assert_eq!(
+        std::fs::read_dir(&dir).unwrap().count(),
+        0,
+        "no cache file, no partial file"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

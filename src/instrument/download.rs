@@ -97,6 +97,10 @@ pub struct Download {
     pub timeout: Duration,
     /// Limit for the whole transfer (default 10 minutes).
     pub total_timeout: Duration,
+    /// The largest body accepted (default [`Download::DEFAULT_MAX_BYTES`]): a
+    /// server that sends more (or announces more) is refused before the cache
+    /// file is touched.
+    pub max_bytes: u64,
 }
 
 /// The default cache directory: `$XDG_CACHE_HOME/dhan-feed`, else
@@ -127,7 +131,18 @@ impl Download {
             max_age: Duration::from_secs(12 * 3600),
             timeout: Duration::from_secs(30),
             total_timeout: Duration::from_secs(600),
+            max_bytes: Self::DEFAULT_MAX_BYTES,
         }
+    }
+
+    /// Default for [`Download::max_bytes`]: 512 MiB (Dhan's detailed master is
+    /// tens of MB).
+    pub const DEFAULT_MAX_BYTES: u64 = 512 << 20;
+
+    /// This download with another size limit.
+    pub fn max_bytes(mut self, max_bytes: u64) -> Self {
+        self.max_bytes = max_bytes;
+        self
     }
 
     /// This download from another URL (a mirror, the per-segment API, a test server).
@@ -223,7 +238,7 @@ impl Download {
             path: self.cache_dir.clone(),
             source,
         })?;
-        let part = path.with_extension(format!("part-{}", std::process::id()));
+        let part = part_path(&path);
         let result = self.download_to(&part, progress);
         let bytes = match result {
             Ok(bytes) => bytes,
@@ -254,6 +269,13 @@ impl Download {
         let fetched = self.fetch(progress)?;
         let master = InstrumentMaster::from_path(&fetched.path, opts)?;
         Ok((master, fetched))
+    }
+
+    fn too_large(&self, bytes: u64) -> InstrumentError {
+        self.err(format!(
+            "the body exceeds the {} byte limit (at least {bytes} bytes; see Download::max_bytes)",
+            self.max_bytes
+        ))
     }
 
     fn err(&self, message: impl Into<String>) -> InstrumentError {
@@ -288,12 +310,21 @@ impl Download {
             .map_err(|e| self.err(e.to_string()))?;
         let mut body = response.into_body();
         let total = body.content_length();
+        if let Some(t) = total.filter(|&t| t > self.max_bytes) {
+            return Err(self.too_large(t));
+        }
         let mut reader = body.as_reader();
 
-        let file = File::create(part).map_err(|source| InstrumentError::File {
-            path: part.to_owned(),
-            source,
-        })?;
+        // A new file, never one that exists: `create_new` does not follow a
+        // link planted at the (random) name.
+        let file = File::options()
+            .write(true)
+            .create_new(true)
+            .open(part)
+            .map_err(|source| InstrumentError::File {
+                path: part.to_owned(),
+                source,
+            })?;
         let mut out = BufWriter::with_capacity(256 * 1024, file);
         let write_err = |source| InstrumentError::File {
             path: part.to_owned(),
@@ -312,8 +343,11 @@ impl Download {
             if head.len() < 4096 {
                 head.extend_from_slice(&chunk[..chunk.len().min(4096 - head.len())]);
             }
-            out.write_all(chunk).map_err(write_err)?;
             downloaded += n as u64;
+            if downloaded > self.max_bytes {
+                return Err(self.too_large(downloaded));
+            }
+            out.write_all(chunk).map_err(write_err)?;
             progress(Progress { downloaded, total });
         }
         out.flush().map_err(write_err)?;
@@ -331,9 +365,36 @@ impl Download {
     }
 }
 
+/// A temporary file beside `path` for a download in progress: hidden, named
+/// for the process and a random draw, so no other process (or user) can
+/// predict it.
+fn part_path(path: &Path) -> PathBuf {
+    let name = path.file_name().map_or_else(
+        || "instrument-master".into(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let token = crate::random::os_seed();
+    path.with_file_name(format!(".{name}.{}.{token:016x}.part", std::process::id()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn part_files_are_hidden_and_unpredictable() {
+        let path = PathBuf::from("/c/api-scrip-master-detailed.csv");
+        let (a, b) = (part_path(&path), part_path(&path));
+        assert_ne!(a, b);
+        for p in [&a, &b] {
+            assert_eq!(p.parent(), path.parent());
+            let n = p.file_name().unwrap().to_str().unwrap();
+            assert!(
+                n.starts_with(".api-scrip-master-detailed.csv.") && n.ends_with(".part"),
+                "{n}"
+            );
+        }
+    }
 
     #[test]
     fn cache_file_names() {
