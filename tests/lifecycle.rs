@@ -576,3 +576,59 @@ fn duration_max_in_the_config_is_never_not_a_dead_engine() {
     );
     assert!(feed.connected());
 }
+
+/// The watchdog assumed the server pings. The client now pings a quiet
+/// connection itself, so one whose server never pings stays up, and one whose
+/// server stops answering is reconnected.
+#[test]
+fn a_quiet_server_that_never_pings_is_kept_alive_by_client_pings() {
+    let _g = serial();
+    // A packet an hour (0 would be flat out): a quiet feed.
+    let sim = Simulator::start(SimConfig {
+        tls: false,
+        rate: 1.0 / 3600.0,
+        ping_interval: Duration::from_secs(3600),
+        order_interval: None,
+        ..SimConfig::default()
+    })
+    .unwrap();
+    let client = Client::new(ClientConfig {
+        lifecycle: LifecycleConfig {
+            ping_after: Duration::from_millis(100),
+            stale_after: Duration::from_millis(600),
+            ..lifecycle()
+        },
+        ..config(&sim, DEFAULT_CLIENT_ID, DEFAULT_ACCESS_TOKEN)
+    })
+    .unwrap();
+    let mut feed = client.market_feed(FeedMode::Ticker);
+    feed.subscribe(&ids()).unwrap();
+    let s = watch(&mut feed, Duration::from_secs(5), |s| !s.conn.is_empty());
+    assert!(
+        matches!(
+            s.conn.first().map(|c| c.event),
+            Some(SessionEvent::Connected)
+        ),
+        "{:?}",
+        s.conn
+    );
+    // Well past `stale_after` with no data and no server ping: still up.
+    let s = watch(&mut feed, Duration::from_millis(2_000), |_| false);
+    assert!(s.conn.is_empty(), "no drop: {:?}", s.conn);
+    assert!(feed.connected());
+    assert_eq!(feed.health().reconnects, 0);
+    // A server that stops answering pings too: the watchdog reconnects.
+    assert_eq!(sim.handle().inject(Fault::NoPing), 1);
+    let s = watch(&mut feed, Duration::from_secs(5), reconnected);
+    assert!(
+        s.conn.iter().any(|c| matches!(
+            c.event,
+            SessionEvent::Disconnected {
+                reason: Cause::Stale,
+                ..
+            }
+        )),
+        "{:?}",
+        s.conn
+    );
+}

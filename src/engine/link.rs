@@ -199,6 +199,7 @@ impl Link {
                         self.driver.on_closed(now, io_cause(&e), &mut b);
                     }
                 }
+                Action::Ping => self.driver.ping(),
                 Action::Close(cause) => {
                     log::warn!("{} connection {}: {cause}; closing", self.name, self.index);
                     self.teardown(registry);

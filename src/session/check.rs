@@ -322,6 +322,11 @@ impl Harness {
                         self.totals.connects += 1;
                     }
                     Action::Close(_) => c.socket = false,
+                    Action::Ping => {
+                        if !c.socket {
+                            return Err("ping without a socket".into());
+                        }
+                    }
                 }
             }
             if let Some(t) = c.lc.poll_timeout()

@@ -281,6 +281,13 @@ impl Driver {
         self.ws.send_close(1000, reason);
     }
 
+    /// Queues a ping (nothing heard for a while; the pong will count as a frame).
+    pub fn ping(&mut self) {
+        if self.stage == Stage::Live && !self.ws.close_sent() {
+            self.ws.send_ping(b"");
+        }
+    }
+
     /// The socket is gone (its output with it); the lifecycle is told separately.
     pub fn detach(&mut self) {
         self.stage = Stage::Idle;
@@ -612,16 +619,43 @@ mod tests {
     }
 
     #[test]
-    fn a_stale_feed_times_out_on_the_virtual_clock() {
+    fn a_quiet_feed_is_pinged_then_declared_stale_on_the_virtual_clock() {
         let mut w = world(FeedKind::MarketFeed);
         let mut p = Recorder::default();
         w.go_live(&mut p);
-        let stale = LifecycleConfig::default().stale_after;
-        w.driver.on_bytes(w.t0 + Duration::from_secs(5), &mut p);
+        let n = w.driver.output().len();
+        w.driver.consume_output(n);
+        let cfg = LifecycleConfig::default();
+        let t1 = w.t0 + Duration::from_secs(5);
+        w.driver.on_bytes(t1, &mut p);
         assert_eq!(p.reads, 1);
-        let due = w.driver.poll_timeout().expect("a watchdog deadline");
-        assert_eq!(due, w.t0 + Duration::from_secs(5) + stale);
-        let action = w.driver.handle_timeout(due, &mut lock(&w.budget));
+        // Nothing heard for `ping_after`: the client pings.
+        let due = w.driver.poll_timeout().expect("a deadline");
+        assert_eq!(due, t1 + cfg.ping_after);
+        assert_eq!(
+            w.driver.handle_timeout(due, &mut lock(&w.budget)),
+            Some(Action::Ping)
+        );
+        w.driver.ping();
+        assert_eq!(
+            client_frames(w.driver.output()),
+            [(Opcode::Ping, Vec::new())]
+        );
+        // The pong is a frame: the clock starts again, and the next ping is due
+        // `ping_after` after it.
+        let t2 = due + Duration::from_secs(1);
+        w.driver.on_bytes(t2, &mut p);
+        assert_eq!(w.driver.poll_timeout(), Some(t2 + cfg.ping_after));
+        // No answer to the next ping: stale at `stale_after` after the last frame.
+        let due = w.driver.poll_timeout().unwrap();
+        assert_eq!(
+            w.driver.handle_timeout(due, &mut lock(&w.budget)),
+            Some(Action::Ping)
+        );
+        assert_eq!(w.driver.poll_timeout(), Some(t2 + cfg.stale_after));
+        let action = w
+            .driver
+            .handle_timeout(t2 + cfg.stale_after, &mut lock(&w.budget));
         assert!(
             matches!(action, Some(Action::Close(Cause::Stale))),
             "{action:?}"

@@ -39,6 +39,11 @@ pub struct LifecycleConfig {
     /// No frame (data or ping) for this long on a live connection reconnects it.
     /// Dhan pings every 10 s. Default 45 s.
     pub stale_after: Duration,
+    /// No frame for this long on a live connection: the client pings, so the
+    /// server's pong proves the connection alive even where the server does not
+    /// ping on its own (the watchdog then reconnects only a connection that is
+    /// really gone). Default 15 s.
+    pub ping_after: Duration,
     /// Seed of the jitter; `None` draws one from the OS's random source per
     /// connection, so clients that lost the server at the same moment retry at
     /// different times (tests set it for repeatable delays). Default `None`.
@@ -55,6 +60,7 @@ impl Default for LifecycleConfig {
             connect_timeout: Duration::from_secs(10),
             handshake_timeout: Duration::from_secs(10),
             stale_after: Duration::from_secs(45),
+            ping_after: Duration::from_secs(15),
             seed: None,
         }
     }
@@ -319,6 +325,8 @@ pub enum Action {
     Connect,
     /// Tear the socket down (the machine has already moved on).
     Close(Cause),
+    /// Send a ping: nothing has been heard for `ping_after`.
+    Ping,
 }
 
 /// Events kept for the engine to drain; the engine drains after every call, so a
@@ -341,6 +349,8 @@ pub struct Lifecycle {
     pending: bool,
     live_since: Option<Instant>,
     last_frame: Option<Instant>,
+    /// A ping went out since the latest frame.
+    pinged: bool,
     down_since: Option<Instant>,
     reconnects: u64,
     halted: Option<Cause>,
@@ -361,6 +371,7 @@ impl Lifecycle {
             pending: false,
             live_since: None,
             last_frame: None,
+            pinged: false,
             down_since: None,
             reconnects: 0,
             halted: None,
@@ -449,7 +460,14 @@ impl Lifecycle {
     pub fn poll_timeout(&self) -> Option<Instant> {
         match self.phase {
             Phase::Idle | Phase::Stopped => None,
-            Phase::Live => self.last_frame.map(|t| after(t, self.cfg.stale_after)),
+            Phase::Live => self.last_frame.map(|t| {
+                let stale = after(t, self.cfg.stale_after);
+                if self.pinged {
+                    stale
+                } else {
+                    stale.min(after(t, self.cfg.ping_after))
+                }
+            }),
             _ => self.deadline,
         }
     }
@@ -489,7 +507,17 @@ impl Lifecycle {
             Phase::TlsHandshake | Phase::WsHandshake | Phase::Subscribing => {
                 Some(self.lost(now, Cause::HandshakeTimeout, budget))
             }
-            Phase::Live => Some(self.lost(now, Cause::Stale, budget)),
+            Phase::Live => {
+                let stale = self
+                    .last_frame
+                    .is_some_and(|t| now >= after(t, self.cfg.stale_after));
+                if stale {
+                    Some(self.lost(now, Cause::Stale, budget))
+                } else {
+                    self.pinged = true;
+                    Some(Action::Ping)
+                }
+            }
             Phase::Idle | Phase::Stopped => None,
         }
     }
@@ -549,6 +577,7 @@ impl Lifecycle {
     #[inline]
     pub fn on_frame(&mut self, now: Instant) {
         self.last_frame = Some(now);
+        self.pinged = false;
     }
 
     /// The socket is gone (or must go) for `cause`: decides what comes next.
@@ -734,6 +763,7 @@ mod tests {
             backoff_base: Duration::MAX,
             backoff_cap: Duration::MAX,
             stable_after: Duration::MAX,
+            ping_after: Duration::MAX,
             seed: Some(3),
         };
         let mut lc = Lifecycle::new(FeedKind::MarketFeed, cfg, 3);
@@ -885,6 +915,8 @@ mod tests {
         go_live(&mut lc, &mut b, t0);
         let stale = lc.config().stale_after;
         lc.on_frame(t0 + Duration::from_secs(10));
+        // Not stale yet (a ping goes out instead), and nothing more before stale.
+        assert_eq!(lc.handle_timeout(t0 + stale, &mut b), Some(Action::Ping));
         assert_eq!(lc.handle_timeout(t0 + stale, &mut b), None);
         assert_eq!(
             lc.handle_timeout(t0 + Duration::from_secs(10) + stale, &mut b),
