@@ -1,6 +1,8 @@
 //! Depth messages (first byte picks 20- or 200-level): every packet decodes or
-//! fails at the right offset, levels stay within the feed's maximum, and a levels
-//! packet re-encodes to the bytes it came from.
+//! fails at the right offset, the walk goes on after a bad packet exactly when
+//! its length can be trusted, levels stay within the feed's maximum, and a
+//! levels packet re-encodes to the bytes it came from (a lengthened one: its
+//! levels' bytes).
 #![no_main]
 
 use dhan_feed::proto::depth::{DepthKind, DepthPacket, depth_packets};
@@ -36,7 +38,15 @@ fuzz_target!(|data: &[u8]| {
                 }
                 start = end;
             }
-            Err(e) => assert_eq!(e.offset(), start),
+            Err(e) => {
+                assert_eq!(e.offset(), start);
+                // Skipped by its trusted length (at least a header), or the end.
+                let end = it.consumed();
+                assert!(end == start || end >= start + 12);
+                start = end;
+            }
         }
     }
+    assert_eq!(it.consumed(), start);
+    assert!(it.ended_early() || start == msg.len());
 });

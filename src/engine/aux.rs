@@ -39,8 +39,10 @@ pub(crate) struct DepthConn<const N: usize> {
     /// The item being filled (3.2 KB for 200 levels: not on the stack per packet).
     item: Box<DepthSideUpdate<N>>,
     scratch: Vec<u8>,
-    /// Messages cut short by a malformed packet.
+    /// Messages with a malformed packet.
     malformed: u64,
+    /// Packets longer than their levels need.
+    extended: u64,
 }
 
 /// An order-update connection.
@@ -85,6 +87,7 @@ impl<const N: usize> DepthConn<N> {
             item: Box::new(DepthSideUpdate::EMPTY),
             scratch: Vec::with_capacity(4096),
             malformed: 0,
+            extended: 0,
         }
     }
 }
@@ -93,6 +96,7 @@ impl<const N: usize> DepthConn<N> {
     fn counts(&self) -> MessageCounts {
         MessageCounts {
             malformed: self.malformed,
+            extended: self.extended,
             ..MessageCounts::default()
         }
     }
@@ -121,6 +125,7 @@ impl<const N: usize> Proto for DepthConn<N> {
 
     fn on_binary(&mut self, msg: &[u8], recv_ns: u64) -> Option<Cause> {
         let mut end = None;
+        let mut bad = None;
         let mut it = depth_packets(depth_kind(N), msg);
         for p in it.by_ref() {
             match p {
@@ -135,12 +140,19 @@ impl<const N: usize> Proto for DepthConn<N> {
                 }
                 Ok(DepthPacket::Disconnect(d)) => end = Some(Cause::Dhan(d.reason)),
                 Ok(other) => log::debug!("depth: skipped {} packet", other.kind_name()),
-                Err(e) => {
-                    self.malformed += 1;
-                    log::warn!("depth: {e}; the rest of the message is skipped");
-                    break;
-                }
+                // Skipped (the walk goes on when its length can be trusted).
+                Err(e) => bad = Some(e),
             }
+        }
+        self.extended += u64::from(it.extended());
+        if let Some(e) = bad {
+            self.malformed += 1;
+            let rest = if it.ended_early() {
+                "the rest of the message is skipped"
+            } else {
+                "that packet is skipped"
+            };
+            log::warn!("depth: {e}; {rest}");
         }
         end
     }

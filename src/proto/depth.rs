@@ -200,7 +200,9 @@ impl DepthPacket<'_> {
 }
 
 /// Decodes the depth packet at the start of `buf` (at `offset` within its message,
-/// for error reports) and returns it with the bytes consumed.
+/// for error reports) and returns it with the bytes consumed (its declared
+/// length). A bid or ask packet longer than its levels need (a field Dhan added)
+/// yields its levels and skips the rest; a shorter one is an error.
 pub fn decode_depth_packet_at(
     kind: DepthKind,
     buf: &[u8],
@@ -228,12 +230,10 @@ pub fn decode_depth_packet_at(
     };
     match code {
         code::BID | code::ASK => match kind {
-            DepthKind::Twenty if declared != DEPTH20_PACKET_LEN => return Err(bad_len("332")),
-            DepthKind::TwoHundred
-                if declared < HEADER_LEN
-                    || !(declared - HEADER_LEN).is_multiple_of(LEVEL_LEN)
-                    || (declared - HEADER_LEN) / LEVEL_LEN > MAX_ROWS_200 =>
-            {
+            DepthKind::Twenty if declared < DEPTH20_PACKET_LEN => {
+                return Err(bad_len("332 (or more)"));
+            }
+            DepthKind::TwoHundred if declared < HEADER_LEN => {
                 return Err(bad_len("12 + 16 x rows, rows <= 200"));
             }
             _ => {}
@@ -253,7 +253,10 @@ pub fn decode_depth_packet_at(
     };
     let decoded = match code {
         code::BID | code::ASK => {
-            let room = (declared - HEADER_LEN) / LEVEL_LEN;
+            let room = ((declared - HEADER_LEN) / LEVEL_LEN).min(match kind {
+                DepthKind::Twenty => 20,
+                DepthKind::TwoHundred => MAX_ROWS_200,
+            });
             let levels = match kind {
                 DepthKind::Twenty => room,
                 DepthKind::TwoHundred => {
@@ -305,14 +308,17 @@ pub fn decode_depth_packet(
     decode_depth_packet_at(kind, buf, 0)
 }
 
-/// Iterator over every stacked packet of one depth message; ends after the first
-/// error, which carries the offending packet's offset (earlier packets stand).
+/// Iterator over every stacked packet of one depth message. A malformed packet
+/// yields an `Err` with its offset; when its declared length can be trusted (at
+/// least a header, and that many bytes present) the walk goes on after it,
+/// otherwise it ends there. Earlier packets always stand.
 #[derive(Clone, Debug)]
 pub struct DepthPackets<'a> {
     kind: DepthKind,
     buf: &'a [u8],
     pos: usize,
     failed: bool,
+    extended: u32,
 }
 
 impl<'a> DepthPackets<'a> {
@@ -323,12 +329,24 @@ impl<'a> DepthPackets<'a> {
             buf: message,
             pos: 0,
             failed: false,
+            extended: 0,
         }
     }
 
-    /// Bytes consumed by the packets yielded so far.
+    /// Bytes consumed by the packets yielded (and skipped) so far.
     pub fn consumed(&self) -> usize {
         self.pos
+    }
+
+    /// Bid and ask packets longer than their levels need (decoded, the extra
+    /// bytes skipped).
+    pub fn extended(&self) -> u32 {
+        self.extended
+    }
+
+    /// Whether a malformed packet ended the walk early.
+    pub fn ended_early(&self) -> bool {
+        self.failed
     }
 }
 
@@ -343,10 +361,21 @@ impl<'a> Iterator for DepthPackets<'a> {
         match decode_depth_packet_at(self.kind, rest, self.pos) {
             Ok((p, n)) => {
                 self.pos += n;
+                if let DepthPacket::Levels(l) = &p {
+                    self.extended += u32::from(n > HEADER_LEN + l.raw.len());
+                }
                 Some(Ok(p))
             }
             Err(e) => {
-                self.failed = true;
+                // Skipped by its declared length when that can be trusted.
+                let declared = rest
+                    .get(..2)
+                    .map_or(0, |b| usize::from(u16::from_le_bytes([b[0], b[1]])));
+                if declared >= HEADER_LEN && declared <= rest.len() {
+                    self.pos += declared;
+                } else {
+                    self.failed = true;
+                }
                 Some(Err(e))
             }
         }

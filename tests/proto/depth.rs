@@ -80,11 +80,73 @@ fn depth200_with_fewer_rows_than_200() {
     let DepthPacket::Levels(l) = p else { panic!() };
     assert_eq!(l.seq_or_rows, 37);
     assert_eq!(l.iter().collect::<Vec<_>>(), levels);
-    // The same packet is not a valid 20-level packet.
+    // Read as a 20-level packet it is a lengthened one: its first 20 levels,
+    // the rest skipped.
+    let (p, used) = decode_depth_packet(DepthKind::Twenty, &msg).unwrap();
+    assert_eq!(used, 604);
+    let DepthPacket::Levels(l) = p else { panic!() };
+    assert_eq!(l.iter().collect::<Vec<_>>(), levels[..20]);
+}
+
+/// A 20-level packet longer than 332 bytes (a field Dhan added) yields its 20
+/// levels and the walk goes on; a shorter one is skipped by its length and the
+/// walk goes on; a length below a header ends the walk.
+#[test]
+fn lengthened_and_shortened_depth_packets() {
+    let levels: Vec<_> = (0..20)
+        .map(|i| DepthLevel {
+            price: 200.0 + i as f64,
+            qty: i,
+            orders: 2,
+        })
+        .collect();
+    let mut good = Vec::new();
+    encode_levels(
+        DepthKind::Twenty,
+        DepthSide::Ask,
+        reliance(),
+        0,
+        &levels,
+        &mut good,
+    );
+    let mut long = good.clone();
+    long[..2].copy_from_slice(&340u16.to_le_bytes());
+    long.extend_from_slice(&[0xEE; 8]);
+    let mut short = good[..100].to_vec();
+    short[..2].copy_from_slice(&100u16.to_le_bytes());
+    let mut msg = long.clone();
+    msg.extend_from_slice(&short);
+    msg.extend_from_slice(&good);
+    let mut it = depth_packets(DepthKind::Twenty, &msg);
+    let got: Vec<_> = it.by_ref().collect();
+    assert_eq!(got.len(), 3, "{got:?}");
+    let DepthPacket::Levels(l) = got[0].as_ref().unwrap() else {
+        panic!()
+    };
+    assert_eq!(l.iter().collect::<Vec<_>>(), levels);
     assert!(matches!(
-        decode_depth_packet(DepthKind::Twenty, &msg),
-        Err(DecodeError::BadLength { declared: 604, .. })
+        got[1],
+        Err(DecodeError::BadLength {
+            declared: 100,
+            offset: 340,
+            ..
+        })
     ));
+    assert!(
+        matches!(got[2], Ok(DepthPacket::Levels(_))),
+        "the walk went on"
+    );
+    assert_eq!(
+        (it.extended(), it.ended_early(), it.consumed()),
+        (1, false, msg.len())
+    );
+    // A length below the header cannot be walked past.
+    let mut msg = good.clone();
+    msg.extend_from_slice(&[4, 0, 41, 1, 0, 0, 0, 0, 0, 0, 0, 0]);
+    msg.extend_from_slice(&good);
+    let mut it = depth_packets(DepthKind::Twenty, &msg);
+    assert_eq!(it.by_ref().count(), 2);
+    assert!(it.ended_early());
 }
 
 #[test]
