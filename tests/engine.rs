@@ -28,6 +28,17 @@ fn plain_sim(rate: f64) -> Simulator {
         .unwrap()
 }
 
+/// A plain simulator at 500 packets/s, a client, and a ticker feed of NIFTY
+/// that has received its first packets (the client is returned to keep it up).
+fn streaming_nifty() -> (Simulator, Client, dhan_feed::MarketFeed) {
+    let sim = plain_sim(500.0);
+    let client = client_for(&sim);
+    let mut feed = client.market_feed(FeedMode::Ticker);
+    feed.subscribe(&[id("IDX_I:13")]).unwrap();
+    assert!(collect(&mut feed, |ps| ps.len() >= 3).0.len() >= 3);
+    (sim, client, feed)
+}
+
 /// Collects market packets until `pred` holds for the collection or 10 s pass.
 fn collect(
     feed: &mut dhan_feed::MarketFeed,
@@ -403,11 +414,7 @@ fn busy_poll_over_tls_streams_takes_commands_recovers_and_stops() {
 #[test]
 fn a_malformed_packet_is_counted_the_packets_before_it_stand_and_the_connection_stays() {
     let _serial = serial();
-    let sim = plain_sim(500.0);
-    let client = client_for(&sim);
-    let mut feed = client.market_feed(FeedMode::Ticker);
-    feed.subscribe(&[id("IDX_I:13")]).unwrap();
-    assert!(collect(&mut feed, |ps| ps.len() >= 3).0.len() >= 3);
+    let (sim, _client, mut feed) = streaming_nifty();
     assert_eq!(feed.health().malformed, 0);
     sim.handle().inject(dhan_feed::sim::Fault::MalformedPacket);
     // The fault's message: a ticker of IDX_I:13 at 100.0, then a broken packet.
@@ -446,11 +453,7 @@ fn a_malformed_packet_is_counted_the_packets_before_it_stand_and_the_connection_
 #[test]
 fn a_lengthened_packet_is_decoded_and_counted_not_malformed() {
     let _serial = serial();
-    let sim = plain_sim(500.0);
-    let client = client_for(&sim);
-    let mut feed = client.market_feed(FeedMode::Ticker);
-    feed.subscribe(&[id("IDX_I:13")]).unwrap();
-    assert!(collect(&mut feed, |ps| ps.len() >= 3).0.len() >= 3);
+    let (sim, _client, mut feed) = streaming_nifty();
     sim.handle().inject(dhan_feed::sim::Fault::LengthenedPacket);
     let is_it = |p: &MarketPacket| matches!(p, MarketPacket::Ticker(t) if t.ltp == 101.0);
     let (ps, cs) = collect(&mut feed, |ps| ps.iter().any(is_it));

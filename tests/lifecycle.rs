@@ -103,6 +103,12 @@ fn watch(feed: &mut MarketFeed, limit: Duration, mut done: impl FnMut(&Seen) -> 
     seen
 }
 
+fn sorted(ids: impl IntoIterator<Item = InstrumentId>) -> Vec<InstrumentId> {
+    let mut v: Vec<InstrumentId> = ids.into_iter().collect();
+    v.sort_unstable();
+    v
+}
+
 fn all_streaming(s: &Seen) -> bool {
     ids().iter().all(|i| s.since_live.contains(i))
 }
@@ -375,19 +381,14 @@ fn code_804_drops_the_instruments_over_the_limit_and_keeps_the_rest() {
     assert!(extra.iter().all(|i| !s.since_live.contains(i)));
     assert_eq!(feed.stats().rejected, 3);
     // The handle heard which, and they left its subscriptions.
-    let mut refused: Vec<InstrumentId> = s.refused.iter().map(|r| r.id).collect();
-    refused.sort_unstable();
+    let refused = sorted(s.refused.iter().map(|r| r.id));
     assert_eq!(refused, extra);
     assert!(
         s.refused
             .iter()
             .all(|r| r.reason == dhan_feed::Refusal::InstrumentLimit)
     );
-    let mut subs = feed.subscriptions();
-    subs.sort_unstable();
-    let mut want = ids();
-    want.sort_unstable();
-    assert_eq!(subs, want);
+    assert_eq!(sorted(feed.subscriptions()), sorted(ids()));
     // Stays up afterwards: no 804 loop.
     let s = watch(&mut feed, Duration::from_millis(600), |_| false);
     assert!(
@@ -430,19 +431,14 @@ fn code_804_after_a_reconnect_drops_only_the_new_instruments() {
     let s = watch(&mut feed, Duration::from_secs(15), |s| {
         s.refused.len() >= 3 && all_streaming(s)
     });
-    let mut refused: Vec<InstrumentId> = s.refused.iter().map(|r| r.id).collect();
-    refused.sort_unstable();
+    let refused = sorted(s.refused.iter().map(|r| r.id));
     assert_eq!(refused, extra, "{:?}", s.conn);
     assert!(
         all_streaming(&s),
         "the old instruments stream: {:?}",
         s.since_live
     );
-    let mut subs = feed.subscriptions();
-    subs.sort_unstable();
-    let mut want = ids();
-    want.sort_unstable();
-    assert_eq!(subs, want);
+    assert_eq!(sorted(feed.subscriptions()), sorted(ids()));
     assert_eq!(feed.stats().rejected, 3);
 }
 
