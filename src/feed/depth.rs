@@ -139,11 +139,14 @@ impl<const N: usize> DepthFeed<N> {
     /// left). Fails with [`Error::Stopped`] when the client's I/O thread no
     /// longer runs.
     pub fn unsubscribe(&mut self, ids: &[InstrumentId]) -> Result<(), Error> {
-        let rest: Vec<InstrumentId> = self
-            .subscriptions()
-            .into_iter()
-            .filter(|i| !ids.contains(i))
-            .collect();
+        // In the order the books will have after their removals (each one a
+        // swap-remove), so the reconnect asks for them as before.
+        let mut rest = self.subscriptions();
+        for id in ids {
+            if let Some(p) = rest.iter().position(|i| i == id) {
+                rest.swap_remove(p);
+            }
+        }
         if rest.len() == self.books.len() {
             return Ok(());
         }
