@@ -280,9 +280,11 @@ impl Shard {
     fn drop_over_limit(&mut self, fan: &mut Fanout) {
         let mut dropped = std::mem::take(&mut self.last_added);
         if dropped.is_empty() {
-            let resent = std::mem::take(&mut self.last_resent);
-            let tail = resent.len().saturating_sub(MAX_INSTRUMENTS_PER_MESSAGE);
-            dropped.extend_from_slice(&resent[tail..]);
+            let tail = self
+                .last_resent
+                .len()
+                .saturating_sub(MAX_INSTRUMENTS_PER_MESSAGE);
+            dropped.extend_from_slice(&self.last_resent[tail..]);
         }
         self.last_resent.clear();
         self.link.driver.lc.report(SessionError::InstrumentLimit {
