@@ -29,11 +29,20 @@ pub fn ns_of(t: Instant) -> u64 {
 const NEVER: Duration = Duration::from_secs(100 * 365 * 86_400);
 
 /// `t + d`, or, where that would overflow (`Duration::MAX` in a configuration),
-/// `t` plus about a century: a deadline that is never reached, instead of a panic.
+/// `t` plus about a century (less only where the platform's clock cannot reach
+/// that far): a deadline that is never reached, instead of a panic.
 pub fn after(t: Instant, d: Duration) -> Instant {
-    t.checked_add(d)
-        .or_else(|| t.checked_add(NEVER))
-        .unwrap_or(t)
+    if let Some(x) = t.checked_add(d) {
+        return x;
+    }
+    let mut far = NEVER;
+    while !far.is_zero() {
+        if let Some(x) = t.checked_add(far) {
+            return x;
+        }
+        far /= 2;
+    }
+    t
 }
 
 #[cfg(test)]
