@@ -19,7 +19,8 @@ pub struct FeedStats {
     pub dropped: u64,
     /// Instruments refused: every connection was full (5 × 5,000), the server
     /// answered 804 (instrument limit) for them, or their exchange segment is
-    /// unknown. Each refusal is also logged at `warn`.
+    /// unknown. Each refusal also arrives as a [`crate::FeedEvent::Refused`] and is
+    /// logged at `warn`.
     pub rejected: u64,
     /// Events waiting in the ring now.
     pub lag: u64,

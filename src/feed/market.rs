@@ -62,7 +62,9 @@ impl MarketFeed {
     /// Subscribes instruments (those already subscribed are skipped). The engine
     /// batches them ≤ 100 per message and spreads them over up to five
     /// connections of 5,000; an instrument that finds no room, or whose segment
-    /// Dhan cannot name, is refused there and counted in [`FeedStats::rejected`].
+    /// Dhan cannot name, is refused there: it arrives as a
+    /// [`FeedEvent::Refused`], leaves [`subscriptions`](Self::subscriptions) and
+    /// counts in [`FeedStats::rejected`].
     /// Fails with [`Error::Stopped`] when the client's I/O thread no longer
     /// runs (the subscriptions are then unchanged).
     pub fn subscribe(&mut self, ids: &[InstrumentId]) -> Result<(), Error> {
