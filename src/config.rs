@@ -133,6 +133,10 @@ pub struct ClientConfig {
     /// Connections per feed kind and the gap between openings, shared by every
     /// client of the same user in this process (see [`BudgetConfig`]).
     pub budget: BudgetConfig,
+    /// How endpoint host names become addresses. Default: the operating system's
+    /// resolver, called on a resolver thread (never the I/O thread), bounded by
+    /// [`LifecycleConfig::resolve_timeout`].
+    pub resolver: crate::resolve::Resolver,
     /// Called on the I/O thread when it starts, before it polls (e.g. to set a
     /// scheduling priority, or thread-local state in tests). Default none.
     pub on_io_thread_start: Option<fn()>,
@@ -159,6 +163,7 @@ impl Default for ClientConfig {
             limits: WsLimits::default(),
             lifecycle: LifecycleConfig::default(),
             budget: BudgetConfig::default(),
+            resolver: crate::resolve::Resolver::default(),
             on_io_thread_start: None,
         }
     }

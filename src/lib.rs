@@ -92,6 +92,7 @@ pub mod internals;
 pub mod jsonl;
 pub mod proto;
 mod random;
+mod resolve;
 mod ring;
 mod secret;
 mod session;
@@ -108,8 +109,8 @@ pub use config::{
 pub use engine::{EVENT_LOG_TARGET, MAX_SHARDS};
 pub use error::{ConfigError, Error, SubscribeError, TlsConfigError};
 pub use event::{
-    Cause, ConnectionEvent, FeedEvent, FeedStats, Health, MarketEvent, OrderFeedError, Refusal,
-    RefusedEvent, SessionError, SessionEvent, TlsFailure,
+    Cause, ConnectionEvent, DnsFailure, FeedEvent, FeedStats, Health, MarketEvent, OrderFeedError,
+    Refusal, RefusedEvent, SessionError, SessionEvent, TlsFailure,
 };
 pub use feed::{
     Depth20Feed, Depth200Feed, DepthFeed, DepthFeedEvent, MarketFeed, OrderEvent, OrderEventKinds,
@@ -120,6 +121,7 @@ pub use proto::{
     DepthLevel, DepthSide, DisconnectCode, ExchangeSegment, FeedMode, InstrumentId, MarketPacket,
     OrderStatus, OrderUpdate, UserType,
 };
+pub use resolve::Resolver;
 pub use secret::Secret;
 pub use time::{instant_of, now_ns};
 pub use transport::tls::certs_from_pem;

@@ -1,6 +1,7 @@
 //! Depth (20- and 200-level) and order-update connections: one [`Link`] each,
 //! created per handle, publishing into the handle's ring through an [`Outbox`].
 
+use super::dns::Dns;
 use super::env::Env;
 use super::link::Link;
 use super::outbox::Outbox;
@@ -21,6 +22,8 @@ use crate::session::Proto;
 use crate::session::lifecycle::Cause;
 use crate::ws::client::WsClient;
 use mio::{Registry, Token};
+use std::io;
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -266,14 +269,33 @@ impl Aux {
     pub fn on_timer(
         &mut self,
         now: Instant,
-        cfg: &ClientConfig,
         env: &Env,
         registry: &Registry,
         budget: &Mutex<Budget>,
+        dns: &mut Dns,
     ) {
         let wanted = self.wanted();
-        self.link.on_timer(now, wanted, cfg, env, registry, budget);
+        self.link.on_timer(now, wanted, env, registry, budget, dns);
         self.emit_events();
+    }
+
+    /// The answer to a lookup; `false` if it was not this connection's.
+    pub fn on_resolved(
+        &mut self,
+        id: u64,
+        result: &mut Option<io::Result<Vec<SocketAddr>>>,
+        env: &Env,
+        registry: &Registry,
+        budget: &Mutex<Budget>,
+    ) -> bool {
+        if !self.link.waits_for(id) {
+            return false;
+        }
+        if let Some(r) = result.take() {
+            self.link.on_resolved(id, r, env, registry, budget);
+        }
+        self.emit_events();
+        true
     }
 
     pub fn on_ready(&mut self, env: &Env, registry: &Registry, budget: &Mutex<Budget>) -> bool {

@@ -4,6 +4,7 @@
 
 use super::aux::{self, Aux, AuxKind, DepthConn, OrderConn};
 use super::budgets;
+use super::dns::Dns;
 use super::env::Env;
 use super::fanout::{ConsumerSlot, Fanout, Route};
 use super::outbox::Outbox;
@@ -100,7 +101,9 @@ pub(crate) fn spawn(cfg: ClientConfig) -> Result<EngineHandle, EngineError> {
     let waker = Arc::new(Waker::new(poll.registry(), WAKER)?);
     let (tx, rx) = crossbeam_channel::unbounded();
     let stats = Arc::new(EngineStats::default());
+    let dns = Dns::new(cfg.resolver.clone(), tx.clone(), waker.clone());
     let mut engine = Engine {
+        dns,
         cfg,
         envs,
         poll,
@@ -125,6 +128,8 @@ pub(crate) fn spawn(cfg: ClientConfig) -> Result<EngineHandle, EngineError> {
 }
 
 struct Engine {
+    /// Host lookups, off this thread.
+    dns: Dns,
     cfg: ClientConfig,
     /// Per feed kind, in [`FeedKind::ALL`] order.
     envs: [Env; 4],
@@ -272,12 +277,7 @@ impl Engine {
                         .shards
                         .iter()
                         .filter_map(Shard::deadline)
-                        .chain(
-                            self.aux
-                                .iter()
-                                .flatten()
-                                .filter_map(|a| a.link.driver.lc.poll_timeout()),
-                        )
+                        .chain(self.aux.iter().flatten().filter_map(|a| a.link.deadline()))
                         .min();
                     Some(next.map_or(Duration::from_millis(250), |t| {
                         t.saturating_duration_since(now)
@@ -351,11 +351,11 @@ impl Engine {
             for (i, s) in self.shards.iter_mut().enumerate() {
                 s.on_timer(
                     now,
-                    &self.cfg,
                     &self.envs[0],
                     self.poll.registry(),
                     &mut self.fan,
                     &self.budget,
+                    &mut self.dns,
                 );
                 s.send_subscriptions(&mut self.fan);
                 if let Err(e) = s.flush_out(self.poll.registry()) {
@@ -367,7 +367,7 @@ impl Engine {
             for (i, a) in self.aux.iter_mut().enumerate() {
                 let Some(a) = a else { continue };
                 let env = &self.envs[env_index(a.feed_kind())];
-                a.on_timer(now, &self.cfg, env, self.poll.registry(), &self.budget);
+                a.on_timer(now, env, self.poll.registry(), &self.budget, &mut self.dns);
                 if let Err(e) = a.link.flush_out(self.poll.registry()) {
                     log::warn!(
                         "{} connection {}: write failed: {e}",
@@ -424,6 +424,7 @@ impl Engine {
             };
             match cmd {
                 Command::Stop => return false,
+                Command::Resolved { id, result } => self.resolved(id, result),
                 Command::SetAccessToken(token) => {
                     self.cfg.access_token = token;
                     for (env, kind) in self.envs.iter_mut().zip(FeedKind::ALL) {
@@ -499,6 +500,31 @@ impl Engine {
                         *slot = None;
                     }
                 }
+            }
+        }
+    }
+
+    /// Hands a lookup's answer to the connection that asked for it (none, if it
+    /// gave up waiting or is gone).
+    fn resolved(&mut self, id: u64, result: io::Result<Vec<std::net::SocketAddr>>) {
+        let mut result = Some(result);
+        let registry = self.poll.registry();
+        for s in &mut self.shards {
+            if s.on_resolved(
+                id,
+                &mut result,
+                &self.envs[0],
+                registry,
+                &mut self.fan,
+                &self.budget,
+            ) {
+                return;
+            }
+        }
+        for a in self.aux.iter_mut().flatten() {
+            let env = &self.envs[env_index(a.feed_kind())];
+            if a.on_resolved(id, &mut result, env, registry, &self.budget) {
+                return;
             }
         }
     }

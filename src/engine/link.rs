@@ -4,12 +4,12 @@
 //! sans I/O; what the messages mean is the [`Proto`] of the owner (market shard,
 //! depth or order connection).
 
+use super::dns::Dns;
 use super::env::Env;
-use crate::config::ClientConfig;
 use crate::proto::endpoint::FeedKind;
 use crate::session::driver::{Driver, Stage, lock};
 use crate::session::lifecycle::{
-    Action, Cause, Lifecycle, LifecycleConfig, Phase as LcPhase, TlsFailure,
+    Action, Cause, DnsFailure, Lifecycle, LifecycleConfig, Phase as LcPhase, TlsFailure,
 };
 use crate::session::{Budget, Proto};
 use crate::transport::conn::{ReadStatus, Transport};
@@ -18,7 +18,7 @@ use crate::ws::client::{WsClient, WsLimits};
 use crate::ws::handshake;
 use mio::{Interest, Registry, Token};
 use std::io;
-use std::net::ToSocketAddrs;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Mutex;
 use std::time::Instant;
 
@@ -127,6 +127,16 @@ pub(crate) struct Link {
     pub spin_reads: u32,
     /// The protocol: upgrade, frames, codes, goodbye, and the lifecycle (`lc`).
     pub driver: Driver,
+    /// The lookup this connection waits for (its id; see `engine::dns`).
+    lookup: Option<u64>,
+    /// The current attempt's addresses, and the next one to try.
+    addrs: Vec<SocketAddr>,
+    next_addr: usize,
+    /// When the address being connected to yields to the next one (unset for
+    /// the last: the lifecycle's connect timeout bounds it).
+    addr_deadline: Option<Instant>,
+    /// Read-buffer size: the largest frame plus room for the next reads.
+    rlen: usize,
 }
 
 impl Link {
@@ -151,6 +161,25 @@ impl Link {
             spare_rbuf: Vec::new(),
             spin_reads: 0,
             driver: Driver::new(Lifecycle::new(kind, *cfg, seed), limits),
+            lookup: None,
+            addrs: Vec::new(),
+            next_addr: 0,
+            addr_deadline: None,
+            rlen: limits.max_frame + 64 * 1024,
+        }
+    }
+
+    /// Whether this connection waits for the answer to lookup `id`.
+    pub fn waits_for(&self, id: u64) -> bool {
+        self.lookup == Some(id)
+    }
+
+    /// The next instant this connection needs attention without I/O.
+    pub fn deadline(&self) -> Option<Instant> {
+        let lc = self.driver.poll_timeout();
+        match self.addr_deadline {
+            Some(t) if self.driver.stage() == Stage::Connecting => Some(lc.map_or(t, |l| l.min(t))),
+            _ => lc,
         }
     }
 
@@ -172,33 +201,35 @@ impl Link {
     }
 
     /// Timers: starts a due connection (within the budget), times out a slow
-    /// handshake or a stale feed. `wanted`: whether there is anything to carry.
+    /// lookup, connect or handshake, or a stale feed. `wanted`: whether there is
+    /// anything to carry.
     pub fn on_timer(
         &mut self,
         now: Instant,
         wanted: bool,
-        cfg: &ClientConfig,
         env: &Env,
         registry: &Registry,
         budget: &Mutex<Budget>,
+        dns: &mut Dns,
     ) {
         self.driver.lc.set_wanted(now, wanted);
+        if self.driver.stage() == Stage::Connecting && self.addr_deadline.is_some_and(|t| now >= t)
+        {
+            log::warn!(
+                "{} connection {}: no connection within its share of the connect timeout; trying the next address",
+                self.name,
+                self.index
+            );
+            self.teardown(registry);
+            self.connect_next(now, env, registry, &mut lock(budget));
+        }
         if self.driver.poll_timeout().is_none_or(|t| now < t) {
             return;
         }
         let mut b = lock(budget);
         while let Some(action) = self.driver.handle_timeout(now, &mut b) {
             match action {
-                Action::Connect => {
-                    if let Err(e) = self.connect(cfg, env, registry) {
-                        log::warn!(
-                            "{} connection {}: connect failed: {e}",
-                            self.name,
-                            self.index
-                        );
-                        self.driver.on_closed(now, io_cause(&e), &mut b);
-                    }
-                }
+                Action::Connect => self.begin(now, env, registry, dns, &mut b),
                 Action::Ping => self.driver.ping(),
                 Action::Close(cause) => {
                     log::warn!("{} connection {}: {cause}; closing", self.name, self.index);
@@ -208,11 +239,134 @@ impl Link {
         }
     }
 
-    fn connect(&mut self, cfg: &ClientConfig, env: &Env, registry: &Registry) -> io::Result<()> {
-        let addr = (env.base.host.as_str(), env.base.port)
-            .to_socket_addrs()?
-            .next()
-            .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "host has no address"))?;
+    /// A new attempt: an address host connects at once; a name is looked up on a
+    /// resolver thread (its answer comes to [`on_resolved`](Self::on_resolved)).
+    fn begin(
+        &mut self,
+        now: Instant,
+        env: &Env,
+        registry: &Registry,
+        dns: &mut Dns,
+        budget: &mut Budget,
+    ) {
+        self.addrs.clear();
+        self.next_addr = 0;
+        self.lookup = None;
+        if let Ok(ip) = env.base.host.parse::<IpAddr>() {
+            self.addrs.push(SocketAddr::new(ip, env.base.port));
+            self.driver.lc.on_resolved(now);
+            self.connect_next(now, env, registry, budget);
+            return;
+        }
+        match dns.lookup(&env.base.host, env.base.port) {
+            Ok(id) => self.lookup = Some(id),
+            Err(e) => {
+                log::warn!(
+                    "{} connection {}: no resolver thread for {}: {e}",
+                    self.name,
+                    self.index,
+                    env.base.host
+                );
+                let cause = Cause::Dns(DnsFailure::Failed(e.kind()));
+                self.driver.on_closed(now, cause, budget);
+            }
+        }
+    }
+
+    /// The answer to lookup `id`; `false` if this connection did not ask for it
+    /// (or no longer waits for it: an answer after the resolve timeout is dropped).
+    pub fn on_resolved(
+        &mut self,
+        id: u64,
+        result: io::Result<Vec<SocketAddr>>,
+        env: &Env,
+        registry: &Registry,
+        budget: &Mutex<Budget>,
+    ) -> bool {
+        if self.lookup != Some(id) {
+            return false;
+        }
+        self.lookup = None;
+        if !self.driver.lc.is_resolving() {
+            return true;
+        }
+        let now = Instant::now();
+        let mut b = lock(budget);
+        match result {
+            Ok(addrs) if !addrs.is_empty() => {
+                self.addrs = addrs;
+                self.next_addr = 0;
+                self.driver.lc.on_resolved(now);
+                self.connect_next(now, env, registry, &mut b);
+            }
+            Ok(_) => {
+                log::warn!(
+                    "{} connection {}: {} has no address",
+                    self.name,
+                    self.index,
+                    env.base.host
+                );
+                self.driver
+                    .on_closed(now, Cause::Dns(DnsFailure::NoAddress), &mut b);
+            }
+            Err(e) => {
+                log::warn!(
+                    "{} connection {}: looking up {} failed: {e}",
+                    self.name,
+                    self.index,
+                    env.base.host
+                );
+                let cause = Cause::Dns(DnsFailure::Failed(e.kind()));
+                self.driver.on_closed(now, cause, &mut b);
+            }
+        }
+        true
+    }
+
+    /// Opens a socket to the next address that accepts one; when none is left,
+    /// the attempt has failed (with the last address's error): returns its cause.
+    fn connect_next(
+        &mut self,
+        now: Instant,
+        env: &Env,
+        registry: &Registry,
+        budget: &mut Budget,
+    ) -> Option<Cause> {
+        let mut cause = Cause::Dns(DnsFailure::NoAddress);
+        while let Some(&addr) = self.addrs.get(self.next_addr) {
+            self.next_addr += 1;
+            match self.connect(addr, env, registry) {
+                Ok(()) => {
+                    self.addr_deadline = self.address_share(now);
+                    return None;
+                }
+                Err(e) => {
+                    log::warn!(
+                        "{} connection {}: connect to {addr} failed: {e}",
+                        self.name,
+                        self.index
+                    );
+                    cause = io_cause(&e);
+                }
+            }
+        }
+        self.driver.on_closed(now, cause, budget);
+        Some(cause)
+    }
+
+    /// When the address just tried yields to the next: the time left of the
+    /// connect timeout, shared equally by it and the addresses after it (so an
+    /// address that swallows packets cannot use up the whole timeout).
+    fn address_share(&self, now: Instant) -> Option<Instant> {
+        let after_this = self.addrs.len().saturating_sub(self.next_addr);
+        if after_this == 0 {
+            return None;
+        }
+        let left = self.driver.poll_timeout()?.saturating_duration_since(now);
+        Some(now + left / (after_this as u32 + 1).max(1))
+    }
+
+    fn connect(&mut self, addr: SocketAddr, env: &Env, registry: &Registry) -> io::Result<()> {
         let mut sock = mio::net::TcpStream::connect(addr)?;
         sock.set_nodelay(true)?;
         registry.register(
@@ -232,13 +386,13 @@ impl Link {
             None => None,
         };
         log::info!(
-            "{} connection {}: connecting to {}{}",
+            "{} connection {}: connecting to {}{} at {addr}",
             self.name,
             self.index,
             env.base.authority(),
             crate::proto::endpoint::redacted_target(&env.target)
         );
-        let rlen = cfg.limits.max_frame + 64 * 1024;
+        let rlen = self.rlen;
         let rbuf = match std::mem::take(&mut self.spare_rbuf) {
             b if b.len() == rlen => b,
             _ => crate::buffer::committed(rlen),
@@ -274,6 +428,22 @@ impl Link {
                 more: more || self.has_buffered_input(),
                 closed: None,
             },
+            Err(cause)
+                if self.driver.stage() == Stage::Connecting
+                    && self.next_addr < self.addrs.len() =>
+            {
+                log::warn!(
+                    "{} connection {}: {cause}; trying the next address",
+                    self.name,
+                    self.index
+                );
+                self.teardown(registry);
+                let closed = self.connect_next(Instant::now(), env, registry, &mut lock(budget));
+                Ready {
+                    more: false,
+                    closed,
+                }
+            }
             Err(cause) => {
                 self.drop_conn(registry, budget, cause);
                 Ready {
@@ -305,6 +475,7 @@ impl Link {
             }
             // The upgrade request is queued with the frames, so a partial write
             // is finished by `flush_out`.
+            self.addr_deadline = None;
             self.driver.on_connected(
                 Instant::now(),
                 env.tls.is_some(),
@@ -433,6 +604,8 @@ impl Link {
             }
             self.spare_rbuf = c.rbuf;
         }
+        self.lookup = None;
+        self.addr_deadline = None;
         self.driver.detach();
     }
 

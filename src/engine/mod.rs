@@ -4,6 +4,7 @@
 
 mod aux;
 mod budgets;
+mod dns;
 mod env;
 mod fanout;
 mod io_thread;

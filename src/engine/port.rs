@@ -76,6 +76,11 @@ pub(crate) enum Command {
     RemoveAux {
         id: usize,
     },
+    /// A resolver thread's answer to lookup `id` (see `engine::dns`).
+    Resolved {
+        id: u64,
+        result: std::io::Result<Vec<std::net::SocketAddr>>,
+    },
     Stop,
 }
 

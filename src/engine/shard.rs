@@ -2,6 +2,7 @@
 //! instruments, the subscription requests, and the packets it publishes. The
 //! socket side is a [`Link`].
 
+use super::dns::Dns;
 use super::env::Env;
 use super::fanout::Fanout;
 use super::link::{Link, Ready};
@@ -18,6 +19,8 @@ use crate::session::lifecycle::{Cause, SessionError, SessionEvent};
 use crate::session::subs::Plan;
 use crate::ws::client::WsClient;
 use mio::{Registry, Token};
+use std::io;
+use std::net::SocketAddr;
 use std::sync::Mutex;
 use std::time::Instant;
 
@@ -206,22 +209,42 @@ impl Shard {
 
     /// The next instant this shard needs attention without I/O.
     pub fn deadline(&self) -> Option<Instant> {
-        self.link.driver.lc.poll_timeout()
+        self.link.deadline()
     }
 
     /// Timers: connect, handshake and stale-feed timeouts.
     pub fn on_timer(
         &mut self,
         now: Instant,
-        cfg: &ClientConfig,
         env: &Env,
         registry: &Registry,
         fan: &mut Fanout,
         budget: &Mutex<Budget>,
+        dns: &mut Dns,
     ) {
         self.link
-            .on_timer(now, self.count > 0, cfg, env, registry, budget);
+            .on_timer(now, self.count > 0, env, registry, budget, dns);
         self.emit_events(fan);
+    }
+
+    /// The answer to a lookup; `false` if it was not this shard's.
+    pub fn on_resolved(
+        &mut self,
+        id: u64,
+        result: &mut Option<io::Result<Vec<SocketAddr>>>,
+        env: &Env,
+        registry: &Registry,
+        fan: &mut Fanout,
+        budget: &Mutex<Budget>,
+    ) -> bool {
+        if !self.link.waits_for(id) {
+            return false;
+        }
+        if let Some(r) = result.take() {
+            self.link.on_resolved(id, r, env, registry, budget);
+        }
+        self.emit_events(fan);
+        true
     }
 
     /// Handles readiness of this shard's socket; `true`: data may be left.

@@ -7,7 +7,7 @@ mod health;
 mod items;
 mod order_error;
 
-pub use crate::session::{Cause, SessionError, SessionEvent, TlsFailure};
+pub use crate::session::{Cause, DnsFailure, SessionError, SessionEvent, TlsFailure};
 pub use feed_event::{ConnectionEvent, FeedEvent, MarketEvent, Refusal, RefusedEvent};
 pub use health::{FeedStats, Health};
 pub(crate) use health::{MessageCounts, ShardHealth, at as instant_at};

@@ -32,7 +32,11 @@ pub struct LifecycleConfig {
     pub stable_after: Duration,
     /// Wait after HTTP 429 on the upgrade or Dhan's 805. Default 60 s.
     pub cool_off: Duration,
-    /// TCP connect must finish within this. Default 10 s.
+    /// Looking up the host's addresses must finish within this (on a resolver
+    /// thread: the I/O thread never waits for it). Default 5 s.
+    pub resolve_timeout: Duration,
+    /// TCP connect must finish within this, counted from the end of the lookup,
+    /// over every address of the host in turn. Default 10 s.
     pub connect_timeout: Duration,
     /// TLS + WebSocket upgrade (+ login) must finish within this. Default 10 s.
     pub handshake_timeout: Duration,
@@ -57,6 +61,7 @@ impl Default for LifecycleConfig {
             backoff_cap: Duration::from_secs(30),
             stable_after: Duration::from_secs(30),
             cool_off: Duration::from_secs(60),
+            resolve_timeout: Duration::from_secs(5),
             connect_timeout: Duration::from_secs(10),
             handshake_timeout: Duration::from_secs(10),
             stale_after: Duration::from_secs(45),
@@ -74,7 +79,7 @@ pub enum Phase {
     Idle,
     /// Wants a socket; waiting for the connection budget.
     Ready,
-    /// TCP connect in progress.
+    /// The host's addresses being looked up, then TCP connect in progress.
     Connecting,
     /// TLS handshake in progress.
     TlsHandshake,
@@ -93,7 +98,8 @@ pub enum Phase {
 }
 
 impl Phase {
-    /// Whether a socket exists in this phase.
+    /// Whether an attempt holds its budget slot in this phase: a socket exists,
+    /// or (early in `Connecting`) its addresses are being looked up.
     pub fn has_socket(self) -> bool {
         matches!(
             self,
@@ -129,6 +135,8 @@ pub enum Cause {
     Protocol,
     /// TCP connect took longer than `connect_timeout`.
     ConnectTimeout,
+    /// The host's name could not be resolved.
+    Dns(DnsFailure),
     /// TLS + upgrade took longer than `handshake_timeout`.
     HandshakeTimeout,
     /// No frame for `stale_after` on a live connection.
@@ -150,6 +158,7 @@ impl fmt::Display for Cause {
             Self::Tls(t) => write!(f, "TLS failure: {t}"),
             Self::Protocol => f.write_str("protocol violation by the server"),
             Self::ConnectTimeout => f.write_str("connect timed out"),
+            Self::Dns(d) => write!(f, "name resolution failed: {d}"),
             Self::HandshakeTimeout => f.write_str("handshake timed out"),
             Self::Stale => f.write_str("no frame within the stale-feed limit"),
             Self::User => f.write_str("stopped by the user"),
@@ -189,6 +198,29 @@ impl fmt::Display for TlsFailure {
             Self::AlertReceived => "the server sent a TLS alert",
             Self::Other => "TLS protocol error",
         })
+    }
+}
+
+/// How a host name lookup failed (the engine logs the host and the resolver's
+/// own message at `warn`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DnsFailure {
+    /// No answer within `resolve_timeout`.
+    TimedOut,
+    /// The lookup succeeded with no address.
+    NoAddress,
+    /// The resolver failed with an error of this kind.
+    Failed(std::io::ErrorKind),
+}
+
+impl fmt::Display for DnsFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::TimedOut => f.write_str("no answer within the resolve timeout"),
+            Self::NoAddress => f.write_str("the host has no address"),
+            Self::Failed(k) => write!(f, "resolver error ({k})"),
+        }
     }
 }
 
@@ -321,7 +353,9 @@ impl fmt::Display for SessionEvent {
 /// What the engine must do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Action {
-    /// Open a socket now (a budget slot is held).
+    /// Look the host up, then open a socket (a budget slot is held): call
+    /// [`Lifecycle::on_resolved`] once the addresses are known (an IP-address
+    /// host needs no lookup), then [`Lifecycle::on_connected`].
     Connect,
     /// Tear the socket down (the machine has already moved on).
     Close(Cause),
@@ -351,6 +385,8 @@ pub struct Lifecycle {
     last_frame: Option<Instant>,
     /// A ping went out since the latest frame.
     pinged: bool,
+    /// In `Connecting`: the addresses are still being looked up.
+    resolving: bool,
     down_since: Option<Instant>,
     reconnects: u64,
     halted: Option<Cause>,
@@ -372,6 +408,7 @@ impl Lifecycle {
             live_since: None,
             last_frame: None,
             pinged: false,
+            resolving: false,
             down_since: None,
             reconnects: 0,
             halted: None,
@@ -493,7 +530,8 @@ impl Lifecycle {
                         self.holds_slot = true;
                         self.pending = true;
                         self.phase = Phase::Connecting;
-                        self.deadline = Some(after(now, self.cfg.connect_timeout));
+                        self.resolving = true;
+                        self.deadline = Some(after(now, self.cfg.resolve_timeout));
                         Some(Action::Connect)
                     }
                     Grant::WaitUntil(t) => {
@@ -503,7 +541,14 @@ impl Lifecycle {
                     }
                 }
             }
-            Phase::Connecting => Some(self.lost(now, Cause::ConnectTimeout, budget)),
+            Phase::Connecting => {
+                let cause = if self.resolving {
+                    Cause::Dns(DnsFailure::TimedOut)
+                } else {
+                    Cause::ConnectTimeout
+                };
+                Some(self.lost(now, cause, budget))
+            }
             Phase::TlsHandshake | Phase::WsHandshake | Phase::Subscribing => {
                 Some(self.lost(now, Cause::HandshakeTimeout, budget))
             }
@@ -522,9 +567,23 @@ impl Lifecycle {
         }
     }
 
+    /// The host's addresses are known at `now`: the TCP connect's timeout starts.
+    pub fn on_resolved(&mut self, now: Instant) {
+        if self.phase == Phase::Connecting && self.resolving {
+            self.resolving = false;
+            self.deadline = Some(after(now, self.cfg.connect_timeout));
+        }
+    }
+
+    /// Whether the current attempt is still waiting for its addresses.
+    pub fn is_resolving(&self) -> bool {
+        self.phase == Phase::Connecting && self.resolving
+    }
+
     /// TCP connected; `tls` says whether a TLS handshake follows.
     pub fn on_connected(&mut self, now: Instant, tls: bool) {
         if self.phase == Phase::Connecting {
+            self.resolving = false;
             self.phase = if tls {
                 Phase::TlsHandshake
             } else {

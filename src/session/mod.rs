@@ -13,4 +13,6 @@ pub mod subs;
 
 pub use budget::{Budget, BudgetConfig};
 pub(crate) use driver::Proto;
-pub use lifecycle::{Cause, Lifecycle, LifecycleConfig, SessionError, SessionEvent, TlsFailure};
+pub use lifecycle::{
+    Cause, DnsFailure, Lifecycle, LifecycleConfig, SessionError, SessionEvent, TlsFailure,
+};
