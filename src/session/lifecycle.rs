@@ -815,6 +815,7 @@ mod tests {
     #[test]
     fn duration_max_timers_are_deadlines_never_reached() {
         let cfg = LifecycleConfig {
+            resolve_timeout: Duration::MAX,
             connect_timeout: Duration::MAX,
             handshake_timeout: Duration::MAX,
             stale_after: Duration::MAX,
@@ -835,6 +836,11 @@ mod tests {
         lc.set_wanted(t0, true);
         assert_eq!(lc.handle_timeout(t0, &mut b), Some(Action::Connect));
         let far = t0 + Duration::from_secs(99 * 365 * 86_400);
+        assert!(
+            lc.poll_timeout().is_some_and(|t| t > far),
+            "resolve timeout"
+        );
+        lc.on_resolved(t0);
         assert!(
             lc.poll_timeout().is_some_and(|t| t > far),
             "connect timeout"
@@ -860,6 +866,46 @@ mod tests {
         other.set_wanted(t0, true);
         assert_eq!(other.handle_timeout(t0, &mut b), None);
         assert!(other.poll_timeout().is_some_and(|t| t > far), "budget gap");
+    }
+
+    #[test]
+    fn a_lookup_has_its_own_timeout_and_cause_then_the_connect_its_own() {
+        let cfg = LifecycleConfig::default();
+        let (mut lc, mut b, t0) = machine();
+        lc.set_wanted(t0, true);
+        assert_eq!(lc.handle_timeout(t0, &mut b), Some(Action::Connect));
+        assert!(lc.is_resolving());
+        assert_eq!(lc.poll_timeout(), Some(t0 + cfg.resolve_timeout));
+        // No answer in time: a DNS timeout, then a retry on the backoff.
+        let t1 = t0 + cfg.resolve_timeout;
+        assert_eq!(
+            lc.handle_timeout(t1, &mut b),
+            Some(Action::Close(Cause::Dns(DnsFailure::TimedOut)))
+        );
+        assert_eq!(lc.phase(), Phase::Backoff);
+        assert!(!lc.holds_slot(), "the slot is released");
+        assert!(matches!(
+            events(&mut lc)[..],
+            [SessionEvent::Reconnecting {
+                attempt: 1,
+                cause: Cause::Dns(DnsFailure::TimedOut),
+                ..
+            }]
+        ));
+        // The retry resolves: the connect timeout starts from the answer.
+        let mut t2 = lc.poll_timeout().unwrap();
+        while lc.handle_timeout(t2, &mut b).is_none() {
+            t2 = lc.poll_timeout().unwrap(); // the budget's gap between openings
+        }
+        assert!(lc.is_resolving());
+        let t3 = t2 + Duration::from_secs(1);
+        lc.on_resolved(t3);
+        assert!(!lc.is_resolving());
+        assert_eq!(lc.poll_timeout(), Some(t3 + cfg.connect_timeout));
+        assert_eq!(
+            lc.handle_timeout(t3 + cfg.connect_timeout, &mut b),
+            Some(Action::Close(Cause::ConnectTimeout))
+        );
     }
 
     #[test]
