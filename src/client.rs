@@ -1,7 +1,7 @@
 //! The client: one I/O thread shared by every handle it creates.
 
 use crate::config::{ClientConfig, ConfigError, Overflow};
-use crate::engine::port::{Command, ConsumerShared, EngineHandle, NewConn, OutboxShared};
+use crate::engine::port::{Command, ConsumerShared, EngineHandle, Fault, NewConn, OutboxShared};
 use crate::error::Error;
 use crate::feed::depth::{Depth20Feed, Depth200Feed, DepthFeed};
 use crate::feed::market::MarketFeed;
@@ -197,8 +197,17 @@ impl Client {
         Ok(())
     }
 
-    /// Closes every connection and stops the I/O thread (handles then receive
-    /// nothing, and their requests fail with [`Error::Stopped`]).
+    /// Injects `fault` into the I/O thread (the test hook behind
+    /// `internals::fault`).
+    pub(crate) fn inject(&self, fault: Fault) -> Result<(), Error> {
+        self.inner.engine.send(Command::Fault(fault))?;
+        Ok(())
+    }
+
+    /// Closes every connection and stops the I/O thread: every handle's receive
+    /// calls then return its `EngineStopped` event once its ring is empty
+    /// ([`crate::event::EngineStop::Stopped`]), and requests fail with
+    /// [`Error::Stopped`].
     pub fn disconnect_all(&self) {
         // Already stopped is what was asked for.
         let _ = self.inner.engine.send(Command::Stop);

@@ -33,6 +33,16 @@ pub enum Error {
     /// [`crate::Client`].
     #[error("the client has stopped: its I/O thread no longer runs")]
     Stopped,
+    /// The client's I/O thread died (a panic: a bug; or a fatal poll error):
+    /// the request was not delivered and no handle of this client receives
+    /// anything more. Build a new [`crate::Client`].
+    #[error("the client's I/O thread died ({cause}): {detail}")]
+    EngineFailed {
+        /// How it died.
+        cause: crate::event::EngineStop,
+        /// The panic's message or the poll error.
+        detail: String,
+    },
     /// The operating system refused a resource (the poller, the I/O thread, a
     /// file). It may succeed later.
     #[error("I/O: {0}")]
@@ -76,8 +86,11 @@ pub enum SubscribeError {
 }
 
 impl From<Stopped> for Error {
-    fn from(_: Stopped) -> Self {
-        Error::Stopped
+    fn from(s: Stopped) -> Self {
+        match s.0 {
+            Some((cause, detail)) if cause.is_failure() => Error::EngineFailed { cause, detail },
+            _ => Error::Stopped,
+        }
     }
 }
 

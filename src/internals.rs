@@ -143,3 +143,14 @@ pub mod baseline {
         Some(bounds.len())
     }
 }
+
+/// Failures injected into a client's I/O thread, to test what its handles see
+/// when it dies (a panic, a failed poll).
+pub mod fault {
+    pub use crate::engine::port::Fault;
+
+    /// Injects `fault` into `client`'s I/O thread.
+    pub fn inject(client: &crate::Client, fault: Fault) -> Result<(), crate::Error> {
+        client.inject(fault)
+    }
+}

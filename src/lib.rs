@@ -109,8 +109,8 @@ pub use config::{
 pub use engine::{EVENT_LOG_TARGET, MAX_SHARDS};
 pub use error::{ConfigError, Error, SubscribeError, TlsConfigError};
 pub use event::{
-    Cause, ConnectionEvent, DnsFailure, FeedEvent, FeedStats, Health, MarketEvent, OrderFeedError,
-    Refusal, RefusedEvent, SessionError, SessionEvent, TlsFailure,
+    Cause, ConnectionEvent, DnsFailure, EngineStop, FeedEvent, FeedStats, Health, MarketEvent,
+    OrderFeedError, Refusal, RefusedEvent, SessionError, SessionEvent, TlsFailure,
 };
 pub use feed::{
     Depth20Feed, Depth200Feed, DepthFeed, DepthFeedEvent, MarketFeed, OrderEvent, OrderEventKinds,

@@ -542,7 +542,9 @@ mod tests {
             while let Some(e) = c.pop() {
                 got.push(match e {
                     FeedEvent::Market(m) => m.packet.ltp().unwrap(),
-                    FeedEvent::Connection(_) | FeedEvent::Refused(_) => -1.0,
+                    FeedEvent::Connection(_)
+                    | FeedEvent::Refused(_)
+                    | FeedEvent::EngineStopped(_) => -1.0,
                 });
             }
             slot.flush_pending();

@@ -8,10 +8,10 @@ use super::dns::Dns;
 use super::env::Env;
 use super::fanout::{ConsumerSlot, Fanout, Route};
 use super::outbox::Outbox;
-use super::port::{Command, EngineHandle, EngineStats, MAX_SHARDS, NewConn};
+use super::port::{Command, EngineHandle, EngineStats, Fault, MAX_SHARDS, NewConn};
 use super::shard::{MAX_PER_SHARD, Shard};
 use crate::config::{BaseUrl, ClientConfig};
-use crate::event::Refusal;
+use crate::event::{EngineStop, Refusal};
 use crate::proto::endpoint::{FeedKind, request_target};
 use crate::proto::segment::InstrumentId;
 use crate::session::Budget;
@@ -102,7 +102,7 @@ pub(crate) fn spawn(cfg: ClientConfig) -> Result<EngineHandle, EngineError> {
     let (tx, rx) = crossbeam_channel::unbounded();
     let stats = Arc::new(EngineStats::default());
     let dns = Dns::new(cfg.resolver.clone(), tx.clone(), waker.clone());
-    let mut engine = Engine {
+    let engine = Engine {
         dns,
         cfg,
         envs,
@@ -115,10 +115,11 @@ pub(crate) fn spawn(cfg: ClientConfig) -> Result<EngineHandle, EngineError> {
         again: [false; MAX_SHARDS],
         aux: Vec::new(),
         aux_again: Vec::new(),
+        fail_poll: false,
     };
     let thread = std::thread::Builder::new()
         .name("dhan-feed-io".into())
-        .spawn(move || engine.run())?;
+        .spawn(move || run_to_the_end(engine))?;
     Ok(EngineHandle {
         tx,
         waker,
@@ -145,6 +146,48 @@ struct Engine {
     /// Depth and order connections, by handle id (token `AUX_TOKEN_BASE + id`).
     aux: Vec<Option<aux::Aux>>,
     aux_again: Vec<bool>,
+    /// Test hook ([`Fault::PollError`]): the next poll fails.
+    fail_poll: bool,
+}
+
+/// The I/O thread's body: runs the engine until it stops or dies, closes its
+/// connections, and then records why in [`EngineStats::stop`], which every
+/// handle reads: a panic or a poll error is never silent, and the process is
+/// not aborted (unless it is built with `panic = "abort"`).
+fn run_to_the_end(mut engine: Engine) {
+    let stats = engine.stats.clone();
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| engine.run()));
+    let (stop, detail) = match outcome {
+        Ok(Ok(())) => (EngineStop::Stopped, String::new()),
+        Ok(Err(e)) => (
+            EngineStop::PollFailed(e.kind()),
+            format!("poll failed: {e}"),
+        ),
+        Err(panic) => (EngineStop::Panicked, panic_message(panic.as_ref())),
+    };
+    if stop.is_failure() {
+        log::error!("the I/O thread died ({stop}): {detail}; every handle is told");
+    }
+    // Closing says goodbye on each socket and releases the budget's slots;
+    // after a panic the engine's state may be inconsistent, so a second panic
+    // here must not keep the handles from hearing of the first.
+    let closed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(engine)));
+    if closed.is_err() {
+        log::error!("closing the connections after the I/O thread stopped panicked");
+    }
+    stats.live.store(0, Ordering::Relaxed);
+    let _ = stats.stop.set((stop, detail));
+}
+
+/// The text of a panic's payload (`panic!` with a literal or a format).
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "a panic without a message".to_owned()
+    }
 }
 
 fn env_index(kind: FeedKind) -> usize {
@@ -233,7 +276,7 @@ impl Engine {
         }
     }
 
-    fn run(&mut self) {
+    fn run(&mut self) -> io::Result<()> {
         if let Some(hook) = self.cfg.on_io_thread_start {
             hook();
         }
@@ -284,11 +327,15 @@ impl Engine {
                             .min(Duration::from_millis(250))
                     }))
                 };
-                if let Err(e) = self.poll.poll(&mut events, timeout)
+                let polled = if self.fail_poll {
+                    Err(io::Error::other("injected poll failure"))
+                } else {
+                    self.poll.poll(&mut events, timeout)
+                };
+                if let Err(e) = polled
                     && e.kind() != io::ErrorKind::Interrupted
                 {
-                    log::error!("poll failed: {e}");
-                    return;
+                    return Err(e);
                 }
             }
             for ev in events.iter() {
@@ -345,7 +392,7 @@ impl Engine {
             if !self.commands() {
                 self.close_all();
                 self.publish_stopped();
-                return;
+                return Ok(());
             }
             let now = Instant::now();
             for (i, s) in self.shards.iter_mut().enumerate() {
@@ -425,6 +472,8 @@ impl Engine {
             match cmd {
                 Command::Stop => return false,
                 Command::Resolved { id, result } => self.resolved(id, result),
+                Command::Fault(Fault::Panic) => panic!("injected fault: a panic on the I/O thread"),
+                Command::Fault(Fault::PollError) => self.fail_poll = true,
                 Command::SetAccessToken(token) => {
                     self.cfg.access_token = token;
                     for (env, kind) in self.envs.iter_mut().zip(FeedKind::ALL) {

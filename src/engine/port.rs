@@ -4,7 +4,7 @@
 //! Handles know nothing else of the engine; the engine knows nothing of them.
 
 use crate::config::Overflow;
-use crate::event::{DepthItem, FeedEvent, OrderItem, ShardHealth};
+use crate::event::{DepthItem, EngineStop, FeedEvent, OrderItem, ShardHealth};
 use crate::proto::login::Login;
 use crate::proto::request::FeedMode;
 use crate::proto::segment::InstrumentId;
@@ -12,14 +12,24 @@ use crate::ring::Producer;
 use crate::secret::Secret;
 use crossbeam_channel::Sender;
 use mio::Waker;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize};
+use std::sync::{Arc, OnceLock};
 use std::thread::JoinHandle;
 
 /// The I/O thread no longer runs: a command could not be delivered (it becomes
-/// [`crate::Error::Stopped`]).
+/// [`crate::Error::Stopped`], or [`crate::Error::EngineFailed`] with the cause
+/// and its detail when the thread died).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Stopped(pub Option<(EngineStop, String)>);
+
+/// A failure injected into the I/O thread, to test what handles see when it dies.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Stopped;
+pub enum Fault {
+    /// Panic while handling the command.
+    Panic,
+    /// The next poll fails (as an `epoll_wait` error would).
+    PollError,
+}
 
 /// Market-feed connections per user.
 pub const MAX_SHARDS: usize = 5;
@@ -81,6 +91,8 @@ pub(crate) enum Command {
         id: u64,
         result: std::io::Result<Vec<std::net::SocketAddr>>,
     },
+    /// Test hook (`internals::fault`): fail the way a bug or the OS might.
+    Fault(Fault),
     Stop,
 }
 
@@ -109,6 +121,17 @@ pub(crate) struct EngineStats {
     pub open: AtomicUsize,
     pub live: AtomicUsize,
     pub shards: [ShardHealth; MAX_SHARDS],
+    /// Set once, when the I/O thread ends (after its last publish): why, and
+    /// the detail of a failure (a panic's message, the poll error).
+    pub stop: OnceLock<(EngineStop, String)>,
+}
+
+impl EngineStats {
+    /// Why the I/O thread no longer runs, once it does not.
+    #[inline]
+    pub fn stopped(&self) -> Option<EngineStop> {
+        self.stop.get().map(|s| s.0)
+    }
 }
 
 /// The client's side of the I/O thread.
@@ -123,10 +146,20 @@ impl EngineHandle {
     /// Sends a command and wakes the I/O thread; [`Stopped`] when the I/O
     /// thread no longer runs (the command is dropped).
     pub fn send(&self, cmd: Command) -> Result<(), Stopped> {
-        self.tx.send(cmd).map_err(|_| Stopped)?;
+        let gone = || Stopped(self.stats.stop.get().cloned());
+        if self.stats.stop.get().is_some() {
+            return Err(gone());
+        }
+        self.tx.send(cmd).map_err(|_| gone())?;
         // A failed wake means the poller is gone with the thread: the command
         // is then never read.
-        self.waker.wake().map_err(|_| Stopped)
+        self.waker.wake().map_err(|_| gone())
+    }
+
+    /// Why the I/O thread no longer runs, once it does not.
+    #[inline]
+    pub fn stopped(&self) -> Option<EngineStop> {
+        self.stats.stopped()
     }
 
     /// Stops the I/O thread and joins it.

@@ -129,6 +129,10 @@ pub enum FeedEvent {
     Connection(ConnectionEvent),
     /// An instrument the feed gave up (never dropped, in order with the data).
     Refused(RefusedEvent),
+    /// The client's I/O thread no longer runs: nothing more will arrive. Every
+    /// receive call returns this at once once the ring is empty (see
+    /// [`crate::event::EngineStop`]); it is not counted in `received`.
+    EngineStopped(crate::event::EngineStop),
 }
 
 impl FeedEvent {
@@ -136,7 +140,7 @@ impl FeedEvent {
     pub fn market(&self) -> Option<&MarketEvent> {
         match self {
             Self::Market(m) => Some(m),
-            Self::Connection(_) | Self::Refused(_) => None,
+            Self::Connection(_) | Self::Refused(_) | Self::EngineStopped(_) => None,
         }
     }
 }

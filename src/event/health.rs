@@ -58,6 +58,9 @@ pub struct Health {
     /// Packets longer than their kind needs (Dhan added a field): their known
     /// fields were delivered and the extra bytes skipped.
     pub extended: u64,
+    /// Set once the client's I/O thread no longer runs, with why (nothing is
+    /// live then).
+    pub stopped: Option<super::EngineStop>,
 }
 
 impl Health {
@@ -90,6 +93,15 @@ impl Health {
             } else {
                 Cause::Dhan(DisconnectCode(halted as u16))
             });
+        }
+    }
+
+    /// The engine is gone: nothing is live, whatever the cells said last.
+    pub(crate) fn mark_stopped(&mut self, stop: Option<super::EngineStop>) {
+        if stop.is_some() {
+            self.stopped = stop;
+            self.live = 0;
+            self.connected_since = None;
         }
     }
 

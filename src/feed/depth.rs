@@ -34,6 +34,9 @@ pub enum DepthFeedEvent {
     },
     /// Connection state (connected, disconnected, reconnecting, errors).
     Connection(ConnectionEvent),
+    /// The client's I/O thread no longer runs: nothing more will arrive. Every
+    /// receive call returns this at once once the ring is empty.
+    EngineStopped(crate::event::EngineStop),
 }
 
 /// A market-depth consumer with `N` levels per side: one connection (within the
@@ -186,7 +189,9 @@ impl<const N: usize> DepthFeed<N> {
             return Some(e);
         }
         loop {
-            let item = self.consumer.pop()?;
+            let Some(item) = self.consumer.pop() else {
+                return self.after_the_ring();
+            };
             self.received += 1;
             match item {
                 DepthItem::Connection(c) => return Some(DepthFeedEvent::Connection(c)),
@@ -218,6 +223,17 @@ impl<const N: usize> DepthFeed<N> {
         }
     }
 
+    /// The ring is empty: the terminal event if the I/O thread has stopped
+    /// (after anything it published before recording why).
+    #[cold]
+    fn after_the_ring(&mut self) -> Option<DepthFeedEvent> {
+        let stop = self.engine.stopped()?;
+        if self.consumer.len() > 0 {
+            return self.try_recv();
+        }
+        Some(DepthFeedEvent::EngineStopped(stop))
+    }
+
     /// The next event, waiting up to `timeout`.
     pub fn recv_timeout(&mut self, timeout: Duration) -> Option<DepthFeedEvent> {
         super::wait_for(timeout, || self.try_recv())
@@ -235,7 +251,7 @@ impl<const N: usize> DepthFeed<N> {
 
     /// The connection's state.
     pub fn health(&self) -> Health {
-        super::outbox_health(&self.shared)
+        super::outbox_health(&self.shared, &self.engine)
     }
 }
 

@@ -117,14 +117,39 @@ impl MarketFeed {
     /// The next event, if one is waiting. Never blocks. A
     /// [`FeedEvent::Refused`] instrument has left [`subscriptions`](Self::subscriptions)
     /// by the time it is returned.
+    ///
+    /// Once the client's I/O thread no longer runs, an empty ring yields
+    /// [`FeedEvent::EngineStopped`], on this and every later call.
     #[inline]
     pub fn try_recv(&mut self) -> Option<FeedEvent> {
         let e = self.consumer.pop();
         self.received += u64::from(e.is_some());
-        if let Some(FeedEvent::Refused(r)) = e {
-            self.subs.remove(&r.id);
+        match e {
+            Some(FeedEvent::Refused(r)) => {
+                self.subs.remove(&r.id);
+            }
+            None => return self.after_the_ring(),
+            _ => {}
         }
         e
+    }
+
+    /// The ring is empty: the terminal event if the I/O thread has stopped
+    /// (after anything it published before recording why).
+    #[cold]
+    #[inline(never)]
+    fn after_the_ring(&mut self) -> Option<FeedEvent> {
+        let stop = self.engine.stopped()?;
+        match self.consumer.pop() {
+            Some(e) => {
+                self.received += 1;
+                if let FeedEvent::Refused(r) = e {
+                    self.subs.remove(&r.id);
+                }
+                Some(e)
+            }
+            None => Some(FeedEvent::EngineStopped(stop)),
+        }
     }
 
     /// The next event, waiting up to `timeout` (spinning briefly, then sleeping in
@@ -133,7 +158,9 @@ impl MarketFeed {
         super::wait_for(timeout, || self.try_recv())
     }
 
-    /// Moves waiting events into `out`, as many as fit; returns how many.
+    /// Moves waiting events into `out`, as many as fit; returns how many. Once
+    /// the I/O thread no longer runs, [`FeedEvent::EngineStopped`] follows the
+    /// last event (as in [`try_recv`](Self::try_recv)).
     pub fn drain(&mut self, out: &mut [FeedEvent]) -> usize {
         let mut n = 0;
         for slot in out.iter_mut() {
@@ -151,6 +178,12 @@ impl MarketFeed {
             }
         }
         self.received += n as u64;
+        if n < out.len()
+            && let Some(e) = self.after_the_ring()
+        {
+            out[n] = e;
+            n += 1;
+        }
         n
     }
 
@@ -158,7 +191,7 @@ impl MarketFeed {
     pub fn connected(&self) -> bool {
         let s = &self.engine.stats;
         let open = s.open.load(Ordering::Relaxed);
-        open > 0 && s.live.load(Ordering::Relaxed) >= open
+        open > 0 && s.live.load(Ordering::Relaxed) >= open && s.stopped().is_none()
     }
 
     /// The state of the connections behind this handle, for a health check.
@@ -176,6 +209,7 @@ impl MarketFeed {
         if h.connections > 0 {
             h.connected_since = all_live_since.and_then(instant_at);
         }
+        h.mark_stopped(s.stopped());
         h
     }
 

@@ -1,7 +1,7 @@
 //! Counters and health of a handle with one connection (depth, order updates),
 //! read from what the I/O thread publishes.
 
-use crate::engine::port::OutboxShared;
+use crate::engine::port::{EngineHandle, OutboxShared};
 use crate::event::{FeedStats, Health};
 use std::sync::atomic::Ordering;
 
@@ -17,6 +17,8 @@ pub(crate) fn outbox_stats(shared: &OutboxShared, received: u64, lag: u64) -> Fe
 }
 
 /// The health of the handle's one connection.
-pub(crate) fn outbox_health(shared: &OutboxShared) -> Health {
-    Health::of_one(&shared.health, shared.dropped.load(Ordering::Relaxed))
+pub(crate) fn outbox_health(shared: &OutboxShared, engine: &EngineHandle) -> Health {
+    let mut h = Health::of_one(&shared.health, shared.dropped.load(Ordering::Relaxed));
+    h.mark_stopped(engine.stopped());
+    h
 }

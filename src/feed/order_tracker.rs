@@ -92,6 +92,10 @@ pub enum OrderEvent {
     /// An error of the feed (emitted by the engine): an unparsable message, a
     /// failed connection attempt, a stopped session.
     Error(OrderFeedError),
+    /// The client's I/O thread no longer runs: nothing more will arrive. Every
+    /// receive call returns this at once once the ring is empty, whatever
+    /// [`OrderFeed::only`](crate::OrderFeed::only) asked for.
+    EngineStopped(crate::event::EngineStop),
 }
 
 impl OrderEvent {
@@ -116,6 +120,7 @@ impl OrderEvent {
             Self::Open => OrderEventKinds::OPEN,
             Self::Close { .. } => OrderEventKinds::CLOSE,
             Self::Error(_) => OrderEventKinds::ERROR,
+            Self::EngineStopped(_) => OrderEventKinds::ENGINE_STOPPED,
         }
     }
 
@@ -130,7 +135,7 @@ impl OrderEvent {
             Self::StatusChange { order_no, .. } | Self::Execution { order_no, .. } => {
                 Some(order_no)
             }
-            Self::Open | Self::Close { .. } | Self::Error(_) => None,
+            Self::Open | Self::Close { .. } | Self::Error(_) | Self::EngineStopped(_) => None,
         }
     }
 }
@@ -163,8 +168,10 @@ impl OrderEventKinds {
     pub const CLOSE: Self = Self(1 << 8);
     /// [`OrderEvent::Error`].
     pub const ERROR: Self = Self(1 << 9);
+    /// [`OrderEvent::EngineStopped`] (delivered whatever the filter).
+    pub const ENGINE_STOPPED: Self = Self(1 << 10);
     /// Every kind.
-    pub const ALL: Self = Self((1 << 10) - 1);
+    pub const ALL: Self = Self((1 << 11) - 1);
 
     /// The raw bits.
     pub const fn bits(self) -> u16 {
@@ -946,6 +953,7 @@ mod tests {
             K::OPEN,
             K::CLOSE,
             K::ERROR,
+            K::ENGINE_STOPPED,
         ];
         let mut union = K::NONE;
         for (i, k) in all.iter().enumerate() {

@@ -83,7 +83,9 @@ impl OrderFeed {
             if let Some(e) = self.queued.pop_front() {
                 return Some(e);
             }
-            let item = self.consumer.pop()?;
+            let Some(item) = self.consumer.pop() else {
+                return self.after_the_ring();
+            };
             self.received += 1;
             let kinds = self.kinds;
             let q = &mut self.queued;
@@ -105,6 +107,17 @@ impl OrderFeed {
                 OrderItem::Error(e) => push(OrderEvent::Error(e)),
             }
         }
+    }
+
+    /// The ring is empty: the terminal event if the I/O thread has stopped
+    /// (after anything it published before recording why).
+    #[cold]
+    fn after_the_ring(&mut self) -> Option<OrderEvent> {
+        let stop = self.engine.stopped()?;
+        if self.consumer.len() > 0 {
+            return self.try_recv();
+        }
+        Some(OrderEvent::EngineStopped(stop))
     }
 
     /// The next event, waiting up to `timeout`.
@@ -130,7 +143,7 @@ impl OrderFeed {
 
     /// The connection's state.
     pub fn health(&self) -> Health {
-        super::outbox_health(&self.shared)
+        super::outbox_health(&self.shared, &self.engine)
     }
 }
 
