@@ -49,7 +49,7 @@ fn kill_with(fault: Fault) -> (EngineStop, String) {
     market.subscribe(&[id("IDX_I:13")]).unwrap();
     let mut depth = client.depth20();
     depth.subscribe(&[id("NSE_EQ:2885")]).unwrap();
-    let mut orders = client.order_updates();
+    let orders = client.order_updates();
     let deadline = Instant::now() + Duration::from_secs(10);
     while Instant::now() < deadline
         && !(market.connected() && depth.connected() && orders.connected())
@@ -64,7 +64,7 @@ fn kill_with(fault: Fault) -> (EngineStop, String) {
     inject(&client, fault).unwrap();
 
     // Everything that was waiting comes first, then the terminal event.
-    let (mut market, (market_events, stop)) = returns_promptly(market, |m| {
+    let (market, (market_events, stop)) = returns_promptly(market, |m| {
         let mut n = 0u64;
         loop {
             match m.recv_timeout(LONG) {
@@ -91,7 +91,7 @@ fn kill_with(fault: Fault) -> (EngineStop, String) {
             }
         }
     });
-    let (mut orders, order_stop) = returns_promptly(orders, |o| {
+    let (orders, order_stop) = returns_promptly(orders, |o| {
         loop {
             match o.recv_timeout(LONG) {
                 Some(OrderEvent::EngineStopped(s)) => return s,

@@ -228,7 +228,7 @@ impl<const N: usize> DepthFeed<N> {
     #[cold]
     fn after_the_ring(&mut self) -> Option<DepthFeedEvent> {
         let stop = self.engine.stopped()?;
-        if self.consumer.len() > 0 {
+        if !self.consumer.is_empty() {
             return self.try_recv();
         }
         Some(DepthFeedEvent::EngineStopped(stop))

@@ -114,7 +114,7 @@ impl OrderFeed {
     #[cold]
     fn after_the_ring(&mut self) -> Option<OrderEvent> {
         let stop = self.engine.stopped()?;
-        if self.consumer.len() > 0 {
+        if !self.consumer.is_empty() {
             return self.try_recv();
         }
         Some(OrderEvent::EngineStopped(stop))
