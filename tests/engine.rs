@@ -467,6 +467,28 @@ fn a_lengthened_packet_is_decoded_and_counted_not_malformed() {
     assert_eq!((h.extended, h.malformed), (1, 0), "{h:?}");
 }
 
+/// Code-0 packets (a heartbeat on the live feed) are counted, never malformed,
+/// and the ticker stacked after one in the same message arrives.
+#[test]
+fn code_zero_packets_are_counted_as_heartbeats_not_errors() {
+    let _serial = serial();
+    let (sim, _client, mut feed) = streaming_nifty();
+    sim.handle().inject(dhan_feed::sim::Fault::Heartbeat);
+    let is_it = |p: &MarketPacket| matches!(p, MarketPacket::Ticker(t) if t.ltp == 102.0);
+    let (ps, cs) = collect(&mut feed, |ps| ps.iter().any(is_it));
+    assert!(
+        ps.iter().any(is_it),
+        "the ticker after the heartbeat arrived"
+    );
+    assert!(cs.is_empty(), "no reconnect: {cs:?}");
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while feed.health().heartbeats < 2 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let h = feed.health();
+    assert_eq!((h.heartbeats, h.malformed), (2, 0), "{h:?}");
+}
+
 #[test]
 fn disconnect_all_says_goodbye_on_each_feed_and_no_handle_stays_connected() {
     let _serial = serial();

@@ -317,6 +317,99 @@ fn code_807_stops_without_a_retry_storm_until_a_new_token() {
     assert_eq!(feed.health().halted, None);
 }
 
+/// HTTP 401 and 403 on the upgrade (Dhan's answer to a bad or expired token)
+/// stop the connection with the status, without a retry storm, until a new
+/// token; then it recovers with every subscription.
+#[test]
+fn http_401_and_403_on_the_upgrade_stop_until_a_new_token() {
+    let _s = serial();
+    for status in [401, 403] {
+        let sim = plain_sim(SimConfig::default());
+        let client = client(&sim);
+        let mut feed = live_feed(&client);
+        sim.handle().inject(Fault::Http(status));
+        sim.handle().inject(Fault::Reset);
+        let want = SessionEvent::Error {
+            error: SessionError::Credentials(Cause::Http(status)),
+        };
+        let s = watch(&mut feed, Duration::from_secs(5), |s| {
+            s.conn.iter().any(|c| c.event == want)
+        });
+        assert!(s.conn.iter().any(|c| c.event == want), "{:?}", s.conn);
+        assert_eq!(attempts_during(&sim, Duration::from_millis(800)), 0);
+        assert_eq!(feed.health().halted, Some(Cause::Http(status)));
+        assert!(!feed.connected());
+        client.set_access_token(DEFAULT_ACCESS_TOKEN).unwrap();
+        let s = watch(&mut feed, Duration::from_secs(10), |s| {
+            reconnected(s) && all_streaming(s)
+        });
+        assert!(
+            reconnected(&s) && all_streaming(&s),
+            "{status}: {:?}",
+            s.conn
+        );
+        assert_eq!(feed.health().halted, None);
+    }
+}
+
+/// A server whose accept queue is full never completes the TCP handshake: the
+/// attempt times out after `connect_timeout`, is reported with that cause, and
+/// is retried on the backoff schedule.
+#[test]
+fn a_connect_that_never_completes_times_out_and_is_retried() {
+    use socket2::{Domain, Socket, Type};
+    let _s = serial();
+    // A listener with a backlog of 0 that never accepts, its queue filled.
+    let listener = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+    listener
+        .bind(
+            &"127.0.0.1:0"
+                .parse::<std::net::SocketAddr>()
+                .unwrap()
+                .into(),
+        )
+        .unwrap();
+    listener.listen(0).unwrap();
+    let addr = listener.local_addr().unwrap().as_socket().unwrap();
+    let fillers: Vec<Socket> = (0..3)
+        .map(|_| {
+            let s = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+            s.set_nonblocking(true).unwrap();
+            let _ = s.connect(&addr.into());
+            s
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(100));
+    let cfg = ClientConfig {
+        endpoints: dhan_feed::Endpoints::all(&format!("ws://{addr}")),
+        lifecycle: LifecycleConfig {
+            connect_timeout: Duration::from_millis(300),
+            ..lifecycle()
+        },
+        ..ClientConfig::default()
+    };
+    let client = Client::new(cfg).unwrap();
+    let mut feed = client.market_feed(FeedMode::Ticker);
+    feed.subscribe(&ids()).unwrap();
+    let s = watch(&mut feed, Duration::from_secs(10), |s| s.conn.len() >= 2);
+    let causes: Vec<(u32, Cause)> = s
+        .conn
+        .iter()
+        .filter_map(|c| match c.event {
+            SessionEvent::Reconnecting { attempt, cause, .. } => Some((attempt, cause)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        causes,
+        [(1, Cause::ConnectTimeout), (2, Cause::ConnectTimeout)],
+        "{:?}",
+        s.conn
+    );
+    assert!(!feed.connected());
+    drop(fillers);
+}
+
 #[test]
 fn code_808_wrong_client_id_stops_with_the_reason() {
     let _s = serial();

@@ -24,6 +24,11 @@ fuzz_target!(|data: &[u8]| {
                 // The length field declares what was consumed.
                 re[1..3].copy_from_slice(&(n as u16).to_le_bytes());
                 let cmp = match p {
+                    // A code-0 bare header may declare less than its 8 bytes.
+                    MarketPacket::Unknown(u) if u.code == 0 && n == 8 => {
+                        re[1..3].copy_from_slice(&data[sum + 1..sum + 3]);
+                        8
+                    }
                     MarketPacket::MarketStatus(_) | MarketPacket::Unknown(_) => 8,
                     // At least 10 bytes; only the first 10 carry fields.
                     MarketPacket::Disconnect(_) => {

@@ -270,6 +270,8 @@ pub(crate) struct Walked {
     pub ended_early: bool,
     /// Packets longer than their kind (decoded; the extra bytes skipped).
     pub extended: u32,
+    /// Code-0 packets (a heartbeat or acknowledgement on the live feed): skipped.
+    pub heartbeats: u32,
 }
 
 /// Consumers and routes.
@@ -331,10 +333,12 @@ impl Fanout {
                 None => {
                     let step = it.advance(scratch);
                     if step == Step::Packet {
-                        if let MarketPacket::Disconnect(d) = *scratch {
-                            walked.disconnect = Some(d.reason);
-                        } else {
-                            self.publish(scratch, recv_ns);
+                        match *scratch {
+                            MarketPacket::Disconnect(d) => walked.disconnect = Some(d.reason),
+                            MarketPacket::Unknown(u) if u.code == code::HEARTBEAT => {
+                                walked.heartbeats += 1;
+                            }
+                            _ => self.publish(scratch, recv_ns),
                         }
                     }
                     step

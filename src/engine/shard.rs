@@ -43,10 +43,9 @@ pub(crate) struct Shard {
     last_resent: Vec<InstrumentId>,
     scratch: Vec<u8>,
     slot: MarketPacket,
-    /// Messages with a malformed packet.
-    malformed: u64,
-    /// Packets longer than their kind (decoded, extra bytes skipped).
-    extended: u64,
+    /// Messages with a malformed packet, packets longer than their kind
+    /// (decoded, extra bytes skipped), code-0 packets.
+    counts: MessageCounts,
 }
 
 /// The market feed's meaning of messages, borrowing the shard and the fan-out.
@@ -59,8 +58,7 @@ struct Market<'a> {
     last_added: &'a mut Vec<InstrumentId>,
     last_resent: &'a mut Vec<InstrumentId>,
     scratch: &'a mut Vec<u8>,
-    malformed: &'a mut u64,
-    extended: &'a mut u64,
+    counts: &'a mut MessageCounts,
 }
 
 impl Proto for Market<'_> {
@@ -90,7 +88,7 @@ impl Proto for Market<'_> {
     fn on_binary(&mut self, msg: &[u8], recv_ns: u64) -> Option<Cause> {
         let walked = self.fan.publish_message(msg, self.slot, recv_ns);
         if let Some(e) = walked.error {
-            *self.malformed += 1;
+            self.counts.malformed += 1;
             let rest = if walked.ended_early {
                 "the rest of the message is skipped"
             } else {
@@ -102,7 +100,8 @@ impl Proto for Market<'_> {
                 walked.errors
             );
         }
-        *self.extended += u64::from(walked.extended);
+        self.counts.extended += u64::from(walked.extended);
+        self.counts.heartbeats += u64::from(walked.heartbeats);
         walked.disconnect.map(Cause::Dhan)
     }
 }
@@ -172,8 +171,7 @@ impl Shard {
             last_added: Vec::new(),
             last_resent: Vec::new(),
             scratch: Vec::with_capacity(8192),
-            malformed: 0,
-            extended: 0,
+            counts: MessageCounts::default(),
             slot: MarketPacket::Oi(crate::proto::market::OpenInterest {
                 id: InstrumentId::new(ExchangeSegment::IdxI, 0),
                 oi: 0,
@@ -193,8 +191,7 @@ impl Shard {
                 last_added: &mut self.last_added,
                 last_resent: &mut self.last_resent,
                 scratch: &mut self.scratch,
-                malformed: &mut self.malformed,
-                extended: &mut self.extended,
+                counts: &mut self.counts,
             },
         )
     }
@@ -349,12 +346,7 @@ impl Shard {
 
     /// Publishes this shard's state for `health()`.
     pub fn sync_health(&self, h: &ShardHealth) {
-        let counts = MessageCounts {
-            malformed: self.malformed,
-            extended: self.extended,
-            ..MessageCounts::default()
-        };
-        h.store(&self.link.driver.lc, self.count > 0, counts);
+        h.store(&self.link.driver.lc, self.count > 0, self.counts);
     }
 
     /// Sends a close frame and releases the budget slot (the engine is stopping).

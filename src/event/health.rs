@@ -58,6 +58,9 @@ pub struct Health {
     /// Packets longer than their kind needs (Dhan added a field): their known
     /// fields were delivered and the extra bytes skipped.
     pub extended: u64,
+    /// Market-feed packets with code 0 (seen on the live feed as a heartbeat or
+    /// an acknowledgement): skipped, never an error.
+    pub heartbeats: u64,
     /// Set once the client's I/O thread no longer runs, with why (nothing is
     /// live then).
     pub stopped: Option<super::EngineStop>,
@@ -75,6 +78,7 @@ impl Health {
         self.malformed += sh.malformed.load(Ordering::Relaxed);
         self.ignored += sh.ignored.load(Ordering::Relaxed);
         self.extended += sh.extended.load(Ordering::Relaxed);
+        self.heartbeats += sh.heartbeats.load(Ordering::Relaxed);
         let since = sh.live_since_ns.load(Ordering::Relaxed);
         if since == 0 {
             *all_live_since = None;
@@ -145,6 +149,8 @@ pub(crate) struct ShardHealth {
     pub ignored: AtomicU64,
     /// Packets longer than their kind.
     pub extended: AtomicU64,
+    /// Code-0 packets.
+    pub heartbeats: AtomicU64,
 }
 
 /// A connection's counts of unusual messages, as the I/O thread keeps them.
@@ -153,6 +159,7 @@ pub(crate) struct MessageCounts {
     pub malformed: u64,
     pub ignored: u64,
     pub extended: u64,
+    pub heartbeats: u64,
 }
 
 impl ShardHealth {
@@ -162,6 +169,7 @@ impl ShardHealth {
         self.malformed.store(counts.malformed, Ordering::Relaxed);
         self.ignored.store(counts.ignored, Ordering::Relaxed);
         self.extended.store(counts.extended, Ordering::Relaxed);
+        self.heartbeats.store(counts.heartbeats, Ordering::Relaxed);
         let since = lc.live_since().map_or(0, |t| crate::time::ns_of(t).max(1));
         self.live_since_ns.store(since, Ordering::Relaxed);
         let last = lc.last_frame().map_or(0, |t| crate::time::ns_of(t).max(1));

@@ -11,6 +11,9 @@ use super::wire::{array, f32_at, u16_at, u32_at};
 
 /// Response codes of the market feed (first header byte).
 pub mod code {
+    /// Seen on the live feed as a heartbeat or an acknowledgement (undocumented):
+    /// decoded as an unknown packet of at least a header, never an error.
+    pub const HEARTBEAT: u8 = 0;
     /// Index packet: annexure only, no documented layout (reported as unknown).
     pub const INDEX: u8 = 1;
     /// Ticker: LTP and last trade time.
@@ -542,6 +545,15 @@ fn decode_other(
                 id: id_of(b),
                 reason: DisconnectCode(u16_at(b, 8)),
             });
+        }
+        code::HEARTBEAT if declared < size::HEADER => {
+            // A bare header (its length may be 0): the next packet follows it.
+            *out = MarketPacket::Unknown(UnknownPacket {
+                code,
+                id: id_of(h),
+                len: size::HEADER as u16,
+            });
+            return Ok(size::HEADER);
         }
         other => {
             if declared < size::HEADER {

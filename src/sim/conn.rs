@@ -79,6 +79,7 @@ fn serve_inner(tcp: TcpStream, shared: &Arc<Shared>, id: u64) -> io::Result<()> 
         *target.borrow_mut() = t;
         match armed {
             Some(Fault::Http429) => return Err(http_error(429, "Too Many Requests")),
+            Some(Fault::Http(s)) => return Err(http_error(s, "refused by the simulator")),
             Some(Fault::SlowHandshake(d)) => std::thread::sleep(d),
             _ => {}
         }
@@ -428,7 +429,8 @@ impl Session {
                 Fault::NoPing => self.no_ping = true,
                 Fault::MalformedPacket => self.malformed_packet(),
                 Fault::LengthenedPacket => self.lengthened_packet(),
-                Fault::Http429 | Fault::SlowHandshake(_) => {}
+                Fault::Heartbeat => self.heartbeat(),
+                Fault::Http429 | Fault::Http(_) | Fault::SlowHandshake(_) => {}
             }
         }
         Ok(None)
@@ -483,6 +485,24 @@ impl Session {
         msg[1] = 20;
         msg.extend_from_slice(&[0xEE; 4]);
         self.out.binary(&msg, 1);
+    }
+
+    /// Code-0 packets on the market feed (see [`Fault::Heartbeat`]).
+    fn heartbeat(&mut self) {
+        if self.kind != FeedKind::MarketFeed {
+            return;
+        }
+        let t = crate::proto::market_encode::ticker(
+            crate::proto::InstrumentId::new(crate::proto::ExchangeSegment::IdxI, 13),
+            102.0,
+            crate::proto::Ltt(0),
+        );
+        let mut msg = vec![0u8; 8];
+        msg.extend_from_slice(&crate::proto::market_encode::packet_bytes(&t));
+        self.out.binary(&msg, 2);
+        let mut alone = [0u8; 8];
+        alone[1] = 8;
+        self.out.binary(&alone, 0);
     }
 
     fn raw(&mut self, bytes: &[u8]) -> io::Result<()> {

@@ -24,6 +24,9 @@ pub enum Fault {
     Close(u16),
     /// `http-429`: refuse the next upgrade with HTTP 429.
     Http429,
+    /// `http-N`: refuse the next upgrade with HTTP status N (e.g. `http-401`,
+    /// `http-403`: what Dhan answers to a bad or expired token).
+    Http(u16),
     /// `slow-handshake`: answer the next upgrade only after a delay (default 3 s).
     SlowHandshake(Duration),
     /// `malformed-frame`: send a frame with a reserved opcode, then close.
@@ -46,16 +49,20 @@ pub enum Fault {
     /// `lengthened-packet`: on the market feed, a ticker of `IDX_I:13` at 101.0
     /// that declares 4 bytes more than a ticker has (a field Dhan might add).
     LengthenedPacket,
+    /// `heartbeat`: on the market feed, a code-0 packet as the live feed sends
+    /// them (a bare header declaring length 0) followed in the same message by a
+    /// ticker of `IDX_I:13` at 102.0, then an 8-byte code-0 packet of its own.
+    Heartbeat,
 }
 
 impl Fault {
     /// Whether the fault arms the next handshake rather than hitting live connections.
     pub fn is_handshake(&self) -> bool {
-        matches!(self, Self::Http429 | Self::SlowHandshake(_))
+        matches!(self, Self::Http429 | Self::Http(_) | Self::SlowHandshake(_))
     }
 
     /// Every fault name accepted by `--scenario`, for help texts.
-    pub const NAMES: &'static str = "reset, close-no-frame, stall, disconnect-N, close-N, http-429, slow-handshake, malformed-frame, oversized-frame, fragmented, stacked, no-ping, malformed-packet, lengthened-packet";
+    pub const NAMES: &'static str = "reset, close-no-frame, stall, disconnect-N, close-N, http-429, http-N, slow-handshake, malformed-frame, oversized-frame, fragmented, stacked, no-ping, malformed-packet, lengthened-packet, heartbeat";
 }
 
 impl fmt::Display for Fault {
@@ -67,6 +74,7 @@ impl fmt::Display for Fault {
             Self::Disconnect(n) => write!(f, "disconnect-{n}"),
             Self::Close(n) => write!(f, "close-{n}"),
             Self::Http429 => f.write_str("http-429"),
+            Self::Http(n) => write!(f, "http-{n}"),
             Self::SlowHandshake(_) => f.write_str("slow-handshake"),
             Self::MalformedFrame => f.write_str("malformed-frame"),
             Self::OversizedFrame => f.write_str("oversized-frame"),
@@ -75,6 +83,7 @@ impl fmt::Display for Fault {
             Self::NoPing => f.write_str("no-ping"),
             Self::MalformedPacket => f.write_str("malformed-packet"),
             Self::LengthenedPacket => f.write_str("lengthened-packet"),
+            Self::Heartbeat => f.write_str("heartbeat"),
         }
     }
 }
@@ -100,11 +109,13 @@ impl FromStr for Fault {
             "no-ping" => Self::NoPing,
             "malformed-packet" => Self::MalformedPacket,
             "lengthened-packet" => Self::LengthenedPacket,
+            "heartbeat" => Self::Heartbeat,
             other => {
                 let n = |prefix: &str| other.strip_prefix(prefix).map(str::parse::<u16>);
-                match (n("disconnect-"), n("close-")) {
-                    (Some(Ok(n)), _) => Self::Disconnect(n),
-                    (_, Some(Ok(n))) => Self::Close(n),
+                match (n("disconnect-"), n("close-"), n("http-")) {
+                    (Some(Ok(n)), _, _) => Self::Disconnect(n),
+                    (_, Some(Ok(n)), _) => Self::Close(n),
+                    (_, _, Some(Ok(n))) if (100..600).contains(&n) => Self::Http(n),
                     _ => return Err(ParseFaultError(s.to_owned())),
                 }
             }
@@ -119,11 +130,16 @@ mod tests {
     #[test]
     fn names_round_trip() {
         for name in Fault::NAMES.split(", ") {
-            let name = name.replace('N', "807");
+            let name = match name {
+                "http-N" => "http-401".to_owned(),
+                n => n.replace('N', "807"),
+            };
             let f: Fault = name.parse().unwrap();
             assert_eq!(f.to_string(), name);
         }
         assert!("disconnect-x".parse::<Fault>().is_err());
         assert!("nope".parse::<Fault>().is_err());
+        assert!("http-42".parse::<Fault>().is_err(), "not an HTTP status");
+        assert_eq!("http-403".parse::<Fault>(), Ok(Fault::Http(403)));
     }
 }

@@ -134,6 +134,41 @@ fn unknown_codes_are_skipped_by_length_and_reported() {
     assert_eq!(got[2], t);
 }
 
+/// Code 0 (a heartbeat or acknowledgement on the live feed) is never an error:
+/// a bare header declaring less than 8 bytes (0, as seen) is taken as 8 bytes,
+/// and the walk goes on to the packets after it; a code-0 packet that declares
+/// its length is skipped by it. A length below a header ends the walk for any
+/// other code.
+#[test]
+fn code_zero_packets_are_skipped_and_never_an_error() {
+    let t = ticker(InstrumentId::new(ExchangeSegment::IdxI, 13), 1.5, Ltt(9));
+    for declared in [0u16, 1, 7, 8, 12] {
+        let mut msg = vec![0u8; declared.max(8) as usize];
+        msg[1..3].copy_from_slice(&declared.to_le_bytes());
+        encode_packet(&t, &mut msg);
+        let mut it = packets(&msg);
+        let got: Vec<_> = it.by_ref().collect::<Result<_, _>>().unwrap();
+        assert_eq!(got.len(), 2, "declared {declared}");
+        assert!(
+            matches!(got[0], MarketPacket::Unknown(UnknownPacket { code: 0, len, .. }) if len == declared.max(8)),
+            "{:?}",
+            got[0]
+        );
+        assert_eq!(got[1], t);
+        assert_eq!(it.consumed(), msg.len());
+        assert!(it.error().is_none() && !it.ended_early());
+    }
+    // Code 1 with length 0 is still malformed (and ends the walk).
+    let mut msg = vec![1u8, 0, 0, 0, 0, 0, 0, 0];
+    encode_packet(&t, &mut msg);
+    let mut it = packets(&msg);
+    assert!(matches!(
+        it.next(),
+        Some(Err(DecodeError::BadLength { .. }))
+    ));
+    assert!(it.next().is_none() && it.ended_early());
+}
+
 /// A packet longer than its kind (Dhan added a field) decodes its known fields
 /// and the walk goes on; a shorter one is an error for that packet only; only a
 /// length below a header (which cannot be walked past) ends the walk.
