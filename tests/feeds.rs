@@ -926,3 +926,82 @@ fn a_quiet_order_feed_closed_with_1008_later_reconnects_instead_of_halting() {
     }
     assert_eq!(sim.handle().stats().logins, 2, "logged in again");
 }
+
+/// A simulator that pings every 50 ms and drops a client that has not answered
+/// within 400 ms, sending depth and order updates fast.
+fn busy_keepalive_sim() -> Simulator {
+    Simulator::start(SimConfig {
+        tls: false,
+        depth_rate: 2000.0,
+        ping_interval: Duration::from_millis(50),
+        pong_timeout: Duration::from_millis(400),
+        order_interval: Some(Duration::from_millis(2)),
+        order_step: Duration::from_millis(1),
+        ..SimConfig::default()
+    })
+    .unwrap()
+}
+
+/// A depth consumer that stops reading for 2 s: its ring fills, what does not
+/// fit is dropped and counted, the connection stays up (pongs answered, far
+/// past the server's 400 ms pong timeout), and its books go on afterwards.
+#[test]
+fn a_full_depth_ring_held_for_seconds_costs_counted_drops_not_the_connection() {
+    let _serial = serial();
+    let sim = busy_keepalive_sim();
+    let client = Client::new(ClientConfig {
+        depth_ring_capacity: 16,
+        ..config(&sim)
+    })
+    .unwrap();
+    let mut feed = client.depth20();
+    feed.subscribe(&[id(RELIANCE)]).unwrap();
+    until_snapshots(&mut feed, &[id(RELIANCE)]);
+    std::thread::sleep(Duration::from_secs(2));
+    let st = feed.stats();
+    assert!(st.dropped > 0, "{st:?}");
+    assert_eq!(st.lag, 16, "the ring is full, nothing more was forced in");
+    assert!(
+        feed.connected(),
+        "pongs were answered while the ring was full"
+    );
+    assert_eq!(sim.handle().live(FeedKind::Depth20), 1);
+    assert_eq!(feed.health().reconnects, 0);
+    // Reading again: what waited, then fresh snapshots.
+    while feed.try_recv().is_some() {}
+    until_snapshots(&mut feed, &[id(RELIANCE)]);
+}
+
+/// The same for the order feed: a ring of 16 updates held full for 2 s.
+#[test]
+fn a_full_order_ring_held_for_seconds_costs_counted_drops_not_the_connection() {
+    let _serial = serial();
+    let sim = busy_keepalive_sim();
+    let client = Client::new(ClientConfig {
+        order_ring_capacity: 16,
+        ..config(&sim)
+    })
+    .unwrap();
+    let mut feed = client.order_updates();
+    assert!(!updates(&mut feed, 1).is_empty());
+    std::thread::sleep(Duration::from_secs(2));
+    let st = feed.stats();
+    assert!(st.dropped > 0, "{st:?}");
+    assert_eq!(st.lag, 16, "the ring is full, nothing more was forced in");
+    assert!(
+        feed.connected(),
+        "pongs were answered while the ring was full"
+    );
+    assert_eq!(sim.handle().live(FeedKind::OrderUpdate), 1);
+    assert_eq!(feed.health().reconnects, 0);
+    while feed.try_recv().is_some() {}
+    let more = updates(&mut feed, 3);
+    assert!(
+        more.iter()
+            .filter(|e| matches!(e, OrderEvent::Update(_)))
+            .count()
+            >= 3,
+        "{:?}",
+        names(&more)
+    );
+}
