@@ -2,6 +2,7 @@
 //! which connection carries it, and publishing into the consumers' rings under
 //! their overflow policy. Never blocks.
 
+use super::outbox::MAX_WAITING_EVENTS;
 use super::port::ConsumerShared;
 use crate::config::Overflow;
 use crate::event::{ConnectionEvent, FeedEvent, MarketEvent, Refusal, RefusedEvent};
@@ -60,6 +61,8 @@ pub(crate) struct ConsumerSlot {
     /// `pending_q` has sequence `head_seq`, so popping never shifts the index.
     pending: FxMap<(InstrumentId, u8), u64>,
     head_seq: u64,
+    /// Connection events in `pending_q` (at most `MAX_WAITING_EVENTS`).
+    waiting_events: usize,
     /// Counted here on the hot path; copied to `shared` once per loop ([`Self::sync`]).
     published: u64,
     dropped: u64,
@@ -81,6 +84,7 @@ impl ConsumerSlot {
             pending_q: VecDeque::new(),
             pending: FxMap::default(),
             head_seq: 0,
+            waiting_events: 0,
             published: 0,
             dropped: 0,
             last_publish_ns: 0,
@@ -107,11 +111,15 @@ impl ConsumerSlot {
                     return;
                 }
                 self.published += 1;
-                if let FeedEvent::Market(m) = ev {
-                    let key = (m.packet.id(), m.packet.code());
-                    if self.pending.get(&key) == Some(&self.head_seq) {
-                        self.pending.remove(&key);
+                match ev {
+                    FeedEvent::Market(m) => {
+                        let key = (m.packet.id(), m.packet.code());
+                        if self.pending.get(&key) == Some(&self.head_seq) {
+                            self.pending.remove(&key);
+                        }
                     }
+                    FeedEvent::Connection(_) => self.waiting_events -= 1,
+                    _ => {}
                 }
             }
             self.pending_q.pop_front();
@@ -169,8 +177,40 @@ impl ConsumerSlot {
 
     /// Queues a connection event behind everything already waiting (never dropped,
     /// never ahead of market events that arrived before it).
+    /// Past `MAX_WAITING_EVENTS` waiting, the oldest waiting connection event
+    /// is dropped and counted (a refusal never is).
     pub fn publish_connection(&mut self, ev: ConnectionEvent) {
-        self.publish_control(FeedEvent::Connection(ev));
+        if self.publish_control(FeedEvent::Connection(ev)) {
+            self.waiting_events += 1;
+            if self.waiting_events > MAX_WAITING_EVENTS {
+                self.drop_oldest_connection_event();
+            }
+        }
+    }
+
+    /// Removes the oldest waiting connection event (and shifts the conflation
+    /// index of what waited behind it).
+    #[cold]
+    fn drop_oldest_connection_event(&mut self) {
+        let Some(i) = self
+            .pending_q
+            .iter()
+            .position(|e| matches!(e, Some(FeedEvent::Connection(_))))
+        else {
+            return;
+        };
+        self.pending_q.remove(i);
+        let removed = self.head_seq + i as u64;
+        for seq in self.pending.values_mut() {
+            if *seq > removed {
+                *seq -= 1;
+            }
+        }
+        self.waiting_events -= 1;
+        self.dropped += 1;
+        log::warn!(
+            "a market consumer has not read for {MAX_WAITING_EVENTS} connection events; the oldest waiting one is dropped"
+        );
     }
 
     /// Tells the consumer the feed gave up `id` (and counts it as rejected).
@@ -179,15 +219,16 @@ impl ConsumerSlot {
         self.publish_control(FeedEvent::Refused(RefusedEvent::new(id, reason)));
     }
 
-    /// An event that is never dropped, in order behind what waits.
-    fn publish_control(&mut self, ev: FeedEvent) {
+    /// An event in order behind what waits; `true` if it waits too.
+    fn publish_control(&mut self, ev: FeedEvent) -> bool {
         if self.pending_q.is_empty() && self.producer.push(ev).is_ok() {
             self.published += 1;
-            return;
+            return false;
         }
         self.pending_q.push_back(Some(ev));
         // Later market events queue after it instead of replacing earlier ones.
         self.pending.clear();
+        true
     }
 }
 
@@ -519,6 +560,71 @@ mod tests {
         assert!(!slot.has_pending());
         slot.sync();
         assert_eq!(shared.published.load(Ordering::Relaxed), 5);
+    }
+
+    /// A consumer that never reads while its connection flaps: waiting
+    /// connection events stop at the cap (the oldest dropped, counted), a
+    /// refusal is never dropped, and conflated market events behind the dropped
+    /// events keep replacing the right entries.
+    #[test]
+    fn waiting_connection_events_are_capped_oldest_first() {
+        let (p, mut c) = ring::<FeedEvent>(1);
+        let shared = Arc::new(ConsumerShared::default());
+        let mut slot = ConsumerSlot::new(p, FeedMode::Ticker, Overflow::Conflate, shared.clone());
+        let conn = |n: u32| ConnectionEvent {
+            feed: crate::proto::endpoint::FeedKind::MarketFeed,
+            connection: 0,
+            event: crate::session::SessionEvent::Reconnected {
+                resubscribed: n,
+                downtime: std::time::Duration::ZERO,
+            },
+        };
+        let ev = |ltp| MarketEvent {
+            packet: ticker(1, ltp),
+            recv_ns: 0,
+            publish_ns: 0,
+        };
+        slot.publish_market(ev(0.0)); // in the ring
+        slot.publish_refusal(
+            InstrumentId::new(crate::proto::ExchangeSegment::NseEq, 9),
+            Refusal::NoRoom,
+        );
+        let extra = 10u32;
+        let n = MAX_WAITING_EVENTS as u32 + extra;
+        for i in 0..n {
+            slot.publish_connection(conn(i));
+        }
+        slot.publish_market(ev(1.0));
+        slot.publish_market(ev(2.0)); // replaces 1.0
+        slot.sync();
+        assert_eq!(shared.dropped.load(Ordering::Relaxed), u64::from(extra) + 1);
+        let mut got = Vec::new();
+        loop {
+            while let Some(e) = c.pop() {
+                got.push(e);
+            }
+            if !slot.has_pending() {
+                break;
+            }
+            slot.flush_pending();
+        }
+        assert!(matches!(got[1], FeedEvent::Refused(_)), "{:?}", got[1]);
+        let kept: Vec<u32> = got
+            .iter()
+            .filter_map(|e| match e {
+                FeedEvent::Connection(ConnectionEvent {
+                    event: crate::session::SessionEvent::Reconnected { resubscribed, .. },
+                    ..
+                }) => Some(*resubscribed),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(kept, (extra..n).collect::<Vec<_>>(), "the newest, in order");
+        let ltps: Vec<f32> = got
+            .iter()
+            .filter_map(|e| e.market().and_then(|m| m.packet.ltp()))
+            .collect();
+        assert_eq!(ltps, [0.0, 2.0]);
     }
 
     #[test]

@@ -213,6 +213,9 @@ impl Link {
         dns: &mut Dns,
     ) {
         self.driver.lc.set_wanted(now, wanted);
+        if self.driver.output_overflowed() && self.conn.is_some() {
+            self.drop_conn(registry, budget, Cause::OutputFull);
+        }
         if self.driver.stage() == Stage::Connecting && self.addr_deadline.is_some_and(|t| now >= t)
         {
             log::warn!(
@@ -422,6 +425,9 @@ impl Link {
             && let Err(e) = self.flush_out(registry)
         {
             result = Err(io_cause(&e));
+        }
+        if result.is_ok() && self.driver.output_overflowed() {
+            result = Err(Cause::OutputFull);
         }
         match result {
             Ok(more) => Ready {

@@ -1,6 +1,13 @@
 //! The I/O thread's side of a depth or order consumer's ring: data items are
-//! dropped (and counted) when the ring is full; connection events are never
-//! dropped, they wait in order behind what is already waiting.
+//! dropped (and counted) when the ring is full; connection events wait in order
+//! behind what is already waiting, up to [`MAX_WAITING_EVENTS`] (past that the
+//! oldest waiting one is dropped and counted: a consumer that stopped reading
+//! while its connection flaps must not grow memory without bound).
+
+/// Connection events that may wait for room in a consumer's ring (the ring
+/// itself holds thousands more). About 4 per reconnection: hours of a
+/// reconnecting connection behind a consumer that does not read.
+pub(crate) const MAX_WAITING_EVENTS: usize = 1024;
 
 use super::port::OutboxShared;
 use crate::ring::Producer;
@@ -53,13 +60,21 @@ impl<T: Copy + Send> Outbox<T> {
         }
     }
 
-    /// A connection event: never dropped.
+    /// A connection event: waits for room behind what already waits; past
+    /// [`MAX_WAITING_EVENTS`] the oldest waiting one is dropped and counted.
     pub fn push_event(&mut self, item: T) {
         if self.pending.is_empty() && self.producer.push(item).is_ok() {
             self.published += 1;
-        } else {
-            self.pending.push_back(item);
+            return;
         }
+        if self.pending.len() == MAX_WAITING_EVENTS {
+            self.pending.pop_front();
+            self.dropped += 1;
+            log::warn!(
+                "a consumer has not read for {MAX_WAITING_EVENTS} connection events; the oldest waiting one is dropped"
+            );
+        }
+        self.pending.push_back(item);
     }
 
     /// Moves waiting events into the ring while there is room; publishes counters.
@@ -92,5 +107,34 @@ mod tests {
         out.flush(&shared);
         assert_eq!(shared.dropped.load(Ordering::Relaxed), 1);
         assert_eq!(shared.published.load(Ordering::Relaxed), 4);
+    }
+
+    /// A consumer that never reads: waiting events stop at the cap, the oldest
+    /// go first (counted), and the newest arrive in order once it reads.
+    #[test]
+    fn waiting_events_are_capped_oldest_dropped_first() {
+        let (p, mut c) = ring::<u32>(2);
+        let mut out = Outbox::new(p);
+        let n = MAX_WAITING_EVENTS as u32 + 2 + 50;
+        for e in 0..n {
+            out.push_event(e);
+        }
+        assert_eq!(out.pending.len(), MAX_WAITING_EVENTS);
+        let shared = OutboxShared::default();
+        out.flush(&shared);
+        assert_eq!(shared.dropped.load(Ordering::Relaxed), 50);
+        // The two in the ring, then the newest MAX_WAITING_EVENTS in order.
+        let mut got = Vec::new();
+        loop {
+            while let Some(e) = c.pop() {
+                got.push(e);
+            }
+            if out.pending.is_empty() {
+                break;
+            }
+            out.flush(&shared);
+        }
+        let want: Vec<u32> = (0..2).chain(52..n).collect();
+        assert_eq!(got, want);
     }
 }

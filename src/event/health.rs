@@ -16,6 +16,8 @@ pub struct FeedStats {
     /// Events the I/O thread put into the ring.
     pub published: u64,
     /// Events dropped because the ring was full (or replaced, when conflating).
+    /// Connection events are not dropped but wait for room, up to 1,024 of
+    /// them: past that the oldest waiting one is dropped and counted here.
     pub dropped: u64,
     /// Instruments refused: every connection was full (5 × 5,000), the server
     /// answered 804 (instrument limit) for them, or their exchange segment is

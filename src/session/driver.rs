@@ -254,6 +254,13 @@ impl Driver {
         self.ws.output()
     }
 
+    /// Whether a frame found no room in the output (see
+    /// `WsLimits::max_output`): the connection must be dropped.
+    #[inline]
+    pub fn output_overflowed(&self) -> bool {
+        self.ws.output_overflowed()
+    }
+
     /// Whether [`output`](Self::output) has bytes.
     #[inline]
     pub fn wants_write(&self) -> bool {

@@ -133,6 +133,8 @@ pub enum Cause {
     Tls(TlsFailure),
     /// The server broke the WebSocket or Dhan protocol (malformed or oversized frame).
     Protocol,
+    /// The server stopped reading: `WsLimits::max_output` bytes waited to be sent.
+    OutputFull,
     /// TCP connect took longer than `connect_timeout`.
     ConnectTimeout,
     /// The host's name could not be resolved.
@@ -157,6 +159,7 @@ impl fmt::Display for Cause {
             Self::LoginRefused => f.write_str("order-feed login refused"),
             Self::Tls(t) => write!(f, "TLS failure: {t}"),
             Self::Protocol => f.write_str("protocol violation by the server"),
+            Self::OutputFull => f.write_str("the server stopped reading our requests"),
             Self::ConnectTimeout => f.write_str("connect timed out"),
             Self::Dns(d) => write!(f, "name resolution failed: {d}"),
             Self::HandshakeTimeout => f.write_str("handshake timed out"),

@@ -13,6 +13,11 @@ pub struct WsLimits {
     pub max_frame: usize,
     /// Largest reassembled message. Default 4 MiB.
     pub max_message: usize,
+    /// Most bytes waiting to be written to the socket (requests, pongs, the
+    /// close). A server that stops reading fills it; the connection is then
+    /// dropped and reconnected rather than left to grow. Default 4 MiB (5,000
+    /// instruments of subscriptions take about 300 KiB).
+    pub max_output: usize,
 }
 
 impl Default for WsLimits {
@@ -20,6 +25,7 @@ impl Default for WsLimits {
         Self {
             max_frame: 1 << 20,
             max_message: 4 << 20,
+            max_output: 4 << 20,
         }
     }
 }
@@ -87,6 +93,10 @@ pub struct WsClient {
     mask_state: u64,
     close_sent: bool,
     close_received: bool,
+    /// Where in `out` the latest pong not yet written ends (0: none waits).
+    pong_until: usize,
+    /// A frame did not fit within `max_output`: the connection must go.
+    overflowed: bool,
 }
 
 impl WsClient {
@@ -101,7 +111,16 @@ impl WsClient {
             mask_state: seed | 1,
             close_sent: false,
             close_received: false,
+            pong_until: 0,
+            overflowed: false,
         }
+    }
+
+    /// Whether a frame was refused because [`WsLimits::max_output`] bytes were
+    /// already waiting (the server stopped reading): the connection must be
+    /// dropped.
+    pub fn output_overflowed(&self) -> bool {
+        self.overflowed
     }
 
     /// Whether we have sent a close frame.
@@ -127,6 +146,7 @@ impl WsClient {
     /// Marks `n` bytes of [`Self::output`] as written.
     pub fn consume_output(&mut self, n: usize) {
         let n = n.min(self.out.len());
+        self.pong_until = self.pong_until.saturating_sub(n);
         if n == self.out.len() {
             self.out.clear();
         } else {
@@ -145,6 +165,10 @@ impl WsClient {
     }
 
     fn send(&mut self, opcode: Opcode, payload: &[u8]) {
+        if self.out.len() + MAX_HEADER_LEN + payload.len() > self.limits.max_output {
+            self.overflowed = true;
+            return;
+        }
         let mask = self.next_mask();
         let mut h = [0u8; MAX_HEADER_LEN];
         let n = write_header(true, opcode, payload.len() as u64, Some(mask), &mut h);
@@ -286,9 +310,16 @@ impl WsClient {
                     }
                 }
                 Opcode::Ping => {
-                    let mut p = [0u8; 125];
-                    p[..payload.len()].copy_from_slice(payload);
-                    self.send(Opcode::Pong, &p[..payload.len()]);
+                    // While a pong still waits to be written, later pings get
+                    // none of their own (RFC 6455 5.5.3 allows answering only
+                    // the latest): a server pinging a connection it does not
+                    // read from cannot grow the output.
+                    if self.pong_until == 0 {
+                        let mut p = [0u8; 125];
+                        p[..payload.len()].copy_from_slice(payload);
+                        self.send(Opcode::Pong, &p[..payload.len()]);
+                        self.pong_until = self.out.len();
+                    }
                     return Ok(Some((WsEvent::Ping, end)));
                 }
                 Opcode::Pong => return Ok(Some((WsEvent::Pong, end))),
@@ -321,6 +352,55 @@ mod tests {
             out = &out[h.header_len + h.payload_len as usize..];
         }
         v
+    }
+
+    /// A server that pings a connection whose output it does not read gets one
+    /// pong until that pong is written; the output stays bounded.
+    #[test]
+    fn pings_while_a_pong_waits_get_no_pong_of_their_own() {
+        let mut c = WsClient::new(WsLimits::default());
+        let mut input = Vec::new();
+        for p in [b"1", b"2", b"3"] {
+            push_server_frame(true, Opcode::Ping, p, &mut input);
+        }
+        let mut pos = 0;
+        while let Some((ev, n)) = c.poll_event(&input[pos..]).unwrap() {
+            assert_eq!(ev, WsEvent::Ping);
+            pos += n;
+        }
+        assert_eq!(
+            unmask_client_frames(c.output()),
+            [(Opcode::Pong, b"1".to_vec())]
+        );
+        // A request queued behind it: the pong is still unwritten after a
+        // partial write, so the next ping is still not answered.
+        c.send_text(b"{}");
+        c.consume_output(2);
+        let mut ping = Vec::new();
+        push_server_frame(true, Opcode::Ping, b"4", &mut ping);
+        c.poll_event(&ping).unwrap();
+        let n = c.output().len();
+        c.consume_output(n);
+        // Written: the next ping is answered.
+        c.poll_event(&ping).unwrap();
+        assert_eq!(
+            unmask_client_frames(c.output()),
+            [(Opcode::Pong, b"4".to_vec())]
+        );
+    }
+
+    #[test]
+    fn output_past_the_limit_is_refused_and_flagged() {
+        let mut c = WsClient::new(WsLimits {
+            max_output: 100,
+            ..WsLimits::default()
+        });
+        c.send_text(&[b'x'; 60]);
+        assert!(!c.output_overflowed());
+        let before = c.output().len();
+        c.send_text(&[b'y'; 60]);
+        assert!(c.output_overflowed(), "the second frame does not fit");
+        assert_eq!(c.output().len(), before, "nothing partial was queued");
     }
 
     #[test]
@@ -396,6 +476,7 @@ mod tests {
         let mut c = WsClient::new(WsLimits {
             max_frame: 10,
             max_message: 15,
+            ..WsLimits::default()
         });
         let mut big = Vec::new();
         push_server_frame(true, Opcode::Binary, &[0; 11], &mut big);
