@@ -11,7 +11,7 @@
 //! ```
 
 use super::backoff::Backoff;
-use super::budget::{Budget, Grant};
+use super::budget::{Asker, Budget, Grant};
 use crate::proto::disconnect::DisconnectCode;
 use crate::proto::endpoint::FeedKind;
 use crate::time::after;
@@ -366,6 +366,9 @@ pub enum Action {
     Ping,
 }
 
+/// Ids of lifecycles, unique in the process (the budget tells askers apart).
+static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
 /// Events kept for the engine to drain; the engine drains after every call, so a
 /// handful is the most that can wait.
 const EVENT_QUEUE: usize = 16;
@@ -390,6 +393,10 @@ pub struct Lifecycle {
     pinged: bool,
     /// In `Connecting`: the addresses are still being looked up.
     resolving: bool,
+    /// Who asks the budget for openings: unique id, and since when this
+    /// connection has waited for its next opening.
+    id: u64,
+    asking_since: Option<Instant>,
     down_since: Option<Instant>,
     reconnects: u64,
     halted: Option<Cause>,
@@ -412,6 +419,8 @@ impl Lifecycle {
             last_frame: None,
             pinged: false,
             resolving: false,
+            id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            asking_since: None,
             down_since: None,
             reconnects: 0,
             halted: None,
@@ -490,6 +499,7 @@ impl Lifecycle {
             (false, Phase::Ready) => {
                 self.phase = Phase::Idle;
                 self.deadline = None;
+                self.asking_since = None;
             }
             _ => {}
         }
@@ -526,10 +536,16 @@ impl Lifecycle {
                 if !self.wanted {
                     self.phase = Phase::Idle;
                     self.deadline = None;
+                    self.asking_since = None;
                     return None;
                 }
-                match budget.try_open(self.kind, now) {
+                let who = Asker {
+                    id: self.id,
+                    since: *self.asking_since.get_or_insert(now),
+                };
+                match budget.try_open(self.kind, now, who) {
                     Grant::Granted => {
+                        self.asking_since = None;
                         self.holds_slot = true;
                         self.pending = true;
                         self.phase = Phase::Connecting;
@@ -746,6 +762,7 @@ impl Lifecycle {
         } else {
             self.phase = Phase::Stopped;
             self.deadline = None;
+            self.asking_since = None;
         }
     }
 
