@@ -496,6 +496,56 @@ fn code_804_drops_the_instruments_over_the_limit_and_keeps_the_rest() {
     assert_eq!(feed.stats().rejected, 6);
 }
 
+/// The server's limit falls below what a connection carries (no new
+/// instrument in the burst the 804 answers): the tail of what was resent is
+/// refused, at most a message's worth (100) per 804, so repeated 804s converge
+/// and the rest stays subscribed and live.
+#[test]
+fn code_804_after_the_limit_fell_refuses_the_resent_tail_and_converges() {
+    let _s = serial();
+    let sim = plain_sim(SimConfig::default());
+    let client = client(&sim);
+    let mut feed = client.market_feed(FeedMode::Ticker);
+    let many: Vec<InstrumentId> = (0..150)
+        .map(|i| format!("NSE_EQ:{}", 20_000 + i).parse().unwrap())
+        .collect();
+    feed.subscribe(&many).unwrap();
+    let s = watch(&mut feed, Duration::from_secs(10), |s| {
+        s.conn.iter().any(|c| c.event == SessionEvent::Connected)
+    });
+    assert!(s.conn.iter().any(|c| c.event == SessionEvent::Connected));
+    sim.handle().set_instrument_limit(120);
+    sim.handle().inject(Fault::Reset);
+    let s = watch(&mut feed, Duration::from_secs(10), |s| {
+        s.refused.len() >= 100 && reconnected(s)
+    });
+    assert!(
+        s.conn.iter().any(|c| c.event
+            == SessionEvent::Error {
+                error: SessionError::InstrumentLimit { dropped: 100 }
+            }),
+        "{:?}",
+        s.conn
+    );
+    assert_eq!(s.refused.len(), 100);
+    assert_eq!(feed.subscriptions().len(), 50);
+    assert_eq!(feed.stats().rejected, 100);
+    // The rest is live and stays so: no 804 loop.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !feed.connected() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(feed.connected());
+    let s = watch(&mut feed, Duration::from_millis(800), |_| false);
+    assert!(
+        !s.conn
+            .iter()
+            .any(|c| matches!(c.event, SessionEvent::Disconnected { .. })),
+        "{:?}",
+        s.conn
+    );
+}
+
 /// An 804 after a reconnect used to drop every instrument of the connection (all
 /// were resent, so all counted as the latest burst), and the handle kept listing
 /// them, so they could never come back.

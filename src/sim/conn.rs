@@ -172,7 +172,9 @@ impl Session {
         let logic = match route.kind {
             FeedKind::MarketFeed => Logic::Market(MarketLogic::new(
                 cfg.seed,
-                cfg.max_instruments_per_connection,
+                shared
+                    .instrument_limit
+                    .load(std::sync::atomic::Ordering::Relaxed),
                 cfg.universe.clone(),
                 cfg.stamp,
             )),

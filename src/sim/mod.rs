@@ -223,6 +223,14 @@ impl std::fmt::Debug for SimHandle {
 }
 
 impl SimHandle {
+    /// Sets how many instruments a market-feed connection opened from now on
+    /// may carry (Dhan's 804 past it); live connections keep their limit.
+    pub fn set_instrument_limit(&self, limit: usize) {
+        self.shared
+            .instrument_limit
+            .store(limit, std::sync::atomic::Ordering::Relaxed);
+    }
+
     /// Injects `fault` into every live connection (handshake faults arm the next
     /// upgrade). Returns the number of connections reached.
     pub fn inject(&self, fault: Fault) -> usize {

@@ -52,6 +52,9 @@ pub(crate) struct Shared {
     pub counters: Counters,
     pub orders_seen: AtomicU64,
     pub disconnect_requests: AtomicU64,
+    /// Instruments a market connection opened from now on may carry (starts
+    /// at `cfg.max_instruments_per_connection`).
+    pub instrument_limit: std::sync::atomic::AtomicUsize,
 }
 
 /// Locks a mutex, recovering the data if a connection thread panicked while
@@ -63,6 +66,9 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 impl Shared {
     pub fn new(cfg: SimConfig, tls: Option<Arc<rustls::ServerConfig>>) -> Self {
         Self {
+            instrument_limit: std::sync::atomic::AtomicUsize::new(
+                cfg.max_instruments_per_connection,
+            ),
             cfg,
             tls,
             stopping: AtomicBool::new(false),
