@@ -61,8 +61,10 @@ pub(crate) struct ConsumerSlot {
     /// `pending_q` has sequence `head_seq`, so popping never shifts the index.
     pending: FxMap<(InstrumentId, u8), u64>,
     head_seq: u64,
-    /// Connection events in `pending_q` (at most `MAX_WAITING_EVENTS`).
-    waiting_events: usize,
+    /// Connection events in `pending_q` (at most `MAX_WAITING_EVENTS`). A `u32`
+    /// fits in the padding after `mode` and `overflow`: the slot's hot fields
+    /// keep their places.
+    waiting_events: u32,
     /// Counted here on the hot path; copied to `shared` once per loop ([`Self::sync`]).
     published: u64,
     dropped: u64,
@@ -182,7 +184,7 @@ impl ConsumerSlot {
     pub fn publish_connection(&mut self, ev: ConnectionEvent) {
         if self.publish_control(FeedEvent::Connection(ev)) {
             self.waiting_events += 1;
-            if self.waiting_events > MAX_WAITING_EVENTS {
+            if self.waiting_events as usize > MAX_WAITING_EVENTS {
                 self.drop_oldest_connection_event();
             }
         }
@@ -312,7 +314,9 @@ pub(crate) struct Walked {
     /// Packets longer than their kind (decoded; the extra bytes skipped).
     pub extended: u32,
     /// Code-0 packets (a heartbeat or acknowledgement on the live feed): skipped.
-    pub heartbeats: u32,
+    /// A `u16` keeps `Walked` the size it was (saturating; a message of 64 KiB
+    /// holds at most 8,192 packets).
+    pub heartbeats: u16,
 }
 
 /// Consumers and routes.
@@ -377,7 +381,7 @@ impl Fanout {
                         match *scratch {
                             MarketPacket::Disconnect(d) => walked.disconnect = Some(d.reason),
                             MarketPacket::Unknown(u) if u.code == code::HEARTBEAT => {
-                                walked.heartbeats += 1;
+                                walked.heartbeats = walked.heartbeats.saturating_add(1);
                             }
                             _ => self.publish(scratch, recv_ns),
                         }

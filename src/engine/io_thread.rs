@@ -176,7 +176,7 @@ fn run_to_the_end(mut engine: Engine) {
         log::error!("closing the connections after the I/O thread stopped panicked");
     }
     stats.live.store(0, Ordering::Relaxed);
-    let _ = stats.stop.set((stop, detail));
+    stats.stop.set((stop, detail));
 }
 
 /// The text of a panic's payload (`panic!` with a literal or a format).

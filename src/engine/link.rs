@@ -109,6 +109,20 @@ fn tls_failure(e: &rustls::Error) -> TlsFailure {
     }
 }
 
+/// One attempt at opening a connection: the lookup it waits for, the
+/// addresses found, and the turn of each.
+#[derive(Default)]
+struct Attempt {
+    /// The lookup this connection waits for (its id; see `engine::dns`).
+    lookup: Option<u64>,
+    /// The addresses, and the next one to try.
+    addrs: Vec<SocketAddr>,
+    next_addr: usize,
+    /// When the address being connected to yields to the next one (unset for
+    /// the last: the lifecycle's connect timeout bounds it).
+    addr_deadline: Option<Instant>,
+}
+
 pub(crate) struct Link {
     /// For log lines: "market feed connection 2", "order updates connection 0"
     /// (the feed's [`FeedKind::label`]).
@@ -127,14 +141,10 @@ pub(crate) struct Link {
     pub spin_reads: u32,
     /// The protocol: upgrade, frames, codes, goodbye, and the lifecycle (`lc`).
     pub driver: Driver,
-    /// The lookup this connection waits for (its id; see `engine::dns`).
-    lookup: Option<u64>,
-    /// The current attempt's addresses, and the next one to try.
-    addrs: Vec<SocketAddr>,
-    next_addr: usize,
-    /// When the address being connected to yields to the next one (unset for
-    /// the last: the lifecycle's connect timeout bounds it).
-    addr_deadline: Option<Instant>,
+    /// The current attempt's lookup and addresses (boxed: only opening a
+    /// connection uses them, and the fields a message's path reads keep their
+    /// places).
+    attempt: Box<Attempt>,
     /// Read-buffer size: the largest frame plus room for the next reads.
     rlen: usize,
 }
@@ -161,23 +171,20 @@ impl Link {
             spare_rbuf: Vec::new(),
             spin_reads: 0,
             driver: Driver::new(Lifecycle::new(kind, *cfg, seed), limits),
-            lookup: None,
-            addrs: Vec::new(),
-            next_addr: 0,
-            addr_deadline: None,
+            attempt: Box::default(),
             rlen: limits.max_frame + 64 * 1024,
         }
     }
 
     /// Whether this connection waits for the answer to lookup `id`.
     pub fn waits_for(&self, id: u64) -> bool {
-        self.lookup == Some(id)
+        self.attempt.lookup == Some(id)
     }
 
     /// The next instant this connection needs attention without I/O.
     pub fn deadline(&self) -> Option<Instant> {
         let lc = self.driver.poll_timeout();
-        match self.addr_deadline {
+        match self.attempt.addr_deadline {
             Some(t) if self.driver.stage() == Stage::Connecting => Some(lc.map_or(t, |l| l.min(t))),
             _ => lc,
         }
@@ -216,7 +223,8 @@ impl Link {
         if self.driver.output_overflowed() && self.conn.is_some() {
             self.drop_conn(registry, budget, Cause::OutputFull);
         }
-        if self.driver.stage() == Stage::Connecting && self.addr_deadline.is_some_and(|t| now >= t)
+        if self.driver.stage() == Stage::Connecting
+            && self.attempt.addr_deadline.is_some_and(|t| now >= t)
         {
             log::warn!(
                 "{} connection {}: no connection within its share of the connect timeout; trying the next address",
@@ -252,17 +260,17 @@ impl Link {
         dns: &mut Dns,
         budget: &mut Budget,
     ) {
-        self.addrs.clear();
-        self.next_addr = 0;
-        self.lookup = None;
+        self.attempt.addrs.clear();
+        self.attempt.next_addr = 0;
+        self.attempt.lookup = None;
         if let Ok(ip) = env.base.host.parse::<IpAddr>() {
-            self.addrs.push(SocketAddr::new(ip, env.base.port));
+            self.attempt.addrs.push(SocketAddr::new(ip, env.base.port));
             self.driver.lc.on_resolved(now);
             self.connect_next(now, env, registry, budget);
             return;
         }
         match dns.lookup(&env.base.host, env.base.port) {
-            Ok(id) => self.lookup = Some(id),
+            Ok(id) => self.attempt.lookup = Some(id),
             Err(e) => {
                 log::warn!(
                     "{} connection {}: no resolver thread for {}: {e}",
@@ -286,10 +294,10 @@ impl Link {
         registry: &Registry,
         budget: &Mutex<Budget>,
     ) -> bool {
-        if self.lookup != Some(id) {
+        if self.attempt.lookup != Some(id) {
             return false;
         }
-        self.lookup = None;
+        self.attempt.lookup = None;
         if !self.driver.lc.is_resolving() {
             return true;
         }
@@ -297,8 +305,8 @@ impl Link {
         let mut b = lock(budget);
         match result {
             Ok(addrs) if !addrs.is_empty() => {
-                self.addrs = addrs;
-                self.next_addr = 0;
+                self.attempt.addrs = addrs;
+                self.attempt.next_addr = 0;
                 self.driver.lc.on_resolved(now);
                 self.connect_next(now, env, registry, &mut b);
             }
@@ -336,11 +344,11 @@ impl Link {
         budget: &mut Budget,
     ) -> Option<Cause> {
         let mut cause = Cause::Dns(DnsFailure::NoAddress);
-        while let Some(&addr) = self.addrs.get(self.next_addr) {
-            self.next_addr += 1;
+        while let Some(&addr) = self.attempt.addrs.get(self.attempt.next_addr) {
+            self.attempt.next_addr += 1;
             match self.connect(addr, env, registry) {
                 Ok(()) => {
-                    self.addr_deadline = self.address_share(now);
+                    self.attempt.addr_deadline = self.address_share(now);
                     return None;
                 }
                 Err(e) => {
@@ -361,7 +369,11 @@ impl Link {
     /// connect timeout, shared equally by it and the addresses after it (so an
     /// address that swallows packets cannot use up the whole timeout).
     fn address_share(&self, now: Instant) -> Option<Instant> {
-        let after_this = self.addrs.len().saturating_sub(self.next_addr);
+        let after_this = self
+            .attempt
+            .addrs
+            .len()
+            .saturating_sub(self.attempt.next_addr);
         if after_this == 0 {
             return None;
         }
@@ -436,7 +448,7 @@ impl Link {
             },
             Err(cause)
                 if self.driver.stage() == Stage::Connecting
-                    && self.next_addr < self.addrs.len() =>
+                    && self.attempt.next_addr < self.attempt.addrs.len() =>
             {
                 log::warn!(
                     "{} connection {}: {cause}; trying the next address",
@@ -481,7 +493,7 @@ impl Link {
             }
             // The upgrade request is queued with the frames, so a partial write
             // is finished by `flush_out`.
-            self.addr_deadline = None;
+            self.attempt.addr_deadline = None;
             self.driver.on_connected(
                 Instant::now(),
                 env.tls.is_some(),
@@ -610,8 +622,8 @@ impl Link {
             }
             self.spare_rbuf = c.rbuf;
         }
-        self.lookup = None;
-        self.addr_deadline = None;
+        self.attempt.lookup = None;
+        self.attempt.addr_deadline = None;
         self.driver.detach();
     }
 

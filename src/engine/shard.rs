@@ -100,8 +100,9 @@ impl Proto for Market<'_> {
                 walked.errors
             );
         }
-        self.counts.extended += u64::from(walked.extended);
-        self.counts.heartbeats += u64::from(walked.heartbeats);
+        if walked.extended | u32::from(walked.heartbeats) != 0 {
+            self.counts.note(walked.extended, walked.heartbeats);
+        }
         walked.disconnect.map(Cause::Dhan)
     }
 }

@@ -164,6 +164,17 @@ pub(crate) struct MessageCounts {
     pub heartbeats: u64,
 }
 
+impl MessageCounts {
+    /// Adds a message's lengthened and code-0 packets (out of line: most
+    /// messages have neither).
+    #[cold]
+    #[inline(never)]
+    pub fn note(&mut self, extended: u32, heartbeats: u16) {
+        self.extended += u64::from(extended);
+        self.heartbeats += u64::from(heartbeats);
+    }
+}
+
 impl ShardHealth {
     /// Stores `lc`'s state and the connection's message counts (relaxed stores,
     /// once per engine turn).

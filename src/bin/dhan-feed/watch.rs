@@ -145,6 +145,7 @@ fn market(
                 refused(&c.event)?;
             }
             FeedEvent::Refused(r) => note!("dhan-feed watch: {r}"),
+            FeedEvent::EngineStopped(stop) => return Err(WatchError::EngineStopped(stop)),
             _ => {}
         }
         out.write_all(&line)?;

@@ -87,6 +87,10 @@ pub enum WatchError {
     /// stops (exit status 1) instead of waiting forever.
     #[error("{0}; check DHAN_CLIENT_ID / DHAN_ACCESS_TOKEN (or the simulator's) and run again")]
     CredentialsRefused(dhan_feed::SessionError),
+    /// The client's I/O thread stopped (a panic or a failed poll): nothing more
+    /// can arrive, so `watch` stops (exit status 1).
+    #[error("the feed stopped: {0}")]
+    EngineStopped(dhan_feed::EngineStop),
     /// The CA file holds no certificate.
     #[error(transparent)]
     Tls(#[from] dhan_feed::TlsConfigError),

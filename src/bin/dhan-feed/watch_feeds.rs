@@ -62,6 +62,9 @@ pub fn orders(
             halted(&feed)?;
             continue;
         };
+        if let OrderEvent::EngineStopped(stop) = ev {
+            return Err(WatchError::EngineStopped(stop));
+        }
         line.clear();
         if args.json {
             jsonl::order_event(&ev, &mut line);
@@ -214,6 +217,9 @@ fn run_depth<const N: usize>(
                         summary.reconnects += 1;
                     }
                     refused(&c.event)?;
+                }
+                DepthFeedEvent::EngineStopped(stop) => {
+                    return Err(WatchError::EngineStopped(stop));
                 }
                 _ => {}
             }
