@@ -510,10 +510,13 @@ fn code_804_after_the_limit_fell_refuses_the_resent_tail_and_converges() {
         .map(|i| format!("NSE_EQ:{}", 20_000 + i).parse().unwrap())
         .collect();
     feed.subscribe(&many).unwrap();
+    // Data flowing: the server's session (and its limit, read when the session
+    // starts, just after the upgrade) exists.
     let s = watch(&mut feed, Duration::from_secs(10), |s| {
-        s.conn.iter().any(|c| c.event == SessionEvent::Connected)
+        !s.since_live.is_empty()
     });
     assert!(s.conn.iter().any(|c| c.event == SessionEvent::Connected));
+    assert!(!s.since_live.is_empty());
     sim.handle().set_instrument_limit(120);
     sim.handle().inject(Fault::Reset);
     let s = watch(&mut feed, Duration::from_secs(10), |s| {
