@@ -33,7 +33,7 @@ LAYERS = [
     ["engine"],
     ["error"],
     ["feed"],
-    ["client"],
+    ["client", "token"],
     ["sim", "jsonl", "internals"],
     ["lib"],
 ]

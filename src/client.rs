@@ -42,7 +42,18 @@ impl Client {
     /// Starts the I/O thread with `cfg`. Fails when an endpoint URL does not parse,
     /// when a PARTNER `user_type` has no partner secret, or when the thread cannot
     /// start.
+    ///
+    /// With a [`crate::config::TokenSource`] other than `Fixed`, the token is
+    /// read from it first (a failure is [`ConfigError::TokenSource`]) and then
+    /// watched on a thread of its own.
     pub fn new(cfg: ClientConfig) -> Result<Self, Error> {
+        let mut cfg = cfg;
+        if let Some(read) = cfg.token_source.read() {
+            cfg.access_token = read.map_err(|e| ConfigError::TokenSource {
+                from: crate::token::describe(&cfg.token_source),
+                reason: e.to_string(),
+            })?;
+        }
         for (field, value) in [
             ("ring_capacity", cfg.ring_capacity),
             ("depth_ring_capacity", cfg.depth_ring_capacity),
@@ -55,10 +66,16 @@ impl Client {
         {
             return Err(ConfigError::MissingPartnerSecret.into());
         }
-        let engine = crate::engine::spawn(cfg.clone())?;
+        let engine = Arc::new(crate::engine::spawn(cfg.clone())?);
+        crate::token::spawn(
+            cfg.token_source.clone(),
+            cfg.token_refresh,
+            cfg.access_token.clone(),
+            Arc::downgrade(&engine),
+        )?;
         Ok(Self {
             inner: Arc::new(ClientInner {
-                engine: Arc::new(engine),
+                engine,
                 next_id: AtomicUsize::new(0),
                 next_aux: AtomicUsize::new(0),
                 cfg,

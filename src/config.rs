@@ -7,6 +7,7 @@ use crate::secret::Secret;
 pub use crate::session::{BudgetConfig, LifecycleConfig};
 use crate::ws::client::WsLimits;
 use rustls_pki_types::CertificateDer;
+use std::path::PathBuf;
 use std::time::Duration;
 
 /// What a consumer's ring does when it is full.
@@ -82,6 +83,68 @@ impl Endpoints {
     }
 }
 
+/// A function that returns the current access token ([`TokenSource::Callback`]).
+pub type TokenFn = dyn Fn() -> std::io::Result<Secret> + Send + Sync;
+
+/// Where the access token comes from ([`ClientConfig::token_source`]).
+///
+/// A Dhan access token lasts a day; a program that runs all day reads a fresh
+/// one from where its login job writes it. With a file or a callback the token
+/// is read when the client starts (a failure there is an error) and then
+/// watched off the I/O thread: a changed token is used by every later
+/// (re)connection, and connections stopped by a refused token (807 and the
+/// other credential failures) retry at once with it. While the token is
+/// unchanged, a refused token is not tried again. A source that cannot be
+/// read (a missing or empty file, a failing callback) keeps the current token
+/// and says why at `warn`, once per change of the problem, never showing the
+/// token.
+#[derive(Clone, Default)]
+#[non_exhaustive]
+pub enum TokenSource {
+    /// [`ClientConfig::access_token`] as given; only
+    /// [`crate::Client::set_access_token`] changes it (the default).
+    #[default]
+    Fixed,
+    /// A file holding the token (surrounding whitespace ignored), checked for
+    /// changes twice a second (`DHAN_ACCESS_TOKEN_FILE`).
+    File(PathBuf),
+    /// A function returning the token, called every
+    /// [`ClientConfig::token_refresh`] on the token thread (it may block).
+    Callback(std::sync::Arc<TokenFn>),
+}
+
+impl TokenSource {
+    /// A token file.
+    pub fn file(path: impl Into<PathBuf>) -> Self {
+        Self::File(path.into())
+    }
+
+    /// A token callback.
+    pub fn callback(f: impl Fn() -> std::io::Result<Secret> + Send + Sync + 'static) -> Self {
+        Self::Callback(std::sync::Arc::new(f))
+    }
+
+    /// Reads the token now (`None` for [`TokenSource::Fixed`]); the error never
+    /// contains the token.
+    pub fn read(&self) -> Option<std::io::Result<Secret>> {
+        match self {
+            Self::Fixed => None,
+            Self::File(path) => Some(Secret::from_file(path)),
+            Self::Callback(f) => Some(f()),
+        }
+    }
+}
+
+impl std::fmt::Debug for TokenSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Fixed => f.write_str("Fixed"),
+            Self::File(p) => f.debug_tuple("File").field(p).finish(),
+            Self::Callback(_) => f.write_str("Callback"),
+        }
+    }
+}
+
 /// Everything a [`crate::Client`] needs. `Debug` never shows a credential.
 #[derive(Clone, Debug)]
 pub struct ClientConfig {
@@ -133,6 +196,12 @@ pub struct ClientConfig {
     /// Connections per feed kind and the gap between openings, shared by every
     /// client of the same user in this process (see [`BudgetConfig`]).
     pub budget: BudgetConfig,
+    /// Where the access token comes from: `access_token` as given (the
+    /// default), a file, or a callback, watched for renewals (see
+    /// [`TokenSource`]).
+    pub token_source: TokenSource,
+    /// How often a [`TokenSource::Callback`] is called. Default 30 s.
+    pub token_refresh: Duration,
     /// How endpoint host names become addresses. Default: the operating system's
     /// resolver, called on a resolver thread (never the I/O thread), bounded by
     /// [`LifecycleConfig::resolve_timeout`].
@@ -163,6 +232,8 @@ impl Default for ClientConfig {
             limits: WsLimits::default(),
             lifecycle: LifecycleConfig::default(),
             budget: BudgetConfig::default(),
+            token_source: TokenSource::Fixed,
+            token_refresh: Duration::from_secs(30),
             resolver: crate::resolve::Resolver::default(),
             on_io_thread_start: None,
         }
@@ -211,6 +282,15 @@ pub enum ConfigError {
         "a PARTNER login needs a partner secret (ClientConfig::partner_secret, DHAN_PARTNER_SECRET)"
     )]
     MissingPartnerSecret,
+    /// The token source could not be read when the client started (its
+    /// text is never shown): `from` says which, `reason` why.
+    #[error("cannot read the access token from {from}: {reason}")]
+    TokenSource {
+        /// The file, or "the token callback".
+        from: String,
+        /// Why.
+        reason: String,
+    },
 }
 
 fn var(primary: &'static str, fallback: Option<&'static str>) -> Option<String> {
@@ -220,14 +300,28 @@ fn var(primary: &'static str, fallback: Option<&'static str>) -> Option<String> 
 
 impl ClientConfig {
     /// Reads credentials from `DHAN_CLIENT_ID`, `DHAN_ACCESS_TOKEN` (fallbacks
-    /// `CLIENT_ID`, `ACCESS_TOKEN`), `DHAN_WS_USER_TYPE` (SELF or PARTNER),
-    /// `DHAN_PARTNER_ID` and `DHAN_PARTNER_SECRET`;
-    /// everything else takes its default.
+    /// `CLIENT_ID`, `ACCESS_TOKEN`) or `DHAN_ACCESS_TOKEN_FILE` (a file holding
+    /// the token, watched for renewals; it wins over `DHAN_ACCESS_TOKEN`),
+    /// `DHAN_WS_USER_TYPE` (SELF or PARTNER), `DHAN_PARTNER_ID` and
+    /// `DHAN_PARTNER_SECRET`; everything else takes its default.
     pub fn from_env() -> Result<Self, ConfigError> {
         let client_id = var("DHAN_CLIENT_ID", Some("CLIENT_ID"))
             .ok_or(ConfigError::MissingEnv("DHAN_CLIENT_ID"))?;
-        let token = var("DHAN_ACCESS_TOKEN", Some("ACCESS_TOKEN"))
-            .ok_or(ConfigError::MissingEnv("DHAN_ACCESS_TOKEN"))?;
+        let token_file = var("DHAN_ACCESS_TOKEN_FILE", None).map(PathBuf::from);
+        let (token, token_source) = match token_file {
+            Some(path) => {
+                let token = Secret::from_file(&path).map_err(|e| ConfigError::TokenSource {
+                    from: format!("DHAN_ACCESS_TOKEN_FILE ({})", path.display()),
+                    reason: e.to_string(),
+                })?;
+                (token.expose().to_owned(), TokenSource::File(path))
+            }
+            None => (
+                var("DHAN_ACCESS_TOKEN", Some("ACCESS_TOKEN"))
+                    .ok_or(ConfigError::MissingEnv("DHAN_ACCESS_TOKEN"))?,
+                TokenSource::Fixed,
+            ),
+        };
         let user_type = match var("DHAN_WS_USER_TYPE", None) {
             None => UserType::SelfUser,
             Some(v) => UserType::parse(&v).ok_or(ConfigError::BadUserType)?,
@@ -235,6 +329,7 @@ impl ClientConfig {
         Ok(Self {
             client_id: Secret::new(client_id),
             access_token: Secret::new(token),
+            token_source,
             user_type,
             partner_id: var("DHAN_PARTNER_ID", None).map(Secret::new),
             partner_secret: var("DHAN_PARTNER_SECRET", None).map(Secret::new),
@@ -243,9 +338,12 @@ impl ClientConfig {
     }
 
     /// Whether credentials for Dhan are present in the environment.
+    /// `DHAN_ACCESS_TOKEN_FILE` alone counts: whoever set it meant Dhan, and a
+    /// missing client id must then be an error, not a fallback to a simulator.
     pub fn env_has_credentials() -> bool {
-        var("DHAN_CLIENT_ID", Some("CLIENT_ID")).is_some()
-            && var("DHAN_ACCESS_TOKEN", Some("ACCESS_TOKEN")).is_some()
+        var("DHAN_ACCESS_TOKEN_FILE", None).is_some()
+            || (var("DHAN_CLIENT_ID", Some("CLIENT_ID")).is_some()
+                && var("DHAN_ACCESS_TOKEN", Some("ACCESS_TOKEN")).is_some())
     }
 }
 

@@ -99,12 +99,14 @@ mod session;
 #[cfg(feature = "sim")]
 pub mod sim;
 mod time;
+mod token;
 mod transport;
 mod ws;
 
 pub use client::Client;
 pub use config::{
     BudgetConfig, ClientConfig, Endpoints, LifecycleConfig, OrderTrackerConfig, Overflow,
+    TokenSource,
 };
 pub use engine::{EVENT_LOG_TARGET, MAX_SHARDS};
 pub use error::{ConfigError, Error, SubscribeError, TlsConfigError};

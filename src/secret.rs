@@ -25,6 +25,27 @@ impl Secret {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+
+    /// Reads a credential from a file: its text with surrounding whitespace
+    /// (a trailing newline) removed. An empty file, or one that is not UTF-8,
+    /// is an error that never contains the file's text.
+    pub fn from_file(path: &std::path::Path) -> std::io::Result<Self> {
+        let bytes = std::fs::read(path)?;
+        let text = std::str::from_utf8(&bytes).map_err(|_| {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "the file is not UTF-8 text",
+            )
+        })?;
+        let token = text.trim();
+        if token.is_empty() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "the file is empty",
+            ));
+        }
+        Ok(Self::new(token))
+    }
 }
 
 impl From<&str> for Secret {
@@ -54,6 +75,26 @@ impl fmt::Display for Secret {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn from_file_trims_and_refuses_empty_or_binary_files_without_echoing_them() {
+        let dir = std::env::temp_dir().join(format!("dhan-feed-secret-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = dir.join("token");
+        std::fs::write(&p, "  tok-123\n").unwrap();
+        assert_eq!(Secret::from_file(&p).unwrap().expose(), "tok-123");
+        std::fs::write(&p, " \n").unwrap();
+        let e = Secret::from_file(&p).unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::InvalidData);
+        std::fs::write(&p, [0xff, 0xfe, b's', b'e', b'c']).unwrap();
+        let e = Secret::from_file(&p).unwrap_err().to_string();
+        assert!(!e.contains("sec"), "{e}");
+        assert_eq!(
+            Secret::from_file(&dir.join("missing")).unwrap_err().kind(),
+            std::io::ErrorKind::NotFound
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 
     #[test]
     fn never_prints_the_value() {

@@ -230,6 +230,7 @@ fn offline() -> Command {
         "CLIENT_ID",
         "DHAN_ACCESS_TOKEN",
         "ACCESS_TOKEN",
+        "DHAN_ACCESS_TOKEN_FILE",
     ] {
         c.env_remove(v);
     }
@@ -405,6 +406,48 @@ fn watch_url_uses_the_simulators_credentials_and_never_prints_a_pasted_token() {
         assert!(!err.contains(secret), "{secret} in: {err}");
     }
     assert!(err.contains("token=***"), "{err}");
+}
+
+/// `DHAN_ACCESS_TOKEN_FILE` counts as credentials: without a client id it is an
+/// error naming `DHAN_CLIENT_ID`, never a silent fallback to the simulator; with
+/// one, `--token-file` reads the token from the file (never printing it).
+#[test]
+fn a_token_file_means_dhan_and_its_token_is_read_from_the_file() {
+    let dir = std::env::temp_dir().join(format!("dhan-feed-cli-token-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("token");
+    std::fs::write(&file, "tok-FROM-FILE-42\n").unwrap();
+    let o = offline()
+        .env("DHAN_ACCESS_TOKEN_FILE", &file)
+        .args(["watch", "--count", "1", "--seconds", "10"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success(), "{err}");
+    assert!(err.contains("DHAN_CLIENT_ID"), "{err}");
+    assert!(!err.contains("built-in simulator"), "{err}");
+    // --token-file with --url: the simulator accepts the file's token.
+    let sim = external_sim("tok-FROM-FILE-42");
+    let o = offline()
+        .args([
+            "watch",
+            "--url",
+            &sim.url(),
+            "--json",
+            "--count",
+            "2",
+            "--seconds",
+            "20",
+        ])
+        .arg("--token-file")
+        .arg(&file)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    assert_eq!(lines(&o).len(), 2);
+    assert!(!err.contains("tok-FROM-FILE-42"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

@@ -27,6 +27,11 @@ pub struct SimConfig {
     pub client_id: Secret,
     /// Accepted access token. Default [`DEFAULT_ACCESS_TOKEN`].
     pub access_token: Secret,
+    /// Read the accepted access token from this file instead (trimmed), for each
+    /// new connection; when the file changes, connections opened with another
+    /// token are closed with 807 (market, depth and order feeds alike), as
+    /// Dhan does when a token is renewed. Default none.
+    pub access_token_file: Option<PathBuf>,
     /// A token the simulator treats as expired (code 807). Default `"expired-token"`.
     pub expired_token: Secret,
     /// Accepted partner id. Default [`DEFAULT_PARTNER_ID`].
@@ -82,6 +87,7 @@ impl Default for SimConfig {
             tls: true,
             client_id: DEFAULT_CLIENT_ID.into(),
             access_token: DEFAULT_ACCESS_TOKEN.into(),
+            access_token_file: None,
             expired_token: "expired-token".into(),
             partner_id: DEFAULT_PARTNER_ID.into(),
             partner_secret: DEFAULT_PARTNER_SECRET.into(),

@@ -113,12 +113,17 @@ fn serve_inner(tcp: TcpStream, shared: &Arc<Shared>, id: u64) -> io::Result<()> 
     Session::new(ws, ctl, shared.clone(), id, route).run()
 }
 
-fn check_feed_auth(route: &Route, cfg: &super::config::SimConfig) -> Option<DisconnectCode> {
+fn check_feed_auth(
+    route: &Route,
+    shared: &Shared,
+    valid: &crate::Secret,
+) -> Option<DisconnectCode> {
+    let cfg = &shared.cfg;
     let token = route.token.as_ref().map(|t| t.expose());
-    if token == Some(cfg.expired_token.expose()) {
+    if token == Some(cfg.expired_token.expose()) || token.is_some_and(|t| shared.is_retired(t)) {
         return Some(DisconnectCode::ACCESS_TOKEN_EXPIRED);
     }
-    if token != Some(cfg.access_token.expose()) {
+    if token != Some(valid.expose()) {
         return Some(DisconnectCode::ACCESS_TOKEN_INVALID);
     }
     if route.client_id.as_ref().map(|c| c.expose()) != Some(cfg.client_id.expose()) {
@@ -217,12 +222,13 @@ impl Session {
         }
     }
 
-    fn register(&mut self, user: String) {
+    fn register(&mut self, user: String, token: Option<crate::Secret>) {
         if let Some(tx) = self.mailbox_tx.take() {
             self.shared.register(Entry {
                 id: self.id,
                 kind: self.kind,
                 user,
+                token,
                 opened: Instant::now(),
                 mailbox: tx,
             });
@@ -231,12 +237,13 @@ impl Session {
 
     fn run(mut self) -> io::Result<()> {
         if self.kind != FeedKind::OrderUpdate {
-            if let Some(code) = check_feed_auth(&self.route, &self.shared.cfg) {
+            let valid = self.shared.valid_token();
+            if let Some(code) = check_feed_auth(&self.route, &self.shared, &valid) {
                 log::info!("sim: {} connection {} refused: {code}", self.kind, self.id);
                 return self.finish(End::Disconnect(code));
             }
             let user = self.shared.cfg.client_id.expose().to_owned();
-            self.register(user);
+            self.register(user, Some(valid));
         }
         let end = match self.serve_loop() {
             Ok(end) => end,
@@ -559,7 +566,9 @@ impl Session {
                 Message::Text(t) => match &mut self.logic {
                     Logic::Market(m) => m.on_text(t.as_bytes(), &mut self.out),
                     Logic::Depth(d) => d.on_text(t.as_bytes()),
-                    Logic::Orders(o) => o.on_text(t.as_bytes(), &self.shared.cfg),
+                    Logic::Orders(o) => {
+                        o.on_text(t.as_bytes(), &self.shared.cfg, &self.shared.valid_token())
+                    }
                 },
                 Message::Pong(_) => {
                     self.last_pong = Instant::now();
@@ -573,12 +582,14 @@ impl Session {
             match flow {
                 Flow::Continue => {}
                 Flow::LoggedIn => {
-                    let user = match &self.logic {
-                        Logic::Orders(o) => o.logged_in.clone().unwrap_or_default(),
-                        _ => String::new(),
+                    let (user, token) = match &self.logic {
+                        Logic::Orders(o) => {
+                            (o.logged_in.clone().unwrap_or_default(), o.token.clone())
+                        }
+                        _ => (String::new(), None),
                     };
                     self.shared.orders_seen.fetch_add(1, Ordering::Relaxed);
-                    self.register(user);
+                    self.register(user, token);
                 }
                 Flow::Goodbye => {
                     self.shared

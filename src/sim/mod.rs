@@ -63,6 +63,14 @@ pub enum SimError {
     /// Building the TLS configuration failed.
     #[error("simulator TLS config: {0}")]
     Tls(#[from] rustls::Error),
+    /// The access-token file could not be read (its text is never shown).
+    #[error("simulator access-token file {path}: {source}")]
+    TokenFile {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
 }
 
 /// Builds a [`Simulator`]; every setting defaults as [`SimConfig`] documents.
@@ -312,6 +320,14 @@ impl Simulator {
         } else {
             (None, None)
         };
+        let mut cfg = cfg;
+        if let Some(path) = &cfg.access_token_file {
+            cfg.access_token =
+                crate::Secret::from_file(path).map_err(|source| SimError::TokenFile {
+                    path: path.clone(),
+                    source,
+                })?;
+        }
         let listener = TcpListener::bind(cfg.listen)?;
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared::new(cfg, tls));
@@ -335,6 +351,15 @@ impl Simulator {
                 std::thread::Builder::new()
                     .name("sim-orders".into())
                     .spawn(move || order_generator(shared, cmd_rx, stop_rx))?,
+            );
+        }
+        if let Some(path) = shared.cfg.access_token_file.clone() {
+            let shared = shared.clone();
+            let stop_rx = stop_rx.clone();
+            threads.push(
+                std::thread::Builder::new()
+                    .name("sim-token".into())
+                    .spawn(move || watch_token_file(&path, &shared, &stop_rx))?,
             );
         }
         if let Some(fault) = shared.cfg.scenario {
@@ -395,7 +420,7 @@ impl Simulator {
     pub fn client_config(&self) -> crate::ClientConfig {
         crate::ClientConfig {
             client_id: self.config().client_id.clone(),
-            access_token: self.config().access_token.clone(),
+            access_token: self.shared.valid_token(),
             partner_id: Some(self.config().partner_id.clone()),
             partner_secret: Some(self.config().partner_secret.clone()),
             endpoints: crate::Endpoints::all(&self.url()),
@@ -523,6 +548,40 @@ fn order_generator(shared: Arc<Shared>, commands: Receiver<Lifecycle>, stop: Rec
             }
             let u = lifecycle_update(order_no, status, traded, shared.cfg.client_id.expose());
             shared.broadcast_order(orders::encode(&u));
+        }
+    }
+}
+
+/// Re-reads the access-token file every 100 ms until the simulator stops: a new
+/// token is accepted from then on and closes the connections opened with another
+/// (807). An unreadable or empty file keeps the current token (said once per
+/// change of the problem).
+fn watch_token_file(
+    path: &std::path::Path,
+    shared: &Shared,
+    stop: &crossbeam_channel::Receiver<()>,
+) {
+    let mut problem: Option<std::io::ErrorKind> = None;
+    while let Err(crossbeam_channel::RecvTimeoutError::Timeout) =
+        stop.recv_timeout(std::time::Duration::from_millis(100))
+    {
+        match crate::Secret::from_file(path) {
+            Ok(token) => {
+                problem = None;
+                if token != shared.valid_token() {
+                    let n = shared.renew_token(token);
+                    log::info!("sim: access token renewed; {n} connections closed with 807");
+                }
+            }
+            Err(e) => {
+                if problem != Some(e.kind()) {
+                    log::warn!(
+                        "sim: access-token file {}: {e}; keeping the current token",
+                        path.display()
+                    );
+                    problem = Some(e.kind());
+                }
+            }
         }
     }
 }

@@ -63,6 +63,8 @@ pub fn encode(u: &OrderUpdate) -> Vec<u8> {
 pub(crate) struct OrderLogic {
     parser: TapeParser,
     pub logged_in: Option<String>,
+    /// The access token of a SELF login.
+    pub token: Option<crate::Secret>,
 }
 
 impl OrderLogic {
@@ -70,19 +72,22 @@ impl OrderLogic {
         Self {
             parser: TapeParser::new(),
             logged_in: None,
+            token: None,
         }
     }
 
     /// Handles a text message: the first must be a valid login.
-    pub fn on_text(&mut self, text: &[u8], cfg: &SimConfig) -> Flow {
+    /// `token`: the access token accepted now.
+    pub fn on_text(&mut self, text: &[u8], cfg: &SimConfig, valid: &crate::Secret) -> Flow {
         if self.logged_in.is_some() {
             return Flow::Continue;
         }
         match parse_login(&mut self.parser, text) {
             Ok(Login::SelfUser { client_id, token })
-                if client_id == cfg.client_id && token == cfg.access_token =>
+                if client_id == cfg.client_id && token == *valid =>
             {
                 self.logged_in = Some(cfg.client_id.expose().to_owned());
+                self.token = Some(token);
                 Flow::LoggedIn
             }
             Ok(Login::Partner { partner_id, secret })

@@ -25,6 +25,8 @@ pub(crate) struct Entry {
     pub id: u64,
     pub kind: FeedKind,
     pub user: String,
+    /// The access token it was opened with (none for a PARTNER login).
+    pub token: Option<crate::Secret>,
     pub opened: Instant,
     pub mailbox: Sender<Control>,
 }
@@ -55,6 +57,10 @@ pub(crate) struct Shared {
     /// Instruments a market connection opened from now on may carry (starts
     /// at `cfg.max_instruments_per_connection`).
     pub instrument_limit: std::sync::atomic::AtomicUsize,
+    /// The access token accepted now (`cfg.access_token`, or the token file's).
+    pub token: Mutex<crate::Secret>,
+    /// Tokens renewed away (the latest 16): presenting one is 807, expired.
+    pub retired: Mutex<VecDeque<crate::Secret>>,
 }
 
 /// Locks a mutex, recovering the data if a connection thread panicked while
@@ -66,6 +72,8 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 impl Shared {
     pub fn new(cfg: SimConfig, tls: Option<Arc<rustls::ServerConfig>>) -> Self {
         Self {
+            token: Mutex::new(cfg.access_token.clone()),
+            retired: Mutex::new(VecDeque::new()),
             instrument_limit: std::sync::atomic::AtomicUsize::new(
                 cfg.max_instruments_per_connection,
             ),
@@ -80,6 +88,41 @@ impl Shared {
             orders_seen: AtomicU64::new(0),
             disconnect_requests: AtomicU64::new(0),
         }
+    }
+
+    /// Whether `token` was valid once and has been renewed away.
+    pub fn is_retired(&self, token: &str) -> bool {
+        lock(&self.retired).iter().any(|t| t.expose() == token)
+    }
+
+    /// The access token accepted now.
+    pub fn valid_token(&self) -> crate::Secret {
+        lock(&self.token).clone()
+    }
+
+    /// A new valid token: connections opened with another one are closed with
+    /// 807 (token expired). Returns how many.
+    pub fn renew_token(&self, token: crate::Secret) -> usize {
+        let old = std::mem::replace(&mut *lock(&self.token), token.clone());
+        let mut retired = lock(&self.retired);
+        retired.retain(|t| *t != token);
+        if retired.len() == 16 {
+            retired.pop_front();
+        }
+        retired.push_back(old);
+        drop(retired);
+        let conns = lock(&self.conns);
+        conns
+            .iter()
+            .filter(|e| e.token.as_ref().is_some_and(|t| *t != token))
+            .filter(|e| {
+                e.mailbox
+                    .send(Control::Fault(Fault::Disconnect(
+                        crate::proto::disconnect::DisconnectCode::ACCESS_TOKEN_EXPIRED.0,
+                    )))
+                    .is_ok()
+            })
+            .count()
     }
 
     pub fn stopping(&self) -> bool {

@@ -32,6 +32,11 @@ pub struct SimArgs {
     /// Access token to accept.
     #[arg(long, default_value = dhan_feed::sim::DEFAULT_ACCESS_TOKEN, value_parser = secret_arg)]
     pub access_token: Secret,
+    /// Read the token to accept from this file instead, for each new connection;
+    /// when the file changes, connections opened with another token are closed
+    /// with 807 (a renewed token, as Dhan does).
+    #[arg(long)]
+    pub access_token_file: Option<PathBuf>,
     /// Seed of the random walks.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
@@ -74,6 +79,7 @@ impl SimArgs {
             tls: !self.plain,
             client_id: self.client_id.clone(),
             access_token: self.access_token.clone(),
+            access_token_file: self.access_token_file.clone(),
             seed: self.seed,
             rate: self.rate,
             depth_rate: self.depth_rate,

@@ -142,7 +142,7 @@ fn market(
                 if matches!(c.event, dhan_feed::SessionEvent::Reconnected { .. }) {
                     summary.reconnects += 1;
                 }
-                refused(&c.event)?;
+                refused(&c.event, args.token_file.is_some())?;
             }
             FeedEvent::Refused(r) => note!("dhan-feed watch: {r}"),
             FeedEvent::EngineStopped(stop) => return Err(WatchError::EngineStopped(stop)),

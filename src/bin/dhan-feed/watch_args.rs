@@ -37,6 +37,12 @@ pub struct WatchArgs {
     /// (`DHAN_CLIENT_ID`, `DHAN_ACCESS_TOKEN`) instead of the simulator's defaults.
     #[arg(long, requires = "url")]
     pub env_credentials: bool,
+    /// Read the access token from this file (what a daily login job writes) and
+    /// follow its renewals: a refused token then waits for the file to change
+    /// instead of ending `watch`. Without `--url` it means Dhan, with
+    /// `DHAN_CLIENT_ID` from the environment (also `DHAN_ACCESS_TOKEN_FILE`).
+    #[arg(long)]
+    pub token_file: Option<PathBuf>,
     /// Trust the certificate(s) in this PEM file (for `--url wss://…`).
     #[arg(long, requires = "url")]
     pub ca_file: Option<PathBuf>,
@@ -126,6 +132,11 @@ pub fn connect(args: &WatchArgs) -> Result<(Option<Simulator>, dhan_feed::Client
         // The environment's Dhan credentials go to another URL only when asked.
         let mut cfg = if args.env_credentials {
             ClientConfig::from_env()?
+        } else if args.token_file.is_some() {
+            ClientConfig {
+                client_id: Secret::new(dhan_feed::sim::DEFAULT_CLIENT_ID),
+                ..ClientConfig::default()
+            }
         } else {
             ClientConfig {
                 client_id: Secret::new(dhan_feed::sim::DEFAULT_CLIENT_ID),
@@ -146,6 +157,17 @@ pub fn connect(args: &WatchArgs) -> Result<(Option<Simulator>, dhan_feed::Client
             dhan_feed::proto::endpoint::redacted_target(url)
         );
         cfg
+    } else if args.token_file.is_some() {
+        // A token file means Dhan: the client id must come from the environment.
+        let client_id = std::env::var("DHAN_CLIENT_ID")
+            .ok()
+            .filter(|v| !v.trim().is_empty())
+            .ok_or(dhan_feed::ConfigError::MissingEnv("DHAN_CLIENT_ID"))?;
+        note!("dhan-feed watch: --token-file given; connecting to Dhan");
+        ClientConfig {
+            client_id: Secret::new(client_id),
+            ..ClientConfig::default()
+        }
     } else if ClientConfig::env_has_credentials() {
         let cfg = ClientConfig::from_env().map_err(dhan_feed::Error::from)?;
         note!("dhan-feed watch: Dhan credentials found; connecting to Dhan");
@@ -160,15 +182,25 @@ pub fn connect(args: &WatchArgs) -> Result<(Option<Simulator>, dhan_feed::Client
         sim = Some(s);
         cfg
     };
+    if let Some(path) = &args.token_file {
+        cfg.token_source = dhan_feed::TokenSource::file(path);
+    }
     cfg.pin_core = args.pin;
     Ok((sim, dhan_feed::Client::new(cfg)?))
 }
 
 /// Ends `watch` on refused credentials (806-810, HTTP 401/403, a refused order
 /// login): the connection stays stopped until new credentials, which `watch`
-/// cannot supply.
-pub(crate) fn refused(ev: &dhan_feed::SessionEvent) -> Result<(), WatchError> {
+/// cannot supply, unless it follows a token file (`renewable`): then it waits
+/// for the renewed token.
+pub(crate) fn refused(ev: &dhan_feed::SessionEvent, renewable: bool) -> Result<(), WatchError> {
     match ev {
+        dhan_feed::SessionEvent::Error {
+            error: dhan_feed::SessionError::Credentials(_),
+        } if renewable => {
+            note!("dhan-feed watch: waiting for a renewed token in the token file");
+            Ok(())
+        }
         dhan_feed::SessionEvent::Error {
             error: e @ dhan_feed::SessionError::Credentials(_),
         } => Err(WatchError::CredentialsRefused(*e)),

@@ -50,7 +50,11 @@ pub fn orders(
     // A refused login or token stops the connection until new credentials, which
     // `watch` cannot supply. Health is published just after the events, so it is
     // checked after a `Close` or `Error` and whenever the ring is empty.
+    let renewable = args.token_file.is_some();
     let halted = |feed: &dhan_feed::feed::OrderFeed| {
+        if renewable {
+            return Ok(());
+        }
         feed.health().halted.map_or(Ok(()), |cause| {
             Err(WatchError::CredentialsRefused(
                 dhan_feed::SessionError::Credentials(cause),
@@ -216,7 +220,7 @@ fn run_depth<const N: usize>(
                     if matches!(c.event, SessionEvent::Reconnected { .. }) {
                         summary.reconnects += 1;
                     }
-                    refused(&c.event)?;
+                    refused(&c.event, args.token_file.is_some())?;
                 }
                 DepthFeedEvent::EngineStopped(stop) => {
                     return Err(WatchError::EngineStopped(stop));
