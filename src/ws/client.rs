@@ -314,7 +314,9 @@ impl WsClient {
                     // none of their own (RFC 6455 5.5.3 allows answering only
                     // the latest): a server pinging a connection it does not
                     // read from cannot grow the output.
-                    if self.pong_until == 0 {
+                    // Nothing follows our close frame (RFC 6455 5.5.1), a pong
+                    // included: the connection is ending anyway.
+                    if self.pong_until == 0 && !self.close_sent {
                         let mut p = [0u8; 125];
                         p[..payload.len()].copy_from_slice(payload);
                         self.send(Opcode::Pong, &p[..payload.len()]);
@@ -387,6 +389,20 @@ mod tests {
             unmask_client_frames(c.output()),
             [(Opcode::Pong, b"4".to_vec())]
         );
+    }
+
+    /// Found by the driver fuzz target: a ping after our close frame was
+    /// answered, so a frame followed the close.
+    #[test]
+    fn nothing_follows_our_close_frame_not_even_a_pong() {
+        let mut c = WsClient::new(WsLimits::default());
+        c.send_close(1000, "bye");
+        let n = c.output().len();
+        let mut ping = Vec::new();
+        push_server_frame(true, Opcode::Ping, b"x", &mut ping);
+        assert_eq!(c.poll_event(&ping).unwrap().unwrap().0, WsEvent::Ping);
+        assert_eq!(c.output().len(), n, "no pong queued after the close");
+        assert_eq!(unmask_client_frames(c.output()).len(), 1);
     }
 
     #[test]
