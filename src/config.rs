@@ -184,6 +184,12 @@ pub struct ClientConfig {
     /// Updates an order-update ring holds (about 1 KB each). Default 4,096.
     /// Each capacity is at most [`MAX_RING_CAPACITY`].
     pub order_ring_capacity: usize,
+    /// Bytes of order updates that may wait, in order, when the order handle's
+    /// ring is full (about 1 KB each: the default holds about 16,000); past
+    /// that, updates are lost and an `OrderEvent::Gap` says how many and when.
+    /// Reserved as address space when the handle is made (pages are touched only
+    /// when used). Default 16 MiB.
+    pub order_spill_bytes: usize,
     /// Bounds of each order-update handle's tracker (10,000 orders, 24 h by default).
     pub order_tracker: OrderTrackerConfig,
     /// What a full ring does. Default [`Overflow::DropNewest`].
@@ -227,6 +233,7 @@ impl Default for ClientConfig {
             ring_capacity: 1 << 16,
             depth_ring_capacity: 1024,
             order_ring_capacity: 4096,
+            order_spill_bytes: 16 << 20,
             order_tracker: Default::default(),
             overflow: Overflow::DropNewest,
             limits: WsLimits::default(),

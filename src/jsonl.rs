@@ -225,6 +225,19 @@ pub fn order_event(ev: &crate::feed::OrderEvent, out: &mut Vec<u8>) {
             field(out, "message");
             push_str(out, &e.to_string());
         }
+        E::Gap {
+            missed,
+            first_ns,
+            last_ns,
+        } => {
+            head(out, "gap");
+            field(out, "missed");
+            push_u64(out, *missed);
+            field(out, "first_ns");
+            push_u64(out, *first_ns);
+            field(out, "last_ns");
+            push_u64(out, *last_ns);
+        }
         #[allow(unreachable_patterns)]
         _ => head(out, "other"),
     }

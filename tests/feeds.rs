@@ -972,9 +972,11 @@ fn a_full_depth_ring_held_for_seconds_costs_counted_drops_not_the_connection() {
     until_snapshots(&mut feed, &[id(RELIANCE)]);
 }
 
-/// The same for the order feed: a ring of 16 updates held full for 2 s.
+/// The order feed: a ring of 16 updates held full for 2 s while updates keep
+/// coming. Nothing is lost: what does not fit waits in the spill, in order,
+/// and the connection stays (pongs answered past the server's timeout).
 #[test]
-fn a_full_order_ring_held_for_seconds_costs_counted_drops_not_the_connection() {
+fn a_full_order_ring_held_for_seconds_spills_and_loses_nothing() {
     let _serial = serial();
     let sim = busy_keepalive_sim();
     let client = Client::new(ClientConfig {
@@ -986,15 +988,15 @@ fn a_full_order_ring_held_for_seconds_costs_counted_drops_not_the_connection() {
     assert!(!updates(&mut feed, 1).is_empty());
     std::thread::sleep(Duration::from_secs(2));
     let st = feed.stats();
-    assert!(st.dropped > 0, "{st:?}");
-    assert_eq!(st.lag, 16, "the ring is full, nothing more was forced in");
+    assert_eq!(st.dropped, 0, "{st:?}");
+    assert!(st.spilled > 0, "{st:?}");
+    assert_eq!(st.lag, 16, "the ring is full; the rest waits in the spill");
     assert!(
         feed.connected(),
         "pongs were answered while the ring was full"
     );
     assert_eq!(sim.handle().live(FeedKind::OrderUpdate), 1);
     assert_eq!(feed.health().reconnects, 0);
-    while feed.try_recv().is_some() {}
     let more = updates(&mut feed, 3);
     assert!(
         more.iter()
@@ -1004,4 +1006,110 @@ fn a_full_order_ring_held_for_seconds_costs_counted_drops_not_the_connection() {
         "{:?}",
         names(&more)
     );
+}
+
+/// Sends `n` order updates numbered `from..from + n` (one message each).
+fn send_numbered(sim: &Simulator, from: u32, n: u32) {
+    let mut text = Vec::new();
+    for k in from..from + n {
+        let u = dhan_feed::internals::sample::order_update(&k.to_string(), OrderStatus::Pending, 0);
+        text.clear();
+        encode_order_update(&u, KeyCase::Pascal, &mut text);
+        sim.handle().send_order_text(&text);
+    }
+}
+
+/// The order numbers of the updates (and gaps, as `None`) read until quiet.
+fn read_numbered(feed: &mut dhan_feed::feed::OrderFeed) -> Vec<Option<u32>> {
+    let mut got = Vec::new();
+    while let Some(e) = feed.recv_timeout(Duration::from_millis(500)) {
+        match e {
+            OrderEvent::Update(u) => got.push(Some(u.order_no.as_str().parse().unwrap())),
+            OrderEvent::Gap { .. } => got.push(None),
+            _ => {}
+        }
+    }
+    got
+}
+
+/// 300 updates into a ring of 16 that is not read: every one arrives, in
+/// order, once the consumer reads.
+#[test]
+fn order_updates_past_a_full_ring_arrive_all_and_in_order() {
+    let _serial = serial();
+    let sim = order_sim(false);
+    let client = Client::new(ClientConfig {
+        order_ring_capacity: 16,
+        ..config(&sim)
+    })
+    .unwrap();
+    let mut feed = client.order_updates();
+    wait_open(&mut feed, &sim);
+    feed.only(OrderEventKinds::UPDATE);
+    send_numbered(&sim, 1, 300);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while feed.stats().spilled < 300 - 16 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let got = read_numbered(&mut feed);
+    let want: Vec<Option<u32>> = (1..=300).map(Some).collect();
+    assert_eq!(got, want);
+    assert_eq!(feed.stats().dropped, 0);
+}
+
+/// Past the spill: the updates that fit arrive in order, then one `Gap` with
+/// how many were lost and when, then what came after.
+#[test]
+fn past_the_spill_one_gap_says_how_many_updates_were_lost() {
+    let _serial = serial();
+    let sim = order_sim(false);
+    let item = std::mem::size_of::<dhan_feed::event::OrderItem>();
+    let client = Client::new(ClientConfig {
+        order_ring_capacity: 16,
+        order_spill_bytes: 10 * item,
+        ..config(&sim)
+    })
+    .unwrap();
+    let mut feed = client.order_updates();
+    wait_open(&mut feed, &sim);
+    send_numbered(&sim, 1, 100);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while feed.stats().dropped < 74 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let mut events = Vec::new();
+    while let Some(e) = feed.recv_timeout(Duration::from_millis(300)) {
+        events.push(e);
+    }
+    let gaps: Vec<&OrderEvent> = events
+        .iter()
+        .filter(|e| matches!(e, OrderEvent::Gap { .. }))
+        .collect();
+    assert_eq!(gaps.len(), 1, "{:?}", names(&events));
+    let OrderEvent::Gap {
+        missed,
+        first_ns,
+        last_ns,
+    } = *gaps[0]
+    else {
+        unreachable!()
+    };
+    assert_eq!(missed, 74);
+    assert!(first_ns > 0 && last_ns >= first_ns);
+    // 16 in the ring and 10 in the spill, in order, then the gap.
+    let numbered: Vec<Option<u32>> = events
+        .iter()
+        .filter_map(|e| match e {
+            OrderEvent::Update(u) => Some(Some(u.order_no.as_str().parse().unwrap())),
+            OrderEvent::Gap { .. } => Some(None),
+            _ => None,
+        })
+        .collect();
+    let mut want: Vec<Option<u32>> = (1..=26).map(Some).collect();
+    want.push(None);
+    assert_eq!(numbered, want);
+    // Updates after the gap flow again.
+    send_numbered(&sim, 101, 3);
+    assert_eq!(read_numbered(&mut feed), [Some(101), Some(102), Some(103)]);
+    assert_eq!(feed.stats().dropped, 74);
 }

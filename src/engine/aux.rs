@@ -139,7 +139,7 @@ impl<const N: usize> Proto for DepthConn<N> {
                     item.rows = levels.len().min(u16::MAX as usize) as u16;
                     levels.copy_into(&mut item.levels);
                     item.recv_ns = recv_ns;
-                    self.out.push_data(|| DepthItem::Side(*item));
+                    self.out.push_data(recv_ns, || DepthItem::Side(*item));
                 }
                 Ok(DepthPacket::Disconnect(d)) => end = Some(Cause::Dhan(d.reason)),
                 Ok(other) => log::debug!("depth: skipped {} packet", other.kind_name()),
@@ -202,7 +202,7 @@ impl Proto for OrderConn {
         let out = &mut self.out;
         let ignored = &mut self.ignored;
         self.parser.parse_frame(msg, &mut self.slot, |r| match r {
-            Ok((OrderMessageKind::Update, u)) => out.push_data(|| OrderItem::Update {
+            Ok((OrderMessageKind::Update, u)) => out.push_data(recv_ns, || OrderItem::Update {
                 update: *u,
                 recv_ns,
             }),

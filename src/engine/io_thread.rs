@@ -495,7 +495,12 @@ impl Engine {
                         NewConn::Depth20(p) => AuxKind::Depth20(DepthConn::new(Outbox::new(p))),
                         NewConn::Depth200(p) => AuxKind::Depth200(DepthConn::new(Outbox::new(p))),
                         NewConn::Orders { login, producer } => {
-                            AuxKind::Orders(Box::new(OrderConn::new(login, Outbox::new(producer))))
+                            let spill = self.cfg.order_spill_bytes
+                                / std::mem::size_of::<crate::event::OrderItem>();
+                            AuxKind::Orders(Box::new(OrderConn::new(
+                                login,
+                                Outbox::with_spill(producer, spill),
+                            )))
                         }
                     };
                     let mut aux = Aux::new(kind, shared, id, &self.cfg);

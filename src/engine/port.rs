@@ -111,6 +111,8 @@ pub(crate) struct ConsumerShared {
 pub(crate) struct OutboxShared {
     pub published: AtomicU64,
     pub dropped: AtomicU64,
+    /// Updates that waited in the spill for room in the ring.
+    pub spilled: AtomicU64,
     /// State of the connection behind the handle, for `health()`.
     pub health: ShardHealth,
 }

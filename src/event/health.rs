@@ -26,6 +26,9 @@ pub struct FeedStats {
     pub rejected: u64,
     /// Events waiting in the ring now.
     pub lag: u64,
+    /// Order updates that waited in the spill because the ring was full (none
+    /// lost: see `ClientConfig::order_spill_bytes`). Always 0 on other feeds.
+    pub spilled: u64,
 }
 
 /// What a handle's `health()` reports ([`crate::MarketFeed::health`] and the others).

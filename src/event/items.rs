@@ -73,4 +73,13 @@ pub enum OrderItem {
     Connection(ConnectionEvent),
     /// A message that could not be parsed (the objects around it still were).
     Error(OrderFeedError),
+    /// Updates lost: the consumer's ring and the spill behind it were full.
+    Gap {
+        /// How many.
+        missed: u64,
+        /// When the I/O thread read the first and the last of them.
+        first_ns: u64,
+        /// See `first_ns`.
+        last_ns: u64,
+    },
 }

@@ -221,6 +221,7 @@ impl MarketFeed {
             dropped: self.shared.dropped.load(Ordering::Relaxed),
             rejected: self.shared.rejected.load(Ordering::Relaxed),
             lag: self.consumer.len() as u64,
+            spilled: 0,
         }
     }
 

@@ -13,6 +13,7 @@ pub(crate) fn outbox_stats(shared: &OutboxShared, received: u64, lag: u64) -> Fe
         dropped: shared.dropped.load(Ordering::Relaxed),
         rejected: 0,
         lag,
+        spilled: shared.spilled.load(Ordering::Relaxed),
     }
 }
 

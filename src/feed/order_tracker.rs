@@ -96,6 +96,17 @@ pub enum OrderEvent {
     /// receive call returns this at once once the ring is empty, whatever
     /// [`OrderFeed::only`](crate::OrderFeed::only) asked for.
     EngineStopped(crate::event::EngineStop),
+    /// Updates were lost: the handle's ring and the spill behind it
+    /// (`ClientConfig::order_spill_bytes`) were full. In its place among the
+    /// events, whatever [`OrderFeed::only`](crate::OrderFeed::only) asked for.
+    Gap {
+        /// How many updates.
+        missed: u64,
+        /// When the I/O thread read the first of them ([`crate::time::now_ns`]).
+        first_ns: u64,
+        /// When it read the last.
+        last_ns: u64,
+    },
 }
 
 impl OrderEvent {
@@ -121,6 +132,7 @@ impl OrderEvent {
             Self::Close { .. } => OrderEventKinds::CLOSE,
             Self::Error(_) => OrderEventKinds::ERROR,
             Self::EngineStopped(_) => OrderEventKinds::ENGINE_STOPPED,
+            Self::Gap { .. } => OrderEventKinds::GAP,
         }
     }
 
@@ -135,7 +147,11 @@ impl OrderEvent {
             Self::StatusChange { order_no, .. } | Self::Execution { order_no, .. } => {
                 Some(order_no)
             }
-            Self::Open | Self::Close { .. } | Self::Error(_) | Self::EngineStopped(_) => None,
+            Self::Open
+            | Self::Close { .. }
+            | Self::Error(_)
+            | Self::EngineStopped(_)
+            | Self::Gap { .. } => None,
         }
     }
 }
@@ -170,8 +186,10 @@ impl OrderEventKinds {
     pub const ERROR: Self = Self(1 << 9);
     /// [`OrderEvent::EngineStopped`] (delivered whatever the filter).
     pub const ENGINE_STOPPED: Self = Self(1 << 10);
+    /// [`OrderEvent::Gap`] (delivered whatever the filter).
+    pub const GAP: Self = Self(1 << 11);
     /// Every kind.
-    pub const ALL: Self = Self((1 << 11) - 1);
+    pub const ALL: Self = Self((1 << 12) - 1);
 
     /// The raw bits.
     pub const fn bits(self) -> u16 {
@@ -954,6 +972,7 @@ mod tests {
             K::CLOSE,
             K::ERROR,
             K::ENGINE_STOPPED,
+            K::GAP,
         ];
         let mut union = K::NONE;
         for (i, k) in all.iter().enumerate() {

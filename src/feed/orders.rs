@@ -105,6 +105,16 @@ impl OrderFeed {
                     }
                 }
                 OrderItem::Error(e) => push(OrderEvent::Error(e)),
+                // Never filtered out: the consumer's view has a hole.
+                OrderItem::Gap {
+                    missed,
+                    first_ns,
+                    last_ns,
+                } => self.queued.push_back(OrderEvent::Gap {
+                    missed,
+                    first_ns,
+                    last_ns,
+                }),
             }
         }
     }
