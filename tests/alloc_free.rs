@@ -347,3 +347,57 @@ fn depth20_messages_allocate_nothing_on_either_thread_after_warm_up() {
     );
     assert_eq!(feed.stats().dropped, 0);
 }
+
+/// Order updates through the engine: after warm-up the I/O thread parses and
+/// publishes them without allocating (nothing spills while the consumer keeps up).
+#[test]
+fn order_updates_allocate_nothing_on_the_io_thread_after_warm_up() {
+    use dhan_feed::config::{ClientConfig, Endpoints};
+    use dhan_feed::feed::OrderEvent;
+    use dhan_feed::sim::{DEFAULT_ACCESS_TOKEN, DEFAULT_CLIENT_ID, SimConfig, Simulator};
+    use dhan_feed::{Client, Secret};
+    use std::sync::atomic::Ordering;
+    use std::time::{Duration, Instant};
+
+    let _one = ENGINE.lock().unwrap_or_else(|e| e.into_inner());
+    let sim = Simulator::start(SimConfig {
+        tls: false,
+        order_interval: Some(Duration::from_millis(1)),
+        order_step: Duration::from_millis(1),
+        ..SimConfig::default()
+    })
+    .unwrap();
+    let client = Client::new(ClientConfig {
+        client_id: Secret::new(DEFAULT_CLIENT_ID),
+        access_token: Secret::new(DEFAULT_ACCESS_TOKEN),
+        endpoints: Endpoints::all(&sim.url()),
+        webpki_roots: false,
+        on_io_thread_start: Some(io_thread_start),
+        ..ClientConfig::default()
+    })
+    .unwrap();
+    let mut feed = client.order_updates();
+    let mut take = |n: u64| {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let mut got = 0;
+        while got < n && Instant::now() < deadline {
+            match feed.try_recv() {
+                Some(OrderEvent::Update(u)) => {
+                    assert!(!u.order_no.as_str().is_empty());
+                    got += 1;
+                }
+                Some(_) => {}
+                None => std::thread::sleep(Duration::from_micros(50)),
+            }
+        }
+        got
+    };
+    assert_eq!(take(200), 200, "warm-up");
+    let before = IO_ALLOCS.load(Ordering::Relaxed);
+    let n = take(1_000);
+    let during = IO_ALLOCS.load(Ordering::Relaxed) - before;
+    assert_eq!(n, 1_000);
+    assert_eq!(during, 0, "I/O thread allocations for {n} order updates");
+    let st = feed.stats();
+    assert_eq!((st.dropped, st.spilled), (0, 0), "{st:?}");
+}
