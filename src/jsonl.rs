@@ -226,17 +226,24 @@ pub fn order_event(ev: &crate::feed::OrderEvent, out: &mut Vec<u8>) {
             push_str(out, &e.to_string());
         }
         E::Gap {
-            missed,
-            first_ns,
-            last_ns,
+            reason,
+            from_ns,
+            to_ns,
         } => {
             head(out, "gap");
-            field(out, "missed");
-            push_u64(out, *missed);
-            field(out, "first_ns");
-            push_u64(out, *first_ns);
-            field(out, "last_ns");
-            push_u64(out, *last_ns);
+            field(out, "reason");
+            match reason {
+                crate::feed::GapReason::SpillFull { missed } => {
+                    push_str(out, "spill_full");
+                    field(out, "missed");
+                    push_u64(out, *missed);
+                }
+                _ => push_str(out, "outage"),
+            }
+            field(out, "from_ns");
+            push_u64(out, *from_ns);
+            field(out, "to_ns");
+            push_u64(out, *to_ns);
         }
         #[allow(unreachable_patterns)]
         _ => head(out, "other"),

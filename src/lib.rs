@@ -115,8 +115,8 @@ pub use event::{
     OrderFeedError, Refusal, RefusedEvent, SessionError, SessionEvent, TlsFailure,
 };
 pub use feed::{
-    Depth20Feed, Depth200Feed, DepthFeed, DepthFeedEvent, MarketFeed, OrderEvent, OrderEventKinds,
-    OrderFeed,
+    Depth20Feed, Depth200Feed, DepthFeed, DepthFeedEvent, GapReason, MarketFeed, OrderEvent,
+    OrderEventKinds, OrderFeed,
 };
 pub use proto::endpoint::FeedKind;
 pub use proto::{

@@ -6,7 +6,7 @@
 
 use dhan_feed::config::{ClientConfig, OrderTrackerConfig};
 use dhan_feed::feed::depth_book::DepthBook;
-use dhan_feed::feed::{DepthFeed, DepthFeedEvent, OrderEvent, OrderEventKinds};
+use dhan_feed::feed::{DepthFeed, DepthFeedEvent, GapReason, OrderEvent, OrderEventKinds};
 use dhan_feed::proto::OrderStatus;
 use dhan_feed::proto::capture::CaptureReader;
 use dhan_feed::proto::depth::{DepthKind, DepthLevel, DepthPacket, DepthSide, depth_packets};
@@ -1087,15 +1087,15 @@ fn past_the_spill_one_gap_says_how_many_updates_were_lost() {
         .collect();
     assert_eq!(gaps.len(), 1, "{:?}", names(&events));
     let OrderEvent::Gap {
-        missed,
-        first_ns,
-        last_ns,
+        reason: GapReason::SpillFull { missed },
+        from_ns,
+        to_ns,
     } = *gaps[0]
     else {
-        unreachable!()
+        panic!("{:?}", gaps[0])
     };
     assert_eq!(missed, 74);
-    assert!(first_ns > 0 && last_ns >= first_ns);
+    assert!(from_ns > 0 && to_ns >= from_ns);
     // 16 in the ring and 10 in the spill, in order, then the gap.
     let numbered: Vec<Option<u32>> = events
         .iter()
@@ -1112,4 +1112,45 @@ fn past_the_spill_one_gap_says_how_many_updates_were_lost() {
     send_numbered(&sim, 101, 3);
     assert_eq!(read_numbered(&mut feed), [Some(101), Some(102), Some(103)]);
     assert_eq!(feed.stats().dropped, 74);
+}
+
+/// After the order socket was down, the handle hears of the hole: a `Gap`
+/// with the outage's start and end, right after the connection came back.
+#[test]
+fn an_order_socket_outage_is_a_gap_with_its_start_and_end() {
+    let _serial = serial();
+    let sim = order_sim(false);
+    let client = Client::new(ClientConfig {
+        lifecycle: dhan_feed::LifecycleConfig {
+            backoff_base: Duration::from_millis(50),
+            ..Default::default()
+        },
+        ..config(&sim)
+    })
+    .unwrap();
+    let mut feed = client.order_updates();
+    wait_open(&mut feed, &sim);
+    let before = dhan_feed::now_ns();
+    sim.handle()
+        .inject_on(FeedKind::OrderUpdate, dhan_feed::sim::Fault::Reset);
+    let evs = order_events_until(&mut feed, |e| matches!(e, OrderEvent::Gap { .. }));
+    let after = dhan_feed::now_ns();
+    let Some(&OrderEvent::Gap {
+        reason: GapReason::Outage,
+        from_ns,
+        to_ns,
+    }) = evs.last()
+    else {
+        panic!("{:?}", names(&evs))
+    };
+    assert!(
+        before <= from_ns && from_ns < to_ns && to_ns <= after,
+        "{before} {from_ns} {to_ns} {after}"
+    );
+    // It follows the reopening.
+    assert!(
+        evs.iter().any(|e| matches!(e, OrderEvent::Open)),
+        "{:?}",
+        names(&evs)
+    );
 }

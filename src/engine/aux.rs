@@ -346,7 +346,17 @@ impl Aux {
             match &mut self.kind {
                 AuxKind::Depth20(d) => d.out.push_event(DepthItem::Connection(ev)),
                 AuxKind::Depth200(d) => d.out.push_event(DepthItem::Connection(ev)),
-                AuxKind::Orders(o) => o.out.push_event(OrderItem::Connection(ev)),
+                AuxKind::Orders(o) => {
+                    o.out.push_event(OrderItem::Connection(ev));
+                    if let crate::session::SessionEvent::Reconnected { downtime, .. } = event {
+                        let to_ns = crate::time::now_ns();
+                        let down = u64::try_from(downtime.as_nanos()).unwrap_or(u64::MAX);
+                        o.out.push_event(OrderItem::Outage {
+                            from_ns: to_ns.saturating_sub(down),
+                            to_ns,
+                        });
+                    }
+                }
             }
         }
     }

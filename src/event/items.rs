@@ -73,6 +73,15 @@ pub enum OrderItem {
     Connection(ConnectionEvent),
     /// A message that could not be parsed (the objects around it still were).
     Error(OrderFeedError),
+    /// The order connection was down from `from_ns` to `to_ns` (both
+    /// [`crate::time::now_ns`]); Dhan does not replay what it sent meanwhile.
+    /// Follows the `Reconnected` event.
+    Outage {
+        /// When it went down.
+        from_ns: u64,
+        /// When it was live again.
+        to_ns: u64,
+    },
     /// Updates lost: the consumer's ring and the spill behind it were full.
     Gap {
         /// How many.

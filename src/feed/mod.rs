@@ -12,6 +12,6 @@ mod wait;
 pub use depth::{Depth20Feed, Depth200Feed, DepthFeed, DepthFeedEvent};
 pub use market::MarketFeed;
 pub(crate) use one_conn::{outbox_health, outbox_stats};
-pub use order_tracker::{OrderEvent, OrderEventKinds, OrderTracker};
+pub use order_tracker::{GapReason, OrderEvent, OrderEventKinds, OrderTracker};
 pub use orders::OrderFeed;
 pub(crate) use wait::{drain_with, wait_for};

@@ -96,17 +96,33 @@ pub enum OrderEvent {
     /// receive call returns this at once once the ring is empty, whatever
     /// [`OrderFeed::only`](crate::OrderFeed::only) asked for.
     EngineStopped(crate::event::EngineStop),
-    /// Updates were lost: the handle's ring and the spill behind it
-    /// (`ClientConfig::order_spill_bytes`) were full. In its place among the
-    /// events, whatever [`OrderFeed::only`](crate::OrderFeed::only) asked for.
+    /// Updates may be missing between `from_ns` and `to_ns`
+    /// ([`crate::time::now_ns`]): see `reason`. In its place among the events,
+    /// whatever [`OrderFeed::only`](crate::OrderFeed::only) asked for.
     Gap {
-        /// How many updates.
-        missed: u64,
-        /// When the I/O thread read the first of them ([`crate::time::now_ns`]).
-        first_ns: u64,
-        /// When it read the last.
-        last_ns: u64,
+        /// Why.
+        reason: GapReason,
+        /// From when.
+        from_ns: u64,
+        /// Until when.
+        to_ns: u64,
     },
+}
+
+/// Why order updates may be missing ([`OrderEvent::Gap`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum GapReason {
+    /// The handle's ring and the spill behind it
+    /// (`ClientConfig::order_spill_bytes`) were full: `missed` updates, read
+    /// from `from_ns` to `to_ns`, were lost.
+    SpillFull {
+        /// How many.
+        missed: u64,
+    },
+    /// The order connection was down from `from_ns` to `to_ns` (after it came
+    /// back): Dhan does not replay the updates it sent meanwhile.
+    Outage,
 }
 
 impl OrderEvent {

@@ -1,7 +1,7 @@
 //! The order-update handle: one connection (Dhan allows one per user), updates
 //! turned into events by an [`OrderTracker`] on the consumer's thread.
 
-use super::order_tracker::{OrderEvent, OrderEventKinds, OrderTracker};
+use super::order_tracker::{GapReason, OrderEvent, OrderEventKinds, OrderTracker};
 use crate::engine::port::{Command, EngineHandle, OutboxShared};
 use crate::event::{FeedStats, Health, OrderFeedError, OrderItem};
 use crate::ring::Consumer;
@@ -111,9 +111,14 @@ impl OrderFeed {
                     first_ns,
                     last_ns,
                 } => self.queued.push_back(OrderEvent::Gap {
-                    missed,
-                    first_ns,
-                    last_ns,
+                    reason: GapReason::SpillFull { missed },
+                    from_ns: first_ns,
+                    to_ns: last_ns,
+                }),
+                OrderItem::Outage { from_ns, to_ns } => self.queued.push_back(OrderEvent::Gap {
+                    reason: GapReason::Outage,
+                    from_ns,
+                    to_ns,
                 }),
             }
         }
