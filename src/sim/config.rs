@@ -56,6 +56,9 @@ pub struct SimConfig {
     pub order_interval: Option<Duration>,
     /// Gap between the steps of one order lifecycle. Default 200 ms.
     pub order_step: Duration,
+    /// Stop creating periodic order lifecycles after this many (the one in
+    /// flight finishes). Default none (no limit).
+    pub order_count: Option<u64>,
     /// A fault to inject repeatedly. Default none.
     pub scenario: Option<Fault>,
     /// How often the scenario fault is injected. Default 5 s.
@@ -99,6 +102,7 @@ impl Default for SimConfig {
             pong_timeout: Duration::from_secs(40),
             order_interval: Some(Duration::from_secs(3)),
             order_step: Duration::from_millis(200),
+            order_count: None,
             scenario: None,
             scenario_every: Duration::from_secs(5),
             max_connections_per_feed: 5,

@@ -193,6 +193,10 @@ pub struct SimStats {
     pub logins: u64,
     /// `{"RequestCode":12}` disconnect requests received (market and depth feeds).
     pub disconnect_requests: u64,
+    /// Order updates written to order sockets (one per socket reached).
+    pub order_updates: u64,
+    /// Orders created (periodic lifecycles and [`SimHandle::start_lifecycle`]).
+    pub orders: u64,
 }
 
 /// For examples and tools: a client for Dhan when `DHAN_CLIENT_ID` and
@@ -231,6 +235,20 @@ impl std::fmt::Debug for SimHandle {
 }
 
 impl SimHandle {
+    /// Every order's latest state (what `GET /v2/orders` serves), oldest first.
+    pub fn order_book(&self) -> Vec<OrderUpdate> {
+        lock(&self.shared.order_book).values().copied().collect()
+    }
+
+    /// How many orders are in each status now (`TRADED`, `CANCELLED`, …).
+    pub fn orders_by_status(&self) -> std::collections::BTreeMap<String, u64> {
+        let mut by = std::collections::BTreeMap::new();
+        for u in lock(&self.shared.order_book).values() {
+            *by.entry(u.status.as_str().to_owned()).or_insert(0) += 1;
+        }
+        by
+    }
+
     /// Sets how many instruments a market-feed connection opened from now on
     /// may carry (Dhan's 804 past it); live connections keep their limit.
     pub fn set_instrument_limit(&self, limit: usize) {
@@ -301,6 +319,8 @@ impl SimHandle {
             evicted: c.evicted.load(Ordering::Relaxed),
             logins: self.shared.orders_seen.load(Ordering::Relaxed),
             disconnect_requests: self.shared.disconnect_requests.load(Ordering::Relaxed),
+            order_updates: self.shared.order_updates_sent.load(Ordering::Relaxed),
+            orders: lock(&self.shared.order_book).len() as u64,
         }
     }
 }
@@ -529,10 +549,13 @@ fn order_generator(shared: Arc<Shared>, commands: Receiver<Lifecycle>, stop: Rec
             recv(commands) -> c => match c { Ok(l) => l, Err(_) => return },
             recv(stop) -> _ => return,
             default(timeout) => {
-                next_periodic = every.map(|e| Instant::now() + e);
-                if shared.live(FeedKind::OrderUpdate) == 0 {
+                // Orders go on whether or not an order socket is connected, as
+                // real ones do: what nobody receives is lost, as Dhan's updates are.
+                if shared.cfg.order_count.is_some_and(|n| next_kind as u64 >= n) {
+                    next_periodic = None;
                     continue;
                 }
+                next_periodic = every.map(|e| Instant::now() + e);
                 let l = Lifecycle::ALL[next_kind % Lifecycle::ALL.len()];
                 next_kind += 1;
                 l
@@ -547,7 +570,11 @@ fn order_generator(shared: Arc<Shared>, commands: Receiver<Lifecycle>, stop: Rec
                 return;
             }
             let u = lifecycle_update(order_no, status, traded, shared.cfg.client_id.expose());
-            shared.broadcast_order(orders::encode(&u));
+            lock(&shared.order_book).insert(order_no, u);
+            let reached = shared.broadcast_order(orders::encode(&u));
+            shared
+                .order_updates_sent
+                .fetch_add(reached as u64, Ordering::Relaxed);
         }
     }
 }

@@ -47,6 +47,8 @@ pub fn lifecycle_update(
 ) -> OrderUpdate {
     let mut u = crate::proto::sample::order_update(&order_no.to_string(), status, traded);
     u.client_id = Text::new(client_id);
+    // Each order its own exchange order number.
+    u.exch_order_no = Text::new(&format!("11{order_no:014}"));
     if status == OrderStatus::Rejected {
         u.reason_description = Text::new("RMS: margin exceeds available funds");
     }

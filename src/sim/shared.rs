@@ -61,6 +61,11 @@ pub(crate) struct Shared {
     pub token: Mutex<crate::Secret>,
     /// Tokens renewed away (the latest 16): presenting one is 807, expired.
     pub retired: Mutex<VecDeque<crate::Secret>>,
+    /// Every order's latest state, by order number: what `GET /v2/orders`
+    /// serves. Orders change whether or not an order socket is connected.
+    pub order_book: Mutex<std::collections::BTreeMap<u64, crate::proto::order::OrderUpdate>>,
+    /// Order updates written to order sockets (one per socket reached).
+    pub order_updates_sent: AtomicU64,
 }
 
 /// Locks a mutex, recovering the data if a connection thread panicked while
@@ -74,6 +79,8 @@ impl Shared {
         Self {
             token: Mutex::new(cfg.access_token.clone()),
             retired: Mutex::new(VecDeque::new()),
+            order_book: Mutex::new(std::collections::BTreeMap::new()),
+            order_updates_sent: AtomicU64::new(0),
             instrument_limit: std::sync::atomic::AtomicUsize::new(
                 cfg.max_instruments_per_connection,
             ),

@@ -57,6 +57,9 @@ pub struct SimArgs {
     /// Seconds between periodic order lifecycles (0 disables).
     #[arg(long, default_value_t = 3.0)]
     pub order_interval: f64,
+    /// Stop creating order lifecycles after this many (those in flight finish).
+    #[arg(long)]
+    pub order_count: Option<u64>,
     /// Seconds between server pings.
     #[arg(long, default_value_t = 10.0)]
     pub ping_interval: f64,
@@ -87,6 +90,7 @@ impl SimArgs {
             ping_interval: Duration::from_secs_f64(self.ping_interval.max(0.01)),
             order_interval: (self.order_interval > 0.0)
                 .then(|| Duration::from_secs_f64(self.order_interval)),
+            order_count: self.order_count,
             scenario: self.scenario,
             scenario_every: Duration::from_secs_f64(self.scenario_every.max(0.01)),
             capture_dir: self.capture_dir.clone(),
@@ -136,6 +140,21 @@ pub fn run(args: &SimArgs) -> Result<(), Box<dyn std::error::Error>> {
         st.messages,
         st.packets,
         st.bytes
+    );
+    let by_status: Vec<String> = handle
+        .orders_by_status()
+        .iter()
+        .map(|(s, n)| format!("{s} {n}"))
+        .collect();
+    note!(
+        "dhan-feed sim: orders {} ({}); order updates sent {}",
+        st.orders,
+        if by_status.is_empty() {
+            "none".to_owned()
+        } else {
+            by_status.join(", ")
+        },
+        st.order_updates
     );
     sim.stop();
     Ok(())
