@@ -174,6 +174,7 @@ impl Client {
             consumer,
             shared,
             OrderTracker::new(cfg.order_tracker),
+            cfg.order_book.clone(),
         )
     }
 

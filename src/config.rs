@@ -145,6 +145,44 @@ impl std::fmt::Debug for TokenSource {
     }
 }
 
+/// A function that returns the order book: every order of the day in its
+/// latest state ([`OrderBookSource::Custom`]).
+pub type OrderBookFn =
+    dyn Fn() -> std::io::Result<Vec<crate::proto::order::OrderUpdate>> + Send + Sync;
+
+/// Where an order handle gets the order book to reconcile with after updates
+/// were missed ([`ClientConfig::order_book`]).
+#[derive(Clone, Default)]
+#[non_exhaustive]
+pub enum OrderBookSource {
+    /// No reconciliation: a missed stretch is reported as an
+    /// `OrderEvent::Gap` only (the default).
+    #[default]
+    None,
+    /// A function returning the order book (e.g. from the embedder's own REST
+    /// client, or a test's simulator), called on a helper thread of the handle,
+    /// never the I/O thread.
+    Custom(std::sync::Arc<OrderBookFn>),
+}
+
+impl OrderBookSource {
+    /// A custom source.
+    pub fn custom(
+        f: impl Fn() -> std::io::Result<Vec<crate::proto::order::OrderUpdate>> + Send + Sync + 'static,
+    ) -> Self {
+        Self::Custom(std::sync::Arc::new(f))
+    }
+}
+
+impl std::fmt::Debug for OrderBookSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::None => "None",
+            Self::Custom(_) => "Custom",
+        })
+    }
+}
+
 /// Everything a [`crate::Client`] needs. `Debug` never shows a credential.
 #[derive(Clone, Debug)]
 pub struct ClientConfig {
@@ -190,6 +228,12 @@ pub struct ClientConfig {
     /// Reserved as address space when the handle is made (pages are touched only
     /// when used). Default 16 MiB.
     pub order_spill_bytes: usize,
+    /// Where an order handle gets the order book to reconcile with after an
+    /// `OrderEvent::Gap` (an outage of the order socket, a full spill): the
+    /// orders whose state the handle missed are then tracked again from it,
+    /// their events arriving as usual with `OrderUpdate::reconciled` set, then
+    /// an `OrderEvent::Reconciled`. Default [`OrderBookSource::None`].
+    pub order_book: OrderBookSource,
     /// Bounds of each order-update handle's tracker (10,000 orders, 24 h by default).
     pub order_tracker: OrderTrackerConfig,
     /// What a full ring does. Default [`Overflow::DropNewest`].
@@ -234,6 +278,7 @@ impl Default for ClientConfig {
             depth_ring_capacity: 1024,
             order_ring_capacity: 4096,
             order_spill_bytes: 16 << 20,
+            order_book: OrderBookSource::None,
             order_tracker: Default::default(),
             overflow: Overflow::DropNewest,
             limits: WsLimits::default(),

@@ -105,8 +105,8 @@ mod ws;
 
 pub use client::Client;
 pub use config::{
-    BudgetConfig, ClientConfig, Endpoints, LifecycleConfig, OrderTrackerConfig, Overflow,
-    TokenSource,
+    BudgetConfig, ClientConfig, Endpoints, LifecycleConfig, OrderBookSource, OrderTrackerConfig,
+    Overflow, TokenSource,
 };
 pub use engine::{EVENT_LOG_TARGET, MAX_SHARDS};
 pub use error::{ConfigError, Error, SubscribeError, TlsConfigError};

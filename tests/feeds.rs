@@ -1154,3 +1154,172 @@ fn an_order_socket_outage_is_a_gap_with_its_start_and_end() {
         names(&evs)
     );
 }
+
+/// The order socket drops in the middle of order lifecycles and stays down a
+/// while (a 429 on the next upgrade, then a cool-off): the updates sent
+/// meanwhile are lost, as Dhan's are. The handle hears of the gap, fetches the
+/// order book, and the orders that moved on unseen arrive as events marked
+/// `reconciled`; in the end every order's state at the handle is the book's.
+#[test]
+fn an_outage_in_the_middle_of_order_lifecycles_is_reconciled_from_the_order_book() {
+    let _serial = serial();
+    let sim = Simulator::start(SimConfig {
+        tls: false,
+        order_interval: Some(Duration::from_millis(20)),
+        order_step: Duration::from_millis(10),
+        order_count: Some(60),
+        ..SimConfig::default()
+    })
+    .unwrap();
+    let h = sim.handle();
+    let client = Client::new(ClientConfig {
+        order_book: dhan_feed::OrderBookSource::custom(move || Ok(h.order_book())),
+        lifecycle: dhan_feed::LifecycleConfig {
+            backoff_base: Duration::from_millis(20),
+            cool_off: Duration::from_millis(600),
+            ..Default::default()
+        },
+        ..config(&sim)
+    })
+    .unwrap();
+    let mut feed = client.order_updates();
+    wait_open(&mut feed, &sim);
+    let mut events = Vec::new();
+    std::thread::sleep(Duration::from_millis(200));
+    sim.handle().inject(dhan_feed::sim::Fault::Http429);
+    sim.handle()
+        .inject_on(FeedKind::OrderUpdate, dhan_feed::sim::Fault::Reset);
+    // Read until every order is final in the book and the handle is quiet.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        while let Some(e) = feed.recv_timeout(Duration::from_millis(50)) {
+            events.push(e);
+        }
+        let done = sim.handle().stats().orders == 60
+            && sim
+                .handle()
+                .order_book()
+                .iter()
+                .all(|u| u.status.is_terminal());
+        if done
+            && events
+                .iter()
+                .any(|e| matches!(e, OrderEvent::Reconciled { .. }))
+        {
+            while let Some(e) = feed.recv_timeout(Duration::from_millis(300)) {
+                events.push(e);
+            }
+            break;
+        }
+        assert!(Instant::now() < deadline, "{:?}", names(&events));
+    }
+    let gap = events
+        .iter()
+        .position(|e| {
+            matches!(
+                e,
+                OrderEvent::Gap {
+                    reason: GapReason::Outage,
+                    ..
+                }
+            )
+        })
+        .expect("a gap for the outage");
+    let reconciled = events
+        .iter()
+        .position(|e| matches!(e, OrderEvent::Reconciled { .. }))
+        .expect("reconciled");
+    assert!(gap < reconciled);
+    let OrderEvent::Reconciled { orders, changed } = events[reconciled] else {
+        unreachable!()
+    };
+    assert!(
+        changed > 0 && changed <= orders,
+        "{orders} {changed}: {:?}",
+        names(&events)
+    );
+    let marked = events[gap..reconciled]
+        .iter()
+        .filter(|e| matches!(e, OrderEvent::Update(u) if u.reconciled))
+        .count();
+    assert_eq!(
+        marked as u32, changed,
+        "one reconciled update per changed order"
+    );
+    assert!(
+        !events[..gap]
+            .iter()
+            .any(|e| matches!(e, OrderEvent::Update(u) if u.reconciled)),
+        "nothing before the gap is reconciled"
+    );
+    // Every order's final state at the handle is the book's.
+    let book = sim.handle().order_book();
+    assert_eq!(book.len(), 60);
+    for u in &book {
+        let t = feed
+            .tracker()
+            .get(u.order_no.as_str())
+            .unwrap_or_else(|| panic!("order {} unknown to the handle", u.order_no.as_str()));
+        assert_eq!(t.status, u.status, "order {}", u.order_no.as_str());
+        assert_eq!(t.traded_qty, u.traded_qty, "order {}", u.order_no.as_str());
+    }
+}
+
+/// An order book that cannot be had (a failing source) is an error event after
+/// the gap, and the tracker is left as it was.
+#[test]
+fn a_failing_order_book_is_an_error_and_changes_nothing() {
+    let _serial = serial();
+    let sim = order_sim(false);
+    let client = Client::new(ClientConfig {
+        order_book: dhan_feed::OrderBookSource::custom(|| {
+            Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "order book: expected an array at byte 0",
+            ))
+        }),
+        lifecycle: dhan_feed::LifecycleConfig {
+            backoff_base: Duration::from_millis(20),
+            ..Default::default()
+        },
+        ..config(&sim)
+    })
+    .unwrap();
+    let mut feed = client.order_updates();
+    wait_open(&mut feed, &sim);
+    send_numbered(&sim, 1, 3);
+    assert_eq!(read_numbered(&mut feed).len(), 3);
+    let tracked = feed.tracker().len();
+    sim.handle()
+        .inject_on(FeedKind::OrderUpdate, dhan_feed::sim::Fault::Reset);
+    let evs = order_events_until(&mut feed, |e| matches!(e, OrderEvent::Gap { .. }));
+    assert!(
+        matches!(evs.last(), Some(OrderEvent::Gap { .. })),
+        "{:?}",
+        names(&evs)
+    );
+    // The fetch starts with the next update (the login proven accepted).
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while sim.handle().stats().logins < 2 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    send_numbered(&sim, 4, 1);
+    let evs = order_events_until(&mut feed, |e| matches!(e, OrderEvent::Error(_)));
+    let Some(OrderEvent::Error(e)) = evs.last() else {
+        panic!("{:?}", names(&evs))
+    };
+    let text = e.to_string();
+    assert!(
+        text.contains("reconcile failed") && text.contains("byte 0"),
+        "{text}"
+    );
+    assert_eq!(
+        feed.tracker().len(),
+        tracked + 1,
+        "only the live update was tracked"
+    );
+    assert!(
+        !evs.iter()
+            .any(|e| matches!(e, OrderEvent::Reconciled { .. }))
+    );
+}

@@ -24,6 +24,10 @@ pub enum OrderFeedError {
     /// login) wait for `Client::set_access_token`; see [`SessionError`].
     #[error(transparent)]
     Session(SessionError),
+    /// The order book could not be had to reconcile after a gap (the source's
+    /// message, cut to 128 bytes): the gap stands.
+    #[error("reconcile failed: {0}")]
+    Reconcile(Text<128>),
 }
 
 impl OrderFeedError {

@@ -96,6 +96,16 @@ pub enum OrderEvent {
     /// receive call returns this at once once the ring is empty, whatever
     /// [`OrderFeed::only`](crate::OrderFeed::only) asked for.
     EngineStopped(crate::event::EngineStop),
+    /// The handle reconciled with the order book after a gap: of `orders`
+    /// orders in the book, `changed` had moved on unseen and their events (with
+    /// `OrderUpdate::reconciled` set) came just before this. Delivered whatever
+    /// [`OrderFeed::only`](crate::OrderFeed::only) asked for.
+    Reconciled {
+        /// Orders in the book.
+        orders: u32,
+        /// Orders whose missed state was applied.
+        changed: u32,
+    },
     /// Updates may be missing between `from_ns` and `to_ns`
     /// ([`crate::time::now_ns`]): see `reason`. In its place among the events,
     /// whatever [`OrderFeed::only`](crate::OrderFeed::only) asked for.
@@ -149,6 +159,7 @@ impl OrderEvent {
             Self::Error(_) => OrderEventKinds::ERROR,
             Self::EngineStopped(_) => OrderEventKinds::ENGINE_STOPPED,
             Self::Gap { .. } => OrderEventKinds::GAP,
+            Self::Reconciled { .. } => OrderEventKinds::RECONCILED,
         }
     }
 
@@ -167,7 +178,8 @@ impl OrderEvent {
             | Self::Close { .. }
             | Self::Error(_)
             | Self::EngineStopped(_)
-            | Self::Gap { .. } => None,
+            | Self::Gap { .. }
+            | Self::Reconciled { .. } => None,
         }
     }
 }
@@ -204,8 +216,10 @@ impl OrderEventKinds {
     pub const ENGINE_STOPPED: Self = Self(1 << 10);
     /// [`OrderEvent::Gap`] (delivered whatever the filter).
     pub const GAP: Self = Self(1 << 11);
+    /// [`OrderEvent::Reconciled`] (delivered whatever the filter).
+    pub const RECONCILED: Self = Self(1 << 12);
     /// Every kind.
-    pub const ALL: Self = Self((1 << 12) - 1);
+    pub const ALL: Self = Self((1 << 13) - 1);
 
     /// The raw bits.
     pub const fn bits(self) -> u16 {
@@ -989,6 +1003,7 @@ mod tests {
             K::ERROR,
             K::ENGINE_STOPPED,
             K::GAP,
+            K::RECONCILED,
         ];
         let mut union = K::NONE;
         for (i, k) in all.iter().enumerate() {

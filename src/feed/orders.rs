@@ -2,8 +2,10 @@
 //! turned into events by an [`OrderTracker`] on the consumer's thread.
 
 use super::order_tracker::{GapReason, OrderEvent, OrderEventKinds, OrderTracker};
+use crate::config::OrderBookSource;
 use crate::engine::port::{Command, EngineHandle, OutboxShared};
 use crate::event::{FeedStats, Health, OrderFeedError, OrderItem};
+use crate::proto::order::OrderUpdate;
 use crate::ring::Consumer;
 use crate::session::SessionEvent;
 use std::collections::VecDeque;
@@ -29,7 +31,23 @@ pub struct OrderFeed {
     /// The latest connection event was a `Disconnected` (delivered as `Close`), so
     /// a `Reconnecting` right after it is not reported again as an `Error`.
     close_reported: bool,
+    /// Where the order book comes from, to reconcile after a gap.
+    book: OrderBookSource,
+    /// The order book being fetched on a helper thread.
+    reconciling: Option<crossbeam_channel::Receiver<std::io::Result<Vec<OrderUpdate>>>>,
+    /// Another gap came while fetching: fetch again after.
+    again: bool,
+    /// After an outage: fetch the book once the login is proven accepted (the
+    /// first update after it), or at this time, whichever comes first. Updates
+    /// the server sent before it accepted the login are lost too, so a book
+    /// fetched earlier could miss their effect.
+    reconcile_at: Option<Instant>,
 }
+
+/// How long after an order-socket outage the book is fetched at the latest
+/// when no update arrives to prove the login accepted (the lifecycle's own
+/// verdict on a quiet order feed takes as long).
+const LOGIN_SETTLES: Duration = Duration::from_secs(3);
 
 impl std::fmt::Debug for OrderFeed {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -47,6 +65,7 @@ impl OrderFeed {
         consumer: Consumer<OrderItem>,
         shared: Arc<OutboxShared>,
         tracker: OrderTracker,
+        book: OrderBookSource,
     ) -> Self {
         Self {
             engine,
@@ -59,6 +78,10 @@ impl OrderFeed {
             received: 0,
             last_recv_ns: 0,
             close_reported: false,
+            book,
+            reconciling: None,
+            again: false,
+            reconcile_at: None,
         }
     }
 
@@ -83,6 +106,13 @@ impl OrderFeed {
             if let Some(e) = self.queued.pop_front() {
                 return Some(e);
             }
+            if self.reconciling.is_some() && self.poll_reconcile() {
+                continue;
+            }
+            if self.reconcile_at.is_some_and(|t| Instant::now() >= t) {
+                self.reconcile_at = None;
+                self.start_reconcile();
+            }
             let Some(item) = self.consumer.pop() else {
                 return self.after_the_ring();
             };
@@ -98,6 +128,9 @@ impl OrderFeed {
                 OrderItem::Update { update, recv_ns } => {
                     self.last_recv_ns = recv_ns;
                     self.tracker.track(&update, Instant::now(), push);
+                    if self.reconcile_at.take().is_some() {
+                        self.start_reconcile();
+                    }
                 }
                 OrderItem::Connection(c) => {
                     if let Some(e) = connection_event(&mut self.close_reported, &c.event) {
@@ -110,18 +143,114 @@ impl OrderFeed {
                     missed,
                     first_ns,
                     last_ns,
-                } => self.queued.push_back(OrderEvent::Gap {
-                    reason: GapReason::SpillFull { missed },
-                    from_ns: first_ns,
-                    to_ns: last_ns,
-                }),
-                OrderItem::Outage { from_ns, to_ns } => self.queued.push_back(OrderEvent::Gap {
-                    reason: GapReason::Outage,
-                    from_ns,
-                    to_ns,
-                }),
+                } => {
+                    self.queued.push_back(OrderEvent::Gap {
+                        reason: GapReason::SpillFull { missed },
+                        from_ns: first_ns,
+                        to_ns: last_ns,
+                    });
+                    self.start_reconcile();
+                }
+                OrderItem::Outage { from_ns, to_ns } => {
+                    self.queued.push_back(OrderEvent::Gap {
+                        reason: GapReason::Outage,
+                        from_ns,
+                        to_ns,
+                    });
+                    self.reconcile_at = Some(Instant::now() + LOGIN_SETTLES);
+                }
             }
         }
+    }
+
+    /// Fetches the order book on a helper thread (one fetch at a time; a gap
+    /// during a fetch asks for another after it).
+    fn start_reconcile(&mut self) {
+        let OrderBookSource::Custom(fetch) = &self.book else {
+            return;
+        };
+        if self.reconciling.is_some() {
+            self.again = true;
+            return;
+        }
+        let (tx, rx) = crossbeam_channel::bounded(1);
+        let fetch = fetch.clone();
+        let spawned = std::thread::Builder::new()
+            .name("dhan-feed-reconcile".into())
+            .spawn(move || {
+                let _ = tx.send(fetch());
+            });
+        match spawned {
+            Ok(_) => self.reconciling = Some(rx),
+            Err(e) => self
+                .queued
+                .push_back(OrderEvent::Error(OrderFeedError::Reconcile(
+                    crate::proto::text::Text::new(&format!("no reconcile thread: {e}")),
+                ))),
+        }
+    }
+
+    /// Applies the fetched order book if it has come; `true` if it did.
+    #[cold]
+    fn poll_reconcile(&mut self) -> bool {
+        let Some(rx) = &self.reconciling else {
+            return false;
+        };
+        let result = match rx.try_recv() {
+            Ok(r) => r,
+            Err(crossbeam_channel::TryRecvError::Empty) => return false,
+            Err(crossbeam_channel::TryRecvError::Disconnected) => {
+                Err(std::io::Error::other("the order-book source panicked"))
+            }
+        };
+        self.reconciling = None;
+        match result {
+            Ok(book) => self.reconcile(&book),
+            Err(e) => self
+                .queued
+                .push_back(OrderEvent::Error(OrderFeedError::Reconcile(
+                    crate::proto::text::Text::new(&e.to_string()),
+                ))),
+        }
+        if std::mem::take(&mut self.again) {
+            self.start_reconcile();
+        }
+        true
+    }
+
+    /// Tracks every order of `book` whose state is ahead of what the handle
+    /// saw (unknown to it, more traded, or final where it was not): their events
+    /// follow, marked `reconciled`, then `Reconciled`. A book older than an
+    /// update already seen never moves an order back.
+    fn reconcile(&mut self, book: &[OrderUpdate]) {
+        let now = Instant::now();
+        let mut changed = 0u32;
+        let kinds = self.kinds;
+        for u in book {
+            let ahead = match self.tracker.get(u.order_no.as_str()) {
+                None => !u.order_no.is_empty(),
+                Some(t) => {
+                    u.traded_qty > t.traded_qty
+                        || (u.status.is_terminal() && !t.status.is_terminal())
+                }
+            };
+            if !ahead {
+                continue;
+            }
+            changed += 1;
+            let mut u = *u;
+            u.reconciled = true;
+            let q = &mut self.queued;
+            self.tracker.track(&u, now, |e| {
+                if kinds.contains(e.kind()) {
+                    q.push_back(e);
+                }
+            });
+        }
+        self.queued.push_back(OrderEvent::Reconciled {
+            orders: u32::try_from(book.len()).unwrap_or(u32::MAX),
+            changed,
+        });
     }
 
     /// The ring is empty: the terminal event if the I/O thread has stopped

@@ -46,6 +46,10 @@ macro_rules! order_update {
             $( $(#[$fd])* pub $ff: f64, )*
             /// `Status`.
             pub status: OrderStatus,
+            /// Not from the order feed: taken from the order book after updates
+            /// were missed (an outage, a full spill) to make the view whole again.
+            /// Never on the wire.
+            pub reconciled: bool,
         }
 
         impl OrderUpdate {
@@ -55,6 +59,7 @@ macro_rules! order_update {
                 $( $if_: 0, )*
                 $( $ff: 0.0, )*
                 status: OrderStatus::Missing,
+                reconciled: false,
             };
 
             /// Sets the field named by the normalised (lower-case, no `_`) key.
