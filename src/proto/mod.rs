@@ -24,6 +24,7 @@ pub mod login;
 pub mod market;
 pub mod market_encode;
 pub mod order;
+pub mod order_book;
 pub mod order_status;
 pub mod request;
 pub(crate) mod request_parse;

@@ -64,7 +64,7 @@ macro_rules! order_update {
 
             /// Sets the field named by the normalised (lower-case, no `_`) key.
             /// Unknown keys are ignored. Returns the field name on a bad value.
-            fn set_field(&mut self, norm_key: &[u8], v: Scalar<'_>) -> Result<(), &'static str> {
+            pub(crate) fn set_field(&mut self, norm_key: &[u8], v: Scalar<'_>) -> Result<(), &'static str> {
                 match norm_key {
                     $( $tl => set_text(&mut self.$tf, v).ok_or(stringify!($tf)), )*
                     $( $il => set_int(&mut self.$if_, v).ok_or(stringify!($if_)), )*
@@ -379,7 +379,7 @@ impl OrderError {
 
 /// Normalises a key: ASCII lower case, `_` dropped. `None` if longer than 32 bytes
 /// (no documented key is).
-fn normalise_key(k: &str, buf: &mut [u8; 32]) -> Option<usize> {
+pub(crate) fn normalise_key(k: &str, buf: &mut [u8; 32]) -> Option<usize> {
     let mut n = 0;
     for b in k.bytes() {
         if b == b'_' {
