@@ -175,6 +175,10 @@ impl Client {
             shared,
             OrderTracker::new(cfg.order_tracker),
             cfg.order_book.clone(),
+            crate::feed::orders::RestTarget {
+                base: cfg.rest_base.clone(),
+                roots: cfg.extra_roots.clone(),
+            },
         )
     }
 

@@ -152,13 +152,16 @@ pub type OrderBookFn =
 
 /// Where an order handle gets the order book to reconcile with after updates
 /// were missed ([`ClientConfig::order_book`]).
-#[derive(Clone, Default)]
+#[derive(Clone)]
 #[non_exhaustive]
 pub enum OrderBookSource {
     /// No reconciliation: a missed stretch is reported as an
-    /// `OrderEvent::Gap` only (the default).
-    #[default]
+    /// `OrderEvent::Gap` only (the default without the `download` feature).
     None,
+    /// Dhan's order book, `GET {rest_base}/v2/orders` with the current access
+    /// token in the `access-token` header (the default with the `download`
+    /// feature; without it, the same as `None`).
+    Rest,
     /// A function returning the order book (e.g. from the embedder's own REST
     /// client, or a test's simulator), called on a helper thread of the handle,
     /// never the I/O thread.
@@ -174,10 +177,21 @@ impl OrderBookSource {
     }
 }
 
+impl Default for OrderBookSource {
+    fn default() -> Self {
+        if cfg!(feature = "download") {
+            Self::Rest
+        } else {
+            Self::None
+        }
+    }
+}
+
 impl std::fmt::Debug for OrderBookSource {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
             Self::None => "None",
+            Self::Rest => "Rest",
             Self::Custom(_) => "Custom",
         })
     }
@@ -232,8 +246,11 @@ pub struct ClientConfig {
     /// `OrderEvent::Gap` (an outage of the order socket, a full spill): the
     /// orders whose state the handle missed are then tracked again from it,
     /// their events arriving as usual with `OrderUpdate::reconciled` set, then
-    /// an `OrderEvent::Reconciled`. Default [`OrderBookSource::None`].
+    /// an `OrderEvent::Reconciled`. Default [`OrderBookSource::Rest`] with the
+    /// `download` feature, else [`OrderBookSource::None`].
     pub order_book: OrderBookSource,
+    /// Dhan's REST host, for the order book. Default `https://api.dhan.co`.
+    pub rest_base: String,
     /// Bounds of each order-update handle's tracker (10,000 orders, 24 h by default).
     pub order_tracker: OrderTrackerConfig,
     /// What a full ring does. Default [`Overflow::DropNewest`].
@@ -278,7 +295,8 @@ impl Default for ClientConfig {
             depth_ring_capacity: 1024,
             order_ring_capacity: 4096,
             order_spill_bytes: 16 << 20,
-            order_book: OrderBookSource::None,
+            order_book: OrderBookSource::default(),
+            rest_base: "https://api.dhan.co".to_owned(),
             order_tracker: Default::default(),
             overflow: Overflow::DropNewest,
             limits: WsLimits::default(),

@@ -1163,8 +1163,23 @@ fn an_order_socket_outage_is_a_gap_with_its_start_and_end() {
 #[test]
 fn an_outage_in_the_middle_of_order_lifecycles_is_reconciled_from_the_order_book() {
     let _serial = serial();
+    reconciles_an_outage(false, true);
+}
+
+/// The same with the default source: Dhan's REST order book (`GET /v2/orders`
+/// with the current token), here the simulator's REST host over TLS.
+#[test]
+fn the_default_source_reconciles_from_the_rest_order_book() {
+    let _serial = serial();
+    let requests = reconciles_an_outage(true, false);
+    assert!(requests >= 1, "the order book was fetched over REST");
+}
+
+/// Runs the scenario; `custom`: the order book from the simulator's handle
+/// instead of its REST host. Returns the REST requests the simulator answered.
+fn reconciles_an_outage(tls: bool, custom: bool) -> u64 {
     let sim = Simulator::start(SimConfig {
-        tls: false,
+        tls,
         order_interval: Some(Duration::from_millis(20)),
         order_step: Duration::from_millis(10),
         order_count: Some(60),
@@ -1172,8 +1187,13 @@ fn an_outage_in_the_middle_of_order_lifecycles_is_reconciled_from_the_order_book
     })
     .unwrap();
     let h = sim.handle();
+    let order_book = if custom {
+        dhan_feed::OrderBookSource::custom(move || Ok(h.order_book()))
+    } else {
+        dhan_feed::OrderBookSource::default()
+    };
     let client = Client::new(ClientConfig {
-        order_book: dhan_feed::OrderBookSource::custom(move || Ok(h.order_book())),
+        order_book,
         lifecycle: dhan_feed::LifecycleConfig {
             backoff_base: Duration::from_millis(20),
             cool_off: Duration::from_millis(600),
@@ -1263,6 +1283,7 @@ fn an_outage_in_the_middle_of_order_lifecycles_is_reconciled_from_the_order_book
         assert_eq!(t.status, u.status, "order {}", u.order_no.as_str());
         assert_eq!(t.traded_qty, u.traded_qty, "order {}", u.order_no.as_str());
     }
+    sim.handle().stats().order_book_requests
 }
 
 /// An order book that cannot be had (a failing source) is an error event after

@@ -66,6 +66,7 @@ fn is_loopback(host: &str) -> bool {
 
 /// Starts the I/O thread.
 pub(crate) fn spawn(cfg: ClientConfig) -> Result<EngineHandle, EngineError> {
+    let access_token = cfg.access_token.clone();
     // A URL may carry credentials if a user pasted Dhan's full one: redact it.
     let bases = FeedKind::ALL.map(|k| {
         let url = cfg.endpoints.of(k);
@@ -121,6 +122,7 @@ pub(crate) fn spawn(cfg: ClientConfig) -> Result<EngineHandle, EngineError> {
         .name("dhan-feed-io".into())
         .spawn(move || run_to_the_end(engine))?;
     Ok(EngineHandle {
+        token: std::sync::Mutex::new(access_token),
         tx,
         waker,
         stats,

@@ -159,6 +159,9 @@ impl EngineStats {
 
 /// The client's side of the I/O thread.
 pub(crate) struct EngineHandle {
+    /// The access token in use (as last sent to the engine), for REST calls
+    /// made beside the feeds (the order book).
+    pub token: std::sync::Mutex<Secret>,
     pub tx: Sender<Command>,
     pub waker: Arc<Waker>,
     pub stats: Arc<EngineStats>,
@@ -172,6 +175,9 @@ impl EngineHandle {
         let gone = || Stopped(self.stats.stop.get().cloned());
         if self.stats.stop.get().is_some() {
             return Err(gone());
+        }
+        if let Command::SetAccessToken(t) = &cmd {
+            *self.token.lock().unwrap_or_else(|p| p.into_inner()) = t.clone();
         }
         self.tx.send(cmd).map_err(|_| gone())?;
         // A failed wake means the poller is gone with the thread: the command

@@ -33,6 +33,9 @@ pub struct OrderFeed {
     close_reported: bool,
     /// Where the order book comes from, to reconcile after a gap.
     book: OrderBookSource,
+    /// For [`OrderBookSource::Rest`]: the REST host and the roots to trust.
+    #[cfg_attr(not(feature = "download"), allow(dead_code))]
+    rest: RestTarget,
     /// The order book being fetched on a helper thread.
     reconciling: Option<crossbeam_channel::Receiver<std::io::Result<Vec<OrderUpdate>>>>,
     /// Another gap came while fetching: fetch again after.
@@ -42,6 +45,14 @@ pub struct OrderFeed {
     /// the server sent before it accepted the login are lost too, so a book
     /// fetched earlier could miss their effect.
     reconcile_at: Option<Instant>,
+}
+
+/// Where [`OrderBookSource::Rest`] fetches: the REST host and the trust roots.
+#[derive(Clone, Debug, Default)]
+#[cfg_attr(not(feature = "download"), allow(dead_code))]
+pub(crate) struct RestTarget {
+    pub base: String,
+    pub roots: Vec<rustls_pki_types::CertificateDer<'static>>,
 }
 
 /// How long after an order-socket outage the book is fetched at the latest
@@ -66,6 +77,7 @@ impl OrderFeed {
         shared: Arc<OutboxShared>,
         tracker: OrderTracker,
         book: OrderBookSource,
+        rest: RestTarget,
     ) -> Self {
         Self {
             engine,
@@ -79,6 +91,7 @@ impl OrderFeed {
             last_recv_ns: 0,
             close_reported: false,
             book,
+            rest,
             reconciling: None,
             again: false,
             reconcile_at: None,
@@ -166,7 +179,7 @@ impl OrderFeed {
     /// Fetches the order book on a helper thread (one fetch at a time; a gap
     /// during a fetch asks for another after it).
     fn start_reconcile(&mut self) {
-        let OrderBookSource::Custom(fetch) = &self.book else {
+        let Some(fetch) = self.fetcher() else {
             return;
         };
         if self.reconciling.is_some() {
@@ -174,7 +187,6 @@ impl OrderFeed {
             return;
         }
         let (tx, rx) = crossbeam_channel::bounded(1);
-        let fetch = fetch.clone();
         let spawned = std::thread::Builder::new()
             .name("dhan-feed-reconcile".into())
             .spawn(move || {
@@ -187,6 +199,27 @@ impl OrderFeed {
                 .push_back(OrderEvent::Error(OrderFeedError::Reconcile(
                     crate::proto::text::Text::new(&format!("no reconcile thread: {e}")),
                 ))),
+        }
+    }
+
+    /// How to get the order book, if there is a way.
+    fn fetcher(&self) -> Option<Arc<crate::config::OrderBookFn>> {
+        match &self.book {
+            OrderBookSource::Custom(f) => Some(f.clone()),
+            #[cfg(feature = "download")]
+            OrderBookSource::Rest => {
+                let token = self
+                    .engine
+                    .token
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .clone();
+                let rest = self.rest.clone();
+                Some(Arc::new(move || {
+                    crate::transport::rest::fetch_order_book(&rest.base, &token, &rest.roots)
+                }))
+            }
+            _ => None,
         }
     }
 

@@ -27,6 +27,7 @@ mod flow;
 mod market;
 mod orders;
 mod out;
+mod rest;
 mod shared;
 mod stream;
 pub mod walk;
@@ -166,6 +167,7 @@ impl SimBuilder {
 /// A running simulator. Dropping it stops it (threads joined, sockets closed).
 pub struct Simulator {
     addr: SocketAddr,
+    rest_addr: SocketAddr,
     cert: Option<SimCert>,
     shared: Arc<Shared>,
     threads: Vec<JoinHandle<()>>,
@@ -195,6 +197,8 @@ pub struct SimStats {
     pub disconnect_requests: u64,
     /// Order updates written to order sockets (one per socket reached).
     pub order_updates: u64,
+    /// `GET /v2/orders` requests answered with the book.
+    pub order_book_requests: u64,
     /// Orders created (periodic lifecycles and [`SimHandle::start_lifecycle`]).
     pub orders: u64,
 }
@@ -320,6 +324,7 @@ impl SimHandle {
             logins: self.shared.orders_seen.load(Ordering::Relaxed),
             disconnect_requests: self.shared.disconnect_requests.load(Ordering::Relaxed),
             order_updates: self.shared.order_updates_sent.load(Ordering::Relaxed),
+            order_book_requests: self.shared.order_book_requests.load(Ordering::Relaxed),
             orders: lock(&self.shared.order_book).len() as u64,
         }
     }
@@ -350,6 +355,8 @@ impl Simulator {
         }
         let listener = TcpListener::bind(cfg.listen)?;
         let addr = listener.local_addr()?;
+        let rest_listener = TcpListener::bind(SocketAddr::new(cfg.listen.ip(), 0))?;
+        let rest_addr = rest_listener.local_addr()?;
         let shared = Arc::new(Shared::new(cfg, tls));
         let conn_threads = Arc::new(std::sync::Mutex::new(Vec::new()));
         let (stop_tx, stop_rx) = crossbeam_channel::bounded::<()>(0);
@@ -362,6 +369,14 @@ impl Simulator {
                 std::thread::Builder::new()
                     .name("sim-accept".into())
                     .spawn(move || accept_loop(listener, shared, conn_threads))?,
+            );
+        }
+        {
+            let shared = shared.clone();
+            threads.push(
+                std::thread::Builder::new()
+                    .name("sim-rest".into())
+                    .spawn(move || rest::serve(rest_listener, shared))?,
             );
         }
         {
@@ -400,6 +415,7 @@ impl Simulator {
         }
         Ok(Self {
             addr,
+            rest_addr,
             cert,
             shared,
             threads,
@@ -418,6 +434,14 @@ impl Simulator {
     pub fn url(&self) -> String {
         let scheme = if self.cert.is_some() { "wss" } else { "ws" };
         format!("{scheme}://{}", self.addr)
+    }
+
+    /// The base URL of its REST host (`https://…` or `http://…`): `GET
+    /// /v2/orders` serves the order book to a request whose `access-token`
+    /// header holds the valid token.
+    pub fn rest_url(&self) -> String {
+        let scheme = if self.cert.is_some() { "https" } else { "http" };
+        format!("{scheme}://{}", self.rest_addr)
     }
 
     /// The certificate's PEM text (TLS only).
@@ -444,6 +468,7 @@ impl Simulator {
             partner_id: Some(self.config().partner_id.clone()),
             partner_secret: Some(self.config().partner_secret.clone()),
             endpoints: crate::Endpoints::all(&self.url()),
+            rest_base: self.rest_url(),
             extra_roots: self.certificate().into_iter().collect(),
             webpki_roots: false,
             ..crate::ClientConfig::default()
@@ -468,8 +493,9 @@ impl Simulator {
             return;
         }
         drop(self.stop_tx.take());
-        // Wake the blocking accept.
+        // Wake the blocking accepts.
         let _ = TcpStream::connect_timeout(&self.addr, Duration::from_millis(200));
+        let _ = TcpStream::connect_timeout(&self.rest_addr, Duration::from_millis(200));
         for (_, s) in lock(&self.shared.sockets).iter() {
             let _ = s.shutdown(std::net::Shutdown::Both);
         }

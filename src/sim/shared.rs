@@ -66,6 +66,8 @@ pub(crate) struct Shared {
     pub order_book: Mutex<std::collections::BTreeMap<u64, crate::proto::order::OrderUpdate>>,
     /// Order updates written to order sockets (one per socket reached).
     pub order_updates_sent: AtomicU64,
+    /// `GET /v2/orders` requests answered with the book.
+    pub order_book_requests: AtomicU64,
 }
 
 /// Locks a mutex, recovering the data if a connection thread panicked while
@@ -81,6 +83,7 @@ impl Shared {
             retired: Mutex::new(VecDeque::new()),
             order_book: Mutex::new(std::collections::BTreeMap::new()),
             order_updates_sent: AtomicU64::new(0),
+            order_book_requests: AtomicU64::new(0),
             instrument_limit: std::sync::atomic::AtomicUsize::new(
                 cfg.max_instruments_per_connection,
             ),

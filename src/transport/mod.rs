@@ -3,5 +3,7 @@
 pub mod conn;
 pub mod copy;
 pub mod read_status;
+#[cfg(feature = "download")]
+pub(crate) mod rest;
 pub mod tls;
 pub mod tls_stream;
