@@ -153,6 +153,10 @@ pub fn order_update(upd: &OrderUpdate, out: &mut Vec<u8>) {
             FieldValue::Float(x) => push_f64(out, x),
         }
     });
+    // Taken from the order book after a gap, not the feed.
+    if upd.reconciled {
+        out.extend_from_slice(b",\"reconciled\":true");
+    }
     out.extend_from_slice(b"}\n");
 }
 
@@ -225,6 +229,13 @@ pub fn order_event(ev: &crate::feed::OrderEvent, out: &mut Vec<u8>) {
             field(out, "message");
             push_str(out, &e.to_string());
         }
+        E::Reconciled { orders, changed } => {
+            head(out, "reconciled");
+            field(out, "orders");
+            push_u64(out, u64::from(*orders));
+            field(out, "changed");
+            push_u64(out, u64::from(*changed));
+        }
         E::Gap {
             reason,
             from_ns,
@@ -275,4 +286,40 @@ pub fn depth_book<const N: usize>(b: &crate::feed::depth_book::DepthBook<N>, out
     field(out, "ask_rows");
     push_u64(out, b.asks().len() as u64);
     out.extend_from_slice(b"}\n");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::proto::order_status::OrderStatus;
+
+    #[test]
+    fn a_reconciled_update_carries_its_mark_and_a_live_one_does_not() {
+        let mut u = crate::proto::sample::order_update("77", OrderStatus::Traded, 100);
+        let mut out = Vec::new();
+        order_update(&u, &mut out);
+        let live = String::from_utf8(out.clone()).unwrap();
+        assert!(!live.contains("reconciled"), "{live}");
+        u.reconciled = true;
+        out.clear();
+        order_update(&u, &mut out);
+        let text = String::from_utf8(out.clone()).unwrap();
+        assert!(text.ends_with(",\"reconciled\":true}\n"), "{text}");
+        assert!(
+            !text.contains("1000000001"),
+            "the client id stays hidden: {text}"
+        );
+        out.clear();
+        order_event(
+            &crate::feed::OrderEvent::Reconciled {
+                orders: 9,
+                changed: 2,
+            },
+            &mut out,
+        );
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "{\"kind\":\"order_event\",\"event\":\"reconciled\",\"orders\":9,\"changed\":2}\n"
+        );
+    }
 }
