@@ -239,6 +239,11 @@ impl std::fmt::Debug for SimHandle {
 }
 
 impl SimHandle {
+    /// Creates no more periodic order lifecycles (those in flight finish).
+    pub fn stop_orders(&self) {
+        self.shared.orders_stopped.store(true, Ordering::Relaxed);
+    }
+
     /// Every order's latest state (what `GET /v2/orders` serves), oldest first.
     pub fn order_book(&self) -> Vec<OrderUpdate> {
         lock(&self.shared.order_book).values().copied().collect()
@@ -577,7 +582,9 @@ fn order_generator(shared: Arc<Shared>, commands: Receiver<Lifecycle>, stop: Rec
             default(timeout) => {
                 // Orders go on whether or not an order socket is connected, as
                 // real ones do: what nobody receives is lost, as Dhan's updates are.
-                if shared.cfg.order_count.is_some_and(|n| next_kind as u64 >= n) {
+                if shared.cfg.order_count.is_some_and(|n| next_kind as u64 >= n)
+                    || shared.orders_stopped.load(Ordering::Relaxed)
+                {
                     next_periodic = None;
                     continue;
                 }

@@ -68,6 +68,8 @@ pub(crate) struct Shared {
     pub order_updates_sent: AtomicU64,
     /// `GET /v2/orders` requests answered with the book.
     pub order_book_requests: AtomicU64,
+    /// No new periodic order lifecycles (those in flight finish).
+    pub orders_stopped: AtomicBool,
 }
 
 /// Locks a mutex, recovering the data if a connection thread panicked while
@@ -84,6 +86,7 @@ impl Shared {
             order_book: Mutex::new(std::collections::BTreeMap::new()),
             order_updates_sent: AtomicU64::new(0),
             order_book_requests: AtomicU64::new(0),
+            orders_stopped: AtomicBool::new(false),
             instrument_limit: std::sync::atomic::AtomicUsize::new(
                 cfg.max_instruments_per_connection,
             ),

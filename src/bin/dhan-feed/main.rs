@@ -6,6 +6,7 @@ mod bench;
 mod decode;
 mod instruments;
 mod sim;
+mod soak;
 mod stderr;
 mod watch;
 mod watch_args;
@@ -37,6 +38,9 @@ enum Command {
     Bench(bench::BenchArgs),
     /// Run the Dhan protocol simulator (prints its URL first).
     Sim(sim::SimArgs),
+    /// Every fault and token renewal in rotation against every feed, then checks
+    /// that nothing was lost (exit status 1 if a check fails).
+    Soak(soak::SoakArgs),
     /// Find instruments in Dhan's instrument master, or download it.
     Instruments(instruments::InstrumentsArgs),
     /// Decode a capture (records of u32 LE length + one WebSocket message) to JSON lines.
@@ -103,6 +107,14 @@ fn main() -> ExitCode {
                 println!("{}", bench::result_line(&r));
                 ExitCode::SUCCESS
             }
+            Err(e) => {
+                note(format_args!("error: {e}"));
+                ExitCode::FAILURE
+            }
+        },
+        Command::Soak(args) => match soak::run(&args) {
+            Ok(true) => ExitCode::SUCCESS,
+            Ok(false) => ExitCode::FAILURE,
             Err(e) => {
                 note(format_args!("error: {e}"));
                 ExitCode::FAILURE
