@@ -121,6 +121,10 @@ pub fn run(args: &SimArgs) -> Result<(), Box<dyn std::error::Error>> {
         },
         sim.url()
     );
+    note!(
+        "dhan-feed sim: order book (GET /v2/orders) at {}",
+        sim.rest_url()
+    );
     let start = Instant::now();
     let handle = sim.handle();
     loop {

@@ -43,6 +43,11 @@ pub struct WatchArgs {
     /// `DHAN_CLIENT_ID` from the environment (also `DHAN_ACCESS_TOKEN_FILE`).
     #[arg(long)]
     pub token_file: Option<PathBuf>,
+    /// With `--url`: the REST host to reconcile order updates with after a gap
+    /// (`GET /v2/orders`; an external `dhan-feed sim` prints its own). Without
+    /// it, `--url` runs do not reconcile.
+    #[arg(long, requires = "url")]
+    pub rest_url: Option<String>,
     /// Trust the certificate(s) in this PEM file (for `--url wss://…`).
     #[arg(long, requires = "url")]
     pub ca_file: Option<PathBuf>,
@@ -145,6 +150,11 @@ pub fn connect(args: &WatchArgs) -> Result<(Option<Simulator>, dhan_feed::Client
             }
         };
         cfg.endpoints = Endpoints::all(url);
+        match &args.rest_url {
+            Some(rest) => cfg.rest_base = rest.clone(),
+            // Dhan's REST host would not know the simulator's orders.
+            None => cfg.order_book = dhan_feed::OrderBookSource::None,
+        }
         if let Some(ca) = &args.ca_file {
             let pem = std::fs::read(ca).map_err(|source| WatchError::CaFile {
                 path: ca.clone(),
