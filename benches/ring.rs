@@ -151,5 +151,46 @@ fn rings(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, rings);
+/// What an order update costs the I/O thread when the handle's ring is full
+/// and it waits in the spill (a `VecDeque` reserved up front, as
+/// `engine::outbox::Outbox` keeps it) against going straight into the ring:
+/// one `OrderItem` (about 1 KB) per element, single thread, no consumer.
+fn order_spill(c: &mut Criterion) {
+    use dhan_feed::event::OrderItem;
+    use dhan_feed::internals::ring::ring;
+    const N: usize = 4096;
+    let mut g = c.benchmark_group("order_update_1KB");
+    g.throughput(Throughput::Elements(N as u64));
+    g.bench_function("into_the_ring", |b| {
+        let (mut p, mut c) = ring::<OrderItem>(N);
+        b.iter(|| {
+            for i in 0..N {
+                let _ = p.push_with(|| {
+                    black_box(OrderItem::Update {
+                        update: dhan_feed::OrderUpdate::EMPTY,
+                        recv_ns: i as u64,
+                    })
+                });
+            }
+            while c.pop().is_some() {}
+        })
+    });
+    g.bench_function("into_the_spill", |b| {
+        let mut spill = std::collections::VecDeque::with_capacity(N);
+        b.iter(|| {
+            for i in 0..N {
+                spill.push_back(black_box(OrderItem::Update {
+                    update: dhan_feed::OrderUpdate::EMPTY,
+                    recv_ns: i as u64,
+                }));
+            }
+            while let Some(x) = spill.pop_front() {
+                black_box(&x);
+            }
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, rings, order_spill);
 criterion_main!(benches);
