@@ -1168,6 +1168,7 @@ fn an_outage_in_the_middle_of_order_lifecycles_is_reconciled_from_the_order_book
 
 /// The same with the default source: Dhan's REST order book (`GET /v2/orders`
 /// with the current token), here the simulator's REST host over TLS.
+#[cfg(feature = "download")]
 #[test]
 fn the_default_source_reconciles_from_the_rest_order_book() {
     let _serial = serial();
