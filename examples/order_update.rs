@@ -38,6 +38,7 @@ fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
                 order_no,
                 previous,
                 new,
+                ..
             } => println!(
                 "status     #{} {} -> {}",
                 order_no.as_str(),
@@ -49,6 +50,7 @@ fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
                 previous_traded_qty,
                 new_traded_qty,
                 execution_percentage,
+                ..
             } => println!(
                 "execution  #{} {previous_traded_qty} -> {new_traded_qty} ({execution_percentage:.0}% filled)",
                 order_no.as_str()

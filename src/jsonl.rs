@@ -181,6 +181,7 @@ pub fn order_event(ev: &crate::feed::OrderEvent, out: &mut Vec<u8>) {
             order_no,
             previous,
             new,
+            reconciled,
         } => {
             head(out, "status_change");
             field(out, "order_no");
@@ -189,12 +190,16 @@ pub fn order_event(ev: &crate::feed::OrderEvent, out: &mut Vec<u8>) {
             push_str(out, previous.as_str());
             field(out, "new");
             push_str(out, new.as_str());
+            if *reconciled {
+                out.extend_from_slice(b",\"reconciled\":true");
+            }
         }
         E::Execution {
             order_no,
             previous_traded_qty,
             new_traded_qty,
             execution_percentage,
+            reconciled,
         } => {
             head(out, "execution");
             field(out, "order_no");
@@ -205,6 +210,9 @@ pub fn order_event(ev: &crate::feed::OrderEvent, out: &mut Vec<u8>) {
             push_i64(out, *new_traded_qty);
             field(out, "execution_percentage");
             push_f64(out, *execution_percentage);
+            if *reconciled {
+                out.extend_from_slice(b",\"reconciled\":true");
+            }
         }
         E::Traded(u) | E::Rejected(u) | E::Cancelled(u) | E::Expired(u) => {
             head(out, &u.status.as_str().to_ascii_lowercase());

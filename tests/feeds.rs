@@ -7,12 +7,12 @@
 use dhan_feed::config::{ClientConfig, OrderTrackerConfig};
 use dhan_feed::feed::depth_book::DepthBook;
 use dhan_feed::feed::{DepthFeed, DepthFeedEvent, GapReason, OrderEvent, OrderEventKinds};
-use dhan_feed::proto::OrderStatus;
 use dhan_feed::proto::capture::CaptureReader;
 use dhan_feed::proto::depth::{DepthKind, DepthLevel, DepthPacket, DepthSide, depth_packets};
 use dhan_feed::proto::endpoint::FeedKind;
 use dhan_feed::proto::login::UserType;
 use dhan_feed::proto::order::{KeyCase, encode_order_update};
+use dhan_feed::proto::{OrderStatus, OrderUpdate};
 use dhan_feed::sim::{
     DEFAULT_ACCESS_TOKEN, DEFAULT_PARTNER_ID, DEFAULT_PARTNER_SECRET, Lifecycle, SimConfig,
     Simulator,
@@ -1268,11 +1268,28 @@ fn reconciles_an_outage(tls: bool, custom: bool) -> u64 {
         "one reconciled update per changed order"
     );
     assert!(
-        !events[..gap]
-            .iter()
-            .any(|e| matches!(e, OrderEvent::Update(u) if u.reconciled)),
+        !events[..gap].iter().any(|e| matches!(
+            e,
+            OrderEvent::Update(OrderUpdate {
+                reconciled: true,
+                ..
+            }) | OrderEvent::StatusChange {
+                reconciled: true,
+                ..
+            } | OrderEvent::Execution {
+                reconciled: true,
+                ..
+            }
+        )),
         "nothing before the gap is reconciled"
     );
+    // A reconciled update's status change and fill carry the mark too.
+    for w in events[gap..reconciled].windows(2) {
+        if let (OrderEvent::Update(u), OrderEvent::StatusChange { reconciled, .. }) = (&w[0], &w[1])
+        {
+            assert_eq!(u.reconciled, *reconciled);
+        }
+    }
     // Every order's final state at the handle is the book's.
     let book = sim.handle().order_book();
     assert_eq!(book.len(), 60);

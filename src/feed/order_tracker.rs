@@ -59,6 +59,9 @@ pub enum OrderEvent {
         previous: OrderStatus,
         /// The status of this update, as sent.
         new: OrderStatus,
+        /// Learnt from the order book after a gap, not from the feed (see
+        /// [`OrderUpdate::reconciled`]).
+        reconciled: bool,
     },
     /// The traded quantity of a tracked order rose.
     Execution {
@@ -70,6 +73,8 @@ pub enum OrderEvent {
         new_traded_qty: i64,
         /// `new_traded_qty` as a percentage of the order quantity (0 if unknown).
         execution_percentage: f64,
+        /// Learnt from the order book after a gap, not from the feed.
+        reconciled: bool,
     },
     /// An order reached `TRADED` (fully filled): a tracked order changed into
     /// it, or an order's first update carries it. Carries the update.
@@ -397,6 +402,7 @@ impl OrderTracker {
                 order_no,
                 previous: prev.status,
                 new: update.status,
+                reconciled: update.reconciled,
             });
         }
         if next.traded_qty > prev.traded_qty {
@@ -405,6 +411,7 @@ impl OrderTracker {
                 previous_traded_qty: prev.traded_qty,
                 new_traded_qty: next.traded_qty,
                 execution_percentage: percentage(next.traded_qty, next.quantity),
+                reconciled: update.reconciled,
             });
         }
         if status_changed && let Some(ev) = notable(update) {
@@ -648,7 +655,8 @@ mod tests {
             OrderEvent::StatusChange {
                 order_no: Text::new("7"),
                 previous: OrderStatus::Transit,
-                new: OrderStatus::Pending
+                new: OrderStatus::Pending,
+                reconciled: false,
             }
         );
         let last = upd("7", "TRADED", 50, 50);
@@ -663,7 +671,8 @@ mod tests {
                 order_no: Text::new("7"),
                 previous_traded_qty: 0,
                 new_traded_qty: 50,
-                execution_percentage: 100.0
+                execution_percentage: 100.0,
+                reconciled: false,
             }
         );
         assert_eq!(evs[3], OrderEvent::Traded(last));
@@ -683,7 +692,8 @@ mod tests {
                 order_no: Text::new("9"),
                 previous_traded_qty: 0,
                 new_traded_qty: 50,
-                execution_percentage: 25.0
+                execution_percentage: 25.0,
+                reconciled: false,
             }
         );
         // A second fill while still PART_TRADED: execution only, no status change.

@@ -88,6 +88,7 @@ pub fn orders(
                     order_no,
                     previous,
                     new,
+                    ..
                 } => writeln!(
                     line,
                     "status         {:>18} {} -> {}",
@@ -100,6 +101,7 @@ pub fn orders(
                     previous_traded_qty,
                     new_traded_qty,
                     execution_percentage,
+                    ..
                 } => writeln!(
                     line,
                     "execution      {:>18} {previous_traded_qty} -> {new_traded_qty} ({execution_percentage:.1}%)",
