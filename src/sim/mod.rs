@@ -24,6 +24,7 @@ mod conn;
 mod depth;
 mod fault;
 mod flow;
+mod known;
 mod market;
 mod orders;
 mod out;
@@ -37,6 +38,7 @@ pub use config::{
     DEFAULT_ACCESS_TOKEN, DEFAULT_CLIENT_ID, DEFAULT_PARTNER_ID, DEFAULT_PARTNER_SECRET, SimConfig,
 };
 pub use fault::{Fault, ParseFaultError};
+pub use known::{KNOWN, Known, symbol_of};
 pub use orders::{Lifecycle, lifecycle_update};
 
 use crate::proto::endpoint::FeedKind;

@@ -39,13 +39,21 @@ impl Walk {
     pub fn new(seed: u64, id: InstrumentId) -> Self {
         let mix = seed ^ (u64::from(id.segment.as_u8()) << 40) ^ u64::from(id.security_id);
         let mut rng = Rng::new(mix.wrapping_mul(0x2545_F491_4F6C_DD1D));
-        let base = match id.segment {
-            ExchangeSegment::IdxI => 10_000.0 + rng.unit() * 40_000.0,
-            ExchangeSegment::NseFno | ExchangeSegment::BseFno => 20.0 + rng.unit() * 480.0,
-            ExchangeSegment::NseCurrency | ExchangeSegment::BseCurrency => 70.0 + rng.unit() * 30.0,
-            _ => 50.0 + rng.unit() * 3_000.0,
+        // A recognisable instrument starts at its real level on its real tick.
+        let (base, tick) = match super::known::known(id) {
+            Some(k) => (k.low + rng.unit() * (k.high - k.low), k.tick),
+            None => (
+                match id.segment {
+                    ExchangeSegment::IdxI => 10_000.0 + rng.unit() * 40_000.0,
+                    ExchangeSegment::NseFno | ExchangeSegment::BseFno => 20.0 + rng.unit() * 480.0,
+                    ExchangeSegment::NseCurrency | ExchangeSegment::BseCurrency => {
+                        70.0 + rng.unit() * 30.0
+                    }
+                    _ => 50.0 + rng.unit() * 3_000.0,
+                },
+                0.05,
+            ),
         };
-        let tick = 0.05;
         let price = (base / tick).round() * tick;
         let prev_close = price * (1.0 + (rng.unit() - 0.5) * 0.02);
         let oi = if matches!(

@@ -20,7 +20,9 @@ use std::time::{Duration, Instant};
 /// One table row for a packet.
 pub fn table_row(p: &MarketPacket, out: &mut Vec<u8>) -> io::Result<()> {
     let id = p.id();
-    write!(out, "{:<12} {:>16} ", p.kind_name(), id.to_string())?;
+    // The trading symbol where known (the simulator's universe), else the id.
+    let name = dhan_feed::sim::symbol_of(id).map_or_else(|| id.to_string(), str::to_owned);
+    write!(out, "{:<12} {:>16} ", p.kind_name(), name)?;
     match p {
         MarketPacket::Ticker(t) => write!(out, "ltp {:>12.2}  ltt {}", t.ltp, hms(t.ltt.raw()))?,
         MarketPacket::Quote(q) => write!(
