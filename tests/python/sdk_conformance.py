@@ -107,7 +107,10 @@ def main():
         asyncio.run(listen())
         check(len(updates) >= 4, f"{len(updates)} order updates received")
         statuses = [u["Data"]["Status"] for u in updates]
-        check(statuses[:4] == ["TRANSIT", "PENDING", "PART_TRADED", "TRADED"], f"lifecycle {statuses}")
+        # Orders go on while no socket is connected (as Dhan's do), so the SDK
+        # may join mid-lifecycle: a whole filled lifecycle must follow somewhere.
+        full = ["TRANSIT", "PENDING", "PART_TRADED", "TRADED"]
+        check(any(statuses[i:i + 4] == full for i in range(len(statuses))), f"lifecycle {statuses}")
         check(all(u["Type"] == "order_alert" and u["Data"]["OrderNo"] for u in updates), "order_alert shape")
     finally:
         sim.terminate()
