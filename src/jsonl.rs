@@ -160,6 +160,35 @@ pub fn order_update(upd: &OrderUpdate, out: &mut Vec<u8>) {
     out.extend_from_slice(b"}\n");
 }
 
+/// Appends a candle: instrument, start (IST wall-clock seconds, as the feed's
+/// LTT), interval, OHLC, volume (`null` without volume data), packets.
+pub fn candle(c: &crate::feed::Candle, out: &mut Vec<u8>) {
+    out.extend_from_slice(b"{\"kind\":\"candle\"");
+    field(out, "id");
+    push_str(out, &c.id.to_string());
+    field(out, "start");
+    push_u64(out, u64::from(c.start));
+    field(out, "interval");
+    push_u64(out, u64::from(c.interval));
+    for (name, v) in [
+        ("open", c.open),
+        ("high", c.high),
+        ("low", c.low),
+        ("close", c.close),
+    ] {
+        field(out, name);
+        push_f32(out, v);
+    }
+    field(out, "volume");
+    match c.volume {
+        Some(v) => push_u64(out, v),
+        None => out.extend_from_slice(b"null"),
+    }
+    field(out, "packets");
+    push_u64(out, u64::from(c.packets));
+    out.extend_from_slice(b"}\n");
+}
+
 /// Appends a message of the order feed whose `Type` is not `order_alert`.
 pub fn order_other(kind: &str, out: &mut Vec<u8>) {
     out.extend_from_slice(b"{\"kind\":\"order_message\",\"type\":");

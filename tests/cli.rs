@@ -547,3 +547,36 @@ fn watch_survives_a_closed_stderr() {
     let status = child.wait().unwrap();
     assert!(status.success(), "{status:?}");
 }
+
+/// `watch --candles` prints OHLCV bars as JSON lines whose prices are bounded by
+/// high and low; a bad length is refused before connecting.
+#[test]
+fn watch_candles_prints_bars() {
+    let o = offline_ok(&[
+        "watch",
+        "--candles",
+        "1s",
+        "--count",
+        "3",
+        "--seconds",
+        "30",
+    ]);
+    let bars = lines(&o);
+    assert!(bars.len() >= 3, "{bars:?}");
+    for b in &bars {
+        assert!(b.starts_with("{\"kind\":\"candle\""), "{b}");
+        let num = |k: &str| -> f64 {
+            let at = b.find(&format!("\"{k}\":")).unwrap() + k.len() + 3;
+            b[at..].split([',', '}']).next().unwrap().parse().unwrap()
+        };
+        assert!(num("high") >= num("open").max(num("close")), "{b}");
+        assert!(num("low") <= num("open").min(num("close")), "{b}");
+        assert_eq!(num("interval"), 1.0);
+    }
+    let o = offline()
+        .args(["watch", "--candles", "5x"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("unit must be s, m or h"));
+}

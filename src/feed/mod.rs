@@ -1,6 +1,7 @@
 //! Public handles: market-feed consumers, depth feeds with their books, the
 //! order-update feed with its tracker.
 
+pub mod candles;
 pub mod depth;
 pub mod depth_book;
 pub mod market;
@@ -9,6 +10,7 @@ pub mod order_tracker;
 pub mod orders;
 mod wait;
 
+pub use candles::{Candle, CandleAggregator};
 pub use depth::{Depth20Feed, Depth200Feed, DepthFeed, DepthFeedEvent};
 pub use market::MarketFeed;
 pub(crate) use one_conn::{outbox_health, outbox_stats};

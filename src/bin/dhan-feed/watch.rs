@@ -8,6 +8,7 @@
 use crate::stderr::note;
 use crate::watch_args::{DEFAULT_INSTRUMENTS, connect, refused};
 pub use crate::watch_args::{Summary, WatchArgs, WatchError};
+use dhan_feed::FeedMode;
 use dhan_feed::event::FeedEvent;
 use dhan_feed::jsonl;
 use dhan_feed::proto::market::MarketPacket;
@@ -99,7 +100,13 @@ fn market(
     out: &mut impl Write,
     stop: Arc<AtomicBool>,
 ) -> Result<Summary, WatchError> {
-    let mut feed = client.market_feed(args.mode);
+    let mode = match (args.candles, args.mode) {
+        // Candles need volume, which tickers do not carry.
+        (Some(_), FeedMode::Ticker) => FeedMode::Quote,
+        (_, m) => m,
+    };
+    let mut candles = args.candles.map(dhan_feed::feed::CandleAggregator::new);
+    let mut feed = client.market_feed(mode);
     let instruments: Vec<InstrumentId> = if args.instruments.is_empty() {
         DEFAULT_INSTRUMENTS
             .iter()
@@ -113,7 +120,7 @@ fn market(
     let mut summary = Summary::default();
     let start = Instant::now();
     let mut line = Vec::with_capacity(512);
-    if !args.json {
+    if !args.json && candles.is_none() {
         writeln!(out, "{:<12} {:>16} fields", "kind", "instrument")?;
     }
     loop {
@@ -130,6 +137,12 @@ fn market(
         };
         line.clear();
         match ev {
+            FeedEvent::Market(m) if candles.is_some() => {
+                if let Some(bar) = candles.as_mut().and_then(|c| c.on_event(&m)) {
+                    jsonl::candle(&bar, &mut line);
+                    summary.events += 1;
+                }
+            }
             FeedEvent::Market(m) => {
                 let _ = hist.record(dhan_feed::now_ns().saturating_sub(m.recv_ns));
                 if args.json {
@@ -149,6 +162,13 @@ fn market(
             FeedEvent::Refused(r) => note!("dhan-feed watch: {r}"),
             FeedEvent::EngineStopped(stop) => return Err(WatchError::EngineStopped(stop)),
             _ => {}
+        }
+        out.write_all(&line)?;
+    }
+    if let Some(c) = candles.as_mut() {
+        line.clear();
+        for bar in c.flush() {
+            jsonl::candle(&bar, &mut line);
         }
         out.write_all(&line)?;
     }

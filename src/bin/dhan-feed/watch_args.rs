@@ -54,6 +54,11 @@ pub struct WatchArgs {
     /// Pin the I/O thread to this core.
     #[arg(long)]
     pub pin: Option<usize>,
+    /// Print OHLCV candles of this length (`30s`, `1m`, `5m`, `1h`) instead of
+    /// packets, on exchange time; quote mode unless `--mode full` (tickers carry
+    /// no volume).
+    #[arg(long, value_parser = parse_interval, conflicts_with_all = ["orders", "depth"])]
+    pub candles: Option<u32>,
     /// Watch live order updates (tracked into events) instead of the market feed.
     #[arg(long, conflicts_with_all = ["depth", "mode", "instruments"])]
     pub orders: bool,
@@ -63,6 +68,24 @@ pub struct WatchArgs {
     pub depth: Option<String>,
     /// Instruments as SEGMENT:ID (default: NIFTY, BANKNIFTY, NIFTYIT, SENSEX).
     pub instruments: Vec<InstrumentId>,
+}
+
+/// Seconds of a candle length: a number and a unit (`s`, `m`, `h`).
+fn parse_interval(s: &str) -> Result<u32, String> {
+    let (n, unit) = s.split_at(s.len().saturating_sub(1));
+    let n: u32 = n
+        .parse()
+        .map_err(|_| format!("{s:?}: expected a number and s, m or h (30s, 1m, 1h)"))?;
+    let secs = match unit {
+        "s" => n,
+        "m" => n.saturating_mul(60),
+        "h" => n.saturating_mul(3600),
+        _ => return Err(format!("{s:?}: the unit must be s, m or h")),
+    };
+    if secs == 0 {
+        return Err("a candle must last at least 1 s".into());
+    }
+    Ok(secs)
 }
 
 /// Why `watch` could not run.
