@@ -48,6 +48,7 @@ impl Client {
     /// watched on a thread of its own.
     pub fn new(cfg: ClientConfig) -> Result<Self, Error> {
         let mut cfg = cfg;
+        cfg.trace_frames |= std::env::var("DHAN_FEED_TRACE_FRAMES").is_ok_and(|v| v.trim() == "1");
         if let Some(read) = cfg.token_source.read() {
             cfg.access_token = read.map_err(|e| ConfigError::TokenSource {
                 from: crate::token::describe(&cfg.token_source),

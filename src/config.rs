@@ -269,6 +269,10 @@ pub struct ClientConfig {
     pub token_source: TokenSource,
     /// How often a [`TokenSource::Callback`] is called. Default 30 s.
     pub token_refresh: Duration,
+    /// Log each inbound message's first 256 bytes as hex at `trace` under the
+    /// target `dhan_feed::frames` (for a support ticket), every credential
+    /// masked first. Also on when `DHAN_FEED_TRACE_FRAMES=1`. Default false.
+    pub trace_frames: bool,
     /// How endpoint host names become addresses. Default: the operating system's
     /// resolver, called on a resolver thread (never the I/O thread), bounded by
     /// [`LifecycleConfig::resolve_timeout`].
@@ -304,6 +308,7 @@ impl Default for ClientConfig {
             budget: BudgetConfig::default(),
             token_source: TokenSource::Fixed,
             token_refresh: Duration::from_secs(30),
+            trace_frames: false,
             resolver: crate::resolve::Resolver::default(),
             on_io_thread_start: None,
         }

@@ -125,6 +125,7 @@ pub use proto::{
 };
 pub use resolve::Resolver;
 pub use secret::Secret;
+pub use session::trace::FRAME_LOG_TARGET;
 pub use time::{instant_of, now_ns};
 pub use transport::tls::certs_from_pem;
 

@@ -39,10 +39,13 @@ impl log::Log for Capture {
 
 static LOGGER: Capture = Capture;
 
+/// The secrets found in `text`, as text or inside a hex dump (the raw-frame
+/// trace logs frames as hex).
 fn leaks(text: &str) -> Vec<&'static str> {
+    let hex = |s: &str| s.bytes().map(|b| format!("{b:02x}")).collect::<String>();
     [CLIENT_ID, OLD_TOKEN, TOKEN, PARTNER_SECRET]
         .into_iter()
-        .filter(|s| text.contains(s))
+        .filter(|s| text.contains(s) || text.contains(&hex(s)))
         .collect()
 }
 
@@ -108,6 +111,8 @@ fn no_secret_in_logs_events_errors_or_debug_output() {
         endpoints: Endpoints::all(&sim.url()),
         extra_roots: sim.certificate().into_iter().collect(),
         webpki_roots: false,
+        // Every inbound frame traced as hex: order updates carry the client id.
+        trace_frames: true,
         lifecycle: LifecycleConfig {
             backoff_base: Duration::from_millis(20),
             cool_off: Duration::from_millis(300),
@@ -190,6 +195,23 @@ fn no_secret_in_logs_events_errors_or_debug_output() {
     std::thread::sleep(Duration::from_millis(300));
     client.set_access_token(TOKEN).unwrap();
     std::thread::sleep(Duration::from_millis(300));
+    // An order update once the login is accepted: it carries the client id,
+    // which the frame trace must mask.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while sim.handle().stats().logins == 0 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let u =
+        dhan_feed::sim::lifecycle_update(52_260_001, dhan_feed::OrderStatus::Pending, 0, CLIENT_ID);
+    assert_eq!(sim.handle().send_order_update(&u), 1);
+    assert!(
+        seen_by(
+            deadline,
+            || orders.recv_timeout(TICK),
+            |e| matches!(e, OrderEvent::Update(_))
+        ),
+        "an order update with the client id arrived"
+    );
     while let Some(e) = orders.try_recv() {
         texts.push(format!("{e:?}"));
     }
@@ -286,6 +308,13 @@ fn no_secret_in_logs_events_errors_or_debug_output() {
         lines
             .iter()
             .any(|l| l.starts_with("TRACE") || l.starts_with("DEBUG"))
+    );
+    // The frame trace ran, order updates (with their client id) included.
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("TRACE dhan_feed::frames") && l.contains("order updates text")),
+        "frames were traced"
     );
     // One exception, outside the client: tungstenite, which the *simulator* uses as
     // its server, traces every frame it receives at TRACE level, logins included.

@@ -240,7 +240,7 @@ impl Aux {
             AuxKind::Depth200(_) => FeedKind::Depth200,
             AuxKind::Orders(_) => FeedKind::OrderUpdate,
         };
-        Self {
+        let mut aux = Self {
             link: Link::new(
                 feed,
                 id,
@@ -251,7 +251,9 @@ impl Aux {
             ),
             kind,
             shared,
-        }
+        };
+        aux.link.trace_for(cfg);
+        aux
     }
 
     pub fn feed_kind(&self) -> FeedKind {

@@ -485,10 +485,12 @@ impl Engine {
                     log::info!("access token replaced; stopped connections retry");
                     let now = Instant::now();
                     for s in &mut self.shards {
+                        s.link.trace_for(&self.cfg);
                         s.link.driver.lc.on_new_credentials(now);
                     }
                     for a in self.aux.iter_mut().flatten() {
                         a.set_token(&self.cfg.access_token);
+                        a.link.trace_for(&self.cfg);
                         a.link.driver.lc.on_new_credentials(now);
                     }
                 }

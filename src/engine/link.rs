@@ -176,6 +176,27 @@ impl Link {
         }
     }
 
+    /// Turns the raw-frame trace on with the credentials of `cfg` to mask, if
+    /// `cfg` asks for it (again after a new token: it must be masked too).
+    pub fn trace_for(&mut self, cfg: &crate::config::ClientConfig) {
+        if !cfg.trace_frames {
+            return;
+        }
+        let secrets = [
+            Some(&cfg.client_id),
+            Some(&cfg.access_token),
+            cfg.partner_id.as_ref(),
+            cfg.partner_secret.as_ref(),
+        ]
+        .into_iter()
+        .flatten()
+        .map(|s| s.expose().as_bytes().to_vec());
+        self.driver
+            .set_trace(Some(crate::session::trace::FrameTrace::new(
+                self.name, secrets,
+            )));
+    }
+
     /// Whether this connection waits for the answer to lookup `id`.
     pub fn waits_for(&self, id: u64) -> bool {
         self.attempt.lookup == Some(id)

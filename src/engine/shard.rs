@@ -156,7 +156,7 @@ impl Market<'_> {
 
 impl Shard {
     pub fn new(index: usize, cfg: &ClientConfig) -> Self {
-        Self {
+        let mut shard = Self {
             index,
             link: Link::new(
                 FeedKind::MarketFeed,
@@ -177,7 +177,9 @@ impl Shard {
                 id: InstrumentId::new(ExchangeSegment::IdxI, 0),
                 oi: 0,
             }),
-        }
+        };
+        shard.link.trace_for(cfg);
+        shard
     }
 
     fn market<'a>(&'a mut self, fan: &'a mut Fanout) -> (&'a mut Link, Market<'a>) {

@@ -97,6 +97,8 @@ pub(crate) struct Driver {
     limits: WsLimits,
     /// When the current socket was upgraded.
     live_at: Option<Instant>,
+    /// The raw-frame trace, when on (`ClientConfig::trace_frames`).
+    trace: Option<Box<super::trace::FrameTrace>>,
 }
 
 impl Driver {
@@ -109,7 +111,13 @@ impl Driver {
             key: String::new(),
             limits,
             live_at: None,
+            trace: None,
         }
+    }
+
+    /// Turns the raw-frame trace on (`Some`) or off.
+    pub fn set_trace(&mut self, trace: Option<super::trace::FrameTrace>) {
+        self.trace = trace.map(Box::new);
     }
 
     /// Where the current socket is.
@@ -212,8 +220,18 @@ impl Driver {
                 }
             };
             let ended = match ev {
-                WsEvent::Binary(m) => proto.on_binary(m, recv_ns),
-                WsEvent::Text(m) => proto.on_text(m, recv_ns),
+                WsEvent::Binary(m) => {
+                    if let Some(t) = &self.trace {
+                        t.log("binary", m);
+                    }
+                    proto.on_binary(m, recv_ns)
+                }
+                WsEvent::Text(m) => {
+                    if let Some(t) = &self.trace {
+                        t.log("text", m);
+                    }
+                    proto.on_text(m, recv_ns)
+                }
                 WsEvent::Ping | WsEvent::Pong | WsEvent::Partial => None,
                 // Dhan's codes may also arrive in the close frame (the order feed
                 // has no binary disconnect packet): as the code, or in the reason.

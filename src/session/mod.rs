@@ -10,6 +10,7 @@ pub mod check;
 pub(crate) mod driver;
 pub mod lifecycle;
 pub mod subs;
+pub(crate) mod trace;
 
 pub use budget::{Budget, BudgetConfig};
 pub(crate) use driver::Proto;

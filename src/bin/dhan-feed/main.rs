@@ -99,7 +99,9 @@ fn note(args: std::fmt::Arguments<'_>) {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    stderr::init_logger();
+    let frames = matches!(&cli.command, Command::Watch(a) if a.trace_frames)
+        || std::env::var("DHAN_FEED_TRACE_FRAMES").is_ok_and(|v| v.trim() == "1");
+    stderr::init_logger(frames);
     dhan_feed::internals::tls::install_default_provider();
     match cli.command {
         Command::Bench(args) => match bench::run(&args, alloc_count::count) {

@@ -34,6 +34,8 @@ pub fn level_from(spec: Option<&str>) -> log::LevelFilter {
 struct StderrLog {
     level: log::LevelFilter,
     events: bool,
+    /// The raw-frame trace (`--trace-frames`, `DHAN_FEED_TRACE_FRAMES=1`) is shown.
+    frames: bool,
 }
 
 /// Whether a record is printed. The simulator's server side uses tungstenite,
@@ -49,6 +51,7 @@ fn wanted(level: log::LevelFilter, events: bool, meta: &log::Metadata<'_>) -> bo
 impl log::Log for StderrLog {
     fn enabled(&self, meta: &log::Metadata<'_>) -> bool {
         wanted(self.level, self.events, meta)
+            || (self.frames && meta.target() == dhan_feed::FRAME_LOG_TARGET)
     }
 
     fn log(&self, r: &log::Record<'_>) {
@@ -64,16 +67,21 @@ impl log::Log for StderrLog {
 /// `RUST_LOG`, the lines that repeat connection events are left out: the
 /// subcommands print those events themselves. Does nothing if a logger is
 /// already installed.
-pub fn init_logger() {
+pub fn init_logger(frames: bool) {
     let spec = std::env::var("RUST_LOG").ok();
     let level = level_from(spec.as_deref());
     // Leaked once per process: the `log` facade wants a `'static` logger.
     let logger: &'static StderrLog = Box::leak(Box::new(StderrLog {
         level,
         events: spec.is_some(),
+        frames,
     }));
     if log::set_logger(logger).is_ok() {
-        log::set_max_level(level);
+        log::set_max_level(if frames {
+            log::LevelFilter::Trace
+        } else {
+            level
+        });
     }
 }
 

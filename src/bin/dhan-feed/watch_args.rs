@@ -51,6 +51,10 @@ pub struct WatchArgs {
     /// Trust the certificate(s) in this PEM file (for `--url wss://…`).
     #[arg(long, requires = "url")]
     pub ca_file: Option<PathBuf>,
+    /// Log each inbound message's first 256 bytes as hex on stderr (credentials
+    /// masked), for a support ticket (also `DHAN_FEED_TRACE_FRAMES=1`).
+    #[arg(long)]
+    pub trace_frames: bool,
     /// Pin the I/O thread to this core.
     #[arg(long)]
     pub pin: Option<usize>,
@@ -218,6 +222,7 @@ pub fn connect(args: &WatchArgs) -> Result<(Option<Simulator>, dhan_feed::Client
     if let Some(path) = &args.token_file {
         cfg.token_source = dhan_feed::TokenSource::file(path);
     }
+    cfg.trace_frames |= args.trace_frames;
     cfg.pin_core = args.pin;
     Ok((sim, dhan_feed::Client::new(cfg)?))
 }
