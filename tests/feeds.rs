@@ -1362,3 +1362,65 @@ fn a_failing_order_book_is_an_error_and_changes_nothing() {
             .any(|e| matches!(e, OrderEvent::Reconciled { .. }))
     );
 }
+
+/// A day with more orders than the tracker holds: orders whose final state was
+/// delivered and then evicted from the tracker are not delivered again by a
+/// reconciliation.
+#[test]
+fn a_reconciliation_does_not_repeat_final_states_already_delivered() {
+    let _serial = serial();
+    let sim = order_sim(false);
+    let h = sim.handle();
+    let book: std::sync::Arc<std::sync::Mutex<Vec<OrderUpdate>>> = Default::default();
+    let b = book.clone();
+    let client = Client::new(ClientConfig {
+        order_tracker: OrderTrackerConfig {
+            max_orders: 3,
+            ..OrderTrackerConfig::default()
+        },
+        order_book: dhan_feed::OrderBookSource::custom(move || Ok(b.lock().unwrap().clone())),
+        lifecycle: dhan_feed::LifecycleConfig {
+            backoff_base: Duration::from_millis(20),
+            ..Default::default()
+        },
+        ..config(&sim)
+    })
+    .unwrap();
+    let mut feed = client.order_updates();
+    wait_open(&mut feed, &sim);
+    // Ten orders traded, their final states delivered; the tracker keeps three.
+    let mut text = Vec::new();
+    for n in 1..=10u32 {
+        let u =
+            dhan_feed::internals::sample::order_update(&n.to_string(), OrderStatus::Traded, 100);
+        encode_order_update(&u, KeyCase::Pascal, &mut text);
+        h.send_order_text(&text);
+        book.lock().unwrap().push(u);
+    }
+    let evs = order_events_until(
+        &mut feed,
+        |e| matches!(e, OrderEvent::Traded(u) if u.order_no.as_str() == "10"),
+    );
+    assert_eq!(
+        evs.iter()
+            .filter(|e| matches!(e, OrderEvent::Traded(_)))
+            .count(),
+        10
+    );
+    assert_eq!(feed.tracker().len(), 3);
+    // An outage, and the book says the same: nothing to deliver again.
+    h.inject_on(FeedKind::OrderUpdate, dhan_feed::sim::Fault::Reset);
+    let evs = order_events_until(&mut feed, |e| matches!(e, OrderEvent::Reconciled { .. }));
+    assert!(
+        matches!(
+            evs.last(),
+            Some(OrderEvent::Reconciled {
+                orders: 10,
+                changed: 0
+            })
+        ),
+        "{:?}",
+        names(&evs)
+    );
+    assert!(!evs.iter().any(|e| matches!(e, OrderEvent::Traded(_))));
+}

@@ -40,6 +40,10 @@ pub struct OrderFeed {
     reconciling: Option<crossbeam_channel::Receiver<std::io::Result<Vec<OrderUpdate>>>>,
     /// Another gap came while fetching: fetch again after.
     again: bool,
+    /// Orders whose final state (traded, rejected, cancelled, expired) this
+    /// handle has delivered, even after its tracker evicted them: a
+    /// reconciliation does not deliver them again. At most `MAX_FINALS`.
+    finals: std::collections::HashSet<crate::feed::order_tracker::OrderNo>,
     /// After an outage: fetch the book once the login is proven accepted (the
     /// first update after it), or at this time, whichever comes first. Updates
     /// the server sent before it accepted the login are lost too, so a book
@@ -53,6 +57,25 @@ pub struct OrderFeed {
 pub(crate) struct RestTarget {
     pub base: String,
     pub roots: Vec<rustls_pki_types::CertificateDer<'static>>,
+}
+
+/// Orders whose final state a handle remembers having delivered: a day's
+/// orders many times over (about 40 bytes each).
+const MAX_FINALS: usize = 1 << 20;
+
+/// Remembers that `e` delivered its order's final state.
+fn note_final(
+    finals: &mut std::collections::HashSet<crate::feed::order_tracker::OrderNo>,
+    e: &OrderEvent,
+) {
+    if let OrderEvent::Traded(u)
+    | OrderEvent::Rejected(u)
+    | OrderEvent::Cancelled(u)
+    | OrderEvent::Expired(u) = e
+        && finals.len() < MAX_FINALS
+    {
+        finals.insert(u.order_no);
+    }
 }
 
 /// How long after an order-socket outage the book is fetched at the latest
@@ -94,6 +117,7 @@ impl OrderFeed {
             rest,
             reconciling: None,
             again: false,
+            finals: std::collections::HashSet::new(),
             reconcile_at: None,
         }
     }
@@ -132,7 +156,9 @@ impl OrderFeed {
             self.received += 1;
             let kinds = self.kinds;
             let q = &mut self.queued;
+            let finals = &mut self.finals;
             let mut push = |e: OrderEvent| {
+                note_final(finals, &e);
                 if kinds.contains(e.kind()) {
                     q.push_back(e);
                 }
@@ -260,6 +286,9 @@ impl OrderFeed {
         let mut changed = 0u32;
         let kinds = self.kinds;
         for u in book {
+            if u.status.is_terminal() && self.finals.contains(&u.order_no) {
+                continue;
+            }
             let ahead = match self.tracker.get(u.order_no.as_str()) {
                 None => !u.order_no.is_empty(),
                 Some(t) => {
@@ -274,7 +303,9 @@ impl OrderFeed {
             let mut u = *u;
             u.reconciled = true;
             let q = &mut self.queued;
+            let finals = &mut self.finals;
             self.tracker.track(&u, now, |e| {
+                note_final(finals, &e);
                 if kinds.contains(e.kind()) {
                     q.push_back(e);
                 }

@@ -106,6 +106,11 @@ fn soak(
             gap: Duration::from_millis(20),
             ..BudgetConfig::default()
         },
+        // The tracker holds the whole run's orders, so the check below is exact.
+        order_tracker: dhan_feed::OrderTrackerConfig {
+            max_orders: 1_000_000,
+            ..Default::default()
+        },
         ..sim.client_config()
     })?;
     let instruments: Vec<InstrumentId> =
@@ -169,12 +174,19 @@ fn soak(
     // every instrument to stream, and every order to be final at the server.
     let calm = Instant::now();
     let settle_by = calm + Duration::from_secs(20);
-    let finals_seen_at = loop {
+    let (mut live_at, mut orders_at) = (None, None);
+    while (live_at.is_none() || orders_at.is_none())
+        && Instant::now() < settle_by
+        && !seen.engine_stopped
+    {
         read_all(&mut seen, &mut market, &mut depth, &mut orders);
         let live = market.connected() && depth.connected() && orders.connected();
         let streaming = instruments
             .iter()
             .all(|i| seen.last_market.get(i).is_some_and(|t| *t > calm));
+        if live_at.is_none() && live && streaming {
+            live_at = Some(Instant::now());
+        }
         let book = sim.handle().order_book();
         let settled = book.iter().all(|u| u.status.is_terminal())
             && book.iter().all(|u| {
@@ -183,14 +195,11 @@ fn soak(
                     .get(u.order_no.as_str())
                     .is_some_and(|t| t.status == u.status && t.traded_qty == u.traded_qty)
             });
-        if live && streaming && settled {
-            break Some(Instant::now());
-        }
-        if Instant::now() >= settle_by || seen.engine_stopped {
-            break None;
+        if orders_at.is_none() && settled {
+            orders_at = Some(Instant::now());
         }
         std::thread::sleep(Duration::from_millis(5));
-    };
+    }
 
     let book = sim.handle().order_book();
     let missing: Vec<&str> = book
@@ -210,7 +219,7 @@ fn soak(
     let checks = [
         (
             "every feed live and every instrument streaming after the faults",
-            finals_seen_at.is_some(),
+            live_at.is_some(),
         ),
         (
             "every order's final state at the handle equals the server's book",
@@ -239,13 +248,11 @@ fn soak(
         book.len()
     );
     note!(
-        "dhan-feed soak: gaps: {} outages, {} with lost updates; settled {} after the last fault",
+        "dhan-feed soak: gaps: {} outages, {} with lost updates; after the last fault: live again in {}, orders settled in {}",
         seen.gaps_outage,
         seen.gaps_lost,
-        finals_seen_at.map_or("never".to_owned(), |t| format!(
-            "{:.1} s",
-            (t - calm).as_secs_f64()
-        ))
+        since(live_at, calm),
+        since(orders_at, calm)
     );
     let mut ok = true;
     for (what, passed) in checks {
@@ -256,7 +263,16 @@ fn soak(
         ok &= passed;
     }
     if !missing.is_empty() {
-        note!("dhan-feed soak: orders that differ: {}", missing.join(", "));
+        note!(
+            "dhan-feed soak: {} orders differ, first: {}",
+            missing.len(),
+            missing
+                .iter()
+                .take(10)
+                .copied()
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
     }
     Ok(ok)
 }
@@ -314,4 +330,11 @@ fn read_all(
         }
     }
     any
+}
+
+/// Seconds from `calm` to `t`, or "never".
+fn since(t: Option<Instant>, calm: Instant) -> String {
+    t.map_or("never".to_owned(), |t| {
+        format!("{:.1} s", (t - calm).as_secs_f64())
+    })
 }
