@@ -1103,8 +1103,8 @@ impl Harness {
                     if c.check_resubscribed {
                         c.check_resubscribed = false;
                         let before = c.at_drop.as_deref().expect("checked on a reconnect");
-                        for k in 0..U {
-                            let want = if m.refused[k] { 0 } else { before[k] };
+                        for (k, (&was, &refused)) in before.iter().zip(&m.refused).enumerate() {
+                            let want = if refused { 0 } else { was };
                             if c.server.subs[k] != want {
                                 return Err(format!(
                                     "after the reconnect instrument {k} is {} on the server, {} before the drop",
