@@ -6,12 +6,27 @@
 //! our close frame, a deadline while open, no busy loop, the budget holds, and
 //! the server's subscriptions equal the desired set minus refusals (see
 //! `dhan_feed::internals::check::driver`).
+//!
+//! `DHAN_FUZZ_STRICT=1` also reports the known pong after our close frame
+//! (`seeds/findings/driver-pong-after-close` reproduces it).
 #![no_main]
 
+use dhan_feed::internals::check::driver;
 use libfuzzer_sys::fuzz_target;
+use std::sync::OnceLock;
+
+fn strict() -> bool {
+    static STRICT: OnceLock<bool> = OnceLock::new();
+    *STRICT.get_or_init(|| std::env::var_os("DHAN_FUZZ_STRICT").is_some_and(|v| v == "1"))
+}
 
 fuzz_target!(|data: &[u8]| {
-    if let Err(v) = dhan_feed::internals::check::driver::run(data) {
+    let result = if strict() {
+        driver::run_strict(data)
+    } else {
+        driver::run(data)
+    };
+    if let Err(v) = result {
         panic!("invariant broken at step {}: {}", v.step, v.what);
     }
 });
