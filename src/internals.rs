@@ -30,6 +30,7 @@ pub mod ws {
 /// the proptest's engine.
 pub mod check {
     pub use crate::session::check::{SEEDS, Totals, Violation, run};
+    pub use crate::session::driver_check as driver;
 }
 
 /// Deterministic sample messages and captures (the files under `samples/`).

@@ -1,5 +1,5 @@
-//! The lifecycle's invariants over random operation sequences (the same checker as
-//! the `lifecycle` fuzz target), plus scripted seeds.
+//! The lifecycle's invariants over random operation sequences (the checker the
+//! `driver` fuzz target grew from), plus scripted seeds.
 
 use dhan_feed::internals::check;
 use proptest::prelude::*;

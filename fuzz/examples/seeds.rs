@@ -68,11 +68,11 @@ fn main() {
     reqs.push(out);
     write("request_json", &reqs);
 
-    let scripts: Vec<Vec<u8>> = dhan_feed::internals::check::SEEDS
+    let scripts: Vec<Vec<u8>> = dhan_feed::internals::check::driver::SEEDS
         .iter()
         .map(|s| s.to_vec())
         .collect();
-    write("lifecycle", &scripts);
+    write("driver", &scripts);
 
     // Server byte streams: frames as the simulator writes them, whole and fragmented.
     use dhan_feed::internals::ws::{Opcode, push_server_frame};

@@ -1,8 +1,9 @@
 //! A property checker for the lifecycle: drives several [`Lifecycle`]s sharing one
 //! [`Budget`] the way the engine does, from a byte string read as a sequence of
 //! (time step, event) operations, with a model server, and checks the invariants
-//! after every step. The fuzz target `lifecycle` and a proptest in the test suite
-//! both feed it.
+//! after every step. A proptest in the test suite feeds it; the fuzz target
+//! `driver` runs [`super::driver_check`], which checks these invariants too, over
+//! the whole connection protocol, at a fraction of this checker's cost per step.
 //!
 //! Invariants:
 //! - never more held (pending or live) connections of a kind than the budget, the
@@ -73,7 +74,7 @@ pub struct Totals {
     pub fatal: usize,
 }
 
-/// Scripted sessions (seeds for the fuzz target): go live, drop, reconnect, 807 and
+/// Scripted sessions (seeds for the proptest): go live, drop, reconnect, 807 and
 /// new credentials; 805 cool-off; HTTP 429 and 401 on the upgrade; a stale feed;
 /// 150-instrument subscriptions changed while live on two connections.
 pub const SEEDS: &[&[u8]] = &[

@@ -8,6 +8,7 @@ pub mod backoff;
 pub mod budget;
 pub mod check;
 pub(crate) mod driver;
+pub mod driver_check;
 pub mod lifecycle;
 pub mod subs;
 pub(crate) mod trace;
