@@ -45,7 +45,7 @@ impl OrderStatus {
                 continue;
             }
             if n == norm.len() {
-                return Self::Unknown(Text::new(s));
+                return Self::unknown(s);
             }
             norm[n] = b.to_ascii_uppercase();
             n += 1;
@@ -62,8 +62,28 @@ impl OrderStatus {
             b"TRIGGERED" => Self::Triggered,
             b"CLOSED" => Self::Closed,
             b"MODIFIED" => Self::Modified,
-            _ => Self::Unknown(Text::new(s)),
+            _ => Self::unknown(s),
         }
+    }
+
+    /// An unknown value, kept as sent; one too long for its 24 bytes is cut
+    /// and marked with `…`, so that the kept text never reads as another status
+    /// (cut, `"-------------------------TRADEDX"` would read as `TRADED`).
+    fn unknown(s: &str) -> Self {
+        const CAP: usize = 24;
+        if s.len() <= CAP {
+            return Self::Unknown(Text::new(s));
+        }
+        let mark = "…";
+        let mut end = CAP - mark.len();
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        let mut buf = [0u8; CAP];
+        buf[..end].copy_from_slice(&s.as_bytes()[..end]);
+        buf[end..end + mark.len()].copy_from_slice(mark.as_bytes());
+        let kept = std::str::from_utf8(&buf[..end + mark.len()]).unwrap_or("…");
+        Self::Unknown(Text::new(kept))
     }
 
     /// The canonical upper-case form (`"PART_TRADED"`), or the text of an unknown value.
@@ -128,5 +148,30 @@ mod tests {
         ] {
             assert_eq!(OrderStatus::parse(s.as_str()), s);
         }
+    }
+}
+
+#[cfg(test)]
+mod round_trip_tests {
+    use super::*;
+
+    /// Found by the `order_json` fuzz target: a long unknown status was kept
+    /// cut to 24 bytes, and the cut text read back as another status.
+    #[test]
+    fn a_long_unknown_status_reads_back_as_itself() {
+        for s in [
+            "-------------------------T_RTADED",
+            "------------------TRADEDX",
+            "ÄÄÄÄÄÄÄÄÄÄÄÄÄÄÄÄÄÄÄÄ",
+        ] {
+            let st = OrderStatus::parse(s);
+            assert!(matches!(st, OrderStatus::Unknown(_)), "{s}: {st:?}");
+            assert_eq!(OrderStatus::parse(st.as_str()), st, "{s}");
+            assert!(st.as_str().len() <= 24);
+        }
+        assert_eq!(
+            OrderStatus::parse("short-unknown").as_str(),
+            "short-unknown"
+        );
     }
 }

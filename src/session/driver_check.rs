@@ -1,10 +1,10 @@
-//! A property checker for one connection's protocol, [`Driver`], the way the
+//! A property checker for one connection's protocol, `Driver`, the way the
 //! engine's `Link` drives it: a byte string is read as a sequence of operations
 //! (time passes, TCP and TLS come up, the server sends an upgrade response,
 //! frames, pings, close frames with Dhan's codes in the code or the reason, Dhan's
 //! disconnect packets such as 804, raw bytes; reads arrive whole or in pieces;
 //! the socket fails; the user subscribes, unsubscribes, restarts or stops), over
-//! three drivers sharing one [`Budget`]: two market feeds whose [`Proto`]
+//! three drivers sharing one `Budget`: two market feeds whose `Proto`
 //! subscribes like the market shard (and drops the instruments a 804 refers to),
 //! and the order feed (a login, and a refused login on a quick 1008 close). A
 //! model server reads what each client writes (the upgrade request, then masked

@@ -329,7 +329,15 @@ impl WsClient {
                     self.close_received = true;
                     let code = payload.get(..2).map(|c| u16::from_be_bytes([c[0], c[1]]));
                     if !self.close_sent {
-                        self.send_close(code.unwrap_or(1000), "");
+                        // Echo the server's code when it may be sent; a reserved
+                        // one (1005, 1006, 1015) or one outside the protocol's
+                        // range (Dhan's 800-899) is answered with 1000.
+                        let reply = code
+                            .filter(|c| {
+                                (1000..=4999).contains(c) && !matches!(c, 1004..=1006 | 1015)
+                            })
+                            .unwrap_or(1000);
+                        self.send_close(reply, "");
                     }
                     let reason = payload.get(2..).unwrap_or(&[]);
                     return Ok(Some((WsEvent::Close { code, reason }, end)));
@@ -403,6 +411,21 @@ mod tests {
         assert_eq!(c.poll_event(&ping).unwrap().unwrap().0, WsEvent::Ping);
         assert_eq!(c.output().len(), n, "no pong queued after the close");
         assert_eq!(unmask_client_frames(c.output()).len(), 1);
+    }
+
+    /// Found by the driver fuzz target: the client echoed close codes that must
+    /// not be sent (1005, Dhan's 807).
+    #[test]
+    fn a_close_is_answered_with_a_code_that_may_be_sent() {
+        for (theirs, ours) in [(1001u16, 1001u16), (1005, 1000), (807, 1000), (4000, 4000)] {
+            let mut c = WsClient::new(WsLimits::default());
+            let mut input = Vec::new();
+            push_server_frame(true, Opcode::Close, &theirs.to_be_bytes(), &mut input);
+            c.poll_event(&input).unwrap();
+            let frames = unmask_client_frames(c.output());
+            assert_eq!(frames[0].0, Opcode::Close);
+            assert_eq!(&frames[0].1[..2], &ours.to_be_bytes(), "{theirs}");
+        }
     }
 
     #[test]
