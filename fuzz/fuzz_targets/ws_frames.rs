@@ -29,6 +29,7 @@ fn ours(data: &[u8]) -> (Vec<(bool, Vec<u8>)>, bool) {
     let mut c = WsClient::new(WsLimits {
         max_frame: MAX,
         max_message: MAX,
+        ..WsLimits::default()
     });
     let mut pos = 0;
     let mut out = Vec::new();
