@@ -399,7 +399,7 @@ impl Link {
             return None;
         }
         let left = self.driver.poll_timeout()?.saturating_duration_since(now);
-        Some(now + left / (after_this as u32 + 1).max(1))
+        Some(now + left / (after_this as u32 + 1))
     }
 
     fn connect(&mut self, addr: SocketAddr, env: &Env, registry: &Registry) -> io::Result<()> {

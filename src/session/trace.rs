@@ -9,8 +9,9 @@ pub const FRAME_LOG_TARGET: &str = "dhan_feed::frames";
 /// Bytes of each message traced.
 const TRACED: usize = 256;
 
-/// A connection's frame trace: its name and the credentials to mask.
-#[derive(Clone, Debug)]
+/// A connection's frame trace: its name and the credentials to mask (which its
+/// `Debug` never shows).
+#[derive(Clone)]
 pub(crate) struct FrameTrace {
     label: &'static str,
     secrets: Vec<Vec<u8>>,
@@ -24,6 +25,11 @@ impl FrameTrace {
             label,
             secrets: secrets.into_iter().filter(|s| !s.is_empty()).collect(),
         }
+    }
+
+    /// How many credentials it masks (for `Debug`).
+    fn masks(&self) -> usize {
+        self.secrets.len()
     }
 
     /// Logs `msg` (its first 256 bytes, credentials masked with `*`).
@@ -73,6 +79,15 @@ impl FrameTrace {
     }
 }
 
+impl std::fmt::Debug for FrameTrace {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FrameTrace")
+            .field("label", &self.label)
+            .field("masks", &self.masks())
+            .finish()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -98,5 +113,12 @@ mod tests {
         assert!(hex.ends_with('…'));
         assert_eq!(hex.chars().count(), 256 * 2 + 1);
         assert!(!hex.contains(&hex_of(b"tok-SE")), "{hex}");
+        // Its Debug names what it masks, not the values.
+        let dbg = format!("{t:?}");
+        assert!(
+            !dbg.contains("tok-SECRET") && !dbg.contains("1000000001"),
+            "{dbg}"
+        );
+        assert!(dbg.contains("masks: 2"), "{dbg}");
     }
 }

@@ -21,6 +21,8 @@ pub(crate) fn fetch_order_book(
     roots: &[CertificateDer<'static>],
 ) -> io::Result<Vec<OrderUpdate>> {
     let url = format!("{}/v2/orders", base.trim_end_matches('/'));
+    // What errors name: the URL with any credentials in it hidden.
+    let shown = crate::proto::endpoint::redacted_target(&url);
     let timeout = Duration::from_secs(10);
     let mut config = ureq::Agent::config_builder()
         .timeout_global(Some(timeout))
@@ -54,21 +56,21 @@ pub(crate) fn fetch_order_book(
         .header("access-token", token.expose())
         .header("Accept", "application/json")
         .call()
-        .map_err(|e| io::Error::other(format!("GET {url}: {e}")))?;
+        .map_err(|e| io::Error::other(format!("GET {shown}: {e}")))?;
     let status = response.status().as_u16();
     let body = response
         .into_body()
         .with_config()
         .limit(MAX_BOOK_BYTES)
         .read_to_vec()
-        .map_err(|e| io::Error::other(format!("GET {url}: {e}")))?;
+        .map_err(|e| io::Error::other(format!("GET {shown}: {e}")))?;
     if status != 200 {
         let kind = if matches!(status, 401 | 403) {
             io::ErrorKind::PermissionDenied
         } else {
             io::ErrorKind::Other
         };
-        return Err(io::Error::new(kind, format!("GET {url}: HTTP {status}")));
+        return Err(io::Error::new(kind, format!("GET {shown}: HTTP {status}")));
     }
     parse_order_book(&body).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
 }
