@@ -4,9 +4,11 @@ use crate::config::{ClientConfig, ConfigError, Overflow};
 use crate::engine::port::{Command, ConsumerShared, EngineHandle, Fault, NewConn, OutboxShared};
 use crate::error::Error;
 use crate::feed::depth::{Depth20Feed, Depth200Feed, DepthFeed};
+use crate::feed::global::GlobalStocksFeed;
 use crate::feed::market::MarketFeed;
 use crate::feed::order_tracker::OrderTracker;
 use crate::feed::orders::OrderFeed;
+use crate::proto::global_encode::GlobalMode;
 use crate::proto::login::{Login, UserType};
 use crate::proto::request::FeedMode;
 use crate::secret::Secret;
@@ -146,6 +148,16 @@ impl Client {
             self.aux_parts((self.inner.cfg.depth_ring_capacity / 4).max(16));
         self.add_aux(id, NewConn::Depth200(producer), &shared);
         DepthFeed::new(self.inner.engine.clone(), id, consumer, shared)
+    }
+
+    /// A Global Stocks (US) handle in `mode`: its own connection to
+    /// [`crate::Endpoints::global`] (up to five per user), opened when it has
+    /// instruments. See [`GlobalStocksFeed`].
+    pub fn global_stocks_feed(&self, mode: GlobalMode) -> GlobalStocksFeed {
+        let (id, producer, consumer, shared) =
+            self.aux_parts(self.inner.cfg.depth_ring_capacity.max(16));
+        self.add_aux(id, NewConn::Global(producer), &shared);
+        GlobalStocksFeed::new(self.inner.engine.clone(), id, mode, consumer, shared)
     }
 
     /// The order-update handle: logs in as SELF or PARTNER (`ClientConfig::user_type`)

@@ -21,7 +21,7 @@ pub enum Overflow {
     Conflate,
 }
 
-/// Base URLs of the four endpoints (scheme, host, port; the path and query are added).
+/// Base URLs of the five endpoints (scheme, host, port; the path and query are added).
 ///
 /// A pasted URL that carries its own query (`?version=2&token=…&clientId=…`) is
 /// accepted, the query ignored; `Debug` shows such a query with its credentials
@@ -36,6 +36,8 @@ pub struct Endpoints {
     pub depth200: String,
     /// Order updates. Default `wss://api-order-update.dhan.co`.
     pub orders: String,
+    /// Global Stocks (US) feed. Default `wss://global-stocks-api-feed.dhan.co`.
+    pub global: String,
 }
 
 impl Default for Endpoints {
@@ -45,6 +47,7 @@ impl Default for Endpoints {
             depth20: FeedKind::Depth20.production_base().to_owned(),
             depth200: FeedKind::Depth200.production_base().to_owned(),
             orders: FeedKind::OrderUpdate.production_base().to_owned(),
+            global: FeedKind::GlobalStocks.production_base().to_owned(),
         }
     }
 }
@@ -57,18 +60,22 @@ impl std::fmt::Debug for Endpoints {
             .field("depth20", &r(&self.depth20))
             .field("depth200", &r(&self.depth200))
             .field("orders", &r(&self.orders))
+            .field("global", &r(&self.global))
             .finish()
     }
 }
 
 impl Endpoints {
-    /// Every endpoint on one base URL (the simulator serves all four on one port).
+    /// Every endpoint on one base URL. (The simulator serves the four Indian
+    /// feeds on one port and the Global Stocks feed on another:
+    /// [`crate::sim::Simulator::client_config`] sets both.)
     pub fn all(base: &str) -> Self {
         Self {
             market: base.to_owned(),
             depth20: base.to_owned(),
             depth200: base.to_owned(),
             orders: base.to_owned(),
+            global: base.to_owned(),
         }
     }
 
@@ -79,6 +86,7 @@ impl Endpoints {
             FeedKind::Depth20 => &self.depth20,
             FeedKind::Depth200 => &self.depth200,
             FeedKind::OrderUpdate => &self.orders,
+            FeedKind::GlobalStocks => &self.global,
         }
     }
 }

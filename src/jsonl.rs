@@ -7,7 +7,12 @@
 //! oi_day_high, oi_day_low, open, close, high, low, prev_close, prev_oi, reason`,
 //! `depth`); depth packets carry `kind` (`bid`, `ask`, `disconnect`, `unknown`),
 //! `segment`, `security_id`, `levels` and `reason`; order updates carry
-//! `kind: "order_update"` and every field in snake_case.
+//! `kind: "order_update"` and every field in snake_case; Global Stocks packets
+//! carry `feed: "global"`, `kind` (`trade`, `ohlc`, `market_status`,
+//! `prev_close`, `circuit_limits`, `week52`, `error`, `unknown`), `segment` (the
+//! header's byte, a number), `security_id`, `second_id` and their fields (`ltp,
+//! volume, ltt, lut, open, close, high, low, market_type, status, prev_close,
+//! upper, lower, code, len`; prices in US dollars, times in UTC epoch seconds).
 
 use crate::proto::depth::DepthPacket;
 use crate::proto::json::{push_f32, push_f64, push_i64, push_str, push_u64};
@@ -106,6 +111,65 @@ pub fn market_packet(p: &MarketPacket, out: &mut Vec<u8>) {
         MarketPacket::Unknown(x) => {
             u(out, "code", x.code);
             u(out, "len", x.len);
+        }
+    }
+    out.extend_from_slice(b"}\n");
+}
+
+/// Appends one Global Stocks packet as a JSON object followed by `\n`.
+pub fn global_packet(p: &crate::proto::global::GlobalPacket, out: &mut Vec<u8>) {
+    use crate::proto::global::GlobalData;
+    out.extend_from_slice(b"{\"feed\":\"global\",\"kind\":");
+    push_str(out, p.kind_name());
+    u(out, "segment", p.segment);
+    u(out, "security_id", p.security_id);
+    u(out, "second_id", p.second_id);
+    match p.data {
+        GlobalData::Trade {
+            ltp,
+            volume,
+            ltt,
+            lut,
+        } => {
+            f(out, "ltp", ltp);
+            u(out, "volume", volume);
+            u(out, "ltt", ltt);
+            u(out, "lut", lut);
+        }
+        GlobalData::Ohlc {
+            open,
+            close,
+            high,
+            low,
+        } => {
+            f(out, "open", open);
+            f(out, "close", close);
+            f(out, "high", high);
+            f(out, "low", low);
+        }
+        GlobalData::MarketStatus {
+            market_type,
+            status,
+        } => {
+            field(out, "market_type");
+            let end = market_type.iter().position(|&b| b == 0).unwrap_or(3);
+            push_str(out, &String::from_utf8_lossy(&market_type[..end]));
+            field(out, "status");
+            push_i64(out, i64::from(status));
+        }
+        GlobalData::PrevClose { prev_close } => f(out, "prev_close", prev_close),
+        GlobalData::CircuitLimits { upper, lower } => {
+            f(out, "upper", upper);
+            f(out, "lower", lower);
+        }
+        GlobalData::Week52 { high, low } => {
+            f(out, "high", high);
+            f(out, "low", low);
+        }
+        GlobalData::Error { code } => u(out, "code", code.0),
+        GlobalData::Unknown { code, len } => {
+            u(out, "code", code);
+            u(out, "len", len);
         }
     }
     out.extend_from_slice(b"}\n");

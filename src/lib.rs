@@ -1,5 +1,5 @@
 //! dhan-feed: a synchronous, low-latency client for the DhanHQ v2 WebSocket APIs
-//! (live market feed, 20/200-level depth, order updates), the instrument master,
+//! (live market feed, 20/200-level depth, order updates, Global Stocks), the instrument master,
 //! and a faithful simulator of Dhan's servers for offline use.
 //!
 //! # Threading model
@@ -25,8 +25,8 @@
 //! * Handles are `Send`: move each to the thread that consumes it. Dropping one
 //!   unsubscribes what only it wanted.
 //! * Pongs are answered on the I/O thread as frames arrive, whatever consumers do.
-//! * [`DepthFeed`] (20/200 levels) and [`OrderFeed`] handles each own
-//!   one connection on the same I/O thread; their books and order tracker run on
+//! * [`DepthFeed`] (20/200 levels), [`OrderFeed`] and [`GlobalStocksFeed`] handles
+//!   each own one connection on the same I/O thread; their books and order tracker run on
 //!   the consuming thread, fed from the ring.
 //! * Every connection follows a pure state machine (time comes in as an argument):
 //!   jittered backoff, Dhan's disconnect codes, a per-user connection budget, a
@@ -63,7 +63,8 @@
 //! # What is where
 //!
 //! The crate root has what a strategy needs: [`Client`] and its [`ClientConfig`],
-//! the handles ([`MarketFeed`], [`Depth20Feed`], [`Depth200Feed`], [`OrderFeed`]),
+//! the handles ([`MarketFeed`], [`Depth20Feed`], [`Depth200Feed`], [`OrderFeed`],
+//! [`GlobalStocksFeed`]),
 //! their events, [`Error`], and the instrument types. The modules hold the rest:
 //! [`config`], [`event`], [`feed`] (books, the order tracker), [`proto`] (Dhan's
 //! wire formats: decoders and encoders, usable on their own), [`instrument`] (the
@@ -115,13 +116,13 @@ pub use event::{
     OrderFeedError, Refusal, RefusedEvent, SessionError, SessionEvent, TlsFailure,
 };
 pub use feed::{
-    Depth20Feed, Depth200Feed, DepthFeed, DepthFeedEvent, GapReason, MarketFeed, OrderEvent,
-    OrderEventKinds, OrderFeed,
+    Depth20Feed, Depth200Feed, DepthFeed, DepthFeedEvent, GapReason, GlobalFeedEvent,
+    GlobalStocksFeed, MarketFeed, OrderEvent, OrderEventKinds, OrderFeed,
 };
 pub use proto::endpoint::FeedKind;
 pub use proto::{
-    DepthLevel, DepthSide, DisconnectCode, ExchangeSegment, FeedMode, InstrumentId, MarketPacket,
-    OrderStatus, OrderUpdate, UserType,
+    DepthLevel, DepthSide, DisconnectCode, ExchangeSegment, FeedMode, GlobalData, GlobalMode,
+    GlobalPacket, InstrumentId, MarketPacket, OrderStatus, OrderUpdate, UserType,
 };
 pub use resolve::Resolver;
 pub use secret::Secret;

@@ -1,15 +1,17 @@
-//! Depth (20- and 200-level) and order-update connections: one [`Link`] each,
+//! Depth (20- and 200-level), order-update and Global Stocks connections: one [`Link`] each,
 //! created per handle, publishing into the handle's ring through an [`Outbox`].
 
 use super::dns::Dns;
 use super::env::Env;
+use super::global_conn::GlobalConn;
 use super::link::Link;
 use super::outbox::Outbox;
 use super::port::OutboxShared;
 use super::shard::log_event;
 use crate::config::ClientConfig;
 use crate::event::{
-    ConnectionEvent, DepthItem, DepthSideUpdate, MessageCounts, OrderFeedError, OrderItem,
+    ConnectionEvent, DepthItem, DepthSideUpdate, GlobalItem, MessageCounts, OrderFeedError,
+    OrderItem,
 };
 use crate::proto::depth::{DepthKind, DepthPacket, depth_packets};
 use crate::proto::endpoint::FeedKind;
@@ -65,6 +67,7 @@ pub(crate) enum AuxKind {
     Depth20(DepthConn<20>),
     Depth200(DepthConn<200>),
     Orders(Box<OrderConn>),
+    Global(GlobalConn),
 }
 
 /// One depth or order connection.
@@ -239,6 +242,7 @@ impl Aux {
             AuxKind::Depth20(_) => FeedKind::Depth20,
             AuxKind::Depth200(_) => FeedKind::Depth200,
             AuxKind::Orders(_) => FeedKind::OrderUpdate,
+            AuxKind::Global(_) => FeedKind::GlobalStocks,
         };
         let mut aux = Self {
             link: Link::new(
@@ -265,6 +269,7 @@ impl Aux {
             AuxKind::Depth20(d) => !d.instruments.is_empty(),
             AuxKind::Depth200(d) => !d.instruments.is_empty(),
             AuxKind::Orders(_) => true,
+            AuxKind::Global(g) => g.wanted(),
         }
     }
 
@@ -305,6 +310,7 @@ impl Aux {
             AuxKind::Depth20(d) => self.link.on_ready(env, registry, budget, d),
             AuxKind::Depth200(d) => self.link.on_ready(env, registry, budget, d),
             AuxKind::Orders(o) => self.link.on_ready(env, registry, budget, &mut **o),
+            AuxKind::Global(g) => self.link.on_ready(env, registry, budget, g),
         };
         self.emit_events();
         r.more
@@ -321,10 +327,18 @@ impl Aux {
         match &mut self.kind {
             AuxKind::Depth20(d) => d.instruments = ids,
             AuxKind::Depth200(d) => d.instruments = ids,
-            AuxKind::Orders(_) => return,
+            AuxKind::Orders(_) | AuxKind::Global(_) => return,
         }
         self.link.restart(registry, budget);
         self.emit_events();
+    }
+
+    /// A Global Stocks handle's new instruments: asked for on the live
+    /// connection, or with the next upgrade.
+    pub fn set_global(&mut self, trade: Vec<u32>, ohlc: Vec<u32>) {
+        if let AuxKind::Global(g) = &mut self.kind {
+            g.set(trade, ohlc, self.link.live_ws());
+        }
     }
 
     /// A new access token for the order feed's SELF login.
@@ -348,6 +362,7 @@ impl Aux {
             match &mut self.kind {
                 AuxKind::Depth20(d) => d.out.push_event(DepthItem::Connection(ev)),
                 AuxKind::Depth200(d) => d.out.push_event(DepthItem::Connection(ev)),
+                AuxKind::Global(g) => g.out.push_event(GlobalItem::Connection(ev)),
                 AuxKind::Orders(o) => {
                     o.out.push_event(OrderItem::Connection(ev));
                     if let crate::session::SessionEvent::Reconnected { downtime, .. } = event {
@@ -369,10 +384,12 @@ impl Aux {
             AuxKind::Depth20(d) => d.out.flush(&self.shared),
             AuxKind::Depth200(d) => d.out.flush(&self.shared),
             AuxKind::Orders(o) => o.out.flush(&self.shared),
+            AuxKind::Global(g) => g.out.flush(&self.shared),
         }
         let counts = match &self.kind {
             AuxKind::Depth20(d) => d.counts(),
             AuxKind::Depth200(d) => d.counts(),
+            AuxKind::Global(g) => g.counts(),
             // Unparsable order messages arrive as `OrderEvent::Error`s.
             AuxKind::Orders(o) => MessageCounts {
                 ignored: o.ignored,

@@ -7,6 +7,7 @@ use super::budgets;
 use super::dns::Dns;
 use super::env::Env;
 use super::fanout::{ConsumerSlot, Fanout, Route};
+use super::global_conn::GlobalConn;
 use super::outbox::Outbox;
 use super::port::{Command, EngineHandle, EngineStats, Fault, MAX_SHARDS, NewConn};
 use super::shard::{MAX_PER_SHARD, Shard};
@@ -73,7 +74,7 @@ pub(crate) fn spawn(cfg: ClientConfig) -> Result<EngineHandle, EngineError> {
         BaseUrl::parse(url)
             .ok_or_else(|| EngineError::BadUrl(crate::proto::endpoint::redacted_target(url)))
     });
-    let mut parsed = Vec::with_capacity(4);
+    let mut parsed = Vec::with_capacity(FeedKind::ALL.len());
     for b in bases {
         parsed.push(b?);
     }
@@ -96,7 +97,7 @@ pub(crate) fn spawn(cfg: ClientConfig) -> Result<EngineHandle, EngineError> {
             target: request_target(kind, &cfg.access_token, &cfg.client_id),
             base,
         });
-    let envs: [Env; 4] = std::array::from_fn(|_| envs.next().expect("four endpoints"));
+    let envs: [Env; 5] = std::array::from_fn(|_| envs.next().expect("five endpoints"));
     let budget = budgets::for_user(&cfg.client_id, cfg.budget);
     let poll = Poll::new()?;
     let waker = Arc::new(Waker::new(poll.registry(), WAKER)?);
@@ -135,7 +136,7 @@ struct Engine {
     dns: Dns,
     cfg: ClientConfig,
     /// Per feed kind, in [`FeedKind::ALL`] order.
-    envs: [Env; 4],
+    envs: [Env; 5],
     poll: Poll,
     rx: Receiver<Command>,
     shards: Vec<Shard>,
@@ -198,6 +199,7 @@ fn env_index(kind: FeedKind) -> usize {
         FeedKind::Depth20 => 1,
         FeedKind::Depth200 => 2,
         FeedKind::OrderUpdate => 3,
+        FeedKind::GlobalStocks => 4,
     }
 }
 
@@ -498,6 +500,7 @@ impl Engine {
                     let kind = match conn {
                         NewConn::Depth20(p) => AuxKind::Depth20(DepthConn::new(Outbox::new(p))),
                         NewConn::Depth200(p) => AuxKind::Depth200(DepthConn::new(Outbox::new(p))),
+                        NewConn::Global(p) => AuxKind::Global(GlobalConn::new(Outbox::new(p))),
                         NewConn::Orders { login, producer } => {
                             let spill = self.cfg.order_spill_bytes
                                 / std::mem::size_of::<crate::event::OrderItem>();
@@ -520,6 +523,11 @@ impl Engine {
                 Command::SetDepthInstruments { id, instruments } => {
                     if let Some(Some(a)) = self.aux.get_mut(id) {
                         a.set_instruments(instruments, self.poll.registry(), &self.budget);
+                    }
+                }
+                Command::SetGlobalInstruments { id, trade, ohlc } => {
+                    if let Some(Some(a)) = self.aux.get_mut(id) {
+                        a.set_global(trade, ohlc);
                     }
                 }
                 Command::RemoveAux { id } => {
@@ -687,7 +695,7 @@ mod tests {
     #[test]
     fn plain_ws_to_a_remote_host_is_warned_about_and_loopback_is_not() {
         let b = |u: &str| BaseUrl::parse(u).unwrap();
-        let tls: [BaseUrl; 4] = std::array::from_fn(|_| b("wss://api-feed.dhan.co"));
+        let tls: [BaseUrl; 5] = std::array::from_fn(|_| b("wss://api-feed.dhan.co"));
         assert_eq!(plaintext_warning(&tls), None);
         let local = [
             b("ws://127.0.0.1:9000"),

@@ -7,6 +7,7 @@ mod budgets;
 mod dns;
 mod env;
 mod fanout;
+mod global_conn;
 mod io_thread;
 mod link;
 mod outbox;

@@ -62,6 +62,21 @@ impl<const N: usize> Waiting for crate::event::DepthItem<N> {
     }
 }
 
+/// Global Stocks packets are last values per instrument, as market packets are:
+/// a full ring drops the newest and counts it; they never spill.
+impl Waiting for crate::event::GlobalItem {
+    #[inline]
+    fn is_data(&self) -> bool {
+        matches!(self, Self::Packet { .. })
+    }
+    fn gap(_: u64, _: u64, _: u64) -> Option<Self> {
+        None
+    }
+    fn gap_mut(&mut self) -> Option<(&mut u64, &mut u64)> {
+        None
+    }
+}
+
 pub(crate) struct Outbox<T: Waiting> {
     producer: Producer<T>,
     /// Waiting for room in the ring, in arrival order: events, and with a

@@ -4,7 +4,7 @@
 //! Handles know nothing else of the engine; the engine knows nothing of them.
 
 use crate::config::Overflow;
-use crate::event::{DepthItem, EngineStop, FeedEvent, OrderItem, ShardHealth};
+use crate::event::{DepthItem, EngineStop, FeedEvent, GlobalItem, OrderItem, ShardHealth};
 use crate::proto::login::Login;
 use crate::proto::request::FeedMode;
 use crate::proto::segment::InstrumentId;
@@ -41,6 +41,8 @@ pub(crate) enum NewConn {
     Depth20(Producer<DepthItem<20>>),
     /// 200-level depth.
     Depth200(Producer<DepthItem<200>>),
+    /// Global Stocks (US) feed.
+    Global(Producer<GlobalItem>),
     /// Order updates, logging in with `login`.
     Orders {
         login: Login,
@@ -81,6 +83,13 @@ pub(crate) enum Command {
     SetDepthInstruments {
         id: usize,
         instruments: Vec<InstrumentId>,
+    },
+    /// A Global Stocks handle's instruments, per mode (asked for on the live
+    /// connection at once).
+    SetGlobalInstruments {
+        id: usize,
+        trade: Vec<u32>,
+        ohlc: Vec<u32>,
     },
     /// A depth or order handle was dropped.
     RemoveAux {

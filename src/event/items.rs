@@ -1,9 +1,10 @@
-//! What the I/O thread puts into a depth or order handle's ring: fixed-size,
+//! What the I/O thread puts into a depth, order or Global Stocks handle's ring: fixed-size,
 //! `Copy` items with their payload inline (nothing allocates per message).
 
 use super::feed_event::ConnectionEvent;
 use super::order_error::OrderFeedError;
 use crate::proto::depth::{DepthLevel, DepthSide};
+use crate::proto::global::GlobalPacket;
 use crate::proto::order::OrderUpdate;
 use crate::proto::segment::{ExchangeSegment, InstrumentId};
 
@@ -50,6 +51,21 @@ impl<const N: usize> DepthSideUpdate<N> {
 pub enum DepthItem<const N: usize> {
     /// A side of a book.
     Side(DepthSideUpdate<N>),
+    /// A connection change.
+    Connection(ConnectionEvent),
+}
+
+/// What the I/O thread puts into a Global Stocks handle's ring.
+#[derive(Clone, Copy, Debug)]
+#[non_exhaustive]
+pub enum GlobalItem {
+    /// A packet, with when the I/O thread read it.
+    Packet {
+        /// The packet.
+        packet: GlobalPacket,
+        /// When the I/O thread read it ([`crate::time::now_ns`]).
+        recv_ns: u64,
+    },
     /// A connection change.
     Connection(ConnectionEvent),
 }

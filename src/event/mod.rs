@@ -13,5 +13,5 @@ pub use engine_stop::EngineStop;
 pub use feed_event::{ConnectionEvent, FeedEvent, MarketEvent, Refusal, RefusedEvent};
 pub use health::{FeedStats, Health};
 pub(crate) use health::{MessageCounts, ShardHealth, at as instant_at};
-pub use items::{DepthItem, DepthSideUpdate, OrderItem};
+pub use items::{DepthItem, DepthSideUpdate, GlobalItem, OrderItem};
 pub use order_error::OrderFeedError;

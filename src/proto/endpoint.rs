@@ -1,4 +1,4 @@
-//! The four WebSocket endpoints and how their URLs route (docs/protocol.md
+//! The five WebSocket endpoints and how their URLs route (docs/protocol.md
 //! §1). Pure: the client builds URLs with it, the simulator routes with it.
 
 use crate::secret::Secret;
@@ -16,35 +16,40 @@ pub enum FeedKind {
     Depth200,
     /// Live order updates (JSON).
     OrderUpdate,
+    /// Global Stocks (US) feed (JSON requests, binary packets).
+    GlobalStocks,
 }
 
 impl FeedKind {
-    /// All four kinds.
-    pub const ALL: [FeedKind; 4] = [
+    /// All five kinds.
+    pub const ALL: [FeedKind; 5] = [
         Self::MarketFeed,
         Self::Depth20,
         Self::Depth200,
         Self::OrderUpdate,
+        Self::GlobalStocks,
     ];
 
-    /// A short name: `market`, `depth20`, `depth200`, `orders`.
+    /// A short name: `market`, `depth20`, `depth200`, `orders`, `global`.
     pub const fn name(self) -> &'static str {
         match self {
             Self::MarketFeed => "market",
             Self::Depth20 => "depth20",
             Self::Depth200 => "depth200",
             Self::OrderUpdate => "orders",
+            Self::GlobalStocks => "global",
         }
     }
 
     /// The feed's name in messages and log lines: "market feed", "20-level
-    /// depth", "200-level depth", "order updates".
+    /// depth", "200-level depth", "order updates", "global stocks feed".
     pub const fn label(self) -> &'static str {
         match self {
             Self::MarketFeed => "market feed",
             Self::Depth20 => "20-level depth",
             Self::Depth200 => "200-level depth",
             Self::OrderUpdate => "order updates",
+            Self::GlobalStocks => "global stocks feed",
         }
     }
 
@@ -55,6 +60,7 @@ impl FeedKind {
             Self::Depth20 => "wss://depth-api-feed.dhan.co",
             Self::Depth200 => "wss://full-depth-api.dhan.co",
             Self::OrderUpdate => "wss://api-order-update.dhan.co",
+            Self::GlobalStocks => "wss://global-stocks-api-feed.dhan.co",
         }
     }
 }
@@ -66,8 +72,9 @@ impl fmt::Display for FeedKind {
 }
 
 /// The request target (`/path?query`) for a feed, with credentials in the query
-/// for the binary feeds (in the documented parameter order) and none for the
-/// order feed, whose credentials go in the login message.
+/// for the binary feeds (in the documented parameter order; the Global Stocks
+/// feed's in the official SDK's) and none for the order feed, whose credentials
+/// go in the login message.
 ///
 /// Each credential is percent-encoded (every byte but `A–Z a–z 0–9 - . _ ~`), so a
 /// Dhan token (base64url and dots) goes on the wire as it is, and a value with a
@@ -85,6 +92,11 @@ pub fn request_target(kind: FeedKind, token: &Secret, client_id: &Secret) -> Str
         FeedKind::Depth20 => format!("/twentydepth?{creds}"),
         FeedKind::Depth200 => format!("/twohundreddepth?{creds}"),
         FeedKind::OrderUpdate => "/".to_owned(),
+        FeedKind::GlobalStocks => format!(
+            "/?clientId={}&token={}&authType=2&version=2",
+            percent_encode(client_id.expose()),
+            percent_encode(token.expose())
+        ),
     }
 }
 
@@ -187,6 +199,10 @@ fn percent_decode(s: &str) -> String {
 /// `/?version=2&…` → market feed; `/twentydepth?…` → 20-level depth;
 /// `/twohundreddepth?…` and `/?token=…` without `version` → 200-level depth;
 /// `/` with no query → order updates.
+///
+/// The Global Stocks feed's target has the market feed's shape (it only lives
+/// on another host), so it routes as the market feed here: a server for both
+/// tells them apart by listener (see [`route_global`]).
 pub fn route(target: &str) -> Result<Route, RouteError> {
     let (path, query) = target.split_once('?').unwrap_or((target, ""));
     let mut version = None;
@@ -224,6 +240,20 @@ pub fn route(target: &str) -> Result<Route, RouteError> {
     })
 }
 
+/// Routes a request target that arrived on a Global Stocks host: the root path,
+/// credentials as [`route`] reads them.
+pub fn route_global(target: &str) -> Result<Route, RouteError> {
+    let mut r = route(target)?;
+    let path = target.split_once('?').map_or(target, |(p, _)| p);
+    if !matches!(path, "" | "/") {
+        return Err(RouteError {
+            path: path.to_owned(),
+        });
+    }
+    r.kind = FeedKind::GlobalStocks;
+    Ok(r)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -234,7 +264,13 @@ mod tests {
         let c = Secret::new("1000000001");
         for kind in FeedKind::ALL {
             let target = request_target(kind, &t, &c);
-            let r = route(&target).unwrap();
+            let r = if kind == FeedKind::GlobalStocks {
+                // Same shape as the market feed's: it routes by host.
+                assert_eq!(route(&target).unwrap().kind, FeedKind::MarketFeed);
+                route_global(&target).unwrap()
+            } else {
+                route(&target).unwrap()
+            };
             assert_eq!(r.kind, kind, "{}", redacted_target(&target));
             if kind != FeedKind::OrderUpdate {
                 assert_eq!(r.token.as_ref().unwrap().expose(), "tok");

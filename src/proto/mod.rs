@@ -9,6 +9,7 @@
 //! | market feed responses | [`market::packets`] | [`market_encode`] |
 //! | 20/200-level depth | [`depth::depth_packets`] | [`depth_encode`] |
 //! | requests (JSON) | [`request_parse::parse_request`] | [`request`] |
+//! | Global Stocks (US) responses and requests | [`global::global_packets`] | [`global_encode`] |
 //! | order-update login | [`login::parse_login`] | [`login::encode_login`] |
 //! | order updates (JSON) | [`order::OrderUpdateParser`] | [`order::encode_order_update`] |
 //! | capture files | [`capture::CaptureReader`] | [`capture::write_record`] |
@@ -19,6 +20,8 @@ pub mod depth_encode;
 pub mod disconnect;
 pub mod endpoint;
 pub mod error;
+pub mod global;
+pub mod global_encode;
 pub(crate) mod json;
 pub mod login;
 pub mod market;
@@ -36,6 +39,8 @@ mod wire;
 pub use depth::{DepthKind, DepthLevel, DepthLevels, DepthPacket, DepthSide};
 pub use disconnect::DisconnectCode;
 pub use error::DecodeError;
+pub use global::{GlobalData, GlobalPacket};
+pub use global_encode::GlobalMode;
 pub use login::{Login, UserType};
 pub use market::{Ltt, MarketPacket};
 pub use order::{OrderUpdate, OrderUpdateParser};

@@ -135,6 +135,71 @@ pub fn parse_request(parser: &mut TapeParser, json: &[u8]) -> Result<Request, Re
         .map_err(|e| RequestParseError::Json(e.to_string()))?
 }
 
+/// A parsed Global Stocks request: `requestCode` and the security ids of
+/// `instrumentList` (every `exchangeSegment` must be `INX_EQ`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GlobalRequest {
+    /// `requestCode`.
+    pub code: u16,
+    /// `instrumentCount`, when present.
+    pub instrument_count: Option<i64>,
+    /// The security ids, in order.
+    pub ids: Vec<u32>,
+}
+
+/// Parses one Global Stocks request (any key casing, ids as strings or numbers).
+pub fn parse_global_request(
+    parser: &mut TapeParser,
+    json: &[u8],
+) -> Result<GlobalRequest, RequestParseError> {
+    parser
+        .parse(json, |nodes| {
+            if !matches!(nodes.first(), Some(simd_json::Node::Object { .. })) {
+                return Err(RequestParseError::NotAnObject);
+            }
+            let mut code = None;
+            let mut count = None;
+            let mut ids = Vec::new();
+            for (k, v) in object_entries(nodes) {
+                if key_is(k, "requestCode") {
+                    code = scalar(v).as_i64().and_then(|c| u16::try_from(c).ok());
+                } else if key_is(k, "instrumentCount") {
+                    count = scalar(v).as_i64();
+                } else if key_is(k, "instrumentList") {
+                    for (index, item) in array_items(v).enumerate() {
+                        let bad = |reason| RequestParseError::BadInstrument { index, reason };
+                        let mut seg = None;
+                        let mut id = None;
+                        for (ik, iv) in object_entries(item) {
+                            if key_is(ik, "exchangeSegment") {
+                                seg = Some(
+                                    matches!(scalar(iv), Scalar::Str(s) if s.trim() == "INX_EQ"),
+                                );
+                            } else if key_is(ik, "securityId") {
+                                id = Some(security_id_of(scalar(iv)));
+                            }
+                        }
+                        match seg {
+                            None => return Err(bad("no exchangeSegment")),
+                            Some(false) => return Err(bad("exchangeSegment is not INX_EQ")),
+                            Some(true) => {}
+                        }
+                        ids.push(
+                            id.ok_or(bad("no securityId"))?
+                                .ok_or(bad("securityId is not a non-negative integer"))?,
+                        );
+                    }
+                }
+            }
+            Ok(GlobalRequest {
+                code: code.ok_or(RequestParseError::MissingCode)?,
+                instrument_count: count,
+                ids,
+            })
+        })
+        .map_err(|e| RequestParseError::Json(e.to_string()))?
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -172,6 +237,45 @@ mod tests {
         assert!(r.flat);
         assert_eq!(r.code, 23);
         assert_eq!(r.instruments, vec![id]);
+    }
+
+    #[test]
+    fn global_requests_round_trip_and_name_inx_eq() {
+        use crate::proto::global_encode::{GlobalMode, encode_global_request};
+        let mut out = Vec::new();
+        encode_global_request(GlobalMode::Ohlc, true, &[1234, 7], &mut out).unwrap();
+        let mut p = TapeParser::new();
+        assert_eq!(
+            parse_global_request(&mut p, &out).unwrap(),
+            GlobalRequest {
+                code: 17,
+                instrument_count: Some(2),
+                ids: vec![1234, 7]
+            }
+        );
+        // The SDK's spacing (json.dumps) and its disconnect.
+        let sdk = br#"{"requestCode": 15, "instrumentCount": 1, "instrumentList": [{"exchangeSegment": "INX_EQ", "securityId": "55"}]}"#;
+        assert_eq!(parse_global_request(&mut p, sdk).unwrap().ids, vec![55]);
+        assert_eq!(
+            parse_global_request(&mut p, br#"{"requestCode": 12}"#)
+                .unwrap()
+                .code,
+            12
+        );
+        assert_eq!(
+            parse_global_request(
+                &mut p,
+                br#"{"requestCode":15,"instrumentList":[{"exchangeSegment":"NSE_EQ","securityId":"1"}]}"#
+            ),
+            Err(RequestParseError::BadInstrument {
+                index: 0,
+                reason: "exchangeSegment is not INX_EQ"
+            })
+        );
+        assert!(matches!(
+            parse_global_request(&mut p, b"{\"requestCode\""),
+            Err(RequestParseError::Json(_))
+        ));
     }
 
     #[test]

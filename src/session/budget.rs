@@ -69,7 +69,7 @@ struct FirstInLine {
 #[derive(Clone, Debug)]
 pub struct Budget {
     cfg: BudgetConfig,
-    open: [usize; 4],
+    open: [usize; 5],
     pending: usize,
     last_open: Option<Instant>,
     first: Option<FirstInLine>,
@@ -81,6 +81,7 @@ fn index(kind: FeedKind) -> usize {
         FeedKind::Depth20 => 1,
         FeedKind::Depth200 => 2,
         FeedKind::OrderUpdate => 3,
+        FeedKind::GlobalStocks => 4,
     }
 }
 
@@ -89,7 +90,7 @@ impl Budget {
     pub fn new(cfg: BudgetConfig) -> Self {
         Self {
             cfg,
-            open: [0; 4],
+            open: [0; 5],
             pending: 0,
             last_open: None,
             first: None,

@@ -292,7 +292,8 @@ impl Driver {
     }
 
     /// On a live connection, queues Dhan's disconnect request
-    /// (`{"RequestCode":12}`, on the binary feeds; the order feed has none) and a
+    /// (`{"RequestCode":12}` on the binary feeds, `{"requestCode":12}` on the
+    /// Global Stocks feed, as its SDK spells it; the order feed has none) and a
     /// close frame, as the SDKs do before closing: the server then frees the
     /// connection's slot at once, which matters with 5 connections per user.
     pub fn goodbye(&mut self, reason: &str) {
@@ -300,8 +301,14 @@ impl Driver {
             return;
         }
         // Nothing may follow a close frame (ours, e.g. answering the server's).
-        if self.lc.kind() != FeedKind::OrderUpdate && !self.ws.close_sent() {
-            self.ws.send_text(crate::proto::request::DISCONNECT_REQUEST);
+        if !self.ws.close_sent() {
+            match self.lc.kind() {
+                FeedKind::OrderUpdate => {}
+                FeedKind::GlobalStocks => self
+                    .ws
+                    .send_text(crate::proto::global_encode::GLOBAL_DISCONNECT_REQUEST),
+                _ => self.ws.send_text(crate::proto::request::DISCONNECT_REQUEST),
+            }
         }
         self.ws.send_close(1000, reason);
     }

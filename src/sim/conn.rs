@@ -4,6 +4,7 @@
 use super::depth::DepthLogic;
 use super::fault::Fault;
 use super::flow::Flow;
+use super::global::GlobalLogic;
 use super::market::MarketLogic;
 use super::orders::OrderLogic;
 use super::out::Out;
@@ -11,7 +12,7 @@ use super::shared::{Control, Entry, Shared, lock};
 use super::stream::Stream;
 use crate::proto::depth::DepthKind;
 use crate::proto::disconnect::DisconnectCode;
-use crate::proto::endpoint::{FeedKind, Route, route};
+use crate::proto::endpoint::{FeedKind, Route, RouteError, route, route_global};
 use crate::ws::frame::{MAX_HEADER_LEN, Opcode, write_header};
 use rustls::{ServerConnection, StreamOwned};
 use std::cell::RefCell;
@@ -30,6 +31,7 @@ enum Logic {
     Market(MarketLogic),
     Depth(DepthLogic),
     Orders(OrderLogic),
+    Global(GlobalLogic),
 }
 
 /// How long an order socket may stay without a valid login.
@@ -46,9 +48,10 @@ fn http_error(status: u16, text: &str) -> ErrorResponse {
     r
 }
 
-/// Serves one accepted TCP connection until it ends.
-pub(crate) fn serve(tcp: TcpStream, shared: Arc<Shared>, id: u64) {
-    match serve_inner(tcp, &shared, id) {
+/// Serves one accepted TCP connection until it ends; `global`: it came in on
+/// the Global Stocks listener.
+pub(crate) fn serve(tcp: TcpStream, shared: Arc<Shared>, id: u64, global: bool) {
+    match serve_inner(tcp, &shared, id, global) {
         Ok(()) => {}
         Err(e) => log::debug!("sim: connection {id} ended: {e}"),
     }
@@ -57,7 +60,8 @@ pub(crate) fn serve(tcp: TcpStream, shared: Arc<Shared>, id: u64) {
 }
 
 #[allow(clippy::result_large_err)] // tungstenite's callback type fixes the error type
-fn serve_inner(tcp: TcpStream, shared: &Arc<Shared>, id: u64) -> io::Result<()> {
+fn serve_inner(tcp: TcpStream, shared: &Arc<Shared>, id: u64, global: bool) -> io::Result<()> {
+    let route: fn(&str) -> Result<Route, RouteError> = if global { route_global } else { route };
     tcp.set_nodelay(true)?;
     tcp.set_read_timeout(Some(Duration::from_secs(10)))?;
     let ctl = tcp.try_clone()?;
@@ -186,6 +190,7 @@ impl Session {
             FeedKind::Depth20 => Logic::Depth(DepthLogic::new(DepthKind::Twenty, cfg.seed)),
             FeedKind::Depth200 => Logic::Depth(DepthLogic::new(DepthKind::TwoHundred, cfg.seed)),
             FeedKind::OrderUpdate => Logic::Orders(OrderLogic::new()),
+            FeedKind::GlobalStocks => Logic::Global(GlobalLogic::new(cfg.seed)),
         };
         let capture = cfg.capture_dir.as_ref().and_then(|dir| {
             let path = dir.join(format!("{id}-{}.cap", route.kind.name()));
@@ -301,6 +306,7 @@ impl Session {
         match &self.logic {
             Logic::Market(m) if m.has_work() => Some(self.shared.cfg.rate),
             Logic::Depth(d) if d.has_work() => Some(self.shared.cfg.depth_rate),
+            Logic::Global(g) if g.has_work() => Some(self.shared.cfg.rate),
             _ => None,
         }
     }
@@ -345,6 +351,7 @@ impl Session {
         let made = match &mut self.logic {
             Logic::Market(m) => m.produce(due, &mut self.out),
             Logic::Depth(d) => (0..due).map(|_| d.produce(&mut self.out)).sum(),
+            Logic::Global(g) => g.produce(due, &mut self.out),
             Logic::Orders(_) => 0,
         };
         self.emitted += made;
@@ -476,6 +483,28 @@ impl Session {
                 self.out.binary(&msg, 0);
             }
             FeedKind::OrderUpdate => self.out.text(br#"{"Type":"order_alert","Data":{"#),
+            FeedKind::GlobalStocks => {
+                use crate::proto::global::{GlobalData, GlobalPacket};
+                let good = crate::proto::global_encode::global_packet_bytes(&GlobalPacket {
+                    segment: super::global::SIM_GLOBAL_SEGMENT,
+                    security_id: 1,
+                    second_id: 0,
+                    declared_len: 27,
+                    data: GlobalData::Trade {
+                        ltp: 100.0,
+                        volume: 1,
+                        ltt: 0,
+                        lut: 0,
+                    },
+                });
+                let mut msg = good.clone();
+                let mut bad = good.clone();
+                bad[9] = 15; // a trade is 27 bytes: 15 cannot hold its fields
+                bad.truncate(15);
+                msg.extend_from_slice(&bad);
+                msg.extend_from_slice(&good);
+                self.out.binary(&msg, 2);
+            }
         }
     }
 
@@ -566,6 +595,7 @@ impl Session {
                 Message::Text(t) => match &mut self.logic {
                     Logic::Market(m) => m.on_text(t.as_bytes(), &mut self.out),
                     Logic::Depth(d) => d.on_text(t.as_bytes()),
+                    Logic::Global(g) => g.on_text(t.as_bytes(), &mut self.out),
                     Logic::Orders(o) => {
                         o.on_text(t.as_bytes(), &self.shared.cfg, &self.shared.valid_token())
                     }
@@ -614,6 +644,7 @@ impl Session {
                     FeedKind::Depth20 | FeedKind::Depth200 => {
                         DepthLogic::disconnect_packet(code, &mut pkt)
                     }
+                    FeedKind::GlobalStocks => GlobalLogic::disconnect_packet(code, &mut pkt),
                     FeedKind::OrderUpdate => {}
                 }
                 if !pkt.is_empty() {

@@ -1,4 +1,4 @@
-//! The Dhan protocol simulator: the server side of all four endpoints over real
+//! The Dhan protocol simulator: the server side of all five endpoints over real
 //! TLS (or plain `ws://`) on loopback, with Dhan's authentication, limits,
 //! keepalive, deterministic data and faults on purpose.
 //!
@@ -17,6 +17,10 @@
 //! message first). Authentication: an expired token gets 807, a wrong token 809, a
 //! wrong client id 808, each as a disconnect packet followed by a close frame; a bad
 //! order-feed login is refused with close code 1008.
+//!
+//! The Global Stocks (US) feed is served on a listener of its own
+//! ([`Simulator::global_url`]): its URL has the market feed's shape (`/?clientId=…
+//! &token=…&authType=…&version=2`), so one listener could not tell the two apart.
 
 mod cert;
 mod config;
@@ -24,6 +28,7 @@ mod conn;
 mod depth;
 mod fault;
 mod flow;
+mod global;
 mod known;
 mod market;
 mod orders;
@@ -38,6 +43,7 @@ pub use config::{
     DEFAULT_ACCESS_TOKEN, DEFAULT_CLIENT_ID, DEFAULT_PARTNER_ID, DEFAULT_PARTNER_SECRET, SimConfig,
 };
 pub use fault::{Fault, ParseFaultError};
+pub use global::SIM_GLOBAL_SEGMENT;
 pub use known::{KNOWN, Known, symbol_of};
 pub use orders::{Lifecycle, lifecycle_update};
 
@@ -169,6 +175,7 @@ impl SimBuilder {
 /// A running simulator. Dropping it stops it (threads joined, sockets closed).
 pub struct Simulator {
     addr: SocketAddr,
+    global_addr: SocketAddr,
     rest_addr: SocketAddr,
     cert: Option<SimCert>,
     shared: Arc<Shared>,
@@ -362,6 +369,8 @@ impl Simulator {
         }
         let listener = TcpListener::bind(cfg.listen)?;
         let addr = listener.local_addr()?;
+        let global_listener = TcpListener::bind(SocketAddr::new(cfg.listen.ip(), 0))?;
+        let global_addr = global_listener.local_addr()?;
         let rest_listener = TcpListener::bind(SocketAddr::new(cfg.listen.ip(), 0))?;
         let rest_addr = rest_listener.local_addr()?;
         let shared = Arc::new(Shared::new(cfg, tls));
@@ -375,7 +384,16 @@ impl Simulator {
             threads.push(
                 std::thread::Builder::new()
                     .name("sim-accept".into())
-                    .spawn(move || accept_loop(listener, shared, conn_threads))?,
+                    .spawn(move || accept_loop(listener, shared, conn_threads, false))?,
+            );
+        }
+        {
+            let shared = shared.clone();
+            let conn_threads = conn_threads.clone();
+            threads.push(
+                std::thread::Builder::new()
+                    .name("sim-accept-global".into())
+                    .spawn(move || accept_loop(global_listener, shared, conn_threads, true))?,
             );
         }
         {
@@ -422,6 +440,7 @@ impl Simulator {
         }
         Ok(Self {
             addr,
+            global_addr,
             rest_addr,
             cert,
             shared,
@@ -441,6 +460,13 @@ impl Simulator {
     pub fn url(&self) -> String {
         let scheme = if self.cert.is_some() { "wss" } else { "ws" };
         format!("{scheme}://{}", self.addr)
+    }
+
+    /// The base URL of its Global Stocks (US) feed: `wss://127.0.0.1:PORT2` (or
+    /// `ws://`), a listener of its own.
+    pub fn global_url(&self) -> String {
+        let scheme = if self.cert.is_some() { "wss" } else { "ws" };
+        format!("{scheme}://{}", self.global_addr)
     }
 
     /// The base URL of its REST host (`https://…` or `http://…`): `GET
@@ -474,7 +500,10 @@ impl Simulator {
             access_token: self.shared.valid_token(),
             partner_id: Some(self.config().partner_id.clone()),
             partner_secret: Some(self.config().partner_secret.clone()),
-            endpoints: crate::Endpoints::all(&self.url()),
+            endpoints: crate::Endpoints {
+                global: self.global_url(),
+                ..crate::Endpoints::all(&self.url())
+            },
             rest_base: self.rest_url(),
             extra_roots: self.certificate().into_iter().collect(),
             webpki_roots: false,
@@ -502,6 +531,7 @@ impl Simulator {
         drop(self.stop_tx.take());
         // Wake the blocking accepts.
         let _ = TcpStream::connect_timeout(&self.addr, Duration::from_millis(200));
+        let _ = TcpStream::connect_timeout(&self.global_addr, Duration::from_millis(200));
         let _ = TcpStream::connect_timeout(&self.rest_addr, Duration::from_millis(200));
         for (_, s) in lock(&self.shared.sockets).iter() {
             let _ = s.shutdown(std::net::Shutdown::Both);
@@ -526,6 +556,7 @@ fn accept_loop(
     listener: TcpListener,
     shared: Arc<Shared>,
     conn_threads: Arc<std::sync::Mutex<Vec<JoinHandle<()>>>>,
+    global: bool,
 ) {
     for conn in listener.incoming() {
         if shared.stopping() {
@@ -552,7 +583,7 @@ fn accept_loop(
                 {
                     log::warn!("sim: could not pin connection {id} to core {core}");
                 }
-                conn::serve(tcp, s, id)
+                conn::serve(tcp, s, id, global)
             });
         let mut threads = lock(&conn_threads);
         threads.retain(|t| !t.is_finished());

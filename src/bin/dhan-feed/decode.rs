@@ -1,9 +1,10 @@
-//! `dhan-feed decode --feed market|depth20|depth200|orders [FILE|-]`: prints every
+//! `dhan-feed decode --feed market|depth20|depth200|orders|global [FILE|-]`: prints every
 //! packet or update of a capture as one JSON object per line.
 
 use dhan_feed::jsonl;
 use dhan_feed::proto::capture::{CaptureError, CaptureReader};
 use dhan_feed::proto::depth::{DepthKind, depth_packets};
+use dhan_feed::proto::global::global_packets;
 use dhan_feed::proto::market::packets;
 use dhan_feed::proto::order::{OrderMessageKind, OrderUpdate, OrderUpdateParser};
 use std::io::{self, Read, Write};
@@ -19,6 +20,8 @@ pub enum FeedKind {
     Depth200,
     /// Order updates (JSON text).
     Orders,
+    /// Global Stocks (US) feed (binary).
+    Global,
 }
 
 /// Why decoding stopped.
@@ -114,6 +117,17 @@ pub fn run(
                     match p {
                         Ok(p) => {
                             jsonl::depth_packet(&p, &mut line);
+                            printed += 1;
+                        }
+                        Err(e) => errs.push(fail(e.offset(), e.to_string())),
+                    }
+                }
+            }
+            FeedKind::Global => {
+                for p in global_packets(rec.payload) {
+                    match p {
+                        Ok(p) => {
+                            jsonl::global_packet(&p, &mut line);
                             printed += 1;
                         }
                         Err(e) => errs.push(fail(e.offset(), e.to_string())),

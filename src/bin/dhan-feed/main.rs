@@ -11,6 +11,7 @@ mod stderr;
 mod watch;
 mod watch_args;
 mod watch_feeds;
+mod watch_global;
 
 use clap::{Parser, Subcommand};
 use std::io::{self, Read};

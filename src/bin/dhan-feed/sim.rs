@@ -99,7 +99,8 @@ impl SimArgs {
     }
 }
 
-/// Runs the simulator; prints its URL as the first line on stdout.
+/// Runs the simulator; prints its URL as the first line on stdout, and the
+/// Global Stocks feed's (its own listener) on the second, named.
 pub fn run(args: &SimArgs) -> Result<(), Box<dyn std::error::Error>> {
     if let Some(dir) = &args.capture_dir {
         std::fs::create_dir_all(dir)?;
@@ -110,6 +111,7 @@ pub fn run(args: &SimArgs) -> Result<(), Box<dyn std::error::Error>> {
     }
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "{}", sim.url())?;
+    writeln!(stdout, "global stocks feed: {}", sim.global_url())?;
     stdout.flush()?;
     drop(stdout);
     note!(

@@ -80,6 +80,8 @@ pub fn run(
     let (sim, client) = connect(args)?;
     let result = if args.orders {
         crate::watch_feeds::orders(args, &client, out, stop)
+    } else if let Some(ids) = &args.global {
+        crate::watch_global::global(args, ids, &client, out, stop)
     } else if let Some(levels) = &args.depth {
         crate::watch_feeds::depth(args, levels == "200", &client, out, stop)
     } else {

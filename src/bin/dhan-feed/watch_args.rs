@@ -70,6 +70,15 @@ pub struct WatchArgs {
     /// default RELIANCE and TCS; 200-level: one connection each).
     #[arg(long, value_parser = ["20", "200"], conflicts_with = "mode")]
     pub depth: Option<String>,
+    /// Watch the Global Stocks (US) feed instead: these security ids, comma
+    /// separated, each `1234` or `INX_EQ:1234` (default: the official SDK
+    /// example's 1234 and 5678).
+    #[arg(long, value_delimiter = ',', num_args = 0.., value_parser = crate::watch_global::parse_global_id,
+          conflicts_with_all = ["orders", "depth", "candles", "mode", "instruments"])]
+    pub global: Option<Vec<u32>>,
+    /// With `--global`: trade or ohlc.
+    #[arg(long, default_value = "trade", requires = "global")]
+    pub global_mode: dhan_feed::GlobalMode,
     /// Instruments as SEGMENT:ID (default: NIFTY, BANKNIFTY, NIFTYIT, SENSEX).
     pub instruments: Vec<InstrumentId>,
 }
