@@ -334,10 +334,22 @@ impl Aux {
     }
 
     /// A Global Stocks handle's new instruments: asked for on the live
-    /// connection, or with the next upgrade.
-    pub fn set_global(&mut self, trade: Vec<u32>, ohlc: Vec<u32>) {
-        if let AuxKind::Global(g) = &mut self.kind {
-            g.set(trade, ohlc, self.link.live_ws());
+    /// connection, or with the next upgrade; with none left, the connection
+    /// closes (with the goodbye) and stays closed until there are some.
+    pub fn set_global(
+        &mut self,
+        trade: Vec<u32>,
+        ohlc: Vec<u32>,
+        registry: &Registry,
+        budget: &Mutex<Budget>,
+    ) {
+        let AuxKind::Global(g) = &mut self.kind else {
+            return;
+        };
+        g.set(trade, ohlc, self.link.live_ws());
+        if !g.wanted() {
+            self.link.restart(registry, budget);
+            self.emit_events();
         }
     }
 

@@ -527,7 +527,7 @@ impl Engine {
                 }
                 Command::SetGlobalInstruments { id, trade, ohlc } => {
                     if let Some(Some(a)) = self.aux.get_mut(id) {
-                        a.set_global(trade, ohlc);
+                        a.set_global(trade, ohlc, self.poll.registry(), &self.budget);
                     }
                 }
                 Command::RemoveAux { id } => {

@@ -656,6 +656,8 @@ pub(crate) fn run_with(ops: &[u8], strict: bool, fault: Fault) -> Result<Totals,
         let raw = h.apply(op, arg, &ops[at.min(ops.len())..]).map_err(fail)?;
         at += raw;
         h.engine_turn().map_err(fail)?;
+        #[cfg(test)]
+        trace::step(&h, step, op, arg);
         h.check().map_err(fail)?;
         step += 1;
     }
@@ -1285,6 +1287,69 @@ pub const SEEDS: &[&[u8]] = &[
     ],
 ];
 
+/// The operation trace of a run, for reading a finding (tests only).
+#[cfg(test)]
+mod trace {
+    use super::*;
+    use std::cell::RefCell;
+
+    thread_local! {
+        static LINES: RefCell<Option<Vec<String>>> = const { RefCell::new(None) };
+    }
+
+    const NAMES: [&str; 18] = [
+        "time",
+        "tcp up",
+        "tls up",
+        "upgrade",
+        "market msg",
+        "text",
+        "ping/pong",
+        "close",
+        "bad frame",
+        "raw",
+        "partial read",
+        "socket error",
+        "subscribe",
+        "unsubscribe",
+        "stop",
+        "restart",
+        "credentials",
+        "slow writes",
+    ];
+
+    /// One line per step: the operation, then each market feed's state.
+    pub(super) fn step(h: &Harness, step: usize, op: u8, arg: u8) {
+        LINES.with_borrow_mut(|lines| {
+            let Some(lines) = lines else { return };
+            let (i, v, hold) = (usize::from(arg & 0x7f) % 3, usize::from(arg & 0x7f) / 3, arg & 0x80 != 0);
+            let mut line = format!("{step:3} {:<12} conn {i} v {v:3}{}", NAMES[usize::from(op % 18)], if hold { " hold" } else { "" });
+            for (n, c) in h.conns.iter().enumerate() {
+                if let Feed::Market(m) = &c.feed {
+                    let on_server = c.server.subs.iter().filter(|&&x| x != 0).count();
+                    let differ = (0..U).filter(|&k| c.server.subs[k] != m.desired[k]).count();
+                    line += &format!(
+                        " | {n}: {:?} out {} overflowed {} write limit {:?} desired {} on server {on_server} differ {differ}",
+                        c.driver.lc.phase(),
+                        c.driver.output().len(),
+                        c.driver.output_overflowed(),
+                        c.write_limit,
+                        m.count(),
+                    );
+                }
+            }
+            lines.push(line);
+        });
+    }
+
+    /// Runs `ops` (strict, no fault) and returns its result and trace.
+    pub(super) fn run(ops: &[u8]) -> (Result<Totals, Violation>, Vec<String>) {
+        LINES.set(Some(Vec::new()));
+        let r = super::run(ops);
+        (r, LINES.take().unwrap_or_default())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1327,6 +1392,17 @@ mod tests {
     fn no_pong_follows_our_close_frame() {
         let t = run(SEEDS[5]).unwrap();
         assert_eq!((t.closes, t.pongs_after_close), (1, 0), "{t:?}");
+    }
+
+    const DESIRED_SET: &[u8] = include_bytes!("../../fuzz/seeds/findings/driver-desired-set");
+
+    #[test]
+    fn desired_set_finding_trace() {
+        let (r, lines) = trace::run(DESIRED_SET);
+        for l in &lines {
+            println!("{l}");
+        }
+        println!("{r:?}");
     }
 
     #[test]
