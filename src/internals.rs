@@ -47,7 +47,7 @@ pub mod synthetic {
 /// simulator's request parser.
 pub mod json {
     pub use crate::proto::json::{SplitError, SplitValues, TapeParser, split_values};
-    pub use crate::proto::request_parse::parse_request;
+    pub use crate::proto::request_parse::{GlobalRequest, parse_global_request, parse_request};
 }
 
 /// The instrument loader's CSV line splitter.

@@ -314,7 +314,8 @@ pub fn decode_global_packet_at(
 
 /// The standalone error form (`<BHBiH>`: code 50, a u16 length, the segment, the
 /// security id, the u16 error code), which is a whole 10-byte message: it is
-/// shorter than a header, so it cannot be mistaken for a packet.
+/// shorter than a header, so it cannot be mistaken for a packet. Its length
+/// field is not read (the SDK does not read it either).
 fn standalone_error(msg: &[u8]) -> Option<GlobalPacket> {
     let b = array::<{ size::ERROR_STANDALONE }>(msg)?;
     (msg.len() == size::ERROR_STANDALONE && b[0] == code::ERROR).then(|| GlobalPacket {
