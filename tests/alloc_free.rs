@@ -348,6 +348,91 @@ fn depth20_messages_allocate_nothing_on_either_thread_after_warm_up() {
     assert_eq!(feed.stats().dropped, 0);
 }
 
+/// Global Stocks packets through the engine: after warm-up neither the I/O
+/// thread nor the consumer allocates per packet; the decoder alone neither.
+#[test]
+fn global_stocks_packets_allocate_nothing_on_either_thread_after_warm_up() {
+    use dhan_feed::config::ClientConfig;
+    use dhan_feed::proto::global::global_packets;
+    use dhan_feed::proto::global_encode::encode_global_packet;
+    use dhan_feed::sim::{SimConfig, Simulator};
+    use dhan_feed::{Client, GlobalData, GlobalFeedEvent, GlobalMode, GlobalPacket};
+    use std::sync::atomic::Ordering;
+    use std::time::{Duration, Instant};
+
+    let mut msg = Vec::new();
+    for i in 0..3 {
+        let p = GlobalPacket {
+            segment: 32,
+            security_id: i,
+            second_id: 0,
+            declared_len: 0,
+            data: GlobalData::Trade {
+                ltp: 10.0 + i as f32,
+                volume: i,
+                ltt: 0,
+                lut: 0,
+            },
+        };
+        encode_global_packet(&p, &mut msg);
+    }
+    let mut sum = 0.0f32;
+    let n = allocs_during(|| {
+        for _ in 0..1000 {
+            for p in global_packets(&msg).flatten() {
+                sum += p.ltp().unwrap_or(0.0);
+            }
+        }
+    });
+    assert_eq!(n, 0);
+    assert!(sum > 0.0);
+
+    let _one = ENGINE.lock().unwrap_or_else(|e| e.into_inner());
+    let sim = Simulator::start(SimConfig {
+        tls: false,
+        rate: 5_000.0,
+        order_interval: None,
+        ..SimConfig::default()
+    })
+    .unwrap();
+    let client = Client::new(ClientConfig {
+        on_io_thread_start: Some(io_thread_start),
+        ..sim.client_config()
+    })
+    .unwrap();
+    let mut feed = client.global_stocks_feed(GlobalMode::Trade);
+    feed.subscribe(&[1, 2, 3, 4, 5]).unwrap();
+    let mut take = |n: u64| {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let mut got = 0;
+        let mut volume = 0u64;
+        let allocs = allocs_during(|| {
+            while got < n && Instant::now() < deadline {
+                match feed.try_recv() {
+                    Some(GlobalFeedEvent::Packet { packet, .. }) => {
+                        if let GlobalData::Trade { volume: v, .. } = packet.data {
+                            got += 1;
+                            volume += u64::from(v);
+                        }
+                    }
+                    Some(_) => {}
+                    None => std::hint::spin_loop(),
+                }
+            }
+        });
+        assert!(volume > 0);
+        (got, allocs)
+    };
+    assert_eq!(take(500).0, 500, "warm-up");
+    let before = IO_ALLOCS.load(Ordering::Relaxed);
+    let (n, consumer_allocs) = take(5_000);
+    let during = IO_ALLOCS.load(Ordering::Relaxed) - before;
+    assert_eq!(n, 5_000);
+    assert_eq!(during, 0, "I/O thread allocations for {n} trade packets");
+    assert_eq!(consumer_allocs, 0, "consumer allocations");
+    assert_eq!(feed.stats().dropped, 0);
+}
+
 /// Order updates through the engine: after warm-up the I/O thread parses and
 /// publishes them without allocating (nothing spills while the consumer keeps up).
 #[test]

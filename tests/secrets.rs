@@ -108,7 +108,10 @@ fn no_secret_in_logs_events_errors_or_debug_output() {
         client_id: Secret::new(CLIENT_ID),
         access_token: Secret::new(OLD_TOKEN),
         partner_secret: Some(Secret::new(PARTNER_SECRET)),
-        endpoints: Endpoints::all(&sim.url()),
+        endpoints: Endpoints {
+            global: sim.global_url(),
+            ..Endpoints::all(&sim.url())
+        },
         extra_roots: sim.certificate().into_iter().collect(),
         webpki_roots: false,
         // Every inbound frame traced as hex: order updates carry the client id.
@@ -176,8 +179,19 @@ fn no_secret_in_logs_events_errors_or_debug_output() {
     depth
         .subscribe_labelled(&[("NSE_EQ:2885".parse().unwrap(), "RELIANCE")])
         .unwrap();
+    // The Global Stocks feed: credentials in its URL, in the SDK's order.
+    let mut global = client.global_stocks_feed(dhan_feed::GlobalMode::Trade);
+    global.subscribe(&[1234]).unwrap();
     let deadline = Instant::now() + Duration::from_secs(10);
     let open = |e: &OrderEvent| matches!(e, OrderEvent::Open);
+    assert!(
+        seen_by(
+            deadline,
+            || global.recv_timeout(TICK),
+            |e| matches!(e, dhan_feed::GlobalFeedEvent::Packet { .. })
+        ),
+        "a global stocks packet"
+    );
     let snapshot = |e: &DepthFeedEvent| matches!(e, DepthFeedEvent::Snapshot { .. });
     assert!(
         seen_by(deadline, || orders.recv_timeout(TICK), open),
@@ -221,6 +235,10 @@ fn no_secret_in_logs_events_errors_or_debug_output() {
     while let Some(e) = deep.try_recv() {
         texts.push(format!("{e:?}"));
     }
+    while let Some(e) = global.try_recv() {
+        texts.push(format!("{e:?}"));
+    }
+    texts.push(format!("{global:?} {:?}", global.health()));
     texts.push(format!(
         "{orders:?} {depth:?} {deep:?} {:?} {:?} {:?}",
         orders.health(),
@@ -230,6 +248,7 @@ fn no_secret_in_logs_events_errors_or_debug_output() {
     drop(orders);
     drop(depth);
     drop(deep);
+    drop(global);
     // An error that carries a URL: a pasted Dhan URL with the credentials in it.
     let bad = ClientConfig {
         endpoints: Endpoints::all(&format!(
