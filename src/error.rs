@@ -83,6 +83,13 @@ pub enum SubscribeError {
         /// 20 or 200.
         levels: usize,
     },
+    /// More subscriptions (trade and OHLC counted apart) than one Global Stocks
+    /// connection carries.
+    #[error("at most {max} subscriptions per Global Stocks connection")]
+    GlobalTooMany {
+        /// The limit.
+        max: usize,
+    },
 }
 
 impl From<Stopped> for Error {

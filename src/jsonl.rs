@@ -9,8 +9,8 @@
 //! `segment`, `security_id`, `levels` and `reason`; order updates carry
 //! `kind: "order_update"` and every field in snake_case; Global Stocks packets
 //! carry `feed: "global"`, `kind` (`trade`, `ohlc`, `market_status`,
-//! `prev_close`, `circuit_limits`, `week52`, `error`, `unknown`), `segment` (the
-//! header's byte, a number), `security_id`, `second_id` and their fields (`ltp,
+//! `prev_close`, `circuit_limits`, `week52`, `error`, `unknown`), `segment`
+//! (`"INX_EQ"`, or the header's byte as a number when unknown), `security_id`, `second_id` and their fields (`ltp,
 //! volume, ltt, lut, open, close, high, low, market_type, status, prev_close,
 //! upper, lower, code, len`; prices in US dollars, times in UTC epoch seconds).
 
@@ -121,7 +121,11 @@ pub fn global_packet(p: &crate::proto::global::GlobalPacket, out: &mut Vec<u8>) 
     use crate::proto::global::GlobalData;
     out.extend_from_slice(b"{\"feed\":\"global\",\"kind\":");
     push_str(out, p.kind_name());
-    u(out, "segment", p.segment);
+    field(out, "segment");
+    match p.segment_name() {
+        Some(s) => push_str(out, s),
+        None => push_u64(out, u64::from(p.segment)),
+    }
     u(out, "security_id", p.security_id);
     u(out, "second_id", p.second_id);
     match p.data {

@@ -127,6 +127,16 @@ fn trades_and_reference_packets_arrive_as_the_simulator_sent_them() {
         }
     }
     assert_eq!(count(&ps, 1234, "ohlc"), 0);
+    assert!(ps.iter().all(|p| p.segment_name() == Some("INX_EQ")));
+    // Past 5,000 subscriptions on the connection: refused, nothing changed.
+    let many: Vec<u32> = (10_000..14_999).collect();
+    assert!(matches!(
+        feed.subscribe_in(GlobalMode::Ohlc, &many),
+        Err(dhan_feed::Error::Subscribe(
+            dhan_feed::SubscribeError::GlobalTooMany { max: 5_000 }
+        ))
+    ));
+    assert!(feed.subscriptions_in(GlobalMode::Ohlc).is_empty());
     // What arrived is what the simulator sent, in order.
     drop(feed);
     drop(client);

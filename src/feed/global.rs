@@ -3,7 +3,7 @@
 //! its packets in the handle's own ring.
 
 use crate::engine::port::{Command, EngineHandle, OutboxShared};
-use crate::error::Error;
+use crate::error::{Error, SubscribeError};
 use crate::event::{ConnectionEvent, FeedStats, GlobalItem, Health};
 use crate::proto::global::GlobalPacket;
 use crate::proto::global_encode::GlobalMode;
@@ -63,6 +63,10 @@ impl std::fmt::Debug for GlobalStocksFeed {
     }
 }
 
+/// Subscriptions one Global Stocks connection carries (trade and OHLC counted
+/// apart), per the Ruby gem DhanHQ 3.4.0's `MAX_SUBSCRIPTIONS_PER_CONNECTION`.
+pub const MAX_GLOBAL_SUBSCRIPTIONS: usize = 5_000;
+
 fn index(mode: GlobalMode) -> usize {
     match mode {
         GlobalMode::Trade => 0,
@@ -95,8 +99,9 @@ impl GlobalStocksFeed {
     }
 
     /// Adds security ids in this handle's mode (ids already subscribed are
-    /// skipped). Fails with [`Error::Stopped`] when the client's I/O thread no
-    /// longer runs; the subscriptions are then unchanged.
+    /// skipped); all or none. Fails with [`SubscribeError::GlobalTooMany`] past
+    /// [`MAX_GLOBAL_SUBSCRIPTIONS`], or [`Error::Stopped`] when the client's I/O
+    /// thread no longer runs; the subscriptions are then unchanged.
     pub fn subscribe(&mut self, ids: &[u32]) -> Result<(), Error> {
         self.subscribe_in(self.mode, ids)
     }
@@ -129,6 +134,12 @@ impl GlobalStocksFeed {
     fn send(&mut self, next: [Vec<u32>; 2]) -> Result<(), Error> {
         if next == self.subs {
             return Ok(());
+        }
+        if next[0].len() + next[1].len() > MAX_GLOBAL_SUBSCRIPTIONS {
+            return Err(SubscribeError::GlobalTooMany {
+                max: MAX_GLOBAL_SUBSCRIPTIONS,
+            }
+            .into());
         }
         self.engine.send(Command::SetGlobalInstruments {
             id: self.id,

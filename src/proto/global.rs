@@ -6,7 +6,7 @@
 //!
 //! | bytes | field |
 //! |---|---|
-//! | `[0]` | exchange segment byte (kept raw: Dhan has not published `INX_EQ`'s) |
+//! | `[0]` | exchange segment byte: `INX_EQ` is 14 ([`INX_EQ_CODE`]); any other byte is kept |
 //! | `[1..5)` | security id |
 //! | `[5..9)` | a second identifier (unexplained; kept) |
 //! | `[9]` | packet length, header included; `0` means the code's default size |
@@ -21,6 +21,12 @@
 use super::disconnect::DisconnectCode;
 use super::error::DecodeError;
 use super::wire::{array, f32_at, u16_at, u32_at};
+
+/// `INX_EQ`'s byte in the packet header: 14. The Ruby gem DhanHQ 3.4.0 gives it
+/// (`Constants::GlobalStocks::EXCHANGE_SEGMENT_CODE`, citing Dhan's Global Stocks
+/// docs); Dhan's annexure lists the Indian segments only, and the official
+/// Python SDK passes the byte through without naming it.
+pub const INX_EQ_CODE: u8 = 14;
 
 /// Message codes (header byte 10).
 pub mod code {
@@ -81,9 +87,8 @@ pub const fn default_len(code: u8) -> Option<usize> {
 /// One Global Stocks packet: the header's fields and what the code carries.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct GlobalPacket {
-    /// The exchange-segment byte as sent. Dhan has not published which byte
-    /// `INX_EQ` is (its annexure lists the Indian segments only, and the SDK
-    /// passes the byte through), so it is kept as it arrived.
+    /// The exchange-segment byte as sent: [`INX_EQ_CODE`] for `INX_EQ` (see
+    /// [`segment_name`](Self::segment_name)); another byte is kept as it arrived.
     pub segment: u8,
     /// Security id (Dhan's global instrument list).
     pub security_id: u32,
@@ -190,6 +195,15 @@ impl GlobalPacket {
             GlobalData::Week52 { .. } => "week52",
             GlobalData::Error { .. } => "error",
             GlobalData::Unknown { .. } => "unknown",
+        }
+    }
+
+    /// `"INX_EQ"` for its byte, `None` for a byte this crate does not know.
+    pub const fn segment_name(&self) -> Option<&'static str> {
+        if self.segment == INX_EQ_CODE {
+            Some("INX_EQ")
+        } else {
+            None
         }
     }
 

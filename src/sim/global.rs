@@ -13,10 +13,8 @@ use crate::proto::request_parse::parse_global_request;
 use crate::random::Rng;
 use std::collections::HashMap;
 
-/// The segment byte the simulator writes in its packet headers. Dhan has not
-/// published `INX_EQ`'s byte; this one is the simulator's own choice (no Indian
-/// segment uses it), and clients keep whatever byte arrives.
-pub const SIM_GLOBAL_SEGMENT: u8 = 32;
+/// The segment byte the simulator writes in its packet headers: `INX_EQ`'s.
+pub const SIM_GLOBAL_SEGMENT: u8 = crate::proto::global::INX_EQ_CODE;
 
 /// 2026-11-27 09:30 New York (14:30 UTC): the simulated session's first trade time.
 const SESSION_START: u32 = 1_795_789_800;
