@@ -185,6 +185,20 @@ fn derivative_rows_and_sentinels() {
         "a time after the date is ignored"
     );
     assert_eq!(usd.tick_size(), Some(0.25));
+    // Tradable rows carry paise, index rows rupees.
+    assert_eq!(usd.tick_size_rupees(), Some(0.0025), "USDINR ticks ₹0.0025");
+    assert_eq!(crude.tick_size(), Some(100.0));
+    assert_eq!(crude.tick_size_rupees(), Some(1.0), "CRUDEOIL ticks ₹1");
+    assert_eq!(
+        m.find(NseEq, "RELIANCE", ANY).unwrap().tick_size_rupees(),
+        Some(0.1)
+    );
+    let nifty = m.find(IdxI, "NIFTY", ANY).unwrap();
+    assert_eq!(
+        nifty.tick_size_rupees(),
+        Some(0.05),
+        "index rows are rupees"
+    );
 }
 
 #[test]

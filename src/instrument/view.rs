@@ -19,6 +19,13 @@ use crate::proto::{ExchangeSegment, InstrumentId};
 /// zero or negative (`-0.01`) strikes. Margin percentages and leverage keep the
 /// file's `0` (which means "none").
 ///
+/// Units: prices (strike, upper and lower limits) are rupees; the tick size is
+/// as the file has it ([`tick_size`](Self::tick_size): paise on tradable rows,
+/// rupees on index rows) and in rupees from
+/// [`tick_size_rupees`](Self::tick_size_rupees); lot size and freeze quantity are
+/// units of the instrument (shares, contracts' underlying units); margins are
+/// percent; MTF leverage is a multiple.
+///
 /// To subscribe it on any feed, use [`id`](Self::id).
 #[derive(Clone, Copy)]
 pub struct Instrument<'a> {
@@ -130,10 +137,28 @@ impl<'a> Instrument<'a> {
         self.row.num(N::LotSize)
     }
 
-    /// The tick size (`TICK_SIZE`) exactly as in the file. It looks like paise on
-    /// tradable rows (5.0 = ₹0.05) and rupees on index rows (0.05); unverified.
+    /// The tick size (`TICK_SIZE`) exactly as in the file: paise on tradable rows
+    /// (5.0 = ₹0.05), rupees on index rows (0.05). For rupees whatever the row,
+    /// use [`tick_size_rupees`](Self::tick_size_rupees).
     pub fn tick_size(&self) -> Option<f64> {
         self.row.num(N::TickSize)
+    }
+
+    /// The tick size in rupees. Index rows (`SEGMENT` `I`) carry rupees (`0.05`);
+    /// every tradable segment carries paise: equity and derivatives `5.0` or
+    /// `10.0` (₹0.05, ₹0.10), currency `0.25` (USDINR's ₹0.0025), commodity
+    /// `100.0` (MCX CRUDEOIL's and GOLD's ₹1). `None` without a tick size, or for
+    /// a segment code this crate does not know (its unit is unknown too).
+    pub fn tick_size_rupees(&self) -> Option<f64> {
+        let raw = self.tick_size()?;
+        match self.segment() {
+            SegmentCode::Index => Some(raw),
+            SegmentCode::Equity
+            | SegmentCode::Derivatives
+            | SegmentCode::Currency
+            | SegmentCode::Commodity => Some(raw / 100.0),
+            SegmentCode::Other(_) => None,
+        }
     }
 
     /// The expiry cycle (`EXPIRY_FLAG`); `None` when `NA` or empty.
@@ -198,12 +223,12 @@ impl<'a> Instrument<'a> {
         self.row.num(N::MtfLeverage)
     }
 
-    /// Upper price band (`SM_UPPER_LIMIT`).
+    /// Upper price band (`SM_UPPER_LIMIT`), rupees.
     pub fn upper_limit(&self) -> Option<f64> {
         self.row.num(N::UpperLimit)
     }
 
-    /// Lower price band (`SM_LOWER_LIMIT`).
+    /// Lower price band (`SM_LOWER_LIMIT`), rupees.
     pub fn lower_limit(&self) -> Option<f64> {
         self.row.num(N::LowerLimit)
     }

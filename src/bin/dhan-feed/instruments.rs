@@ -251,7 +251,7 @@ fn find(
     writeln!(
         out,
         "{:<20} {:<28} {:<14} {:<30} {:>8} {:>8} {:<10} {:>10} {:<3}",
-        "ID", "SYMBOL", "UNDERLYING", "DISPLAY", "LOT", "TICK", "EXPIRY", "STRIKE", "OPT"
+        "ID", "SYMBOL", "UNDERLYING", "DISPLAY", "LOT", "TICK ₹", "EXPIRY", "STRIKE", "OPT"
     )?;
     for inst in hits.iter().take(a.limit) {
         let num = |v: Option<f64>| v.map_or_else(|| "-".to_owned(), |x| format!("{x}"));
@@ -263,7 +263,7 @@ fn find(
             inst.underlying_symbol().unwrap_or("-"),
             inst.display_name().unwrap_or("-"),
             num(inst.lot_size()),
-            num(inst.tick_size()),
+            num(inst.tick_size_rupees()),
             inst.expiry_date()
                 .map_or_else(|| "-".to_owned(), |d| d.to_string()),
             num(inst.strike_price()),
@@ -281,7 +281,7 @@ fn print_full(i: &Instrument<'_>, out: &mut dyn Write) -> io::Result<()> {
     fn show<T: std::fmt::Display>(v: Option<T>) -> String {
         v.map_or_else(|| "-".to_owned(), |v| v.to_string())
     }
-    let fields: [(&str, String); 28] = [
+    let fields: [(&str, String); 29] = [
         ("id", i.id().to_string()),
         ("security_id", i.security_id().to_string()),
         ("exchange", i.exchange().to_string()),
@@ -297,6 +297,7 @@ fn print_full(i: &Instrument<'_>, out: &mut dyn Write) -> io::Result<()> {
         ("series", show(i.series())),
         ("lot_size", show(i.lot_size())),
         ("tick_size", show(i.tick_size())),
+        ("tick_size_rupees", show(i.tick_size_rupees())),
         ("expiry_flag", show(i.expiry_flag())),
         ("expiry_date", show(i.expiry_date())),
         ("strike_price", show(i.strike_price())),
