@@ -278,6 +278,112 @@ fn watch_depth_prints_books_with_labels() {
     assert!(l.iter().any(|x| x.contains("\"label\":\"TCS\"")));
 }
 
+/// An empty cache directory, so that a master cached on this machine is not used.
+fn no_cache(c: &mut Command, name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("dhan-feed-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    c.env("XDG_CACHE_HOME", &dir);
+    dir
+}
+
+const LIVE_MASTER: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/data/instrument/detailed_live.csv"
+);
+
+#[test]
+fn watch_names_instruments_from_an_instrument_master() {
+    // An explicit master: stocks and indices by symbol, contracts by display name.
+    let mut c = offline();
+    let dir = no_cache(&mut c, "names");
+    let o = c
+        .args(["watch", "--instruments-file", LIVE_MASTER, "--count", "12"])
+        .args(["NSE_EQ:500", "MCX_COMM:565899", "IDX_I:13"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = String::from_utf8_lossy(&o.stdout);
+    for name in ["RELIANCEPP", "CRUDEOIL SEP FUT", "NIFTY"] {
+        assert!(out.contains(name), "{name} in {out}");
+    }
+    assert!(!out.contains("NSE_EQ:500"), "{out}");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("names of 3 of 3 instruments"), "{err}");
+    // The master `instruments download` caches is used when present.
+    let cached = dir.join("dhan-feed");
+    std::fs::create_dir_all(&cached).unwrap();
+    std::fs::copy(LIVE_MASTER, cached.join("api-scrip-master-detailed.csv")).unwrap();
+    let mut c = offline();
+    c.env("XDG_CACHE_HOME", &dir);
+    let o = c
+        .args(["watch", "--count", "3", "NSE_EQ:500"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("RELIANCEPP"));
+    // Without one: the simulator's table, else the id.
+    let mut c = offline();
+    no_cache(&mut c, "names-none");
+    let o = c
+        .args(["watch", "--count", "6", "NSE_EQ:500", "NSE_EQ:2885"])
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("NSE_EQ:500") && out.contains("RELIANCE"),
+        "{out}"
+    );
+    // A named file that cannot be read is an error, said plainly.
+    let o = offline()
+        .args([
+            "watch",
+            "--instruments-file",
+            "/no/such/master.csv",
+            "--count",
+            "1",
+        ])
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("--instruments-file") && err.contains("/no/such/master.csv"),
+        "{err}"
+    );
+}
+
+#[test]
+fn watch_global_prints_global_stocks_packets() {
+    let o = offline_ok(&["watch", "--global", "--json", "--count", "6"]);
+    let l = lines(&o);
+    assert_eq!(l.len(), 6);
+    assert!(
+        l.iter()
+            .all(|x| x.starts_with("{\"feed\":\"global\"") && x.contains("\"segment\":\"INX_EQ\"")),
+        "{l:?}"
+    );
+    assert!(l[0].contains("\"kind\":\"prev_close\"") && l[0].contains("\"security_id\":1234"));
+    assert!(l.iter().any(|x| x.contains("\"kind\":\"trade\"")), "{l:?}");
+    let o = offline_ok(&[
+        "watch",
+        "--global",
+        "INX_EQ:42",
+        "--global-mode",
+        "ohlc",
+        "--count",
+        "5",
+    ]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("INX_EQ:42") && out.contains("ohlc"), "{out}");
+    let o = offline()
+        .args(["watch", "--global", "AAPL", "--count", "1"])
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("expected a security id"));
+}
+
 #[test]
 fn watch_depth_refuses_other_segments_clearly() {
     let o = offline()

@@ -12,6 +12,7 @@ mod watch;
 mod watch_args;
 mod watch_feeds;
 mod watch_global;
+mod watch_names;
 
 use clap::{Parser, Subcommand};
 use std::io::{self, Read};

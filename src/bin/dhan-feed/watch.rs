@@ -8,6 +8,7 @@
 use crate::stderr::note;
 use crate::watch_args::{DEFAULT_INSTRUMENTS, connect, refused};
 pub use crate::watch_args::{Summary, WatchArgs, WatchError};
+use crate::watch_names::Names;
 use dhan_feed::FeedMode;
 use dhan_feed::event::FeedEvent;
 use dhan_feed::jsonl;
@@ -19,11 +20,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 /// One table row for a packet.
-pub fn table_row(p: &MarketPacket, out: &mut Vec<u8>) -> io::Result<()> {
-    let id = p.id();
-    // The trading symbol where known (the simulator's universe), else the id.
-    let name = dhan_feed::sim::symbol_of(id).map_or_else(|| id.to_string(), str::to_owned);
-    write!(out, "{:<12} {:>16} ", p.kind_name(), name)?;
+pub fn table_row(p: &MarketPacket, names: &Names, out: &mut Vec<u8>) -> io::Result<()> {
+    write!(out, "{:<12} {:>24} ", p.kind_name(), names.of(p.id()))?;
     match p {
         MarketPacket::Ticker(t) => write!(out, "ltp {:>12.2}  ltt {}", t.ltp, hms(t.ltt.raw()))?,
         MarketPacket::Quote(q) => write!(
@@ -117,13 +115,14 @@ fn market(
     } else {
         args.instruments.clone()
     };
+    let names = Names::load(args, &instruments)?;
     feed.subscribe(&instruments)?;
     let mut hist = hdrhistogram::Histogram::<u64>::new(3).map_err(io::Error::other)?;
     let mut summary = Summary::default();
     let start = Instant::now();
     let mut line = Vec::with_capacity(512);
     if !args.json && candles.is_none() {
-        writeln!(out, "{:<12} {:>16} fields", "kind", "instrument")?;
+        writeln!(out, "{:<12} {:>24} fields", "kind", "instrument")?;
     }
     loop {
         if stop.load(Ordering::Relaxed)
@@ -150,7 +149,7 @@ fn market(
                 if args.json {
                     jsonl::market_packet(&m.packet, &mut line);
                 } else {
-                    table_row(&m.packet, &mut line)?;
+                    table_row(&m.packet, &names, &mut line)?;
                 }
                 summary.events += 1;
             }

@@ -55,6 +55,10 @@ pub struct WatchArgs {
     /// masked), for a support ticket (also `DHAN_FEED_TRACE_FRAMES=1`).
     #[arg(long)]
     pub trace_frames: bool,
+    /// Name instruments from this instrument master (CSV, compact or detailed)
+    /// instead of the one `dhan-feed instruments download` cached, if any.
+    #[arg(long)]
+    pub instruments_file: Option<PathBuf>,
     /// Pin the I/O thread to this core.
     #[arg(long)]
     pub pin: Option<usize>,
@@ -141,6 +145,9 @@ pub enum WatchError {
     /// The CA file holds no certificate.
     #[error(transparent)]
     Tls(#[from] dhan_feed::TlsConfigError),
+    /// The `--instruments-file` could not be loaded.
+    #[error("--instruments-file: {0}")]
+    Instruments(dhan_feed::instrument::InstrumentError),
 }
 
 /// The summary printed at exit.

@@ -149,11 +149,9 @@ pub fn depth(
     out: &mut impl Write,
     stop: Arc<AtomicBool>,
 ) -> Result<Summary, WatchError> {
-    let mut items: Vec<(InstrumentId, String)> = args
-        .instruments
-        .iter()
-        .map(|i| (*i, i.to_string()))
-        .collect();
+    let names = crate::watch_names::Names::load(args, &args.instruments)?;
+    let mut items: Vec<(InstrumentId, String)> =
+        args.instruments.iter().map(|&i| (i, names.of(i))).collect();
     if items.is_empty() {
         items = DEFAULT_DEPTH_INSTRUMENTS
             .iter()
