@@ -44,7 +44,7 @@ pub use config::{
 };
 pub use fault::{Fault, ParseFaultError};
 pub use global::SIM_GLOBAL_SEGMENT;
-pub use known::{KNOWN, Known, symbol_of};
+pub use known::{DerivKind, Derives, KNOWN, Known, symbol_of};
 pub use orders::{Lifecycle, lifecycle_update};
 
 use crate::proto::endpoint::FeedKind;

@@ -4,6 +4,7 @@
 //! instrument, so the sequence one instrument sees does not depend on what else is
 //! subscribed or on timing.
 
+use super::known::DerivKind;
 use crate::proto::depth::{DepthLevel, DepthSide};
 use crate::proto::market::{
     Full, FullDepthLevel, Ltt, MarketPacket, OpenInterest, PrevClose, Quote, Ticker,
@@ -29,6 +30,10 @@ pub struct Walk {
     oi_low: u32,
     ltt: u32,
     traded_value: f64,
+    /// A derivative's terms and its own copy of the underlying's walk (seeded
+    /// as the underlying's, so it starts where the underlying does): its price
+    /// follows from that walk's at every step.
+    derives: Option<(DerivKind, Box<Walk>)>,
 }
 
 /// Start of the simulated session: 2026-11-27 09:15:00 IST as the feed encodes it.
@@ -39,9 +44,17 @@ impl Walk {
     pub fn new(seed: u64, id: InstrumentId) -> Self {
         let mix = seed ^ (u64::from(id.segment.as_u8()) << 40) ^ u64::from(id.security_id);
         let mut rng = Rng::new(mix.wrapping_mul(0x2545_F491_4F6C_DD1D));
-        // A recognisable instrument starts at its real level on its real tick.
-        let (base, tick) = match super::known::known(id) {
-            Some(k) => (k.low + rng.unit() * (k.high - k.low), k.tick),
+        // A recognisable instrument starts at its real level on its real tick; a
+        // derivative at its price from its underlying's.
+        let known = super::known::known(id);
+        let derives = known
+            .and_then(|k| k.derives)
+            .map(|d| (d.kind, Box::new(Walk::new(seed, d.underlying))));
+        let (base, tick) = match known {
+            Some(k) => match &derives {
+                Some((kind, u)) => (kind.price(u.price, k.tick), k.tick),
+                None => (k.low + rng.unit() * (k.high - k.low), k.tick),
+            },
             None => (
                 match id.segment {
                     ExchangeSegment::IdxI => 10_000.0 + rng.unit() * 40_000.0,
@@ -79,6 +92,7 @@ impl Walk {
             oi_low: oi,
             ltt: SESSION_START_LTT,
             traded_value: 0.0,
+            derives,
         }
     }
 
@@ -95,7 +109,13 @@ impl Walk {
             167..=179 => 2.0,
             _ => 0.0,
         };
-        self.price = (self.price + ticks * self.tick).max(self.tick);
+        self.price = match &mut self.derives {
+            Some((kind, u)) => {
+                u.step();
+                kind.price(u.price, self.tick)
+            }
+            None => (self.price + ticks * self.tick).max(self.tick),
+        };
         self.high = self.high.max(self.price);
         self.low = self.low.min(self.price);
         let qty = 1 + ((r >> 8) & 0x3ff) as u16 % 500;
@@ -250,5 +270,37 @@ mod tests {
             assert!(a.price() > 0.0);
         }
         assert!(differs, "another seed gives another walk");
+    }
+
+    /// Futures and options stay consistent with their underlying at every step:
+    /// a future just over it, an option at least its intrinsic value, call minus
+    /// put near underlying minus strike, all on their ticks.
+    #[test]
+    fn derivatives_follow_their_underlying() {
+        let id = |s: &str| s.parse::<InstrumentId>().unwrap();
+        for seed in [1, 7, 99] {
+            let mut nifty = Walk::new(seed, id("IDX_I:13"));
+            let mut fut = Walk::new(seed, id("NSE_FNO:35001"));
+            let mut call = Walk::new(seed, id("NSE_FNO:35101"));
+            let mut put = Walk::new(seed, id("NSE_FNO:35102"));
+            for step in 0..2_000 {
+                let u = nifty.price();
+                assert!((24_000.0..=26_000.0).contains(&u) || step > 0, "{u}");
+                let f = fut.price();
+                assert!(f > u && f < u * 1.01, "future {f} vs {u}");
+                let (c, p) = (call.price(), put.price());
+                assert!(c >= (u - 25_000.0).max(0.0) && p >= (25_000.0 - u).max(0.0));
+                // Put-call parity with no carry: c - p = u - k, within a tick or two.
+                assert!(((c - p) - (u - 25_000.0)).abs() <= 0.2, "{c} {p} {u}");
+                for (w, t) in [(&fut, 0.10), (&call, 0.05), (&put, 0.05)] {
+                    let n = w.price() / t;
+                    assert!((n - n.round()).abs() < 1e-6, "{} off its tick", w.price());
+                }
+                nifty.step();
+                fut.step();
+                call.step();
+                put.step();
+            }
+        }
     }
 }
