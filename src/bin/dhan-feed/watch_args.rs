@@ -77,7 +77,7 @@ pub struct WatchArgs {
     /// Watch the Global Stocks (US) feed instead: these security ids, comma
     /// separated, each `1234` or `INX_EQ:1234` (default: the official SDK
     /// example's 1234 and 5678).
-    #[arg(long, value_delimiter = ',', num_args = 0.., value_parser = crate::watch_global::parse_global_id,
+    #[arg(long, value_delimiter = ',', num_args = 0.., value_parser = parse_global_id,
           conflicts_with_all = ["orders", "depth", "candles", "mode", "instruments"])]
     pub global: Option<Vec<u32>>,
     /// With `--global`: trade or ohlc.
@@ -85,6 +85,13 @@ pub struct WatchArgs {
     pub global_mode: dhan_feed::GlobalMode,
     /// Instruments as SEGMENT:ID (default: NIFTY, BANKNIFTY, NIFTYIT, SENSEX).
     pub instruments: Vec<InstrumentId>,
+}
+
+/// A Global Stocks security id as `1234` or `INX_EQ:1234`.
+fn parse_global_id(s: &str) -> Result<u32, String> {
+    let id = s.strip_prefix("INX_EQ:").unwrap_or(s);
+    id.parse()
+        .map_err(|_| format!("{s:?}: expected a security id (1234 or INX_EQ:1234)"))
 }
 
 /// Seconds of a candle length: a number and a unit (`s`, `m`, `h`).

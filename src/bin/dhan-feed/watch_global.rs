@@ -14,13 +14,6 @@ use std::time::{Duration, Instant};
 /// The official SDK example's security ids (`examples/global_stocks_feed_example.py`).
 pub const DEFAULT_GLOBAL_IDS: [u32; 2] = [1234, 5678];
 
-/// A security id as `1234` or `INX_EQ:1234`.
-pub fn parse_global_id(s: &str) -> Result<u32, String> {
-    let id = s.strip_prefix("INX_EQ:").unwrap_or(s);
-    id.parse()
-        .map_err(|_| format!("{s:?}: expected a security id (1234 or INX_EQ:1234)"))
-}
-
 /// UTC `HH:MM:SS` of epoch seconds.
 fn utc_hms(t: u32) -> String {
     let s = t % 86_400;
