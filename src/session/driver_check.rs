@@ -32,13 +32,27 @@
 //!   desired set and hold no refused instrument; when a connection comes back
 //!   after a drop with no user change in between, the server's subscriptions are
 //!   the desired set before the drop minus the instruments refused since;
-//!   `Reconnected { resubscribed }` is what the feed resent.
+//!   `Reconnected { resubscribed }` is what the feed resent. A frame that finds
+//!   no room in the output (`WsLimits::max_output`: the server stopped reading)
+//!   is not queued, so the requests after it would leave the server with another
+//!   set: as `Link` does, the connection is then dropped (`Cause::OutputFull`)
+//!   before it is checked, and the next one must restore the whole set.
 //!
 //! Nothing at all may follow our close frame, a pong included: the target found
 //! a ping behind the server's close frame, in the same read, answered after our
 //! close frame (RFC 6455 §5.5.2: "unless it already received a Close frame");
 //! `ws::client` no longer does, and `seeds/findings/driver-pong-after-close`
 //! keeps the input.
+//!
+//! It also found a defect of this model, not of the product:
+//! `seeds/findings/driver-desired-set` (after ~7 M runs) writes one byte per
+//! step while the user subscribes 101 instruments at a time, until a request
+//! does not fit in the 64 KiB output and is refused (`output_overflowed`). The
+//! model kept that connection live, unlike `Link::on_timer` and
+//! `Link::on_ready`, which drop it, and once the output drained the server
+//! lacked the refused request: "live with subscriptions other than the desired
+//! set". The model now drops the connection for `OutputFull` as `Link` does,
+//! and the same invariants hold of the reconnect.
 
 use super::budget::{Budget, BudgetConfig};
 use super::check::Violation;
@@ -145,6 +159,9 @@ pub struct Totals {
     pub requests: usize,
     /// Pongs after our close frame (the known defect; see the module docs).
     pub pongs_after_close: usize,
+    /// Connections dropped because a frame found no room in the output
+    /// (`Cause::OutputFull`: the server stopped reading).
+    pub output_full: usize,
 }
 
 /// What a market feed's server or user asked for: 0 for nothing, else the mode's
@@ -971,6 +988,13 @@ impl Harness {
         for i in 0..self.conns.len() {
             let c = &mut self.conns[i];
             c.driver.lc.set_wanted(now, c.wanted);
+            // Link::on_timer: a frame that found no room in the output (the
+            // server stopped reading) left a hole in the request stream; the
+            // connection goes, and the next one resubscribes everything.
+            if c.socket && c.driver.output_overflowed() {
+                self.totals.output_full += 1;
+                self.drop_conn(i, Cause::OutputFull)?;
+            }
             let mut turns = 0;
             loop {
                 let c = &mut self.conns[i];
@@ -1396,13 +1420,32 @@ mod tests {
 
     const DESIRED_SET: &[u8] = include_bytes!("../../fuzz/seeds/findings/driver-desired-set");
 
+    /// Runs `ops`, printing its trace if an invariant breaks.
+    fn run_traced(ops: &[u8]) -> Totals {
+        let (r, lines) = trace::run(ops);
+        r.unwrap_or_else(|v| panic!("{}\n{v:?}", lines.join("\n")))
+    }
+
+    /// The second finding: with slow writes, requests of 101 instruments fill
+    /// the output until one finds no room (step 17) and is dropped while the
+    /// model kept the connection live; once the rest was written (step 22) the
+    /// server lacked it. `Link` drops such a connection (`Cause::OutputFull`)
+    /// and the next one resubscribes everything: the model does the same now.
     #[test]
-    fn desired_set_finding_trace() {
-        let (r, lines) = trace::run(DESIRED_SET);
-        for l in &lines {
-            println!("{l}");
-        }
-        println!("{r:?}");
+    fn a_server_that_stops_reading_costs_the_connection_not_the_subscriptions() {
+        let t = run_traced(DESIRED_SET);
+        assert_eq!((t.steps, t.output_full, t.lives), (31, 1, 1), "{t:?}");
+        // Up to the overflow, then fast writes and a reconnect: the server has
+        // the set desired when the connection was dropped, the dropped request
+        // included.
+        let mut ops = DESIRED_SET[..36].to_vec();
+        ops.extend([17, 0, 0, 20, 1, 0, 3, 0, 0, 1]);
+        let t = run_traced(&ops);
+        assert_eq!(
+            (t.output_full, t.reconnects, t.resubscriptions_checked),
+            (1, 1, 1),
+            "{t:?}"
+        );
     }
 
     #[test]
