@@ -165,7 +165,13 @@ impl WsClient {
     }
 
     fn send(&mut self, opcode: Opcode, payload: &[u8]) {
-        if self.out.len() + MAX_HEADER_LEN + payload.len() > self.limits.max_output {
+        // Once a frame was refused nothing more is queued, not even a smaller
+        // frame that would fit: the messages after a hole would reach the server
+        // out of their order (a subscription change without the one before it).
+        // The connection is dropped for it (`Cause::OutputFull`).
+        if self.overflowed
+            || self.out.len() + MAX_HEADER_LEN + payload.len() > self.limits.max_output
+        {
             self.overflowed = true;
             return;
         }
@@ -440,6 +446,8 @@ mod tests {
         c.send_text(&[b'y'; 60]);
         assert!(c.output_overflowed(), "the second frame does not fit");
         assert_eq!(c.output().len(), before, "nothing partial was queued");
+        c.send_text(b"z");
+        assert_eq!(c.output().len(), before, "nothing after the hole either");
     }
 
     #[test]
