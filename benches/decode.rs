@@ -197,13 +197,125 @@ fn depth(c: &mut Criterion) {
     g.finish();
 }
 
+/// The same `Data` as a typed serde struct (the `serde_json` typed baseline;
+/// borrowed strings, so no allocation for text without escapes).
+#[derive(serde::Deserialize)]
+#[allow(dead_code)]
+struct TypedData<'a> {
+    #[serde(rename = "Exchange", default)]
+    exchange: &'a str,
+    #[serde(rename = "Segment", default)]
+    segment: &'a str,
+    #[serde(rename = "Source", default)]
+    source: &'a str,
+    #[serde(rename = "SecurityId", default)]
+    security_id: &'a str,
+    #[serde(rename = "ClientId", default)]
+    client_id: &'a str,
+    #[serde(rename = "ExchOrderNo", default)]
+    exch_order_no: &'a str,
+    #[serde(rename = "OrderNo", default)]
+    order_no: &'a str,
+    #[serde(rename = "Product", default)]
+    product: &'a str,
+    #[serde(rename = "TxnType", default)]
+    txn_type: &'a str,
+    #[serde(rename = "OrderType", default)]
+    order_type: &'a str,
+    #[serde(rename = "Validity", default)]
+    validity: &'a str,
+    #[serde(rename = "OffMktFlag", default)]
+    off_mkt_flag: &'a str,
+    #[serde(rename = "OrderDateTime", default)]
+    order_date_time: &'a str,
+    #[serde(rename = "ExchOrderTime", default)]
+    exch_order_time: &'a str,
+    #[serde(rename = "LastUpdatedTime", default)]
+    last_updated_time: &'a str,
+    #[serde(rename = "Remarks", default)]
+    remarks: &'a str,
+    #[serde(rename = "MktType", default)]
+    mkt_type: &'a str,
+    #[serde(rename = "ReasonDescription", default)]
+    reason_description: &'a str,
+    #[serde(rename = "Instrument", default)]
+    instrument: &'a str,
+    #[serde(rename = "Symbol", default)]
+    symbol: &'a str,
+    #[serde(rename = "ProductName", default)]
+    product_name: &'a str,
+    #[serde(rename = "DisplayName", default)]
+    display_name: &'a str,
+    #[serde(rename = "Isin", default)]
+    isin: &'a str,
+    #[serde(rename = "Series", default)]
+    series: &'a str,
+    #[serde(rename = "ExpiryDate", default)]
+    expiry_date: &'a str,
+    #[serde(rename = "OptType", default)]
+    opt_type: &'a str,
+    #[serde(rename = "GoodTillDaysDate", default)]
+    good_till_days_date: &'a str,
+    #[serde(rename = "AlgoId", default)]
+    algo_id: &'a str,
+    #[serde(rename = "CorrelationId", default)]
+    correlation_id: &'a str,
+    #[serde(rename = "AlgoOrdNo", default)]
+    algo_ord_no: &'a str,
+    #[serde(rename = "DiscQuantity", default)]
+    disc_quantity: i64,
+    #[serde(rename = "DiscQtyRem", default)]
+    disc_qty_rem: i64,
+    #[serde(rename = "RemainingQuantity", default)]
+    remaining_quantity: i64,
+    #[serde(rename = "Quantity", default)]
+    quantity: i64,
+    #[serde(rename = "TradedQty", default)]
+    traded_qty: i64,
+    #[serde(rename = "LotSize", default)]
+    lot_size: i64,
+    #[serde(rename = "LegNo", default)]
+    leg_no: i64,
+    #[serde(rename = "Multiplier", default)]
+    multiplier: i64,
+    #[serde(rename = "Price", default)]
+    price: f64,
+    #[serde(rename = "TriggerPrice", default)]
+    trigger_price: f64,
+    #[serde(rename = "TradedPrice", default)]
+    traded_price: f64,
+    #[serde(rename = "AvgTradedPrice", default)]
+    avg_traded_price: f64,
+    #[serde(rename = "RefLtp", default)]
+    ref_ltp: f64,
+    #[serde(rename = "TickSize", default)]
+    tick_size: f64,
+    #[serde(rename = "StrikePrice", default)]
+    strike_price: f64,
+    #[serde(rename = "Status", default)]
+    status: &'a str,
+}
+
+/// `{"Data":{…},"Type":"order_alert"}` typed.
+#[derive(serde::Deserialize)]
+#[allow(dead_code)]
+struct TypedAlert<'a> {
+    #[serde(rename = "Data", borrow)]
+    data: TypedData<'a>,
+    #[serde(rename = "Type")]
+    kind: &'a str,
+}
+
+/// The order parser (its fast path) on a ~1 KB `order_alert` in PascalCase and
+/// camelCase, against the same parser through simd-json's tape only (what it
+/// was before the fast path), `serde_json` into a `Value` and into a typed
+/// struct, all in one run.
 fn orders(c: &mut Criterion) {
+    let u = sample::order_update("52260111", OrderStatus::PartTraded, 40);
     let mut msg = Vec::new();
-    encode_order_update(
-        &sample::order_update("52260111", OrderStatus::PartTraded, 40),
-        KeyCase::Pascal,
-        &mut msg,
-    );
+    encode_order_update(&u, KeyCase::Pascal, &mut msg);
+    let mut camel = Vec::new();
+    encode_order_update(&u, KeyCase::Camel, &mut camel);
     let mut parser = OrderUpdateParser::new();
     let mut slot = OrderUpdate::EMPTY;
     let mut g = c.benchmark_group("order_update");
@@ -214,6 +326,31 @@ fn orders(c: &mut Criterion) {
                 black_box(r.is_ok());
             })
         })
+    });
+    g.bench_function("parse_camel_case", |b| {
+        b.iter(|| {
+            parser.parse_frame(black_box(&camel), &mut slot, |r| {
+                black_box(r.is_ok());
+            })
+        })
+    });
+    g.bench_function("object_fast_path_pascal_case", |b| {
+        b.iter(|| black_box(parser.parse_object(black_box(&msg), 0, &mut slot).is_ok()))
+    });
+    g.bench_function("tape_only_pascal_case", |b| {
+        b.iter(|| {
+            black_box(
+                parser
+                    .parse_object_tape(black_box(&msg), 0, &mut slot)
+                    .is_ok(),
+            )
+        })
+    });
+    g.bench_function("serde_json_value_baseline", |b| {
+        b.iter(|| black_box(serde_json::from_slice::<serde_json::Value>(black_box(&msg)).is_ok()))
+    });
+    g.bench_function("serde_json_typed_baseline", |b| {
+        b.iter(|| black_box(serde_json::from_slice::<TypedAlert<'_>>(black_box(&msg)).is_ok()))
     });
     g.finish();
 }

@@ -50,6 +50,13 @@ pub mod json {
     pub use crate::proto::request_parse::{GlobalRequest, parse_global_request, parse_request};
 }
 
+/// Whether the order parser's fast path takes `json` (one object) rather than
+/// handing it to simd-json's tape.
+pub fn order_fast_path_takes(json: &[u8]) -> bool {
+    let mut out = crate::proto::order::OrderUpdate::EMPTY;
+    crate::proto::order_fast::parse_object_fast(json, 0, &mut out).is_some()
+}
+
 /// The instrument loader's CSV line splitter.
 pub mod csv {
     pub use crate::instrument::split::{Fields, UnterminatedQuote};

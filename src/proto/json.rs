@@ -112,6 +112,14 @@ impl SplitError {
             Self::NotAnObject { offset } | Self::Unterminated { offset } => *offset,
         }
     }
+
+    /// The same error with its offset moved by `base` (split from `base` on).
+    pub(crate) fn shifted(mut self, base: usize) -> Self {
+        match &mut self {
+            Self::NotAnObject { offset } | Self::Unterminated { offset } => *offset += base,
+        }
+        self
+    }
 }
 
 /// Iterator over the top-level JSON objects (or arrays) concatenated in one frame,

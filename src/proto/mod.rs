@@ -28,6 +28,7 @@ pub mod market;
 pub mod market_encode;
 pub mod order;
 pub mod order_book;
+pub(crate) mod order_fast;
 pub mod order_status;
 pub mod request;
 pub(crate) mod request_parse;

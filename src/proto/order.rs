@@ -52,6 +52,18 @@ macro_rules! order_update {
             pub reconciled: bool,
         }
 
+        /// Every field's normalised key and setter, in declaration order.
+        pub(crate) const FIELDS: &[(&[u8], Setter)] = &[
+            $( ($tl, |u, v| set_text(&mut u.$tf, v).ok_or(stringify!($tf))), )*
+            $( ($il, |u, v| set_int(&mut u.$if_, v).ok_or(stringify!($if_))), )*
+            $( ($fl, |u, v| set_float(&mut u.$ff, v).ok_or(stringify!($ff))), )*
+            (b"status", |u, v| match v {
+                Scalar::Str(s) => { u.status = OrderStatus::parse(s); Ok(()) }
+                Scalar::Null => { u.status = OrderStatus::Missing; Ok(()) }
+                _ => Err("status"),
+            }),
+        ];
+
         impl OrderUpdate {
             /// An update with every field empty or zero.
             pub const EMPTY: Self = Self {
@@ -64,18 +76,38 @@ macro_rules! order_update {
 
             /// Sets the field named by the normalised (lower-case, no `_`) key.
             /// Unknown keys are ignored. Returns the field name on a bad value.
+            ///
+            /// The key is found by a perfect hash ([`FIELD_SLOTS`]) and one
+            /// comparison, the setter called through [`FIELDS`]: a `match` on 46
+            /// byte strings compiled to chains of comparisons.
+            #[inline]
             pub(crate) fn set_field(&mut self, norm_key: &[u8], v: Scalar<'_>) -> Result<(), &'static str> {
-                match norm_key {
-                    $( $tl => set_text(&mut self.$tf, v).ok_or(stringify!($tf)), )*
-                    $( $il => set_int(&mut self.$if_, v).ok_or(stringify!($if_)), )*
-                    $( $fl => set_float(&mut self.$ff, v).ok_or(stringify!($ff)), )*
-                    b"status" => match v {
-                        Scalar::Str(s) => { self.status = OrderStatus::parse(s); Ok(()) }
-                        Scalar::Null => { self.status = OrderStatus::Missing; Ok(()) }
-                        _ => Err("status"),
-                    },
-                    _ => Ok(()),
+                match field_index(norm_key) {
+                    Some(i) => (FIELDS[i].1)(self, v),
+                    None => Ok(()),
                 }
+            }
+
+            /// [`set_field`](Self::set_field) for a key as it came (any case,
+            /// `_` allowed): a key without `_` is looked up without being
+            /// normalised first.
+            #[inline]
+            pub(crate) fn set_field_raw(&mut self, key: &[u8], v: Scalar<'_>) -> Result<(), &'static str> {
+                let i = match field_index_any_case(key) {
+                    Some(i) => i,
+                    None if key.contains(&b'_') => {
+                        let mut buf = [0u8; 32];
+                        let Some(n) = normalise_key_bytes(key, &mut buf) else {
+                            return Ok(());
+                        };
+                        match field_index(&buf[..n]) {
+                            Some(i) => i,
+                            None => return Ok(()),
+                        }
+                    }
+                    None => return Ok(()),
+                };
+                (FIELDS[i].1)(self, v)
             }
 
             /// Calls `f(snake_case_name, value)` for every field in declaration order
@@ -201,6 +233,99 @@ order_update! {
         /// `StrikePrice`.
         strike_price = "StrikePrice", b"strikeprice";
     }
+}
+
+/// Sets one field of an update from a JSON value; the field's name on a value
+/// of the wrong kind.
+pub(crate) type Setter = for<'a> fn(&mut OrderUpdate, Scalar<'a>) -> Result<(), &'static str>;
+
+/// The perfect hash of a normalised key (1 to 32 bytes): its length, first,
+/// last and middle bytes in one word, multiplied, top 7 bits. The multiplier was
+/// searched for offline; [`FIELD_SLOTS`] fails to compile if two keys collide.
+#[inline]
+const fn field_hash(k: &[u8]) -> usize {
+    let n = k.len();
+    field_hash_parts(n, k[0], k[n - 1], k[n / 2])
+}
+
+/// [`field_hash`] of its parts.
+#[inline]
+const fn field_hash_parts(n: usize, first: u8, last: u8, mid: u8) -> usize {
+    let w = (n as u32) | (first as u32) << 8 | (last as u32) << 16 | (mid as u32) << 24;
+    (w.wrapping_mul(0x9975_ef31) >> 25) as usize
+}
+
+/// [`FIELDS`] index by [`field_hash`]; 255 for an empty slot.
+const FIELD_SLOTS: [u8; 128] = {
+    let mut t = [u8::MAX; 128];
+    let mut i = 0;
+    while i < FIELDS.len() {
+        let k = FIELDS[i].0;
+        let mut j = 0;
+        while j < k.len() {
+            // `field_index_any_case` relies on it.
+            assert!(
+                k[j].is_ascii_lowercase(),
+                "a normalised key is lower-case letters"
+            );
+            j += 1;
+        }
+        let h = field_hash(k);
+        assert!(t[h] == u8::MAX, "two order-update keys share a hash slot");
+        t[h] = i as u8;
+        i += 1;
+    }
+    t
+};
+
+/// The [`FIELDS`] index of a key without `_` in any case: hashed on its bytes
+/// with the letter-case bit set, then compared ignoring case (a normalised key
+/// is lower-case letters only, so `b | 0x20 == k` holds exactly for `b` of
+/// either case).
+#[inline]
+fn field_index_any_case(key: &[u8]) -> Option<usize> {
+    let n = key.len();
+    if n == 0 || n > 32 {
+        return None;
+    }
+    let h = field_hash_parts(n, key[0] | 0x20, key[n - 1] | 0x20, key[n / 2] | 0x20);
+    let i = FIELD_SLOTS[h] as usize;
+    let canon = FIELDS.get(i)?.0;
+    (canon.len() == n && same_letters_any_case(key, canon)).then_some(i)
+}
+
+/// Whether `key` is `canon` (lower-case letters, the same length) in any case:
+/// eight bytes at a time, the last word overlapping the one before.
+#[inline]
+fn same_letters_any_case(key: &[u8], canon: &[u8]) -> bool {
+    const CASE: u64 = 0x2020_2020_2020_2020;
+    let n = key.len();
+    if n < 8 {
+        return key.iter().zip(canon).all(|(&b, &k)| b | 0x20 == k);
+    }
+    let word = |s: &[u8], at: usize| {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(&s[at..at + 8]);
+        u64::from_le_bytes(w)
+    };
+    let mut at = 0;
+    while at + 8 < n {
+        if word(key, at) | CASE != word(canon, at) {
+            return false;
+        }
+        at += 8;
+    }
+    word(key, n - 8) | CASE == word(canon, n - 8)
+}
+
+/// The [`FIELDS`] index of a normalised key.
+#[inline]
+fn field_index(k: &[u8]) -> Option<usize> {
+    if k.is_empty() {
+        return None;
+    }
+    let i = FIELD_SLOTS[field_hash(k)] as usize;
+    (i < FIELDS.len() && FIELDS[i].0 == k).then_some(i)
 }
 
 /// A field value handed out by [`OrderUpdate::for_each_field`].
@@ -380,8 +505,13 @@ impl OrderError {
 /// Normalises a key: ASCII lower case, `_` dropped. `None` if longer than 32 bytes
 /// (no documented key is).
 pub(crate) fn normalise_key(k: &str, buf: &mut [u8; 32]) -> Option<usize> {
+    normalise_key_bytes(k.as_bytes(), buf)
+}
+
+/// [`normalise_key`] of bytes.
+fn normalise_key_bytes(k: &[u8], buf: &mut [u8; 32]) -> Option<usize> {
     let mut n = 0;
-    for b in k.bytes() {
+    for &b in k {
         if b == b'_' {
             continue;
         }
@@ -409,7 +539,26 @@ impl OrderUpdateParser {
     /// every other field is still set in `out` and the bad one left empty, so the
     /// caller can still deliver the order number and status (as
     /// [`parse_frame`](Self::parse_frame) does).
+    ///
+    /// An object in the shape Dhan sends takes a one-pass fast path
+    /// (`proto::order_fast`); anything else goes through simd-json's tape. Both
+    /// give the same result for every input.
     pub fn parse_object(
+        &mut self,
+        json: &[u8],
+        offset: usize,
+        out: &mut OrderUpdate,
+    ) -> Result<OrderMessageKind, OrderError> {
+        if let Some(r) = super::order_fast::parse_object_fast(json, offset, out) {
+            return r;
+        }
+        self.parse_object_tape(json, offset, out)
+    }
+
+    /// [`parse_object`](Self::parse_object) through simd-json's tape always
+    /// (the fast path's reference, for tests, benchmarks and fuzzing).
+    #[doc(hidden)]
+    pub fn parse_object_tape(
         &mut self,
         json: &[u8],
         offset: usize,
@@ -470,25 +619,59 @@ impl OrderUpdateParser {
     /// `BadField` error, then the update with that field empty, so that its order
     /// number and status are not lost. `slot` is the caller's preallocated update,
     /// filled for each `order_alert`.
+    ///
+    /// Objects in the shape Dhan sends are parsed in one pass over the frame
+    /// (`proto::order_fast`); from the first that is not, the frame is split into
+    /// its values and each goes through [`parse_object`](Self::parse_object).
     pub fn parse_frame(
         &mut self,
         frame: &[u8],
         slot: &mut OrderUpdate,
         mut f: impl FnMut(Result<(OrderMessageKind, &OrderUpdate), OrderError>),
     ) {
-        for range in split_values(frame) {
-            match range {
-                Ok(r) => {
-                    let res = self.parse_object(&frame[r.clone()], r.start, slot);
-                    let partial = matches!(res, Err(OrderError::BadField { .. }));
-                    f(res.map(|k| (k, &*slot)));
-                    if partial {
-                        f(Ok((OrderMessageKind::Update, &*slot)));
-                    }
+        let mut pos = 0;
+        if let Some(text) = super::order_fast::frame_text(frame) {
+            loop {
+                // No byte below 0x20 in the frame: spaces are its only whitespace.
+                while frame.get(pos) == Some(&b' ') {
+                    pos += 1;
                 }
-                Err(e) => f(Err(OrderError::Split(e))),
+                if pos == frame.len() {
+                    return;
+                }
+                match super::order_fast::parse_object_at(text, pos, pos, slot) {
+                    Some((res, end)) => {
+                        deliver(res, slot, &mut f);
+                        pos = end;
+                    }
+                    None => break,
+                }
             }
         }
+        for range in split_values(&frame[pos..]) {
+            match range {
+                Ok(r) => {
+                    let r = r.start + pos..r.end + pos;
+                    let res = self.parse_object(&frame[r.clone()], r.start, slot);
+                    deliver(res, slot, &mut f);
+                }
+                Err(e) => f(Err(OrderError::Split(e.shifted(pos)))),
+            }
+        }
+    }
+}
+
+/// Hands one object's result to `f`; an `order_alert` with a field of the wrong
+/// type also as the update with that field empty.
+fn deliver(
+    res: Result<OrderMessageKind, OrderError>,
+    slot: &OrderUpdate,
+    f: &mut impl FnMut(Result<(OrderMessageKind, &OrderUpdate), OrderError>),
+) {
+    let partial = matches!(res, Err(OrderError::BadField { .. }));
+    f(res.map(|k| (k, slot)));
+    if partial {
+        f(Ok((OrderMessageKind::Update, slot)));
     }
 }
 

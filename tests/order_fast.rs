@@ -1,0 +1,191 @@
+//! The order parser's fast path against simd-json's tape (its reference): the
+//! same result and the same update for every object, in the shapes Dhan sends
+//! and in every shape the fast path must hand back to the tape.
+
+use dhan_feed::internals::json::split_values;
+use dhan_feed::internals::sample;
+use dhan_feed::proto::OrderStatus;
+use dhan_feed::proto::order::{
+    KeyCase, OrderError, OrderMessageKind, OrderUpdate, OrderUpdateParser, encode_order_update,
+};
+
+type Seen = Vec<(Result<OrderMessageKind, OrderError>, OrderUpdate)>;
+
+/// A frame through `parse_frame` (the fast path where it applies) and through
+/// the reference (every value split out, each through the tape).
+fn frame_both(frame: &str) -> (Seen, Seen) {
+    let frame = frame.as_bytes();
+    let mut slot = OrderUpdate::EMPTY;
+    let mut fast = Seen::new();
+    OrderUpdateParser::new().parse_frame(frame, &mut slot, |r| {
+        fast.push(match r {
+            Ok((k, u)) => (Ok(k), *u),
+            Err(e) => (Err(e), OrderUpdate::EMPTY),
+        })
+    });
+    let mut tape = Seen::new();
+    let mut p = OrderUpdateParser::new();
+    for range in split_values(frame) {
+        match range {
+            Ok(r) => {
+                let res = p.parse_object_tape(&frame[r.clone()], r.start, &mut slot);
+                let partial = matches!(res, Err(OrderError::BadField { .. }));
+                tape.push((res, if partial { OrderUpdate::EMPTY } else { slot }));
+                if partial {
+                    tape.push((Ok(OrderMessageKind::Update), slot));
+                }
+            }
+            Err(e) => tape.push((Err(OrderError::Split(e)), OrderUpdate::EMPTY)),
+        }
+    }
+    // An error's update is not handed out: compare only the updates delivered.
+    for s in [&mut fast, &mut tape] {
+        for (r, u) in s.iter_mut() {
+            if r.is_err() {
+                *u = OrderUpdate::EMPTY;
+            }
+        }
+    }
+    (fast, tape)
+}
+
+/// Both paths on `json`: results and updates equal.
+fn same(json: &str) {
+    let (mut fast, mut tape) = (OrderUpdateParser::new(), OrderUpdateParser::new());
+    let (mut a, mut b) = (OrderUpdate::EMPTY, OrderUpdate::EMPTY);
+    // Leftovers of an earlier message must not leak into either.
+    a.quantity = 7;
+    b.quantity = 7;
+    let ra = fast.parse_object(json.as_bytes(), 3, &mut a);
+    let rb = tape.parse_object_tape(json.as_bytes(), 3, &mut b);
+    assert_eq!(ra, rb, "{json}");
+    let (mut ea, mut eb) = (Vec::new(), Vec::new());
+    encode_order_update(&a, KeyCase::Pascal, &mut ea);
+    encode_order_update(&b, KeyCase::Pascal, &mut eb);
+    assert_eq!(
+        String::from_utf8_lossy(&ea),
+        String::from_utf8_lossy(&eb),
+        "{json}"
+    );
+    assert_eq!(a.status, b.status, "{json}");
+}
+
+#[test]
+fn every_key_case_and_status_of_the_samples() {
+    let mut buf = Vec::new();
+    for status in [
+        OrderStatus::Transit,
+        OrderStatus::Pending,
+        OrderStatus::PartTraded,
+        OrderStatus::Traded,
+        OrderStatus::Rejected,
+    ] {
+        let u = sample::order_update("52260111", status, 40);
+        for case in [
+            KeyCase::Pascal,
+            KeyCase::Camel,
+            KeyCase::Lower,
+            KeyCase::Snake,
+        ] {
+            encode_order_update(&u, case, &mut buf);
+            let json = String::from_utf8(buf.clone()).unwrap();
+            same(&json);
+            // The fast path took it: the same update back.
+            let mut out = OrderUpdate::EMPTY;
+            let k = OrderUpdateParser::new()
+                .parse_object(json.as_bytes(), 0, &mut out)
+                .unwrap();
+            assert_eq!(k, OrderMessageKind::Update);
+            assert_eq!(out, u);
+            assert!(dhan_feed::internals::order_fast_path_takes(json.as_bytes()));
+        }
+    }
+}
+
+#[test]
+fn shapes_at_the_edge_of_the_fast_path() {
+    let d = |fields: &str| format!(r#"{{"Data":{{{fields}}},"Type":"order_alert"}}"#);
+    for json in [
+        // Spacing, key order, Type first, literals, numbers as strings.
+        r#" { "Type" : "order_alert" , "Data" : { "OrderNo" : "1" , "Quantity" : "25" , "Price" : 10.5 } } "#.to_owned(),
+        d(r#""OrderNo":"1","Quantity":25,"Price":1e2,"TriggerPrice":-0.5e-1,"Status":"Pending""#),
+        d(r#""OrderNo":"1","Quantity":null,"Price":null,"Status":null,"Remarks":null"#),
+        d(r#""OrderNo":1234567890123,"SecurityId":2885,"Price":"  7.25 ""#),
+        // Wrong types: BadField with the rest filled.
+        d(r#""OrderNo":"1","Quantity":true,"Price":"n/a","Status":"Traded""#),
+        d(r#""OrderNo":false"#),
+        // Integers at and past 18 digits, -0, floats for int fields.
+        d(r#""Quantity":999999999999999999"#),
+        d(r#""Quantity":9223372036854775807,"TradedQty":18446744073709551615"#),
+        d(r#""Quantity":-0,"Price":-0"#),
+        d(r#""Quantity":2.0,"TradedQty":2.5"#),
+        d(r#""Price":1e400"#),
+        d(r#""Price":0.1,"TriggerPrice":123456.789012345678,"AvgTradedPrice":5e-324"#),
+        // Escapes, nested values, unknown keys, duplicates, long keys, unicode.
+        d(r#""OrderNo":"a\"b","Remarks":"tab\there""#),
+        d(r#""OrderNo":"1","Legs":[1,2],"Extra":{"a":1}"#),
+        d(r#""orderNo":"1","OrderNo":"2","order_no":"3","UnknownKeyThatIsLongerThanThirtyTwoBytes":"x""#),
+        d(r#""Remarks":"नमस्ते ✓","Exchange":"NSE""#),
+        r#"{"Data":{"OrderNo":"1"},"Type":"order_alert","Data":{"OrderNo":"2"}}"#.to_owned(),
+        r#"{"Data":{"OrderNo":"1"},"Type":"order_alert","Data":5}"#.to_owned(),
+        r#"{"Data":5,"Type":"order_alert","Data":{"OrderNo":"2"}}"#.to_owned(),
+        // Other types, missing pieces, empty objects.
+        r#"{"Type":"heartbeat","Data":{"OrderNo":"1"}}"#.to_owned(),
+        r#"{"Type":5,"Data":{}}"#.to_owned(),
+        r#"{"Data":{"OrderNo":"1"}}"#.to_owned(),
+        r#"{"Type":"order_alert"}"#.to_owned(),
+        r#"{"Type":"order_alert","Data":{}}"#.to_owned(),
+        r#"{"type":"ORDER_ALERT","data":{"orderno":"9"}}"#.to_owned(),
+        r#"{}"#.to_owned(),
+        // Not valid JSON: the tape's error either way.
+        d(r#""OrderNo":"1","#),
+        d(r#""Quantity":01"#),
+        d(r#""Quantity":1."#),
+        d(r#""Quantity":+1"#),
+        d(r#""Quantity":tru"#),
+        r#"{"Type":"order_alert","Data":{"OrderNo":"1"}} x"#.to_owned(),
+        "{\"Type\":\"order_alert\",\"Data\":{\"OrderNo\":\"a\u{1}b\"}}".to_owned(),
+        r#"[1]"#.to_owned(),
+        r#""#.to_owned(),
+    ] {
+        same(&json);
+    }
+    // What the tape decides: escapes, nested values, numbers past 18 digits.
+    for json in [
+        d(r#""OrderNo":"a"b""#),
+        d(r#""Legs":[1]"#),
+        d(r#""Quantity":9223372036854775807"#),
+        d(r#""Quantity":-0"#),
+    ] {
+        assert!(
+            !dhan_feed::internals::order_fast_path_takes(json.as_bytes()),
+            "{json}"
+        );
+    }
+    assert!(dhan_feed::internals::order_fast_path_takes(
+        d(r#""Quantity":5"#).as_bytes()
+    ));
+}
+
+#[test]
+fn frames_of_several_objects_match_the_reference() {
+    let good = r#"{"Data":{"OrderNo":"1","Quantity":5,"Status":"Pending"},"Type":"order_alert"}"#;
+    let other = r#"{"Type":"heartbeat"}"#;
+    let bad_type = r#"{"Data":{"OrderNo":"2","Quantity":true},"Type":"order_alert"}"#;
+    let escaped = r#"{"Data":{"OrderNo":"3\"x"},"Type":"order_alert"}"#;
+    for frame in [
+        format!("{good}{good}"),
+        format!("  {good}   {other} {bad_type}  "),
+        format!("{good}{escaped}{good}"),
+        format!("{good}\n{good}"),
+        format!("{good} x {good}"),
+        format!("{good}{{\"Type\":\"order_alert\",\"Data\":{{"),
+        format!("{good}]"),
+        format!("{good}{good}{good}").replacen("Pending", "P\u{e9}nding", 1),
+        String::new(),
+        "   ".to_owned(),
+    ] {
+        let (fast, tape) = frame_both(&frame);
+        assert_eq!(fast, tape, "{frame}");
+    }
+}
