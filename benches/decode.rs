@@ -337,6 +337,18 @@ fn orders(c: &mut Criterion) {
     g.bench_function("object_fast_path_pascal_case", |b| {
         b.iter(|| black_box(parser.parse_object(black_box(&msg), 0, &mut slot).is_ok()))
     });
+    // The frame path before the fast path: split into values, each on the tape.
+    g.bench_function("before_split_and_tape_pascal_case", |b| {
+        b.iter(|| {
+            for r in dhan_feed::internals::json::split_values(black_box(&msg)).flatten() {
+                black_box(
+                    parser
+                        .parse_object_tape(&msg[r.clone()], r.start, &mut slot)
+                        .is_ok(),
+                );
+            }
+        })
+    });
     g.bench_function("tape_only_pascal_case", |b| {
         b.iter(|| {
             black_box(
