@@ -514,6 +514,28 @@ fn watch_url_uses_the_simulators_credentials_and_never_prints_a_pasted_token() {
     assert!(err.contains("token=***"), "{err}");
 }
 
+#[test]
+fn watch_global_on_an_external_simulator_needs_its_global_url() {
+    let sim = external_sim(dhan_feed::sim::DEFAULT_ACCESS_TOKEN);
+    let o = offline()
+        .args(["watch", "--url", &sim.url(), "--global", "--count", "2"])
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("--global-url"), "{err}");
+    let global = sim.global_url();
+    let o = offline()
+        .args(["watch", "--url", &sim.url(), "--global-url", &global])
+        .args(["--global", "77", "--json", "--count", "3"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let l = lines(&o);
+    assert_eq!(l.len(), 3);
+    assert!(l.iter().all(|x| x.contains("\"security_id\":77")), "{l:?}");
+}
+
 /// `DHAN_ACCESS_TOKEN_FILE` counts as credentials: without a client id it is an
 /// error naming `DHAN_CLIENT_ID`, never a silent fallback to the simulator; with
 /// one, `--token-file` reads the token from the file (never printing it).

@@ -80,6 +80,10 @@ pub struct WatchArgs {
     #[arg(long, value_delimiter = ',', num_args = 0.., value_parser = parse_global_id,
           conflicts_with_all = ["orders", "depth", "candles", "mode", "instruments"])]
     pub global: Option<Vec<u32>>,
+    /// With `--url`: the Global Stocks feed's base URL (an external `dhan-feed
+    /// sim` prints it on its second line); `--global` with `--url` needs it.
+    #[arg(long, requires = "url")]
+    pub global_url: Option<String>,
     /// With `--global`: trade or ohlc.
     #[arg(long, default_value = "trade", requires = "global")]
     pub global_mode: dhan_feed::GlobalMode,
@@ -152,6 +156,11 @@ pub enum WatchError {
     /// The CA file holds no certificate.
     #[error(transparent)]
     Tls(#[from] dhan_feed::TlsConfigError),
+    /// `--global` with `--url` but without `--global-url`.
+    #[error(
+        "--global with --url needs --global-url: the Global Stocks feed is served apart (an external dhan-feed sim prints its URL on its second line)"
+    )]
+    GlobalUrlMissing,
     /// The `--instruments-file` could not be loaded.
     #[error("--instruments-file: {0}")]
     Instruments(dhan_feed::instrument::InstrumentError),
@@ -200,6 +209,20 @@ pub fn connect(args: &WatchArgs) -> Result<(Option<Simulator>, dhan_feed::Client
             }
         };
         cfg.endpoints = Endpoints::all(url);
+        match (&args.global_url, &args.global) {
+            (Some(g), _) => {
+                if dhan_feed::config::BaseUrl::parse(g).is_none() {
+                    return Err(WatchError::BadUrl(
+                        dhan_feed::proto::endpoint::redacted_target(g),
+                    ));
+                }
+                cfg.endpoints.global = g.clone();
+            }
+            // Its URL has the market feed's shape: on the same host it would
+            // be served market packets.
+            (None, Some(_)) => return Err(WatchError::GlobalUrlMissing),
+            (None, None) => {}
+        }
         match &args.rest_url {
             Some(rest) => cfg.rest_base = rest.clone(),
             // Dhan's REST host would not know the simulator's orders.
