@@ -38,7 +38,8 @@ enum Command {
     Watch(watch::WatchArgs),
     /// Simulator + engine + consumer in one process, with same-run baselines.
     Bench(bench::BenchArgs),
-    /// Run the Dhan protocol simulator (prints its URL first).
+    /// Run the Dhan protocol simulator (prints its URL first, the Global Stocks
+    /// feed's second).
     Sim(sim::SimArgs),
     /// Every fault and token renewal in rotation against every feed, then checks
     /// that nothing was lost (exit status 1 if a check fails).
