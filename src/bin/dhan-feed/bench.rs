@@ -64,6 +64,14 @@ pub struct BenchArgs {
     /// consumer's events, so it stays in wire messages.
     #[arg(long)]
     pub second_consumer: Option<FeedMode>,
+    /// Write the latency histograms (engine, raw TCP, raw TCP + hand-off) into
+    /// this directory as HdrHistogram percentile distributions (`*.hgrm`, µs).
+    #[arg(long)]
+    pub hgrm: Option<std::path::PathBuf>,
+    /// Draw the latency percentile curves of the engine and the floors on one
+    /// log-scaled chart into this SVG file.
+    #[arg(long)]
+    pub plot: Option<std::path::PathBuf>,
 }
 
 /// The latency runs' sender placement (see [`BenchArgs::sender_core`]).
@@ -366,6 +374,36 @@ pub fn run(
             engine.add(&e).map_err(io::Error::other)?;
             floor.add(&f).map_err(io::Error::other)?;
             handed.add(&f_hand).map_err(io::Error::other)?;
+        }
+        if let Some(dir) = &args.hgrm {
+            std::fs::create_dir_all(dir)?;
+            for (name, h) in [
+                ("engine", &engine),
+                ("raw_tcp", &floor),
+                ("raw_tcp_handoff", &handed),
+            ] {
+                crate::bench_report::write_hgrm(h, &dir.join(format!("{name}.hgrm")))?;
+            }
+            note!("histograms written to {}", dir.display());
+        }
+        if let Some(path) = &args.plot {
+            let title = format!(
+                "dhan-feed bench: wire to consumer, {} {:?}, {}/s, {} samples",
+                if args.tls { "TLS" } else { "ws" },
+                args.mode,
+                args.rate,
+                engine.len()
+            );
+            crate::bench_report::write_svg(
+                &title,
+                &[
+                    ("dhan-feed engine", &engine),
+                    ("raw TCP floor", &floor),
+                    ("raw TCP + hand-off", &handed),
+                ],
+                path,
+            )?;
+            note!("chart written to {}", path.display());
         }
         r.steal_ms = steal_ms().zip(steal0).map_or(0.0, |(b, a)| b - a);
         gaps.sort_unstable();

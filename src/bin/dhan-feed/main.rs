@@ -3,6 +3,7 @@
 //! bench driver's baselines.
 
 mod bench;
+mod bench_report;
 mod decode;
 mod instruments;
 mod sim;
