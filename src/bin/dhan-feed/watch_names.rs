@@ -23,6 +23,9 @@ impl Names {
     /// An explicit `--instruments-file` that cannot be read is an error; a
     /// cached master that cannot is said once and skipped.
     pub fn load(args: &WatchArgs, ids: &[InstrumentId]) -> Result<Names, WatchError> {
+        if ids.is_empty() && args.instruments_file.is_none() {
+            return Ok(Names::default());
+        }
         let (path, explicit) = match &args.instruments_file {
             Some(p) => (p.clone(), true),
             None => match cached_master() {
