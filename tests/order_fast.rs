@@ -120,6 +120,8 @@ fn shapes_at_the_edge_of_the_fast_path() {
         d(r#""Quantity":-0,"Price":-0"#),
         d(r#""Quantity":2.0,"TradedQty":2.5"#),
         d(r#""Price":1e400"#),
+        d(r#""TickSize":-0.0,"Price":-0e0,"TriggerPrice":-0.000"#),
+        r#"{"Data":{"":"0","TickSize":-0.0},"Type":"order_alert"}"#.to_owned(),
         d(r#""Price":0.1,"TriggerPrice":123456.789012345678,"AvgTradedPrice":5e-324"#),
         // Escapes, nested values, unknown keys, duplicates, long keys, unicode.
         d(r#""OrderNo":"a\"b","Remarks":"tab\there""#),

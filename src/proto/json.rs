@@ -80,6 +80,12 @@ fn push_float<T: std::fmt::Display + std::fmt::LowerExp>(out: &mut Vec<u8>, v: T
     // Writing to a Vec cannot fail. Rust's plain form never uses an exponent (1e300
     // would be 301 digits), so extreme magnitudes use the exponent form.
     let a = as_f64.abs();
+    if a == 0.0 && as_f64.is_sign_negative() {
+        // Display writes "-0", which JSON reads as the integer 0: the sign
+        // would be lost on the way back.
+        out.extend_from_slice(b"-0.0");
+        return;
+    }
     if a != 0.0 && !(1e-6..1e16).contains(&a) {
         let _ = write!(out, "{v:e}");
     } else {
@@ -389,6 +395,22 @@ mod tests {
             })
             .unwrap();
         assert_eq!(got, s);
+    }
+
+    /// Negative zero keeps its sign through a round trip (Display writes "-0",
+    /// an integer to JSON: the `order_json` target's finding).
+    #[test]
+    fn negative_zero_stays_negative() {
+        let mut out = Vec::new();
+        push_f64(&mut out, -0.0);
+        assert_eq!(out, b"-0.0");
+        let mut p = TapeParser::new();
+        let back = p.parse(&out, |n| scalar(n).as_f64()).unwrap().unwrap();
+        assert!(back == 0.0 && back.is_sign_negative());
+        out.clear();
+        push_f64(&mut out, 0.0);
+        push_f32(&mut out, -0.0);
+        assert_eq!(out, b"0-0.0");
     }
 
     #[test]
