@@ -14,8 +14,8 @@ use super::json::Scalar;
 use super::order::{ORDER_ALERT, OrderError, OrderMessageKind, OrderUpdate};
 use super::text::Text;
 
-/// A cursor over one JSON object's text (valid UTF-8, no control bytes: both
-/// checked once for the whole object).
+/// A cursor over a frame's text (valid UTF-8, no control bytes: both checked
+/// once for the whole frame, [`frame_text`]).
 struct Cur<'a> {
     s: &'a str,
     b: &'a [u8],
@@ -44,7 +44,7 @@ impl<'a> Cur<'a> {
     }
 
     /// A string without escapes; the cursor on its opening quote. (UTF-8 and
-    /// control bytes were checked for the whole object: a slice between two
+    /// control bytes were checked for the whole frame: a slice between two
     /// ASCII quotes of valid UTF-8 is valid UTF-8.)
     #[inline(always)]
     fn string(&mut self) -> Option<&'a str> {
