@@ -30,6 +30,7 @@ pub mod order;
 pub mod order_book;
 pub(crate) mod order_fast;
 pub mod order_status;
+pub(crate) mod order_update;
 pub mod request;
 pub(crate) mod request_parse;
 pub(crate) mod sample;

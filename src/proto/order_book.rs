@@ -5,7 +5,7 @@
 //! inverse, for the simulator.
 
 use super::json::{TapeParser, array_items, object_entries, push_f64, push_i64, push_str, scalar};
-use super::order::{OrderUpdate, normalise_key};
+use super::order_update::{OrderUpdate, normalise_key};
 
 /// REST keys (normalised: lower case, no `_`) and the order-feed field each
 /// one fills (normalised as `OrderUpdate`'s parser knows it). Keys not here

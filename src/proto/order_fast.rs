@@ -11,7 +11,7 @@
 //! fuzz target compare them).
 
 use super::json::Scalar;
-use super::order::{ORDER_ALERT, OrderError, OrderMessageKind, OrderUpdate};
+use super::order_update::{ORDER_ALERT, OrderError, OrderMessageKind, OrderUpdate};
 use super::text::Text;
 
 /// A cursor over a frame's text (valid UTF-8, no control bytes: both checked
