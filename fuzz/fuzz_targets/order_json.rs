@@ -4,27 +4,29 @@
 //! tape.
 #![no_main]
 
+use dhan_feed::internals::json::split_values;
 use dhan_feed::proto::order::{
     KeyCase, OrderMessageKind, OrderUpdate, OrderUpdateParser, encode_order_update,
 };
-use dhan_feed::internals::json::split_values;
 use libfuzzer_sys::fuzz_target;
 
 /// The fast path (inside `parse_frame` and `parse_object`) against the tape:
 /// the same calls with the same results and updates, frame and object.
 fn differential(data: &[u8]) {
     type Seen = Vec<(Result<OrderMessageKind, String>, Vec<u8>)>;
-    let record = |seen: &mut Seen, r: Result<(OrderMessageKind, &OrderUpdate), dhan_feed::proto::order::OrderError>| {
-        let mut enc = Vec::new();
-        let r = match r {
-            Ok((k, u)) => {
-                encode_order_update(u, KeyCase::Pascal, &mut enc);
-                Ok(k)
-            }
-            Err(e) => Err(format!("{e:?}")),
+    let record =
+        |seen: &mut Seen,
+         r: Result<(OrderMessageKind, &OrderUpdate), dhan_feed::proto::order::OrderError>| {
+            let mut enc = Vec::new();
+            let r = match r {
+                Ok((k, u)) => {
+                    encode_order_update(u, KeyCase::Pascal, &mut enc);
+                    Ok(k)
+                }
+                Err(e) => Err(format!("{e:?}")),
+            };
+            seen.push((r, enc));
         };
-        seen.push((r, enc));
-    };
     let mut slot = OrderUpdate::EMPTY;
     let mut fast: Seen = Vec::new();
     OrderUpdateParser::new().parse_frame(data, &mut slot, |r| record(&mut fast, r));
@@ -35,13 +37,19 @@ fn differential(data: &[u8]) {
         match range {
             Ok(r) => {
                 let res = p.parse_object_tape(&data[r.clone()], r.start, &mut slot);
-                let partial = matches!(res, Err(dhan_feed::proto::order::OrderError::BadField { .. }));
+                let partial = matches!(
+                    res,
+                    Err(dhan_feed::proto::order::OrderError::BadField { .. })
+                );
                 record(&mut tape, res.map(|k| (k, &slot)));
                 if partial {
                     record(&mut tape, Ok((OrderMessageKind::Update, &slot)));
                 }
             }
-            Err(e) => record(&mut tape, Err(dhan_feed::proto::order::OrderError::Split(e))),
+            Err(e) => record(
+                &mut tape,
+                Err(dhan_feed::proto::order::OrderError::Split(e)),
+            ),
         }
     }
     assert_eq!(fast, tape, "frame results differ");
