@@ -54,7 +54,8 @@ pub mod json {
 /// handing it to simd-json's tape.
 pub fn order_fast_path_takes(json: &[u8]) -> bool {
     let mut out = crate::proto::order::OrderUpdate::EMPTY;
-    crate::proto::order_fast::parse_object_fast(json, 0, &mut out).is_some()
+    let mut keys = crate::proto::order_fast::KeyOrder::default();
+    crate::proto::order_fast::parse_object_fast(json, 0, &mut out, &mut keys).is_some()
 }
 
 /// The instrument loader's CSV line splitter.

@@ -49,9 +49,36 @@ fn frame_both(frame: &str) -> (Seen, Seen) {
     (fast, tape)
 }
 
-/// Both paths on `json`: results and updates equal.
+/// A parser that has parsed Dhan's sample update in `case` (twice), so the fast
+/// path predicts its key order; a fresh one when `case` is `None`.
+fn parser_after(case: Option<KeyCase>) -> OrderUpdateParser {
+    let mut p = OrderUpdateParser::new();
+    if let Some(case) = case {
+        let mut msg = Vec::new();
+        let u = sample::order_update("52260111", OrderStatus::Pending, 0);
+        encode_order_update(&u, case, &mut msg);
+        let mut slot = OrderUpdate::EMPTY;
+        for _ in 0..2 {
+            assert_eq!(
+                p.parse_object(&msg, 0, &mut slot),
+                Ok(OrderMessageKind::Update)
+            );
+            assert_eq!(slot, u);
+        }
+    }
+    p
+}
+
+/// Both paths on `json`: results and updates equal, for a fresh fast path and
+/// for one that learned the sample's key order (PascalCase and camelCase).
 fn same(json: &str) {
-    let (mut fast, mut tape) = (OrderUpdateParser::new(), OrderUpdateParser::new());
+    for warm in [None, Some(KeyCase::Pascal), Some(KeyCase::Camel)] {
+        same_after(json, parser_after(warm));
+    }
+}
+
+fn same_after(json: &str, mut fast: OrderUpdateParser) {
+    let mut tape = OrderUpdateParser::new();
     let (mut a, mut b) = (OrderUpdate::EMPTY, OrderUpdate::EMPTY);
     // Leftovers of an earlier message must not leak into either.
     a.quantity = 7;
@@ -167,6 +194,86 @@ fn shapes_at_the_edge_of_the_fast_path() {
     assert!(dhan_feed::internals::order_fast_path_takes(
         d(r#""Quantity":5"#).as_bytes()
     ));
+}
+
+/// A change made to a message's text.
+type Edit = Box<dyn Fn(&str) -> String>;
+
+/// Variants of the sample itself, so that the learned key order is followed
+/// part of the way and then broken: a bad value, a missing or extra or repeated
+/// field, spaces, other key cases, a truncated tail.
+#[test]
+fn a_parser_that_learned_the_key_order_agrees_on_variants_of_it() {
+    let u = sample::order_update("52260111", OrderStatus::PartTraded, 40);
+    let mut msg = Vec::new();
+    encode_order_update(&u, KeyCase::Pascal, &mut msg);
+    let base = String::from_utf8(msg).unwrap();
+    let edits: Vec<Edit> = vec![
+        Box::new(|s| s.to_owned()),
+        Box::new(|s| s.replacen("\"Quantity\":100", "\"Quantity\":true", 1)),
+        Box::new(|s| s.replacen("\"Price\":1298.4", "\"Price\":\"n/a\"", 1)),
+        Box::new(|s| s.replacen("\"Segment\":\"E\",", "", 1)),
+        Box::new(|s| s.replacen("\"Exchange\":\"NSE\",", "", 1)),
+        Box::new(|s| {
+            s.replacen(
+                "\"Status\":\"PART_TRADED\"",
+                "\"Status\":\"Traded\",\"Extra\":1",
+                1,
+            )
+        }),
+        Box::new(|s| s.replacen("\"Source\":\"P\",", "\"Source\":\"P\",\"Source\":\"Q\",", 1)),
+        Box::new(|s| {
+            s.replacen(
+                "\"Quantity\":100,",
+                "\"Quantity\":100,\"Quantity\":false,",
+                1,
+            )
+        }),
+        Box::new(|s| {
+            s.replacen("\"Quantity\":true", "x", 1).replacen(
+                "\"Quantity\":100",
+                "\"Quantity\":true,\"Quantity\":5",
+                1,
+            )
+        }),
+        Box::new(|s| s.replace("\":", "\": ").replace(",\"", ", \"")),
+        Box::new(|s| {
+            s.replacen("\"OrderNo\"", "\"ORDERNO\"", 1)
+                .replacen("\"Symbol\"", "\"symbol\"", 1)
+        }),
+        Box::new(|s| s.replacen("\"OrderNo\"", "\"order_no\"", 1)),
+        Box::new(|s| s.replacen("\"TxnType\"", "\"TxnTyp\"", 1)),
+        Box::new(|s| s.replacen("\"Remarks\":\"NA\"", "\"Remarks\":\"a\\\"b\"", 1)),
+        Box::new(|s| s.replacen("\"Remarks\":\"NA\"", "\"Remarks\":\"नमस्ते\"", 1)),
+        Box::new(|s| s[..s.len() - 40].to_owned()),
+        Box::new(|s| s.replacen(",\"Type\":\"order_alert\"", "", 1)),
+        Box::new(|s| s.replacen("{\"Data\":{", "{\"Data\":{\"Zzz\":1,", 1)),
+        // Not JSON: a member without its comma (a space, or nothing, in its place).
+        Box::new(|s| s.replacen(",\"Segment\"", " \"Segment\"", 1)),
+        Box::new(|s| s.replacen(",\"Segment\"", "\"Segment\"", 1)),
+        Box::new(|s| s.replacen(",\"Quantity\"", "}\"Quantity\"", 1)),
+        Box::new(|s| s.replacen("\"Quantity\":", "\"Quantity\" ", 1)),
+    ];
+    for (i, edit) in edits.iter().enumerate() {
+        let json = edit(&base);
+        for case in [KeyCase::Pascal, KeyCase::Camel, KeyCase::Snake] {
+            same_after(&json, parser_after(Some(case)));
+        }
+        assert_eq!(i == 0, json == base);
+    }
+    // Each variant after the others, on one parser that keeps learning.
+    let mut p = parser_after(Some(KeyCase::Pascal));
+    let mut tape = OrderUpdateParser::new();
+    for edit in edits.iter().chain(edits.iter().rev()) {
+        let json = edit(&base);
+        let (mut a, mut b) = (OrderUpdate::EMPTY, OrderUpdate::EMPTY);
+        let ra = p.parse_object(json.as_bytes(), 0, &mut a);
+        let rb = tape.parse_object_tape(json.as_bytes(), 0, &mut b);
+        assert_eq!(ra, rb, "{json}");
+        if ra.is_ok() || matches!(ra, Err(OrderError::BadField { .. })) {
+            assert_eq!(a, b, "{json}");
+        }
+    }
 }
 
 #[test]

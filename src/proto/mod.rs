@@ -34,6 +34,7 @@ pub(crate) mod order_update;
 pub mod request;
 pub(crate) mod request_parse;
 pub(crate) mod sample;
+pub(crate) mod scan;
 pub mod segment;
 pub mod text;
 mod wire;

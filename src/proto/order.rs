@@ -19,6 +19,7 @@ use super::text::Text;
 #[derive(Debug, Default)]
 pub struct OrderUpdateParser {
     tape: TapeParser,
+    keys: super::order_fast::KeyOrder,
 }
 
 impl OrderUpdateParser {
@@ -43,7 +44,7 @@ impl OrderUpdateParser {
         offset: usize,
         out: &mut OrderUpdate,
     ) -> Result<OrderMessageKind, OrderError> {
-        if let Some(r) = super::order_fast::parse_object_fast(json, offset, out) {
+        if let Some(r) = super::order_fast::parse_object_fast(json, offset, out, &mut self.keys) {
             return r;
         }
         self.parse_object_tape(json, offset, out)
@@ -133,7 +134,7 @@ impl OrderUpdateParser {
                 if pos == frame.len() {
                     return;
                 }
-                match super::order_fast::parse_object_at(text, pos, pos, slot) {
+                match super::order_fast::parse_object_at(text, pos, pos, slot, &mut self.keys) {
                     Some((res, end)) => {
                         deliver(res, slot, &mut f);
                         pos = end;

@@ -35,9 +35,104 @@ pub enum OrderStatus {
     Unknown(Text<24>),
 }
 
+/// The named statuses, in [`SPELLED`]'s order.
+const NAMED: [OrderStatus; 10] = [
+    OrderStatus::Transit,
+    OrderStatus::Pending,
+    OrderStatus::Rejected,
+    OrderStatus::Cancelled,
+    OrderStatus::Traded,
+    OrderStatus::Expired,
+    OrderStatus::PartTraded,
+    OrderStatus::Triggered,
+    OrderStatus::Closed,
+    OrderStatus::Modified,
+];
+
+/// A canonical spelling as [`ends`] reads it, lower case, with the case bit of
+/// its letters.
+struct Spelled {
+    len: usize,
+    word: (u64, u64),
+    case: (u64, u64),
+}
+
+/// [`NAMED`] spelled as [`OrderStatus::as_str`] does.
+const SPELLED: [Spelled; 10] = {
+    const fn spell(s: &str) -> Spelled {
+        let b = s.as_bytes();
+        let mut lower = [0u8; 16];
+        let mut case = [0u8; 16];
+        let mut i = 0;
+        while i < b.len() {
+            let letter = b[i].is_ascii_alphabetic();
+            lower[i] = if letter { b[i] | 0x20 } else { b[i] };
+            case[i] = if letter { 0x20 } else { 0 };
+            i += 1;
+        }
+        Spelled {
+            len: b.len(),
+            word: ends(lower.split_at(b.len()).0),
+            case: ends(case.split_at(b.len()).0),
+        }
+    }
+    [
+        spell("TRANSIT"),
+        spell("PENDING"),
+        spell("REJECTED"),
+        spell("CANCELLED"),
+        spell("TRADED"),
+        spell("EXPIRED"),
+        spell("PART_TRADED"),
+        spell("TRIGGERED"),
+        spell("CLOSED"),
+        spell("MODIFIED"),
+    ]
+};
+
+/// The first and last eight bytes of `b` (4 to 16 bytes; four each below
+/// eight), little-endian: overlapping words that together hold every byte.
+const fn ends(b: &[u8]) -> (u64, u64) {
+    const fn word(b: &[u8], at: usize, n: usize) -> u64 {
+        let mut w = 0u64;
+        let mut i = 0;
+        while i < n {
+            w |= (b[at + i] as u64) << (8 * i);
+            i += 1;
+        }
+        w
+    }
+    let n = b.len();
+    if n >= 8 {
+        (word(b, 0, 8), word(b, n - 8, 8))
+    } else {
+        (word(b, 0, 4), word(b, n - 4, 4))
+    }
+}
+
 impl OrderStatus {
     /// Parses a status value (see the type's docs for what matches).
     pub fn parse(s: &str) -> Self {
+        // The canonical spellings (Dhan's) first, in any letter case: two
+        // overlapping words compared with the case bit set on letters only;
+        // anything else is normalised below.
+        let b = s.as_bytes();
+        if (6..=16).contains(&b.len()) {
+            let (lo, hi) = ends(b);
+            for (named, spelled) in NAMED.iter().zip(&SPELLED) {
+                if spelled.len == b.len()
+                    && lo | spelled.case.0 == spelled.word.0
+                    && hi | spelled.case.1 == spelled.word.1
+                {
+                    return *named;
+                }
+            }
+        }
+        Self::parse_normalised(s)
+    }
+
+    /// [`OrderStatus::parse`] after dropping separators and case.
+    fn parse_normalised(s: &str) -> Self {
         let mut norm = [0u8; 16];
         let mut n = 0;
         for b in s.bytes() {

@@ -45,6 +45,21 @@ macro_rules! order_update {
             pub reconciled: bool,
         }
 
+        /// An order-update field, in declaration order (its discriminant is its
+        /// [`FIELDS`] index).
+        #[allow(non_camel_case_types)]
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        #[repr(u8)]
+        pub(crate) enum Field {
+            $( $tf, )*
+            $( $if_, )*
+            $( $ff, )*
+            status,
+        }
+
+        /// Every [`Field`], in declaration order.
+        const FIELD_LIST: &[Field] = &[$( Field::$tf, )* $( Field::$if_, )* $( Field::$ff, )* Field::status];
+
         /// Every field's normalised key and setter, in declaration order.
         pub(crate) const FIELDS: &[(&[u8], Setter)] = &[
             $( ($tl, |u, v| set_text(&mut u.$tf, v).ok_or(stringify!($tf))), )*
@@ -81,26 +96,46 @@ macro_rules! order_update {
                 }
             }
 
-            /// [`set_field`](Self::set_field) for a key as it came (any case,
-            /// `_` allowed): a key without `_` is looked up without being
-            /// normalised first.
+            /// Sets `field` from a JSON string: the fast path's common case (text
+            /// into a text field), one jump on the field with the setter inlined.
             #[inline]
-            pub(crate) fn set_field_raw(&mut self, key: &[u8], v: Scalar<'_>) -> Result<(), &'static str> {
-                let i = match field_index_any_case(key) {
-                    Some(i) => i,
-                    None if key.contains(&b'_') => {
-                        let mut buf = [0u8; 32];
-                        let Some(n) = normalise_key_bytes(key, &mut buf) else {
-                            return Ok(());
-                        };
-                        match field_index(&buf[..n]) {
-                            Some(i) => i,
-                            None => return Ok(()),
-                        }
-                    }
-                    None => return Ok(()),
-                };
-                (FIELDS[i].1)(self, v)
+            pub(crate) fn set_from_str(&mut self, field: Field, s: &str) -> Result<(), &'static str> {
+                match field {
+                    $( Field::$tf => { self.$tf.set(s); Ok(()) } )*
+                    $( Field::$if_ => set_int(&mut self.$if_, Scalar::Str(s)).ok_or(stringify!($if_)), )*
+                    $( Field::$ff => set_float(&mut self.$ff, Scalar::Str(s)).ok_or(stringify!($ff)), )*
+                    Field::status => { self.status = OrderStatus::parse(s); Ok(()) }
+                }
+            }
+
+            /// Empties `field` (as [`OrderUpdate::EMPTY`] has it).
+            #[inline]
+            pub(crate) fn clear_field(&mut self, field: Field) {
+                match field {
+                    $( Field::$tf => self.$tf.clear(), )*
+                    $( Field::$if_ => self.$if_ = 0, )*
+                    $( Field::$ff => self.$ff = 0.0, )*
+                    Field::status => self.status = OrderStatus::Missing,
+                }
+            }
+
+            /// Sets `field` from a JSON integer (as [`FIELDS`]' setter would).
+            #[inline]
+            pub(crate) fn set_from_int(&mut self, field: Field, v: i64) -> Result<(), &'static str> {
+                match field {
+                    $( Field::$if_ => { self.$if_ = v; Ok(()) } )*
+                    $( Field::$ff => { self.$ff = v as f64; Ok(()) } )*
+                    _ => (FIELDS[field as usize].1)(self, Scalar::Int(v)),
+                }
+            }
+
+            /// Sets `field` from a JSON float (as [`FIELDS`]' setter would).
+            #[inline]
+            pub(crate) fn set_from_float(&mut self, field: Field, v: f64) -> Result<(), &'static str> {
+                match field {
+                    $( Field::$ff => { self.$ff = v; Ok(()) } )*
+                    _ => (FIELDS[field as usize].1)(self, Scalar::Float(v)),
+                }
             }
 
             /// Calls `f(snake_case_name, value)` for every field in declaration order
@@ -263,6 +298,10 @@ const FIELD_SLOTS: [u8; 128] = {
             );
             j += 1;
         }
+        assert!(
+            FIELD_LIST[i] as usize == i,
+            "a field's discriminant is its FIELDS index"
+        );
         let h = field_hash(k);
         assert!(t[h] == u8::MAX, "two order-update keys share a hash slot");
         t[h] = i as u8;
@@ -270,6 +309,106 @@ const FIELD_SLOTS: [u8; 128] = {
     }
     t
 };
+
+/// The field a key names as it came (any case, `_` allowed): a key without `_`
+/// is looked up without being normalised first.
+#[inline]
+pub(crate) fn field_of_key(key: &[u8]) -> Option<Field> {
+    let i = match field_index_any_case(key) {
+        Some(i) => i,
+        None if key.contains(&b'_') => {
+            let mut buf = [0u8; 32];
+            let n = normalise_key_bytes(key, &mut buf)?;
+            field_index(&buf[..n])?
+        }
+        None => return None,
+    };
+    FIELD_LIST.get(i).copied()
+}
+
+/// How many fields an update has (at most 64: a set of fields is a `u64`).
+pub(crate) const FIELD_COUNT: usize = {
+    assert!(FIELDS.len() <= 64);
+    FIELDS.len()
+};
+
+/// A field's key as it stands in a frame after the member before it, comma,
+/// quotes and colon included (`,"orderno":`), in three words with the
+/// letter-case bit set, and which bytes count.
+struct QuotedKey {
+    words: [u64; 3],
+    masks: [u64; 3],
+    len: usize,
+}
+
+/// [`QuotedKey`] of every field, by [`FIELDS`] index.
+const QUOTED_KEYS: [QuotedKey; FIELD_COUNT] = {
+    let mut t = [const {
+        QuotedKey {
+            words: [0; 3],
+            masks: [0; 3],
+            len: 0,
+        }
+    }; FIELD_COUNT];
+    let mut i = 0;
+    while i < FIELD_COUNT {
+        let k = FIELDS[i].0;
+        let len = k.len() + 4;
+        assert!(
+            len <= 24,
+            "a key with its comma, quotes and colon fits three words"
+        );
+        let mut j = 0;
+        while j < len {
+            let c = if j == 0 {
+                b','
+            } else if j == 1 || j == len - 2 {
+                b'"'
+            } else if j == len - 1 {
+                b':'
+            } else {
+                k[j - 2]
+            };
+            t[i].words[j / 8] |= (c as u64) << (8 * (j % 8));
+            t[i].masks[j / 8] |= 0xff << (8 * (j % 8));
+            j += 1;
+        }
+        t[i].len = len;
+        i += 1;
+    }
+    t
+};
+
+/// Whether the bytes at `at` of `b` are the key of field `i` ([`FIELDS`]
+/// index) as [`QuotedKey`] spells it, in any letter case and without `_`
+/// (`first`: the first key of an object, whose byte before the quote is not a
+/// comma and is not compared); the length of those bytes if so. Reads 24
+/// bytes: `None` when fewer are left. Exact for text with no byte below 0x20:
+/// once the case bit is set, only a letter of either case matches a
+/// lower-case letter, and only `,`, `"` and `:` themselves match `,`, `"` and
+/// `:` (0x0c, 0x02 and 0x1a would).
+#[inline(always)]
+pub(crate) fn quoted_key_at(b: &[u8], at: usize, i: usize, first: bool) -> Option<usize> {
+    const CASE: u64 = 0x2020_2020_2020_2020;
+    let k = QUOTED_KEYS.get(i)?;
+    let w = b.get(at..at + 24)?;
+    let word = |j: usize| {
+        let mut x = [0u8; 8];
+        x.copy_from_slice(&w[8 * j..8 * j + 8]);
+        u64::from_le_bytes(x) | CASE
+    };
+    let mask0 = k.masks[0] & !(u64::from(first) * 0xff);
+    let diff = ((word(0) ^ k.words[0]) & mask0)
+        | ((word(1) ^ k.words[1]) & k.masks[1])
+        | ((word(2) ^ k.words[2]) & k.masks[2]);
+    (diff == 0).then_some(k.len)
+}
+
+/// The [`Field`] of a [`FIELDS`] index.
+#[inline(always)]
+pub(crate) fn field_at(i: usize) -> Option<Field> {
+    FIELD_LIST.get(i).copied()
+}
 
 /// The [`FIELDS`] index of a key without `_` in any case: hashed on its bytes
 /// with the letter-case bit set, then compared ignoring case (a normalised key
