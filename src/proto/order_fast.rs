@@ -30,7 +30,7 @@ use super::order_update::{
     FIELD_COUNT, FIELDS, Field, ORDER_ALERT, OrderError, OrderMessageKind, OrderUpdate, field_at,
     field_of_key, quoted_key_at,
 };
-use super::scan::{ascii_str, quote_or_backslash};
+use super::scan::{ascii_str, between_quotes, quote_or_backslash};
 use super::text::Text;
 
 /// Exact powers of ten as `f64` (10^22 is the largest).
@@ -116,7 +116,7 @@ impl<'a> Cur<'a> {
     #[inline(always)]
     fn string(&mut self) -> Option<&'a str> {
         let (start, end) = self.string_span()?;
-        self.s.get(start..end)
+        between_quotes(self.s, start, end)
     }
 
     /// A scalar value (string, number, literal); `None` for anything else.
@@ -464,40 +464,10 @@ fn data_object(
         clear_unseen(out, seen);
         return Some(bad);
     }
-    let mut prev = FIELD_COUNT;
-    let mut first = true;
+    // The first key is looked up; each after it is first compared with the
+    // one that followed the field before it last time.
+    let mut field = c.key(keys, FIELD_COUNT)?;
     loop {
-        // The cursor is on the first key's quote, or after a member's value.
-        let predicted = usize::from(keys.next[prev]);
-        let at = c.i - usize::from(first);
-        let field = match quoted_key_at(c.b, at, predicted, first) {
-            Some(len) => {
-                // The comma, the key and the colon.
-                c.i = at + len;
-                if c.peek()? == b' ' {
-                    c.ws();
-                }
-                field_at(predicted)
-            }
-            None => {
-                if !first && !c.next_member()? {
-                    clear_unseen(out, seen);
-                    return Some(bad);
-                }
-                let (ks, ke) = c.string_span()?;
-                let b = c.b;
-                let field = field_of_key(&b[ks..ke]);
-                if let Some(f) = field {
-                    keys.next[prev] = f as u8;
-                }
-                c.colon()?;
-                field
-            }
-        };
-        first = false;
-        if let Some(f) = field {
-            prev = f as usize;
-        }
         let r = match c.peek()? {
             b'"' => {
                 let v = c.string()?;
@@ -513,7 +483,9 @@ fn data_object(
                 field.map_or(Ok(()), |f| set_scalar(out, f, v))
             }
         };
+        let mut prev = FIELD_COUNT;
         if let Some(f) = field {
+            prev = f as usize;
             let bit = 1u64 << (f as u32);
             if let Err(name) = r {
                 bad.get_or_insert(name);
@@ -525,6 +497,40 @@ fn data_object(
             }
             seen |= bit;
         }
+        let predicted = usize::from(keys.next[prev]);
+        field = match quoted_key_at(c.b, c.i, predicted) {
+            Some(len) => {
+                // The comma, the key and the colon.
+                c.i += len;
+                if c.peek()? == b' ' {
+                    c.ws();
+                }
+                field_at(predicted)
+            }
+            None => {
+                if !c.next_member()? {
+                    clear_unseen(out, seen);
+                    return Some(bad);
+                }
+                c.key(keys, prev)?
+            }
+        };
+    }
+}
+
+impl Cur<'_> {
+    /// A key looked up by its hash, and its colon; the field it names is
+    /// remembered as the one after `prev` ([`KeyOrder`]).
+    #[inline]
+    fn key(&mut self, keys: &mut KeyOrder, prev: usize) -> Option<Option<Field>> {
+        let (ks, ke) = self.string_span()?;
+        let b = self.b;
+        let field = field_of_key(&b[ks..ke]);
+        if let Some(f) = field {
+            keys.next[prev] = f as u8;
+        }
+        self.colon()?;
+        Some(field)
     }
 }
 

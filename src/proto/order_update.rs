@@ -380,15 +380,13 @@ const QUOTED_KEYS: [QuotedKey; FIELD_COUNT] = {
 };
 
 /// Whether the bytes at `at` of `b` are the key of field `i` ([`FIELDS`]
-/// index) as [`QuotedKey`] spells it, in any letter case and without `_`
-/// (`first`: the first key of an object, whose byte before the quote is not a
-/// comma and is not compared); the length of those bytes if so. Reads 24
-/// bytes: `None` when fewer are left. Exact for text with no byte below 0x20:
-/// once the case bit is set, only a letter of either case matches a
-/// lower-case letter, and only `,`, `"` and `:` themselves match `,`, `"` and
-/// `:` (0x0c, 0x02 and 0x1a would).
+/// index) as [`QuotedKey`] spells it, in any letter case and without `_`; the
+/// length of those bytes if so. Reads 24 bytes: `None` when fewer are left.
+/// Exact for text with no byte below 0x20: once the case bit is set, only a
+/// letter of either case matches a lower-case letter, and only `,`, `"` and
+/// `:` themselves match `,`, `"` and `:` (0x0c, 0x02 and 0x1a would).
 #[inline(always)]
-pub(crate) fn quoted_key_at(b: &[u8], at: usize, i: usize, first: bool) -> Option<usize> {
+pub(crate) fn quoted_key_at(b: &[u8], at: usize, i: usize) -> Option<usize> {
     const CASE: u64 = 0x2020_2020_2020_2020;
     let k = QUOTED_KEYS.get(i)?;
     let w = b.get(at..at + 24)?;
@@ -397,8 +395,7 @@ pub(crate) fn quoted_key_at(b: &[u8], at: usize, i: usize, first: bool) -> Optio
         x.copy_from_slice(&w[8 * j..8 * j + 8]);
         u64::from_le_bytes(x) | CASE
     };
-    let mask0 = k.masks[0] & !(u64::from(first) * 0xff);
-    let diff = ((word(0) ^ k.words[0]) & mask0)
+    let diff = ((word(0) ^ k.words[0]) & k.masks[0])
         | ((word(1) ^ k.words[1]) & k.masks[1])
         | ((word(2) ^ k.words[2]) & k.masks[2]);
     (diff == 0).then_some(k.len)

@@ -80,6 +80,22 @@ pub(crate) fn quote_or_backslash(b: &[u8], from: usize) -> Option<usize> {
     memchr::memchr2(b'"', b'\\', b.get(from..)?).map(|p| from + p)
 }
 
+/// The text of `s` from `start` to `end` when the bytes just before `start`
+/// and at `end` are `"`: both ends sit beside an ASCII byte, so they are
+/// character boundaries and need no further check. `None` otherwise.
+#[inline(always)]
+pub(crate) fn between_quotes(s: &str, start: usize, end: usize) -> Option<&str> {
+    let b = s.as_bytes();
+    if start == 0 || start > end || *b.get(end)? != b'"' || b[start - 1] != b'"' {
+        return None;
+    }
+    // SAFETY: `start - 1 < start <= end < s.len()`; the bytes at `start - 1`
+    // and at `end` are ASCII, and in UTF-8 the byte after an ASCII byte and
+    // an ASCII byte itself both begin a character: the range lies on
+    // character boundaries of `s`.
+    Some(unsafe { s.get_unchecked(start..end) })
+}
+
 /// `b` as text when [`printable_ascii`] holds (every byte 0x20..=0x7f).
 #[inline]
 pub(crate) fn ascii_str(b: &[u8]) -> Option<&str> {
@@ -113,6 +129,19 @@ mod tests {
             assert_eq!(quote_or_backslash(&vec![b'y'; len], 0), None);
         }
         assert_eq!(quote_or_backslash(b"ab", 5), None);
+    }
+
+    #[test]
+    fn between_quotes_needs_a_quote_at_both_ends() {
+        let s = r#"{"ab":"ü"}"#;
+        assert_eq!(between_quotes(s, 2, 4), Some("ab"));
+        assert_eq!(between_quotes(s, 7, 9), Some("ü"));
+        assert_eq!(between_quotes(s, 7, 7), None, "no quote at the end");
+        assert_eq!(between_quotes(s, 8, 9), None, "no quote before the start");
+        assert_eq!(between_quotes(s, 0, 1), None);
+        assert_eq!(between_quotes(s, 5, 4), None);
+        assert_eq!(between_quotes(s, 2, 40), None);
+        assert_eq!(between_quotes(r#""""#, 1, 1), Some(""));
     }
 
     #[test]
