@@ -147,6 +147,10 @@ fn shapes_at_the_edge_of_the_fast_path() {
         d(r#""Quantity":-0,"Price":-0"#),
         d(r#""Quantity":2.0,"TradedQty":2.5"#),
         d(r#""Price":1e400"#),
+        // Found by the order_json fuzz target: an exponent of 19 digits or more
+        // wrapped, and negating it overflowed.
+        d(r#""Price":1e-9223372036854775808,"TickSize":1E+99999999999999999999"#),
+        d(r#""Price":0.5e-00000000000000000001,"TickSize":2e0000"#),
         d(r#""TickSize":-0.0,"Price":-0e0,"TriggerPrice":-0.000"#),
         r#"{"Data":{"":"0","TickSize":-0.0},"Type":"order_alert"}"#.to_owned(),
         d(r#""Price":0.1,"TriggerPrice":123456.789012345678,"AvgTradedPrice":5e-324"#),

@@ -1,7 +1,7 @@
 //! Order-update frames: never a panic; error offsets lie inside the frame; every
 //! parsed update re-encodes (in every key case) and parses back to itself; every
-//! object gives the same result and update on the fast path as on simd-json's
-//! tape.
+//! object gives the same result and update on the fast path (fresh, and after
+//! learning Dhan's key order) as on simd-json's tape.
 #![no_main]
 
 use dhan_feed::internals::json::split_values;
@@ -30,6 +30,11 @@ fn differential(data: &[u8]) {
     let mut slot = OrderUpdate::EMPTY;
     let mut fast: Seen = Vec::new();
     OrderUpdateParser::new().parse_frame(data, &mut slot, |r| record(&mut fast, r));
+    // A parser that learned Dhan's key order first: the keys of `data` are then
+    // compared with the predicted ones before any lookup.
+    let mut learned: Seen = Vec::new();
+    learned_parser().parse_frame(data, &mut slot, |r| record(&mut learned, r));
+    assert_eq!(fast, learned, "a learned key order changed the results");
     // The reference: every value split out, each through the tape.
     let mut tape: Seen = Vec::new();
     let mut p = OrderUpdateParser::new();
@@ -53,6 +58,23 @@ fn differential(data: &[u8]) {
         }
     }
     assert_eq!(fast, tape, "frame results differ");
+}
+
+/// A parser that has parsed the sample update (PascalCase) twice.
+fn learned_parser() -> OrderUpdateParser {
+    let mut p = OrderUpdateParser::new();
+    let mut msg = Vec::new();
+    let u = dhan_feed::internals::sample::order_update(
+        "52260111",
+        dhan_feed::proto::OrderStatus::PartTraded,
+        40,
+    );
+    encode_order_update(&u, KeyCase::Pascal, &mut msg);
+    let mut slot = OrderUpdate::EMPTY;
+    for _ in 0..2 {
+        assert!(p.parse_object(&msg, 0, &mut slot).is_ok());
+    }
+    p
 }
 
 fuzz_target!(|data: &[u8]| {

@@ -240,8 +240,11 @@ impl<'a> Cur<'a> {
             if n_exp == 0 {
                 return None;
             }
+            // Longer exponents (their value may have wrapped) go to `str::parse`.
             exp_ok = n_exp <= 4;
-            exp = if exp_neg { -(e as i64) } else { e as i64 };
+            if exp_ok {
+                exp = if exp_neg { -(e as i64) } else { e as i64 };
+            }
         }
         // The exact fast path: at most 15 significant digits (below 2^53) and a
         // power of ten that is itself exact.
