@@ -13,83 +13,7 @@ use dhan_feed::proto::request::{FeedMode, encode_subscription};
 use dhan_feed::proto::{ExchangeSegment, InstrumentId, OrderStatus};
 use std::hint::black_box;
 
-/// The baseline: what a straightforward decoder does — slice and convert each field
-/// separately, every access bounds-checked, errors via `?`.
-mod naive {
-    fn u16le(b: &[u8], o: usize) -> Option<u16> {
-        Some(u16::from_le_bytes(b.get(o..o + 2)?.try_into().ok()?))
-    }
-    fn u32le(b: &[u8], o: usize) -> Option<u32> {
-        Some(u32::from_le_bytes(b.get(o..o + 4)?.try_into().ok()?))
-    }
-    fn f32le(b: &[u8], o: usize) -> Option<f32> {
-        Some(f32::from_le_bytes(b.get(o..o + 4)?.try_into().ok()?))
-    }
-    #[derive(Default)]
-    #[allow(dead_code)] // fields are written for realism, read only through black_box
-    pub struct Pkt {
-        pub code: u8,
-        pub len: u16,
-        pub seg: u8,
-        pub id: u32,
-        pub f: [f32; 9],
-        pub u: [u32; 9],
-        pub depth: [(u32, u32, u16, u16, f32, f32); 5],
-    }
-    /// Decodes into a reused slot, like the real decoder's hot path.
-    pub fn decode(b: &[u8], p: &mut Pkt) -> Option<()> {
-        p.code = *b.first()?;
-        p.len = u16le(b, 1)?;
-        p.seg = *b.get(3)?;
-        p.id = u32le(b, 4)?;
-        if b.len() < p.len as usize {
-            return None;
-        }
-        match p.code {
-            2 => {
-                p.f[0] = f32le(b, 8)?;
-                p.u[0] = u32le(b, 12)?;
-            }
-            4 => {
-                p.f[0] = f32le(b, 8)?;
-                p.u[0] = u32::from(u16le(b, 12)?);
-                p.u[1] = u32le(b, 14)?;
-                p.f[1] = f32le(b, 18)?;
-                p.u[2] = u32le(b, 22)?;
-                p.u[3] = u32le(b, 26)?;
-                p.u[4] = u32le(b, 30)?;
-                for i in 0..4 {
-                    p.f[2 + i] = f32le(b, 34 + 4 * i)?;
-                }
-            }
-            8 => {
-                p.f[0] = f32le(b, 8)?;
-                p.u[0] = u32::from(u16le(b, 12)?);
-                p.u[1] = u32le(b, 14)?;
-                p.f[1] = f32le(b, 18)?;
-                for i in 0..6 {
-                    p.u[2 + i] = u32le(b, 22 + 4 * i)?;
-                }
-                for i in 0..4 {
-                    p.f[2 + i] = f32le(b, 46 + 4 * i)?;
-                }
-                for (i, d) in p.depth.iter_mut().enumerate() {
-                    let o = 62 + 20 * i;
-                    *d = (
-                        u32le(b, o)?,
-                        u32le(b, o + 4)?,
-                        u16le(b, o + 8)?,
-                        u16le(b, o + 10)?,
-                        f32le(b, o + 12)?,
-                        f32le(b, o + 16)?,
-                    );
-                }
-            }
-            _ => {}
-        }
-        Some(())
-    }
-}
+use dhan_feed::internals::baseline::{naive, ticker_loads_only};
 
 /// Messages per iteration: a stream of one-packet messages, as Dhan sends them,
 /// so the per-iteration overhead of the harness is amortised.
@@ -148,6 +72,19 @@ fn market(c: &mut Criterion) {
                 }
             })
         });
+        if code == 2 {
+            // The floor: the three fields loaded, nothing checked.
+            let mut out = (0u32, 0f32, 0u32);
+            g.bench_function("ticker_loads_only_floor", |b| {
+                b.iter(|| {
+                    for msg in black_box(&stream[..]).chunks_exact(16) {
+                        let p: &[u8; 16] = msg.try_into().expect("16 bytes");
+                        ticker_loads_only(p, &mut out);
+                        black_box(&out);
+                    }
+                })
+            });
+        }
     }
     g.finish();
 }

@@ -63,12 +63,109 @@ pub mod csv {
     pub use crate::instrument::split::{Fields, UnterminatedQuote};
 }
 
-/// Byte-by-byte versions of the scans that use memchr: the same-run baselines
-/// of `cargo bench --bench decode -- split_values` and `cargo bench --bench
-/// instrument -- csv_split`, and the reference the property tests compare the
-/// memchr versions with.
+/// The same-run baselines of the benchmarks: byte-by-byte versions of the scans
+/// that use memchr (`cargo bench --bench decode -- split_values`, `cargo bench
+/// --bench instrument -- csv_split`, also the reference the property tests
+/// compare the memchr versions with), a naive market-packet decoder and the
+/// ticker's load-only floor (`cargo bench --bench decode -- market_decode`,
+/// `examples/market_decode.rs`).
 pub mod baseline {
     use std::ops::Range;
+
+    /// The baseline: what a straightforward decoder does — slice and convert each field
+    /// separately, every access bounds-checked, errors via `?`.
+    pub mod naive {
+        fn u16le(b: &[u8], o: usize) -> Option<u16> {
+            Some(u16::from_le_bytes(b.get(o..o + 2)?.try_into().ok()?))
+        }
+        fn u32le(b: &[u8], o: usize) -> Option<u32> {
+            Some(u32::from_le_bytes(b.get(o..o + 4)?.try_into().ok()?))
+        }
+        fn f32le(b: &[u8], o: usize) -> Option<f32> {
+            Some(f32::from_le_bytes(b.get(o..o + 4)?.try_into().ok()?))
+        }
+        /// Every field a market packet can carry, in plain arrays.
+        #[derive(Default)]
+        pub struct Pkt {
+            /// Response code.
+            pub code: u8,
+            /// Declared length.
+            pub len: u16,
+            /// Segment byte.
+            pub seg: u8,
+            /// Security id.
+            pub id: u32,
+            /// Float fields in wire order.
+            pub f: [f32; 9],
+            /// Integer fields in wire order.
+            pub u: [u32; 9],
+            /// Five depth levels.
+            pub depth: [(u32, u32, u16, u16, f32, f32); 5],
+        }
+        /// Decodes into a reused slot, like the real decoder's hot path.
+        #[inline(never)]
+        pub fn decode(b: &[u8], p: &mut Pkt) -> Option<()> {
+            p.code = *b.first()?;
+            p.len = u16le(b, 1)?;
+            p.seg = *b.get(3)?;
+            p.id = u32le(b, 4)?;
+            if b.len() < p.len as usize {
+                return None;
+            }
+            match p.code {
+                2 => {
+                    p.f[0] = f32le(b, 8)?;
+                    p.u[0] = u32le(b, 12)?;
+                }
+                4 => {
+                    p.f[0] = f32le(b, 8)?;
+                    p.u[0] = u32::from(u16le(b, 12)?);
+                    p.u[1] = u32le(b, 14)?;
+                    p.f[1] = f32le(b, 18)?;
+                    p.u[2] = u32le(b, 22)?;
+                    p.u[3] = u32le(b, 26)?;
+                    p.u[4] = u32le(b, 30)?;
+                    for i in 0..4 {
+                        p.f[2 + i] = f32le(b, 34 + 4 * i)?;
+                    }
+                }
+                8 => {
+                    p.f[0] = f32le(b, 8)?;
+                    p.u[0] = u32::from(u16le(b, 12)?);
+                    p.u[1] = u32le(b, 14)?;
+                    p.f[1] = f32le(b, 18)?;
+                    for i in 0..6 {
+                        p.u[2 + i] = u32le(b, 22 + 4 * i)?;
+                    }
+                    for i in 0..4 {
+                        p.f[2 + i] = f32le(b, 46 + 4 * i)?;
+                    }
+                    for (i, d) in p.depth.iter_mut().enumerate() {
+                        let o = 62 + 20 * i;
+                        *d = (
+                            u32le(b, o)?,
+                            u32le(b, o + 4)?,
+                            u16le(b, o + 8)?,
+                            u16le(b, o + 10)?,
+                            f32le(b, o + 12)?,
+                            f32le(b, o + 16)?,
+                        );
+                    }
+                }
+                _ => {}
+            }
+            Some(())
+        }
+    }
+
+    /// The machine's floor for a ticker: the three fields loaded from a packet
+    /// known to be a ticker, with no header, length or kind checked. Not a
+    /// decoder: what any decoder must at least do.
+    #[inline(never)]
+    pub fn ticker_loads_only(b: &[u8; 16], out: &mut (u32, f32, u32)) {
+        let w = |o: usize| u32::from_le_bytes([b[o], b[o + 1], b[o + 2], b[o + 3]]);
+        *out = (w(4), f32::from_bits(w(8)), w(12));
+    }
 
     /// The top-level JSON values of `frame` as [`super::json::split_values`]
     /// finds them (ranges, or the offset of the value that does not split),

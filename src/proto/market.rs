@@ -700,17 +700,21 @@ impl<'a> MarketPackets<'a> {
 
     /// A packet that did not decode as exactly its kind: a lengthened one is
     /// decoded from its known fields and counted; anything else is malformed.
-    #[cold]
-    #[inline(never)]
+    /// The work is done out of line by [`not_exact_step`], which takes the
+    /// walker's fields by value: were `self` passed out of line, the walker
+    /// would live in memory, and every opaque call or barrier after a packet
+    /// (a consumer's, a ring's) would reload its position.
+    #[inline(always)]
     fn not_exact(&mut self, e: DecodeError, slot: &mut MarketPacket) -> Step {
-        match decode_lengthened(&self.buf[self.pos..], e, slot) {
-            Ok(n) => {
-                self.pos += n;
-                self.extended += 1;
-                Step::Packet
-            }
-            Err(e) => self.fail(e),
+        let o = not_exact_step(self.buf, self.pos, e, slot);
+        self.pos += o.advance;
+        self.extended += u32::from(o.extended);
+        self.skipped += u32::from(o.skipped);
+        self.failed |= o.failed;
+        if o.error.is_some() {
+            self.error = o.error;
         }
+        o.step
     }
 
     /// The code and instrument of the next packet's header, without consuming
@@ -723,24 +727,6 @@ impl<'a> MarketPackets<'a> {
         }
         let h = array::<{ size::HEADER }>(self.buf.get(self.pos..)?)?;
         Some((h[0], id_of(h)))
-    }
-
-    /// A malformed packet: skipped by its declared length when that can be
-    /// trusted, else the end of the walk.
-    #[cold]
-    fn fail(&mut self, e: DecodeError) -> Step {
-        self.error = Some(e);
-        let rest = self.buf.len() - self.pos;
-        match e {
-            DecodeError::BadLength { declared, .. }
-                if declared >= size::HEADER && declared <= rest =>
-            {
-                self.pos += declared;
-                self.skipped += 1;
-            }
-            _ => self.failed = true,
-        }
-        Step::Error
     }
 
     /// Bytes consumed by the packets yielded so far.
@@ -790,7 +776,55 @@ impl MarketPackets<'_> {
     }
 }
 
+/// What [`not_exact_step`] did, for the walker to apply.
+struct NotExact {
+    step: Step,
+    advance: usize,
+    extended: bool,
+    skipped: bool,
+    failed: bool,
+    error: Option<DecodeError>,
+}
+
+/// The packet at `pos` of `buf` that did not decode as exactly its kind: a
+/// lengthened one decoded from its known fields; a malformed one skipped by its
+/// declared length when that can be trusted, else the end of the walk.
+#[cold]
+#[inline(never)]
+fn not_exact_step(buf: &[u8], pos: usize, e: DecodeError, slot: &mut MarketPacket) -> NotExact {
+    let mut o = NotExact {
+        step: Step::Packet,
+        advance: 0,
+        extended: false,
+        skipped: false,
+        failed: false,
+        error: None,
+    };
+    match decode_lengthened(&buf[pos..], e, slot) {
+        Ok(n) => {
+            o.advance = n;
+            o.extended = true;
+        }
+        Err(e) => {
+            o.step = Step::Error;
+            o.error = Some(e);
+            let rest = buf.len() - pos;
+            match e {
+                DecodeError::BadLength { declared, .. }
+                    if declared >= size::HEADER && declared <= rest =>
+                {
+                    o.advance = declared;
+                    o.skipped = true;
+                }
+                _ => o.failed = true,
+            }
+        }
+    }
+    o
+}
+
 /// Walks every packet of a market-feed message. See [`MarketPackets`].
+#[inline]
 pub fn packets(message: &[u8]) -> MarketPackets<'_> {
     MarketPackets::new(message)
 }
