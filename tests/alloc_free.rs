@@ -208,6 +208,19 @@ static ENGINE: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 #[test]
 fn engine_plain_path_allocates_nothing_per_message_after_warm_up() {
+    engine_allocates_nothing_per_message_after_warm_up(false);
+}
+
+/// Over TLS too: rustls's unbuffered client decrypts every record, and the
+/// vendored rustls (vendor/README.md) reuses one buffer for their plaintext.
+/// The count is the I/O thread's alone: the simulator's TLS server, in this
+/// process, allocates on its own threads.
+#[test]
+fn engine_tls_path_allocates_nothing_per_message_after_warm_up() {
+    engine_allocates_nothing_per_message_after_warm_up(true);
+}
+
+fn engine_allocates_nothing_per_message_after_warm_up(tls: bool) {
     let _one = ENGINE.lock().unwrap_or_else(|e| e.into_inner());
     use dhan_feed::config::{ClientConfig, Endpoints};
     use dhan_feed::sim::{DEFAULT_ACCESS_TOKEN, DEFAULT_CLIENT_ID, Simulator};
@@ -215,17 +228,18 @@ fn engine_plain_path_allocates_nothing_per_message_after_warm_up() {
     use std::sync::atomic::Ordering;
     use std::time::{Duration, Instant};
 
-    let sim = Simulator::builder()
-        .plain()
-        .rate(50_000.0)
-        .order_interval(None)
-        .start()
-        .unwrap();
+    let mut b = Simulator::builder().rate(50_000.0).order_interval(None);
+    if !tls {
+        b = b.plain();
+    }
+    let sim = b.start().unwrap();
+    assert_eq!(sim.url().starts_with("wss://"), tls);
     let client = Client::new(ClientConfig {
         client_id: Secret::new(DEFAULT_CLIENT_ID),
         access_token: Secret::new(DEFAULT_ACCESS_TOKEN),
         endpoints: Endpoints::all(&sim.url()),
         webpki_roots: false,
+        extra_roots: sim.certificate().into_iter().collect(),
         on_io_thread_start: Some(io_thread_start),
         ..ClientConfig::default()
     })

@@ -450,6 +450,7 @@ fn bench_ends_with_a_result_line_carrying_every_figure() {
         "floor_p99_ns",
         "tungstenite_msgs_per_s",
         "allocs_per_msg",
+        "io_allocs_per_msg",
     ] {
         assert!(kv.contains_key(k), "{k} missing from {result}");
     }
@@ -470,6 +471,7 @@ fn bench_ends_with_a_result_line_carrying_every_figure() {
         "{result}"
     );
     assert!(kv["allocs_per_msg"] >= 0.0 && kv["steal_ms"] >= 0.0);
+    assert!(kv["io_allocs_per_msg"] >= 0.0 && kv["io_allocs_per_msg"] <= kv["allocs_per_msg"]);
     assert!(kv.contains_key("round_gap_p50_ns"), "{result}");
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert_eq!(

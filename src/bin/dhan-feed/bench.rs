@@ -106,6 +106,8 @@ pub struct BenchResult {
     pub tungstenite_msgs_per_s: f64,
     /// Heap allocations in the process per message during the throughput run.
     pub allocs_per_msg: f64,
+    /// Heap allocations on the engine's I/O thread per message received.
+    pub io_allocs_per_msg: f64,
     /// Wire→consumer latency, ns: p50, p99, p99.9, max.
     pub latency: [u64; 4],
     /// Raw TCP one-way latency, ns: p50, p99, p99.9, max.
@@ -132,6 +134,7 @@ pub struct BenchResult {
 static IO_TID: AtomicU64 = AtomicU64::new(0);
 
 fn record_io_tid() {
+    crate::alloc_count::mark_io_thread();
     // `/proc/thread-self` links to `<pid>/task/<tid>`.
     let tid = std::fs::read_link("/proc/thread-self")
         .ok()
@@ -273,6 +276,7 @@ pub fn run(
                     drain(&mut feed);
                 }
                 let a0 = allocs();
+                let io0 = crate::alloc_count::io_count();
                 let c0 = io_cpu_s();
                 let mut n = 0u64;
                 let t1 = Instant::now();
@@ -283,7 +287,7 @@ pub fn run(
                 (
                     n,
                     t1.elapsed().as_secs_f64(),
-                    allocs() - a0,
+                    (allocs() - a0, crate::alloc_count::io_count() - io0),
                     feed.stats(),
                     cpu,
                 )
@@ -291,7 +295,8 @@ pub fn run(
             .join()
             .expect("consumer thread")
         });
-        r.allocs_per_msg = a as f64 / n.max(1) as f64;
+        r.allocs_per_msg = a.0 as f64 / n.max(1) as f64;
+        r.io_allocs_per_msg = a.1 as f64 / n.max(1) as f64;
         r.msgs_per_s = n as f64 / el;
         r.io_msgs_per_cpu_s = cpu.filter(|&c| c > 0.0).map_or(0.0, |c| n as f64 / c);
         note!(
@@ -301,6 +306,11 @@ pub fn run(
             st.dropped,
             cpu.unwrap_or(0.0) / el * 100.0,
             r.io_msgs_per_cpu_s / 1e6
+        );
+        note!(
+            "allocations: {:.4} per message on the I/O thread; {:.4} in the whole process (the simulator's server included)",
+            r.io_allocs_per_msg,
+            r.allocs_per_msg
         );
         if let (Some(f), Some(mode)) = (second.as_mut(), args.second_consumer) {
             let st = f.stats();
@@ -819,7 +829,7 @@ fn server_frame(b: &[u8]) -> io::Result<Option<(Opcode, usize, usize)>> {
 /// The `RESULT` line.
 pub fn result_line(r: &BenchResult) -> String {
     format!(
-        "RESULT msgs_per_s={:.0} p50_ns={} p99_ns={} p999_ns={} max_ns={} floor_p50_ns={} floor_p99_ns={} floor_p999_ns={} handoff_floor_p50_ns={} handoff_floor_p99_ns={} tungstenite_msgs_per_s={:.0} ratio_vs_tungstenite={:.2} allocs_per_msg={:.4} io_msgs_per_cpu_s={:.0} steal_ms={:.0} round_gap_p50_ns={}",
+        "RESULT msgs_per_s={:.0} p50_ns={} p99_ns={} p999_ns={} max_ns={} floor_p50_ns={} floor_p99_ns={} floor_p999_ns={} handoff_floor_p50_ns={} handoff_floor_p99_ns={} tungstenite_msgs_per_s={:.0} ratio_vs_tungstenite={:.2} allocs_per_msg={:.4} io_allocs_per_msg={:.4} io_msgs_per_cpu_s={:.0} steal_ms={:.0} round_gap_p50_ns={}",
         r.msgs_per_s,
         r.latency[0],
         r.latency[1],
@@ -833,6 +843,7 @@ pub fn result_line(r: &BenchResult) -> String {
         r.tungstenite_msgs_per_s,
         r.msgs_per_s / r.tungstenite_msgs_per_s.max(1.0),
         r.allocs_per_msg,
+        r.io_allocs_per_msg,
         r.io_msgs_per_cpu_s,
         r.steal_ms,
         r.round_gap_p50_ns

@@ -62,17 +62,44 @@ enum Command {
 mod alloc_count {
     #![allow(unsafe_code)]
     use std::alloc::{GlobalAlloc, Layout, System};
+    use std::cell::Cell;
     use std::sync::atomic::{AtomicU64, Ordering};
 
     static ALLOCS: AtomicU64 = AtomicU64::new(0);
+    /// Allocations made on threads marked with [`mark_io_thread`].
+    static IO_ALLOCS: AtomicU64 = AtomicU64::new(0);
+
+    thread_local! {
+        // A `const` initialiser and no destructor: reading it never allocates.
+        static IO: Cell<bool> = const { Cell::new(false) };
+    }
+
+    /// Counts this thread's allocations in [`io_count`] too (the engine's I/O
+    /// thread calls it at start).
+    pub fn mark_io_thread() {
+        IO.with(|c| c.set(true));
+    }
+
+    /// Allocations so far on the marked threads.
+    pub fn io_count() -> u64 {
+        IO_ALLOCS.load(Ordering::Relaxed)
+    }
+
+    fn count_one() {
+        ALLOCS.fetch_add(1, Ordering::Relaxed);
+        if IO.try_with(Cell::get).unwrap_or(false) {
+            IO_ALLOCS.fetch_add(1, Ordering::Relaxed);
+        }
+    }
 
     pub struct Counting;
 
     // SAFETY: every call forwards to the system allocator with the caller's
-    // arguments unchanged; the only addition is a relaxed counter increment.
+    // arguments unchanged; the only additions are relaxed counter increments
+    // and a read of a thread-local flag that never allocates.
     unsafe impl GlobalAlloc for Counting {
         unsafe fn alloc(&self, l: Layout) -> *mut u8 {
-            ALLOCS.fetch_add(1, Ordering::Relaxed);
+            count_one();
             // SAFETY: same contract as this method's caller.
             unsafe { System.alloc(l) }
         }
@@ -81,7 +108,7 @@ mod alloc_count {
             unsafe { System.dealloc(p, l) }
         }
         unsafe fn realloc(&self, p: *mut u8, l: Layout, n: usize) -> *mut u8 {
-            ALLOCS.fetch_add(1, Ordering::Relaxed);
+            count_one();
             // SAFETY: same contract as this method's caller.
             unsafe { System.realloc(p, l, n) }
         }
