@@ -108,6 +108,8 @@ pub struct BenchResult {
     pub allocs_per_msg: f64,
     /// Heap allocations on the engine's I/O thread per message received.
     pub io_allocs_per_msg: f64,
+    /// Tungstenite's messages per CPU-second of its reading thread.
+    pub tungstenite_msgs_per_cpu_s: f64,
     /// Wire→consumer latency, ns: p50, p99, p99.9, max.
     pub latency: [u64; 4],
     /// Raw TCP one-way latency, ns: p50, p99, p99.9, max.
@@ -146,8 +148,20 @@ fn record_io_tid() {
 /// CPU seconds (user + system) the I/O thread has used, from `/proc` (Linux; the
 /// kernel counts in ticks of 10 ms, so a 3 s window is good to about 1 %).
 fn io_cpu_s() -> Option<f64> {
-    let tid = IO_TID.load(Ordering::Relaxed);
-    let stat = std::fs::read_to_string(format!("/proc/self/task/{tid}/stat")).ok()?;
+    cpu_s_of(&format!(
+        "/proc/self/task/{}/stat",
+        IO_TID.load(Ordering::Relaxed)
+    ))
+}
+
+/// [`io_cpu_s`] of the calling thread.
+fn this_thread_cpu_s() -> Option<f64> {
+    cpu_s_of("/proc/thread-self/stat")
+}
+
+/// User + system CPU seconds in a `/proc/…/stat` file.
+fn cpu_s_of(path: &str) -> Option<f64> {
+    let stat = std::fs::read_to_string(path).ok()?;
     // Fields after the `(comm)`: state is field 3; utime and stime are 14 and 15.
     let rest = &stat[stat.rfind(')')? + 2..];
     let f: Vec<&str> = rest.split_whitespace().collect();
@@ -325,11 +339,17 @@ pub fn run(
     // 2. Tungstenite reading the same stream (the same decoder on each message).
     {
         let sim = sim(args, args.tls, 0.0, false)?;
-        r.tungstenite_msgs_per_s = tungstenite_client(&sim, args, warm, window)?;
+        let (per_s, busy) = tungstenite_client(&sim, args, warm, window)?;
+        r.tungstenite_msgs_per_s = per_s;
+        r.tungstenite_msgs_per_cpu_s = if busy > 0.0 { per_s / busy } else { 0.0 };
         note!(
-            "tungstenite: {:>8.2} M msgs/s   ratio engine/tungstenite {:.2}",
+            "tungstenite: {:>8.2} M msgs/s   ratio engine/tungstenite {:.2}; its thread busy {:.0} % of the window: {:.2} M msgs per CPU-second (the engine's I/O thread: {:.2}, ratio {:.2})",
             r.tungstenite_msgs_per_s / 1e6,
-            r.msgs_per_s / r.tungstenite_msgs_per_s.max(1.0)
+            r.msgs_per_s / r.tungstenite_msgs_per_s.max(1.0),
+            busy * 100.0,
+            r.tungstenite_msgs_per_cpu_s / 1e6,
+            r.io_msgs_per_cpu_s / 1e6,
+            r.io_msgs_per_cpu_s / r.tungstenite_msgs_per_cpu_s.max(1.0)
         );
     }
 
@@ -338,6 +358,13 @@ pub fn run(
     // rounds (alternating which goes first), so drift on a shared machine hits
     // both alike; the percentiles are over all rounds.
     {
+        // Over TLS the floor decrypts too (rustls, the same crypto provider),
+        // so that both sides of the comparison do the same cryptography.
+        let floor_name = if args.tls {
+            "raw TLS (rustls decrypt)"
+        } else {
+            "raw TCP"
+        };
         let part = window / args.rounds;
         // Rings and buffers are committed up front, so a short warm-up suffices.
         let warm = Duration::from_millis(250);
@@ -366,7 +393,7 @@ pub fn run(
                 (engine_latency(args, warm, part, pin_on)?, f)
             };
             note!(
-                "  round {}: engine p50 {} ns p99 {} ns (wire→socket read p50 {} ns; socket read→consumer p50 {} ns p99 {} ns, of which ring→consumer p50 {} ns p99 {} ns) | raw TCP p50 {} ns p99 {} ns | raw TCP + hand-off to core 1 p50 {} ns p99 {} ns",
+                "  round {}: engine p50 {} ns p99 {} ns (wire→socket read p50 {} ns; socket read→consumer p50 {} ns p99 {} ns, of which ring→consumer p50 {} ns p99 {} ns) | {floor_name} p50 {} ns p99 {} ns | {floor_name} + hand-off to core 1 p50 {} ns p99 {} ns",
                 round + 1,
                 e.value_at_quantile(0.5),
                 e.value_at_quantile(0.99),
@@ -408,8 +435,8 @@ pub fn run(
                 &title,
                 &[
                     ("dhan-feed engine", &engine),
-                    ("raw TCP floor", &floor),
-                    ("raw TCP + hand-off", &handed),
+                    (&format!("{floor_name} floor"), &floor),
+                    (&format!("{floor_name} + hand-off"), &handed),
                 ],
                 path,
             )?;
@@ -436,21 +463,21 @@ pub fn run(
             }
         );
         note!(
-            "raw TCP:     p50 {} ns  p99 {} ns  p99.9 {} ns  max {} ns",
+            "{floor_name}:     p50 {} ns  p99 {} ns  p99.9 {} ns  max {} ns",
             r.floor[0],
             r.floor[1],
             r.floor[2],
             r.floor[3]
         );
         note!(
-            "  + hand-off: p50 {} ns  p99 {} ns  p99.9 {} ns  max {} ns (raw TCP, then a slot and an index to a thread on core 1)",
+            "  + hand-off: p50 {} ns  p99 {} ns  p99.9 {} ns  max {} ns ({floor_name}, then a slot and an index to a thread on core 1)",
             r.floor_handoff[0],
             r.floor_handoff[1],
             r.floor_handoff[2],
             r.floor_handoff[3]
         );
         note!(
-            "per round:   engine p50 − raw TCP p50: median {} ns, from {} to {} ns over {} rounds",
+            "per round:   engine p50 − {floor_name} p50: median {} ns, from {} to {} ns over {} rounds",
             r.round_gap_p50_ns,
             gaps.first().copied().unwrap_or(0),
             gaps.last().copied().unwrap_or(0),
@@ -574,7 +601,7 @@ fn tungstenite_client(
     args: &BenchArgs,
     warm: Duration,
     window: Duration,
-) -> Result<f64, Box<dyn std::error::Error>> {
+) -> Result<(f64, f64), Box<dyn std::error::Error>> {
     let (tcp, target) = connect_market_feed(sim)?;
     Ok(match sim.certificate() {
         None => read_with_tungstenite(
@@ -633,19 +660,21 @@ fn subscribed<S: Read + Write>(
 }
 
 /// Upgrades with tungstenite, subscribes, then reads and decodes every message;
-/// returns messages per second over `window` after `warm`.
+/// returns messages per second over `window` after `warm`, and the share of
+/// that window the reading thread was on a CPU.
 fn read_with_tungstenite<S: Read + Write>(
     url: String,
     stream: S,
     args: &BenchArgs,
     warm: Duration,
     window: Duration,
-) -> io::Result<f64> {
+) -> io::Result<(f64, f64)> {
     let io_err = |e: tungstenite::Error| io::Error::other(e.to_string());
     let mut ws = subscribed(url, stream, args.mode, args.instruments)?;
     let t0 = Instant::now();
     let mut n = 0u64;
     let mut t1 = None;
+    let mut c1 = None;
     loop {
         let tungstenite::Message::Binary(m) = ws.read().map_err(io_err)? else {
             continue;
@@ -654,8 +683,17 @@ fn read_with_tungstenite<S: Read + Write>(
             std::hint::black_box(p.ok());
         }
         match t1 {
-            None if t0.elapsed() >= warm => t1 = Some(Instant::now()),
-            Some(t) if t.elapsed() >= window => return Ok(n as f64 / t.elapsed().as_secs_f64()),
+            None if t0.elapsed() >= warm => {
+                t1 = Some(Instant::now());
+                c1 = this_thread_cpu_s();
+            }
+            Some(t) if t.elapsed() >= window => {
+                let cpu = this_thread_cpu_s().zip(c1).map_or(0.0, |(b, a)| b - a);
+                return Ok((
+                    n as f64 / t.elapsed().as_secs_f64(),
+                    cpu / t.elapsed().as_secs_f64(),
+                ));
+            }
             Some(_) => n += 1,
             None => {}
         }
@@ -668,15 +706,40 @@ fn raw_floor(
     window: Duration,
     pin_on: bool,
 ) -> Result<Floor, Box<dyn std::error::Error>> {
-    // The same simulator as the engine run's (plain even for --tls: this is
-    // the raw TCP floor), upgraded and subscribed with tungstenite, which then
-    // steps aside: the reader takes the socket's bytes as they come.
-    let sim = sim(args, false, args.rate, true)?;
+    // The same simulator as the engine run's, upgraded and subscribed with
+    // tungstenite, which then steps aside: the reader takes the socket's bytes
+    // (decrypted by rustls over TLS) as they come.
+    let sim = sim(args, args.tls, args.rate, true)?;
     let (tcp, target) = connect_market_feed(&sim)?;
-    let url = format!("ws://{}{target}", sim.addr());
-    let mut ws = subscribed(url, tcp, FeedMode::Ticker, args.instruments)?;
-    let r = ws.get_mut();
-    r.set_nonblocking(true)?;
+    match sim.certificate() {
+        None => {
+            let url = format!("ws://{}{target}", sim.addr());
+            let mut ws = subscribed(url, tcp, FeedMode::Ticker, args.instruments)?;
+            let r = ws.get_mut();
+            r.set_nonblocking(true)?;
+            floor_on(r, warm, window, pin_on)
+        }
+        Some(cert) => {
+            let roots = dhan_feed::internals::tls::root_store(&[cert], false)?;
+            let cfg = dhan_feed::internals::tls::client_config(roots)?;
+            let name = rustls_pki_types::ServerName::try_from("127.0.0.1")?;
+            let stream = rustls::StreamOwned::new(rustls::ClientConnection::new(cfg, name)?, tcp);
+            let url = format!("wss://{}{target}", sim.addr());
+            let mut ws = subscribed(url, stream, FeedMode::Ticker, args.instruments)?;
+            let r = ws.get_mut();
+            r.sock.set_nonblocking(true)?;
+            floor_on(r, warm, window, pin_on)
+        }
+    }
+}
+
+/// The floor run on a subscribed, non-blocking stream.
+fn floor_on<R: Read + Send>(
+    r: &mut R,
+    warm: Duration,
+    window: Duration,
+    pin_on: bool,
+) -> Result<Floor, Box<dyn std::error::Error>> {
     let done = AtomicBool::new(false);
     let handoff = Handoff::default();
     std::thread::scope(|s| {
@@ -755,8 +818,8 @@ struct Floor {
 /// Reads the simulator's frames off the socket until `total` has passed,
 /// recording each ticker's one-way latency after `warm`, and hands every stamp
 /// to the floor's consumer.
-fn read_floor(
-    r: &mut TcpStream,
+fn read_floor<R: Read>(
+    r: &mut R,
     warm: Duration,
     total: Duration,
     handoff: &Handoff,
@@ -829,7 +892,7 @@ fn server_frame(b: &[u8]) -> io::Result<Option<(Opcode, usize, usize)>> {
 /// The `RESULT` line.
 pub fn result_line(r: &BenchResult) -> String {
     format!(
-        "RESULT msgs_per_s={:.0} p50_ns={} p99_ns={} p999_ns={} max_ns={} floor_p50_ns={} floor_p99_ns={} floor_p999_ns={} handoff_floor_p50_ns={} handoff_floor_p99_ns={} tungstenite_msgs_per_s={:.0} ratio_vs_tungstenite={:.2} allocs_per_msg={:.4} io_allocs_per_msg={:.4} io_msgs_per_cpu_s={:.0} steal_ms={:.0} round_gap_p50_ns={}",
+        "RESULT msgs_per_s={:.0} p50_ns={} p99_ns={} p999_ns={} max_ns={} floor_p50_ns={} floor_p99_ns={} floor_p999_ns={} handoff_floor_p50_ns={} handoff_floor_p99_ns={} tungstenite_msgs_per_s={:.0} ratio_vs_tungstenite={:.2} allocs_per_msg={:.4} io_allocs_per_msg={:.4} io_msgs_per_cpu_s={:.0} tungstenite_msgs_per_cpu_s={:.0} steal_ms={:.0} round_gap_p50_ns={}",
         r.msgs_per_s,
         r.latency[0],
         r.latency[1],
@@ -845,6 +908,7 @@ pub fn result_line(r: &BenchResult) -> String {
         r.allocs_per_msg,
         r.io_allocs_per_msg,
         r.io_msgs_per_cpu_s,
+        r.tungstenite_msgs_per_cpu_s,
         r.steal_ms,
         r.round_gap_p50_ns
     )
