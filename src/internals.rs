@@ -174,7 +174,7 @@ pub mod baseline {
         let mut out = Vec::new();
         let mut pos = 0;
         loop {
-            while pos < frame.len() && frame[pos].is_ascii_whitespace() {
+            while pos < frame.len() && matches!(frame[pos], b' ' | b'\t' | b'\n' | b'\r') {
                 pos += 1;
             }
             if pos >= frame.len() {

@@ -147,6 +147,10 @@ fn shapes_at_the_edge_of_the_fast_path() {
         d(r#""Quantity":-0,"Price":-0"#),
         d(r#""Quantity":2.0,"TradedQty":2.5"#),
         d(r#""Price":1e400"#),
+        // Found by the order_serde fuzz target: a number for a text field whose
+        // decimal text is longer than 40 bytes was a bad value; it is cut to
+        // the field like a string.
+        d(r#""AlgoOrdNo":1e40,"OrderNo":-5e-324,"Remarks":1.7976931348623157e308"#),
         // Found by the order_json fuzz target: an exponent of 19 digits or more
         // wrapped, and negating it overflowed.
         d(r#""Price":1e-9223372036854775808,"TickSize":1E+99999999999999999999"#),
@@ -278,6 +282,20 @@ fn a_parser_that_learned_the_key_order_agrees_on_variants_of_it() {
             assert_eq!(a, b, "{json}");
         }
     }
+}
+
+#[test]
+fn a_long_number_in_a_text_field_is_its_text_cut_to_the_field() {
+    let json = r#"{"Data":{"AlgoOrdNo":1e40,"Remarks":-5e-324},"Type":"order_alert"}"#;
+    let mut u = OrderUpdate::EMPTY;
+    let k = OrderUpdateParser::new().parse_object(json.as_bytes(), 0, &mut u);
+    assert_eq!(k, Ok(OrderMessageKind::Update));
+    let forty = 1e40f64.to_string();
+    assert_eq!(u.algo_ord_no.as_str(), &forty[..32]);
+    assert!(u.algo_ord_no.is_truncated());
+    let tiny = (-5e-324f64).to_string();
+    assert_eq!(u.remarks.as_str(), &tiny[..64]);
+    assert!(u.remarks.is_truncated());
 }
 
 #[test]

@@ -157,7 +157,9 @@ impl Iterator for SplitValues<'_> {
             return None;
         }
         let buf = self.buf;
-        while self.pos < buf.len() && buf[self.pos].is_ascii_whitespace() {
+        // JSON's whitespace (RFC 8259): not `is_ascii_whitespace`, which also
+        // skips a form feed.
+        while self.pos < buf.len() && matches!(buf[self.pos], b' ' | b'\t' | b'\n' | b'\r') {
             self.pos += 1;
         }
         if self.pos >= buf.len() {
@@ -437,6 +439,17 @@ mod tests {
                 &br#"{"d":"\"}"}"#[..]
             ]
         );
+    }
+
+    /// Found by the `order_serde` fuzz target: only JSON's four whitespace
+    /// bytes separate values; a form feed is not one of them.
+    #[test]
+    fn split_skips_json_whitespace_only() {
+        let frame = b" \t\r\n{\"Type\":\"x\"}\x0c{\"Type\":\"y\"}";
+        let got: Vec<_> = split_values(frame).collect();
+        assert_eq!(got[0], Ok(4..16));
+        assert_eq!(got[1], Err(SplitError::NotAnObject { offset: 16 }));
+        assert_eq!(got.len(), 2);
     }
 
     #[test]

@@ -510,7 +510,7 @@ fn set_text<const N: usize>(t: &mut Text<N>, v: Scalar<'_>) -> Option<()> {
         }
         Scalar::Null => t.clear(),
         Scalar::Int(_) | Scalar::UInt(_) | Scalar::Float(_) => {
-            let mut buf = [0u8; 40];
+            let mut buf = [0u8; NUMBER_TEXT];
             let n = fmt_number(v, &mut buf)?;
             t.set(std::str::from_utf8(&buf[..n]).ok()?);
         }
@@ -519,8 +519,12 @@ fn set_text<const N: usize>(t: &mut Text<N>, v: Scalar<'_>) -> Option<()> {
     Some(())
 }
 
+/// Room for any number's text: `f64`'s `Display` writes every digit (1e308 is 309
+/// bytes, -5e-324 is 327).
+const NUMBER_TEXT: usize = 400;
+
 /// Formats a JSON number into a stack buffer (no allocation).
-fn fmt_number(v: Scalar<'_>, buf: &mut [u8; 40]) -> Option<usize> {
+fn fmt_number(v: Scalar<'_>, buf: &mut [u8; NUMBER_TEXT]) -> Option<usize> {
     use std::io::Write;
     let mut cur = std::io::Cursor::new(&mut buf[..]);
     match v {
