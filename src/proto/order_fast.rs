@@ -200,8 +200,22 @@ impl<'a> Cur<'a> {
             b'1'..=b'9' => self.digits(0),
             _ => return None,
         };
-        if matches!(self.peek(), Some(b'.' | b'e' | b'E')) {
-            return self.float_rest(start, neg, int, n_int);
+        match self.peek() {
+            // The common float, `123.45`: its fraction read here, the exact
+            // fast path taken without a call.
+            Some(b'.') => {
+                let dot = self.i;
+                self.i += 1;
+                let (mant, n_frac) = self.digits(int);
+                if n_frac > 0 && n_int + n_frac <= 15 && !matches!(self.peek(), Some(b'e' | b'E')) {
+                    let f = mant as f64 / POW10[n_frac];
+                    return Some(Num::Float(if neg { -f } else { f }));
+                }
+                self.i = dot;
+                return self.float_rest(start, neg, int, n_int);
+            }
+            Some(b'e' | b'E') => return self.float_rest(start, neg, int, n_int),
+            _ => {}
         }
         if n_int > 18 || (neg && int == 0) {
             return None;
