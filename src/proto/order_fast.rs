@@ -316,10 +316,11 @@ fn eight_digits(w: u64) -> (usize, u64) {
 
 /// The order of the keys in the `Data` objects seen so far: after field `f`
 /// (a [`super::order_update::FIELDS`] index; [`FIELD_COUNT`] for the object's
-/// start) came field `next[f]` last time. Dhan sends its fields in one order,
-/// so the key at the cursor is first compared with the predicted one, in
-/// three word compares, before it is scanned and hashed. A wrong prediction
-/// costs that compare and is replaced; results never depend on it.
+/// start or an unknown key) came field `next[f]` last time. Dhan sends its
+/// fields in one order, so each key after an object's first is compared with
+/// the predicted one, comma and colon included, in three word compares, before
+/// it is scanned and hashed. A wrong prediction costs that compare and is
+/// replaced; results never depend on it.
 #[derive(Clone)]
 pub(crate) struct KeyOrder {
     next: [u8; FIELD_COUNT + 1],
