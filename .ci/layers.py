@@ -28,7 +28,7 @@ LAYERS = [
     ["time", "secret", "buffer", "random", "resolve"],
     ["proto", "ws"],
     ["session"],
-    ["event", "config", "ring"],
+    ["event", "config", "ring", "cache"],
     ["transport", "instrument"],
     ["engine"],
     ["error"],

@@ -260,3 +260,47 @@ pub mod fault {
         client.inject(fault)
     }
 }
+
+/// A last-value cache and its writer, as the I/O thread holds it: for the loom
+/// model of its seqlock (`tests/cache_loom.rs`) and the read benchmark.
+pub fn last_value_cache(instruments: usize) -> (crate::LastValueCache, CacheWriter) {
+    let (cache, w) = crate::LastValueCache::new(instruments);
+    (cache, CacheWriter(w))
+}
+
+/// The writing side of [`last_value_cache`].
+pub struct CacheWriter(crate::cache::CacheWriter);
+
+impl CacheWriter {
+    /// Keeps one packet given as its wire bytes.
+    pub fn write(&self, raw: &[u8], recv_ns: u64) {
+        self.0.write(raw, recv_ns);
+    }
+}
+
+/// A two-word seqlock, the cache's primitive, for its loom model
+/// (`tests/cache_loom.rs`): one writer, any readers.
+pub struct SeqLockPair(crate::cache::SeqLock<2>);
+
+impl Default for SeqLockPair {
+    fn default() -> Self {
+        Self(crate::cache::SeqLock::new())
+    }
+}
+
+impl SeqLockPair {
+    /// Stores both words in one write.
+    pub fn write(&self, a: u64, b: u64) {
+        self.0.write(|w| {
+            w[0].store(a, std::sync::atomic::Ordering::Relaxed);
+            w[1].store(b, std::sync::atomic::Ordering::Relaxed);
+        });
+    }
+
+    /// Both words, as one write left them.
+    pub fn read(&self) -> (u64, u64) {
+        let mut out = [0; 2];
+        self.0.read(&mut out);
+        (out[0], out[1])
+    }
+}

@@ -81,6 +81,7 @@
 #![warn(missing_docs)]
 
 mod buffer;
+pub mod cache;
 mod client;
 pub mod config;
 mod engine;
@@ -104,6 +105,7 @@ mod token;
 mod transport;
 mod ws;
 
+pub use cache::{LastValueCache, Latest, Stamped};
 pub use client::Client;
 pub use config::{
     BudgetConfig, ClientConfig, Endpoints, LifecycleConfig, OrderBookSource, OrderTrackerConfig,

@@ -1,0 +1,402 @@
+//! The last-value cache: the latest packet of every kind for every instrument a
+//! market feed receives, written by the I/O thread and read by any thread with
+//! no lock, no allocation and no effect on the feed's ring.
+//!
+//! A [`LastValueCache`] is a fixed table made up front: instruments are found by
+//! open addressing on their [`InstrumentId`] (inserted once, on their first
+//! packet, never removed), and each instrument's slot is a seqlock over plain
+//! atomic words. The I/O thread, the only writer, stores a packet's wire bytes
+//! (as Dhan sent them, at most the kind's known length) with its receive stamp
+//! and a per-kind update counter; a reader copies the whole slot, retrying while
+//! a write is in progress, and decodes what it copied with the crate's decoder.
+//!
+//! Why the words are atomics: a seqlock's reader races with the writer by design,
+//! so its loads must not be plain ones; relaxed atomic loads and stores of whole
+//! words are free on the machines this runs on, and with the two fences below
+//! they are the seqlock of Boehm's "Can seqlocks get along with programming
+//! language memory models?" (2012). `tests/cache_loom.rs` model-checks it.
+
+mod seqlock;
+mod sync;
+
+pub(crate) use seqlock::SeqLock;
+
+use crate::proto::market::{
+    Full, MarketPacket, OpenInterest, PrevClose, Quote, Ticker, code, decode_packet, size,
+};
+use crate::proto::{ExchangeSegment, InstrumentId};
+use sync::{Arc, AtomicU64, Ordering};
+
+/// The kinds a slot keeps, in slot order, with the bytes each keeps (its wire
+/// length: a longer packet's extra bytes are not kept).
+const KINDS: [(u8, usize); 5] = [
+    (code::TICKER, size::TICKER),
+    (code::QUOTE, size::QUOTE),
+    (code::FULL, size::FULL),
+    (code::OI, size::OI),
+    (code::PREV_CLOSE, size::PREV_CLOSE),
+];
+
+/// Words of one kind's part of a slot: receive stamp, update count, the bytes.
+const fn kind_words(bytes: usize) -> usize {
+    2 + bytes.div_ceil(8)
+}
+
+/// Where each kind's part starts in a slot, and the slot's length in words.
+const OFFSETS: ([usize; 5], usize) = {
+    let mut at = [0usize; 5];
+    let mut n = 0;
+    let mut i = 0;
+    while i < KINDS.len() {
+        at[i] = n;
+        n += kind_words(KINDS[i].1);
+        i += 1;
+    }
+    (at, n)
+};
+
+/// Words in one slot.
+pub(crate) const SLOT_WORDS: usize = OFFSETS.1;
+
+/// The slot part of a packet code.
+#[inline]
+fn kind_of(code: u8) -> Option<usize> {
+    KINDS.iter().position(|&(c, _)| c == code)
+}
+
+/// One instrument's latest packets.
+type Slot = SeqLock<SLOT_WORDS>;
+
+/// The table a cache and its writer share.
+struct Table {
+    /// Open addressing: 0 is empty, else [`key_of`] of the instrument whose slot
+    /// has the same index.
+    keys: Box<[AtomicU64]>,
+    slots: Box<[Slot]>,
+    /// Instruments at most (half the table: probes stay short).
+    limit: usize,
+    /// Instruments inserted; written by the writer only.
+    len: AtomicU64,
+    /// Packets not kept because the table was full.
+    refused: AtomicU64,
+}
+
+/// The table key of an instrument: never 0.
+#[inline]
+fn key_of(id: InstrumentId) -> u64 {
+    1 << 48 | u64::from(id.segment.as_u8()) << 32 | u64::from(id.security_id)
+}
+
+/// Where an instrument's probe starts.
+#[inline]
+fn home(key: u64, mask: usize) -> usize {
+    (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32) as usize & mask
+}
+
+impl Table {
+    fn with_capacity(instruments: usize) -> Self {
+        let limit = instruments.max(1);
+        let n = (limit * 2).next_power_of_two();
+        Self {
+            keys: (0..n).map(|_| AtomicU64::new(0)).collect(),
+            slots: (0..n).map(|_| SeqLock::new()).collect(),
+            limit,
+            len: AtomicU64::new(0),
+            refused: AtomicU64::new(0),
+        }
+    }
+
+    /// The slot of `key`, if the instrument is in the table.
+    #[inline]
+    fn find(&self, key: u64) -> Option<&Slot> {
+        let mask = self.keys.len() - 1;
+        let mut i = home(key, mask);
+        loop {
+            match self.keys[i].load(Ordering::Acquire) {
+                0 => return None,
+                k if k == key => return Some(&self.slots[i]),
+                _ => i = (i + 1) & mask,
+            }
+        }
+    }
+
+    /// The slot of `key`, inserted when missing and there is room (writer only).
+    #[inline]
+    fn find_or_insert(&self, key: u64) -> Option<&Slot> {
+        let mask = self.keys.len() - 1;
+        let mut i = home(key, mask);
+        loop {
+            match self.keys[i].load(Ordering::Relaxed) {
+                0 => {
+                    let len = self.len.load(Ordering::Relaxed);
+                    if len as usize >= self.limit {
+                        return None;
+                    }
+                    self.len.store(len + 1, Ordering::Relaxed);
+                    // The slot is all zeros (nothing kept yet) before readers can
+                    // find it: the key is published last.
+                    self.keys[i].store(key, Ordering::Release);
+                    return Some(&self.slots[i]);
+                }
+                k if k == key => return Some(&self.slots[i]),
+                _ => i = (i + 1) & mask,
+            }
+        }
+    }
+}
+
+/// Reads a market feed's latest values; cheap to clone, `Send` and `Sync`.
+///
+/// Made with [`crate::Client::market_feed_with_cache`]. Every packet the feed's
+/// connections receive for an instrument the feed subscribed is kept, by kind,
+/// as it came (a feed whose instrument another feed also takes in a richer mode
+/// sees the richer packets too); unsubscribing keeps the last values.
+#[derive(Clone)]
+pub struct LastValueCache {
+    table: Arc<Table>,
+}
+
+impl std::fmt::Debug for LastValueCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LastValueCache")
+            .field("instruments", &self.instruments())
+            .field("limit", &self.table.limit)
+            .field("refused", &self.refused())
+            .finish()
+    }
+}
+
+/// A value with when it arrived and how many of its kind came before it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Stamped<T> {
+    /// The packet.
+    pub value: T,
+    /// When its message was read from the socket ([`crate::now_ns`]).
+    pub recv_ns: u64,
+    /// Packets of this kind kept for the instrument so far, this one included.
+    pub updates: u64,
+}
+
+/// The latest packet of every kind an instrument has had; `None` for a kind
+/// not received yet.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Latest {
+    /// The latest ticker packet.
+    pub ticker: Option<Stamped<Ticker>>,
+    /// The latest quote packet.
+    pub quote: Option<Stamped<Quote>>,
+    /// The latest full packet (with its five depth levels).
+    pub full: Option<Stamped<Full>>,
+    /// The latest open-interest packet.
+    pub oi: Option<Stamped<OpenInterest>>,
+    /// The latest previous-close packet.
+    pub prev_close: Option<Stamped<PrevClose>>,
+}
+
+impl Latest {
+    /// The last traded price of the most recent packet that carries one.
+    pub fn ltp(&self) -> Option<f32> {
+        let t = self.ticker.map(|s| (s.recv_ns, s.value.ltp));
+        let q = self.quote.map(|s| (s.recv_ns, s.value.ltp));
+        let f = self.full.map(|s| (s.recv_ns, s.value.ltp));
+        [t, q, f]
+            .into_iter()
+            .flatten()
+            .max_by_key(|p| p.0)
+            .map(|p| p.1)
+    }
+}
+
+impl LastValueCache {
+    /// A cache for up to `instruments` instruments, and its writer.
+    pub(crate) fn new(instruments: usize) -> (Self, CacheWriter) {
+        let table = Arc::new(Table::with_capacity(instruments));
+        (
+            Self {
+                table: table.clone(),
+            },
+            CacheWriter { table },
+        )
+    }
+
+    /// The latest values of `id`: a consistent copy of its slot (never half of
+    /// one write and half of another), or `None` if no packet came for it.
+    pub fn latest(&self, id: InstrumentId) -> Option<Latest> {
+        let slot = self.table.find(key_of(id))?;
+        let mut w = [0u64; SLOT_WORDS];
+        slot.read(&mut w);
+        let mut out = Latest::default();
+        for (k, &(code, bytes)) in KINDS.iter().enumerate() {
+            let at = OFFSETS.0[k];
+            let updates = w[at + 1];
+            if updates == 0 {
+                continue;
+            }
+            let recv_ns = w[at];
+            let mut buf = [0u8; 168];
+            for (j, word) in w[at + 2..at + kind_words(bytes)].iter().enumerate() {
+                buf[8 * j..8 * j + 8].copy_from_slice(&word.to_le_bytes());
+            }
+            let Ok((p, _)) = decode_packet(&buf[..bytes]) else {
+                continue;
+            };
+            fn stamp<T>(value: T, recv_ns: u64, updates: u64) -> Option<Stamped<T>> {
+                Some(Stamped {
+                    value,
+                    recv_ns,
+                    updates,
+                })
+            }
+            match (code, p) {
+                (code::TICKER, MarketPacket::Ticker(v)) => out.ticker = stamp(v, recv_ns, updates),
+                (code::QUOTE, MarketPacket::Quote(v)) => out.quote = stamp(v, recv_ns, updates),
+                (code::FULL, MarketPacket::Full(v)) => out.full = stamp(v, recv_ns, updates),
+                (code::OI, MarketPacket::Oi(v)) => out.oi = stamp(v, recv_ns, updates),
+                (code::PREV_CLOSE, MarketPacket::PrevClose(v)) => {
+                    out.prev_close = stamp(v, recv_ns, updates)
+                }
+                _ => {}
+            }
+        }
+        Some(out)
+    }
+
+    /// Instruments with a slot.
+    pub fn instruments(&self) -> usize {
+        self.table.len.load(Ordering::Relaxed) as usize
+    }
+
+    /// Packets not kept because the table was full (it holds the number of
+    /// instruments it was made for).
+    pub fn refused(&self) -> u64 {
+        self.table.refused.load(Ordering::Relaxed)
+    }
+}
+
+/// The I/O thread's side of a [`LastValueCache`].
+pub(crate) struct CacheWriter {
+    table: Arc<Table>,
+}
+
+impl CacheWriter {
+    /// Keeps one packet as it came (`raw`: its wire bytes, header first) for its
+    /// instrument. Kinds a slot does not keep, and packets shorter than their
+    /// kind, are ignored.
+    #[inline]
+    pub(crate) fn write(&self, raw: &[u8], recv_ns: u64) {
+        let Some(&code) = raw.first() else { return };
+        let Some(k) = kind_of(code) else { return };
+        let bytes = KINDS[k].1;
+        let Some(packet) = raw.get(..bytes) else {
+            return;
+        };
+        let id = id_of(packet);
+        let Some(slot) = self.table.find_or_insert(key_of(id)) else {
+            self.table.refused.fetch_add(1, Ordering::Relaxed);
+            return;
+        };
+        let at = OFFSETS.0[k];
+        slot.write(|words| {
+            let updates = words[at + 1].load(Ordering::Relaxed);
+            words[at].store(recv_ns, Ordering::Relaxed);
+            words[at + 1].store(updates + 1, Ordering::Relaxed);
+            for (j, chunk) in packet.chunks(8).enumerate() {
+                let mut b = [0u8; 8];
+                b[..chunk.len()].copy_from_slice(chunk);
+                words[at + 2 + j].store(u64::from_le_bytes(b), Ordering::Relaxed);
+            }
+        });
+    }
+}
+
+/// The instrument in a packet's header (bytes 3..8; the packet is at least a
+/// header long).
+#[inline]
+fn id_of(packet: &[u8]) -> InstrumentId {
+    let mut id = [0u8; 4];
+    id.copy_from_slice(&packet[4..8]);
+    InstrumentId::new(ExchangeSegment::from_u8(packet[3]), u32::from_le_bytes(id))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::proto::market_encode::packet_bytes;
+
+    fn id(n: u32) -> InstrumentId {
+        InstrumentId::new(ExchangeSegment::NseEq, n)
+    }
+
+    #[test]
+    fn keeps_the_latest_of_each_kind_with_stamps_and_counts() {
+        let (cache, w) = LastValueCache::new(8);
+        assert_eq!(cache.latest(id(1)), None);
+        let all = crate::proto::sample::market_packets();
+        for (n, p) in all.iter().enumerate() {
+            let mut p = *p;
+            // Every sample onto instrument 1.
+            match &mut p {
+                MarketPacket::Ticker(t) => t.id = id(1),
+                MarketPacket::Quote(q) => q.id = id(1),
+                MarketPacket::Full(f) => f.id = id(1),
+                MarketPacket::Oi(o) => o.id = id(1),
+                MarketPacket::PrevClose(c) => c.id = id(1),
+                _ => continue,
+            }
+            w.write(&packet_bytes(&p), 100 + n as u64);
+        }
+        let l = cache.latest(id(1)).expect("kept");
+        let want = |code: u8| {
+            let mut last = None;
+            for p in &all {
+                if p.code() == code {
+                    last = Some(*p);
+                }
+            }
+            last
+        };
+        if let Some(MarketPacket::Ticker(t)) = want(code::TICKER) {
+            let got = l.ticker.expect("ticker");
+            assert_eq!((got.value.ltp, got.value.ltt), (t.ltp, t.ltt));
+            assert!(got.updates >= 1);
+        }
+        if let Some(MarketPacket::Full(f)) = want(code::FULL) {
+            let got = l.full.expect("full").value;
+            assert_eq!(got.depth, f.depth);
+            assert_eq!(got.ltp, f.ltp);
+        }
+        assert_eq!(cache.instruments(), 1);
+        assert_eq!(cache.latest(id(2)), None);
+    }
+
+    #[test]
+    fn a_full_table_refuses_new_instruments_and_counts_them() {
+        let (cache, w) = LastValueCache::new(2);
+        for n in 0..5 {
+            let p = MarketPacket::Ticker(Ticker {
+                id: id(n),
+                ltp: n as f32,
+                ltt: crate::proto::market::Ltt(n),
+            });
+            w.write(&packet_bytes(&p), 1);
+            w.write(&packet_bytes(&p), 2);
+        }
+        assert_eq!(cache.instruments(), 2);
+        assert_eq!(cache.refused(), 6);
+        let kept = (0..5).filter(|&n| cache.latest(id(n)).is_some()).count();
+        assert_eq!(kept, 2);
+        let t = cache.latest(id(0)).unwrap().ticker.unwrap();
+        assert_eq!((t.value.ltp, t.recv_ns, t.updates), (0.0, 2, 2));
+    }
+
+    #[test]
+    fn short_unknown_and_foreign_packets_are_ignored() {
+        let (cache, w) = LastValueCache::new(4);
+        w.write(&[], 1);
+        w.write(&[code::TICKER, 16, 0, 1, 5, 0, 0, 0], 1);
+        w.write(&[99; 40], 1);
+        w.write(&[code::DISCONNECT; 10], 1);
+        assert_eq!(cache.instruments(), 0);
+        assert_eq!(cache.latest(id(5)), None);
+    }
+}
