@@ -1,5 +1,6 @@
 //! The client: one I/O thread shared by every handle it creates.
 
+use crate::cache::LastValueCache;
 use crate::config::{ClientConfig, ConfigError, Overflow};
 use crate::engine::port::{Command, ConsumerShared, EngineHandle, Fault, NewConn, OutboxShared};
 use crate::error::Error;
@@ -116,7 +117,42 @@ impl Client {
         Ok(self.market_feed_ring(mode, capacity, overflow))
     }
 
+    /// A market-feed consumer ([`Client::market_feed`]) and its last-value cache:
+    /// every packet its instruments receive is also kept, by kind, in a table any
+    /// thread reads without a lock ([`LastValueCache::latest`]). The table is
+    /// made now for up to `instruments` instruments (about 720 bytes each: the
+    /// table is twice as large as it holds); packets of instruments beyond
+    /// that are not kept and are counted ([`LastValueCache::refused`]). The
+    /// ring is the feed's as usual: a consumer that only reads the cache can
+    /// drop what it does not want with [`Overflow::DropNewest`] and a small
+    /// ring ([`Client::market_feed_with`]'s arguments apply the same way here
+    /// through `ClientConfig`).
+    pub fn market_feed_with_cache(
+        &self,
+        mode: FeedMode,
+        instruments: usize,
+    ) -> (MarketFeed, LastValueCache) {
+        let (cache, writer) = LastValueCache::new(instruments);
+        let feed = self.market_feed_parts(
+            mode,
+            self.inner.cfg.ring_capacity,
+            self.inner.cfg.overflow,
+            Some(writer),
+        );
+        (feed, cache)
+    }
+
     fn market_feed_ring(&self, mode: FeedMode, capacity: usize, overflow: Overflow) -> MarketFeed {
+        self.market_feed_parts(mode, capacity, overflow, None)
+    }
+
+    fn market_feed_parts(
+        &self,
+        mode: FeedMode,
+        capacity: usize,
+        overflow: Overflow,
+        cache: Option<crate::cache::CacheWriter>,
+    ) -> MarketFeed {
         let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
         let (producer, consumer) = crate::ring::ring(capacity);
         let shared = Arc::new(ConsumerShared::default());
@@ -128,6 +164,7 @@ impl Client {
             overflow,
             producer,
             shared: shared.clone(),
+            cache,
         });
         MarketFeed::new(self.inner.engine.clone(), id, mode, consumer, shared)
     }

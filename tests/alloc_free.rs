@@ -208,7 +208,14 @@ static ENGINE: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 #[test]
 fn engine_plain_path_allocates_nothing_per_message_after_warm_up() {
-    engine_allocates_nothing_per_message_after_warm_up(false);
+    engine_allocates_nothing_per_message_after_warm_up(false, false);
+}
+
+/// With a last-value cache on the feed: the I/O thread also keeps every packet
+/// in the cache's table (made up front), still without allocating.
+#[test]
+fn engine_with_a_last_value_cache_allocates_nothing_per_message_after_warm_up() {
+    engine_allocates_nothing_per_message_after_warm_up(false, true);
 }
 
 /// Over TLS too: rustls's unbuffered client decrypts every record, and the
@@ -217,10 +224,10 @@ fn engine_plain_path_allocates_nothing_per_message_after_warm_up() {
 /// process, allocates on its own threads.
 #[test]
 fn engine_tls_path_allocates_nothing_per_message_after_warm_up() {
-    engine_allocates_nothing_per_message_after_warm_up(true);
+    engine_allocates_nothing_per_message_after_warm_up(true, false);
 }
 
-fn engine_allocates_nothing_per_message_after_warm_up(tls: bool) {
+fn engine_allocates_nothing_per_message_after_warm_up(tls: bool, cache: bool) {
     let _one = ENGINE.lock().unwrap_or_else(|e| e.into_inner());
     use dhan_feed::config::{ClientConfig, Endpoints};
     use dhan_feed::sim::{DEFAULT_ACCESS_TOKEN, DEFAULT_CLIENT_ID, Simulator};
@@ -244,7 +251,12 @@ fn engine_allocates_nothing_per_message_after_warm_up(tls: bool) {
         ..ClientConfig::default()
     })
     .unwrap();
-    let mut feed = client.market_feed(FeedMode::Quote);
+    let (mut feed, cache) = if cache {
+        let (f, c) = client.market_feed_with_cache(FeedMode::Quote, 64);
+        (f, Some(c))
+    } else {
+        (client.market_feed(FeedMode::Quote), None)
+    };
     let ids: Vec<InstrumentId> = (0..50)
         .map(|i| InstrumentId::new(dhan_feed::proto::ExchangeSegment::NseFno, 40_000 + i))
         .collect();
@@ -288,6 +300,13 @@ fn engine_allocates_nothing_per_message_after_warm_up(tls: bool) {
         );
     }
     assert_eq!(feed.stats().dropped, 0);
+    if let Some(cache) = cache {
+        assert_eq!(cache.instruments(), 50);
+        assert!(
+            ids.iter()
+                .all(|&i| cache.latest(i).and_then(|l| l.quote).is_some())
+        );
+    }
 }
 
 #[test]

@@ -303,6 +303,11 @@ impl CacheWriter {
             for (j, chunk) in packet.chunks(8).enumerate() {
                 let mut b = [0u8; 8];
                 b[..chunk.len()].copy_from_slice(chunk);
+                if j == 0 {
+                    // The kind's own length: a longer packet (a field Dhan
+                    // added) is kept as its known part, and decodes as one.
+                    b[1..3].copy_from_slice(&(bytes as u16).to_le_bytes());
+                }
                 words[at + 2 + j].store(u64::from_le_bytes(b), Ordering::Relaxed);
             }
         });

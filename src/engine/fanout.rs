@@ -4,6 +4,7 @@
 
 use super::outbox::MAX_WAITING_EVENTS;
 use super::port::ConsumerShared;
+use crate::cache::CacheWriter;
 use crate::config::Overflow;
 use crate::event::{ConnectionEvent, FeedEvent, MarketEvent, Refusal, RefusedEvent};
 use crate::proto::disconnect::DisconnectCode;
@@ -69,6 +70,9 @@ pub(crate) struct ConsumerSlot {
     published: u64,
     dropped: u64,
     last_publish_ns: u64,
+    /// The consumer's last-value cache: every packet routed to it is kept there
+    /// too, as it came.
+    pub cache: Option<CacheWriter>,
 }
 
 impl ConsumerSlot {
@@ -90,6 +94,7 @@ impl ConsumerSlot {
             published: 0,
             dropped: 0,
             last_publish_ns: 0,
+            cache: None,
         }
     }
 
@@ -330,6 +335,9 @@ pub(crate) struct Fanout {
     /// read and then every [`STAMP_EVERY`] packets (see [`MarketEvent::publish_ns`]).
     clock_ns: u64,
     stamp_left: u32,
+    /// Whether any consumer has a last-value cache (one test per packet when
+    /// none has).
+    pub caches: bool,
 }
 
 /// Packets published on one clock reading, at most. A clock read costs about as
@@ -370,6 +378,7 @@ impl Fanout {
         let mut walked = Walked::default();
         let mut it = packets(msg);
         loop {
+            let before = it.consumed();
             // Straight into the ring when that is all there is to do; else decoded
             // into `scratch` and routed (a disconnect, several consumers, a
             // conversion, a full ring).
@@ -390,7 +399,11 @@ impl Fanout {
                 }
             };
             match step {
-                Step::Packet => {}
+                Step::Packet => {
+                    if self.caches {
+                        self.keep(&msg[before..it.consumed()], recv_ns);
+                    }
+                }
                 Step::End => {
                     walked.extended = it.extended();
                     walked.ended_early = it.ended_early();
@@ -459,6 +472,30 @@ impl Fanout {
             c.last_publish_ns = publish_ns;
         }
         Some(step)
+    }
+
+    /// Keeps one packet (its wire bytes) in the last-value cache of every
+    /// consumer that wants its instrument and has one.
+    #[inline(never)]
+    fn keep(&self, raw: &[u8], recv_ns: u64) {
+        let Some(&[_, _, _, seg, a, b, c, d]) = raw.first_chunk::<8>() else {
+            return;
+        };
+        let id = InstrumentId::new(
+            crate::proto::ExchangeSegment::from_u8(seg),
+            u32::from_le_bytes([a, b, c, d]),
+        );
+        let Some(route) = self.routes.get(&id) else {
+            return;
+        };
+        for &(ci, _) in &route.want {
+            if let Some(Some(ConsumerSlot {
+                cache: Some(cache), ..
+            })) = self.consumers.get(ci)
+            {
+                cache.write(raw, recv_ns);
+            }
+        }
     }
 
     /// Publishes one decoded packet to every consumer that wants its instrument.

@@ -544,12 +544,15 @@ impl Engine {
                     overflow,
                     producer,
                     shared,
+                    cache,
                 } => {
                     if self.fan.consumers.len() <= id {
                         self.fan.consumers.resize_with(id + 1, || None);
                     }
-                    self.fan.consumers[id] =
-                        Some(ConsumerSlot::new(producer, mode, overflow, shared));
+                    self.fan.caches |= cache.is_some();
+                    let mut slot = ConsumerSlot::new(producer, mode, overflow, shared);
+                    slot.cache = cache;
+                    self.fan.consumers[id] = Some(slot);
                 }
                 Command::Subscribe { id, instruments } => self.subscribe(id, &instruments),
                 Command::Unsubscribe { id, instruments } => self.unsubscribe(id, &instruments),

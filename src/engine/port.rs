@@ -58,6 +58,8 @@ pub(crate) enum Command {
         overflow: Overflow,
         producer: Producer<FeedEvent>,
         shared: Arc<ConsumerShared>,
+        /// The consumer's last-value cache, when it has one.
+        cache: Option<crate::cache::CacheWriter>,
     },
     Subscribe {
         id: usize,
