@@ -192,5 +192,73 @@ fn order_spill(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, rings, order_spill);
+/// The last-value cache: one read of an instrument whose slot holds every kind
+/// (ticker, quote, full, OI, previous close), all kinds and one kind,
+/// uncontended and while another thread writes the same slot without a pause
+/// (the worst case: a seqlock reader retries while a write is in progress);
+/// and the writer's cost per packet.
+fn last_value_cache(c: &mut Criterion) {
+    use dhan_feed::internals::last_value_cache;
+    use dhan_feed::internals::sample;
+    use dhan_feed::proto::market::MarketPacket;
+    use dhan_feed::proto::market_encode::packet_bytes;
+    use dhan_feed::proto::{ExchangeSegment, InstrumentId};
+    let id = InstrumentId::new(ExchangeSegment::NseEq, 2885);
+    let raw: Vec<Vec<u8>> = sample::market_packets()
+        .into_iter()
+        .filter_map(|mut p| {
+            match &mut p {
+                MarketPacket::Ticker(t) => t.id = id,
+                MarketPacket::Quote(q) => q.id = id,
+                MarketPacket::Full(f) => f.id = id,
+                MarketPacket::Oi(o) => o.id = id,
+                MarketPacket::PrevClose(c) => c.id = id,
+                _ => return None,
+            }
+            Some(packet_bytes(&p))
+        })
+        .collect();
+    let (cache, writer) = last_value_cache(64);
+    for r in &raw {
+        writer.write(r, 1);
+    }
+    let full = raw
+        .iter()
+        .find(|r| r[0] == dhan_feed::proto::market::code::FULL)
+        .expect("a full packet")
+        .clone();
+    let mut g = c.benchmark_group("last_value_cache");
+    g.throughput(Throughput::Elements(1));
+    g.bench_function("latest_uncontended", |b| {
+        b.iter(|| black_box(cache.latest(black_box(id))))
+    });
+    g.bench_function("quote_uncontended", |b| {
+        b.iter(|| black_box(cache.quote(black_box(id))))
+    });
+    g.bench_function("ticker_uncontended", |b| {
+        b.iter(|| black_box(cache.ticker(black_box(id))))
+    });
+    g.bench_function("write_full_packet", |b| {
+        b.iter(|| writer.write(black_box(&full), 2))
+    });
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            pin(0);
+            let mut n = 3;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                writer.write(&full, n);
+                n += 1;
+            }
+        });
+        pin(1);
+        g.bench_function("quote_while_the_slot_is_written_flat_out", |b| {
+            b.iter(|| black_box(cache.quote(black_box(id))))
+        });
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    });
+    g.finish();
+}
+
+criterion_group!(benches, rings, order_spill, last_value_cache);
 criterion_main!(benches);

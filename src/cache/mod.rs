@@ -225,40 +225,78 @@ impl LastValueCache {
         let slot = self.table.find(key_of(id))?;
         let mut w = [0u64; SLOT_WORDS];
         slot.read(&mut w);
-        let mut out = Latest::default();
-        for (k, &(code, bytes)) in KINDS.iter().enumerate() {
-            let at = OFFSETS.0[k];
-            let updates = w[at + 1];
-            if updates == 0 {
-                continue;
-            }
-            let recv_ns = w[at];
-            let mut buf = [0u8; 168];
-            for (j, word) in w[at + 2..at + kind_words(bytes)].iter().enumerate() {
-                buf[8 * j..8 * j + 8].copy_from_slice(&word.to_le_bytes());
-            }
-            let Ok((p, _)) = decode_packet(&buf[..bytes]) else {
-                continue;
-            };
-            fn stamp<T>(value: T, recv_ns: u64, updates: u64) -> Option<Stamped<T>> {
-                Some(Stamped {
-                    value,
-                    recv_ns,
-                    updates,
-                })
-            }
-            match (code, p) {
-                (code::TICKER, MarketPacket::Ticker(v)) => out.ticker = stamp(v, recv_ns, updates),
-                (code::QUOTE, MarketPacket::Quote(v)) => out.quote = stamp(v, recv_ns, updates),
-                (code::FULL, MarketPacket::Full(v)) => out.full = stamp(v, recv_ns, updates),
-                (code::OI, MarketPacket::Oi(v)) => out.oi = stamp(v, recv_ns, updates),
-                (code::PREV_CLOSE, MarketPacket::PrevClose(v)) => {
-                    out.prev_close = stamp(v, recv_ns, updates)
-                }
-                _ => {}
-            }
+        Some(Latest {
+            ticker: part(&w, 0).and_then(|(p, r, u)| match p {
+                MarketPacket::Ticker(v) => Some(Stamped::new(v, r, u)),
+                _ => None,
+            }),
+            quote: part(&w, 1).and_then(|(p, r, u)| match p {
+                MarketPacket::Quote(v) => Some(Stamped::new(v, r, u)),
+                _ => None,
+            }),
+            full: part(&w, 2).and_then(|(p, r, u)| match p {
+                MarketPacket::Full(v) => Some(Stamped::new(v, r, u)),
+                _ => None,
+            }),
+            oi: part(&w, 3).and_then(|(p, r, u)| match p {
+                MarketPacket::Oi(v) => Some(Stamped::new(v, r, u)),
+                _ => None,
+            }),
+            prev_close: part(&w, 4).and_then(|(p, r, u)| match p {
+                MarketPacket::PrevClose(v) => Some(Stamped::new(v, r, u)),
+                _ => None,
+            }),
+        })
+    }
+
+    /// The latest ticker packet of `id` (only its part of the slot is copied).
+    pub fn ticker(&self, id: InstrumentId) -> Option<Stamped<Ticker>> {
+        match self.one(id, 0)? {
+            (MarketPacket::Ticker(v), r, u) => Some(Stamped::new(v, r, u)),
+            _ => None,
         }
-        Some(out)
+    }
+
+    /// The latest quote packet of `id` (only its part of the slot is copied).
+    pub fn quote(&self, id: InstrumentId) -> Option<Stamped<Quote>> {
+        match self.one(id, 1)? {
+            (MarketPacket::Quote(v), r, u) => Some(Stamped::new(v, r, u)),
+            _ => None,
+        }
+    }
+
+    /// The latest full packet of `id` (only its part of the slot is copied).
+    pub fn full(&self, id: InstrumentId) -> Option<Stamped<Full>> {
+        match self.one(id, 2)? {
+            (MarketPacket::Full(v), r, u) => Some(Stamped::new(v, r, u)),
+            _ => None,
+        }
+    }
+
+    /// The latest open-interest packet of `id`.
+    pub fn oi(&self, id: InstrumentId) -> Option<Stamped<OpenInterest>> {
+        match self.one(id, 3)? {
+            (MarketPacket::Oi(v), r, u) => Some(Stamped::new(v, r, u)),
+            _ => None,
+        }
+    }
+
+    /// The latest previous-close packet of `id`.
+    pub fn prev_close(&self, id: InstrumentId) -> Option<Stamped<PrevClose>> {
+        match self.one(id, 4)? {
+            (MarketPacket::PrevClose(v), r, u) => Some(Stamped::new(v, r, u)),
+            _ => None,
+        }
+    }
+
+    /// One kind's part of `id`'s slot, decoded.
+    #[inline]
+    fn one(&self, id: InstrumentId, k: usize) -> Option<(MarketPacket, u64, u64)> {
+        let slot = self.table.find(key_of(id))?;
+        let mut w = [0u64; MAX_KIND_WORDS];
+        let n = kind_words(KINDS[k].1);
+        slot.read_from(OFFSETS.0[k], &mut w[..n]);
+        decode_part(&w[..n], KINDS[k].1)
     }
 
     /// Instruments with a slot.
@@ -270,6 +308,44 @@ impl LastValueCache {
     /// instruments it was made for).
     pub fn refused(&self) -> u64 {
         self.table.refused.load(Ordering::Relaxed)
+    }
+}
+
+/// The most words one kind takes.
+const MAX_KIND_WORDS: usize = kind_words(size::FULL);
+
+/// Kind `k`'s packet in a slot's words (as read), with its receive stamp and
+/// update count; `None` when none was kept.
+#[inline]
+fn part(w: &[u64; SLOT_WORDS], k: usize) -> Option<(MarketPacket, u64, u64)> {
+    let at = OFFSETS.0[k];
+    let bytes = KINDS[k].1;
+    decode_part(&w[at..at + kind_words(bytes)], bytes)
+}
+
+/// A kind's words (stamp, count, `bytes` of packet) decoded.
+#[inline]
+fn decode_part(w: &[u64], bytes: usize) -> Option<(MarketPacket, u64, u64)> {
+    let (&recv_ns, rest) = w.split_first()?;
+    let (&updates, words) = rest.split_first()?;
+    if updates == 0 {
+        return None;
+    }
+    let mut buf = [0u8; 8 * (MAX_KIND_WORDS - 2)];
+    for (chunk, word) in buf.chunks_exact_mut(8).zip(words) {
+        chunk.copy_from_slice(&word.to_le_bytes());
+    }
+    let (p, _) = decode_packet(buf.get(..bytes)?).ok()?;
+    Some((p, recv_ns, updates))
+}
+
+impl<T> Stamped<T> {
+    fn new(value: T, recv_ns: u64, updates: u64) -> Self {
+        Self {
+            value,
+            recv_ns,
+            updates,
+        }
     }
 }
 
@@ -297,19 +373,30 @@ impl CacheWriter {
         };
         let at = OFFSETS.0[k];
         slot.write(|words| {
-            let updates = words[at + 1].load(Ordering::Relaxed);
-            words[at].store(recv_ns, Ordering::Relaxed);
-            words[at + 1].store(updates + 1, Ordering::Relaxed);
-            for (j, chunk) in packet.chunks(8).enumerate() {
+            let part = &words[at..at + kind_words(bytes)];
+            let updates = part[1].load(Ordering::Relaxed);
+            part[0].store(recv_ns, Ordering::Relaxed);
+            part[1].store(updates + 1, Ordering::Relaxed);
+            let mut chunks = packet.chunks_exact(8);
+            for (w, chunk) in part[2..].iter().zip(&mut chunks) {
                 let mut b = [0u8; 8];
-                b[..chunk.len()].copy_from_slice(chunk);
-                if j == 0 {
-                    // The kind's own length: a longer packet (a field Dhan
-                    // added) is kept as its known part, and decodes as one.
-                    b[1..3].copy_from_slice(&(bytes as u16).to_le_bytes());
-                }
-                words[at + 2 + j].store(u64::from_le_bytes(b), Ordering::Relaxed);
+                b.copy_from_slice(chunk);
+                w.store(u64::from_le_bytes(b), Ordering::Relaxed);
             }
+            let rest = chunks.remainder();
+            if !rest.is_empty() {
+                let mut b = [0u8; 8];
+                for (d, s) in b.iter_mut().zip(rest) {
+                    *d = *s;
+                }
+                part[2 + packet.len() / 8].store(u64::from_le_bytes(b), Ordering::Relaxed);
+            }
+            // The kind's own length in the header: a longer packet (a field
+            // Dhan added) is kept as its known part, and decodes as one.
+            let mut h = [0u8; 8];
+            h.copy_from_slice(&packet[..8]);
+            h[1..3].copy_from_slice(&(bytes as u16).to_le_bytes());
+            part[2].store(u64::from_le_bytes(h), Ordering::Relaxed);
         });
     }
 }
@@ -372,6 +459,13 @@ mod tests {
         }
         assert_eq!(cache.instruments(), 1);
         assert_eq!(cache.latest(id(2)), None);
+        // Each kind alone reads what the whole read does.
+        assert_eq!(cache.ticker(id(1)), l.ticker);
+        assert_eq!(cache.quote(id(1)), l.quote);
+        assert_eq!(cache.full(id(1)), l.full);
+        assert_eq!(cache.oi(id(1)), l.oi);
+        assert_eq!(cache.prev_close(id(1)), l.prev_close);
+        assert_eq!(cache.quote(id(2)), None);
     }
 
     #[test]

@@ -43,10 +43,18 @@ impl<const N: usize> SeqLock<N> {
     /// progress.
     #[inline]
     pub(crate) fn read(&self, out: &mut [u64; N]) {
+        self.read_from(0, out);
+    }
+
+    /// [`read`](Self::read) of the words from `from` on, as many as `out`
+    /// holds (a part of the slot: only its words are copied).
+    #[inline]
+    pub(crate) fn read_from(&self, from: usize, out: &mut [u64]) {
+        let words = &self.words[from..from + out.len()];
         loop {
             let s1 = self.seq.load(Ordering::Acquire);
             if s1 & 1 == 0 {
-                for (o, w) in out.iter_mut().zip(&self.words) {
+                for (o, w) in out.iter_mut().zip(words) {
                     *o = w.load(Ordering::Relaxed);
                 }
                 // The word loads before the second read of the sequence: if it is
