@@ -61,7 +61,14 @@ pub(crate) const SLOT_WORDS: usize = OFFSETS.1;
 /// The slot part of a packet code.
 #[inline]
 fn kind_of(code: u8) -> Option<usize> {
-    KINDS.iter().position(|&(c, _)| c == code)
+    match code {
+        code::TICKER => Some(0),
+        code::QUOTE => Some(1),
+        code::FULL => Some(2),
+        code::OI => Some(3),
+        code::PREV_CLOSE => Some(4),
+        _ => None,
+    }
 }
 
 /// One instrument's latest packets.
@@ -466,6 +473,14 @@ mod tests {
         assert_eq!(cache.oi(id(1)), l.oi);
         assert_eq!(cache.prev_close(id(1)), l.prev_close);
         assert_eq!(cache.quote(id(2)), None);
+    }
+
+    #[test]
+    fn kind_of_follows_the_slot_order() {
+        for (k, &(code, _)) in KINDS.iter().enumerate() {
+            assert_eq!(kind_of(code), Some(k));
+        }
+        assert_eq!(kind_of(code::DISCONNECT), None);
     }
 
     #[test]

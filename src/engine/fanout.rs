@@ -382,7 +382,7 @@ impl Fanout {
             // Straight into the ring when that is all there is to do; else decoded
             // into `scratch` and routed (a disconnect, several consumers, a
             // conversion, a full ring).
-            let step = match self.publish_in_place(&mut it, recv_ns) {
+            let step = match self.publish_in_place(&mut it, msg, recv_ns) {
                 Some(step) => step,
                 None => {
                     let step = it.advance(scratch);
@@ -392,18 +392,19 @@ impl Fanout {
                             MarketPacket::Unknown(u) if u.code == code::HEARTBEAT => {
                                 walked.heartbeats = walked.heartbeats.saturating_add(1);
                             }
-                            _ => self.publish(scratch, recv_ns),
+                            _ => {
+                                self.publish(scratch, recv_ns);
+                                if self.caches {
+                                    self.keep(&msg[before..it.consumed()], recv_ns);
+                                }
+                            }
                         }
                     }
                     step
                 }
             };
             match step {
-                Step::Packet => {
-                    if self.caches {
-                        self.keep(&msg[before..it.consumed()], recv_ns);
-                    }
-                }
+                Step::Packet => {}
                 Step::End => {
                     walked.extended = it.extended();
                     walked.ended_early = it.ended_early();
@@ -429,7 +430,13 @@ impl Fanout {
     /// CPU cannot forward from its store buffer; `perf record` of the I/O thread
     /// put 17–30 % of its samples on that one load (`BENCHMARKS.md`).
     #[inline]
-    fn publish_in_place(&mut self, it: &mut MarketPackets<'_>, recv_ns: u64) -> Option<Step> {
+    fn publish_in_place(
+        &mut self,
+        it: &mut MarketPackets<'_>,
+        msg: &[u8],
+        recv_ns: u64,
+    ) -> Option<Step> {
+        let before = it.consumed();
         let (code, id) = it.peek()?;
         if code == code::DISCONNECT {
             return None;
@@ -470,6 +477,11 @@ impl Fanout {
         if pushed {
             c.published += 1;
             c.last_publish_ns = publish_ns;
+            // The consumer's cache keeps the packet as it came (its one
+            // consumer found already: no second route lookup).
+            if let Some(cache) = &c.cache {
+                cache.write(&msg[before..it.consumed()], recv_ns);
+            }
         }
         Some(step)
     }

@@ -64,6 +64,10 @@ pub struct BenchArgs {
     /// consumer's events, so it stays in wire messages.
     #[arg(long)]
     pub second_consumer: Option<FeedMode>,
+    /// Measure the throughput once more with a last-value cache on the feed
+    /// (`Client::market_feed_with_cache`): the cache's cost in the same run.
+    #[arg(long)]
+    pub cache: bool,
     /// Write the latency histograms (engine, raw TCP, raw TCP + hand-off) into
     /// this directory as HdrHistogram percentile distributions (`*.hgrm`, µs).
     #[arg(long)]
@@ -110,6 +114,10 @@ pub struct BenchResult {
     pub io_allocs_per_msg: f64,
     /// Tungstenite's messages per CPU-second of its reading thread.
     pub tungstenite_msgs_per_cpu_s: f64,
+    /// With `--cache`: throughput with a last-value cache on the feed.
+    pub cache_msgs_per_s: f64,
+    /// With `--cache`: messages per I/O-thread CPU-second with the cache.
+    pub cache_io_msgs_per_cpu_s: f64,
     /// Wire→consumer latency, ns: p50, p99, p99.9, max.
     pub latency: [u64; 4],
     /// Raw TCP one-way latency, ns: p50, p99, p99.9, max.
@@ -250,13 +258,22 @@ pub fn run(
     let window = Duration::from_secs_f64(args.seconds);
     let mut r = BenchResult::default();
 
-    // 1. Engine throughput at saturation.
-    {
+    // 1. Engine throughput at saturation (then, with `--cache`, again with a
+    // last-value cache on the feed: its cost in the same run).
+    for with_cache in [false, true] {
+        if with_cache && !args.cache {
+            break;
+        }
         // Blocking poll and a consumer that sleeps when its ring is empty: with the
         // simulator sending flat out, three busy threads would share two cores.
         let sim = sim(args, args.tls, 0.0, false)?;
         let client = client(&sim, pin_on, false)?;
-        let mut feed = client.market_feed(args.mode);
+        let (mut feed, cache) = if with_cache {
+            let (f, c) = client.market_feed_with_cache(args.mode, args.instruments as usize);
+            (f, Some(c))
+        } else {
+            (client.market_feed(args.mode), None)
+        };
         feed.subscribe(&ids(args.instruments))?;
         let mut second = match args.second_consumer {
             Some(mode) => {
@@ -309,10 +326,27 @@ pub fn run(
             .join()
             .expect("consumer thread")
         });
+        let per_s = n as f64 / el;
+        let per_cpu_s = cpu.filter(|&c| c > 0.0).map_or(0.0, |c| n as f64 / c);
+        if let Some(cache) = &cache {
+            r.cache_msgs_per_s = per_s;
+            r.cache_io_msgs_per_cpu_s = per_cpu_s;
+            note!(
+                "with a last-value cache: {:.2} M msgs/s; I/O thread busy {:.0} % of the window: {:.2} M msgs per I/O-thread CPU-second ({:.1} % of the run without: {:.2}); {} instruments kept, {} packets refused",
+                per_s / 1e6,
+                cpu.unwrap_or(0.0) / el * 100.0,
+                per_cpu_s / 1e6,
+                100.0 * per_cpu_s / r.io_msgs_per_cpu_s.max(1.0),
+                r.io_msgs_per_cpu_s / 1e6,
+                cache.instruments(),
+                cache.refused()
+            );
+            continue;
+        }
         r.allocs_per_msg = a.0 as f64 / n.max(1) as f64;
         r.io_allocs_per_msg = a.1 as f64 / n.max(1) as f64;
-        r.msgs_per_s = n as f64 / el;
-        r.io_msgs_per_cpu_s = cpu.filter(|&c| c > 0.0).map_or(0.0, |c| n as f64 / c);
+        r.msgs_per_s = per_s;
+        r.io_msgs_per_cpu_s = per_cpu_s;
         note!(
             "engine:      {:>8.2} M msgs/s ({} received, {} dropped by the ring); I/O thread busy {:.0} % of the window: {:.2} M msgs per I/O-thread CPU-second",
             r.msgs_per_s / 1e6,
@@ -892,7 +926,7 @@ fn server_frame(b: &[u8]) -> io::Result<Option<(Opcode, usize, usize)>> {
 /// The `RESULT` line.
 pub fn result_line(r: &BenchResult) -> String {
     format!(
-        "RESULT msgs_per_s={:.0} p50_ns={} p99_ns={} p999_ns={} max_ns={} floor_p50_ns={} floor_p99_ns={} floor_p999_ns={} handoff_floor_p50_ns={} handoff_floor_p99_ns={} tungstenite_msgs_per_s={:.0} ratio_vs_tungstenite={:.2} allocs_per_msg={:.4} io_allocs_per_msg={:.4} io_msgs_per_cpu_s={:.0} tungstenite_msgs_per_cpu_s={:.0} steal_ms={:.0} round_gap_p50_ns={}",
+        "RESULT msgs_per_s={:.0} p50_ns={} p99_ns={} p999_ns={} max_ns={} floor_p50_ns={} floor_p99_ns={} floor_p999_ns={} handoff_floor_p50_ns={} handoff_floor_p99_ns={} tungstenite_msgs_per_s={:.0} ratio_vs_tungstenite={:.2} allocs_per_msg={:.4} io_allocs_per_msg={:.4} io_msgs_per_cpu_s={:.0} tungstenite_msgs_per_cpu_s={:.0} cache_msgs_per_s={:.0} cache_io_msgs_per_cpu_s={:.0} steal_ms={:.0} round_gap_p50_ns={}",
         r.msgs_per_s,
         r.latency[0],
         r.latency[1],
@@ -909,6 +943,8 @@ pub fn result_line(r: &BenchResult) -> String {
         r.io_allocs_per_msg,
         r.io_msgs_per_cpu_s,
         r.tungstenite_msgs_per_cpu_s,
+        r.cache_msgs_per_s,
+        r.cache_io_msgs_per_cpu_s,
         r.steal_ms,
         r.round_gap_p50_ns
     )
