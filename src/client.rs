@@ -120,13 +120,13 @@ impl Client {
     /// A market-feed consumer ([`Client::market_feed`]) and its last-value cache:
     /// every packet its instruments receive is also kept, by kind, in a table any
     /// thread reads without a lock ([`LastValueCache::latest`]). The table is
-    /// made now for up to `instruments` instruments (about 720 bytes each: the
+    /// made now for up to `instruments` instruments (about 740 bytes each: the
     /// table is twice as large as it holds); packets of instruments beyond
     /// that are not kept and are counted ([`LastValueCache::refused`]). The
-    /// ring is the feed's as usual: a consumer that only reads the cache can
-    /// drop what it does not want with [`Overflow::DropNewest`] and a small
-    /// ring ([`Client::market_feed_with`]'s arguments apply the same way here
-    /// through `ClientConfig`).
+    /// feed's ring has the client's capacity and overflow policy
+    /// (`ClientConfig::ring_capacity`, `ClientConfig::overflow`) and fills as
+    /// any feed's does: drain it, or, when only the cache matters, configure a
+    /// small ring that drops ([`Overflow::DropNewest`]).
     pub fn market_feed_with_cache(
         &self,
         mode: FeedMode,

@@ -87,10 +87,9 @@ fn the_cache_holds_the_last_packet_the_ring_delivered() {
     );
 }
 
-/// Readers on two threads while the I/O thread writes: every value they copy is
-/// whole (the simulator's quotes keep `ltq`·`ltp` consistent with nothing, so
-/// the check is the slot's own: a quote decodes, its instrument is the one
-/// asked for, and the update count never goes back).
+/// Readers on two threads while the I/O thread writes: every full packet they
+/// copy decodes, names the instrument asked for, and its update count never
+/// goes back (a torn copy would fail one of these).
 #[test]
 fn readers_on_other_threads_see_whole_values_that_only_move_forward() {
     let sim = Simulator::builder()

@@ -22,9 +22,9 @@ mod sync;
 pub(crate) use seqlock::SeqLock;
 
 use crate::proto::market::{
-    Full, MarketPacket, OpenInterest, PrevClose, Quote, Ticker, code, decode_packet, size,
+    Full, MarketPacket, OpenInterest, PrevClose, Quote, Ticker, code, decode_packet, id_of, size,
 };
-use crate::proto::{ExchangeSegment, InstrumentId};
+use crate::proto::InstrumentId;
 use sync::{Arc, AtomicU64, Ordering};
 
 /// The kinds a slot keeps, in slot order, with the bytes each keeps (its wire
@@ -373,7 +373,10 @@ impl CacheWriter {
         let Some(packet) = raw.get(..bytes) else {
             return;
         };
-        let id = id_of(packet);
+        let Some(header) = packet.first_chunk::<8>() else {
+            return;
+        };
+        let id = id_of(header);
         let Some(slot) = self.table.find_or_insert(key_of(id)) else {
             self.table.refused.fetch_add(1, Ordering::Relaxed);
             return;
@@ -408,18 +411,10 @@ impl CacheWriter {
     }
 }
 
-/// The instrument in a packet's header (bytes 3..8; the packet is at least a
-/// header long).
-#[inline]
-fn id_of(packet: &[u8]) -> InstrumentId {
-    let mut id = [0u8; 4];
-    id.copy_from_slice(&packet[4..8]);
-    InstrumentId::new(ExchangeSegment::from_u8(packet[3]), u32::from_le_bytes(id))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::proto::ExchangeSegment;
     use crate::proto::market_encode::packet_bytes;
 
     fn id(n: u32) -> InstrumentId {

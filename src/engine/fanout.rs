@@ -382,7 +382,7 @@ impl Fanout {
             // Straight into the ring when that is all there is to do; else decoded
             // into `scratch` and routed (a disconnect, several consumers, a
             // conversion, a full ring).
-            let step = match self.publish_in_place(&mut it, msg, recv_ns) {
+            let step = match self.publish_in_place(&mut it, msg, before, recv_ns) {
                 Some(step) => step,
                 None => {
                     let step = it.advance(scratch);
@@ -395,7 +395,8 @@ impl Fanout {
                             _ => {
                                 self.publish(scratch, recv_ns);
                                 if self.caches {
-                                    self.keep(&msg[before..it.consumed()], recv_ns);
+                                    let raw = &msg[before..it.consumed()];
+                                    self.keep(scratch.id(), raw, recv_ns);
                                 }
                             }
                         }
@@ -434,9 +435,9 @@ impl Fanout {
         &mut self,
         it: &mut MarketPackets<'_>,
         msg: &[u8],
+        before: usize,
         recv_ns: u64,
     ) -> Option<Step> {
-        let before = it.consumed();
         let (code, id) = it.peek()?;
         if code == code::DISCONNECT {
             return None;
@@ -486,17 +487,10 @@ impl Fanout {
         Some(step)
     }
 
-    /// Keeps one packet (its wire bytes) in the last-value cache of every
-    /// consumer that wants its instrument and has one.
+    /// Keeps one packet of `id` (`raw`: its wire bytes) in the last-value cache
+    /// of every consumer that wants the instrument and has one.
     #[inline(never)]
-    fn keep(&self, raw: &[u8], recv_ns: u64) {
-        let Some(&[_, _, _, seg, a, b, c, d]) = raw.first_chunk::<8>() else {
-            return;
-        };
-        let id = InstrumentId::new(
-            crate::proto::ExchangeSegment::from_u8(seg),
-            u32::from_le_bytes([a, b, c, d]),
-        );
+    fn keep(&self, id: InstrumentId, raw: &[u8], recv_ns: u64) {
         let Some(route) = self.routes.get(&id) else {
             return;
         };

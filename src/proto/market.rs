@@ -363,7 +363,7 @@ fn truncated(offset: usize, needed: usize, available: usize) -> DecodeError {
 }
 
 #[inline(always)]
-fn id_of<const N: usize>(b: &[u8; N]) -> InstrumentId {
+pub(crate) fn id_of<const N: usize>(b: &[u8; N]) -> InstrumentId {
     InstrumentId {
         segment: ExchangeSegment::from_u8(b[3]),
         security_id: u32_at(b, 4),
