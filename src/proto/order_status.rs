@@ -234,6 +234,19 @@ mod tests {
         assert!(matches!(long, OrderStatus::Unknown(_)));
     }
 
+    /// The fast path's table spells each status as `as_str` does (a drift would
+    /// not change results, only send that status the slow way).
+    #[test]
+    fn the_spelled_table_matches_as_str() {
+        for (named, spelled) in NAMED.iter().zip(&SPELLED) {
+            let b = named.as_str().as_bytes();
+            assert_eq!(spelled.len, b.len(), "{named:?}");
+            let (lo, hi) = ends(b);
+            assert_eq!(lo | spelled.case.0, spelled.word.0, "{named:?}");
+            assert_eq!(hi | spelled.case.1, spelled.word.1, "{named:?}");
+        }
+    }
+
     #[test]
     fn every_named_status_round_trips() {
         use OrderStatus::*;
