@@ -21,10 +21,10 @@ mod sync;
 
 pub(crate) use seqlock::SeqLock;
 
+use crate::proto::InstrumentId;
 use crate::proto::market::{
     Full, MarketPacket, OpenInterest, PrevClose, Quote, Ticker, code, decode_packet, id_of, size,
 };
-use crate::proto::InstrumentId;
 use sync::{Arc, AtomicU64, Ordering};
 
 /// The kinds a slot keeps, in slot order, with the bytes each keeps (its wire
