@@ -253,6 +253,12 @@ impl<const N: usize> DepthFeed<N> {
     pub fn health(&self) -> Health {
         super::outbox_health(&self.shared, &self.engine)
     }
+
+    /// A [`HealthProbe`](super::HealthProbe) that reads this handle's
+    /// [`health`](Self::health) from any thread.
+    pub fn health_probe(&self) -> super::HealthProbe {
+        super::HealthProbe::one(&self.engine, &self.shared)
+    }
 }
 
 impl<const N: usize> Drop for DepthFeed<N> {

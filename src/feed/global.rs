@@ -207,6 +207,12 @@ impl GlobalStocksFeed {
     pub fn health(&self) -> Health {
         super::outbox_health(&self.shared, &self.engine)
     }
+
+    /// A [`HealthProbe`](super::HealthProbe) that reads this handle's
+    /// [`health`](Self::health) from any thread.
+    pub fn health_probe(&self) -> super::HealthProbe {
+        super::HealthProbe::one(&self.engine, &self.shared)
+    }
 }
 
 impl Drop for GlobalStocksFeed {

@@ -2,7 +2,7 @@
 
 use crate::engine::port::{Command, ConsumerShared, EngineHandle};
 use crate::error::Error;
-use crate::event::{FeedEvent, FeedStats, Health, instant_at};
+use crate::event::{FeedEvent, FeedStats, Health};
 use crate::proto::request::FeedMode;
 use crate::proto::segment::InstrumentId;
 use crate::ring::Consumer;
@@ -196,21 +196,13 @@ impl MarketFeed {
 
     /// The state of the connections behind this handle, for a health check.
     pub fn health(&self) -> Health {
-        let s = &self.engine.stats;
-        let mut h = Health {
-            dropped: self.shared.dropped.load(Ordering::Relaxed),
-            last_message_at: instant_at(self.shared.last_publish_ns.load(Ordering::Relaxed)),
-            ..Health::default()
-        };
-        let mut all_live_since: Option<u64> = Some(0);
-        for sh in &s.shards {
-            h.add(sh, &mut all_live_since);
-        }
-        if h.connections > 0 {
-            h.connected_since = all_live_since.and_then(instant_at);
-        }
-        h.mark_stopped(s.stopped());
-        h
+        super::probe::market_health(&self.engine, &self.shared)
+    }
+
+    /// A [`HealthProbe`](super::HealthProbe) that reads this handle's
+    /// [`health`](Self::health) from any thread.
+    pub fn health_probe(&self) -> super::HealthProbe {
+        super::HealthProbe::market(&self.engine, &self.shared)
     }
 
     /// This consumer's counters.

@@ -353,6 +353,12 @@ impl OrderFeed {
     pub fn health(&self) -> Health {
         super::outbox_health(&self.shared, &self.engine)
     }
+
+    /// A [`HealthProbe`](super::HealthProbe) that reads this handle's
+    /// [`health`](Self::health) from any thread.
+    pub fn health_probe(&self) -> super::HealthProbe {
+        super::HealthProbe::one(&self.engine, &self.shared)
+    }
 }
 
 /// The order event for a connection event, if any. `after_close` is whether the
