@@ -34,7 +34,7 @@ LAYERS = [
     ["error"],
     ["feed"],
     ["client", "token"],
-    ["sim", "jsonl", "internals"],
+    ["sim", "jsonl", "internals", "web"],
     ["lib"],
 ]
 LAYER_OF = {m: i for i, names in enumerate(LAYERS) for m in names}

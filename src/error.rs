@@ -65,6 +65,33 @@ pub enum Error {
     /// The simulator could not start (the `sim` feature).
     #[error(transparent)]
     Simulator(Box<dyn std::error::Error + Send + Sync>),
+    /// The live web page could not start (the `web` feature). Change its address.
+    #[error(transparent)]
+    Web(#[from] WebError),
+}
+
+/// Why the live web page (`dhan_feed::web`) could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum WebError {
+    /// Its address is not a loopback address and serving other hosts was not
+    /// asked for (`WebConfig::allow_remote`, `--http-allow-remote`).
+    #[error(
+        "the web page would listen on {0}, which other hosts can reach; allow it explicitly (WebConfig::allow_remote, --http-allow-remote) or use 127.0.0.1"
+    )]
+    NotLoopback(std::net::SocketAddr),
+    /// Listening failed (the port is taken, the address is not this host's).
+    #[error("the web page cannot listen on {addr}: {source}")]
+    Listen {
+        /// The address asked for.
+        addr: std::net::SocketAddr,
+        /// What the OS said.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The web thread could not be started.
+    #[error("the web thread could not start: {0}")]
+    Thread(#[source] std::io::Error),
 }
 
 /// Why instruments cannot go on a feed.

@@ -103,6 +103,8 @@ pub mod sim;
 mod time;
 mod token;
 mod transport;
+#[cfg(feature = "web")]
+pub mod web;
 mod ws;
 
 pub use cache::{LastValueCache, Latest, Stamped};
@@ -112,7 +114,7 @@ pub use config::{
     Overflow, TokenSource,
 };
 pub use engine::{EVENT_LOG_TARGET, MAX_SHARDS};
-pub use error::{ConfigError, Error, SubscribeError, TlsConfigError};
+pub use error::{ConfigError, Error, SubscribeError, TlsConfigError, WebError};
 pub use event::{
     Cause, ConnectionEvent, DnsFailure, EngineStop, FeedEvent, FeedStats, Health, MarketEvent,
     OrderFeedError, Refusal, RefusedEvent, SessionError, SessionEvent, TlsFailure,

@@ -13,6 +13,7 @@ mod watch;
 mod watch_args;
 mod watch_feeds;
 mod watch_global;
+mod watch_http;
 mod watch_names;
 
 use clap::{Parser, Subcommand};

@@ -76,14 +76,17 @@ pub fn run(
     stop: Arc<AtomicBool>,
 ) -> Result<Summary, WatchError> {
     let (sim, client) = connect(args)?;
+    // `--quiet`: the summary only (it goes to stderr).
+    let mut sink = io::sink();
+    let mut out: &mut dyn Write = if args.quiet { &mut sink } else { out };
     let result = if args.orders {
-        crate::watch_feeds::orders(args, &client, out, stop)
+        crate::watch_feeds::orders(args, &client, &mut out, stop)
     } else if let Some(ids) = &args.global {
-        crate::watch_global::global(args, ids, &client, out, stop)
+        crate::watch_global::global(args, ids, &client, &mut out, stop)
     } else if let Some(levels) = &args.depth {
-        crate::watch_feeds::depth(args, levels == "200", &client, out, stop)
+        crate::watch_feeds::depth(args, levels == "200", &client, &mut out, stop)
     } else {
-        market(args, &client, out, stop)
+        market(args, &client, &mut out, stop)
     };
     // The client first: it says goodbye and joins its I/O thread while an
     // in-process simulator is still there (else the simulator's shutdown would be
@@ -106,7 +109,7 @@ fn market(
         (_, m) => m,
     };
     let mut candles = args.candles.map(dhan_feed::feed::CandleAggregator::new);
-    let mut feed = client.market_feed(mode);
+    let page = crate::watch_http::page(args);
     let instruments: Vec<InstrumentId> = if args.instruments.is_empty() {
         DEFAULT_INSTRUMENTS
             .iter()
@@ -116,7 +119,22 @@ fn market(
         args.instruments.clone()
     };
     let names = Names::load(args, &instruments)?;
+    // With `--http` the feed also writes a last-value cache, which the page reads.
+    let (mut feed, cache) = match page {
+        Some(_) => {
+            let (f, c) = client.market_feed_with_cache(mode, instruments.len());
+            (f, Some(c))
+        }
+        None => (client.market_feed(mode), None),
+    };
     feed.subscribe(&instruments)?;
+    let _web = match (page, cache) {
+        (Some(page), Some(cache)) => Some(crate::watch_http::start(
+            page.market(&feed, cache, |id| names.of(id))
+                .order_feed(client.order_updates()),
+        )?),
+        _ => None,
+    };
     let mut hist = hdrhistogram::Histogram::<u64>::new(3).map_err(io::Error::other)?;
     let mut summary = Summary::default();
     let start = Instant::now();

@@ -87,8 +87,33 @@ pub struct WatchArgs {
     /// With `--global`: trade or ohlc.
     #[arg(long, default_value = "trade", requires = "global")]
     pub global_mode: dhan_feed::GlobalMode,
+    /// Also serve a live web page of what this watch receives at this address
+    /// (e.g. `127.0.0.1:8080`): the instruments with prices and charts, the
+    /// order updates, every connection's health; `/health` and `/subscriptions`
+    /// for monitors.
+    #[arg(long, value_name = "ADDR")]
+    pub http: Option<std::net::SocketAddr>,
+    /// Let `--http` listen on an address other hosts can reach (the page has no
+    /// login: anyone who reaches it sees the prices and your order updates).
+    #[arg(long, requires = "http")]
+    pub http_allow_remote: bool,
+    /// With `--http`: seconds without a frame after which a feed counts as
+    /// stale (`/health` then answers 503).
+    #[arg(long, requires = "http", default_value_t = 30.0, value_parser = parse_seconds)]
+    pub http_stale: f64,
+    /// Print nothing but the summary (with `--http`, watch the page instead).
+    #[arg(long)]
+    pub quiet: bool,
     /// Instruments as SEGMENT:ID (default: NIFTY, BANKNIFTY, NIFTYIT, SENSEX).
     pub instruments: Vec<InstrumentId>,
+}
+
+/// A positive number of seconds.
+fn parse_seconds(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 && v < 1e9 => Ok(v),
+        _ => Err(format!("{s:?}: expected a positive number of seconds")),
+    }
 }
 
 /// A Global Stocks security id as `1234` or `INX_EQ:1234`.

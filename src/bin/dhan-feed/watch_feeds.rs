@@ -44,6 +44,12 @@ pub fn orders(
     stop: Arc<AtomicBool>,
 ) -> Result<Summary, WatchError> {
     let mut feed = client.order_updates();
+    let mut web = None;
+    let mut to_page = None;
+    if let Some(mut page) = crate::watch_http::page(args) {
+        to_page = Some(page.order_sender(feed.health_probe()));
+        web = Some(crate::watch_http::start(page)?);
+    }
     let mut summary = Summary::default();
     let start = Instant::now();
     let mut line = Vec::with_capacity(2048);
@@ -68,6 +74,9 @@ pub fn orders(
         };
         if let OrderEvent::EngineStopped(stop) = ev {
             return Err(WatchError::EngineStopped(stop));
+        }
+        if let Some(tx) = &to_page {
+            tx.send(&ev);
         }
         line.clear();
         if args.json {
@@ -136,6 +145,7 @@ pub fn orders(
         }
     }
     out.flush()?;
+    drop(web);
     summary.drops = feed.stats().dropped;
     print_summary(&summary);
     Ok(summary)
@@ -167,14 +177,38 @@ pub fn depth(
                 .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
             feeds.push(f);
         }
+        let _web = depth_page(args, client, &feeds, "200")?;
         run_depth(args, &mut feeds, out, &stop)
     } else {
         let mut f = client.depth20();
         let refs: Vec<(InstrumentId, &str)> = items.iter().map(|(i, l)| (*i, l.as_str())).collect();
         f.subscribe_labelled(&refs)
             .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
-        run_depth(args, &mut [f], out, &stop)
+        let mut feeds = [f];
+        let _web = depth_page(args, client, &feeds, "20")?;
+        run_depth(args, &mut feeds, out, &stop)
     }
+}
+
+/// With `--http`: the page, showing the depth connections' health and the order
+/// updates.
+fn depth_page<const N: usize>(
+    args: &WatchArgs,
+    client: &Client,
+    feeds: &[DepthFeed<N>],
+    levels: &str,
+) -> Result<Option<dhan_feed::web::WebServer>, WatchError> {
+    let Some(mut page) = crate::watch_http::page(args) else {
+        return Ok(None);
+    };
+    for (i, f) in feeds.iter().enumerate() {
+        let name = match feeds.len() {
+            1 => format!("depth {levels}"),
+            _ => format!("depth {levels} #{}", i + 1),
+        };
+        page = page.feed(&name, "depth", levels, f.health_probe(), f.subscriptions());
+    }
+    crate::watch_http::start(page.order_feed(client.order_updates())).map(Some)
 }
 
 fn run_depth<const N: usize>(

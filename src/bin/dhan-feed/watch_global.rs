@@ -80,6 +80,22 @@ pub fn global(
     };
     let mut feed = client.global_stocks_feed(args.global_mode);
     feed.subscribe(ids)?;
+    let _web = match crate::watch_http::page(args) {
+        Some(page) => {
+            let mode = format!("{:?}", args.global_mode).to_ascii_lowercase();
+            let page = page
+                .feed(
+                    "global stocks",
+                    "global",
+                    &mode,
+                    feed.health_probe(),
+                    Vec::new(),
+                )
+                .order_feed(client.order_updates());
+            Some(crate::watch_http::start(page)?)
+        }
+        None => None,
+    };
     let mut summary = Summary::default();
     let start = Instant::now();
     let mut line = Vec::with_capacity(512);
