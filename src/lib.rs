@@ -121,7 +121,7 @@ pub use event::{
 };
 pub use feed::{
     Depth20Feed, Depth200Feed, DepthFeed, DepthFeedEvent, GapReason, GlobalFeedEvent,
-    GlobalStocksFeed, MarketFeed, OrderEvent, OrderEventKinds, OrderFeed,
+    GlobalStocksFeed, HealthProbe, MarketFeed, OrderEvent, OrderEventKinds, OrderFeed,
 };
 pub use proto::endpoint::FeedKind;
 pub use proto::{

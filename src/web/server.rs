@@ -304,6 +304,7 @@ impl Server {
             };
             match conn.phase {
                 Phase::Reading if now.duration_since(conn.opened) >= self.cfg.request_timeout => {
+                    self.shared.bad_requests.fetch_add(1, Ordering::Relaxed);
                     conn.phase = Phase::Draining {
                         deadline: now + DRAIN_FOR,
                     };

@@ -243,12 +243,9 @@ impl PageState {
 
     /// Whether every feed is live and fresh (what `/health` answers 200 to).
     pub(super) fn healthy(&self, now: Instant) -> bool {
-        self.feeds.iter().all(|f| {
-            matches!(
-                state_of(&f.probe.health(), now, self.stale_after),
-                "live" | "idle"
-            )
-        })
+        self.feeds
+            .iter()
+            .all(|f| matches!(f.state(now, self.stale_after), "live" | "idle"))
     }
 
     /// `[{"name":…,"state":…,…}, …]`: every feed's health.
@@ -266,7 +263,10 @@ impl PageState {
             out.extend_from_slice(b",\"mode\":");
             push_str(out, &f.mode);
             out.extend_from_slice(b",\"state\":");
-            push_str(out, state_of(&h, now, self.stale_after));
+            push_str(
+                out,
+                state_of(&h, f.needs_connection(), now, self.stale_after),
+            );
             for (name, v) in [
                 ("connections", u64::from(h.connections)),
                 ("live", u64::from(h.live)),
@@ -331,12 +331,30 @@ impl PageState {
     }
 }
 
+impl FeedEntry {
+    /// Whether the feed needs a connection: the order feed always, the others
+    /// once they have instruments.
+    fn needs_connection(&self) -> bool {
+        self.kind == "orders" || !self.instruments.is_empty()
+    }
+
+    fn state(&self, now: Instant, stale_after: Duration) -> &'static str {
+        state_of(
+            &self.probe.health(),
+            self.needs_connection(),
+            now,
+            stale_after,
+        )
+    }
+}
+
 /// A feed's state for the page and `/health`: `stopped` (the engine is gone),
-/// `halted` (credentials refused), `idle` (no connection needed: nothing
-/// subscribed), `down` (a connection it needs is not live), `stale` (no frame, not
-/// even a ping, for `stale_after`), else `live`.
+/// `halted` (credentials refused), `idle` (no connection, none needed: nothing
+/// subscribed), `down` (a connection it needs is not live, or not open yet),
+/// `stale` (no frame, not even a ping, for `stale_after`), else `live`.
 pub(super) fn state_of(
     h: &crate::event::Health,
+    needed: bool,
     now: Instant,
     stale_after: Duration,
 ) -> &'static str {
@@ -344,9 +362,9 @@ pub(super) fn state_of(
         "stopped"
     } else if h.halted.is_some() {
         "halted"
-    } else if h.connections == 0 {
+    } else if h.connections == 0 && !needed {
         "idle"
-    } else if h.live < h.connections {
+    } else if h.connections == 0 || h.live < h.connections {
         "down"
     } else if h
         .last_frame_at
