@@ -136,35 +136,35 @@ impl Stream {
     pub fn next(&mut self, timeout: Duration) -> Result<Option<Event>, String> {
         let deadline = Instant::now() + timeout;
         loop {
-            if !self.head_seen {
-                if let Some(end) = self.buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                    let head = String::from_utf8_lossy(&self.buf[..end]).into_owned();
-                    assert!(head.starts_with("HTTP/1.1 200"), "stream refused: {head}");
-                    assert!(head.contains("text/event-stream"), "{head}");
-                    self.buf.drain(..end + 4);
-                    self.head_seen = true;
-                }
+            if !self.head_seen
+                && let Some(end) = self.buf.windows(4).position(|w| w == b"\r\n\r\n")
+            {
+                let head = String::from_utf8_lossy(&self.buf[..end]).into_owned();
+                assert!(head.starts_with("HTTP/1.1 200"), "stream refused: {head}");
+                assert!(head.contains("text/event-stream"), "{head}");
+                self.buf.drain(..end + 4);
+                self.head_seen = true;
             }
-            if self.head_seen {
-                if let Some(end) = self.buf.windows(2).position(|w| w == b"\n\n") {
-                    let block = String::from_utf8_lossy(&self.buf[..end]).into_owned();
-                    self.buf.drain(..end + 2);
-                    let mut ev = Event {
-                        name: String::new(),
-                        data: String::new(),
-                    };
-                    for line in block.lines() {
-                        if let Some(v) = line.strip_prefix("event: ") {
-                            ev.name = v.to_owned();
-                        } else if let Some(v) = line.strip_prefix("data: ") {
-                            ev.data.push_str(v);
-                        }
+            if self.head_seen
+                && let Some(end) = self.buf.windows(2).position(|w| w == b"\n\n")
+            {
+                let block = String::from_utf8_lossy(&self.buf[..end]).into_owned();
+                self.buf.drain(..end + 2);
+                let mut ev = Event {
+                    name: String::new(),
+                    data: String::new(),
+                };
+                for line in block.lines() {
+                    if let Some(v) = line.strip_prefix("event: ") {
+                        ev.name = v.to_owned();
+                    } else if let Some(v) = line.strip_prefix("data: ") {
+                        ev.data.push_str(v);
                     }
-                    if ev.name.is_empty() {
-                        continue; // `retry:` and comments
-                    }
-                    return Ok(Some(ev));
                 }
+                if ev.name.is_empty() {
+                    continue; // `retry:` and comments
+                }
+                return Ok(Some(ev));
             }
             if Instant::now() >= deadline {
                 return Ok(None);
