@@ -80,7 +80,7 @@ function draw(row) {
   g.strokeStyle = h[h.length - 1] >= h[0] ? "#2ecc71" : "#ff5c5c";
   g.beginPath();
   h.forEach((v, i) => {
-    const x = (i / (HISTORY - 1)) * (cv.width - 2) + 1;
+    const x = (i / (Math.max(h.length, 30) - 1)) * (cv.width - 2) + 1;
     const y = cv.height - 2 - ((v - lo) / (hi - lo)) * (cv.height - 4);
     if (i === 0) g.moveTo(x, y); else g.lineTo(x, y);
   });
