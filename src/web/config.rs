@@ -7,7 +7,7 @@ use std::time::Duration;
 #[derive(Clone, Debug)]
 pub struct WebConfig {
     /// Where to listen. Default `127.0.0.1:8080`; port 0 picks a free one
-    /// ([`WebServer::local_addr`] says which).
+    /// ([`WebServer::local_addr`](super::WebServer::local_addr) says which).
     pub addr: SocketAddr,
     /// Serve other hosts too: needed for an address that is not loopback, and
     /// lifts the loopback `Host` check. Default `false`.

@@ -75,6 +75,6 @@ pub struct WebStats {
     /// Requests refused as malformed, oversized, of another method or `Host`, or
     /// incomplete in time.
     pub bad_requests: u64,
-    /// Order events an [`OrderSender`] could not pass on (the page was behind).
+    /// Order events an [`OrderSender`](super::OrderSender) could not pass on (the page was behind).
     pub orders_dropped: u64,
 }
