@@ -1,6 +1,6 @@
 //! The client: one I/O thread shared by every handle it creates.
 
-use crate::cache::LastValueCache;
+use crate::cache::{DepthCache, LastValueCache};
 use crate::config::{ClientConfig, ConfigError, Overflow};
 use crate::engine::port::{Command, ConsumerShared, EngineHandle, Fault, NewConn, OutboxShared};
 use crate::error::Error;
@@ -172,18 +172,49 @@ impl Client {
     /// A 20-level depth handle: its own connection (up to five per user), up to 50
     /// NSE_EQ / NSE_FNO instruments; it connects when it has instruments.
     pub fn depth20(&self) -> Depth20Feed {
+        self.depth20_parts(None)
+    }
+
+    /// A 20-level depth handle ([`Client::depth20`]) and its depth cache: each
+    /// side's best `levels` levels (1 to [`crate::cache::MAX_TOP_LEVELS`]) of
+    /// every instrument it receives, kept by the I/O thread from each bid or ask
+    /// packet and readable from any thread without a lock
+    /// ([`DepthCache::top`]). The table is made now for up to `instruments`
+    /// instruments (a 20-level connection carries 50).
+    pub fn depth20_with_cache(
+        &self,
+        instruments: usize,
+        levels: usize,
+    ) -> (Depth20Feed, DepthCache) {
+        let (cache, writer) = DepthCache::new(instruments, levels);
+        (self.depth20_parts(Some(writer)), cache)
+    }
+
+    fn depth20_parts(&self, cache: Option<crate::cache::DepthCacheWriter>) -> Depth20Feed {
         let (id, producer, consumer, shared) =
             self.aux_parts(self.inner.cfg.depth_ring_capacity.max(16));
-        self.add_aux(id, NewConn::Depth20(producer), &shared);
+        self.add_aux(id, NewConn::Depth20(producer, cache), &shared);
         DepthFeed::new(self.inner.engine.clone(), id, consumer, shared)
     }
 
     /// A 200-level depth handle: its own connection (up to five per user), one
     /// NSE_EQ / NSE_FNO instrument.
     pub fn depth200(&self) -> Depth200Feed {
+        self.depth200_parts(None)
+    }
+
+    /// A 200-level depth handle ([`Client::depth200`]) and a depth cache of its
+    /// instrument's best `levels` levels a side (1 to
+    /// [`crate::cache::MAX_TOP_LEVELS`]), as [`Client::depth20_with_cache`].
+    pub fn depth200_with_cache(&self, levels: usize) -> (Depth200Feed, DepthCache) {
+        let (cache, writer) = DepthCache::new(1, levels);
+        (self.depth200_parts(Some(writer)), cache)
+    }
+
+    fn depth200_parts(&self, cache: Option<crate::cache::DepthCacheWriter>) -> Depth200Feed {
         let (id, producer, consumer, shared) =
             self.aux_parts((self.inner.cfg.depth_ring_capacity / 4).max(16));
-        self.add_aux(id, NewConn::Depth200(producer), &shared);
+        self.add_aux(id, NewConn::Depth200(producer, cache), &shared);
         DepthFeed::new(self.inner.engine.clone(), id, consumer, shared)
     }
 

@@ -107,7 +107,7 @@ mod transport;
 pub mod web;
 mod ws;
 
-pub use cache::{LastValueCache, Latest, Stamped};
+pub use cache::{DepthCache, DepthTop, LastValueCache, Latest, Stamped, TopLevels};
 pub use client::Client;
 pub use config::{
     BudgetConfig, ClientConfig, Endpoints, LifecycleConfig, OrderBookSource, OrderTrackerConfig,

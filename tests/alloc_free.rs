@@ -311,6 +311,17 @@ fn engine_allocates_nothing_per_message_after_warm_up(tls: bool, cache: bool) {
 
 #[test]
 fn depth20_messages_allocate_nothing_on_either_thread_after_warm_up() {
+    depth20_allocs(false);
+}
+
+/// With a depth cache: the I/O thread also keeps each side's top levels in the
+/// cache's table (made up front), still without allocating.
+#[test]
+fn depth20_with_a_depth_cache_allocates_nothing_after_warm_up() {
+    depth20_allocs(true);
+}
+
+fn depth20_allocs(with_cache: bool) {
     use dhan_feed::config::{ClientConfig, Endpoints};
     use dhan_feed::feed::DepthFeedEvent;
     use dhan_feed::sim::{DEFAULT_ACCESS_TOKEN, DEFAULT_CLIENT_ID, SimConfig, Simulator};
@@ -335,7 +346,12 @@ fn depth20_messages_allocate_nothing_on_either_thread_after_warm_up() {
         ..ClientConfig::default()
     })
     .unwrap();
-    let mut feed = client.depth20();
+    let (mut feed, cache) = if with_cache {
+        let (f, c) = client.depth20_with_cache(8, 5);
+        (f, Some(c))
+    } else {
+        (client.depth20(), None)
+    };
     let ids: Vec<(InstrumentId, &str)> = (0..5)
         .map(|i| {
             (
@@ -379,6 +395,14 @@ fn depth20_messages_allocate_nothing_on_either_thread_after_warm_up() {
         "consumer allocations while assembling books"
     );
     assert_eq!(feed.stats().dropped, 0);
+    if let Some(cache) = cache {
+        assert_eq!(cache.instruments(), 5);
+        assert!(ids.iter().all(|(i, _)| {
+            cache
+                .top(*i)
+                .is_some_and(|t| t.bids.is_some() && t.asks.is_some())
+        }));
+    }
 }
 
 /// Global Stocks packets through the engine: after warm-up neither the I/O

@@ -136,3 +136,65 @@ fn readers_on_other_threads_see_whole_values_that_only_move_forward() {
             .all(|&i| cache.latest(i).and_then(|l| l.full).is_some())
     );
 }
+
+/// A 20-level depth feed with a depth cache: once the feed is quiet, each
+/// side's cached top levels are the first levels of the book the handle
+/// assembled from the same packets, and every side packet was counted.
+#[test]
+fn the_depth_cache_holds_the_top_of_the_book_the_feed_built() {
+    let sim = Simulator::builder()
+        .plain()
+        .depth_rate(400.0)
+        .order_interval(None)
+        .start()
+        .unwrap();
+    let client = client(&sim);
+    let (mut feed, cache) = client.depth20_with_cache(4, 5);
+    assert_eq!(cache.levels(), 5);
+    let ids: Vec<InstrumentId> = ["NSE_EQ:2885", "NSE_EQ:11536"]
+        .iter()
+        .map(|s| s.parse().unwrap())
+        .collect();
+    feed.subscribe(&ids).unwrap();
+    let mut sides: HashMap<(InstrumentId, bool), u64> = HashMap::new();
+    let take = |feed: &mut dhan_feed::Depth20Feed,
+                ms: u64,
+                sides: &mut HashMap<(InstrumentId, bool), u64>| {
+        let until = Instant::now() + Duration::from_millis(ms);
+        while Instant::now() < until {
+            if let Some(dhan_feed::DepthFeedEvent::Update { id, side, .. }) =
+                feed.recv_timeout(Duration::from_millis(10))
+            {
+                *sides
+                    .entry((id, side == dhan_feed::proto::depth::DepthSide::Bid))
+                    .or_default() += 1;
+            }
+        }
+    };
+    take(&mut feed, 1_500, &mut sides);
+    assert_eq!(sides.len(), 4, "both sides of both instruments: {sides:?}");
+    // The server goes away: what was in flight arrives, then nothing more (the
+    // handle keeps its books; unsubscribing would drop them).
+    sim.stop();
+    take(&mut feed, 600, &mut sides);
+    assert_eq!(feed.stats().dropped, 0);
+    for &id in &ids {
+        let book = feed.book(id).expect("a book");
+        let top = cache.top(id).expect("cached");
+        let (bids, asks) = (top.bids.expect("bids"), top.asks.expect("asks"));
+        assert_eq!(bids.value.levels(), &book.bids()[..5], "{id}");
+        assert_eq!(asks.value.levels(), &book.asks()[..5], "{id}");
+        assert_eq!(
+            bids.updates,
+            sides[&(id, true)],
+            "{id}: every bid packet counted"
+        );
+        assert_eq!(
+            asks.updates,
+            sides[&(id, false)],
+            "{id}: every ask packet counted"
+        );
+        assert_eq!(top.spread(), book.spread());
+    }
+    assert_eq!(cache.instruments(), 2);
+}

@@ -16,16 +16,24 @@
 //! they are the seqlock of Boehm's "Can seqlocks get along with programming
 //! language memory models?" (2012). `tests/cache_loom.rs` model-checks it.
 
+mod depth;
 mod seqlock;
+mod stamped;
 mod sync;
+mod table;
+
+pub(crate) use depth::DepthCacheWriter;
+pub use depth::{DepthCache, DepthTop, MAX_TOP_LEVELS, TopLevels};
 
 pub(crate) use seqlock::SeqLock;
+pub use stamped::Stamped;
+use table::{Table, key_of};
 
 use crate::proto::InstrumentId;
 use crate::proto::market::{
     Full, MarketPacket, OpenInterest, PrevClose, Quote, Ticker, code, decode_packet, id_of, size,
 };
-use sync::{Arc, AtomicU64, Ordering};
+use sync::{Arc, Ordering};
 
 /// The kinds a slot keeps, in slot order, with the bytes each keeps (its wire
 /// length: a longer packet's extra bytes are not kept).
@@ -71,87 +79,6 @@ fn kind_of(code: u8) -> Option<usize> {
     }
 }
 
-/// One instrument's latest packets.
-type Slot = SeqLock<SLOT_WORDS>;
-
-/// The table a cache and its writer share.
-struct Table {
-    /// Open addressing: 0 is empty, else [`key_of`] of the instrument whose slot
-    /// has the same index.
-    keys: Box<[AtomicU64]>,
-    slots: Box<[Slot]>,
-    /// Instruments at most (half the table: probes stay short).
-    limit: usize,
-    /// Instruments inserted; written by the writer only.
-    len: AtomicU64,
-    /// Packets not kept because the table was full.
-    refused: AtomicU64,
-}
-
-/// The table key of an instrument: never 0.
-#[inline]
-fn key_of(id: InstrumentId) -> u64 {
-    1 << 48 | u64::from(id.segment.as_u8()) << 32 | u64::from(id.security_id)
-}
-
-/// Where an instrument's probe starts.
-#[inline]
-fn home(key: u64, mask: usize) -> usize {
-    (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32) as usize & mask
-}
-
-impl Table {
-    fn with_capacity(instruments: usize) -> Self {
-        let limit = instruments.max(1);
-        let n = (limit * 2).next_power_of_two();
-        Self {
-            keys: (0..n).map(|_| AtomicU64::new(0)).collect(),
-            slots: (0..n).map(|_| SeqLock::new()).collect(),
-            limit,
-            len: AtomicU64::new(0),
-            refused: AtomicU64::new(0),
-        }
-    }
-
-    /// The slot of `key`, if the instrument is in the table.
-    #[inline]
-    fn find(&self, key: u64) -> Option<&Slot> {
-        let mask = self.keys.len() - 1;
-        let mut i = home(key, mask);
-        loop {
-            match self.keys[i].load(Ordering::Acquire) {
-                0 => return None,
-                k if k == key => return Some(&self.slots[i]),
-                _ => i = (i + 1) & mask,
-            }
-        }
-    }
-
-    /// The slot of `key`, inserted when missing and there is room (writer only).
-    #[inline]
-    fn find_or_insert(&self, key: u64) -> Option<&Slot> {
-        let mask = self.keys.len() - 1;
-        let mut i = home(key, mask);
-        loop {
-            match self.keys[i].load(Ordering::Relaxed) {
-                0 => {
-                    let len = self.len.load(Ordering::Relaxed);
-                    if len as usize >= self.limit {
-                        return None;
-                    }
-                    self.len.store(len + 1, Ordering::Relaxed);
-                    // The slot is all zeros (nothing kept yet) before readers can
-                    // find it: the key is published last.
-                    self.keys[i].store(key, Ordering::Release);
-                    return Some(&self.slots[i]);
-                }
-                k if k == key => return Some(&self.slots[i]),
-                _ => i = (i + 1) & mask,
-            }
-        }
-    }
-}
-
 /// Reads a market feed's latest values; cheap to clone, `Send` and `Sync`.
 ///
 /// Made with [`crate::Client::market_feed_with_cache`]. Every packet the feed's
@@ -160,7 +87,7 @@ impl Table {
 /// sees the richer packets too); unsubscribing keeps the last values.
 #[derive(Clone)]
 pub struct LastValueCache {
-    table: Arc<Table>,
+    table: Arc<Table<SLOT_WORDS>>,
 }
 
 impl std::fmt::Debug for LastValueCache {
@@ -171,17 +98,6 @@ impl std::fmt::Debug for LastValueCache {
             .field("refused", &self.refused())
             .finish()
     }
-}
-
-/// A value with when it arrived and how many of its kind came before it.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Stamped<T> {
-    /// The packet.
-    pub value: T,
-    /// When its message was read from the socket ([`crate::now_ns`]).
-    pub recv_ns: u64,
-    /// Packets of this kind kept for the instrument so far, this one included.
-    pub updates: u64,
 }
 
 /// The latest packet of every kind an instrument has had; `None` for a kind
@@ -346,19 +262,9 @@ fn decode_part(w: &[u64], bytes: usize) -> Option<(MarketPacket, u64, u64)> {
     Some((p, recv_ns, updates))
 }
 
-impl<T> Stamped<T> {
-    fn new(value: T, recv_ns: u64, updates: u64) -> Self {
-        Self {
-            value,
-            recv_ns,
-            updates,
-        }
-    }
-}
-
 /// The I/O thread's side of a [`LastValueCache`].
 pub(crate) struct CacheWriter {
-    table: Arc<Table>,
+    table: Arc<Table<SLOT_WORDS>>,
 }
 
 impl CacheWriter {

@@ -8,6 +8,7 @@ use super::link::Link;
 use super::outbox::Outbox;
 use super::port::OutboxShared;
 use super::shard::log_event;
+use crate::cache::DepthCacheWriter;
 use crate::config::ClientConfig;
 use crate::event::{
     ConnectionEvent, DepthItem, DepthSideUpdate, GlobalItem, MessageCounts, OrderFeedError,
@@ -48,6 +49,8 @@ pub(crate) struct DepthConn<const N: usize> {
     malformed: u64,
     /// Packets longer than their levels need.
     extended: u64,
+    /// The handle's depth cache, when it has one.
+    cache: Option<DepthCacheWriter>,
 }
 
 /// An order-update connection.
@@ -86,8 +89,9 @@ const fn depth_kind(n: usize) -> DepthKind {
 }
 
 impl<const N: usize> DepthConn<N> {
-    pub fn new(out: Outbox<DepthItem<N>>) -> Self {
+    pub fn new(out: Outbox<DepthItem<N>>, cache: Option<DepthCacheWriter>) -> Self {
         Self {
+            cache,
             instruments: Vec::new(),
             out,
             item: Box::new(DepthSideUpdate::EMPTY),
@@ -136,6 +140,9 @@ impl<const N: usize> Proto for DepthConn<N> {
         for p in it.by_ref() {
             match p {
                 Ok(DepthPacket::Levels(levels)) => {
+                    if let Some(c) = &self.cache {
+                        c.write(&levels, recv_ns);
+                    }
                     let item = &mut *self.item;
                     item.id = levels.id;
                     item.side = levels.side;

@@ -498,8 +498,12 @@ impl Engine {
                 }
                 Command::AddAux { id, conn, shared } => {
                     let kind = match conn {
-                        NewConn::Depth20(p) => AuxKind::Depth20(DepthConn::new(Outbox::new(p))),
-                        NewConn::Depth200(p) => AuxKind::Depth200(DepthConn::new(Outbox::new(p))),
+                        NewConn::Depth20(p, cache) => {
+                            AuxKind::Depth20(DepthConn::new(Outbox::new(p), cache))
+                        }
+                        NewConn::Depth200(p, cache) => {
+                            AuxKind::Depth200(DepthConn::new(Outbox::new(p), cache))
+                        }
                         NewConn::Global(p) => AuxKind::Global(GlobalConn::new(Outbox::new(p))),
                         NewConn::Orders { login, producer } => {
                             let spill = self.cfg.order_spill_bytes

@@ -37,10 +37,16 @@ pub const MAX_SHARDS: usize = 5;
 /// A new depth or order connection: its kind and the producer side of its
 /// handle's ring.
 pub(crate) enum NewConn {
-    /// 20-level depth.
-    Depth20(Producer<DepthItem<20>>),
-    /// 200-level depth.
-    Depth200(Producer<DepthItem<200>>),
+    /// 20-level depth, with its cache if it has one.
+    Depth20(
+        Producer<DepthItem<20>>,
+        Option<crate::cache::DepthCacheWriter>,
+    ),
+    /// 200-level depth, with its cache if it has one.
+    Depth200(
+        Producer<DepthItem<200>>,
+        Option<crate::cache::DepthCacheWriter>,
+    ),
     /// Global Stocks (US) feed.
     Global(Producer<GlobalItem>),
     /// Order updates, logging in with `login`.

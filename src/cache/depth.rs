@@ -1,0 +1,287 @@
+//! The depth cache: the top levels of each side of every instrument a depth feed
+//! receives, written by the I/O thread from each bid or ask packet and read by
+//! any thread with no lock — the same table and seqlocked slots as the market
+//! cache.
+//!
+//! A Dhan depth packet carries a whole side of the book (20 levels, or up to 200
+//! rows), so the latest packet of a side *is* that side's top: the cache keeps
+//! its first levels (at most [`MAX_TOP_LEVELS`], as many as the cache was made
+//! for) with the packet's receive stamp and a per-side update counter.
+
+use super::seqlock::SeqLock;
+use super::stamped::Stamped;
+use super::sync::{Arc, Ordering};
+use super::table::{Table, key_of};
+use crate::proto::InstrumentId;
+use crate::proto::depth::{DepthLevel, DepthLevels, DepthSide};
+
+/// The most levels per side a depth cache keeps.
+pub const MAX_TOP_LEVELS: usize = 20;
+
+/// Words of one side: receive stamp, update count, levels kept, then two words a
+/// level (price bits; quantity and orders).
+const SIDE_WORDS: usize = 3 + 2 * MAX_TOP_LEVELS;
+const SLOT_WORDS: usize = 2 * SIDE_WORDS;
+
+/// One side's best levels, best first.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TopLevels {
+    levels: [DepthLevel; MAX_TOP_LEVELS],
+    len: u8,
+}
+
+impl TopLevels {
+    /// The levels kept, best first (fewer than asked when the packet had fewer;
+    /// trailing zero-quantity rows are padding and not kept).
+    pub fn levels(&self) -> &[DepthLevel] {
+        &self.levels[..usize::from(self.len)]
+    }
+
+    /// The best level, if the side has one.
+    pub fn best(&self) -> Option<DepthLevel> {
+        self.levels().first().copied()
+    }
+}
+
+/// An instrument's top of book: each side as its latest packet left it; `None`
+/// for a side not received yet.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct DepthTop {
+    /// The bid side.
+    pub bids: Option<Stamped<TopLevels>>,
+    /// The ask side.
+    pub asks: Option<Stamped<TopLevels>>,
+}
+
+impl DepthTop {
+    /// Best ask minus best bid, when both sides have a level.
+    pub fn spread(&self) -> Option<f64> {
+        let bid = self.bids?.value.best()?;
+        let ask = self.asks?.value.best()?;
+        Some(ask.price - bid.price)
+    }
+}
+
+/// Reads a depth feed's top levels; cheap to clone, `Send` and `Sync`.
+///
+/// Made with [`crate::Client::depth20_with_cache`] or
+/// [`crate::Client::depth200_with_cache`].
+#[derive(Clone)]
+pub struct DepthCache {
+    table: Arc<Table<SLOT_WORDS>>,
+    levels: usize,
+}
+
+impl std::fmt::Debug for DepthCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DepthCache")
+            .field("instruments", &self.instruments())
+            .field("levels", &self.levels)
+            .field("refused", &self.refused())
+            .finish()
+    }
+}
+
+impl DepthCache {
+    /// A cache for up to `instruments` instruments keeping `levels` levels a
+    /// side (1 to [`MAX_TOP_LEVELS`]), and its writer.
+    pub(crate) fn new(instruments: usize, levels: usize) -> (Self, DepthCacheWriter) {
+        let table = Arc::new(Table::with_capacity(instruments));
+        let levels = levels.clamp(1, MAX_TOP_LEVELS);
+        (
+            Self {
+                table: table.clone(),
+                levels,
+            },
+            DepthCacheWriter { table, levels },
+        )
+    }
+
+    /// Levels kept per side.
+    pub fn levels(&self) -> usize {
+        self.levels
+    }
+
+    /// `id`'s top of book: a consistent copy of both sides (never half of one
+    /// packet and half of another), or `None` if no packet came for it.
+    pub fn top(&self, id: InstrumentId) -> Option<DepthTop> {
+        let slot = self.table.find(key_of(id))?;
+        let mut w = [0u64; SLOT_WORDS];
+        slot.read(&mut w);
+        Some(DepthTop {
+            bids: side_of(&w[..SIDE_WORDS]),
+            asks: side_of(&w[SIDE_WORDS..]),
+        })
+    }
+
+    /// One side of `id`'s book (only its words are copied).
+    pub fn side(&self, id: InstrumentId, side: DepthSide) -> Option<Stamped<TopLevels>> {
+        let slot = self.table.find(key_of(id))?;
+        let mut w = [0u64; SIDE_WORDS];
+        slot.read_from(side_at(side), &mut w);
+        side_of(&w)
+    }
+
+    /// Instruments with a slot.
+    pub fn instruments(&self) -> usize {
+        self.table.len.load(Ordering::Relaxed) as usize
+    }
+
+    /// Packets not kept because the table was full.
+    pub fn refused(&self) -> u64 {
+        self.table.refused.load(Ordering::Relaxed)
+    }
+}
+
+/// Where a side starts in a slot.
+const fn side_at(side: DepthSide) -> usize {
+    match side {
+        DepthSide::Bid => 0,
+        DepthSide::Ask => SIDE_WORDS,
+    }
+}
+
+/// A side's words decoded; `None` when nothing was kept.
+fn side_of(w: &[u64]) -> Option<Stamped<TopLevels>> {
+    let (recv_ns, updates, len) = (w[0], w[1], w[2]);
+    if updates == 0 {
+        return None;
+    }
+    let len = (len as usize).min(MAX_TOP_LEVELS);
+    let mut levels = [DepthLevel::default(); MAX_TOP_LEVELS];
+    for (l, pair) in levels.iter_mut().zip(w[3..].chunks_exact(2)).take(len) {
+        *l = DepthLevel {
+            price: f64::from_bits(pair[0]),
+            qty: pair[1] as u32,
+            orders: (pair[1] >> 32) as u32,
+        };
+    }
+    Some(Stamped {
+        value: TopLevels {
+            levels,
+            len: len as u8,
+        },
+        recv_ns,
+        updates,
+    })
+}
+
+/// The I/O thread's side of a [`DepthCache`].
+pub(crate) struct DepthCacheWriter {
+    table: Arc<Table<SLOT_WORDS>>,
+    levels: usize,
+}
+
+impl DepthCacheWriter {
+    /// Keeps a bid or ask packet's first levels for its instrument.
+    pub(crate) fn write(&self, p: &DepthLevels<'_>, recv_ns: u64) {
+        let Some(slot) = self.table.find_or_insert(key_of(p.id)) else {
+            self.table.refused.fetch_add(1, Ordering::Relaxed);
+            return;
+        };
+        // Trailing zero-quantity rows are padding (a thin 20-level book), as
+        // the depth book reads them.
+        let mut rows = p.len();
+        while rows > 0 && p.get(rows - 1).is_some_and(|l| l.qty == 0) {
+            rows -= 1;
+        }
+        write_side(slot, side_at(p.side), p, rows.min(self.levels), recv_ns);
+    }
+}
+
+fn write_side(slot: &SeqLock<SLOT_WORDS>, at: usize, p: &DepthLevels<'_>, n: usize, recv_ns: u64) {
+    slot.write(|words| {
+        let side = &words[at..at + SIDE_WORDS];
+        let updates = side[1].load(Ordering::Relaxed);
+        side[0].store(recv_ns, Ordering::Relaxed);
+        side[1].store(updates + 1, Ordering::Relaxed);
+        side[2].store(n as u64, Ordering::Relaxed);
+        for (pair, l) in side[3..].chunks_exact(2).zip(p.iter().take(n)) {
+            pair[0].store(l.price.to_bits(), Ordering::Relaxed);
+            pair[1].store(
+                u64::from(l.qty) | u64::from(l.orders) << 32,
+                Ordering::Relaxed,
+            );
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::proto::ExchangeSegment;
+    use crate::proto::depth::{DepthKind, DepthPacket, decode_depth_packet};
+    use crate::proto::depth_encode::encode_levels;
+
+    fn id(n: u32) -> InstrumentId {
+        InstrumentId::new(ExchangeSegment::NseEq, n)
+    }
+
+    fn levels(base: f64, n: usize) -> Vec<DepthLevel> {
+        (0..n)
+            .map(|i| DepthLevel {
+                price: base + i as f64 * 0.05,
+                qty: 100 + i as u32,
+                orders: 1 + i as u32,
+            })
+            .collect()
+    }
+
+    fn write(
+        w: &DepthCacheWriter,
+        kind: DepthKind,
+        side: DepthSide,
+        id: InstrumentId,
+        l: &[DepthLevel],
+        at: u64,
+    ) {
+        let mut bytes = Vec::new();
+        encode_levels(kind, side, id, 0, l, &mut bytes);
+        let (p, _) = decode_depth_packet(kind, &bytes).unwrap();
+        let DepthPacket::Levels(p) = p else {
+            panic!("not levels")
+        };
+        w.write(&p, at);
+    }
+
+    #[test]
+    fn keeps_each_sides_first_levels_with_stamps_and_counts() {
+        let (cache, w) = DepthCache::new(4, 5);
+        assert_eq!(cache.top(id(1)), None);
+        let bids = levels(100.0, 20);
+        write(&w, DepthKind::Twenty, DepthSide::Bid, id(1), &bids, 10);
+        let top = cache.top(id(1)).unwrap();
+        let b = top.bids.unwrap();
+        assert_eq!(b.value.levels(), &bids[..5]);
+        assert_eq!((b.recv_ns, b.updates), (10, 1));
+        assert_eq!(top.asks, None);
+        assert_eq!(top.spread(), None);
+        let asks = levels(101.0, 20);
+        write(&w, DepthKind::Twenty, DepthSide::Ask, id(1), &asks, 11);
+        write(&w, DepthKind::Twenty, DepthSide::Ask, id(1), &asks[..3], 12);
+        let top = cache.top(id(1)).unwrap();
+        let a = top.asks.unwrap();
+        assert_eq!(a.value.levels(), &asks[..3], "zero rows are padding");
+        assert_eq!((a.recv_ns, a.updates), (12, 2));
+        assert_eq!(top.bids, Some(b));
+        assert!((top.spread().unwrap() - 1.0).abs() < 1e-9);
+        assert_eq!(cache.side(id(1), DepthSide::Ask), top.asks);
+        assert_eq!(cache.side(id(1), DepthSide::Bid), top.bids);
+    }
+
+    #[test]
+    fn two_hundred_levels_keep_at_most_the_maximum_and_a_full_table_counts() {
+        let (cache, w) = DepthCache::new(1, 99);
+        assert_eq!(cache.levels(), MAX_TOP_LEVELS);
+        let bids = levels(50.0, 200);
+        write(&w, DepthKind::TwoHundred, DepthSide::Bid, id(7), &bids, 1);
+        assert_eq!(
+            cache.top(id(7)).unwrap().bids.unwrap().value.levels(),
+            &bids[..MAX_TOP_LEVELS]
+        );
+        write(&w, DepthKind::TwoHundred, DepthSide::Bid, id(8), &bids, 2);
+        assert_eq!(cache.refused(), 1);
+        assert_eq!(cache.instruments(), 1);
+        assert_eq!(cache.top(id(8)), None);
+    }
+}
