@@ -257,6 +257,47 @@ fn last_value_cache(c: &mut Criterion) {
         });
         stop.store(true, std::sync::atomic::Ordering::Relaxed);
     });
+    // The depth cache: both sides' best 5 levels of a 20-level book.
+    {
+        use dhan_feed::proto::depth::decode_depth_packet;
+        use dhan_feed::proto::depth::{DepthKind, DepthLevel, DepthPacket, DepthSide};
+        use dhan_feed::proto::depth_encode::encode_levels;
+        let (depth, dw) = dhan_feed::internals::depth_cache(64, 5);
+        let levels: Vec<DepthLevel> = (0..20)
+            .map(|i| DepthLevel {
+                price: 1300.0 - f64::from(i) * 0.05,
+                qty: 100 + i as u32,
+                orders: 1 + i as u32,
+            })
+            .collect();
+        let mut bytes = Vec::new();
+        for side in [DepthSide::Bid, DepthSide::Ask] {
+            bytes.clear();
+            encode_levels(DepthKind::Twenty, side, id, 0, &levels, &mut bytes);
+            let (DepthPacket::Levels(p), _) =
+                decode_depth_packet(DepthKind::Twenty, &bytes).unwrap()
+            else {
+                unreachable!()
+            };
+            dw.write(&p, 1);
+        }
+        g.bench_function("depth_top_both_sides", |b| {
+            b.iter(|| black_box(depth.top(black_box(id))))
+        });
+        g.bench_function("depth_best_bid_ask", |b| {
+            b.iter(|| black_box(depth.best(black_box(id))))
+        });
+        g.bench_function("depth_bid_side", |b| {
+            b.iter(|| black_box(depth.side(black_box(id), DepthSide::Bid)))
+        });
+        let (DepthPacket::Levels(p), _) = decode_depth_packet(DepthKind::Twenty, &bytes).unwrap()
+        else {
+            unreachable!()
+        };
+        g.bench_function("depth_write_side", |b| {
+            b.iter(|| dw.write(black_box(&p), 2))
+        });
+    }
     g.finish();
 }
 

@@ -278,6 +278,23 @@ impl CacheWriter {
     }
 }
 
+/// A depth cache keeping `levels` levels a side and its writer, as the I/O
+/// thread holds it: for the read benchmark.
+pub fn depth_cache(instruments: usize, levels: usize) -> (crate::DepthCache, DepthCacheWriter) {
+    let (cache, w) = crate::DepthCache::new(instruments, levels);
+    (cache, DepthCacheWriter(w))
+}
+
+/// The writing side of [`depth_cache`].
+pub struct DepthCacheWriter(crate::cache::DepthCacheWriter);
+
+impl DepthCacheWriter {
+    /// Keeps a bid or ask packet's first levels.
+    pub fn write(&self, p: &crate::proto::depth::DepthLevels<'_>, recv_ns: u64) {
+        self.0.write(p, recv_ns);
+    }
+}
+
 /// A two-word seqlock, the cache's primitive, for its loom model
 /// (`tests/cache_loom.rs`): one writer, any readers.
 pub struct SeqLockPair(crate::cache::SeqLock<2>);

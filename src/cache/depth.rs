@@ -18,10 +18,17 @@ use crate::proto::depth::{DepthLevel, DepthLevels, DepthSide};
 /// The most levels per side a depth cache keeps.
 pub const MAX_TOP_LEVELS: usize = 20;
 
-/// Words of one side: receive stamp, update count, levels kept, then two words a
-/// level (price bits; quantity and orders).
-const SIDE_WORDS: usize = 3 + 2 * MAX_TOP_LEVELS;
-const SLOT_WORDS: usize = 2 * SIDE_WORDS;
+/// A slot's layout: each side's receive stamp, update count and levels kept
+/// (bid's three words, then ask's), then level by level the bid's two words
+/// (price bits; quantity and orders) and the ask's. Both sides' best `n` levels
+/// are the first [`words_for`]`(n)` words: a read copies only those.
+const HEAD_WORDS: usize = 6;
+const SLOT_WORDS: usize = HEAD_WORDS + 4 * MAX_TOP_LEVELS;
+
+/// Words holding both sides' best `levels` levels.
+const fn words_for(levels: usize) -> usize {
+    HEAD_WORDS + 4 * levels
+}
 
 /// One side's best levels, best first.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -107,19 +114,40 @@ impl DepthCache {
     pub fn top(&self, id: InstrumentId) -> Option<DepthTop> {
         let slot = self.table.find(key_of(id))?;
         let mut w = [0u64; SLOT_WORDS];
-        slot.read(&mut w);
+        let n = words_for(self.levels);
+        slot.read_from(0, &mut w[..n]);
         Some(DepthTop {
-            bids: side_of(&w[..SIDE_WORDS]),
-            asks: side_of(&w[SIDE_WORDS..]),
+            bids: side_of::<0, 0>(&w[..n]),
+            asks: side_of::<3, 2>(&w[..n]),
         })
     }
 
-    /// One side of `id`'s book (only its words are copied).
+    /// One side of `id`'s book.
     pub fn side(&self, id: InstrumentId, side: DepthSide) -> Option<Stamped<TopLevels>> {
         let slot = self.table.find(key_of(id))?;
-        let mut w = [0u64; SIDE_WORDS];
-        slot.read_from(side_at(side), &mut w);
-        side_of(&w)
+        let mut w = [0u64; SLOT_WORDS];
+        let n = words_for(self.levels);
+        slot.read_from(0, &mut w[..n]);
+        match side {
+            DepthSide::Bid => side_of::<0, 0>(&w[..n]),
+            DepthSide::Ask => side_of::<3, 2>(&w[..n]),
+        }
+    }
+
+    /// `id`'s best bid and best ask (`None` for a side without a level), the
+    /// cheapest read: only the first level of each side is copied.
+    pub fn best(&self, id: InstrumentId) -> Option<(Option<DepthLevel>, Option<DepthLevel>)> {
+        let slot = self.table.find(key_of(id))?;
+        let mut w = [0u64; words_for(1)];
+        slot.read_from(0, &mut w);
+        let level = |len: u64, price: u64, qo: u64| {
+            (len > 0).then(|| DepthLevel {
+                price: f64::from_bits(price),
+                qty: qo as u32,
+                orders: (qo >> 32) as u32,
+            })
+        };
+        Some((level(w[2], w[6], w[7]), level(w[5], w[8], w[9])))
     }
 
     /// Instruments with a slot.
@@ -133,37 +161,46 @@ impl DepthCache {
     }
 }
 
-/// Where a side starts in a slot.
-const fn side_at(side: DepthSide) -> usize {
+/// Where a side's head starts, and its first level's offset from the level
+/// pair it is in.
+const fn side_at(side: DepthSide) -> (usize, usize) {
     match side {
-        DepthSide::Bid => 0,
-        DepthSide::Ask => SIDE_WORDS,
+        DepthSide::Bid => (0, 0),
+        DepthSide::Ask => (3, 2),
     }
 }
 
-/// A side's words decoded; `None` when nothing was kept.
-fn side_of(w: &[u64]) -> Option<Stamped<TopLevels>> {
-    let (recv_ns, updates, len) = (w[0], w[1], w[2]);
+/// One side from a slot's first words (`HEAD` and `FIRST`: its [`side_at`]);
+/// `None` when nothing was kept.
+#[inline]
+fn side_of<const HEAD: usize, const FIRST: usize>(w: &[u64]) -> Option<Stamped<TopLevels>> {
+    let head = HEAD;
+    let first = FIRST;
+    let (recv_ns, updates, len) = (w[head], w[head + 1], w[head + 2]);
     if updates == 0 {
         return None;
     }
-    let len = (len as usize).min(MAX_TOP_LEVELS);
+    let len = (len as usize).min((w.len() - HEAD_WORDS) / 4);
     let mut levels = [DepthLevel::default(); MAX_TOP_LEVELS];
-    for (l, pair) in levels.iter_mut().zip(w[3..].chunks_exact(2)).take(len) {
+    for (l, four) in levels
+        .iter_mut()
+        .zip(w[HEAD_WORDS..].chunks_exact(4))
+        .take(len)
+    {
         *l = DepthLevel {
-            price: f64::from_bits(pair[0]),
-            qty: pair[1] as u32,
-            orders: (pair[1] >> 32) as u32,
+            price: f64::from_bits(four[first]),
+            qty: four[first + 1] as u32,
+            orders: (four[first + 1] >> 32) as u32,
         };
     }
-    Some(Stamped {
-        value: TopLevels {
+    Some(Stamped::new(
+        TopLevels {
             levels,
             len: len as u8,
         },
         recv_ns,
         updates,
-    })
+    ))
 }
 
 /// The I/O thread's side of a [`DepthCache`].
@@ -185,20 +222,20 @@ impl DepthCacheWriter {
         while rows > 0 && p.get(rows - 1).is_some_and(|l| l.qty == 0) {
             rows -= 1;
         }
-        write_side(slot, side_at(p.side), p, rows.min(self.levels), recv_ns);
+        write_side(slot, p, rows.min(self.levels), recv_ns);
     }
 }
 
-fn write_side(slot: &SeqLock<SLOT_WORDS>, at: usize, p: &DepthLevels<'_>, n: usize, recv_ns: u64) {
+fn write_side(slot: &SeqLock<SLOT_WORDS>, p: &DepthLevels<'_>, n: usize, recv_ns: u64) {
+    let (head, first) = side_at(p.side);
     slot.write(|words| {
-        let side = &words[at..at + SIDE_WORDS];
-        let updates = side[1].load(Ordering::Relaxed);
-        side[0].store(recv_ns, Ordering::Relaxed);
-        side[1].store(updates + 1, Ordering::Relaxed);
-        side[2].store(n as u64, Ordering::Relaxed);
-        for (pair, l) in side[3..].chunks_exact(2).zip(p.iter().take(n)) {
-            pair[0].store(l.price.to_bits(), Ordering::Relaxed);
-            pair[1].store(
+        let updates = words[head + 1].load(Ordering::Relaxed);
+        words[head].store(recv_ns, Ordering::Relaxed);
+        words[head + 1].store(updates + 1, Ordering::Relaxed);
+        words[head + 2].store(n as u64, Ordering::Relaxed);
+        for (four, l) in words[HEAD_WORDS..].chunks_exact(4).zip(p.iter().take(n)) {
+            four[first].store(l.price.to_bits(), Ordering::Relaxed);
+            four[first + 1].store(
                 u64::from(l.qty) | u64::from(l.orders) << 32,
                 Ordering::Relaxed,
             );
@@ -253,6 +290,7 @@ mod tests {
         let top = cache.top(id(1)).unwrap();
         let b = top.bids.unwrap();
         assert_eq!(b.value.levels(), &bids[..5]);
+        assert_eq!(cache.best(id(1)), Some((Some(bids[0]), None)));
         assert_eq!((b.recv_ns, b.updates), (10, 1));
         assert_eq!(top.asks, None);
         assert_eq!(top.spread(), None);
@@ -266,6 +304,8 @@ mod tests {
         assert_eq!(top.bids, Some(b));
         assert!((top.spread().unwrap() - 1.0).abs() < 1e-9);
         assert_eq!(cache.side(id(1), DepthSide::Ask), top.asks);
+        assert_eq!(cache.best(id(1)), Some((Some(bids[0]), Some(asks[0]))));
+        assert_eq!(cache.best(id(2)), None);
         assert_eq!(cache.side(id(1), DepthSide::Bid), top.bids);
     }
 
