@@ -515,3 +515,60 @@ fn a_page_on_a_remote_address_must_be_asked_for() {
     .unwrap_err();
     assert!(again.to_string().contains("cannot listen"), "{again}");
 }
+
+#[test]
+fn a_depth_feed_shows_its_ladders_from_the_depth_cache() {
+    let _g = common::serial();
+    let sim = Simulator::builder()
+        .depth_rate(100.0)
+        .order_interval(None)
+        .start()
+        .unwrap();
+    let client = client(&sim, LifecycleConfig::default());
+    let ids: Vec<InstrumentId> = ["NSE_EQ:2885", "NSE_EQ:11536"]
+        .iter()
+        .map(|s| s.parse().unwrap())
+        .collect();
+    let (mut feed, cache) = client.depth20_with_cache(ids.len(), 5);
+    feed.subscribe(&ids).unwrap();
+    let web = WebPage::new(local(WebConfig::default()))
+        .depth(&feed, cache, |id| format!("D{}", id.security_id))
+        .start()
+        .unwrap();
+    let addr = web.local_addr();
+    let snap = snapshot_until(addr, "both ladders", |v| {
+        v["depth"].as_array().is_some_and(|d| {
+            d.len() == 2
+                && d.iter().all(|l| {
+                    l["bids"].as_array().is_some_and(|b| b.len() == 5)
+                        && l["asks"].as_array().is_some_and(|a| a.len() == 5)
+                })
+        })
+    });
+    for (l, id) in snap["depth"].as_array().unwrap().iter().zip(&ids) {
+        assert_eq!(l["id"], id.to_string());
+        assert_eq!(l["symbol"], format!("D{}", id.security_id));
+        let price = |side: &str, i: usize| l[side][i][0].as_f64().unwrap();
+        for i in 1..5 {
+            assert!(
+                price("bids", i) < price("bids", i - 1),
+                "bids best first: {l}"
+            );
+            assert!(
+                price("asks", i) > price("asks", i - 1),
+                "asks best first: {l}"
+            );
+        }
+        let spread = l["spread"].as_f64().unwrap();
+        assert!(
+            (spread - (price("asks", 0) - price("bids", 0))).abs() < 0.011,
+            "{l}"
+        );
+    }
+    let subs = get(addr, "/subscriptions").json();
+    assert_eq!(subs["feeds"][0]["kind"], "depth");
+    assert_eq!(subs["feeds"][0]["mode"], "20");
+    assert_eq!(subs["feeds"][0]["instruments"].as_array().unwrap().len(), 2);
+    assert_eq!(get(addr, "/health").status, 200);
+    while feed.try_recv().is_some() {}
+}

@@ -179,33 +179,38 @@ fn decode_base64(s: &str) -> Vec<u8> {
     out
 }
 
-#[test]
-#[ignore = "needs Chromium: cargo test --test web_browser -- --ignored (.ci/run installs it)"]
-fn the_page_shows_live_prices_orders_and_health_in_chromium() {
-    let _g = common::serial();
+/// `dhan-feed watch ARGS --http 127.0.0.1:0 --quiet` on the built-in simulator,
+/// and a headless Chromium showing its page; the processes stop when dropped.
+struct Page {
+    cdp: Cdp,
+    _chrome: Killed,
+    _watch: Killed,
+    profile: std::path::PathBuf,
+}
+
+impl Drop for Page {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.profile);
+    }
+}
+
+fn open_page(watch_args: &[&str], name: &str) -> Page {
     // The main job, as a user runs it: no credentials, so the built-in simulator.
     let mut watch = Command::new(env!("CARGO_BIN_EXE_dhan-feed"));
     watch
-        .args([
-            "watch",
-            "--mode",
-            "full",
-            "--http",
-            "127.0.0.1:0",
-            "--quiet",
-            "--seconds",
-            "120",
-        ])
+        .arg("watch")
+        .args(watch_args)
+        .args(["--http", "127.0.0.1:0", "--quiet", "--seconds", "120"])
         .env_remove("DHAN_CLIENT_ID")
         .env_remove("DHAN_ACCESS_TOKEN");
-    let (_watch, line) = start_until(watch, "live page at");
+    let (watch, line) = start_until(watch, "live page at");
     let url = line
         .split_whitespace()
         .find(|w| w.starts_with("http://"))
         .unwrap()
         .to_owned();
 
-    let profile = common::temp_dir("chromium-profile");
+    let profile = common::temp_dir(name);
     let mut chrome = Command::new(chromium());
     chrome.args([
         "--headless=new",
@@ -220,7 +225,7 @@ fn the_page_shows_live_prices_orders_and_health_in_chromium() {
         &format!("--user-data-dir={}", profile.display()),
         "about:blank",
     ]);
-    let (_chrome, line) = start_until(chrome, "DevTools listening on");
+    let (chrome, line) = start_until(chrome, "DevTools listening on");
     let browser_ws = line.split_whitespace().last().unwrap();
     let devtools = browser_ws
         .trim_start_matches("ws://")
@@ -239,6 +244,20 @@ fn the_page_shows_live_prices_orders_and_health_in_chromium() {
     let mut cdp = Cdp::connect(&page_ws);
     cdp.call("Page.enable", json!({}));
     cdp.call("Page.navigate", json!({ "url": url }));
+    Page {
+        cdp,
+        _chrome: chrome,
+        _watch: watch,
+        profile,
+    }
+}
+
+#[test]
+#[ignore = "needs Chromium: cargo test --test web_browser -- --ignored (.ci/run installs it)"]
+fn the_page_shows_live_prices_orders_and_health_in_chromium() {
+    let _g = common::serial();
+    let mut page = open_page(&["--mode", "full"], "chromium-market");
+    let cdp = &mut page.cdp;
 
     // Every one of watch's four default indices shows a price, and both feeds
     // (market, order updates) are live.
@@ -310,5 +329,42 @@ fn the_page_shows_live_prices_orders_and_health_in_chromium() {
         let shot = cdp.call("Page.captureScreenshot", json!({"format": "png"}));
         std::fs::write(&path, decode_base64(shot["data"].as_str().unwrap())).unwrap();
     }
-    let _ = std::fs::remove_dir_all(profile);
+}
+
+#[test]
+#[ignore = "needs Chromium: cargo test --test web_browser -- --ignored (.ci/run installs it)"]
+fn a_depth_watch_shows_its_ladders_in_chromium() {
+    let _g = common::serial();
+    let mut page = open_page(&["--depth", "20"], "chromium-depth");
+    let read = r#"Array.from(document.querySelectorAll('#depth .ladder')).map(l => ({
+        id: l.dataset.id,
+        bids: Array.from(l.querySelectorAll('td.bid.price')).map(td => td.textContent),
+        asks: Array.from(l.querySelectorAll('td.ask.price')).map(td => td.textContent) }))"#;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let first = loop {
+        let v = page.cdp.eval(read);
+        let full = v.as_array().is_some_and(|l| {
+            l.len() == 2
+                && l.iter().all(|x| {
+                    x["bids"].as_array().is_some_and(|b| b.len() == 5)
+                        && x["asks"].as_array().is_some_and(|a| a.len() == 5)
+                })
+        });
+        if full {
+            break v;
+        }
+        assert!(Instant::now() < deadline, "no ladders on the page: {v}");
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert_eq!(first[0]["id"], "NSE_EQ:2885");
+    assert_eq!(first[1]["id"], "NSE_EQ:11536");
+    let bid: f64 = first[0]["bids"][0].as_str().unwrap().parse().unwrap();
+    let ask: f64 = first[0]["asks"][0].as_str().unwrap().parse().unwrap();
+    assert!(bid < ask, "{first}");
+    // The ladders move.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while page.cdp.eval(read) == first {
+        assert!(Instant::now() < deadline, "the ladders never changed");
+        std::thread::sleep(Duration::from_millis(300));
+    }
 }

@@ -55,12 +55,12 @@ pub use config::WebConfig;
 use stats::Shared;
 pub use stats::WebStats;
 
-use crate::cache::LastValueCache;
+use crate::cache::{DepthCache, LastValueCache};
 use crate::error::{Error, WebError};
-use crate::feed::{HealthProbe, MarketFeed, OrderEvent, OrderFeed};
+use crate::feed::{DepthFeed, HealthProbe, MarketFeed, OrderEvent, OrderFeed};
 use crate::proto::segment::InstrumentId;
 use crossbeam_channel::{Sender, TrySendError};
-use state::{FeedEntry, OrderLine, PageState};
+use state::{DepthRow, FeedEntry, OrderLine, PageState};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -122,6 +122,7 @@ impl WebPage {
     pub fn new(cfg: WebConfig) -> Self {
         let page = PageState {
             rows: Vec::new(),
+            depth: Vec::new(),
             feeds: Vec::new(),
             order_feed: None,
             order_rx: None,
@@ -159,6 +160,38 @@ impl WebPage {
             name: format!("market {mode}"),
             kind: "market",
             mode,
+            probe: feed.health_probe(),
+            instruments,
+            gaps: 0,
+        });
+        self
+    }
+
+    /// A depth feed and its depth cache
+    /// ([`Client::depth20_with_cache`](crate::Client::depth20_with_cache),
+    /// [`Client::depth200_with_cache`](crate::Client::depth200_with_cache)): a
+    /// ladder of each instrument's best levels it has subscribed (now), named by
+    /// `symbol`, and the connection's health.
+    pub fn depth<const N: usize>(
+        mut self,
+        feed: &DepthFeed<N>,
+        cache: DepthCache,
+        symbol: impl Fn(InstrumentId) -> String,
+    ) -> Self {
+        let instruments = feed.subscriptions();
+        for &id in &instruments {
+            self.page
+                .depth
+                .push(DepthRow::new(id, symbol(id), cache.clone()));
+        }
+        let n = self.page.feeds.iter().filter(|f| f.kind == "depth").count();
+        self.page.feeds.push(FeedEntry {
+            name: match n {
+                0 => format!("depth {N}"),
+                _ => format!("depth {N} #{}", n + 1),
+            },
+            kind: "depth",
+            mode: N.to_string(),
             probe: feed.health_probe(),
             instruments,
             gaps: 0,

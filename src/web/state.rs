@@ -3,7 +3,7 @@
 //! latest order events, and every feed's health. Rendered as JSON for the event
 //! stream, `/snapshot`, `/health` and `/subscriptions`.
 
-use crate::cache::LastValueCache;
+use crate::cache::{DepthCache, DepthTop, LastValueCache};
 use crate::feed::{HealthProbe, OrderEvent, OrderFeed};
 use crate::proto::json::{push_f32, push_f64, push_str, push_u64};
 use crate::proto::segment::InstrumentId;
@@ -37,6 +37,42 @@ struct RowFields {
     /// When the latest packet was read ([`crate::now_ns`]).
     recv_ns: u64,
     updates: u64,
+}
+
+/// One instrument of a depth feed: its top levels, read from the depth cache.
+pub(super) struct DepthRow {
+    pub id: InstrumentId,
+    pub symbol: String,
+    cache: DepthCache,
+    /// Both sides' update counts when last read.
+    seen: u64,
+    top: Option<DepthTop>,
+}
+
+impl DepthRow {
+    pub(super) fn new(id: InstrumentId, symbol: String, cache: DepthCache) -> Self {
+        Self {
+            id,
+            symbol,
+            cache,
+            seen: 0,
+            top: None,
+        }
+    }
+
+    /// Reads the cache; whether the book changed.
+    fn refresh(&mut self) -> bool {
+        let Some(top) = self.cache.top(self.id) else {
+            return false;
+        };
+        let n = top.bids.map_or(0, |s| s.updates) + top.asks.map_or(0, |s| s.updates);
+        if n == self.seen {
+            return false;
+        }
+        self.seen = n;
+        self.top = Some(top);
+        true
+    }
 }
 
 /// A feed the page reports on.
@@ -73,6 +109,7 @@ impl OrderLine {
 /// Everything the page shows.
 pub(super) struct PageState {
     pub rows: Vec<Row>,
+    pub depth: Vec<DepthRow>,
     pub feeds: Vec<FeedEntry>,
     /// The feed the web thread drains itself, and its index in `feeds`.
     pub order_feed: Option<(OrderFeed, usize)>,
@@ -119,6 +156,17 @@ impl PageState {
                 row_json(&self.rows[i], false, delta);
             }
         }
+        delta.extend_from_slice(b"],\"depth\":[");
+        let mut first = true;
+        for d in &mut self.depth {
+            if d.refresh() {
+                if !first {
+                    delta.push(b',');
+                }
+                first = false;
+                depth_json(d, delta);
+            }
+        }
         delta.extend_from_slice(b"],\"orders\":[");
         let fresh = self.take_orders();
         let start = self.orders.len() - fresh;
@@ -141,6 +189,13 @@ impl PageState {
                 out.push(b',');
             }
             row_json(r, true, out);
+        }
+        out.extend_from_slice(b"],\"depth\":[");
+        for (i, d) in self.depth.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            depth_json(d, out);
         }
         out.extend_from_slice(b"],\"orders\":[");
         for (i, o) in self.orders.iter().enumerate() {
@@ -374,6 +429,40 @@ pub(super) fn state_of(
     } else {
         "live"
     }
+}
+
+/// A depth row as JSON: `{"id","symbol","bids":[[price,qty,orders],…],"asks":…,"spread"}`.
+fn depth_json(d: &DepthRow, out: &mut Vec<u8>) {
+    out.extend_from_slice(b"{\"id\":");
+    push_str(out, &d.id.to_string());
+    out.extend_from_slice(b",\"symbol\":");
+    push_str(out, &d.symbol);
+    let side = |out: &mut Vec<u8>, name: &str, s: Option<crate::Stamped<crate::TopLevels>>| {
+        out.extend_from_slice(b",\"");
+        out.extend_from_slice(name.as_bytes());
+        out.extend_from_slice(b"\":[");
+        for (i, l) in s.iter().flat_map(|s| s.value.levels().iter()).enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            out.push(b'[');
+            push_f64(out, l.price);
+            out.push(b',');
+            push_u64(out, u64::from(l.qty));
+            out.push(b',');
+            push_u64(out, u64::from(l.orders));
+            out.push(b']');
+        }
+        out.push(b']');
+    };
+    side(out, "bids", d.top.and_then(|t| t.bids));
+    side(out, "asks", d.top.and_then(|t| t.asks));
+    out.extend_from_slice(b",\"spread\":");
+    match d.top.and_then(|t| t.spread()) {
+        Some(x) if x.is_finite() => push_f64(out, (x * 100.0).round() / 100.0),
+        _ => out.extend_from_slice(b"null"),
+    }
+    out.push(b'}');
 }
 
 /// One row as JSON; `with_history` adds the chart's points.

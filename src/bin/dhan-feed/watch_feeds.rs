@@ -168,45 +168,65 @@ pub fn depth(
             .filter_map(|(i, l)| Some((i.parse().ok()?, (*l).to_owned())))
             .collect();
     }
+    // With `--http` each feed also keeps a depth cache, which the page reads.
+    let http = args.http.is_some();
+    let label = |id: InstrumentId| {
+        items
+            .iter()
+            .find(|(i, _)| *i == id)
+            .map_or_else(|| id.to_string(), |(_, l)| l.clone())
+    };
     if two_hundred {
         // One instrument per 200-level connection: one handle each.
         let mut feeds = Vec::new();
+        let mut caches = Vec::new();
         for (id, label) in &items {
-            let mut f = client.depth200();
+            let mut f = if http {
+                let (f, c) = client.depth200_with_cache(PAGE_LEVELS);
+                caches.push(c);
+                f
+            } else {
+                client.depth200()
+            };
             f.subscribe_labelled(&[(*id, label)])
                 .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
             feeds.push(f);
         }
-        let _web = depth_page(args, client, &feeds, "200")?;
+        let _web = depth_page(args, client, &feeds, caches, label)?;
         run_depth(args, &mut feeds, out, &stop)
     } else {
-        let mut f = client.depth20();
+        let (mut f, caches) = if http {
+            let (f, c) = client.depth20_with_cache(items.len(), PAGE_LEVELS);
+            (f, vec![c])
+        } else {
+            (client.depth20(), Vec::new())
+        };
         let refs: Vec<(InstrumentId, &str)> = items.iter().map(|(i, l)| (*i, l.as_str())).collect();
         f.subscribe_labelled(&refs)
             .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
         let mut feeds = [f];
-        let _web = depth_page(args, client, &feeds, "20")?;
+        let _web = depth_page(args, client, &feeds, caches, label)?;
         run_depth(args, &mut feeds, out, &stop)
     }
 }
 
-/// With `--http`: the page, showing the depth connections' health and the order
-/// updates.
+/// Levels a side the page shows.
+const PAGE_LEVELS: usize = 5;
+
+/// With `--http`: the page, showing each depth feed's ladders (from its cache) and
+/// health, and the order updates.
 fn depth_page<const N: usize>(
     args: &WatchArgs,
     client: &Client,
     feeds: &[DepthFeed<N>],
-    levels: &str,
+    caches: Vec<dhan_feed::DepthCache>,
+    label: impl Fn(InstrumentId) -> String,
 ) -> Result<Option<dhan_feed::web::WebServer>, WatchError> {
     let Some(mut page) = crate::watch_http::page(args) else {
         return Ok(None);
     };
-    for (i, f) in feeds.iter().enumerate() {
-        let name = match feeds.len() {
-            1 => format!("depth {levels}"),
-            _ => format!("depth {levels} #{}", i + 1),
-        };
-        page = page.feed(&name, "depth", levels, f.health_probe(), f.subscriptions());
+    for (f, cache) in feeds.iter().zip(caches) {
+        page = page.depth(f, cache, &label);
     }
     crate::watch_http::start(page.order_feed(client.order_updates())).map(Some)
 }

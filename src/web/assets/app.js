@@ -87,6 +87,50 @@ function draw(row) {
   g.stroke();
 }
 
+const ladders = new Map(); // id -> element
+
+function setDepth(d) {
+  let box = ladders.get(d.id);
+  if (!box) {
+    box = document.createElement("div");
+    box.className = "ladder";
+    box.dataset.id = d.id;
+    $("#depth").appendChild(box);
+    ladders.set(d.id, box);
+    $("#depth-section").hidden = false;
+  }
+  box.textContent = "";
+  const title = document.createElement("div");
+  title.className = "title";
+  title.textContent = d.symbol;
+  const sub = document.createElement("span");
+  sub.className = "muted";
+  sub.textContent = `${d.id} · spread ${fmt(d.spread)}`;
+  title.appendChild(sub);
+  box.appendChild(title);
+  const table = document.createElement("table");
+  const head = document.createElement("tr");
+  for (const h of ["Orders", "Qty", "Bid", "Ask", "Qty", "Orders"]) {
+    const th = document.createElement("th");
+    th.textContent = h;
+    head.appendChild(th);
+  }
+  table.appendChild(head);
+  const n = Math.max(d.bids.length, d.asks.length);
+  for (let i = 0; i < n; i++) {
+    const tr = document.createElement("tr");
+    const b = d.bids[i], a = d.asks[i];
+    cell(tr, "bid").textContent = b ? fmtInt(b[2]) : "";
+    cell(tr, "bid").textContent = b ? fmtInt(b[1]) : "";
+    cell(tr, "bid price").textContent = b ? fmt(b[0]) : "";
+    cell(tr, "ask price").textContent = a ? fmt(a[0]) : "";
+    cell(tr, "ask").textContent = a ? fmtInt(a[1]) : "";
+    cell(tr, "ask").textContent = a ? fmtInt(a[2]) : "";
+    table.appendChild(tr);
+  }
+  box.appendChild(table);
+}
+
 function describe(o) {
   switch (o.event || o.kind) {
     case "order_update":
@@ -160,11 +204,14 @@ function setFeeds(feeds) {
 function apply(data, snapshot) {
   if (snapshot) {
     rows.clear();
+    ladders.clear();
+    $("#depth").textContent = "";
     $("#instruments tbody").textContent = "";
     $("#orders tbody").textContent = "";
     $("#no-orders").hidden = false;
   }
   data.instruments.forEach((r) => setRow(r, snapshot));
+  (data.depth || []).forEach(setDepth);
   $("#no-instruments").hidden = rows.size > 0;
   addOrders(data.orders);
   setFeeds(data.feeds);
