@@ -238,6 +238,19 @@ fn last_value_cache(c: &mut Criterion) {
     g.bench_function("ticker_uncontended", |b| {
         b.iter(|| black_box(cache.ticker(black_box(id))))
     });
+    let ticker = raw
+        .iter()
+        .find(|r| r[0] == dhan_feed::proto::market::code::TICKER)
+        .expect("a ticker")
+        .clone();
+    g.bench_function("write_ticker", |b| {
+        b.iter(|| writer.write(black_box(&ticker), 2))
+    });
+    // As the I/O thread writes: with the slot's index remembered per instrument.
+    let mut hint = u32::MAX;
+    g.bench_function("write_ticker_hinted", |b| {
+        b.iter(|| writer.write_hinted(black_box(&ticker), 2, &mut hint))
+    });
     g.bench_function("write_full_packet", |b| {
         b.iter(|| writer.write(black_box(&full), 2))
     });

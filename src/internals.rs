@@ -273,8 +273,16 @@ pub struct CacheWriter(crate::cache::CacheWriter);
 
 impl CacheWriter {
     /// Keeps one packet given as its wire bytes.
+    #[inline]
     pub fn write(&self, raw: &[u8], recv_ns: u64) {
         self.0.write(raw, recv_ns);
+    }
+
+    /// [`write`](Self::write) with the per-instrument slot memo the I/O thread
+    /// keeps (`u32::MAX` at first).
+    #[inline]
+    pub fn write_hinted(&self, raw: &[u8], recv_ns: u64, hint: &mut u32) {
+        self.0.write_hinted(raw, recv_ns, hint);
     }
 }
 

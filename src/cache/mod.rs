@@ -27,11 +27,11 @@ pub use depth::{DepthCache, DepthTop, MAX_TOP_LEVELS, TopLevels};
 
 pub(crate) use seqlock::SeqLock;
 pub use stamped::Stamped;
-use table::{Table, key_of};
+use table::{Table, key_of, key_of_header};
 
 use crate::proto::InstrumentId;
 use crate::proto::market::{
-    Full, MarketPacket, OpenInterest, PrevClose, Quote, Ticker, code, decode_packet, id_of, size,
+    Full, MarketPacket, OpenInterest, PrevClose, Quote, Ticker, code, decode_packet, size,
 };
 use sync::{Arc, Ordering};
 
@@ -65,19 +65,6 @@ const OFFSETS: ([usize; 5], usize) = {
 
 /// Words in one slot.
 pub(crate) const SLOT_WORDS: usize = OFFSETS.1;
-
-/// The slot part of a packet code.
-#[inline]
-fn kind_of(code: u8) -> Option<usize> {
-    match code {
-        code::TICKER => Some(0),
-        code::QUOTE => Some(1),
-        code::FULL => Some(2),
-        code::OI => Some(3),
-        code::PREV_CLOSE => Some(4),
-        _ => None,
-    }
-}
 
 /// Reads a market feed's latest values; cheap to clone, `Send` and `Sync`.
 ///
@@ -148,7 +135,7 @@ impl LastValueCache {
         let slot = self.table.find(key_of(id))?;
         let mut w = [0u64; SLOT_WORDS];
         slot.read(&mut w);
-        Some(Latest {
+        let l = Latest {
             ticker: part(&w, 0).and_then(|(p, r, u)| match p {
                 MarketPacket::Ticker(v) => Some(Stamped::new(v, r, u)),
                 _ => None,
@@ -169,7 +156,9 @@ impl LastValueCache {
                 MarketPacket::PrevClose(v) => Some(Stamped::new(v, r, u)),
                 _ => None,
             }),
-        })
+        };
+        // A slot made for a packet too short to keep holds nothing.
+        (l != Latest::default()).then_some(l)
     }
 
     /// The latest ticker packet of `id` (only its part of the slot is copied).
@@ -273,46 +262,81 @@ impl CacheWriter {
     /// kind, are ignored.
     #[inline]
     pub(crate) fn write(&self, raw: &[u8], recv_ns: u64) {
+        let mut no_hint = u32::MAX;
+        self.write_hinted(raw, recv_ns, &mut no_hint);
+    }
+
+    /// [`write`](Self::write) with a memo of where the instrument's slot was
+    /// last time (`hint`, kept by the caller per instrument; `u32::MAX` at first):
+    /// a right hint replaces the table's probe by one compare.
+    #[inline]
+    pub(crate) fn write_hinted(&self, raw: &[u8], recv_ns: u64, hint: &mut u32) {
         let Some(&code) = raw.first() else { return };
-        let Some(k) = kind_of(code) else { return };
-        let bytes = KINDS[k].1;
-        let Some(packet) = raw.get(..bytes) else {
+        // One copy of the store sequence per kind, its sizes and offsets
+        // constants: no length arithmetic, no bounds check, no loop on the
+        // I/O thread's path.
+        match code {
+            code::TICKER => self
+                .put::<{ size::TICKER }, { kind_words(size::TICKER) }, { OFFSETS.0[0] }>(
+                    raw, recv_ns, hint,
+                ),
+            code::QUOTE => self
+                .put::<{ size::QUOTE }, { kind_words(size::QUOTE) }, { OFFSETS.0[1] }>(
+                    raw, recv_ns, hint,
+                ),
+            code::FULL => self.put::<{ size::FULL }, { kind_words(size::FULL) }, { OFFSETS.0[2] }>(
+                raw, recv_ns, hint,
+            ),
+            code::OI => self.put::<{ size::OI }, { kind_words(size::OI) }, { OFFSETS.0[3] }>(
+                raw, recv_ns, hint,
+            ),
+            code::PREV_CLOSE => self
+                .put::<{ size::PREV_CLOSE }, { kind_words(size::PREV_CLOSE) }, { OFFSETS.0[4] }>(
+                    raw, recv_ns, hint,
+                ),
+            _ => {}
+        }
+    }
+
+    /// Stores a packet of `BYTES` bytes as the `W` words of its kind's part at
+    /// word `AT`: receive stamp, update count, the bytes with the header's
+    /// length set to the kind's own (a longer packet, a field Dhan added, is
+    /// kept as its known part, and decodes as one). A shorter packet is not kept
+    /// and makes no slot.
+    #[inline(always)]
+    fn put<const BYTES: usize, const W: usize, const AT: usize>(
+        &self,
+        raw: &[u8],
+        recv_ns: u64,
+        hint: &mut u32,
+    ) {
+        let Some(packet) = raw.first_chunk::<BYTES>() else {
             return;
         };
         let Some(header) = packet.first_chunk::<8>() else {
             return;
         };
-        let id = id_of(header);
-        let Some(slot) = self.table.find_or_insert(key_of(id)) else {
+        let Some(slot) = self
+            .table
+            .find_or_insert_hinted(key_of_header(header), hint)
+        else {
             self.table.refused.fetch_add(1, Ordering::Relaxed);
             return;
         };
-        let at = OFFSETS.0[k];
+        let mut bytes = [[0u8; 8]; W];
+        // A copy of constant length: vector moves, no call.
+        bytes[2..].as_flattened_mut()[..BYTES].copy_from_slice(packet);
+        bytes[2][1..3].copy_from_slice(&(BYTES as u16).to_le_bytes());
         slot.write(|words| {
-            let part = &words[at..at + kind_words(bytes)];
+            let Some(part) = words.get(AT..AT + W) else {
+                return;
+            };
             let updates = part[1].load(Ordering::Relaxed);
             part[0].store(recv_ns, Ordering::Relaxed);
             part[1].store(updates + 1, Ordering::Relaxed);
-            let mut chunks = packet.chunks_exact(8);
-            for (w, chunk) in part[2..].iter().zip(&mut chunks) {
-                let mut b = [0u8; 8];
-                b.copy_from_slice(chunk);
-                w.store(u64::from_le_bytes(b), Ordering::Relaxed);
+            for (w, b) in part[2..].iter().zip(&bytes[2..]) {
+                w.store(u64::from_le_bytes(*b), Ordering::Relaxed);
             }
-            let rest = chunks.remainder();
-            if !rest.is_empty() {
-                let mut b = [0u8; 8];
-                for (d, s) in b.iter_mut().zip(rest) {
-                    *d = *s;
-                }
-                part[2 + packet.len() / 8].store(u64::from_le_bytes(b), Ordering::Relaxed);
-            }
-            // The kind's own length in the header: a longer packet (a field
-            // Dhan added) is kept as its known part, and decodes as one.
-            let mut h = [0u8; 8];
-            h.copy_from_slice(&packet[..8]);
-            h[1..3].copy_from_slice(&(bytes as u16).to_le_bytes());
-            part[2].store(u64::from_le_bytes(h), Ordering::Relaxed);
         });
     }
 }
@@ -376,12 +400,20 @@ mod tests {
         assert_eq!(cache.quote(id(2)), None);
     }
 
+    /// `CacheWriter::write` names each kind's part by its place in `KINDS`.
     #[test]
-    fn kind_of_follows_the_slot_order() {
-        for (k, &(code, _)) in KINDS.iter().enumerate() {
-            assert_eq!(kind_of(code), Some(k));
-        }
-        assert_eq!(kind_of(code::DISCONNECT), None);
+    fn the_writer_s_parts_follow_the_slot_order() {
+        let codes: Vec<u8> = KINDS.iter().map(|k| k.0).collect();
+        assert_eq!(
+            codes,
+            [
+                code::TICKER,
+                code::QUOTE,
+                code::FULL,
+                code::OI,
+                code::PREV_CLOSE
+            ]
+        );
     }
 
     #[test]

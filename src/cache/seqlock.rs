@@ -10,7 +10,9 @@
 
 use super::sync::{AtomicU64, Ordering, fence, spin};
 
-/// `N` words behind a sequence number.
+/// `N` words behind a sequence number (in this order in memory: the sequence
+/// shares a cache line with the first words).
+#[repr(C)]
 pub(crate) struct SeqLock<const N: usize> {
     seq: AtomicU64,
     words: [AtomicU64; N],

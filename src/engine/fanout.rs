@@ -250,6 +250,9 @@ pub(crate) struct Route {
     /// Its subscription has gone out before (on this connection or an earlier
     /// one): a resend after a reconnect is not a new instrument.
     pub sent_before: bool,
+    /// Where the instrument's slot was in its consumer's last-value cache the
+    /// last time (a memo: a wrong one costs only the table's probe).
+    pub cache_hint: u32,
 }
 
 impl Route {
@@ -442,7 +445,8 @@ impl Fanout {
         if code == code::DISCONNECT {
             return None;
         }
-        let &[(ci, mode)] = self.routes.get(&id)?.want.as_slice() else {
+        let route = self.routes.get_mut(&id)?;
+        let &[(ci, mode)] = route.want.as_slice() else {
             return None;
         };
         if needs_conversion(code, mode) {
@@ -481,7 +485,7 @@ impl Fanout {
             // The consumer's cache keeps the packet as it came (its one
             // consumer found already: no second route lookup).
             if let Some(cache) = &c.cache {
-                cache.write(&msg[before..it.consumed()], recv_ns);
+                cache.write_hinted(&msg[before..it.consumed()], recv_ns, &mut route.cache_hint);
             }
         }
         Some(step)
@@ -797,6 +801,7 @@ mod tests {
                         want: Vec::new(),
                         wire: None,
                         sent_before: false,
+                        cache_hint: u32::MAX,
                     })
                     .want
                     .push((ci, mode));

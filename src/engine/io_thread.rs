@@ -639,6 +639,7 @@ impl Engine {
                     want: vec![(id, mode)],
                     wire: None,
                     sent_before: false,
+                    cache_hint: u32::MAX,
                 },
             );
         }

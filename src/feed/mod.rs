@@ -7,9 +7,9 @@ pub mod depth_book;
 pub mod global;
 pub mod market;
 mod one_conn;
-mod probe;
 pub mod order_tracker;
 pub mod orders;
+mod probe;
 mod wait;
 
 pub use candles::{Candle, CandleAggregator};

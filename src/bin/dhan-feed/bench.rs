@@ -68,6 +68,12 @@ pub struct BenchArgs {
     /// (`Client::market_feed_with_cache`): the cache's cost in the same run.
     #[arg(long)]
     pub cache: bool,
+    /// With `--cache`: measure this many pairs of runs, without and with the
+    /// cache, in alternating order, and report the median of the pairs' ratios
+    /// (a shared VM's throughput drifts by ±20 % between runs; pairs close in
+    /// time cancel most of it).
+    #[arg(long, default_value_t = 1, requires = "cache")]
+    pub cache_pairs: u32,
     /// Write the latency histograms (engine, raw TCP, raw TCP + hand-off) into
     /// this directory as HdrHistogram percentile distributions (`*.hgrm`, µs).
     #[arg(long)]
@@ -118,6 +124,9 @@ pub struct BenchResult {
     pub cache_msgs_per_s: f64,
     /// With `--cache`: messages per I/O-thread CPU-second with the cache.
     pub cache_io_msgs_per_cpu_s: f64,
+    /// With `--cache`: the median over the pairs of with/without messages per
+    /// I/O-thread CPU-second.
+    pub cache_ratio: f64,
     /// Wire→consumer latency, ns: p50, p99, p99.9, max.
     pub latency: [u64; 4],
     /// Raw TCP one-way latency, ns: p50, p99, p99.9, max.
@@ -258,12 +267,29 @@ pub fn run(
     let window = Duration::from_secs_f64(args.seconds);
     let mut r = BenchResult::default();
 
-    // 1. Engine throughput at saturation (then, with `--cache`, again with a
-    // last-value cache on the feed: its cost in the same run).
-    for with_cache in [false, true] {
-        if with_cache && !args.cache {
-            break;
-        }
+    // 1. Engine throughput at saturation (then, with `--cache`, pairs of runs
+    // without and with a last-value cache on the feed, in alternating order:
+    // its cost in the same run). The first run is the engine's figure.
+    let pairs = if args.cache {
+        args.cache_pairs.max(1)
+    } else {
+        0
+    };
+    let schedule: Vec<bool> = if pairs == 0 {
+        vec![false]
+    } else {
+        (0..pairs)
+            .flat_map(|k| {
+                if k % 2 == 0 {
+                    [false, true]
+                } else {
+                    [true, false]
+                }
+            })
+            .collect()
+    };
+    let mut per_cpu: Vec<f64> = Vec::with_capacity(schedule.len());
+    for (run, &with_cache) in schedule.iter().enumerate() {
         // Blocking poll and a consumer that sleeps when its ring is empty: with the
         // simulator sending flat out, three busy threads would share two cores.
         let sim = sim(args, args.tls, 0.0, false)?;
@@ -328,18 +354,25 @@ pub fn run(
         });
         let per_s = n as f64 / el;
         let per_cpu_s = cpu.filter(|&c| c > 0.0).map_or(0.0, |c| n as f64 / c);
+        per_cpu.push(per_cpu_s);
         if let Some(cache) = &cache {
             r.cache_msgs_per_s = per_s;
             r.cache_io_msgs_per_cpu_s = per_cpu_s;
             note!(
-                "with a last-value cache: {:.2} M msgs/s; I/O thread busy {:.0} % of the window: {:.2} M msgs per I/O-thread CPU-second ({:.1} % of the run without: {:.2}); {} instruments kept, {} packets refused",
+                "with a last-value cache: {:.2} M msgs/s; I/O thread busy {:.0} % of the window: {:.2} M msgs per I/O-thread CPU-second; {} instruments kept, {} packets refused",
                 per_s / 1e6,
                 cpu.unwrap_or(0.0) / el * 100.0,
                 per_cpu_s / 1e6,
-                100.0 * per_cpu_s / r.io_msgs_per_cpu_s.max(1.0),
-                r.io_msgs_per_cpu_s / 1e6,
                 cache.instruments(),
                 cache.refused()
+            );
+            continue;
+        }
+        if run > 0 {
+            note!(
+                "without the cache:  {:.2} M msgs/s; {:.2} M msgs per I/O-thread CPU-second",
+                per_s / 1e6,
+                per_cpu_s / 1e6
             );
             continue;
         }
@@ -366,6 +399,28 @@ pub fn run(
                 "  second consumer ({mode:?}): {} received, {} dropped by its ring",
                 st.received,
                 st.dropped
+            );
+        }
+    }
+
+    if pairs > 0 {
+        // Each pair's ratio, with the cache over without.
+        let mut ratios: Vec<f64> = schedule
+            .chunks_exact(2)
+            .zip(per_cpu.chunks_exact(2))
+            .map(|(w, c)| if w[1] { c[1] / c[0] } else { c[0] / c[1] })
+            .filter(|x| x.is_finite())
+            .collect();
+        ratios.sort_by(f64::total_cmp);
+        if let (Some(lo), Some(hi)) = (ratios.first(), ratios.last()) {
+            r.cache_ratio = ratios[ratios.len() / 2];
+            note!(
+                "last-value cache: median ratio with/without {:.3} over {} alternated pairs (range {:.3}–{:.3}): {:.1} % cost per I/O-thread CPU-second",
+                r.cache_ratio,
+                ratios.len(),
+                lo,
+                hi,
+                (1.0 - r.cache_ratio) * 100.0
             );
         }
     }
@@ -926,7 +981,7 @@ fn server_frame(b: &[u8]) -> io::Result<Option<(Opcode, usize, usize)>> {
 /// The `RESULT` line.
 pub fn result_line(r: &BenchResult) -> String {
     format!(
-        "RESULT msgs_per_s={:.0} p50_ns={} p99_ns={} p999_ns={} max_ns={} floor_p50_ns={} floor_p99_ns={} floor_p999_ns={} handoff_floor_p50_ns={} handoff_floor_p99_ns={} tungstenite_msgs_per_s={:.0} ratio_vs_tungstenite={:.2} allocs_per_msg={:.4} io_allocs_per_msg={:.4} io_msgs_per_cpu_s={:.0} tungstenite_msgs_per_cpu_s={:.0} cache_msgs_per_s={:.0} cache_io_msgs_per_cpu_s={:.0} steal_ms={:.0} round_gap_p50_ns={}",
+        "RESULT msgs_per_s={:.0} p50_ns={} p99_ns={} p999_ns={} max_ns={} floor_p50_ns={} floor_p99_ns={} floor_p999_ns={} handoff_floor_p50_ns={} handoff_floor_p99_ns={} tungstenite_msgs_per_s={:.0} ratio_vs_tungstenite={:.2} allocs_per_msg={:.4} io_allocs_per_msg={:.4} io_msgs_per_cpu_s={:.0} tungstenite_msgs_per_cpu_s={:.0} cache_msgs_per_s={:.0} cache_io_msgs_per_cpu_s={:.0} cache_ratio={:.3} steal_ms={:.0} round_gap_p50_ns={}",
         r.msgs_per_s,
         r.latency[0],
         r.latency[1],
@@ -945,6 +1000,7 @@ pub fn result_line(r: &BenchResult) -> String {
         r.tungstenite_msgs_per_cpu_s,
         r.cache_msgs_per_s,
         r.cache_io_msgs_per_cpu_s,
+        r.cache_ratio,
         r.steal_ms,
         r.round_gap_p50_ns
     )
