@@ -329,3 +329,15 @@ impl SeqLockPair {
         (out[0], out[1])
     }
 }
+
+/// The live page's request-head parser, for its fuzz target (`web` feature):
+/// `None` while the head is incomplete; else the path it routes to (`Ok`) or
+/// the status it is refused with (`Err`), and whether it was a HEAD.
+#[cfg(feature = "web")]
+pub fn web_request(
+    buf: &[u8],
+    limit: usize,
+    loopback_only: bool,
+) -> Option<(Result<&'static str, u16>, bool)> {
+    crate::web::parse_for_fuzz(buf, limit, loopback_only)
+}

@@ -49,12 +49,17 @@ pub(super) enum Parsed {
     Refused(Refusal),
 }
 
-/// Parses the request head in `buf` (at most `limit` bytes are accepted).
+/// Parses the request head at the start of `buf` (a head longer than `limit`
+/// bytes is refused; bytes after a complete head are not looked at).
 /// `loopback_only`: the `Host` header must name a loopback host.
 pub(super) fn parse(buf: &[u8], limit: usize, loopback_only: bool) -> Parsed {
     let mut headers = [httparse::EMPTY_HEADER; 32];
     let mut req = httparse::Request::new(&mut headers);
     match req.parse(buf) {
+        // The head's own length: bytes after it (a pipelined request) do not count.
+        Ok(httparse::Status::Complete(n)) if n > limit => {
+            return Parsed::Refused(Refusal::TooLarge);
+        }
         Ok(httparse::Status::Complete(_)) => {}
         Ok(httparse::Status::Partial) if buf.len() >= limit => {
             return Parsed::Refused(Refusal::TooLarge);
@@ -62,9 +67,6 @@ pub(super) fn parse(buf: &[u8], limit: usize, loopback_only: bool) -> Parsed {
         Ok(httparse::Status::Partial) => return Parsed::Partial,
         Err(httparse::Error::TooManyHeaders) => return Parsed::Refused(Refusal::TooLarge),
         Err(_) => return Parsed::Refused(Refusal::BadRequest("malformed request")),
-    }
-    if buf.len() > limit {
-        return Parsed::Refused(Refusal::TooLarge);
     }
     let head_only = match req.method {
         Some("GET") => false,
@@ -256,5 +258,10 @@ mod tests {
         }
         many.extend_from_slice(b"\r\n");
         assert_eq!(parse(&many, 8192, true), Parsed::Refused(Refusal::TooLarge));
+        // A small head followed by more than the limit (a pipelined request):
+        // the head decides.
+        let mut small = b"GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n".to_vec();
+        small.resize(9000, b'x');
+        assert!(matches!(parse(&small, 8192, true), Parsed::Request { .. }));
     }
 }

@@ -279,6 +279,31 @@ impl WebPage {
     }
 }
 
+/// [`crate::internals::web_request`]: the request parser's outcome in plain types.
+pub(crate) fn parse_for_fuzz(
+    buf: &[u8],
+    limit: usize,
+    loopback_only: bool,
+) -> Option<(Result<&'static str, u16>, bool)> {
+    use http::{Parsed, Route};
+    match http::parse(buf, limit, loopback_only) {
+        Parsed::Partial => None,
+        Parsed::Refused(r) => Some((Err(r.status().0), false)),
+        Parsed::Request { route, head_only } => Some((
+            Ok(match route {
+                Route::Page => "/",
+                Route::Asset(name) => name,
+                Route::Events => "/events",
+                Route::Health => "/health",
+                Route::Subscriptions => "/subscriptions",
+                Route::Snapshot => "/snapshot",
+                Route::Favicon => "/favicon.ico",
+            }),
+            head_only,
+        )),
+    }
+}
+
 fn order_entry(probe: HealthProbe) -> FeedEntry {
     FeedEntry {
         name: "order updates".into(),
