@@ -572,3 +572,33 @@ fn a_depth_feed_shows_its_ladders_from_the_depth_cache() {
     assert_eq!(get(addr, "/health").status, 200);
     while feed.try_recv().is_some() {}
 }
+
+#[test]
+fn the_table_shows_at_most_max_rows_and_subscriptions_lists_every_instrument() {
+    let _g = common::serial();
+    let s = setup(
+        WebConfig {
+            max_rows: 3,
+            ..WebConfig::default()
+        },
+        5,
+        200.0,
+        LifecycleConfig::default(),
+    );
+    let addr = s.web.local_addr();
+    let snap = snapshot_until(addr, "three priced rows", |v| {
+        v["instruments"]
+            .as_array()
+            .is_some_and(|a| a.iter().filter(|r| r["ltp"].is_number()).count() == 3)
+    });
+    let shown: Vec<&str> = snap["instruments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    let want: Vec<String> = s.ids.iter().take(3).map(|i| i.to_string()).collect();
+    assert_eq!(shown, want);
+    let subs = get(addr, "/subscriptions").json();
+    assert_eq!(subs["feeds"][0]["instruments"].as_array().unwrap().len(), 5);
+}

@@ -31,6 +31,10 @@ pub struct WebConfig {
     pub history: usize,
     /// Order events kept for a page that opens later. Default 100.
     pub order_rows: usize,
+    /// Instruments shown in the table (and depth ladders), the first subscribed
+    /// first; the rest are in `/subscriptions` only. Default 500 (a page opens
+    /// with every row's chart history, about 1 KB a row).
+    pub max_rows: usize,
 }
 
 impl Default for WebConfig {
@@ -46,6 +50,7 @@ impl Default for WebConfig {
             request_timeout: Duration::from_secs(10),
             history: 120,
             order_rows: 100,
+            max_rows: 500,
         }
     }
 }

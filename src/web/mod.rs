@@ -150,7 +150,9 @@ impl WebPage {
     ) -> Self {
         let instruments = feed.subscriptions();
         for &id in &instruments {
-            if !self.page.rows.iter().any(|r| r.id == id) {
+            if self.page.rows.len() < self.cfg.max_rows
+                && !self.page.rows.iter().any(|r| r.id == id)
+            {
                 let row = PageState::row(id, symbol(id), cache.clone(), self.page.history);
                 self.page.rows.push(row);
             }
@@ -179,7 +181,10 @@ impl WebPage {
         symbol: impl Fn(InstrumentId) -> String,
     ) -> Self {
         let instruments = feed.subscriptions();
-        for &id in &instruments {
+        for &id in instruments
+            .iter()
+            .take(self.cfg.max_rows.saturating_sub(self.page.depth.len()))
+        {
             self.page
                 .depth
                 .push(DepthRow::new(id, symbol(id), cache.clone()));

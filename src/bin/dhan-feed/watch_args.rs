@@ -88,10 +88,10 @@ pub struct WatchArgs {
     #[arg(long, default_value = "trade", requires = "global")]
     pub global_mode: dhan_feed::GlobalMode,
     /// Also serve a live web page of what this watch receives at this address
-    /// (e.g. `127.0.0.1:8080`): the instruments with prices and charts, the
-    /// order updates, every connection's health; `/health` and `/subscriptions`
-    /// for monitors.
-    #[arg(long, value_name = "ADDR")]
+    /// (`--http` alone: 127.0.0.1:8080): the instruments with prices and charts,
+    /// the order updates, every connection's health; `/health` and
+    /// `/subscriptions` for monitors.
+    #[arg(long, value_name = "ADDR", num_args = 0..=1, default_missing_value = "127.0.0.1:8080")]
     pub http: Option<std::net::SocketAddr>,
     /// Let `--http` listen on an address other hosts can reach (the page has no
     /// login: anyone who reaches it sees the prices and your order updates).
