@@ -100,6 +100,8 @@ mod secret;
 mod session;
 #[cfg(feature = "sim")]
 pub mod sim;
+#[cfg(feature = "sqlite")]
+pub mod sink;
 mod time;
 mod token;
 mod transport;

@@ -1,0 +1,331 @@
+//! The SQLite sink against the simulator: the rows are what a live consumer of
+//! the same instruments saw, a database locked past the ring's capacity leaves a
+//! gap row that counts every missed event, a restarted sink appends, text that
+//! looks like SQL is stored as it came, and a file that cannot be a database is a
+//! clear error.
+
+mod common;
+
+use dhan_feed::config::{ClientConfig, Endpoints};
+use dhan_feed::proto::market::MarketPacket;
+use dhan_feed::proto::{ExchangeSegment, InstrumentId, OrderStatus};
+use dhan_feed::sim::{DEFAULT_ACCESS_TOKEN, DEFAULT_CLIENT_ID, Simulator};
+use dhan_feed::sink::{Sink, SinkConfig};
+use dhan_feed::{Client, FeedEvent, FeedKind, FeedMode, MarketFeed, Overflow, Secret};
+use rusqlite::Connection;
+use std::time::{Duration, Instant};
+
+fn client(sim: &Simulator) -> Client {
+    Client::new(ClientConfig {
+        client_id: Secret::new(DEFAULT_CLIENT_ID),
+        access_token: Secret::new(DEFAULT_ACCESS_TOKEN),
+        endpoints: Endpoints::all(&sim.url()),
+        webpki_roots: false,
+        extra_roots: sim.certificate().into_iter().collect(),
+        ring_capacity: 1 << 16,
+        ..ClientConfig::default()
+    })
+    .unwrap()
+}
+
+fn ids(n: u32) -> Vec<InstrumentId> {
+    (0..n)
+        .map(|i| InstrumentId::new(ExchangeSegment::NseEq, 8_000 + i))
+        .collect()
+}
+
+fn fast() -> SinkConfig {
+    SinkConfig {
+        flush_every: Duration::from_millis(100),
+        ..SinkConfig::default()
+    }
+}
+
+/// Every market event on `feed` for `ms`, in order.
+fn take(feed: &mut MarketFeed, ms: u64, out: &mut Vec<MarketPacket>) {
+    let until = Instant::now() + Duration::from_millis(ms);
+    while Instant::now() < until {
+        if let Some(FeedEvent::Market(m)) = feed.recv_timeout(Duration::from_millis(5)) {
+            out.push(m.packet);
+        }
+    }
+}
+
+fn count(db: &Connection, table: &str) -> i64 {
+    db.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+        .unwrap()
+}
+
+#[test]
+fn the_rows_are_what_a_live_consumer_of_the_same_feed_saw() {
+    let _g = common::serial();
+    let dir = common::temp_dir("sink-rows");
+    let path = dir.join("feed.db");
+    let sim = Simulator::builder()
+        .rate(2_000.0)
+        .order_interval(Some(Duration::from_millis(150)))
+        .start()
+        .unwrap();
+    let client = client(&sim);
+    let ids = ids(6);
+    // The live consumer first: it may see a few packets more at the start, the
+    // ones that came before the sink's feed joined.
+    let mut seen_feed = client.market_feed(FeedMode::Quote);
+    seen_feed.subscribe(&ids).unwrap();
+    let mut sink_feed = client.market_feed(FeedMode::Quote);
+    sink_feed.subscribe(&ids).unwrap();
+    let sink = Sink::sqlite(&path, sink_feed, Some(client.order_updates()), fast()).unwrap();
+    let mut seen = Vec::new();
+    take(&mut seen_feed, 2_000, &mut seen);
+    // The server goes away: what was in flight arrives at both, then nothing.
+    sim.stop();
+    take(&mut seen_feed, 500, &mut seen);
+    std::thread::sleep(Duration::from_millis(300));
+    let stats = sink.stop().expect("committed");
+    assert_eq!(stats.missed, 0);
+    assert!(stats.commits >= 2, "{stats:?}");
+
+    let db = Connection::open(&path).unwrap();
+    // Every market event offered to the sink's ring is a row.
+    let market_rows: i64 = ["ticks", "quotes", "fulls", "oi", "prev_close"]
+        .iter()
+        .map(|t| count(&db, t))
+        .sum();
+    assert_eq!(
+        market_rows as u64 + stats.skipped,
+        stats.offered,
+        "{stats:?}"
+    );
+    let quotes: Vec<&dhan_feed::proto::market::Quote> = seen
+        .iter()
+        .filter_map(|p| match p {
+            MarketPacket::Quote(q) => Some(q),
+            _ => None,
+        })
+        .collect();
+    assert!(quotes.len() > 1_000, "{} quotes", quotes.len());
+    let stored = count(&db, "quotes") as usize;
+    let early = quotes.len() - stored;
+    assert!(early < 100, "{early} quotes before the sink joined");
+    // Value for value, in the order they came: the live consumer's, from the
+    // sink's first on.
+    let mut st = db
+        .prepare("SELECT segment, security_id, ltp, volume, ltt, high FROM quotes ORDER BY rowid")
+        .unwrap();
+    let rows: Vec<(String, u32, f64, u32, u32, f64)> = st
+        .query_map([], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+            ))
+        })
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(rows.len(), stored);
+    for (row, q) in rows.iter().zip(&quotes[early..]) {
+        assert_eq!(row.0, q.id.segment.to_string());
+        assert_eq!(row.1, q.id.security_id);
+        assert_eq!(row.2, f64::from(q.ltp));
+        assert_eq!(row.3, q.volume);
+        assert_eq!(row.4, q.ltt.raw());
+        assert_eq!(row.5, f64::from(q.high));
+    }
+    // Receive times are wall clock, of this run.
+    let (lo, hi): (i64, i64) = db
+        .query_row("SELECT min(recv_ns), max(recv_ns) FROM quotes", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as i64;
+    assert!(
+        now - lo < 60_000_000_000 && hi <= now && lo <= hi,
+        "{lo} {hi} {now}"
+    );
+    // The simulator's order lifecycles, every field but the client id.
+    let orders = count(&db, "order_updates");
+    assert!(orders > 0, "no order update stored");
+    let empty: i64 = db
+        .query_row(
+            "SELECT count(*) FROM order_updates WHERE order_no = '' OR status = ''",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(empty, 0);
+    assert_eq!(count(&db, "gaps"), 0);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn a_locked_database_makes_the_ring_drop_and_a_gap_row_counts_every_missed_event() {
+    let _g = common::serial();
+    let dir = common::temp_dir("sink-gap");
+    let path = dir.join("feed.db");
+    let sim = Simulator::builder()
+        .plain()
+        .rate(20_000.0)
+        .order_interval(None)
+        .start()
+        .unwrap();
+    let client = client(&sim);
+    let ids = ids(4);
+    let mut seen_feed = client.market_feed(FeedMode::Ticker);
+    seen_feed.subscribe(&ids).unwrap();
+    // The sink's ring is small, and it stops taking past 500 waiting rows.
+    let mut sink_feed = client
+        .market_feed_with(FeedMode::Ticker, 64, Overflow::DropNewest)
+        .unwrap();
+    sink_feed.subscribe(&ids).unwrap();
+    let sink = Sink::sqlite(
+        &path,
+        sink_feed,
+        None,
+        SinkConfig {
+            max_pending: 500,
+            ..fast()
+        },
+    )
+    .unwrap();
+    let mut seen = Vec::new();
+    take(&mut seen_feed, 500, &mut seen);
+    // Another program holds the write lock for 1.5 s.
+    let locker = Connection::open(&path).unwrap();
+    locker.execute_batch("BEGIN EXCLUSIVE").unwrap();
+    take(&mut seen_feed, 1_500, &mut seen);
+    let during = sink.stats();
+    assert!(during.failed_commits > 0, "{during:?}");
+    assert!(during.last_error.is_some(), "{during:?}");
+    locker.execute_batch("COMMIT").unwrap();
+    take(&mut seen_feed, 800, &mut seen);
+    sim.stop();
+    take(&mut seen_feed, 400, &mut seen);
+    std::thread::sleep(Duration::from_millis(300));
+    let stats = sink.stop().expect("committed once the lock went");
+    assert!(stats.missed > 0, "{stats:?}");
+    assert_eq!(stats.last_error, None);
+
+    let db = Connection::open(&path).unwrap();
+    let (gaps, missed): (i64, i64) = db
+        .query_row(
+            "SELECT count(*), coalesce(sum(missed), 0) FROM gaps WHERE feed = 'market' AND reason = 'ring_full'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert!(gaps >= 1);
+    assert_eq!(missed as u64, stats.missed);
+    // Every event offered to the sink's ring is a row or counted in a gap.
+    let market_rows: i64 = ["ticks", "quotes", "fulls", "oi", "prev_close"]
+        .iter()
+        .map(|t| count(&db, t))
+        .sum();
+    assert_eq!(
+        market_rows as u64 + stats.skipped + stats.missed,
+        stats.offered,
+        "{stats:?}"
+    );
+    // And the live consumer, subscribed first, saw at least as many tickers.
+    let tickers = seen
+        .iter()
+        .filter(|p| matches!(p, MarketPacket::Ticker(_)))
+        .count() as i64;
+    assert!(count(&db, "ticks") + missed <= tickers);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn a_restarted_sink_appends_and_text_that_looks_like_sql_is_stored_as_it_came() {
+    let _g = common::serial();
+    let dir = common::temp_dir("sink-restart");
+    let path = dir.join("feed.db");
+    let sim = Simulator::builder().order_interval(None).start().unwrap();
+    let client = client(&sim);
+    let run = |remarks: &str| {
+        let mut feed = client.market_feed(FeedMode::Ticker);
+        feed.subscribe(&ids(2)).unwrap();
+        let orders = client.order_updates();
+        let sink = Sink::sqlite(&path, feed, Some(orders), fast()).unwrap();
+        assert!(
+            sim.handle()
+                .wait_live(FeedKind::OrderUpdate, 1, Duration::from_secs(5))
+        );
+        let mut u = dhan_feed::internals::sample::order_update("77", OrderStatus::Pending, 0);
+        u.remarks.set(remarks);
+        assert_eq!(sim.handle().send_order_update(&u), 1);
+        std::thread::sleep(Duration::from_millis(600));
+        let stats = sink.stop().unwrap();
+        assert!(stats.rows > 0);
+    };
+    run("first");
+    let db = Connection::open(&path).unwrap();
+    let first_ticks = count(&db, "ticks");
+    assert!(first_ticks > 0);
+    drop(db);
+    let nasty = "'); DROP TABLE ticks; -- \"x\"";
+    run(nasty);
+    let db = Connection::open(&path).unwrap();
+    assert!(count(&db, "ticks") > first_ticks, "appended");
+    let remarks: Vec<String> = db
+        .prepare("SELECT remarks FROM order_updates ORDER BY rowid")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(remarks, ["first", nasty]);
+    let version: u32 = db
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, dhan_feed::sink::SCHEMA_VERSION);
+    // The client id is a credential: not a column, not a value.
+    let dump: String = db
+        .query_row(
+            "SELECT group_concat(exchange || segment || order_no || remarks || symbol, '|') FROM order_updates",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(!dump.contains(DEFAULT_CLIENT_ID), "{dump}");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn a_file_that_cannot_be_a_database_is_a_clear_error_and_the_feed_goes_on() {
+    let _g = common::serial();
+    let dir = common::temp_dir("sink-bad");
+    let sim = Simulator::builder()
+        .plain()
+        .rate(500.0)
+        .order_interval(None)
+        .start()
+        .unwrap();
+    let client = client(&sim);
+    let mut other = client.market_feed(FeedMode::Ticker);
+    other.subscribe(&ids(2)).unwrap();
+    let feed = || {
+        let mut f = client.market_feed(FeedMode::Ticker);
+        f.subscribe(&ids(2)).unwrap();
+        f
+    };
+    let missing = dir.join("no/such/dir/feed.db");
+    let e = Sink::sqlite(&missing, feed(), None, SinkConfig::default()).unwrap_err();
+    assert!(e.to_string().contains("no/such/dir"), "{e}");
+    let text = dir.join("notes.txt");
+    std::fs::write(&text, "these are not the pages of a database ".repeat(200)).unwrap();
+    let e = Sink::sqlite(&text, feed(), None, SinkConfig::default()).unwrap_err();
+    assert!(e.to_string().contains("notes.txt"), "{e}");
+    // The other consumer never noticed.
+    let mut got = Vec::new();
+    take(&mut other, 500, &mut got);
+    assert!(!got.is_empty());
+    assert_eq!(other.stats().dropped, 0);
+    let _ = std::fs::remove_dir_all(dir);
+}
