@@ -710,3 +710,59 @@ fn watch_candles_prints_bars() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("unit must be s, m or h"));
 }
+
+/// `watch --sink sqlite:PATH` fills the file (created with its schema) with what
+/// the watch printed, and says so; a second run appends; a sink it cannot open
+/// or a PostgreSQL URL is a clear error before anything runs.
+#[test]
+fn watch_sink_fills_a_sqlite_file_and_appends() {
+    let dir = std::env::temp_dir().join(format!("dhan-feed-cli-sink-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = dir.join("ticks.db");
+    let arg = format!("sqlite:{}", db.display());
+    let quotes = || -> i64 {
+        let c = rusqlite::Connection::open(&db).unwrap();
+        c.query_row("SELECT count(*) FROM quotes", [], |r| r.get(0))
+            .unwrap()
+    };
+    let o = offline_ok(&[
+        "watch", "--mode", "quote", "--json", "--count", "20", "--sink", &arg,
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains(&format!("sink {arg}:")), "{err}");
+    let first = quotes();
+    assert!(first > 0, "{err}");
+    let printed = lines(&o)
+        .iter()
+        .filter(|l| l.starts_with("{\"kind\":\"quote\""))
+        .count() as i64;
+    // The sink subscribed first and stops after the watch: it has at least
+    // what the watch printed.
+    assert!(first >= printed, "{first} rows, {printed} printed");
+    offline_ok(&[
+        "watch", "--mode", "quote", "--count", "5", "--quiet", "--sink", &arg,
+    ]);
+    assert!(quotes() > first, "a second run appends");
+
+    let o = offline()
+        .args([
+            "watch",
+            "--sink",
+            "sqlite:/no/such/dir/x.db",
+            "--count",
+            "1",
+        ])
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("/no/such/dir/x.db"), "{err}");
+    let o = offline()
+        .args(["watch", "--sink", "postgres://localhost/x", "--count", "1"])
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("sqlite:PATH"));
+    let _ = std::fs::remove_dir_all(dir);
+}

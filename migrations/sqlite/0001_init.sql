@@ -1,7 +1,8 @@
 -- dhan-feed's SQLite schema, version 1 (PRAGMA user_version = 1).
 --
--- Column names are those of `dhan-feed watch --json`. Prices are REAL, in rupees as
--- the feed sends them; quantities and counts INTEGER. `ltt` is the feed's last-trade
+-- Column names are those of `dhan-feed watch --json`. Prices are REAL, in rupees: the
+-- feed's 32-bit floats widened exactly (25681.15 on the wire is 25681.150390625 here;
+-- compare with a tolerance or round to the tick); quantities and counts INTEGER. `ltt` is the feed's last-trade
 -- time as Dhan encodes it (IST wall clock counted as Unix seconds). `recv_ns` is when
 -- the client's I/O thread read the message: wall-clock nanoseconds since the Unix
 -- epoch. `segment` is the exchange segment's name (NSE_EQ, IDX_I, ...; its number

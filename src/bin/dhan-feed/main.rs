@@ -15,6 +15,7 @@ mod watch_feeds;
 mod watch_global;
 mod watch_http;
 mod watch_names;
+mod watch_sink;
 
 use clap::{Parser, Subcommand};
 use std::io::{self, Read};

@@ -119,6 +119,9 @@ fn market(
         args.instruments.clone()
     };
     let names = Names::load(args, &instruments)?;
+    // The sinks subscribe first: Dhan sends an instrument's previous close once,
+    // to the subscription that opens it, and the database should have it.
+    let sinks = crate::watch_sink::start(args, client, mode, &instruments, page.is_none())?;
     // With `--http` the feed also writes a last-value cache, which the page reads.
     let (mut feed, cache) = match page {
         Some(_) => {
@@ -192,6 +195,7 @@ fn market(
         out.write_all(&line)?;
     }
     out.flush()?;
+    crate::watch_sink::stop(sinks);
     summary.drops = feed.stats().dropped;
     summary.malformed = feed.health().malformed;
     summary.latency_ns = [

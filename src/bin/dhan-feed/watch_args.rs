@@ -104,8 +104,40 @@ pub struct WatchArgs {
     /// Print nothing but the summary (with `--http`, watch the page instead).
     #[arg(long)]
     pub quiet: bool,
+    /// Also store what the market feed receives in a database: `sqlite:PATH`
+    /// (created with its schema if new, appended to if not). A sink has its own
+    /// ring; the order updates go to the first sink unless `--http` shows them.
+    /// May be given more than once.
+    #[arg(long, value_name = "sqlite:PATH", value_parser = parse_sink)]
+    pub sink: Vec<SinkSpec>,
     /// Instruments as SEGMENT:ID (default: NIFTY, BANKNIFTY, NIFTYIT, SENSEX).
     pub instruments: Vec<InstrumentId>,
+}
+
+/// Where `--sink` writes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SinkSpec {
+    /// An SQLite file.
+    Sqlite(PathBuf),
+}
+
+impl std::fmt::Display for SinkSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SinkSpec::Sqlite(p) => write!(f, "sqlite:{}", p.display()),
+        }
+    }
+}
+
+/// `sqlite:PATH`.
+fn parse_sink(s: &str) -> Result<SinkSpec, String> {
+    match s.split_once(':') {
+        Some(("sqlite", path)) if !path.is_empty() => Ok(SinkSpec::Sqlite(PathBuf::from(path))),
+        Some(("postgres" | "postgresql", _)) => {
+            Err("PostgreSQL sinks are not in this build yet; use sqlite:PATH".into())
+        }
+        _ => Err(format!("{s:?}: expected sqlite:PATH")),
+    }
 }
 
 /// A positive number of seconds.
@@ -189,6 +221,9 @@ pub enum WatchError {
     /// The `--instruments-file` could not be loaded.
     #[error("--instruments-file: {0}")]
     Instruments(dhan_feed::instrument::InstrumentError),
+    /// A `--sink` could not be opened.
+    #[error("--sink: {0}")]
+    Sink(#[from] dhan_feed::sink::SqliteError),
 }
 
 /// The summary printed at exit.
