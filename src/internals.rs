@@ -341,3 +341,13 @@ pub fn web_request(
 ) -> Option<(Result<&'static str, u16>, bool)> {
     crate::web::parse_for_fuzz(buf, limit, loopback_only)
 }
+
+/// The SQLite sink's writer alone, for its benchmark (`sqlite` feature): opens
+/// (or creates) the file and writes `events` as one batch, as the sink thread does.
+#[cfg(feature = "sqlite")]
+pub fn sqlite_write(
+    path: &std::path::Path,
+    events: &[crate::event::MarketEvent],
+) -> Result<(), Box<dyn std::error::Error>> {
+    crate::sink::bench_write(path, events)
+}

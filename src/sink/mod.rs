@@ -336,6 +336,20 @@ fn run(
     }
 }
 
+/// [`crate::internals::sqlite_write`]: one batch into `path`.
+pub(crate) fn bench_write(
+    path: &std::path::Path,
+    events: &[crate::event::MarketEvent],
+) -> Result<(), Box<dyn std::error::Error>> {
+    let mut db = sqlite::Db::open(path)?;
+    let batch = Batch {
+        market: events.to_vec(),
+        ..Batch::default()
+    };
+    db.write(&batch, wall_offset_ns())?;
+    Ok(())
+}
+
 /// Whether a packet kind has a table (market status, disconnect and unknown
 /// packets have none).
 fn has_table(p: &crate::proto::market::MarketPacket) -> bool {

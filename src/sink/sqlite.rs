@@ -111,7 +111,7 @@ impl Db {
                 match &m.packet {
                     MarketPacket::Ticker(t) => {
                         tick.execute(params![
-                            t.id.segment.to_string(),
+                            seg(t.id),
                             t.id.security_id,
                             f64::from(t.ltp),
                             t.ltt.raw(),
@@ -120,7 +120,7 @@ impl Db {
                     }
                     MarketPacket::Quote(q) => {
                         quote.execute(params![
-                            q.id.segment.to_string(),
+                            seg(q.id),
                             q.id.security_id,
                             f64::from(q.ltp),
                             q.ltq,
@@ -138,7 +138,7 @@ impl Db {
                     }
                     MarketPacket::Full(f) => {
                         let mut v: Vec<rusqlite::types::Value> = vec![
-                            f.id.segment.to_string().into(),
+                            rusqlite::types::Value::Text(seg(f.id).into_owned()),
                             i64::from(f.id.security_id).into(),
                             f64::from(f.ltp).into(),
                             i64::from(f.ltq).into(),
@@ -169,16 +169,11 @@ impl Db {
                         full.execute(rusqlite::params_from_iter(v))?;
                     }
                     MarketPacket::Oi(o) => {
-                        oi.execute(params![
-                            o.id.segment.to_string(),
-                            o.id.security_id,
-                            o.oi,
-                            at
-                        ])?;
+                        oi.execute(params![seg(o.id), o.id.security_id, o.oi, at])?;
                     }
                     MarketPacket::PrevClose(p) => {
                         prev.execute(params![
-                            p.id.segment.to_string(),
+                            seg(p.id),
                             p.id.security_id,
                             f64::from(p.prev_close),
                             p.prev_oi,
@@ -208,6 +203,15 @@ impl Db {
             }
         }
         tx.commit()
+    }
+}
+
+/// A segment's name (its number when unknown), borrowed when known: no
+/// allocation per row.
+fn seg(id: crate::proto::InstrumentId) -> std::borrow::Cow<'static, str> {
+    match id.segment.as_str() {
+        Some(s) => std::borrow::Cow::Borrowed(s),
+        None => std::borrow::Cow::Owned(id.segment.as_u8().to_string()),
     }
 }
 
