@@ -32,6 +32,7 @@
 //! ```
 
 mod batch;
+mod rows;
 mod sqlite;
 
 pub use sqlite::{SCHEMA_VERSION, SqliteError};

@@ -2,10 +2,9 @@
 //! checked (`PRAGMA user_version`, migrations in `migrations/sqlite/`), and a
 //! batch of rows written in one transaction with prepared statements.
 
-use super::batch::{Batch, GapRow};
-use crate::proto::market::MarketPacket;
-use crate::proto::order::{FieldValue, OrderUpdate};
-use rusqlite::{Connection, params};
+use super::batch::Batch;
+use super::rows::{Cell, GAPS, ORDERS, TABLES, gap_row, insert_sql, market_row, order_row};
+use rusqlite::Connection;
 use std::path::Path;
 use std::time::Duration;
 
@@ -45,6 +44,8 @@ pub enum SqliteError {
 /// An open database with the current schema.
 pub(crate) struct Db {
     conn: Connection,
+    /// Each table's insert, in [`TABLES`] order.
+    sql: Vec<String>,
 }
 
 impl Db {
@@ -81,7 +82,10 @@ impl Db {
                 .map_err(err)?;
             tx.commit().map_err(err)?;
         }
-        Ok(Self { conn })
+        Ok(Self {
+            conn,
+            sql: TABLES.iter().map(|t| insert_sql(t)).collect(),
+        })
     }
 
     /// Writes `batch` in one transaction; on an error nothing of it is written
@@ -90,208 +94,40 @@ impl Db {
         let tx = self.conn.transaction()?;
         let wall = |recv_ns: u64| recv_ns as i64 + wall_offset_ns;
         {
-            let mut tick = tx.prepare_cached(
-                "INSERT INTO ticks (segment, security_id, ltp, ltt, recv_ns) VALUES (?1, ?2, ?3, ?4, ?5)",
-            )?;
-            let mut quote = tx.prepare_cached(
-                "INSERT INTO quotes (segment, security_id, ltp, ltq, ltt, atp, volume, total_sell_qty, \
-                 total_buy_qty, open, close, high, low, recv_ns) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
-            )?;
-            let mut full = tx.prepare_cached(&full_insert())?;
-            let mut oi = tx.prepare_cached(
-                "INSERT INTO oi (segment, security_id, oi, recv_ns) VALUES (?1, ?2, ?3, ?4)",
-            )?;
-            let mut prev = tx.prepare_cached(
-                "INSERT INTO prev_close (segment, security_id, prev_close, prev_oi, recv_ns) \
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
-            )?;
+            // One statement per table, prepared once per connection (cached).
+            let mut st = Vec::with_capacity(TABLES.len());
+            for (i, t) in TABLES.iter().enumerate() {
+                st.push(tx.prepare_cached(&self.sql[i])?);
+                debug_assert!(self.sql[i].contains(t));
+            }
+            let mut cells: Vec<Cell<'static>> = Vec::with_capacity(48);
             for m in &batch.market {
-                let at = wall(m.recv_ns);
-                match &m.packet {
-                    MarketPacket::Ticker(t) => {
-                        tick.execute(params![
-                            seg(t.id),
-                            t.id.security_id,
-                            f64::from(t.ltp),
-                            t.ltt.raw(),
-                            at
-                        ])?;
-                    }
-                    MarketPacket::Quote(q) => {
-                        quote.execute(params![
-                            seg(q.id),
-                            q.id.security_id,
-                            f64::from(q.ltp),
-                            q.ltq,
-                            q.ltt.raw(),
-                            f64::from(q.atp),
-                            q.volume,
-                            q.total_sell_qty,
-                            q.total_buy_qty,
-                            f64::from(q.open),
-                            f64::from(q.close),
-                            f64::from(q.high),
-                            f64::from(q.low),
-                            at
-                        ])?;
-                    }
-                    MarketPacket::Full(f) => {
-                        let mut v: Vec<rusqlite::types::Value> = vec![
-                            rusqlite::types::Value::Text(seg(f.id).into_owned()),
-                            i64::from(f.id.security_id).into(),
-                            f64::from(f.ltp).into(),
-                            i64::from(f.ltq).into(),
-                            i64::from(f.ltt.raw()).into(),
-                            f64::from(f.atp).into(),
-                            i64::from(f.volume).into(),
-                            i64::from(f.total_sell_qty).into(),
-                            i64::from(f.total_buy_qty).into(),
-                            i64::from(f.oi).into(),
-                            i64::from(f.oi_day_high).into(),
-                            i64::from(f.oi_day_low).into(),
-                            f64::from(f.open).into(),
-                            f64::from(f.close).into(),
-                            f64::from(f.high).into(),
-                            f64::from(f.low).into(),
-                        ];
-                        for l in &f.depth {
-                            v.extend([
-                                f64::from(l.bid_price).into(),
-                                i64::from(l.bid_qty).into(),
-                                i64::from(l.bid_orders).into(),
-                                f64::from(l.ask_price).into(),
-                                i64::from(l.ask_qty).into(),
-                                i64::from(l.ask_orders).into(),
-                            ]);
-                        }
-                        v.push(at.into());
-                        full.execute(rusqlite::params_from_iter(v))?;
-                    }
-                    MarketPacket::Oi(o) => {
-                        oi.execute(params![seg(o.id), o.id.security_id, o.oi, at])?;
-                    }
-                    MarketPacket::PrevClose(p) => {
-                        prev.execute(params![
-                            seg(p.id),
-                            p.id.security_id,
-                            f64::from(p.prev_close),
-                            p.prev_oi,
-                            at
-                        ])?;
-                    }
-                    _ => {}
+                if let Some(t) = market_row(m, wall(m.recv_ns), &mut cells) {
+                    st[t].execute(rusqlite::params_from_iter(&cells))?;
                 }
             }
-            if !batch.orders.is_empty() {
-                let mut order = tx.prepare_cached(&order_insert())?;
-                for (u, recv_ns) in &batch.orders {
-                    order.execute(rusqlite::params_from_iter(order_values(u, wall(*recv_ns))))?;
-                }
+            for (u, recv_ns) in &batch.orders {
+                order_row(u, wall(*recv_ns), &mut cells);
+                st[ORDERS].execute(rusqlite::params_from_iter(&cells))?;
             }
-            let mut gap = tx.prepare_cached(
-                "INSERT INTO gaps (feed, missed, reason, recv_ns) VALUES (?1, ?2, ?3, ?4)",
-            )?;
-            for GapRow {
-                feed,
-                missed,
-                reason,
-                recv_ns,
-            } in &batch.gaps
-            {
-                gap.execute(params![feed, *missed as i64, reason, wall(*recv_ns)])?;
+            for g in &batch.gaps {
+                gap_row(g, wall(g.recv_ns), &mut cells);
+                st[GAPS].execute(rusqlite::params_from_iter(&cells))?;
             }
         }
         tx.commit()
     }
 }
 
-/// A segment's name (its number when unknown), borrowed when known: no
-/// allocation per row.
-fn seg(id: crate::proto::InstrumentId) -> std::borrow::Cow<'static, str> {
-    match id.segment.as_str() {
-        Some(s) => std::borrow::Cow::Borrowed(s),
-        None => std::borrow::Cow::Owned(id.segment.as_u8().to_string()),
+impl rusqlite::ToSql for Cell<'_> {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        use rusqlite::types::{ToSqlOutput, ValueRef};
+        Ok(match self {
+            Cell::Text(t) => ToSqlOutput::Borrowed(ValueRef::Text(t.as_bytes())),
+            Cell::Int(i) => ToSqlOutput::Borrowed(ValueRef::Integer(*i)),
+            Cell::Real(x) => ToSqlOutput::Borrowed(ValueRef::Real(*x)),
+        })
     }
-}
-
-/// The full-packet insert: 16 quote and OI columns, 30 depth columns, the stamp.
-fn full_insert() -> String {
-    let mut cols: Vec<String> = [
-        "segment",
-        "security_id",
-        "ltp",
-        "ltq",
-        "ltt",
-        "atp",
-        "volume",
-        "total_sell_qty",
-        "total_buy_qty",
-        "oi",
-        "oi_day_high",
-        "oi_day_low",
-        "open",
-        "close",
-        "high",
-        "low",
-    ]
-    .iter()
-    .map(|s| (*s).to_owned())
-    .collect();
-    for i in 1..=5 {
-        for c in [
-            "bid_price",
-            "bid_qty",
-            "bid_orders",
-            "ask_price",
-            "ask_qty",
-            "ask_orders",
-        ] {
-            cols.push(format!("{c}_{i}"));
-        }
-    }
-    cols.push("recv_ns".into());
-    insert("fulls", &cols)
-}
-
-/// The order-update insert: every field but the client id, `reconciled`, the stamp.
-fn order_insert() -> String {
-    let mut cols = Vec::new();
-    OrderUpdate::default().for_each_field(|name, _| {
-        if name != "client_id" {
-            cols.push(name.to_owned());
-        }
-    });
-    cols.push("reconciled".into());
-    cols.push("recv_ns".into());
-    insert("order_updates", &cols)
-}
-
-fn order_values(u: &OrderUpdate, recv_ns: i64) -> Vec<rusqlite::types::Value> {
-    use rusqlite::types::Value;
-    let mut v = Vec::with_capacity(48);
-    u.for_each_field(|name, f| {
-        if name == "client_id" {
-            return;
-        }
-        v.push(match f {
-            FieldValue::Text(t) => Value::Text(t.to_owned()),
-            FieldValue::Int(i) => Value::Integer(i),
-            FieldValue::Float(x) => Value::Real(x),
-        });
-    });
-    v.push(Value::Integer(i64::from(u.reconciled)));
-    v.push(Value::Integer(recv_ns));
-    v
-}
-
-fn insert(table: &str, cols: &[String]) -> String {
-    let marks: Vec<String> = (1..=cols.len()).map(|i| format!("?{i}")).collect();
-    format!(
-        "INSERT INTO {table} ({}) VALUES ({})",
-        cols.join(", "),
-        marks.join(", ")
-    )
 }
 
 #[cfg(test)]
@@ -317,10 +153,12 @@ mod tests {
                 .map(Result::unwrap)
                 .collect()
         };
-        for (table, sql) in [("fulls", full_insert()), ("order_updates", order_insert())] {
-            let listed = sql.split('(').nth(1).unwrap().split(')').next().unwrap();
-            let want: Vec<String> = listed.split(", ").map(str::to_owned).collect();
-            assert_eq!(columns(table), want, "{table}");
+        for table in super::super::rows::TABLES {
+            assert_eq!(
+                columns(table),
+                super::super::rows::columns(table),
+                "{table}"
+            );
         }
         assert!(!columns("order_updates").contains(&"client_id".to_owned()));
         let version: u32 = db
