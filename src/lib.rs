@@ -100,7 +100,7 @@ mod secret;
 mod session;
 #[cfg(feature = "sim")]
 pub mod sim;
-#[cfg(feature = "sqlite")]
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub mod sink;
 mod time;
 mod token;

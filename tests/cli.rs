@@ -758,11 +758,24 @@ fn watch_sink_fills_a_sqlite_file_and_appends() {
     assert!(!o.status.success());
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("/no/such/dir/x.db"), "{err}");
-    let o = offline()
-        .args(["watch", "--sink", "postgres://localhost/x", "--count", "1"])
-        .output()
-        .unwrap();
-    assert!(!o.status.success());
-    assert!(String::from_utf8_lossy(&o.stderr).contains("sqlite:PATH"));
+    // A value it cannot use is refused, and a password in it is never shown.
+    for bad in [
+        "postgres://u:hunter2@localhost/x",
+        "postgress://u:hunter2@h/x",
+    ] {
+        let o = offline()
+            .args(["watch", "--sink", bad, "--count", "1"])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        if bad.starts_with("postgres:") && cfg!(feature = "postgres") {
+            // Nothing listens there: refused when connecting.
+            assert!(!o.status.success(), "{err}");
+        } else {
+            assert!(!o.status.success());
+            assert!(err.contains("sqlite:PATH"), "{err}");
+        }
+        assert!(!err.contains("hunter2"), "{err}");
+    }
     let _ = std::fs::remove_dir_all(dir);
 }

@@ -32,9 +32,15 @@
 //! ```
 
 mod batch;
+#[cfg(feature = "postgres")]
+mod postgres;
 mod rows;
+#[cfg(feature = "sqlite")]
 mod sqlite;
 
+#[cfg(feature = "postgres")]
+pub use postgres::{PG_SCHEMA_VERSION, PostgresError, redacted};
+#[cfg(feature = "sqlite")]
 pub use sqlite::{SCHEMA_VERSION, SqliteError};
 
 use crate::event::FeedEvent;
@@ -136,6 +142,7 @@ trait Target: Send + 'static {
     fn write(&mut self, batch: &Batch, wall_offset_ns: i64) -> Result<(), String>;
 }
 
+#[cfg(feature = "sqlite")]
 impl Target for sqlite::Db {
     fn write(&mut self, batch: &Batch, wall_offset_ns: i64) -> Result<(), String> {
         sqlite::Db::write(self, batch, wall_offset_ns).map_err(|e| e.to_string())
@@ -147,6 +154,7 @@ impl Sink {
     /// an existing file of this schema is appended to), consuming `market` and,
     /// when given, `orders`. The file is opened and checked here: a bad path, a
     /// file that is not a database or has a newer schema fails now.
+    #[cfg(feature = "sqlite")]
     pub fn sqlite(
         path: impl AsRef<std::path::Path>,
         market: MarketFeed,
@@ -155,6 +163,25 @@ impl Sink {
     ) -> Result<Sink, SqliteError> {
         let db = sqlite::Db::open(path.as_ref())?;
         Ok(Self::start(db, market, orders, cfg))
+    }
+
+    /// A sink into the PostgreSQL database `conn` names (a URL,
+    /// `postgres://user:password@host:port/db`, or `key=value` pairs), its schema
+    /// created if missing, consuming `market` and, when given, `orders`. Rows go
+    /// in by `COPY` (text), one transaction a batch. A failure drops the
+    /// connection; the next try connects again (a restarted server is picked up
+    /// without losing the batch). Plain TCP only for now: use a loopback
+    /// address, a Unix socket or a tunnel. The password never appears in a
+    /// message ([`redacted`]).
+    #[cfg(feature = "postgres")]
+    pub fn postgres(
+        conn: &str,
+        market: MarketFeed,
+        orders: Option<OrderFeed>,
+        cfg: SinkConfig,
+    ) -> Result<Sink, PostgresError> {
+        let pg = postgres::Pg::open(conn)?;
+        Ok(Self::start(pg, market, orders, cfg))
     }
 
     fn start(
@@ -338,6 +365,7 @@ fn run(
 }
 
 /// [`crate::internals::sqlite_write`]: one batch into `path`.
+#[cfg(feature = "sqlite")]
 pub(crate) fn bench_write(
     path: &std::path::Path,
     events: &[crate::event::MarketEvent],
@@ -349,6 +377,13 @@ pub(crate) fn bench_write(
     };
     db.write(&batch, wall_offset_ns())?;
     Ok(())
+}
+
+#[cfg(feature = "postgres")]
+impl Target for postgres::Pg {
+    fn write(&mut self, batch: &Batch, wall_offset_ns: i64) -> Result<(), String> {
+        postgres::Pg::write(self, batch, wall_offset_ns)
+    }
 }
 
 /// Whether a packet kind has a table (market status, disconnect and unknown

@@ -105,39 +105,65 @@ pub struct WatchArgs {
     #[arg(long)]
     pub quiet: bool,
     /// Also store what the market feed receives in a database: `sqlite:PATH`
-    /// (created with its schema if new, appended to if not). A sink has its own
-    /// ring; the order updates go to the first sink unless `--http` shows them.
-    /// May be given more than once.
-    #[arg(long, value_name = "sqlite:PATH", value_parser = parse_sink)]
+    /// (created with its schema if new, appended to if not) or, in a build with
+    /// the `postgres` feature, `postgres://user[:password]@host[:port]/db`. A sink
+    /// has its own ring; the order updates go to the first sink unless `--http`
+    /// shows them. May be given more than once.
+    #[arg(long, value_name = "sqlite:PATH|postgres://…", value_parser = parse_sink)]
     pub sink: Vec<SinkSpec>,
     /// Instruments as SEGMENT:ID (default: NIFTY, BANKNIFTY, NIFTYIT, SENSEX).
     pub instruments: Vec<InstrumentId>,
 }
 
 /// Where `--sink` writes.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub enum SinkSpec {
     /// An SQLite file.
     Sqlite(PathBuf),
+    /// A PostgreSQL connection URL (it may hold a password: shown redacted).
+    Postgres(String),
+    /// Neither: refused when `watch` starts, with the value shown redacted
+    /// (the argument parser would print it whole).
+    Invalid(String),
 }
 
 impl std::fmt::Display for SinkSpec {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             SinkSpec::Sqlite(p) => write!(f, "sqlite:{}", p.display()),
+            SinkSpec::Postgres(url) | SinkSpec::Invalid(url) => f.write_str(&redacted_url(url)),
         }
     }
 }
 
-/// `sqlite:PATH`.
-fn parse_sink(s: &str) -> Result<SinkSpec, String> {
-    match s.split_once(':') {
-        Some(("sqlite", path)) if !path.is_empty() => Ok(SinkSpec::Sqlite(PathBuf::from(path))),
-        Some(("postgres" | "postgresql", _)) => {
-            Err("PostgreSQL sinks are not in this build yet; use sqlite:PATH".into())
-        }
-        _ => Err(format!("{s:?}: expected sqlite:PATH")),
+/// As `Display`: a password never shows.
+impl std::fmt::Debug for SinkSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self, f)
     }
+}
+
+#[cfg(feature = "postgres")]
+fn redacted_url(url: &str) -> String {
+    dhan_feed::sink::redacted(url)
+}
+
+/// Without the `postgres` feature no such sink is made; only the host part is
+/// ever shown.
+#[cfg(not(feature = "postgres"))]
+fn redacted_url(url: &str) -> String {
+    url.rsplit('@').next().unwrap_or_default().to_owned()
+}
+
+/// `sqlite:PATH` or `postgres://…`. Never fails: the argument parser would print
+/// a refused value whole, and this one may hold a password; `watch` refuses what
+/// it cannot use when it starts, redacted.
+fn parse_sink(s: &str) -> Result<SinkSpec, String> {
+    Ok(match s.split_once(':') {
+        Some(("sqlite", path)) if !path.is_empty() => SinkSpec::Sqlite(PathBuf::from(path)),
+        Some(("postgres" | "postgresql", _)) => SinkSpec::Postgres(s.to_owned()),
+        _ => SinkSpec::Invalid(s.to_owned()),
+    })
 }
 
 /// A positive number of seconds.
@@ -223,7 +249,7 @@ pub enum WatchError {
     Instruments(dhan_feed::instrument::InstrumentError),
     /// A `--sink` could not be opened.
     #[error("--sink: {0}")]
-    Sink(#[from] dhan_feed::sink::SqliteError),
+    Sink(String),
 }
 
 /// The summary printed at exit.

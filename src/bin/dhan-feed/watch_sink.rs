@@ -22,7 +22,22 @@ pub fn start(
         feed.subscribe(instruments)?;
         let order_feed = (orders && i == 0).then(|| client.order_updates());
         let sink = match spec {
-            SinkSpec::Sqlite(path) => Sink::sqlite(path, feed, order_feed, SinkConfig::default())?,
+            SinkSpec::Sqlite(path) => Sink::sqlite(path, feed, order_feed, SinkConfig::default())
+                .map_err(|e| WatchError::Sink(e.to_string()))?,
+            #[cfg(feature = "postgres")]
+            SinkSpec::Postgres(url) => Sink::postgres(url, feed, order_feed, SinkConfig::default())
+                .map_err(|e| WatchError::Sink(e.to_string()))?,
+            #[cfg(not(feature = "postgres"))]
+            SinkSpec::Postgres(_) => {
+                return Err(WatchError::Sink(format!(
+                    "{spec}: this dhan-feed was built without PostgreSQL (build it with --features postgres), or use sqlite:PATH"
+                )));
+            }
+            SinkSpec::Invalid(_) => {
+                return Err(WatchError::Sink(format!(
+                    "{spec}: expected sqlite:PATH or postgres://user@host/db"
+                )));
+            }
         };
         note!("dhan-feed watch: storing into {spec}");
         sinks.push((spec.clone(), sink));
