@@ -2,7 +2,11 @@
 //! prepared inserts, WAL, `synchronous=NORMAL`) against rusqlite alone writing the
 //! same quote columns the same way, same run, same disk; and bytes per row on disk.
 //!
-//! Run: `cargo run --release --example sink_rows -- [ROWS]` (default 1,000,000).
+//! With `--features postgres` and a second argument, a PostgreSQL URL: the same
+//! against the sink's `COPY` writer and a bare text `COPY` of the same columns.
+//!
+//! Run: `cargo run --release --example sink_rows -- [ROWS] [POSTGRES_URL]`
+//! (default 1,000,000 rows).
 
 use dhan_feed::event::MarketEvent;
 use dhan_feed::proto::market::{Ltt, MarketPacket, Quote};
@@ -130,5 +134,78 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         avg(true) / avg(false)
     );
     let _ = std::fs::remove_dir_all(&dir);
+    #[cfg(feature = "postgres")]
+    if let Some(url) = std::env::args().nth(2) {
+        postgres_rows(&url, &events)?;
+    }
+    Ok(())
+}
+
+/// The sink's PostgreSQL writer against a bare text `COPY` of the same columns,
+/// alternating, twice each (each into an emptied `quotes`).
+#[cfg(feature = "postgres")]
+fn postgres_rows(url: &str, events: &[MarketEvent]) -> Result<(), Box<dyn std::error::Error>> {
+    use std::io::Write;
+    let n = events.len();
+    let mut c = postgres::Client::connect(url, postgres::NoTls)?;
+    let mut results = Vec::new();
+    for round in 0..4 {
+        let ours = round % 2 == 0;
+        // The schema exists after the first of ours; the bare run needs it too.
+        dhan_feed::internals::postgres_write(url, &[])?;
+        c.batch_execute("TRUNCATE quotes")?;
+        let t = Instant::now();
+        if ours {
+            dhan_feed::internals::postgres_write(url, events)?;
+        } else {
+            let mut buf = Vec::with_capacity(n * 100);
+            for e in events {
+                if let MarketPacket::Quote(q) = &e.packet {
+                    writeln!(
+                        buf,
+                        "NSE_EQ\t{}\t{:?}\t{}\t{}\t{:?}\t{}\t{}\t{}\t{:?}\t{:?}\t{:?}\t{:?}\t{}",
+                        q.id.security_id,
+                        f64::from(q.ltp),
+                        q.ltq,
+                        q.ltt.raw(),
+                        f64::from(q.atp),
+                        q.volume,
+                        q.total_sell_qty,
+                        q.total_buy_qty,
+                        f64::from(q.open),
+                        f64::from(q.close),
+                        f64::from(q.high),
+                        f64::from(q.low),
+                        e.recv_ns
+                    )?;
+                }
+            }
+            let mut tx = c.transaction()?;
+            let mut w = tx.copy_in(
+                "COPY quotes (segment, security_id, ltp, ltq, ltt, atp, volume, total_sell_qty, \
+                 total_buy_qty, open, close, high, low, recv_ns) FROM STDIN",
+            )?;
+            w.write_all(&buf)?;
+            w.finish()?;
+            tx.commit()?;
+        }
+        let secs = t.elapsed().as_secs_f64();
+        let name = if ours { "sink COPY" } else { "bare COPY" };
+        println!(
+            "{name:>14}: {:.2} M rows/s ({n} quotes in {secs:.3} s) into PostgreSQL",
+            n as f64 / secs / 1e6
+        );
+        results.push((ours, n as f64 / secs));
+    }
+    let avg = |o: bool| {
+        let v: Vec<f64> = results.iter().filter(|r| r.0 == o).map(|r| r.1).collect();
+        v.iter().sum::<f64>() / v.len() as f64
+    };
+    println!(
+        "RESULT pg_sink_rows_per_s={:.0} pg_bare_rows_per_s={:.0} ratio={:.3}",
+        avg(true),
+        avg(false),
+        avg(true) / avg(false)
+    );
     Ok(())
 }

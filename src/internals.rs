@@ -351,3 +351,14 @@ pub fn sqlite_write(
 ) -> Result<(), Box<dyn std::error::Error>> {
     crate::sink::bench_write(path, events)
 }
+
+/// The PostgreSQL sink's writer alone, for its benchmark (`postgres` feature):
+/// connects to `url` (creating the schema if missing) and writes `events` as
+/// one batch, as the sink thread does.
+#[cfg(feature = "postgres")]
+pub fn postgres_write(
+    url: &str,
+    events: &[crate::event::MarketEvent],
+) -> Result<(), Box<dyn std::error::Error>> {
+    crate::sink::bench_write_pg(url, events)
+}

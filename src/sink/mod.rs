@@ -379,6 +379,21 @@ pub(crate) fn bench_write(
     Ok(())
 }
 
+/// [`crate::internals::postgres_write`]: one batch into `url`.
+#[cfg(feature = "postgres")]
+pub(crate) fn bench_write_pg(
+    url: &str,
+    events: &[crate::event::MarketEvent],
+) -> Result<(), Box<dyn std::error::Error>> {
+    let mut pg = postgres::Pg::open(url)?;
+    let batch = Batch {
+        market: events.to_vec(),
+        ..Batch::default()
+    };
+    pg.write(&batch, wall_offset_ns())?;
+    Ok(())
+}
+
 #[cfg(feature = "postgres")]
 impl Target for postgres::Pg {
     fn write(&mut self, batch: &Batch, wall_offset_ns: i64) -> Result<(), String> {
