@@ -65,6 +65,11 @@ pub enum Error {
     /// The simulator could not start (the `sim` feature).
     #[error(transparent)]
     Simulator(Box<dyn std::error::Error + Send + Sync>),
+    /// A database sink could not open its database, or stopped with rows it could
+    /// not commit (`dhan_feed::sink`: `SqliteError`, `PostgresError`,
+    /// `Uncommitted`, which convert into this).
+    #[error(transparent)]
+    Sink(Box<dyn std::error::Error + Send + Sync>),
     /// The live web page could not start (the `web` feature). Change its address.
     #[error(transparent)]
     Web(#[from] WebError),

@@ -329,3 +329,36 @@ fn a_file_that_cannot_be_a_database_is_a_clear_error_and_the_feed_goes_on() {
     assert_eq!(other.stats().dropped, 0);
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// A sink stopped while another program keeps the database locked gives up
+/// after five seconds and says how many rows it could not commit.
+#[test]
+fn a_sink_stopped_behind_a_lock_says_what_it_could_not_commit() {
+    let _g = common::serial();
+    let dir = common::temp_dir("sink-uncommitted");
+    let path = dir.join("feed.db");
+    let sim = Simulator::builder()
+        .plain()
+        .rate(1_000.0)
+        .order_interval(None)
+        .start()
+        .unwrap();
+    let client = client(&sim);
+    let mut feed = client.market_feed(FeedMode::Ticker);
+    feed.subscribe(&ids(2)).unwrap();
+    let sink = Sink::sqlite(&path, feed, None, fast()).unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let locker = Connection::open(&path).unwrap();
+    locker.execute_batch("BEGIN EXCLUSIVE").unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    let t = Instant::now();
+    let e = sink.stop().expect_err("rows left behind the lock");
+    assert!(t.elapsed() >= Duration::from_secs(5), "{:?}", t.elapsed());
+    assert!(e.rows > 0, "{e}");
+    assert!(e.to_string().contains("not committed"), "{e}");
+    assert!(e.last_error.contains("locked"), "{e}");
+    let as_crate_error: dhan_feed::Error = e.into();
+    assert!(matches!(as_crate_error, dhan_feed::Error::Sink(_)));
+    locker.execute_batch("COMMIT").unwrap();
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -26,7 +26,7 @@
 //! feed.subscribe(&["NSE_EQ:2885".parse()?])?;
 //! let sink = Sink::sqlite("ticks.db", feed, Some(client.order_updates()), SinkConfig::default())?;
 //! // … later: flush what is pending and stop.
-//! let stats = sink.stop()?;
+//! let stats = sink.stop()?; // `Uncommitted` if the database refused the last rows
 //! println!("{} rows in {} commits", stats.rows, stats.commits);
 //! # Ok(()) }
 //! ```
@@ -106,6 +106,8 @@ struct Shared {
     offered: AtomicU64,
     skipped: AtomicU64,
     failed: AtomicU64,
+    /// Rows left when the thread ended.
+    uncommitted: AtomicU64,
     last_error: Mutex<Option<String>>,
 }
 
@@ -120,6 +122,39 @@ impl Shared {
             failed_commits: self.failed.load(Ordering::Relaxed),
             last_error: self.last_error.lock().map(|e| e.clone()).unwrap_or(None),
         }
+    }
+}
+
+/// [`Sink::stop`] ended with rows it could not commit (the database refused
+/// them for five seconds after the stop was asked).
+#[derive(Debug, thiserror::Error)]
+#[error("the sink stopped with {rows} rows not committed: {last_error}")]
+pub struct Uncommitted {
+    /// Rows left.
+    pub rows: u64,
+    /// The database's latest refusal.
+    pub last_error: String,
+    /// The counters at the end.
+    pub stats: SinkStats,
+}
+
+impl From<Uncommitted> for crate::Error {
+    fn from(e: Uncommitted) -> Self {
+        crate::Error::Sink(Box::new(e))
+    }
+}
+
+#[cfg(feature = "sqlite")]
+impl From<SqliteError> for crate::Error {
+    fn from(e: SqliteError) -> Self {
+        crate::Error::Sink(Box::new(e))
+    }
+}
+
+#[cfg(feature = "postgres")]
+impl From<PostgresError> for crate::Error {
+    fn from(e: PostgresError) -> Self {
+        crate::Error::Sink(Box::new(e))
     }
 }
 
@@ -209,14 +244,19 @@ impl Sink {
     }
 
     /// Commits what waits (trying for up to five seconds if the database is
-    /// busy) and stops; the final counters. `Err` with the latest failure when
-    /// rows could not be committed.
-    pub fn stop(mut self) -> Result<SinkStats, String> {
+    /// busy) and stops; the final counters, or [`Uncommitted`] when rows could
+    /// not be committed.
+    pub fn stop(mut self) -> Result<SinkStats, Uncommitted> {
         self.halt();
         let stats = self.shared.stats();
-        match &stats.last_error {
-            Some(e) => Err(e.clone()),
-            None => Ok(stats),
+        let rows = self.shared.uncommitted.load(Ordering::Relaxed);
+        match (&stats.last_error, rows) {
+            (Some(e), 1..) => Err(Uncommitted {
+                rows,
+                last_error: e.clone(),
+                stats,
+            }),
+            _ => Ok(stats),
         }
     }
 
@@ -354,6 +394,9 @@ fn run(
                         "dhan-feed sink: stopping with {} rows not committed",
                         batch.len()
                     );
+                    shared
+                        .uncommitted
+                        .store(batch.len() as u64, Ordering::Relaxed);
                 }
                 return;
             }

@@ -55,7 +55,7 @@ pub fn stop(sinks: Vec<(SinkSpec, Sink)>) {
                 s.commits,
                 s.missed
             ),
-            Err(e) => note!("sink {spec}: stopped with rows not committed: {e}"),
+            Err(e) => note!("sink {spec}: {e}"),
         }
     }
 }
