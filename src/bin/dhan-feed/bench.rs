@@ -74,6 +74,12 @@ pub struct BenchArgs {
     /// time cancel most of it).
     #[arg(long, default_value_t = 1, requires = "cache")]
     pub cache_pairs: u32,
+    /// Measure this many pairs of throughput runs without and with an SQLite
+    /// sink on the same instruments (a second consumer with a ring of its own,
+    /// writing to a temporary file), in alternating order: what a sink costs the
+    /// feed's consumer, as the median of the pairs' ratios.
+    #[arg(long, default_value_t = 0, conflicts_with = "cache")]
+    pub sink_pairs: u32,
     /// Write the latency histograms (engine, raw TCP, raw TCP + hand-off) into
     /// this directory as HdrHistogram percentile distributions (`*.hgrm`, µs).
     #[arg(long)]
@@ -127,6 +133,9 @@ pub struct BenchResult {
     /// With `--cache`: the median over the pairs of with/without messages per
     /// I/O-thread CPU-second.
     pub cache_ratio: f64,
+    /// With `--sink-pairs`: the median over the pairs of with/without messages
+    /// per second at the consumer.
+    pub sink_ratio: f64,
     /// Wire→consumer latency, ns: p50, p99, p99.9, max.
     pub latency: [u64; 4],
     /// Raw TCP one-way latency, ns: p50, p99, p99.9, max.
@@ -273,8 +282,11 @@ pub fn run(
     let pairs = if args.cache {
         args.cache_pairs.max(1)
     } else {
-        0
+        args.sink_pairs
     };
+    let sink_dir =
+        std::env::temp_dir().join(format!("dhan-feed-bench-sink-{}", std::process::id()));
+    let mut per_s_runs: Vec<f64> = Vec::with_capacity(2 * pairs as usize);
     let schedule: Vec<bool> = if pairs == 0 {
         vec![false]
     } else {
@@ -294,7 +306,22 @@ pub fn run(
         // simulator sending flat out, three busy threads would share two cores.
         let sim = sim(args, args.tls, 0.0, false)?;
         let client = client(&sim, pin_on, false)?;
-        let (mut feed, cache) = if with_cache {
+        // With `--sink-pairs`, the "with" runs have a sink beside the consumer.
+        let sink = if with_cache && args.sink_pairs > 0 {
+            std::fs::create_dir_all(&sink_dir)?;
+            let mut f = client.market_feed(args.mode);
+            f.subscribe(&ids(args.instruments))?;
+            let path = sink_dir.join(format!("run{run}.db"));
+            Some(dhan_feed::sink::Sink::sqlite(
+                &path,
+                f,
+                None,
+                dhan_feed::sink::SinkConfig::default(),
+            )?)
+        } else {
+            None
+        };
+        let (mut feed, cache) = if with_cache && sink.is_none() {
             let (f, c) = client.market_feed_with_cache(args.mode, args.instruments as usize);
             (f, Some(c))
         } else {
@@ -355,6 +382,19 @@ pub fn run(
         let per_s = n as f64 / el;
         let per_cpu_s = cpu.filter(|&c| c > 0.0).map_or(0.0, |c| n as f64 / c);
         per_cpu.push(per_cpu_s);
+        per_s_runs.push(per_s);
+        if let Some(sink) = sink {
+            let st = sink.stop().map_err(|e| e.to_string())?;
+            note!(
+                "with an SQLite sink: {:.2} M msgs/s; {:.2} M msgs per I/O-thread CPU-second; the sink committed {} rows in {} commits, missed {}",
+                per_s / 1e6,
+                per_cpu_s / 1e6,
+                st.rows,
+                st.commits,
+                st.missed
+            );
+            continue;
+        }
         if let Some(cache) = &cache {
             r.cache_msgs_per_s = per_s;
             r.cache_io_msgs_per_cpu_s = per_cpu_s;
@@ -403,7 +443,32 @@ pub fn run(
         }
     }
 
-    if pairs > 0 {
+    let _ = std::fs::remove_dir_all(&sink_dir);
+    if pairs > 0 && args.sink_pairs > 0 {
+        // Each pair's ratios, with the sink over without: the consumer's
+        // messages per second, and per I/O-thread CPU-second.
+        let median = |v: &[f64]| {
+            let mut r: Vec<f64> = schedule
+                .chunks_exact(2)
+                .zip(v.chunks_exact(2))
+                .map(|(w, c)| if w[1] { c[1] / c[0] } else { c[0] / c[1] })
+                .filter(|x| x.is_finite())
+                .collect();
+            r.sort_by(f64::total_cmp);
+            (
+                r.get(r.len() / 2).copied().unwrap_or(0.0),
+                r.first().copied().unwrap_or(0.0),
+                r.last().copied().unwrap_or(0.0),
+            )
+        };
+        let (wall, wlo, whi) = median(&per_s_runs);
+        let (cpu, clo, chi) = median(&per_cpu);
+        r.sink_ratio = wall;
+        note!(
+            "SQLite sink: median ratio with/without {wall:.3} of the consumer's messages per second (range {wlo:.3}–{whi:.3}), {cpu:.3} per I/O-thread CPU-second (range {clo:.3}–{chi:.3}), over {} alternated pairs",
+            schedule.len() / 2
+        );
+    } else if pairs > 0 {
         // Each pair's ratio, with the cache over without.
         let mut ratios: Vec<f64> = schedule
             .chunks_exact(2)
@@ -981,7 +1046,7 @@ fn server_frame(b: &[u8]) -> io::Result<Option<(Opcode, usize, usize)>> {
 /// The `RESULT` line.
 pub fn result_line(r: &BenchResult) -> String {
     format!(
-        "RESULT msgs_per_s={:.0} p50_ns={} p99_ns={} p999_ns={} max_ns={} floor_p50_ns={} floor_p99_ns={} floor_p999_ns={} handoff_floor_p50_ns={} handoff_floor_p99_ns={} tungstenite_msgs_per_s={:.0} ratio_vs_tungstenite={:.2} allocs_per_msg={:.4} io_allocs_per_msg={:.4} io_msgs_per_cpu_s={:.0} tungstenite_msgs_per_cpu_s={:.0} cache_msgs_per_s={:.0} cache_io_msgs_per_cpu_s={:.0} cache_ratio={:.3} steal_ms={:.0} round_gap_p50_ns={}",
+        "RESULT msgs_per_s={:.0} p50_ns={} p99_ns={} p999_ns={} max_ns={} floor_p50_ns={} floor_p99_ns={} floor_p999_ns={} handoff_floor_p50_ns={} handoff_floor_p99_ns={} tungstenite_msgs_per_s={:.0} ratio_vs_tungstenite={:.2} allocs_per_msg={:.4} io_allocs_per_msg={:.4} io_msgs_per_cpu_s={:.0} tungstenite_msgs_per_cpu_s={:.0} cache_msgs_per_s={:.0} cache_io_msgs_per_cpu_s={:.0} cache_ratio={:.3} sink_ratio={:.3} steal_ms={:.0} round_gap_p50_ns={}",
         r.msgs_per_s,
         r.latency[0],
         r.latency[1],
@@ -1001,6 +1066,7 @@ pub fn result_line(r: &BenchResult) -> String {
         r.cache_msgs_per_s,
         r.cache_io_msgs_per_cpu_s,
         r.cache_ratio,
+        r.sink_ratio,
         r.steal_ms,
         r.round_gap_p50_ns
     )
