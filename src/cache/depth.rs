@@ -112,10 +112,7 @@ impl DepthCache {
     /// `id`'s top of book: a consistent copy of both sides (never half of one
     /// packet and half of another), or `None` if no packet came for it.
     pub fn top(&self, id: InstrumentId) -> Option<DepthTop> {
-        let slot = self.table.find(key_of(id))?;
-        let mut w = [0u64; SLOT_WORDS];
-        let n = words_for(self.levels);
-        slot.read_from(0, &mut w[..n]);
+        let (w, n) = self.read(id, self.levels)?;
         Some(DepthTop {
             bids: side_of::<0, 0>(&w[..n]),
             asks: side_of::<3, 2>(&w[..n]),
@@ -124,10 +121,7 @@ impl DepthCache {
 
     /// One side of `id`'s book.
     pub fn side(&self, id: InstrumentId, side: DepthSide) -> Option<Stamped<TopLevels>> {
-        let slot = self.table.find(key_of(id))?;
-        let mut w = [0u64; SLOT_WORDS];
-        let n = words_for(self.levels);
-        slot.read_from(0, &mut w[..n]);
+        let (w, n) = self.read(id, self.levels)?;
         match side {
             DepthSide::Bid => side_of::<0, 0>(&w[..n]),
             DepthSide::Ask => side_of::<3, 2>(&w[..n]),
@@ -137,17 +131,21 @@ impl DepthCache {
     /// `id`'s best bid and best ask (`None` for a side without a level), the
     /// cheapest read: only the first level of each side is copied.
     pub fn best(&self, id: InstrumentId) -> Option<(Option<DepthLevel>, Option<DepthLevel>)> {
+        let (w, _) = self.read(id, 1)?;
+        let bid = (w[2] > 0).then(|| level_of(w[HEAD_WORDS], w[HEAD_WORDS + 1]));
+        let ask = (w[5] > 0).then(|| level_of(w[HEAD_WORDS + 2], w[HEAD_WORDS + 3]));
+        Some((bid, ask))
+    }
+
+    /// The words of both sides' best `levels` levels of `id`'s slot, copied in
+    /// one read, and how many there are.
+    #[inline]
+    fn read(&self, id: InstrumentId, levels: usize) -> Option<([u64; SLOT_WORDS], usize)> {
         let slot = self.table.find(key_of(id))?;
-        let mut w = [0u64; words_for(1)];
-        slot.read_from(0, &mut w);
-        let level = |len: u64, price: u64, qo: u64| {
-            (len > 0).then(|| DepthLevel {
-                price: f64::from_bits(price),
-                qty: qo as u32,
-                orders: (qo >> 32) as u32,
-            })
-        };
-        Some((level(w[2], w[6], w[7]), level(w[5], w[8], w[9])))
+        let mut w = [0u64; SLOT_WORDS];
+        let n = words_for(levels);
+        slot.read_from(0, &mut w[..n]);
+        Some((w, n))
     }
 
     /// Instruments with a slot.
@@ -158,6 +156,16 @@ impl DepthCache {
     /// Packets not kept because the table was full.
     pub fn refused(&self) -> u64 {
         self.table.refused.load(Ordering::Relaxed)
+    }
+}
+
+/// A level from its two words: price bits; quantity, and orders above it.
+#[inline]
+fn level_of(price: u64, qty_orders: u64) -> DepthLevel {
+    DepthLevel {
+        price: f64::from_bits(price),
+        qty: qty_orders as u32,
+        orders: (qty_orders >> 32) as u32,
     }
 }
 
@@ -174,9 +182,7 @@ const fn side_at(side: DepthSide) -> (usize, usize) {
 /// `None` when nothing was kept.
 #[inline]
 fn side_of<const HEAD: usize, const FIRST: usize>(w: &[u64]) -> Option<Stamped<TopLevels>> {
-    let head = HEAD;
-    let first = FIRST;
-    let (recv_ns, updates, len) = (w[head], w[head + 1], w[head + 2]);
+    let (recv_ns, updates, len) = (w[HEAD], w[HEAD + 1], w[HEAD + 2]);
     if updates == 0 {
         return None;
     }
@@ -187,11 +193,7 @@ fn side_of<const HEAD: usize, const FIRST: usize>(w: &[u64]) -> Option<Stamped<T
         .zip(w[HEAD_WORDS..].chunks_exact(4))
         .take(len)
     {
-        *l = DepthLevel {
-            price: f64::from_bits(four[first]),
-            qty: four[first + 1] as u32,
-            orders: (four[first + 1] >> 32) as u32,
-        };
+        *l = level_of(four[FIRST], four[FIRST + 1]);
     }
     Some(Stamped::new(
         TopLevels {

@@ -135,7 +135,7 @@ impl LastValueCache {
         let slot = self.table.find(key_of(id))?;
         let mut w = [0u64; SLOT_WORDS];
         slot.read(&mut w);
-        let l = Latest {
+        Some(Latest {
             ticker: part(&w, 0).and_then(|(p, r, u)| match p {
                 MarketPacket::Ticker(v) => Some(Stamped::new(v, r, u)),
                 _ => None,
@@ -156,9 +156,7 @@ impl LastValueCache {
                 MarketPacket::PrevClose(v) => Some(Stamped::new(v, r, u)),
                 _ => None,
             }),
-        };
-        // A slot made for a packet too short to keep holds nothing.
-        (l != Latest::default()).then_some(l)
+        })
     }
 
     /// The latest ticker packet of `id` (only its part of the slot is copied).
