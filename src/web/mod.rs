@@ -270,10 +270,9 @@ impl WebPage {
             ..Shared::default()
         });
         let server = server::Server::new(poll, listener, self.cfg, self.page, shared.clone());
-        let w = waker.clone();
         let thread = std::thread::Builder::new()
             .name("dhan-feed-web".into())
-            .spawn(move || server.run(w))
+            .spawn(move || server.run())
             .map_err(|e| Error::from(WebError::Thread(e)))?;
         Ok(WebServer {
             addr: local,

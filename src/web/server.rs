@@ -9,7 +9,7 @@ use super::http::{self, Parsed, Refusal, Route};
 use super::state::PageState;
 use super::stats::Shared;
 use mio::net::{TcpListener, TcpStream};
-use mio::{Events, Interest, Poll, Token, Waker};
+use mio::{Events, Interest, Poll, Token};
 use std::io::Write;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -69,7 +69,7 @@ impl Server {
     }
 
     /// Serves until the handle asks it to stop.
-    pub(super) fn run(mut self, _waker: Arc<Waker>) {
+    pub(super) fn run(mut self) {
         let mut events = Events::with_capacity(256);
         let mut next_tick = Instant::now();
         while !self.shared.stop.load(Ordering::Acquire) {
