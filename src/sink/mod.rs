@@ -34,12 +34,14 @@
 mod batch;
 #[cfg(feature = "postgres")]
 mod postgres;
+mod redact;
 mod rows;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 
 #[cfg(feature = "postgres")]
-pub use postgres::{PG_SCHEMA_VERSION, PostgresError, redacted};
+pub use postgres::{PG_SCHEMA_VERSION, PostgresError};
+pub use redact::redacted;
 #[cfg(feature = "sqlite")]
 pub use sqlite::{SCHEMA_VERSION, SqliteError};
 
@@ -298,6 +300,9 @@ fn run(
     let mut dropped_seen = 0;
     let mut last_commit = Instant::now();
     let mut retry_at: Option<Instant> = None;
+    // Failed tries since the last commit: logged once when it starts and once
+    // when it ends, not every 200 ms while a database is down.
+    let mut failing = 0u64;
     loop {
         let stopping = shared.stop.load(Ordering::Acquire);
         // The ring's counters before it is drained: once a drain finds it
@@ -366,6 +371,10 @@ fn run(
         if due && retry_at.is_none_or(|t| Instant::now() >= t) {
             match target.write(&batch, wall_offset_ns) {
                 Ok(()) => {
+                    if failing > 0 {
+                        log::info!("dhan-feed sink: committed again after {failing} failed tries");
+                        failing = 0;
+                    }
                     shared.rows.fetch_add(batch.len() as u64, Ordering::Relaxed);
                     shared.commits.fetch_add(1, Ordering::Relaxed);
                     *shared.last_error.lock().unwrap_or_else(|e| e.into_inner()) = None;
@@ -375,10 +384,13 @@ fn run(
                 }
                 Err(e) => {
                     shared.failed.fetch_add(1, Ordering::Relaxed);
-                    log::warn!(
-                        "dhan-feed sink: a commit of {} rows failed ({e}); kept, trying again",
-                        batch.len()
-                    );
+                    if failing == 0 {
+                        log::warn!(
+                            "dhan-feed sink: a commit of {} rows failed ({e}); kept, trying again every 200 ms",
+                            batch.len()
+                        );
+                    }
+                    failing += 1;
                     *shared.last_error.lock().unwrap_or_else(|e| e.into_inner()) = Some(e);
                     retry_at = Some(Instant::now() + Duration::from_millis(200));
                 }

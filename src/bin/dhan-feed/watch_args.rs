@@ -143,16 +143,9 @@ impl std::fmt::Debug for SinkSpec {
     }
 }
 
-#[cfg(feature = "postgres")]
+/// A spec as it may be shown: a password left out, whatever the build.
 fn redacted_url(url: &str) -> String {
     dhan_feed::sink::redacted(url)
-}
-
-/// Without the `postgres` feature no such sink is made; only the host part is
-/// ever shown.
-#[cfg(not(feature = "postgres"))]
-fn redacted_url(url: &str) -> String {
-    url.rsplit('@').next().unwrap_or_default().to_owned()
 }
 
 /// `sqlite:PATH` or `postgres://…`. Never fails: the argument parser would print
