@@ -2,24 +2,15 @@
 //! delivers and what its cache keeps agree, packet for packet; readers on other
 //! threads never see a torn value while the I/O thread writes.
 
-use dhan_feed::config::{ClientConfig, Endpoints};
 use dhan_feed::proto::market::MarketPacket;
 use dhan_feed::proto::{ExchangeSegment, InstrumentId};
-use dhan_feed::sim::{DEFAULT_ACCESS_TOKEN, DEFAULT_CLIENT_ID, Simulator};
-use dhan_feed::{Client, FeedEvent, FeedMode, Secret};
+use dhan_feed::sim::Simulator;
+use dhan_feed::{Client, FeedEvent, FeedMode};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 fn client(sim: &Simulator) -> Client {
-    Client::new(ClientConfig {
-        client_id: Secret::new(DEFAULT_CLIENT_ID),
-        access_token: Secret::new(DEFAULT_ACCESS_TOKEN),
-        endpoints: Endpoints::all(&sim.url()),
-        webpki_roots: false,
-        extra_roots: sim.certificate().into_iter().collect(),
-        ..ClientConfig::default()
-    })
-    .unwrap()
+    Client::new(sim.client_config()).unwrap()
 }
 
 fn ids(n: u32) -> Vec<InstrumentId> {

@@ -6,24 +6,19 @@
 
 mod common;
 
-use dhan_feed::config::{ClientConfig, Endpoints};
+use dhan_feed::config::ClientConfig;
 use dhan_feed::proto::market::MarketPacket;
 use dhan_feed::proto::{ExchangeSegment, InstrumentId, OrderStatus};
-use dhan_feed::sim::{DEFAULT_ACCESS_TOKEN, DEFAULT_CLIENT_ID, Simulator};
+use dhan_feed::sim::{DEFAULT_CLIENT_ID, Simulator};
 use dhan_feed::sink::{Sink, SinkConfig};
-use dhan_feed::{Client, FeedEvent, FeedKind, FeedMode, MarketFeed, Overflow, Secret};
+use dhan_feed::{Client, FeedKind, FeedMode, Overflow};
 use rusqlite::Connection;
 use std::time::{Duration, Instant};
 
 fn client(sim: &Simulator) -> Client {
     Client::new(ClientConfig {
-        client_id: Secret::new(DEFAULT_CLIENT_ID),
-        access_token: Secret::new(DEFAULT_ACCESS_TOKEN),
-        endpoints: Endpoints::all(&sim.url()),
-        webpki_roots: false,
-        extra_roots: sim.certificate().into_iter().collect(),
         ring_capacity: 1 << 16,
-        ..ClientConfig::default()
+        ..sim.client_config()
     })
     .unwrap()
 }
@@ -38,16 +33,6 @@ fn fast() -> SinkConfig {
     SinkConfig {
         flush_every: Duration::from_millis(100),
         ..SinkConfig::default()
-    }
-}
-
-/// Every market event on `feed` for `ms`, in order.
-fn take(feed: &mut MarketFeed, ms: u64, out: &mut Vec<MarketPacket>) {
-    let until = Instant::now() + Duration::from_millis(ms);
-    while Instant::now() < until {
-        if let Some(FeedEvent::Market(m)) = feed.recv_timeout(Duration::from_millis(5)) {
-            out.push(m.packet);
-        }
     }
 }
 
@@ -76,10 +61,10 @@ fn the_rows_are_what_a_live_consumer_of_the_same_feed_saw() {
     sink_feed.subscribe(&ids).unwrap();
     let sink = Sink::sqlite(&path, sink_feed, Some(client.order_updates()), fast()).unwrap();
     let mut seen = Vec::new();
-    take(&mut seen_feed, 2_000, &mut seen);
+    common::market_packets(&mut seen_feed, 2_000, &mut seen);
     // The server goes away: what was in flight arrives at both, then nothing.
     sim.stop();
-    take(&mut seen_feed, 500, &mut seen);
+    common::market_packets(&mut seen_feed, 500, &mut seen);
     std::thread::sleep(Duration::from_millis(300));
     let stats = sink.stop().expect("committed");
     assert_eq!(stats.missed, 0);
@@ -195,18 +180,18 @@ fn a_locked_database_makes_the_ring_drop_and_a_gap_row_counts_every_missed_event
     )
     .unwrap();
     let mut seen = Vec::new();
-    take(&mut seen_feed, 500, &mut seen);
+    common::market_packets(&mut seen_feed, 500, &mut seen);
     // Another program holds the write lock for 1.5 s.
     let locker = Connection::open(&path).unwrap();
     locker.execute_batch("BEGIN EXCLUSIVE").unwrap();
-    take(&mut seen_feed, 1_500, &mut seen);
+    common::market_packets(&mut seen_feed, 1_500, &mut seen);
     let during = sink.stats();
     assert!(during.failed_commits > 0, "{during:?}");
     assert!(during.last_error.is_some(), "{during:?}");
     locker.execute_batch("COMMIT").unwrap();
-    take(&mut seen_feed, 800, &mut seen);
+    common::market_packets(&mut seen_feed, 800, &mut seen);
     sim.stop();
-    take(&mut seen_feed, 400, &mut seen);
+    common::market_packets(&mut seen_feed, 400, &mut seen);
     std::thread::sleep(Duration::from_millis(300));
     let stats = sink.stop().expect("committed once the lock went");
     assert!(stats.missed > 0, "{stats:?}");
@@ -324,7 +309,7 @@ fn a_file_that_cannot_be_a_database_is_a_clear_error_and_the_feed_goes_on() {
     assert!(e.to_string().contains("notes.txt"), "{e}");
     // The other consumer never noticed.
     let mut got = Vec::new();
-    take(&mut other, 500, &mut got);
+    common::market_packets(&mut other, 500, &mut got);
     assert!(!got.is_empty());
     assert_eq!(other.stats().dropped, 0);
     let _ = std::fs::remove_dir_all(dir);

@@ -11,24 +11,19 @@ mod common;
 #[path = "sink/pg_server.rs"]
 mod pg_server;
 
-use dhan_feed::config::{ClientConfig, Endpoints};
+use dhan_feed::config::ClientConfig;
 use dhan_feed::proto::market::MarketPacket;
 use dhan_feed::proto::{ExchangeSegment, InstrumentId, OrderStatus};
-use dhan_feed::sim::{DEFAULT_ACCESS_TOKEN, DEFAULT_CLIENT_ID, Simulator};
+use dhan_feed::sim::Simulator;
 use dhan_feed::sink::{Sink, SinkConfig};
-use dhan_feed::{Client, FeedEvent, FeedKind, FeedMode, MarketFeed, Overflow, Secret};
+use dhan_feed::{Client, FeedKind, FeedMode, Overflow};
 use pg_server::PgServer;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 fn client(sim: &Simulator) -> Client {
     Client::new(ClientConfig {
-        client_id: Secret::new(DEFAULT_CLIENT_ID),
-        access_token: Secret::new(DEFAULT_ACCESS_TOKEN),
-        endpoints: Endpoints::all(&sim.url()),
-        webpki_roots: false,
-        extra_roots: sim.certificate().into_iter().collect(),
         ring_capacity: 1 << 16,
-        ..ClientConfig::default()
+        ..sim.client_config()
     })
     .unwrap()
 }
@@ -43,15 +38,6 @@ fn fast() -> SinkConfig {
     SinkConfig {
         flush_every: Duration::from_millis(100),
         ..SinkConfig::default()
-    }
-}
-
-fn take(feed: &mut MarketFeed, ms: u64, out: &mut Vec<MarketPacket>) {
-    let until = Instant::now() + Duration::from_millis(ms);
-    while Instant::now() < until {
-        if let Some(FeedEvent::Market(m)) = feed.recv_timeout(Duration::from_millis(5)) {
-            out.push(m.packet);
-        }
     }
 }
 
@@ -100,9 +86,9 @@ fn rows_equal_a_live_consumers_and_text_is_stored_as_it_came() {
     u.remarks.set(nasty);
     assert_eq!(sim.handle().send_order_update(&u), 1);
     let mut seen = Vec::new();
-    take(&mut seen_feed, 1_500, &mut seen);
+    common::market_packets(&mut seen_feed, 1_500, &mut seen);
     sim.stop();
-    take(&mut seen_feed, 500, &mut seen);
+    common::market_packets(&mut seen_feed, 500, &mut seen);
     std::thread::sleep(Duration::from_millis(300));
     let stats = sink.stop().expect("committed");
 
@@ -241,7 +227,7 @@ fn a_revoked_permission_is_a_clear_error_and_the_feed_goes_on() {
     db.batch_execute("REVOKE INSERT ON ticks FROM sinker")
         .unwrap();
     let mut got = Vec::new();
-    take(&mut other, 800, &mut got);
+    common::market_packets(&mut other, 800, &mut got);
     let st = sink.stats();
     let e = st.last_error.clone().expect("the failure is reported");
     assert!(e.contains("permission denied"), "{e}");

@@ -7,11 +7,11 @@ mod common;
 #[path = "web/http.rs"]
 mod http;
 
-use dhan_feed::config::{ClientConfig, Endpoints};
+use dhan_feed::config::ClientConfig;
 use dhan_feed::proto::{ExchangeSegment, InstrumentId};
 use dhan_feed::sim::{DEFAULT_ACCESS_TOKEN, DEFAULT_CLIENT_ID, Fault, Simulator};
 use dhan_feed::web::{WebConfig, WebPage, WebServer};
-use dhan_feed::{Client, FeedKind, FeedMode, LifecycleConfig, MarketFeed, OrderEvent, Secret};
+use dhan_feed::{Client, FeedKind, FeedMode, LifecycleConfig, MarketFeed, OrderEvent};
 use http::{Stream, exchange, get};
 use std::io::Write;
 use std::net::SocketAddr;
@@ -20,13 +20,8 @@ use std::time::{Duration, Instant};
 
 fn client(sim: &Simulator, lifecycle: LifecycleConfig) -> Client {
     Client::new(ClientConfig {
-        client_id: Secret::new(DEFAULT_CLIENT_ID),
-        access_token: Secret::new(DEFAULT_ACCESS_TOKEN),
-        endpoints: Endpoints::all(&sim.url()),
-        webpki_roots: false,
-        extra_roots: sim.certificate().into_iter().collect(),
         lifecycle,
-        ..ClientConfig::default()
+        ..sim.client_config()
     })
     .unwrap()
 }

@@ -28,3 +28,19 @@ pub fn temp_dir(name: &str) -> PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+/// Every market packet `feed` delivers for `ms` milliseconds, in order, into `out`.
+pub fn market_packets(
+    feed: &mut dhan_feed::MarketFeed,
+    ms: u64,
+    out: &mut Vec<dhan_feed::proto::market::MarketPacket>,
+) {
+    let until = std::time::Instant::now() + std::time::Duration::from_millis(ms);
+    while std::time::Instant::now() < until {
+        if let Some(dhan_feed::FeedEvent::Market(m)) =
+            feed.recv_timeout(std::time::Duration::from_millis(5))
+        {
+            out.push(m.packet);
+        }
+    }
+}
