@@ -20,7 +20,8 @@ use crate::proto::market::MarketPacket;
 use crate::proto::order::{FieldValue, OrderUpdate};
 use crate::proto::segment::InstrumentId;
 
-fn field(out: &mut Vec<u8>, name: &str) {
+/// Appends `,"name":` (every field after an object's first).
+pub(crate) fn field(out: &mut Vec<u8>, name: &str) {
     out.push(b',');
     out.push(b'"');
     out.extend_from_slice(name.as_bytes());

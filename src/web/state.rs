@@ -5,6 +5,7 @@
 
 use crate::cache::{DepthCache, DepthTop, LastValueCache};
 use crate::feed::{HealthProbe, OrderEvent, OrderFeed};
+use crate::jsonl::field;
 use crate::proto::json::{push_f32, push_f64, push_str, push_u64};
 use crate::proto::segment::InstrumentId;
 use crossbeam_channel::Receiver;
@@ -167,44 +168,26 @@ impl PageState {
                 depth_json(d, delta);
             }
         }
-        delta.extend_from_slice(b"],\"orders\":[");
+        delta.extend_from_slice(b"],\"orders\":");
         let fresh = self.take_orders();
         let start = self.orders.len() - fresh;
-        for (k, o) in self.orders.range(start..).enumerate() {
-            if k > 0 {
-                delta.push(b',');
-            }
-            delta.extend_from_slice(o);
-        }
-        delta.extend_from_slice(b"],\"feeds\":");
+        array(delta, self.orders.range(start..), |o, out| {
+            out.extend_from_slice(o)
+        });
+        delta.extend_from_slice(b",\"feeds\":");
         self.feeds_json(now, delta);
         delta.push(b'}');
     }
 
     /// The whole state: every row with its history, the kept order events, the feeds.
     pub(super) fn snapshot(&self, now: Instant, out: &mut Vec<u8>) {
-        out.extend_from_slice(b"{\"instruments\":[");
-        for (i, r) in self.rows.iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            row_json(r, true, out);
-        }
-        out.extend_from_slice(b"],\"depth\":[");
-        for (i, d) in self.depth.iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            depth_json(d, out);
-        }
-        out.extend_from_slice(b"],\"orders\":[");
-        for (i, o) in self.orders.iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            out.extend_from_slice(o);
-        }
-        out.extend_from_slice(b"],\"feeds\":");
+        out.extend_from_slice(b"{\"instruments\":");
+        array(out, &self.rows, |r, out| row_json(r, true, out));
+        out.extend_from_slice(b",\"depth\":");
+        array(out, &self.depth, depth_json);
+        out.extend_from_slice(b",\"orders\":");
+        array(out, &self.orders, |o, out| out.extend_from_slice(o));
+        out.extend_from_slice(b",\"feeds\":");
         self.feeds_json(now, out);
         out.push(b'}');
     }
@@ -305,18 +288,9 @@ impl PageState {
 
     /// `[{"name":…,"state":…,…}, …]`: every feed's health.
     pub(super) fn feeds_json(&self, now: Instant, out: &mut Vec<u8>) {
-        out.push(b'[');
-        for (i, f) in self.feeds.iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
+        array(out, &self.feeds, |f, out| {
             let h = f.probe.health();
-            out.extend_from_slice(b"{\"name\":");
-            push_str(out, &f.name);
-            out.extend_from_slice(b",\"kind\":");
-            push_str(out, f.kind);
-            out.extend_from_slice(b",\"mode\":");
-            push_str(out, &f.mode);
+            f.head(out);
             out.extend_from_slice(b",\"state\":");
             push_str(
                 out,
@@ -331,9 +305,7 @@ impl PageState {
                 ("gaps", f.gaps),
                 ("instruments", f.instruments.len() as u64),
             ] {
-                out.extend_from_slice(b",\"");
-                out.extend_from_slice(name.as_bytes());
-                out.extend_from_slice(b"\":");
+                field(out, name);
                 push_u64(out, v);
             }
             for (name, at) in [
@@ -341,9 +313,7 @@ impl PageState {
                 ("last_frame_age_ms", h.last_frame_at),
                 ("connected_ms", h.connected_since),
             ] {
-                out.extend_from_slice(b",\"");
-                out.extend_from_slice(name.as_bytes());
-                out.extend_from_slice(b"\":");
+                field(out, name);
                 match at {
                     Some(t) => push_u64(out, now.saturating_duration_since(t).as_millis() as u64),
                     None => out.extend_from_slice(b"null"),
@@ -356,37 +326,35 @@ impl PageState {
                 (None, None) => out.extend_from_slice(b"null"),
             }
             out.push(b'}');
-        }
-        out.push(b']');
+        });
     }
 
     /// `{"feeds":[{"name":…,"kind":…,"mode":…,"instruments":["NSE_EQ:2885",…]},…]}`.
     pub(super) fn subscriptions_json(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(b"{\"feeds\":[");
-        for (i, f) in self.feeds.iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            out.extend_from_slice(b"{\"name\":");
-            push_str(out, &f.name);
-            out.extend_from_slice(b",\"kind\":");
-            push_str(out, f.kind);
-            out.extend_from_slice(b",\"mode\":");
-            push_str(out, &f.mode);
-            out.extend_from_slice(b",\"instruments\":[");
-            for (k, id) in f.instruments.iter().enumerate() {
-                if k > 0 {
-                    out.push(b',');
-                }
-                push_str(out, &id.to_string());
-            }
-            out.extend_from_slice(b"]}");
-        }
-        out.extend_from_slice(b"]}");
+        out.extend_from_slice(b"{\"feeds\":");
+        array(out, &self.feeds, |f, out| {
+            f.head(out);
+            field(out, "instruments");
+            array(out, &f.instruments, |id, out| {
+                push_str(out, &id.to_string())
+            });
+            out.push(b'}');
+        });
+        out.push(b'}');
     }
 }
 
 impl FeedEntry {
+    /// `{"name":…,"kind":…,"mode":…` (the object left open).
+    fn head(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(b"{\"name\":");
+        push_str(out, &self.name);
+        field(out, "kind");
+        push_str(out, self.kind);
+        field(out, "mode");
+        push_str(out, &self.mode);
+    }
+
     /// Whether the feed needs a connection: the order feed always, the others
     /// once they have instruments.
     fn needs_connection(&self) -> bool {
@@ -401,6 +369,22 @@ impl FeedEntry {
             stale_after,
         )
     }
+}
+
+/// Appends `[a,b,…]`: `each` writes one item.
+fn array<T>(
+    out: &mut Vec<u8>,
+    items: impl IntoIterator<Item = T>,
+    mut each: impl FnMut(T, &mut Vec<u8>),
+) {
+    out.push(b'[');
+    for (i, item) in items.into_iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        each(item, out);
+    }
+    out.push(b']');
 }
 
 /// A feed's state for the page and `/health`: `stopped` (the engine is gone),
@@ -438,22 +422,20 @@ fn depth_json(d: &DepthRow, out: &mut Vec<u8>) {
     out.extend_from_slice(b",\"symbol\":");
     push_str(out, &d.symbol);
     let side = |out: &mut Vec<u8>, name: &str, s: Option<crate::Stamped<crate::TopLevels>>| {
-        out.extend_from_slice(b",\"");
-        out.extend_from_slice(name.as_bytes());
-        out.extend_from_slice(b"\":[");
-        for (i, l) in s.iter().flat_map(|s| s.value.levels().iter()).enumerate() {
-            if i > 0 {
+        field(out, name);
+        array(
+            out,
+            s.iter().flat_map(|s| s.value.levels().iter()),
+            |l, out| {
+                out.push(b'[');
+                push_f64(out, l.price);
                 out.push(b',');
-            }
-            out.push(b'[');
-            push_f64(out, l.price);
-            out.push(b',');
-            push_u64(out, u64::from(l.qty));
-            out.push(b',');
-            push_u64(out, u64::from(l.orders));
-            out.push(b']');
-        }
-        out.push(b']');
+                push_u64(out, u64::from(l.qty));
+                out.push(b',');
+                push_u64(out, u64::from(l.orders));
+                out.push(b']');
+            },
+        );
     };
     side(out, "bids", d.top.and_then(|t| t.bids));
     side(out, "asks", d.top.and_then(|t| t.asks));
@@ -473,9 +455,7 @@ fn row_json(r: &Row, with_history: bool, out: &mut Vec<u8>) {
     out.extend_from_slice(b",\"symbol\":");
     push_str(out, &r.symbol);
     let opt = |out: &mut Vec<u8>, name: &str, v: Option<f32>| {
-        out.extend_from_slice(b",\"");
-        out.extend_from_slice(name.as_bytes());
-        out.extend_from_slice(b"\":");
+        field(out, name);
         match v {
             Some(x) if x.is_finite() => push_f32(out, x),
             _ => out.extend_from_slice(b"null"),
@@ -491,9 +471,7 @@ fn row_json(r: &Row, with_history: bool, out: &mut Vec<u8>) {
         .filter(|p| p.1 != 0.0)
         .map(|(l, p)| (f64::from(l), f64::from(p)));
     let num = |out: &mut Vec<u8>, name: &str, v: Option<f64>| {
-        out.extend_from_slice(b",\"");
-        out.extend_from_slice(name.as_bytes());
-        out.extend_from_slice(b"\":");
+        field(out, name);
         match v {
             Some(x) if x.is_finite() => push_f64(out, x),
             _ => out.extend_from_slice(b"null"),
@@ -530,14 +508,8 @@ fn row_json(r: &Row, with_history: bool, out: &mut Vec<u8>) {
     out.extend_from_slice(b",\"updates\":");
     push_u64(out, f.updates);
     if with_history {
-        out.extend_from_slice(b",\"history\":[");
-        for (i, p) in r.history.iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            push_f32(out, *p);
-        }
-        out.push(b']');
+        field(out, "history");
+        array(out, &r.history, |p, out| push_f32(out, *p));
     }
     out.push(b'}');
 }
