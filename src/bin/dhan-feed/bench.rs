@@ -301,13 +301,14 @@ pub fn run(
             .collect()
     };
     let mut per_cpu: Vec<f64> = Vec::with_capacity(schedule.len());
-    for (run, &with_cache) in schedule.iter().enumerate() {
+    // `with`: this run has the thing measured (the cache, or the sink).
+    for (run, &with) in schedule.iter().enumerate() {
         // Blocking poll and a consumer that sleeps when its ring is empty: with the
         // simulator sending flat out, three busy threads would share two cores.
         let sim = sim(args, args.tls, 0.0, false)?;
         let client = client(&sim, pin_on, false)?;
         // With `--sink-pairs`, the "with" runs have a sink beside the consumer.
-        let sink = if with_cache && args.sink_pairs > 0 {
+        let sink = if with && args.sink_pairs > 0 {
             std::fs::create_dir_all(&sink_dir)?;
             let mut f = client.market_feed(args.mode);
             f.subscribe(&ids(args.instruments))?;
@@ -321,7 +322,7 @@ pub fn run(
         } else {
             None
         };
-        let (mut feed, cache) = if with_cache && sink.is_none() {
+        let (mut feed, cache) = if with && sink.is_none() {
             let (f, c) = client.market_feed_with_cache(args.mode, args.instruments as usize);
             (f, Some(c))
         } else {
