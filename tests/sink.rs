@@ -7,10 +7,13 @@
 mod common;
 
 use dhan_feed::config::ClientConfig;
+use dhan_feed::feed::{Candle, CandleAggregator};
+use dhan_feed::proto::capture::CaptureReader;
+use dhan_feed::proto::depth::{DepthKind, DepthLevel, DepthPacket, DepthSide, depth_packets};
 use dhan_feed::proto::market::MarketPacket;
 use dhan_feed::proto::{ExchangeSegment, InstrumentId, OrderStatus};
 use dhan_feed::sim::{DEFAULT_CLIENT_ID, Simulator};
-use dhan_feed::sink::{Sink, SinkConfig};
+use dhan_feed::sink::{Sink, SinkConfig, SinkFeeds};
 use dhan_feed::{Client, FeedKind, FeedMode, Overflow};
 use rusqlite::Connection;
 use std::time::{Duration, Instant};
@@ -59,7 +62,12 @@ fn the_rows_are_what_a_live_consumer_of_the_same_feed_saw() {
     seen_feed.subscribe(&ids).unwrap();
     let mut sink_feed = client.market_feed(FeedMode::Quote);
     sink_feed.subscribe(&ids).unwrap();
-    let sink = Sink::sqlite(&path, sink_feed, Some(client.order_updates()), fast()).unwrap();
+    let sink = Sink::sqlite(
+        &path,
+        SinkFeeds::from(sink_feed).orders(client.order_updates()),
+        fast(),
+    )
+    .unwrap();
     let mut seen = Vec::new();
     common::market_packets(&mut seen_feed, 2_000, &mut seen);
     // The server goes away: what was in flight arrives at both, then nothing.
@@ -146,6 +154,164 @@ fn the_rows_are_what_a_live_consumer_of_the_same_feed_saw() {
         .unwrap();
     assert_eq!(empty, 0);
     assert_eq!(count(&db, "gaps"), 0);
+
+    // Candles: the bars the live consumer's own aggregator closed, from the
+    // sink's second bar of each instrument on (its first may have begun after
+    // the live consumer's), then the open bars both hand out at the end.
+    let mut live = CandleAggregator::new(60);
+    let mut live_closed: Vec<Candle> = seen.iter().filter_map(|p| live.on_packet(p)).collect();
+    let mut live_open = live.flush();
+    let mut st = db
+        .prepare(
+            "SELECT segment, security_id, start, interval_secs, open, high, low, close, volume, packets, closed \
+             FROM candles ORDER BY rowid",
+        )
+        .unwrap();
+    let stored: Vec<(Candle, bool)> = st
+        .query_map([], |r| {
+            let seg: String = r.get(0)?;
+            let f = |i: usize| r.get::<_, f64>(i).map(|x| x as f32);
+            Ok((
+                Candle {
+                    id: InstrumentId::new(seg.parse().unwrap(), r.get(1)?),
+                    start: r.get(2)?,
+                    interval: r.get(3)?,
+                    open: f(4)?,
+                    high: f(5)?,
+                    low: f(6)?,
+                    close: f(7)?,
+                    volume: r.get::<_, Option<i64>>(8)?.map(|v| v as u64),
+                    packets: r.get(9)?,
+                },
+                r.get::<_, i64>(10)? == 1,
+            ))
+        })
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let mut firsts = std::collections::HashMap::new();
+    let mut sink_closed = Vec::new();
+    let mut sink_open = Vec::new();
+    for (bar, closed) in stored {
+        if !closed {
+            sink_open.push(bar);
+        } else if let std::collections::hash_map::Entry::Vacant(e) = firsts.entry(bar.id) {
+            e.insert(bar.start);
+        } else {
+            sink_closed.push(bar);
+        }
+    }
+    assert!(sink_closed.len() >= ids.len(), "{} bars", sink_closed.len());
+    live_closed.retain(|b| firsts.get(&b.id).is_some_and(|&first| b.start > first));
+    let key = |b: &Candle| (b.id.security_id, b.start);
+    live_closed.sort_by_key(key);
+    sink_closed.sort_by_key(key);
+    assert_eq!(sink_closed, live_closed);
+    live_open.sort_by_key(key);
+    sink_open.sort_by_key(key);
+    assert_eq!(sink_open, live_open);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn depth_rows_are_the_best_five_levels_of_every_side_the_simulator_sent() {
+    let _g = common::serial();
+    let dir = common::temp_dir("sink-depth");
+    let capture = dir.join("capture");
+    std::fs::create_dir_all(&capture).unwrap();
+    let path = dir.join("depth.db");
+    let sim = Simulator::builder()
+        .order_interval(None)
+        .depth_rate(200.0)
+        .capture_dir(&capture)
+        .start()
+        .unwrap();
+    let client = client(&sim);
+    let ids = [
+        InstrumentId::new(ExchangeSegment::NseEq, 2885),
+        InstrumentId::new(ExchangeSegment::NseEq, 11536),
+    ];
+    // The sink's depth handle is the only depth connection: everything the
+    // simulator sends on it reaches the sink.
+    let mut depth = client.depth20();
+    depth.subscribe(&ids).unwrap();
+    let sink = Sink::sqlite(&path, SinkFeeds::new().depth20(depth), fast()).unwrap();
+    std::thread::sleep(Duration::from_millis(1_500));
+    sim.stop();
+    std::thread::sleep(Duration::from_millis(300));
+    let stats = sink.stop().expect("committed");
+    assert_eq!(stats.missed, 0);
+
+    // What was sent, per instrument and side, as the book keeps it (rows of
+    // zero quantity at the end left out): its first five levels.
+    let mut sent: std::collections::HashMap<(u32, &str), Vec<Vec<DepthLevel>>> =
+        std::collections::HashMap::new();
+    for f in std::fs::read_dir(&capture).unwrap().flatten() {
+        let bytes = std::fs::read(f.path()).unwrap();
+        let mut r = CaptureReader::new(&bytes[..]);
+        while let Ok(Some(rec)) = r.next_record() {
+            for p in depth_packets(DepthKind::Twenty, rec.payload).flatten() {
+                if let DepthPacket::Levels(l) = p {
+                    let levels: Vec<DepthLevel> = l.iter().collect();
+                    let kept = levels.iter().rposition(|l| l.qty > 0).map_or(0, |i| i + 1);
+                    let side = match l.side {
+                        DepthSide::Bid => "bid",
+                        DepthSide::Ask => "ask",
+                    };
+                    sent.entry((l.id.security_id, side))
+                        .or_default()
+                        .push(levels[..kept].to_vec());
+                }
+            }
+        }
+    }
+    let db = Connection::open(&path).unwrap();
+    // (instrument, side) → (levels, top levels) per row.
+    type Rows = Vec<(i64, Vec<DepthLevel>)>;
+    let mut stored: std::collections::HashMap<(u32, String), Rows> =
+        std::collections::HashMap::new();
+    let mut st = db
+        .prepare(
+            "SELECT security_id, depth, side, levels, price_1, qty_1, orders_1, price_2, qty_2, orders_2, \
+             price_3, qty_3, orders_3, price_4, qty_4, orders_4, price_5, qty_5, orders_5 \
+             FROM depth_top WHERE segment = 'NSE_EQ' ORDER BY rowid",
+        )
+        .unwrap();
+    let mut rows = st.query([]).unwrap();
+    while let Some(r) = rows.next().unwrap() {
+        assert_eq!(r.get::<_, i64>(1).unwrap(), 20);
+        let mut top = Vec::new();
+        for i in 0..5 {
+            let price: Option<f64> = r.get(4 + 3 * i).unwrap();
+            if let Some(price) = price {
+                top.push(DepthLevel {
+                    price,
+                    qty: r.get(5 + 3 * i).unwrap(),
+                    orders: r.get(6 + 3 * i).unwrap(),
+                });
+            }
+        }
+        stored
+            .entry((r.get(0).unwrap(), r.get(2).unwrap()))
+            .or_default()
+            .push((r.get(3).unwrap(), top));
+    }
+    assert_eq!(
+        count(&db, "depth_top") as usize,
+        stored.values().map(Vec::len).sum()
+    );
+    for id in ids {
+        for side in ["bid", "ask"] {
+            let sent = &sent[&(id.security_id, side)];
+            let rows = &stored[&(id.security_id, side.to_owned())];
+            assert!(sent.len() >= 20, "{} {side}: {} sides", id, sent.len());
+            assert_eq!(rows.len(), sent.len(), "{id} {side}");
+            for ((levels, top), s) in rows.iter().zip(sent) {
+                assert_eq!(*levels as usize, s.len());
+                assert_eq!(top[..], s[..s.len().min(5)]);
+            }
+        }
+    }
     let _ = std::fs::remove_dir_all(dir);
 }
 
@@ -172,7 +338,6 @@ fn a_locked_database_makes_the_ring_drop_and_a_gap_row_counts_every_missed_event
     let sink = Sink::sqlite(
         &path,
         sink_feed,
-        None,
         SinkConfig {
             max_pending: 500,
             ..fast()
@@ -237,7 +402,7 @@ fn a_restarted_sink_appends_and_text_that_looks_like_sql_is_stored_as_it_came() 
         let mut feed = client.market_feed(FeedMode::Ticker);
         feed.subscribe(&ids(2)).unwrap();
         let orders = client.order_updates();
-        let sink = Sink::sqlite(&path, feed, Some(orders), fast()).unwrap();
+        let sink = Sink::sqlite(&path, SinkFeeds::from(feed).orders(orders), fast()).unwrap();
         assert!(
             sim.handle()
                 .wait_live(FeedKind::OrderUpdate, 1, Duration::from_secs(5))
@@ -301,11 +466,11 @@ fn a_file_that_cannot_be_a_database_is_a_clear_error_and_the_feed_goes_on() {
         f
     };
     let missing = dir.join("no/such/dir/feed.db");
-    let e = Sink::sqlite(&missing, feed(), None, SinkConfig::default()).unwrap_err();
+    let e = Sink::sqlite(&missing, feed(), SinkConfig::default()).unwrap_err();
     assert!(e.to_string().contains("no/such/dir"), "{e}");
     let text = dir.join("notes.txt");
     std::fs::write(&text, "these are not the pages of a database ".repeat(200)).unwrap();
-    let e = Sink::sqlite(&text, feed(), None, SinkConfig::default()).unwrap_err();
+    let e = Sink::sqlite(&text, feed(), SinkConfig::default()).unwrap_err();
     assert!(e.to_string().contains("notes.txt"), "{e}");
     // The other consumer never noticed.
     let mut got = Vec::new();
@@ -331,7 +496,7 @@ fn a_sink_stopped_behind_a_lock_says_what_it_could_not_commit() {
     let client = client(&sim);
     let mut feed = client.market_feed(FeedMode::Ticker);
     feed.subscribe(&ids(2)).unwrap();
-    let sink = Sink::sqlite(&path, feed, None, fast()).unwrap();
+    let sink = Sink::sqlite(&path, feed, fast()).unwrap();
     std::thread::sleep(Duration::from_millis(300));
     let locker = Connection::open(&path).unwrap();
     locker.execute_batch("BEGIN EXCLUSIVE").unwrap();

@@ -15,7 +15,7 @@ use dhan_feed::config::ClientConfig;
 use dhan_feed::proto::market::MarketPacket;
 use dhan_feed::proto::{ExchangeSegment, InstrumentId, OrderStatus};
 use dhan_feed::sim::Simulator;
-use dhan_feed::sink::{Sink, SinkConfig};
+use dhan_feed::sink::{Sink, SinkConfig, SinkFeeds};
 use dhan_feed::{Client, FeedKind, FeedMode, Overflow};
 use pg_server::PgServer;
 use std::time::Duration;
@@ -70,10 +70,13 @@ fn rows_equal_a_live_consumers_and_text_is_stored_as_it_came() {
     seen_feed.subscribe(&ids).unwrap();
     let mut sink_feed = client.market_feed(FeedMode::Quote);
     sink_feed.subscribe(&ids).unwrap();
+    let mut depth = client.depth20();
+    depth.subscribe(&ids[..2]).unwrap();
     let sink = Sink::postgres(
         &pg.url("postgres"),
-        sink_feed,
-        Some(client.order_updates()),
+        SinkFeeds::from(sink_feed)
+            .orders(client.order_updates())
+            .depth20(depth),
         fast(),
     )
     .unwrap();
@@ -129,6 +132,25 @@ fn rows_equal_a_live_consumers_and_text_is_stored_as_it_came() {
         .unwrap()
         .get(0);
     assert_eq!(remarks, nasty);
+    // Depth sides and bars went in by the same COPY (a column the schema lacks
+    // would have failed it); bars made of quotes carry a volume.
+    let sides: i64 = db
+        .query_one(
+            "SELECT count(*) FROM depth_top WHERE depth = 20 AND levels > 0 AND price_1 IS NOT NULL",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert!(sides > 10, "{sides} depth rows");
+    let (bars, no_volume): (i64, i64) = db
+        .query_one(
+            "SELECT count(*), count(*) FILTER (WHERE volume IS NULL) FROM candles",
+            &[],
+        )
+        .map(|r| (r.get(0), r.get(1)))
+        .unwrap();
+    assert!(bars >= ids.len() as i64, "{bars} bars");
+    assert_eq!(no_volume, 0);
     let version: i32 = db
         .query_one("SELECT max(version) FROM dhan_feed_schema", &[])
         .unwrap()
@@ -155,7 +177,6 @@ fn a_server_restart_in_the_middle_loses_nothing_uncounted() {
     let sink = Sink::postgres(
         &pg.url("postgres"),
         feed,
-        None,
         SinkConfig {
             max_pending: 1_000,
             ..fast()
@@ -207,7 +228,7 @@ fn a_revoked_permission_is_a_clear_error_and_the_feed_goes_on() {
     {
         let mut feed = client.market_feed(FeedMode::Ticker);
         feed.subscribe(&ids(1)).unwrap();
-        Sink::postgres(&pg.url("postgres"), feed, None, fast())
+        Sink::postgres(&pg.url("postgres"), feed, fast())
             .unwrap()
             .stop()
             .unwrap();
@@ -221,7 +242,7 @@ fn a_revoked_permission_is_a_clear_error_and_the_feed_goes_on() {
     other.subscribe(&ids(2)).unwrap();
     let mut feed = client.market_feed(FeedMode::Ticker);
     feed.subscribe(&ids(2)).unwrap();
-    let sink = Sink::postgres(&pg.url("sinker"), feed, None, fast()).unwrap();
+    let sink = Sink::postgres(&pg.url("sinker"), feed, fast()).unwrap();
     std::thread::sleep(Duration::from_millis(400));
     assert!(sink.stats().rows > 0);
     db.batch_execute("REVOKE INSERT ON ticks FROM sinker")
@@ -245,8 +266,6 @@ fn a_revoked_permission_is_a_clear_error_and_the_feed_goes_on() {
     let down = format!("postgres://u:hunter2@127.0.0.1:{}/x", pg.port + 1);
     let mut f = client.market_feed(FeedMode::Ticker);
     f.subscribe(&ids(1)).unwrap();
-    let e = Sink::postgres(&down, f, None, fast())
-        .unwrap_err()
-        .to_string();
+    let e = Sink::postgres(&down, f, fast()).unwrap_err().to_string();
     assert!(e.contains("127.0.0.1") && !e.contains("hunter2"), "{e}");
 }

@@ -20,11 +20,12 @@
 //!
 //! ```no_run
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! use dhan_feed::sink::{Sink, SinkConfig};
+//! use dhan_feed::sink::{Sink, SinkConfig, SinkFeeds};
 //! let client = dhan_feed::Client::from_env()?;
 //! let mut feed = client.market_feed(dhan_feed::FeedMode::Quote);
 //! feed.subscribe(&["NSE_EQ:2885".parse()?])?;
-//! let sink = Sink::sqlite("ticks.db", feed, Some(client.order_updates()), SinkConfig::default())?;
+//! let feeds = SinkFeeds::new().market(feed).orders(client.order_updates());
+//! let sink = Sink::sqlite("ticks.db", feeds, SinkConfig::default())?;
 //! // … later: flush what is pending and stop.
 //! let stats = sink.stop()?; // `Uncommitted` if the database refused the last rows
 //! println!("{} rows in {} commits", stats.rows, stats.commits);
@@ -46,8 +47,11 @@ pub use redact::redacted;
 pub use sqlite::{SCHEMA_VERSION, SqliteError};
 
 use crate::event::FeedEvent;
-use crate::feed::{GapReason, MarketFeed, OrderEvent, OrderFeed};
-use batch::{Batch, GapRow};
+use crate::feed::{
+    CandleAggregator, Depth20Feed, Depth200Feed, DepthFeed, DepthFeedEvent, GapReason, MarketFeed,
+    OrderEvent, OrderFeed,
+};
+use batch::{Batch, CandleRow, DepthRow, GapRow, TOP_LEVELS};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -64,6 +68,10 @@ pub struct SinkConfig {
     /// database is behind); past that the rings fill and drop, counted as gaps.
     /// Default 1,000,000.
     pub max_pending: usize,
+    /// Length in seconds of the bars written to `candles` (built from the
+    /// market feed's trades, as [`CandleAggregator`]); 0 writes none. Default
+    /// 60.
+    pub candle_secs: u32,
 }
 
 impl Default for SinkConfig {
@@ -72,6 +80,7 @@ impl Default for SinkConfig {
             batch_rows: 10_000,
             flush_every: Duration::from_secs(1),
             max_pending: 1_000_000,
+            candle_secs: 60,
         }
     }
 }
@@ -160,6 +169,83 @@ impl From<PostgresError> for crate::Error {
     }
 }
 
+/// The handles a sink consumes: each is the sink's own (its own ring, its own
+/// subscriptions), so the sink never slows another consumer. A market feed
+/// converts into one: `Sink::sqlite(path, feed, cfg)`.
+///
+/// ```no_run
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use dhan_feed::sink::{Sink, SinkConfig, SinkFeeds};
+/// let client = dhan_feed::Client::from_env()?;
+/// let mut market = client.market_feed(dhan_feed::FeedMode::Full);
+/// market.subscribe(&["NSE_EQ:2885".parse()?])?;
+/// let mut depth = client.depth20();
+/// depth.subscribe(&["NSE_EQ:2885".parse()?])?;
+/// let feeds = SinkFeeds::new().market(market).orders(client.order_updates()).depth20(depth);
+/// let sink = Sink::sqlite("day.db", feeds, SinkConfig::default())?;
+/// # drop(sink); Ok(()) }
+/// ```
+#[derive(Default)]
+pub struct SinkFeeds {
+    market: Option<MarketFeed>,
+    orders: Option<OrderFeed>,
+    depth20: Vec<Depth20Feed>,
+    depth200: Vec<Depth200Feed>,
+}
+
+impl SinkFeeds {
+    /// None yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Ticks, quotes, full packets, OI and previous closes (tables `ticks`,
+    /// `quotes`, `fulls`, `oi`, `prev_close`) and the bars built from them
+    /// (`candles`). Replaces an earlier one.
+    pub fn market(mut self, feed: MarketFeed) -> Self {
+        self.market = Some(feed);
+        self
+    }
+
+    /// Order updates (`order_updates`; the feed's own gaps in `gaps`).
+    /// Replaces an earlier one.
+    pub fn orders(mut self, feed: OrderFeed) -> Self {
+        self.orders = Some(feed);
+        self
+    }
+
+    /// A 20-level depth handle: each side update's best five levels
+    /// (`depth_top`, `depth` = 20). Several may be added.
+    pub fn depth20(mut self, feed: Depth20Feed) -> Self {
+        self.depth20.push(feed);
+        self
+    }
+
+    /// A 200-level depth handle (`depth_top`, `depth` = 200). Several may be
+    /// added.
+    pub fn depth200(mut self, feed: Depth200Feed) -> Self {
+        self.depth200.push(feed);
+        self
+    }
+}
+
+impl From<MarketFeed> for SinkFeeds {
+    fn from(feed: MarketFeed) -> Self {
+        Self::new().market(feed)
+    }
+}
+
+impl std::fmt::Debug for SinkFeeds {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SinkFeeds")
+            .field("market", &self.market.is_some())
+            .field("orders", &self.orders.is_some())
+            .field("depth20", &self.depth20.len())
+            .field("depth200", &self.depth200.len())
+            .finish()
+    }
+}
+
 /// A running sink; [`Sink::stop`] commits what waits and ends it.
 pub struct Sink {
     shared: Arc<Shared>,
@@ -188,23 +274,22 @@ impl Target for sqlite::Db {
 
 impl Sink {
     /// A sink into the SQLite file at `path` (created with the schema if new;
-    /// an existing file of this schema is appended to), consuming `market` and,
-    /// when given, `orders`. The file is opened and checked here: a bad path, a
-    /// file that is not a database or has a newer schema fails now.
+    /// an existing file of an older schema is migrated, one of this schema
+    /// appended to), consuming `feeds`. The file is opened and checked here: a
+    /// bad path, a file that is not a database or has a newer schema fails now.
     #[cfg(feature = "sqlite")]
     pub fn sqlite(
         path: impl AsRef<std::path::Path>,
-        market: MarketFeed,
-        orders: Option<OrderFeed>,
+        feeds: impl Into<SinkFeeds>,
         cfg: SinkConfig,
     ) -> Result<Sink, SqliteError> {
         let db = sqlite::Db::open(path.as_ref())?;
-        Ok(Self::start(db, market, orders, cfg))
+        Ok(Self::start(db, feeds.into(), cfg))
     }
 
     /// A sink into the PostgreSQL database `conn` names (a URL,
     /// `postgres://user:password@host:port/db`, or `key=value` pairs), its schema
-    /// created if missing, consuming `market` and, when given, `orders`. Rows go
+    /// created or migrated, consuming `feeds`. Rows go
     /// in by `COPY` (text), one transaction a batch. A failure drops the
     /// connection; the next try connects again (a restarted server is picked up
     /// without losing the batch). Plain TCP only for now: use a loopback
@@ -213,25 +298,19 @@ impl Sink {
     #[cfg(feature = "postgres")]
     pub fn postgres(
         conn: &str,
-        market: MarketFeed,
-        orders: Option<OrderFeed>,
+        feeds: impl Into<SinkFeeds>,
         cfg: SinkConfig,
     ) -> Result<Sink, PostgresError> {
         let pg = postgres::Pg::open(conn)?;
-        Ok(Self::start(pg, market, orders, cfg))
+        Ok(Self::start(pg, feeds.into(), cfg))
     }
 
-    fn start(
-        target: impl Target,
-        market: MarketFeed,
-        orders: Option<OrderFeed>,
-        cfg: SinkConfig,
-    ) -> Sink {
+    fn start(target: impl Target, feeds: SinkFeeds, cfg: SinkConfig) -> Sink {
         let shared = Arc::new(Shared::default());
         let s = shared.clone();
         let thread = std::thread::Builder::new()
             .name("dhan-feed-sink".into())
-            .spawn(move || run(target, market, orders, cfg, &s))
+            .spawn(move || run(target, feeds, cfg, &s))
             .ok();
         if thread.is_none() {
             *shared.last_error.lock().unwrap_or_else(|e| e.into_inner()) =
@@ -276,15 +355,104 @@ impl Drop for Sink {
     }
 }
 
+/// Ring drops of one handle, turned into gap rows.
+struct Drops {
+    feed: &'static str,
+    /// Drops counted so far (from the handle's creation: drops before the sink
+    /// started are gaps too).
+    seen: u64,
+}
+
+impl Drops {
+    fn new(feed: &'static str) -> Self {
+        Self { feed, seen: 0 }
+    }
+
+    /// Counts the drops since the last look; one gap row per stretch: drops
+    /// seen while the last gap row still waits (the database is behind) add to
+    /// it.
+    fn check(&mut self, dropped: u64, batch: &mut Batch, shared: &Shared) {
+        if dropped <= self.seen {
+            return;
+        }
+        let missed = dropped - self.seen;
+        self.seen = dropped;
+        shared.missed.fetch_add(missed, Ordering::Relaxed);
+        match batch.gaps.last_mut() {
+            Some(g) if g.feed == self.feed && g.reason == "ring_full" => g.missed += missed,
+            _ => batch.gaps.push(GapRow {
+                feed: self.feed,
+                missed,
+                reason: "ring_full",
+                recv_ns: crate::now_ns(),
+            }),
+        }
+    }
+}
+
+/// A depth handle the sink takes from, with its drop counter.
+struct DepthIn<const N: usize> {
+    feed: DepthFeed<N>,
+    drops: Drops,
+}
+
+impl<const N: usize> DepthIn<N> {
+    fn new(feed: DepthFeed<N>) -> Self {
+        let name = if N == 20 { "depth20" } else { "depth200" };
+        Self {
+            feed,
+            drops: Drops::new(name),
+        }
+    }
+
+    /// Takes what waits (while the batch has room); how many events.
+    fn take(&mut self, batch: &mut Batch, cfg: &SinkConfig, shared: &Shared) -> usize {
+        let st = self.feed.stats();
+        self.drops.check(st.dropped, batch, shared);
+        let mut took = 0;
+        while batch.len() < cfg.max_pending {
+            let Some(ev) = self.feed.try_recv() else {
+                break;
+            };
+            took += 1;
+            // Snapshots (the pair is complete) and connection events: no row.
+            let DepthFeedEvent::Update { id, side, recv_ns } = ev else {
+                continue;
+            };
+            let Some(book) = self.feed.book(id) else {
+                continue;
+            };
+            let levels = book.side(side);
+            let mut top = [None; TOP_LEVELS];
+            for (t, l) in top.iter_mut().zip(levels) {
+                *t = Some(*l);
+            }
+            batch.depth.push(DepthRow {
+                id,
+                depth: N as u16,
+                side,
+                levels: levels.len().min(u16::MAX as usize) as u16,
+                top,
+                recv_ns,
+            });
+        }
+        took
+    }
+}
+
 /// The sink thread: take, batch, commit; on stop, commit what waits.
-fn run(
-    mut target: impl Target,
-    mut market: MarketFeed,
-    mut orders: Option<OrderFeed>,
-    cfg: SinkConfig,
-    shared: &Shared,
-) {
+fn run(mut target: impl Target, feeds: SinkFeeds, cfg: SinkConfig, shared: &Shared) {
     let wall_offset_ns = wall_offset_ns();
+    let SinkFeeds {
+        mut market,
+        mut orders,
+        depth20,
+        depth200,
+    } = feeds;
+    let mut depth20: Vec<_> = depth20.into_iter().map(DepthIn::new).collect();
+    let mut depth200: Vec<_> = depth200.into_iter().map(DepthIn::new).collect();
+    let mut market_drops = Drops::new("market");
+    let mut candles = (cfg.candle_secs > 0).then(|| CandleAggregator::new(cfg.candle_secs));
     let mut batch = Batch::default();
     let mut events = vec![
         FeedEvent::Connection(crate::event::ConnectionEvent::new(
@@ -296,8 +464,6 @@ fn run(
     ];
     // When a stop was asked: what waits then gets five seconds to commit.
     let mut stop_since: Option<Instant> = None;
-    // From the feed's creation: drops before the sink started are gaps too.
-    let mut dropped_seen = 0;
     let mut last_commit = Instant::now();
     let mut retry_at: Option<Instant> = None;
     // Failed tries since the last commit: logged once when it starts and once
@@ -305,65 +471,79 @@ fn run(
     let mut failing = 0u64;
     loop {
         let stopping = shared.stop.load(Ordering::Acquire);
-        // The ring's counters before it is drained: once a drain finds it
-        // empty, everything they count has been taken or dropped, so `offered`
-        // then accounts for every event exactly.
-        // Drops by the sink's own ring are counted and written as a gap.
-        let st = market.stats();
-        shared
-            .offered
-            .store(st.published + st.dropped, Ordering::Relaxed);
-        let dropped = st.dropped;
-        if dropped > dropped_seen {
-            let missed = dropped - dropped_seen;
-            dropped_seen = dropped;
-            shared.missed.fetch_add(missed, Ordering::Relaxed);
-            // One row per stretch: drops seen while the last gap row still
-            // waits (the database is behind) add to it.
-            match batch.gaps.last_mut() {
-                Some(g) if g.feed == "market" && g.reason == "ring_full" => g.missed += missed,
-                _ => batch.gaps.push(GapRow {
-                    feed: "market",
-                    missed,
-                    reason: "ring_full",
-                    recv_ns: crate::now_ns(),
-                }),
+        let mut took = 0;
+        if let Some(market) = &mut market {
+            // The ring's counters before it is drained: once a drain finds it
+            // empty, everything they count has been taken or dropped, so
+            // `offered` then accounts for every event exactly.
+            let st = market.stats();
+            shared
+                .offered
+                .store(st.published + st.dropped, Ordering::Relaxed);
+            market_drops.check(st.dropped, &mut batch, shared);
+            if batch.len() < cfg.max_pending {
+                let n = market.drain(&mut events);
+                took += n;
+                for ev in &events[..n] {
+                    match ev {
+                        FeedEvent::Market(m) if has_table(&m.packet) => {
+                            batch.market.push(*m);
+                            if let Some(bar) = candles.as_mut().and_then(|c| c.on_event(m)) {
+                                batch.candles.push(CandleRow {
+                                    bar,
+                                    closed: true,
+                                    recv_ns: m.recv_ns,
+                                });
+                            }
+                        }
+                        _ => {
+                            shared.skipped.fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
+                }
             }
         }
-        let mut took = 0;
-        if batch.len() < cfg.max_pending {
-            let n = market.drain(&mut events);
-            took += n;
-            for ev in &events[..n] {
+        for d in &mut depth20 {
+            took += d.take(&mut batch, &cfg, shared);
+        }
+        for d in &mut depth200 {
+            took += d.take(&mut batch, &cfg, shared);
+        }
+        if let Some(o) = &mut orders {
+            while batch.len() < cfg.max_pending {
+                let Some(ev) = o.try_recv() else { break };
+                took += 1;
                 match ev {
-                    FeedEvent::Market(m) if has_table(&m.packet) => batch.market.push(*m),
-                    _ => {
-                        shared.skipped.fetch_add(1, Ordering::Relaxed);
+                    OrderEvent::Update(u) => batch.orders.push((Box::new(u), o.last_recv_ns())),
+                    OrderEvent::Gap { reason, .. } => {
+                        let (missed, why) = match reason {
+                            GapReason::SpillFull { missed } => (missed, "spill_full"),
+                            _ => (0, "outage"),
+                        };
+                        batch.gaps.push(GapRow {
+                            feed: "orders",
+                            missed,
+                            reason: why,
+                            recv_ns: crate::now_ns(),
+                        });
                     }
+                    _ => {}
                 }
             }
-            if let Some(o) = &mut orders {
-                while batch.len() < cfg.max_pending {
-                    let Some(ev) = o.try_recv() else { break };
-                    took += 1;
-                    match ev {
-                        OrderEvent::Update(u) => batch.orders.push((Box::new(u), o.last_recv_ns())),
-                        OrderEvent::Gap { reason, .. } => {
-                            let (missed, why) = match reason {
-                                GapReason::SpillFull { missed } => (missed, "spill_full"),
-                                _ => (0, "outage"),
-                            };
-                            batch.gaps.push(GapRow {
-                                feed: "orders",
-                                missed,
-                                reason: why,
-                                recv_ns: crate::now_ns(),
-                            });
-                        }
-                        _ => {}
-                    }
-                }
-            }
+        }
+        // Stopping with the rings empty: the open bars go in too, marked.
+        if stopping
+            && took == 0
+            && let Some(mut c) = candles.take()
+        {
+            let now = crate::now_ns();
+            batch
+                .candles
+                .extend(c.flush().into_iter().map(|bar| CandleRow {
+                    bar,
+                    closed: false,
+                    recv_ns: now,
+                }));
         }
         let due = batch.len() >= cfg.batch_rows
             || (batch.len() > 0 && last_commit.elapsed() >= cfg.flush_every)

@@ -9,12 +9,15 @@
 
 use super::batch::Batch;
 use super::redact::redacted;
-use super::rows::{Cell, GAPS, ORDERS, TABLES, columns, gap_row, market_row, order_row};
+use super::rows::{Cell, TABLES, columns, for_each_row};
 use std::io::Write;
 
 /// The migrations, in order: migration `i` takes the schema from version `i` to
 /// `i + 1`.
-const MIGRATIONS: [&str; 1] = [include_str!("../../migrations/postgres/0001_init.sql")];
+const MIGRATIONS: [&str; 2] = [
+    include_str!("../../migrations/postgres/0001_init.sql"),
+    include_str!("../../migrations/postgres/0002_depth_candles.sql"),
+];
 
 /// The schema version this build writes.
 pub const PG_SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
@@ -133,23 +136,12 @@ impl Pg {
     }
 
     fn try_write(&mut self, batch: &Batch, wall_offset_ns: i64) -> Result<(), String> {
-        let wall = |recv_ns: u64| recv_ns as i64 + wall_offset_ns;
         // Rows by table, as COPY text.
         let mut by_table: [Vec<u8>; TABLES.len()] = Default::default();
-        let mut cells: Vec<Cell<'static>> = Vec::with_capacity(48);
-        for m in &batch.market {
-            if let Some(t) = market_row(m, wall(m.recv_ns), &mut cells) {
-                copy_line(&cells, &mut by_table[t]);
-            }
-        }
-        for (u, recv_ns) in &batch.orders {
-            order_row(u, wall(*recv_ns), &mut cells);
-            copy_line(&cells, &mut by_table[ORDERS]);
-        }
-        for g in &batch.gaps {
-            gap_row(g, wall(g.recv_ns), &mut cells);
-            copy_line(&cells, &mut by_table[GAPS]);
-        }
+        let _ = for_each_row::<()>(batch, wall_offset_ns, |t, cells| {
+            copy_line(cells, &mut by_table[t]);
+            Ok(())
+        });
         let target = self.target.clone();
         let fail = |e: &postgres::Error| format!("PostgreSQL {target}: {}", message(e));
         let copy = self.copy.clone();
@@ -197,6 +189,7 @@ fn copy_line(cells: &[Cell<'_>], out: &mut Vec<u8>) {
             Cell::Int(v) => {
                 let _ = write!(out, "{v}");
             }
+            Cell::Null => out.extend_from_slice(b"\\N"),
             Cell::Real(x) if x.is_nan() => out.extend_from_slice(b"NaN"),
             Cell::Real(x) if x.is_infinite() => {
                 out.extend_from_slice(if *x > 0.0 { b"Infinity" } else { b"-Infinity" })
@@ -235,12 +228,13 @@ mod tests {
                 Cell::Real(25681.150390625),
                 Cell::Real(f64::NAN),
                 Cell::Real(f64::NEG_INFINITY),
+                Cell::Null,
             ],
             &mut out,
         );
         assert_eq!(
             String::from_utf8(out).unwrap(),
-            "a\\tb\\\\c\\nd'); DROP TABLE ticks; --\t-5\t25681.150390625\tNaN\t-Infinity\n"
+            "a\\tb\\\\c\\nd'); DROP TABLE ticks; --\t-5\t25681.150390625\tNaN\t-Infinity\t\\N\n"
         );
     }
 }

@@ -2,7 +2,7 @@
 //! schema order, and its values as [`Cell`]s. The SQLite writer binds them, the
 //! PostgreSQL writer formats them for `COPY`; both schemas name the same columns.
 
-use super::batch::GapRow;
+use super::batch::{Batch, CandleRow, DepthRow, GapRow, TOP_LEVELS};
 use crate::event::MarketEvent;
 use crate::proto::InstrumentId;
 use crate::proto::market::MarketPacket;
@@ -15,6 +15,8 @@ pub(crate) enum Cell<'a> {
     Text(Cow<'a, str>),
     Int(i64),
     Real(f64),
+    /// No value (a depth level the side did not have; a bar without volume).
+    Null,
 }
 
 /// The tables rows go to, each with its columns in schema order.
@@ -72,6 +74,32 @@ pub(crate) fn columns(table: &str) -> Vec<String> {
             c
         }
         "gaps" => ["feed", "missed", "reason"].map(String::from).to_vec(),
+        "depth_top" => {
+            let mut c: Vec<String> = ["segment", "security_id", "depth", "side", "levels"]
+                .map(String::from)
+                .to_vec();
+            for i in 1..=TOP_LEVELS {
+                for f in ["price", "qty", "orders"] {
+                    c.push(format!("{f}_{i}"));
+                }
+            }
+            c
+        }
+        "candles" => [
+            "segment",
+            "security_id",
+            "start",
+            "interval_secs",
+            "open",
+            "high",
+            "low",
+            "close",
+            "volume",
+            "packets",
+            "closed",
+        ]
+        .map(String::from)
+        .to_vec(),
         _ => Vec::new(),
     };
     c.push("recv_ns".into());
@@ -79,7 +107,7 @@ pub(crate) fn columns(table: &str) -> Vec<String> {
 }
 
 /// Every table; a row's table is its index here.
-pub(crate) const TABLES: [&str; 7] = [
+pub(crate) const TABLES: [&str; 9] = [
     "ticks",
     "quotes",
     "fulls",
@@ -87,7 +115,42 @@ pub(crate) const TABLES: [&str; 7] = [
     "prev_close",
     "order_updates",
     "gaps",
+    "depth_top",
+    "candles",
 ];
+
+/// Every row of `batch`, in order of kind: its table (an index in [`TABLES`])
+/// and its cells, stamped in wall-clock nanoseconds (`recv_ns + wall_offset_ns`).
+pub(crate) fn for_each_row<E>(
+    batch: &Batch,
+    wall_offset_ns: i64,
+    mut f: impl FnMut(usize, &[Cell<'static>]) -> Result<(), E>,
+) -> Result<(), E> {
+    let wall = |recv_ns: u64| recv_ns as i64 + wall_offset_ns;
+    let mut cells: Vec<Cell<'static>> = Vec::with_capacity(48);
+    for m in &batch.market {
+        if let Some(t) = market_row(m, wall(m.recv_ns), &mut cells) {
+            f(t, &cells)?;
+        }
+    }
+    for (u, recv_ns) in &batch.orders {
+        order_row(u, wall(*recv_ns), &mut cells);
+        f(ORDERS, &cells)?;
+    }
+    for d in &batch.depth {
+        depth_row(d, wall(d.recv_ns), &mut cells);
+        f(DEPTH, &cells)?;
+    }
+    for c in &batch.candles {
+        candle_row(c, wall(c.recv_ns), &mut cells);
+        f(CANDLES, &cells)?;
+    }
+    for g in &batch.gaps {
+        gap_row(g, wall(g.recv_ns), &mut cells);
+        f(GAPS, &cells)?;
+    }
+    Ok(())
+}
 
 /// A segment's name (its number when unknown), borrowed when known.
 fn seg(id: InstrumentId) -> Cell<'static> {
@@ -107,11 +170,7 @@ fn int(x: impl Into<i64>) -> Cell<'static> {
 
 /// The table of a market event (its index in [`TABLES`]) and its cells (into
 /// `out`, cleared first); `None` for a packet kind without a table.
-pub(crate) fn market_row(
-    m: &MarketEvent,
-    recv_wall_ns: i64,
-    out: &mut Vec<Cell<'static>>,
-) -> Option<usize> {
+fn market_row(m: &MarketEvent, recv_wall_ns: i64, out: &mut Vec<Cell<'static>>) -> Option<usize> {
     out.clear();
     let table = match &m.packet {
         MarketPacket::Ticker(t) => {
@@ -193,7 +252,7 @@ pub(crate) fn market_row(
 
 /// An order update's cells: every field but the client id, `reconciled`, the
 /// stamp (its text copied: order updates are few).
-pub(crate) fn order_row(u: &OrderUpdate, recv_wall_ns: i64, out: &mut Vec<Cell<'static>>) {
+fn order_row(u: &OrderUpdate, recv_wall_ns: i64, out: &mut Vec<Cell<'static>>) {
     out.clear();
     u.for_each_field(|name, f| {
         if name == "client_id" {
@@ -209,8 +268,50 @@ pub(crate) fn order_row(u: &OrderUpdate, recv_wall_ns: i64, out: &mut Vec<Cell<'
     out.push(Cell::Int(recv_wall_ns));
 }
 
+/// A depth side's cells: its best levels, `NULL` past the levels it had.
+fn depth_row(d: &DepthRow, recv_wall_ns: i64, out: &mut Vec<Cell<'static>>) {
+    out.clear();
+    out.extend([
+        seg(d.id),
+        int(d.id.security_id),
+        int(d.depth),
+        Cell::Text(Cow::Borrowed(match d.side {
+            crate::proto::DepthSide::Bid => "bid",
+            crate::proto::DepthSide::Ask => "ask",
+        })),
+        int(d.levels),
+    ]);
+    for l in &d.top {
+        match l {
+            Some(l) => out.extend([Cell::Real(l.price), int(l.qty), int(l.orders)]),
+            None => out.extend([Cell::Null, Cell::Null, Cell::Null]),
+        }
+    }
+    out.push(Cell::Int(recv_wall_ns));
+}
+
+/// A bar's cells.
+fn candle_row(c: &CandleRow, recv_wall_ns: i64, out: &mut Vec<Cell<'static>>) {
+    let b = &c.bar;
+    out.clear();
+    out.extend([
+        seg(b.id),
+        int(b.id.security_id),
+        int(b.start),
+        int(b.interval),
+        real(b.open),
+        real(b.high),
+        real(b.low),
+        real(b.close),
+        b.volume.map_or(Cell::Null, |v| Cell::Int(v as i64)),
+        int(b.packets),
+        int(c.closed),
+        Cell::Int(recv_wall_ns),
+    ]);
+}
+
 /// A gap's cells.
-pub(crate) fn gap_row(g: &GapRow, recv_wall_ns: i64, out: &mut Vec<Cell<'static>>) {
+fn gap_row(g: &GapRow, recv_wall_ns: i64, out: &mut Vec<Cell<'static>>) {
     out.clear();
     out.extend([
         Cell::Text(Cow::Borrowed(g.feed)),
@@ -232,6 +333,10 @@ pub(crate) fn insert_sql(table: &str) -> String {
 }
 
 /// Index of `order_updates` in [`TABLES`].
-pub(crate) const ORDERS: usize = 5;
+const ORDERS: usize = 5;
 /// Index of `gaps` in [`TABLES`].
-pub(crate) const GAPS: usize = 6;
+const GAPS: usize = 6;
+/// Index of `depth_top` in [`TABLES`].
+const DEPTH: usize = 7;
+/// Index of `candles` in [`TABLES`].
+const CANDLES: usize = 8;

@@ -3,14 +3,17 @@
 //! batch of rows written in one transaction with prepared statements.
 
 use super::batch::Batch;
-use super::rows::{Cell, GAPS, ORDERS, TABLES, gap_row, insert_sql, market_row, order_row};
+use super::rows::{Cell, TABLES, for_each_row, insert_sql};
 use rusqlite::Connection;
 use std::path::Path;
 use std::time::Duration;
 
 /// The migrations, in order: migration `i` takes the schema from version `i` to
 /// `i + 1`.
-const MIGRATIONS: [&str; 1] = [include_str!("../../migrations/sqlite/0001_init.sql")];
+const MIGRATIONS: [&str; 2] = [
+    include_str!("../../migrations/sqlite/0001_init.sql"),
+    include_str!("../../migrations/sqlite/0002_depth_candles.sql"),
+];
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
@@ -92,7 +95,6 @@ impl Db {
     /// (the caller keeps it and tries again).
     pub(crate) fn write(&mut self, batch: &Batch, wall_offset_ns: i64) -> rusqlite::Result<()> {
         let tx = self.conn.transaction()?;
-        let wall = |recv_ns: u64| recv_ns as i64 + wall_offset_ns;
         {
             // One statement per table, prepared once per connection (cached).
             let mut st = Vec::with_capacity(TABLES.len());
@@ -100,20 +102,9 @@ impl Db {
                 st.push(tx.prepare_cached(&self.sql[i])?);
                 debug_assert!(self.sql[i].contains(t));
             }
-            let mut cells: Vec<Cell<'static>> = Vec::with_capacity(48);
-            for m in &batch.market {
-                if let Some(t) = market_row(m, wall(m.recv_ns), &mut cells) {
-                    st[t].execute(rusqlite::params_from_iter(&cells))?;
-                }
-            }
-            for (u, recv_ns) in &batch.orders {
-                order_row(u, wall(*recv_ns), &mut cells);
-                st[ORDERS].execute(rusqlite::params_from_iter(&cells))?;
-            }
-            for g in &batch.gaps {
-                gap_row(g, wall(g.recv_ns), &mut cells);
-                st[GAPS].execute(rusqlite::params_from_iter(&cells))?;
-            }
+            for_each_row(batch, wall_offset_ns, |t, cells| {
+                st[t].execute(rusqlite::params_from_iter(cells)).map(drop)
+            })?;
         }
         tx.commit()
     }
@@ -126,6 +117,7 @@ impl rusqlite::ToSql for Cell<'_> {
             Cell::Text(t) => ToSqlOutput::Borrowed(ValueRef::Text(t.as_bytes())),
             Cell::Int(i) => ToSqlOutput::Borrowed(ValueRef::Integer(*i)),
             Cell::Real(x) => ToSqlOutput::Borrowed(ValueRef::Real(*x)),
+            Cell::Null => ToSqlOutput::Borrowed(ValueRef::Null),
         })
     }
 }
@@ -175,6 +167,47 @@ mod tests {
         drop(c);
         let e = Db::open(&path).err().expect("refused").to_string();
         assert!(e.contains("schema version 99"), "{e}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// A file of version 1 (no depth or candle tables) is brought to the
+    /// current version, its rows kept.
+    #[test]
+    fn a_version_1_file_is_migrated_and_keeps_its_rows() {
+        let dir = std::env::temp_dir().join(format!("dhan-feed-sqlite-v1-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("v1.db");
+        let c = Connection::open(&path).unwrap();
+        c.execute_batch(MIGRATIONS[0]).unwrap();
+        c.pragma_update(None, "user_version", 1).unwrap();
+        c.execute(
+            "INSERT INTO ticks (segment, security_id, ltp, ltt, recv_ns) VALUES ('NSE_EQ', 2885, 1.5, 7, 9)",
+            [],
+        )
+        .unwrap();
+        drop(c);
+        let db = Db::open(&path).unwrap();
+        let version: u32 = db
+            .conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, SCHEMA_VERSION);
+        const { assert!(SCHEMA_VERSION >= 2) };
+        let n: i64 = db
+            .conn
+            .query_row("SELECT count(*) FROM ticks WHERE ltp = 1.5", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(n, 1);
+        for t in ["depth_top", "candles"] {
+            let n: i64 = db
+                .conn
+                .query_row(&format!("SELECT count(*) FROM {t}"), [], |r| r.get(0))
+                .unwrap();
+            assert_eq!(n, 0, "{t}");
+        }
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

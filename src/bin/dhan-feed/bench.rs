@@ -316,7 +316,6 @@ pub fn run(
             Some(dhan_feed::sink::Sink::sqlite(
                 &path,
                 f,
-                None,
                 dhan_feed::sink::SinkConfig::default(),
             )?)
         } else {

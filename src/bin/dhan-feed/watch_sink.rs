@@ -4,7 +4,7 @@
 use crate::stderr::note;
 use crate::watch_args::{SinkSpec, WatchArgs, WatchError};
 use dhan_feed::proto::segment::InstrumentId;
-use dhan_feed::sink::{Sink, SinkConfig};
+use dhan_feed::sink::{Sink, SinkConfig, SinkFeeds};
 use dhan_feed::{Client, FeedMode};
 
 /// Opens every `--sink`, each on a market feed of its own in `mode`; the order
@@ -20,12 +20,15 @@ pub fn start(
     for (i, spec) in args.sink.iter().enumerate() {
         let mut feed = client.market_feed(mode);
         feed.subscribe(instruments)?;
-        let order_feed = (orders && i == 0).then(|| client.order_updates());
+        let mut feeds = SinkFeeds::new().market(feed);
+        if orders && i == 0 {
+            feeds = feeds.orders(client.order_updates());
+        }
         let sink = match spec {
-            SinkSpec::Sqlite(path) => Sink::sqlite(path, feed, order_feed, SinkConfig::default())
+            SinkSpec::Sqlite(path) => Sink::sqlite(path, feeds, SinkConfig::default())
                 .map_err(|e| WatchError::Sink(e.to_string()))?,
             #[cfg(feature = "postgres")]
-            SinkSpec::Postgres(url) => Sink::postgres(url, feed, order_feed, SinkConfig::default())
+            SinkSpec::Postgres(url) => Sink::postgres(url, feeds, SinkConfig::default())
                 .map_err(|e| WatchError::Sink(e.to_string()))?,
             #[cfg(not(feature = "postgres"))]
             SinkSpec::Postgres(_) => {
