@@ -228,9 +228,11 @@ impl Client {
         GlobalStocksFeed::new(self.inner.engine.clone(), id, mode, consumer, shared)
     }
 
-    /// The order-update handle: logs in as SELF or PARTNER (`ClientConfig::user_type`)
-    /// on Dhan's one order-update connection per user. A second handle of the same
-    /// user waits for the first to be dropped (the budget allows one connection).
+    /// An order-update handle: logs in as SELF or PARTNER (`ClientConfig::user_type`)
+    /// on Dhan's one order-update connection per user. Every handle of this client
+    /// shares that connection (one login), each with its own ring and tracker: a
+    /// handle gets every update from when it was made (an `Open` first when the
+    /// connection is already up), and the connection closes with the last handle.
     pub fn order_updates(&self) -> OrderFeed {
         let cfg = &self.inner.cfg;
         let login = match cfg.user_type {

@@ -779,3 +779,75 @@ fn watch_sink_fills_a_sqlite_file_and_appends() {
     }
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// `--sink` stores what the mode shows: the books' sides with `--depth`, the
+/// order updates with `--orders` (on the one order connection the watch also
+/// reads), the order updates beside the market feed while `--http` shows them;
+/// a 200-level watch that would need more connections than Dhan allows is
+/// refused before it starts.
+#[test]
+fn watch_sink_stores_depth_and_order_updates_in_every_mode() {
+    let dir = std::env::temp_dir().join(format!("dhan-feed-cli-sink-modes-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let count = |db: &std::path::Path, table: &str| -> i64 {
+        let c = rusqlite::Connection::open(db).unwrap();
+        c.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+            .unwrap()
+    };
+    let depth = dir.join("depth.db");
+    let arg = format!("sqlite:{}", depth.display());
+    offline_ok(&[
+        "watch", "--depth", "20", "--count", "10", "--quiet", "--sink", &arg,
+    ]);
+    let sides = count(&depth, "depth_top");
+    assert!(sides >= 20, "{sides} depth rows for 10 snapshots");
+
+    let orders = dir.join("orders.db");
+    let arg = format!("sqlite:{}", orders.display());
+    let o = offline_ok(&[
+        "watch", "--orders", "--json", "--count", "12", "--sink", &arg,
+    ]);
+    let printed = lines(&o)
+        .iter()
+        .filter(|l| l.starts_with("{\"kind\":\"order_update\""))
+        .count() as i64;
+    assert!(printed > 0);
+    assert!(count(&orders, "order_updates") >= printed);
+
+    let both = dir.join("both.db");
+    let arg = format!("sqlite:{}", both.display());
+    let o = offline_ok(&[
+        "watch",
+        "--http",
+        "127.0.0.1:0",
+        "--seconds",
+        "4",
+        "--quiet",
+        "--sink",
+        &arg,
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(count(&both, "order_updates") > 0, "{err}");
+    assert!(count(&both, "ticks") + count(&both, "quotes") > 0, "{err}");
+
+    let o = offline()
+        .args([
+            "watch",
+            "--depth",
+            "200",
+            "--count",
+            "1",
+            "--sink",
+            &arg,
+            "NSE_EQ:2885",
+            "NSE_EQ:11536",
+            "NSE_EQ:1333",
+        ])
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("needs 6 200-level connections"), "{err}");
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -1424,3 +1424,66 @@ fn a_reconciliation_does_not_repeat_final_states_already_delivered() {
     );
     assert!(!evs.iter().any(|e| matches!(e, OrderEvent::Traded(_))));
 }
+
+/// Dhan allows one order-update connection per user: a second handle shares it
+/// (one login), each handle gets every update from when it was made, and the
+/// connection lives until its last handle is dropped.
+#[test]
+fn order_handles_share_the_one_connection_and_each_gets_every_update() {
+    let _s = serial();
+    let sim = order_sim(false);
+    let client = Client::new(config(&sim)).unwrap();
+    let mut first = client.order_updates();
+    wait_open(&mut first, &sim);
+    // Joining a live connection: `Open` at once, no second login.
+    let mut second = client.order_updates();
+    assert!(matches!(
+        second.recv_timeout(Duration::from_secs(5)),
+        Some(OrderEvent::Open)
+    ));
+    let send = |no: &str| {
+        let u = dhan_feed::internals::sample::order_update(no, OrderStatus::Pending, 0);
+        assert_eq!(
+            sim.handle().send_order_update(&u),
+            1,
+            "one order connection"
+        );
+    };
+    for no in ["1", "2", "3"] {
+        send(no);
+    }
+    let order_nos = |feed: &mut dhan_feed::feed::OrderFeed, n: usize| -> Vec<String> {
+        updates(feed, n)
+            .iter()
+            .filter_map(|e| match e {
+                OrderEvent::Update(u) => Some(u.order_no.as_str().to_owned()),
+                _ => None,
+            })
+            .collect()
+    };
+    assert_eq!(order_nos(&mut first, 3), ["1", "2", "3"]);
+    assert_eq!(order_nos(&mut second, 3), ["1", "2", "3"]);
+    assert_eq!(sim.handle().stats().logins, 1);
+    assert_eq!(second.health().live, 1);
+    // The handle that opened the connection goes; the other keeps it.
+    drop(first);
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(sim.handle().live(FeedKind::OrderUpdate), 1);
+    send("4");
+    assert_eq!(order_nos(&mut second, 1), ["4"]);
+    assert_eq!(sim.handle().stats().logins, 1);
+    // The last handle gone, the connection closes.
+    drop(second);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while sim.handle().live(FeedKind::OrderUpdate) > 0 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(sim.handle().live(FeedKind::OrderUpdate), 0);
+    // A new handle opens it again.
+    let mut third = client.order_updates();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while sim.handle().stats().logins < 2 && Instant::now() < deadline {
+        let _ = third.recv_timeout(Duration::from_millis(20));
+    }
+    assert_eq!(sim.handle().stats().logins, 2);
+}

@@ -1,5 +1,7 @@
 //! Depth (20- and 200-level), order-update and Global Stocks connections: one [`Link`] each,
-//! created per handle, publishing into the handle's ring through an [`Outbox`].
+//! created per handle, publishing into the handle's ring through an [`Outbox`]; the one
+//! order-update connection a user may have is shared by every order handle
+//! ([`OrderTap`]).
 
 use super::dns::Dns;
 use super::env::Env;
@@ -53,12 +55,22 @@ pub(crate) struct DepthConn<const N: usize> {
     cache: Option<DepthCacheWriter>,
 }
 
+/// One order handle's way in: Dhan allows one order-update connection per
+/// user, so every handle of the client shares it, each with its own ring.
+pub(crate) struct OrderTap {
+    /// The handle's id.
+    pub id: usize,
+    pub out: Outbox<OrderItem>,
+    pub shared: Arc<OutboxShared>,
+}
+
 /// An order-update connection.
 pub(crate) struct OrderConn {
     login: Login,
     /// An update arrived since the latest login (so the login was accepted).
     accepted: bool,
-    out: Outbox<OrderItem>,
+    /// The handles it publishes to (at least one while it exists).
+    taps: Vec<OrderTap>,
     parser: OrderUpdateParser,
     slot: Box<OrderUpdate>,
     scratch: Vec<u8>,
@@ -172,11 +184,11 @@ impl<const N: usize> Proto for DepthConn<N> {
 }
 
 impl OrderConn {
-    pub fn new(login: Login, out: Outbox<OrderItem>) -> Self {
+    pub fn new(login: Login, tap: OrderTap) -> Self {
         Self {
             login,
             accepted: false,
-            out,
+            taps: vec![tap],
             parser: OrderUpdateParser::new(),
             slot: Box::default(),
             scratch: Vec::with_capacity(512),
@@ -209,20 +221,27 @@ impl Proto for OrderConn {
 
     fn on_text(&mut self, msg: &[u8], recv_ns: u64) -> Option<Cause> {
         self.accepted = true;
-        let out = &mut self.out;
+        let taps = &mut self.taps;
         let ignored = &mut self.ignored;
         self.parser.parse_frame(msg, &mut self.slot, |r| match r {
-            Ok((OrderMessageKind::Update, u)) => out.push_data(recv_ns, || OrderItem::Update {
-                update: *u,
-                recv_ns,
-            }),
+            Ok((OrderMessageKind::Update, u)) => {
+                for t in taps.iter_mut() {
+                    t.out.push_data(recv_ns, || OrderItem::Update {
+                        update: *u,
+                        recv_ns,
+                    });
+                }
+            }
             Ok((OrderMessageKind::Other(t), _)) => {
                 *ignored += 1;
                 log::debug!("order feed: message of type {:?} ignored", t.as_str());
             }
             Err(e) => {
                 log::warn!("order feed: {e}");
-                out.push_event(OrderItem::Error(OrderFeedError::malformed(&e.to_string())));
+                let err = OrderFeedError::malformed(&e.to_string());
+                for t in taps.iter_mut() {
+                    t.out.push_event(OrderItem::Error(err));
+                }
             }
         });
         None
@@ -235,6 +254,13 @@ impl OrderConn {
         self.accepted = true;
         self.ignored += 1;
         log::debug!("order feed: binary frame of {len} bytes ignored");
+    }
+
+    /// Every handle's outbox gets `item`.
+    fn push_event(&mut self, item: OrderItem) {
+        for t in &mut self.taps {
+            t.out.push_event(item);
+        }
     }
 
     /// Whether the connection is still waiting to see its login accepted.
@@ -360,6 +386,45 @@ impl Aux {
         }
     }
 
+    /// Another order handle of this client joins this order connection (Dhan
+    /// allows one per user); it gets every update from now on and, when the
+    /// connection is up, an `Open` first.
+    pub fn add_order_tap(&mut self, mut tap: OrderTap) {
+        let AuxKind::Orders(o) = &mut self.kind else {
+            return;
+        };
+        if self.link.is_live() {
+            tap.out.push_event(OrderItem::Connection(ConnectionEvent {
+                feed: FeedKind::OrderUpdate,
+                connection: self.link.index.min(255) as u8,
+                event: crate::session::SessionEvent::Connected,
+            }));
+        }
+        o.taps.push(tap);
+    }
+
+    /// Whether handle `id` is one of this order connection's.
+    pub fn has_order_tap(&self, id: usize) -> bool {
+        matches!(&self.kind, AuxKind::Orders(o) if o.taps.iter().any(|t| t.id == id))
+    }
+
+    /// Handle `id` is gone: `true` when no handle is left on this connection
+    /// (it should close).
+    pub fn release(&mut self, id: usize) -> bool {
+        match &mut self.kind {
+            AuxKind::Orders(o) => {
+                o.taps.retain(|t| t.id != id);
+                o.taps.is_empty()
+            }
+            _ => true,
+        }
+    }
+
+    /// Whether this is the order-update connection.
+    pub fn is_orders(&self) -> bool {
+        matches!(self.kind, AuxKind::Orders(_))
+    }
+
     /// A new access token for the order feed's SELF login.
     pub fn set_token(&mut self, token: &crate::secret::Secret) {
         if let AuxKind::Orders(o) = &mut self.kind
@@ -383,11 +448,11 @@ impl Aux {
                 AuxKind::Depth200(d) => d.out.push_event(DepthItem::Connection(ev)),
                 AuxKind::Global(g) => g.out.push_event(GlobalItem::Connection(ev)),
                 AuxKind::Orders(o) => {
-                    o.out.push_event(OrderItem::Connection(ev));
+                    o.push_event(OrderItem::Connection(ev));
                     if let crate::session::SessionEvent::Reconnected { downtime, .. } = event {
                         let to_ns = crate::time::now_ns();
                         let down = u64::try_from(downtime.as_nanos()).unwrap_or(u64::MAX);
-                        o.out.push_event(OrderItem::Outage {
+                        o.push_event(OrderItem::Outage {
                             from_ns: to_ns.saturating_sub(down),
                             to_ns,
                         });
@@ -402,18 +467,26 @@ impl Aux {
         match &mut self.kind {
             AuxKind::Depth20(d) => d.out.flush(&self.shared),
             AuxKind::Depth200(d) => d.out.flush(&self.shared),
-            AuxKind::Orders(o) => o.out.flush(&self.shared),
+            AuxKind::Orders(o) => {
+                let wanted = true;
+                let counts = MessageCounts {
+                    ignored: o.ignored,
+                    ..MessageCounts::default()
+                };
+                // Unparsable order messages arrive as `OrderEvent::Error`s.
+                for t in &mut o.taps {
+                    t.out.flush(&t.shared);
+                    t.shared.health.store(&self.link.driver.lc, wanted, counts);
+                }
+                return;
+            }
             AuxKind::Global(g) => g.out.flush(&self.shared),
         }
         let counts = match &self.kind {
             AuxKind::Depth20(d) => d.counts(),
             AuxKind::Depth200(d) => d.counts(),
             AuxKind::Global(g) => g.counts(),
-            // Unparsable order messages arrive as `OrderEvent::Error`s.
-            AuxKind::Orders(o) => MessageCounts {
-                ignored: o.ignored,
-                ..MessageCounts::default()
-            },
+            AuxKind::Orders(_) => return,
         };
         self.shared
             .health

@@ -2,7 +2,7 @@
 //! a channel plus a `Waker`, decode and publish into each consumer's ring. It never
 //! waits on a consumer.
 
-use super::aux::{self, Aux, AuxKind, DepthConn, OrderConn};
+use super::aux::{self, Aux, AuxKind, DepthConn, OrderConn, OrderTap};
 use super::budgets;
 use super::dns::Dns;
 use super::env::Env;
@@ -508,10 +508,17 @@ impl Engine {
                         NewConn::Orders { login, producer } => {
                             let spill = self.cfg.order_spill_bytes
                                 / std::mem::size_of::<crate::event::OrderItem>();
-                            AuxKind::Orders(Box::new(OrderConn::new(
-                                login,
-                                Outbox::with_spill(producer, spill),
-                            )))
+                            let tap = OrderTap {
+                                id,
+                                out: Outbox::with_spill(producer, spill),
+                                shared: shared.clone(),
+                            };
+                            // One order connection per user: later handles share it.
+                            if let Some(a) = self.aux.iter_mut().flatten().find(|a| a.is_orders()) {
+                                a.add_order_tap(tap);
+                                continue;
+                            }
+                            AuxKind::Orders(Box::new(OrderConn::new(login, tap)))
                         }
                     };
                     let mut aux = Aux::new(kind, shared, id, &self.cfg);
@@ -535,11 +542,19 @@ impl Engine {
                     }
                 }
                 Command::RemoveAux { id } => {
-                    if let Some(slot) = self.aux.get_mut(id)
+                    // An order handle may be on a connection another handle opened;
+                    // that connection closes with its last handle.
+                    let i = self
+                        .aux
+                        .iter()
+                        .position(|a| a.as_ref().is_some_and(|a| a.has_order_tap(id)))
+                        .unwrap_or(id);
+                    if let Some(slot) = self.aux.get_mut(i)
+                        && slot.as_mut().is_some_and(|a| a.release(id))
                         && let Some(mut a) = slot.take()
                     {
                         a.link.close(self.poll.registry(), &self.budget);
-                        self.aux_again[id] = false;
+                        self.aux_again[i] = false;
                     }
                 }
                 Command::AddConsumer {

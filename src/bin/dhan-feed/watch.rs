@@ -121,7 +121,9 @@ fn market(
     let names = Names::load(args, &instruments)?;
     // The sinks subscribe first: Dhan sends an instrument's previous close once,
     // to the subscription that opens it, and the database should have it.
-    let sinks = crate::watch_sink::start(args, client, mode, &instruments, page.is_none())?;
+    let sinks = crate::watch_sink::start(args, || {
+        crate::watch_sink::market(client, mode, &instruments)
+    })?;
     // With `--http` the feed also writes a last-value cache, which the page reads.
     let (mut feed, cache) = match page {
         Some(_) => {

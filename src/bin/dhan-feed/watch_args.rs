@@ -104,11 +104,12 @@ pub struct WatchArgs {
     /// Print nothing but the summary (with `--http`, watch the page instead).
     #[arg(long)]
     pub quiet: bool,
-    /// Also store what the market feed receives in a database: `sqlite:PATH`
-    /// (created with its schema if new, appended to if not) or, in a build with
-    /// the `postgres` feature, `postgres://user[:password]@host[:port]/db`. A sink
-    /// has its own ring; the order updates go to the first sink unless `--http`
-    /// shows them. May be given more than once.
+    /// Also store what `watch` receives in a database: `sqlite:PATH` (created
+    /// with its schema if new, appended to if not) or, in a build with the
+    /// `postgres` feature, `postgres://user[:password]@host[:port]/db`. A sink has
+    /// handles of its own: the market feed (and 1-minute candles), or the depth
+    /// books with `--depth` (extra depth connections, within Dhan's five), and
+    /// the order updates in every mode. May be given more than once.
     #[arg(long, value_name = "sqlite:PATH|postgres://…", value_parser = parse_sink)]
     pub sink: Vec<SinkSpec>,
     /// Instruments as SEGMENT:ID (default: NIFTY, BANKNIFTY, NIFTYIT, SENSEX).

@@ -44,6 +44,9 @@ pub fn orders(
     stop: Arc<AtomicBool>,
 ) -> Result<Summary, WatchError> {
     let mut feed = client.order_updates();
+    let sinks = crate::watch_sink::start(args, || {
+        Ok(dhan_feed::sink::SinkFeeds::new().orders(client.order_updates()))
+    })?;
     let mut web = None;
     let mut to_page = None;
     if let Some(mut page) = crate::watch_http::page(args) {
@@ -146,6 +149,7 @@ pub fn orders(
     }
     out.flush()?;
     drop(web);
+    crate::watch_sink::stop(sinks);
     summary.drops = feed.stats().dropped;
     print_summary(&summary);
     Ok(summary)
@@ -176,7 +180,28 @@ pub fn depth(
             .find(|(i, _)| *i == id)
             .map_or_else(|| id.to_string(), |(_, l)| l.clone())
     };
+    let ids: Vec<InstrumentId> = items.iter().map(|(i, _)| *i).collect();
     if two_hundred {
+        // One instrument per 200-level connection: a sink's handles are
+        // connections of their own, within Dhan's five.
+        let wanted = ids.len() * (1 + args.sink.len());
+        let allowed = client.config().budget.per_kind;
+        if !args.sink.is_empty() && wanted > allowed {
+            return Err(WatchError::Sink(format!(
+                "--depth 200 with {} instruments and {} sinks needs {wanted} 200-level connections (one an instrument for watch, and as many for each sink); Dhan allows {allowed}",
+                ids.len(),
+                args.sink.len(),
+            )));
+        }
+        let sinks = crate::watch_sink::start(args, || {
+            let mut feeds = dhan_feed::sink::SinkFeeds::new().orders(client.order_updates());
+            for id in &ids {
+                let mut d = client.depth200();
+                d.subscribe(&[*id])?;
+                feeds = feeds.depth200(d);
+            }
+            Ok(feeds)
+        })?;
         // One instrument per 200-level connection: one handle each.
         let mut feeds = Vec::new();
         let mut caches = Vec::new();
@@ -193,8 +218,18 @@ pub fn depth(
             feeds.push(f);
         }
         let _web = depth_page(args, client, &feeds, caches, label)?;
-        run_depth(args, &mut feeds, out, &stop)
+        let r = run_depth(args, &mut feeds, out, &stop);
+        crate::watch_sink::stop(sinks);
+        r
     } else {
+        // A sink's 20-level handle is a connection of its own.
+        let sinks = crate::watch_sink::start(args, || {
+            let mut d = client.depth20();
+            d.subscribe(&ids)?;
+            Ok(dhan_feed::sink::SinkFeeds::new()
+                .depth20(d)
+                .orders(client.order_updates()))
+        })?;
         let (mut f, caches) = if http {
             let (f, c) = client.depth20_with_cache(items.len(), PAGE_LEVELS);
             (f, vec![c])
@@ -206,7 +241,9 @@ pub fn depth(
             .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
         let mut feeds = [f];
         let _web = depth_page(args, client, &feeds, caches, label)?;
-        run_depth(args, &mut feeds, out, &stop)
+        let r = run_depth(args, &mut feeds, out, &stop);
+        crate::watch_sink::stop(sinks);
+        r
     }
 }
 

@@ -1,4 +1,5 @@
-//! `dhan-feed watch --sink sqlite:PATH`: the market feed (and the order updates)
+//! `dhan-feed watch --sink sqlite:PATH`: what `watch` shows (the market feed,
+//! the depth books or the order updates; the order updates in every mode)
 //! stored in a database by a sink thread of its own (`dhan_feed::sink`).
 
 use crate::stderr::note;
@@ -7,23 +8,15 @@ use dhan_feed::proto::segment::InstrumentId;
 use dhan_feed::sink::{Sink, SinkConfig, SinkFeeds};
 use dhan_feed::{Client, FeedMode};
 
-/// Opens every `--sink`, each on a market feed of its own in `mode`; the order
-/// feed goes to the first when `orders` (nothing else takes it).
+/// Opens every `--sink`, each on handles of its own that `feeds` makes (its own
+/// rings; the order handles share the user's one order connection).
 pub fn start(
     args: &WatchArgs,
-    client: &Client,
-    mode: FeedMode,
-    instruments: &[InstrumentId],
-    orders: bool,
+    mut feeds: impl FnMut() -> Result<SinkFeeds, WatchError>,
 ) -> Result<Vec<(SinkSpec, Sink)>, WatchError> {
     let mut sinks = Vec::new();
-    for (i, spec) in args.sink.iter().enumerate() {
-        let mut feed = client.market_feed(mode);
-        feed.subscribe(instruments)?;
-        let mut feeds = SinkFeeds::new().market(feed);
-        if orders && i == 0 {
-            feeds = feeds.orders(client.order_updates());
-        }
+    for spec in &args.sink {
+        let feeds = feeds()?;
         let sink = match spec {
             SinkSpec::Sqlite(path) => Sink::sqlite(path, feeds, SinkConfig::default())
                 .map_err(|e| WatchError::Sink(e.to_string()))?,
@@ -46,6 +39,17 @@ pub fn start(
         sinks.push((spec.clone(), sink));
     }
     Ok(sinks)
+}
+
+/// A sink's market feed in `mode` on `instruments`, and the order updates.
+pub fn market(
+    client: &Client,
+    mode: FeedMode,
+    instruments: &[InstrumentId],
+) -> Result<SinkFeeds, WatchError> {
+    let mut feed = client.market_feed(mode);
+    feed.subscribe(instruments)?;
+    Ok(SinkFeeds::new().market(feed).orders(client.order_updates()))
 }
 
 /// Commits what waits and says what each sink stored.
