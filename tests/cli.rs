@@ -851,3 +851,68 @@ fn watch_sink_stores_depth_and_order_updates_in_every_mode() {
     assert!(err.contains("needs 6 200-level connections"), "{err}");
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// A disk that fills while `watch` stores (here a file-size limit on the process,
+/// which makes SQLite's writes fail as a full disk does): the failure is logged
+/// when it starts, the watch goes on printing every event, the rows committed
+/// before stay readable, and the exit says how many rows were not stored.
+#[test]
+fn a_full_disk_under_watch_sink_is_a_clear_error_and_the_feed_goes_on() {
+    let dir = std::env::temp_dir().join(format!("dhan-feed-cli-full-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = dir.join("full.db");
+    let arg = format!("sqlite:{}", db.display());
+    let sim = dhan_feed::sim::Simulator::builder()
+        .plain()
+        .rate(3_000.0)
+        .order_interval(None)
+        .start()
+        .unwrap();
+    let url = sim.url();
+    let instruments: Vec<String> = (0..20).map(|i| format!("NSE_EQ:{}", 5000 + i)).collect();
+    // 2048 blocks: 1 MiB in dash's 512-byte blocks, 2 MiB in bash's. A process
+    // that ignores SIGXFSZ gets EFBIG from the write instead of dying.
+    let mut cmd = Command::new("sh");
+    cmd.arg("-c")
+        .arg("trap '' XFSZ; ulimit -f 2048; exec \"$0\" \"$@\"")
+        .arg(env!("CARGO_BIN_EXE_dhan-feed"))
+        .args(["watch", "--url", &url, "--mode", "full", "--json"])
+        .args(["--seconds", "4", "--sink", &arg])
+        .args(&instruments);
+    for v in [
+        "DHAN_CLIENT_ID",
+        "CLIENT_ID",
+        "DHAN_ACCESS_TOKEN",
+        "ACCESS_TOKEN",
+        "DHAN_ACCESS_TOKEN_FILE",
+    ] {
+        cmd.env_remove(v);
+    }
+    let o = cmd.output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success(), "{err}");
+    // Told when it began failing, and at the end how much was not stored.
+    assert!(
+        err.contains("failed") && err.contains("kept, trying again"),
+        "{err}"
+    );
+    assert!(err.contains("rows not committed"), "{err}");
+    assert!(err.contains("the disk may be full"), "{err}");
+    // The feed went on: every event printed, none dropped.
+    let printed = lines(&o)
+        .iter()
+        .filter(|l| l.starts_with("{\"kind\":\"full\""))
+        .count() as i64;
+    assert!(err.contains("drops=0"), "{err}");
+    let c = rusqlite::Connection::open(&db).unwrap();
+    let stored: i64 = c
+        .query_row("SELECT count(*) FROM fulls", [], |r| r.get(0))
+        .unwrap();
+    assert!(
+        stored > 0,
+        "nothing committed before the disk filled: {err}"
+    );
+    assert!(printed > stored * 2, "{printed} printed, {stored} stored");
+    let _ = std::fs::remove_dir_all(dir);
+}

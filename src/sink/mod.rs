@@ -268,7 +268,7 @@ trait Target: Send + 'static {
 #[cfg(feature = "sqlite")]
 impl Target for sqlite::Db {
     fn write(&mut self, batch: &Batch, wall_offset_ns: i64) -> Result<(), String> {
-        sqlite::Db::write(self, batch, wall_offset_ns).map_err(|e| e.to_string())
+        sqlite::Db::write(self, batch, wall_offset_ns).map_err(|e| sqlite::describe(&e))
     }
 }
 

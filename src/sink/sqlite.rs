@@ -110,6 +110,17 @@ impl Db {
     }
 }
 
+/// A write failure in words: SQLite's message, and for an I/O error on a
+/// write (SQLite says only "disk I/O error") its usual causes.
+pub(crate) fn describe(e: &rusqlite::Error) -> String {
+    match e.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::SystemIoFailure | rusqlite::ErrorCode::DiskFull) => format!(
+            "{e} (writing the file failed: the disk may be full, or a file-size or quota limit reached)"
+        ),
+        _ => e.to_string(),
+    }
+}
+
 impl rusqlite::ToSql for Cell<'_> {
     fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
         use rusqlite::types::{ToSqlOutput, ValueRef};

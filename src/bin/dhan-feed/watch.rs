@@ -197,7 +197,7 @@ fn market(
         out.write_all(&line)?;
     }
     out.flush()?;
-    crate::watch_sink::stop(sinks);
+    let stored = crate::watch_sink::stop(sinks);
     summary.drops = feed.stats().dropped;
     summary.malformed = feed.health().malformed;
     summary.latency_ns = [
@@ -217,5 +217,6 @@ fn market(
         summary.latency_ns[2],
         summary.latency_ns[3]
     );
+    stored?;
     Ok(summary)
 }

@@ -149,9 +149,10 @@ pub fn orders(
     }
     out.flush()?;
     drop(web);
-    crate::watch_sink::stop(sinks);
+    let stored = crate::watch_sink::stop(sinks);
     summary.drops = feed.stats().dropped;
     print_summary(&summary);
+    stored?;
     Ok(summary)
 }
 
@@ -219,8 +220,8 @@ pub fn depth(
         }
         let _web = depth_page(args, client, &feeds, caches, label)?;
         let r = run_depth(args, &mut feeds, out, &stop);
-        crate::watch_sink::stop(sinks);
-        r
+        let stored = crate::watch_sink::stop(sinks);
+        r.and_then(|s| stored.map(|()| s))
     } else {
         // A sink's 20-level handle is a connection of its own.
         let sinks = crate::watch_sink::start(args, || {
@@ -242,8 +243,8 @@ pub fn depth(
         let mut feeds = [f];
         let _web = depth_page(args, client, &feeds, caches, label)?;
         let r = run_depth(args, &mut feeds, out, &stop);
-        crate::watch_sink::stop(sinks);
-        r
+        let stored = crate::watch_sink::stop(sinks);
+        r.and_then(|s| stored.map(|()| s))
     }
 }
 

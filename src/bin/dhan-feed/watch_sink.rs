@@ -52,8 +52,10 @@ pub fn market(
     Ok(SinkFeeds::new().market(feed).orders(client.order_updates()))
 }
 
-/// Commits what waits and says what each sink stored.
-pub fn stop(sinks: Vec<(SinkSpec, Sink)>) {
+/// Commits what waits and says what each sink stored; an error when a sink
+/// stopped with rows it could not commit (after every sink has stopped).
+pub fn stop(sinks: Vec<(SinkSpec, Sink)>) -> Result<(), WatchError> {
+    let mut failed = None;
     for (spec, sink) in sinks {
         match sink.stop() {
             Ok(s) => note!(
@@ -62,7 +64,11 @@ pub fn stop(sinks: Vec<(SinkSpec, Sink)>) {
                 s.commits,
                 s.missed
             ),
-            Err(e) => note!("sink {spec}: {e}"),
+            Err(e) => {
+                note!("sink {spec}: {e}");
+                failed.get_or_insert(format!("{spec}: {e}"));
+            }
         }
     }
+    failed.map_or(Ok(()), |e| Err(WatchError::Sink(e)))
 }
