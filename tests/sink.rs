@@ -512,3 +512,60 @@ fn a_sink_stopped_behind_a_lock_says_what_it_could_not_commit() {
     locker.execute_batch("COMMIT").unwrap();
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// The scheduling policy (field 41 of `/proc/self/task/TID/stat`) of every
+/// thread named `name`.
+#[cfg(target_os = "linux")]
+fn policies(name: &str) -> Vec<u32> {
+    let mut out = Vec::new();
+    for t in std::fs::read_dir("/proc/self/task").unwrap().flatten() {
+        let comm = std::fs::read_to_string(t.path().join("comm")).unwrap_or_default();
+        if comm.trim_end() != name {
+            continue;
+        }
+        let stat = std::fs::read_to_string(t.path().join("stat")).unwrap_or_default();
+        // Fields after the command's closing parenthesis start at field 3.
+        let rest = &stat[stat.rfind(')').unwrap() + 2..];
+        out.push(rest.split(' ').nth(41 - 3).unwrap().parse().unwrap());
+    }
+    out
+}
+
+/// By default the sink thread runs in the idle scheduling class, so it never
+/// delays the feed's threads; `idle_priority: false` leaves it at the normal one.
+#[cfg(target_os = "linux")]
+#[test]
+fn the_sink_thread_runs_at_idle_priority_unless_asked_not_to() {
+    const SCHED_OTHER: u32 = 0;
+    const SCHED_IDLE: u32 = 5;
+    let _g = common::serial();
+    let dir = common::temp_dir("sink-priority");
+    let sim = Simulator::builder().order_interval(None).start().unwrap();
+    let client = client(&sim);
+    for (idle, policy) in [(true, SCHED_IDLE), (false, SCHED_OTHER)] {
+        let sink = Sink::sqlite(
+            dir.join(format!("{idle}.db")),
+            client.market_feed(FeedMode::Ticker),
+            SinkConfig {
+                idle_priority: idle,
+                ..fast()
+            },
+        )
+        .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let mut seen = policies("dhan-feed-sink");
+        while seen.is_empty() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+            seen = policies("dhan-feed-sink");
+        }
+        // The policy is set as the thread starts: give it that moment.
+        std::thread::sleep(Duration::from_millis(50));
+        assert_eq!(
+            policies("dhan-feed-sink"),
+            [policy],
+            "idle_priority: {idle}"
+        );
+        sink.stop().unwrap();
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -72,6 +72,13 @@ pub struct SinkConfig {
     /// market feed's trades, as [`CandleAggregator`]); 0 writes none. Default
     /// 60.
     pub candle_secs: u32,
+    /// Run the sink thread in the idle scheduling class (Linux `SCHED_IDLE`):
+    /// it then runs only on time the feed's threads leave unused and yields a
+    /// core to them the moment they wake, so it adds no measurable latency to
+    /// the ring consumers. On a machine with no idle time left, the sink falls
+    /// behind instead; its ring absorbs that, then drops (counted, in `gaps`).
+    /// Default `true`; elsewhere than Linux it has no effect.
+    pub idle_priority: bool,
 }
 
 impl Default for SinkConfig {
@@ -81,6 +88,7 @@ impl Default for SinkConfig {
             flush_every: Duration::from_secs(1),
             max_pending: 1_000_000,
             candle_secs: 60,
+            idle_priority: true,
         }
     }
 }
@@ -310,7 +318,12 @@ impl Sink {
         let s = shared.clone();
         let thread = std::thread::Builder::new()
             .name("dhan-feed-sink".into())
-            .spawn(move || run(target, feeds, cfg, &s))
+            .spawn(move || {
+                if cfg.idle_priority {
+                    idle_priority();
+                }
+                run(target, feeds, cfg, &s)
+            })
             .ok();
         if thread.is_none() {
             *shared.last_error.lock().unwrap_or_else(|e| e.into_inner()) =
@@ -324,9 +337,10 @@ impl Sink {
         self.shared.stats()
     }
 
-    /// Commits what waits (trying for up to five seconds if the database is
-    /// busy) and stops; the final counters, or [`Uncommitted`] when rows could
-    /// not be committed.
+    /// Takes what the feeds have delivered (until their rings are empty, or
+    /// for 0.1 s while a feed still streams), commits it with the open candles
+    /// (trying for up to five seconds if the database is busy) and stops; the
+    /// final counters, or [`Uncommitted`] when rows could not be committed.
     pub fn stop(mut self) -> Result<SinkStats, Uncommitted> {
         self.halt();
         let stats = self.shared.stats();
@@ -469,10 +483,13 @@ fn run(mut target: impl Target, feeds: SinkFeeds, cfg: SinkConfig, shared: &Shar
     // Failed tries since the last commit: logged once when it starts and once
     // when it ends, not every 200 ms while a database is down.
     let mut failing = 0u64;
+    // After a stop: the rings have been drained once since (what the feeds had
+    // delivered by the stop is taken; what comes later is not).
+    let mut swept = false;
     loop {
         let stopping = shared.stop.load(Ordering::Acquire);
         let mut took = 0;
-        if let Some(market) = &mut market {
+        if let Some(market) = market.as_mut().filter(|_| !swept) {
             // The ring's counters before it is drained: once a drain finds it
             // empty, everything they count has been taken or dropped, so
             // `offered` then accounts for every event exactly.
@@ -481,9 +498,13 @@ fn run(mut target: impl Target, feeds: SinkFeeds, cfg: SinkConfig, shared: &Shar
                 .offered
                 .store(st.published + st.dropped, Ordering::Relaxed);
             market_drops.check(st.dropped, &mut batch, shared);
-            if batch.len() < cfg.max_pending {
+            // Until the ring is drained or a batch is full (one drain at least
+            // while the batch has room).
+            let mut more = batch.len() < cfg.max_pending;
+            while more {
                 let n = market.drain(&mut events);
                 took += n;
+                more = n == events.len() && batch.len() + n < cfg.batch_rows.min(cfg.max_pending);
                 for ev in &events[..n] {
                     match ev {
                         FeedEvent::Market(m) if has_table(&m.packet) => {
@@ -503,13 +524,13 @@ fn run(mut target: impl Target, feeds: SinkFeeds, cfg: SinkConfig, shared: &Shar
                 }
             }
         }
-        for d in &mut depth20 {
+        for d in depth20.iter_mut().filter(|_| !swept) {
             took += d.take(&mut batch, &cfg, shared);
         }
-        for d in &mut depth200 {
+        for d in depth200.iter_mut().filter(|_| !swept) {
             took += d.take(&mut batch, &cfg, shared);
         }
-        if let Some(o) = &mut orders {
+        if let Some(o) = orders.as_mut().filter(|_| !swept) {
             while batch.len() < cfg.max_pending {
                 let Some(ev) = o.try_recv() else { break };
                 took += 1;
@@ -531,11 +552,12 @@ fn run(mut target: impl Target, feeds: SinkFeeds, cfg: SinkConfig, shared: &Shar
                 }
             }
         }
-        // Stopping with the rings empty: the open bars go in too, marked.
-        if stopping
-            && took == 0
-            && let Some(mut c) = candles.take()
-        {
+        // Stopping, and a take found the rings empty (or a feed still
+        // streaming has been taken from for 0.1 s since): nothing more is
+        // taken, and the open bars go in too, marked.
+        let since = stopping.then(|| *stop_since.get_or_insert_with(Instant::now));
+        swept |= since.is_some_and(|t| took == 0 || t.elapsed() > Duration::from_millis(100));
+        if swept && let Some(mut c) = candles.take() {
             let now = crate::now_ns();
             batch
                 .candles
@@ -547,7 +569,7 @@ fn run(mut target: impl Target, feeds: SinkFeeds, cfg: SinkConfig, shared: &Shar
         }
         let due = batch.len() >= cfg.batch_rows
             || (batch.len() > 0 && last_commit.elapsed() >= cfg.flush_every)
-            || (stopping && batch.len() > 0);
+            || (swept && batch.len() > 0);
         if due && retry_at.is_none_or(|t| Instant::now() >= t) {
             match target.write(&batch, wall_offset_ns) {
                 Ok(()) => {
@@ -576,11 +598,10 @@ fn run(mut target: impl Target, feeds: SinkFeeds, cfg: SinkConfig, shared: &Shar
                 }
             }
         }
-        if stopping {
-            let since = *stop_since.get_or_insert_with(Instant::now);
+        if let Some(since) = since {
             let give_up = since.elapsed() > Duration::from_secs(5);
-            // Done when the rings are empty and everything taken is committed.
-            if (took == 0 && batch.len() == 0) || give_up {
+            // Done when everything taken is committed.
+            if (swept && batch.len() == 0) || give_up {
                 if batch.len() > 0 {
                     log::error!(
                         "dhan-feed sink: stopping with {} rows not committed",
@@ -633,6 +654,26 @@ pub(crate) fn bench_write_pg(
 impl Target for postgres::Pg {
     fn write(&mut self, batch: &Batch, wall_offset_ns: i64) -> Result<(), String> {
         postgres::Pg::write(self, batch, wall_offset_ns)
+    }
+}
+
+/// Puts the calling thread in the idle scheduling class (see
+/// [`SinkConfig::idle_priority`]); a refusal is logged and changes nothing else.
+#[allow(unsafe_code)]
+fn idle_priority() {
+    #[cfg(target_os = "linux")]
+    {
+        let param = libc::sched_param { sched_priority: 0 };
+        // SAFETY: `sched_setscheduler` with pid 0 changes only the calling
+        // thread's policy; `param` is a valid, initialised `sched_param` that
+        // outlives the call.
+        let r = unsafe { libc::sched_setscheduler(0, libc::SCHED_IDLE, &param) };
+        if r != 0 {
+            log::debug!(
+                "dhan-feed sink: idle scheduling refused ({}); the sink runs at normal priority",
+                std::io::Error::last_os_error()
+            );
+        }
     }
 }
 

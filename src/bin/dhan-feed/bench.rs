@@ -80,6 +80,12 @@ pub struct BenchArgs {
     /// feed's consumer, as the median of the pairs' ratios.
     #[arg(long, default_value_t = 0, conflicts_with = "cache")]
     pub sink_pairs: u32,
+    /// In the latency runs, measure the wire→consumer latency once more per
+    /// round with an SQLite sink on the same instruments (its own ring and
+    /// thread, writing to a temporary file), in alternating order: what a sink
+    /// costs a paced feed's consumer.
+    #[arg(long)]
+    pub sink_latency: bool,
     /// Write the latency histograms (engine, raw TCP, raw TCP + hand-off) into
     /// this directory as HdrHistogram percentile distributions (`*.hgrm`, µs).
     #[arg(long)]
@@ -527,7 +533,23 @@ pub fn run(
         let mut engine = histogram();
         let mut floor = histogram();
         let mut handed = histogram();
+        let mut sunk = histogram();
+        let mut sink_round = |round: u32| -> Result<(), Box<dyn std::error::Error>> {
+            let db = sink_dir.join(format!("latency{round}.db"));
+            let with = engine_latency(args, warm, part, pin_on, Some(&db))?;
+            note!(
+                "  round {}: with an SQLite sink p50 {} ns p99 {} ns",
+                round + 1,
+                with.wire.value_at_quantile(0.5),
+                with.wire.value_at_quantile(0.99)
+            );
+            sunk.add(&with.wire).map_err(io::Error::other)?;
+            Ok(())
+        };
         for round in 0..args.rounds {
+            if args.sink_latency && round % 2 == 1 {
+                sink_round(round)?;
+            }
             let (
                 EngineLatency {
                     wire: e,
@@ -540,12 +562,16 @@ pub fn run(
                     handed: f_hand,
                 },
             ) = if round % 2 == 0 {
-                let e = engine_latency(args, warm, part, pin_on)?;
+                let e = engine_latency(args, warm, part, pin_on, None)?;
                 (e, raw_floor(args, warm, part, pin_on)?)
             } else {
                 let f = raw_floor(args, warm, part, pin_on)?;
-                (engine_latency(args, warm, part, pin_on)?, f)
+                (engine_latency(args, warm, part, pin_on, None)?, f)
             };
+            // With a sink: after the pair on even rounds, before it on odd ones.
+            if args.sink_latency && round % 2 == 0 {
+                sink_round(round)?;
+            }
             note!(
                 "  round {}: engine p50 {} ns p99 {} ns (wire→socket read p50 {} ns; socket read→consumer p50 {} ns p99 {} ns, of which ring→consumer p50 {} ns p99 {} ns) | {floor_name} p50 {} ns p99 {} ns | {floor_name} + hand-off to core 1 p50 {} ns p99 {} ns",
                 round + 1,
@@ -637,6 +663,19 @@ pub fn run(
             gaps.last().copied().unwrap_or(0),
             gaps.len()
         );
+        if args.sink_latency {
+            let _ = std::fs::remove_dir_all(&sink_dir);
+            let q = quantiles(&sunk);
+            note!(
+                "with a sink:  p50 {} ns  p99 {} ns  p99.9 {} ns  max {} ns; ratio to the engine alone p50 {:.2} p99 {:.2}",
+                q[0],
+                q[1],
+                q[2],
+                q[3],
+                q[0] as f64 / r.latency[0].max(1) as f64,
+                q[1] as f64 / r.latency[1].max(1) as f64
+            );
+        }
         if r.steal_ms > 0.0 {
             note!(
                 "host steal:  {:.0} ms of CPU time taken by the hypervisor during the latency runs",
@@ -692,12 +731,27 @@ fn engine_latency(
     warm: Duration,
     window: Duration,
     pin_on: bool,
+    sink_db: Option<&std::path::Path>,
 ) -> Result<EngineLatency, Box<dyn std::error::Error>> {
     let sim = sim(args, args.tls, args.rate, true)?;
     let client = client(&sim, pin_on, true)?;
+    // With `sink_db`: an SQLite sink on the same instruments beside the consumer.
+    let sink = match sink_db {
+        Some(path) => {
+            std::fs::create_dir_all(path.parent().unwrap_or(path))?;
+            let mut f = client.market_feed(FeedMode::Ticker);
+            f.subscribe(&ids(args.instruments))?;
+            Some(dhan_feed::sink::Sink::sqlite(
+                path,
+                f,
+                dhan_feed::sink::SinkConfig::default(),
+            )?)
+        }
+        None => None,
+    };
     let mut feed = client.market_feed(FeedMode::Ticker);
     feed.subscribe(&ids(args.instruments))?;
-    Ok(std::thread::scope(|s| {
+    let lat = std::thread::scope(|s| {
         s.spawn(|| {
             pin(1, pin_on);
             let mut h = histogram();
@@ -747,7 +801,17 @@ fn engine_latency(
         })
         .join()
         .expect("consumer thread")
-    }))
+    });
+    if let Some(sink) = sink {
+        let st = sink.stop()?;
+        note!(
+            "  the sink stored {} rows in {} commits; its ring dropped {}",
+            st.rows,
+            st.commits,
+            st.missed
+        );
+    }
+    Ok(lat)
 }
 
 fn tungstenite_client(
