@@ -916,3 +916,74 @@ fn a_full_disk_under_watch_sink_is_a_clear_error_and_the_feed_goes_on() {
     assert!(printed > stored * 2, "{printed} printed, {stored} stored");
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// `watch --sink` killed with SIGKILL mid-stream: every batch it committed is in
+/// the file, which is intact, and the next `watch` on it appends.
+#[test]
+fn a_sink_killed_mid_stream_leaves_its_commits_intact_and_the_next_run_appends() {
+    let dir = std::env::temp_dir().join(format!("dhan-feed-cli-kill-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = dir.join("killed.db");
+    let arg = format!("sqlite:{}", db.display());
+    let sim = dhan_feed::sim::Simulator::builder()
+        .plain()
+        .rate(2_000.0)
+        .order_interval(None)
+        .start()
+        .unwrap();
+    let url = sim.url();
+    let mut child = offline()
+        .args([
+            "watch", "--url", &url, "--mode", "quote", "--quiet", "--sink", &arg,
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let quotes = || -> i64 {
+        let Ok(c) = rusqlite::Connection::open(&db) else {
+            return 0;
+        };
+        let _ = c.busy_timeout(std::time::Duration::from_secs(2));
+        c.query_row("SELECT count(*) FROM quotes", [], |r| r.get(0))
+            .unwrap_or(0)
+    };
+    // Two commits at least (one a second), then the kill.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let mut seen = 0;
+    while std::time::Instant::now() < deadline {
+        let n = quotes();
+        if seen > 0 && n > seen {
+            break;
+        }
+        if n > 0 && seen == 0 {
+            seen = n;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(seen > 0, "nothing committed in 20 s");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let c = rusqlite::Connection::open(&db).unwrap();
+    let check: String = c
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(check, "ok");
+    drop(c);
+    let after_kill = quotes();
+    assert!(
+        after_kill > seen,
+        "{after_kill} rows, {seen} seen committed"
+    );
+    let o = offline()
+        .args([
+            "watch", "--url", &url, "--mode", "quote", "--count", "50", "--quiet",
+        ])
+        .args(["--sink", &arg])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(quotes() > after_kill);
+    let _ = std::fs::remove_dir_all(dir);
+}
