@@ -25,7 +25,7 @@ import sys
 # Lowest first. A module may import from its own layer only when no circle forms,
 # and from every layer below it.
 LAYERS = [
-    ["time", "secret", "buffer", "random", "resolve"],
+    ["time", "secret", "buffer", "random", "resolve", "tap"],
     ["proto", "ws"],
     ["session"],
     ["event", "config", "ring", "cache"],

@@ -102,6 +102,7 @@ mod session;
 pub mod sim;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub mod sink;
+mod tap;
 mod time;
 mod token;
 mod transport;

@@ -1,0 +1,481 @@
+//! The recording tap: the I/O thread's copy of every WebSocket message it reads,
+//! every request it sends and every connection event, into one preallocated
+//! byte ring ([`rtrb`]) that a recorder thread drains (the journal, `journal`
+//! feature). Copying never blocks and never allocates after warm-up: a record
+//! that does not fit is counted, and the next record that fits is preceded by a
+//! gap record with that count. Text (order updates, requests, the order feed's
+//! login) is written with every credential masked (`*`, same length).
+//!
+//! A record in the ring: a 24-byte header — payload length (u32), kind (u8),
+//! feed (u8), connection (u16), receive time (monotonic ns, u64; see
+//! [`crate::now_ns`]), wall-clock offset at the tap's creation (i64 ns, added to
+//! the monotonic time gives Unix ns) — then the payload. All little-endian.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// Bytes of a record's header in the ring.
+pub const HEADER: usize = 24;
+
+/// The feed code of a gap record (a gap counts records of every connection).
+pub const GAP_FEED: u8 = u8::MAX;
+/// The connection of a gap record.
+pub const GAP_CONN: u16 = u16::MAX;
+
+/// What a record is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum RecordKind {
+    /// A binary message received.
+    Binary = 0,
+    /// A text message received (credentials masked).
+    Text = 1,
+    /// A text message sent: subscriptions, the order feed's login (credentials
+    /// masked), the goodbye.
+    Sent = 2,
+    /// A connection event: its tag byte ([`EventTag`]), then its description.
+    Event = 3,
+    /// Records the ring could not take, of every connection: the payload is
+    /// their count (u64); feed [`GAP_FEED`], connection [`GAP_CONN`].
+    Gap = 4,
+}
+
+impl RecordKind {
+    /// The kind of a stored code.
+    pub fn from_u8(v: u8) -> Option<Self> {
+        Some(match v {
+            0 => Self::Binary,
+            1 => Self::Text,
+            2 => Self::Sent,
+            3 => Self::Event,
+            4 => Self::Gap,
+            _ => return None,
+        })
+    }
+}
+
+/// The first byte of an [`RecordKind::Event`] payload.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum EventTag {
+    /// The connection went live.
+    Connected = 0,
+    /// It went live again after a drop.
+    Reconnected = 1,
+    /// It closed.
+    Disconnected = 2,
+    /// A new attempt is scheduled.
+    Reconnecting = 3,
+    /// An error the connection does not recover from by itself.
+    Error = 4,
+}
+
+impl EventTag {
+    /// The tag of a stored code.
+    pub fn from_u8(v: u8) -> Option<Self> {
+        Some(match v {
+            0 => Self::Connected,
+            1 => Self::Reconnected,
+            2 => Self::Disconnected,
+            3 => Self::Reconnecting,
+            4 => Self::Error,
+            _ => return None,
+        })
+    }
+}
+
+/// What the ring holds and what it missed, shared by the ports and the recorder.
+struct Writer {
+    producer: rtrb::Producer<u8>,
+    /// Records missed since the last gap record.
+    pending_gap: u64,
+}
+
+/// The tap's shared side.
+struct Shared {
+    writer: Mutex<Writer>,
+    /// Wall-clock minus monotonic ns, at the tap's creation.
+    wall_offset_ns: i64,
+    /// Records the ring could not take, in all.
+    missed: AtomicU64,
+    /// Records written, in all (gap records included).
+    written: AtomicU64,
+    /// Credentials masked in text.
+    secrets: Vec<Vec<u8>>,
+}
+
+/// The recorder's side: the ring's consumer and the counters.
+pub struct TapReader {
+    consumer: rtrb::Consumer<u8>,
+    shared: Arc<Shared>,
+}
+
+/// A tap: make ports from it for each connection ([`Tap::port`]).
+#[derive(Clone)]
+pub struct Tap {
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for Tap {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tap")
+            .field("written", &self.shared.written.load(Ordering::Relaxed))
+            .field("missed", &self.shared.missed.load(Ordering::Relaxed))
+            .field("masks", &self.shared.secrets.len())
+            .finish()
+    }
+}
+
+/// One connection's way into the tap.
+#[derive(Clone)]
+pub struct TapPort {
+    shared: Arc<Shared>,
+    feed: u8,
+    conn: u16,
+    /// Masked text is built here (grown once to the largest text message).
+    scratch: Vec<u8>,
+}
+
+impl std::fmt::Debug for TapPort {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TapPort")
+            .field("feed", &self.feed)
+            .field("conn", &self.conn)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A tap with a ring of `bytes` (at least 4 KiB), masking `secrets` (empty ones
+/// are skipped) in text; and the reader for the recorder thread.
+pub fn tap(bytes: usize, secrets: impl IntoIterator<Item = Vec<u8>>) -> (Tap, TapReader) {
+    let (producer, consumer) = rtrb::RingBuffer::new(bytes.max(4096));
+    let wall = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as i64);
+    let shared = Arc::new(Shared {
+        writer: Mutex::new(Writer {
+            producer,
+            pending_gap: 0,
+        }),
+        wall_offset_ns: wall - crate::time::now_ns() as i64,
+        missed: AtomicU64::new(0),
+        written: AtomicU64::new(0),
+        secrets: secrets.into_iter().filter(|s| !s.is_empty()).collect(),
+    });
+    (
+        Tap {
+            shared: shared.clone(),
+        },
+        TapReader { consumer, shared },
+    )
+}
+
+impl Tap {
+    /// A port for connection `conn` of feed `feed` (the code the journal stores).
+    pub fn port(&self, feed: u8, conn: u16) -> TapPort {
+        TapPort {
+            shared: self.shared.clone(),
+            feed,
+            conn,
+            scratch: Vec::new(),
+        }
+    }
+}
+
+impl TapPort {
+    /// A binary message received at `recv_ns`.
+    #[inline]
+    pub fn binary(&mut self, recv_ns: u64, msg: &[u8]) {
+        self.shared
+            .put(RecordKind::Binary, self.feed, self.conn, recv_ns, &[msg]);
+    }
+
+    /// A text message received at `recv_ns` (credentials masked).
+    pub fn text(&mut self, recv_ns: u64, msg: &[u8]) {
+        self.masked(RecordKind::Text, recv_ns, msg);
+    }
+
+    /// A text message sent (credentials masked).
+    pub fn sent(&mut self, msg: &[u8]) {
+        self.masked(RecordKind::Sent, crate::time::now_ns(), msg);
+    }
+
+    /// A connection event with its tag and description.
+    pub fn event(&mut self, tag: EventTag, what: &str) {
+        let tag = [tag as u8];
+        self.shared.put(
+            RecordKind::Event,
+            self.feed,
+            self.conn,
+            crate::time::now_ns(),
+            &[&tag, what.as_bytes()],
+        );
+    }
+
+    fn masked(&mut self, kind: RecordKind, recv_ns: u64, msg: &[u8]) {
+        if self.shared.secrets.is_empty() {
+            self.shared.put(kind, self.feed, self.conn, recv_ns, &[msg]);
+            return;
+        }
+        self.scratch.clear();
+        self.scratch.extend_from_slice(msg);
+        mask(&mut self.scratch, &self.shared.secrets);
+        self.shared
+            .put(kind, self.feed, self.conn, recv_ns, &[&self.scratch]);
+    }
+}
+
+/// Replaces every occurrence of each secret in `buf` with `*`s.
+fn mask(buf: &mut [u8], secrets: &[Vec<u8>]) {
+    for s in secrets {
+        let mut from = 0;
+        while let Some(i) = memchr::memmem::find(&buf[from..], s) {
+            let at = from + i;
+            buf[at..at + s.len()].fill(b'*');
+            from = at + s.len();
+        }
+    }
+}
+
+impl Shared {
+    /// Writes one record (its payload in `parts`), after a gap record if
+    /// records were missed; counts it missed when the ring has no room.
+    fn put(&self, kind: RecordKind, feed: u8, conn: u16, recv_ns: u64, parts: &[&[u8]]) {
+        let mut w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        if w.pending_gap > 0 {
+            let n = w.pending_gap.to_le_bytes();
+            if write(
+                &mut w.producer,
+                RecordKind::Gap,
+                GAP_FEED,
+                GAP_CONN,
+                recv_ns,
+                self.wall_offset_ns,
+                &[&n],
+            ) {
+                w.pending_gap = 0;
+                self.written.fetch_add(1, Ordering::Relaxed);
+            } else {
+                w.pending_gap += 1;
+                self.missed.fetch_add(1, Ordering::Relaxed);
+                return;
+            }
+        }
+        if write(
+            &mut w.producer,
+            kind,
+            feed,
+            conn,
+            recv_ns,
+            self.wall_offset_ns,
+            parts,
+        ) {
+            self.written.fetch_add(1, Ordering::Relaxed);
+        } else {
+            w.pending_gap += 1;
+            self.missed.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// One record into the ring; `false` when it has no room.
+fn write(
+    p: &mut rtrb::Producer<u8>,
+    kind: RecordKind,
+    feed: u8,
+    conn: u16,
+    recv_ns: u64,
+    wall_offset_ns: i64,
+    parts: &[&[u8]],
+) -> bool {
+    let len: usize = parts.iter().map(|p| p.len()).sum();
+    let Ok(len32) = u32::try_from(len) else {
+        return false;
+    };
+    let mut head = [0u8; HEADER];
+    head[0..4].copy_from_slice(&len32.to_le_bytes());
+    head[4] = kind as u8;
+    head[5] = feed;
+    head[6..8].copy_from_slice(&conn.to_le_bytes());
+    head[8..16].copy_from_slice(&recv_ns.to_le_bytes());
+    head[16..24].copy_from_slice(&wall_offset_ns.to_le_bytes());
+    let Ok(mut chunk) = p.write_chunk(HEADER + len) else {
+        return false;
+    };
+    let (a, b) = chunk.as_mut_slices();
+    let mut out = Split { a, b, at: 0 };
+    out.put(&head);
+    for part in parts {
+        out.put(part);
+    }
+    chunk.commit_all();
+    true
+}
+
+/// The two slices of a ring chunk, written as one.
+struct Split<'a> {
+    a: &'a mut [u8],
+    b: &'a mut [u8],
+    at: usize,
+}
+
+impl Split<'_> {
+    fn put(&mut self, bytes: &[u8]) {
+        let mut bytes = bytes;
+        if self.at < self.a.len() {
+            let n = bytes.len().min(self.a.len() - self.at);
+            self.a[self.at..self.at + n].copy_from_slice(&bytes[..n]);
+            self.at += n;
+            bytes = &bytes[n..];
+        }
+        if !bytes.is_empty() {
+            let off = self.at - self.a.len();
+            self.b[off..off + bytes.len()].copy_from_slice(bytes);
+            self.at += bytes.len();
+        }
+    }
+}
+
+/// One record read back from the ring.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TapRecord {
+    /// What it is.
+    pub kind: RecordKind,
+    /// Feed code (the journal's `feed` column).
+    pub feed: u8,
+    /// Connection index within its feed.
+    pub conn: u16,
+    /// Receive (or send) time, monotonic ns ([`crate::now_ns`]).
+    pub recv_mono_ns: u64,
+    /// The same instant as Unix ns.
+    pub recv_wall_ns: i64,
+}
+
+impl TapReader {
+    /// Takes the next record, its payload appended to `payload` (cleared
+    /// first); `None` when the ring is empty.
+    pub fn next(&mut self, payload: &mut Vec<u8>) -> Option<TapRecord> {
+        let c = &mut self.consumer;
+        if c.slots() < HEADER {
+            return None;
+        }
+        let mut head = [0u8; HEADER];
+        copy_out(&c.read_chunk(HEADER).ok()?, &mut head);
+        let len = u32::from_le_bytes(head[0..4].try_into().ok()?) as usize;
+        let chunk = c.read_chunk(HEADER + len).ok()?;
+        payload.clear();
+        let (a, b) = chunk.as_slices();
+        if a.len() >= HEADER {
+            payload.extend_from_slice(&a[HEADER..]);
+            payload.extend_from_slice(b);
+        } else {
+            payload.extend_from_slice(&b[HEADER - a.len()..]);
+        }
+        chunk.commit_all();
+        let mono = u64::from_le_bytes(head[8..16].try_into().ok()?);
+        let offset = i64::from_le_bytes(head[16..24].try_into().ok()?);
+        Some(TapRecord {
+            kind: RecordKind::from_u8(head[4])?,
+            feed: head[5],
+            conn: u16::from_le_bytes(head[6..8].try_into().ok()?),
+            recv_mono_ns: mono,
+            recv_wall_ns: (mono as i64).wrapping_add(offset),
+        })
+    }
+
+    /// Records the ring could not take, in all.
+    pub fn missed(&self) -> u64 {
+        self.shared.missed.load(Ordering::Relaxed)
+    }
+
+    /// Records written into the ring, in all (gap records included).
+    pub fn written(&self) -> u64 {
+        self.shared.written.load(Ordering::Relaxed)
+    }
+
+    /// Whether every port is gone (the I/O thread has stopped).
+    pub fn abandoned(&self) -> bool {
+        self.consumer.is_abandoned()
+    }
+}
+
+fn copy_out(chunk: &rtrb::chunks::ReadChunk<'_, u8>, out: &mut [u8]) {
+    let (a, b) = chunk.as_slices();
+    let (len, n) = (out.len(), a.len().min(out.len()));
+    out[..n].copy_from_slice(&a[..n]);
+    out[n..].copy_from_slice(&b[..len - n]);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_come_back_in_order_across_the_ring_end_with_secrets_masked() {
+        let (tap, mut r) = tap(4096, [b"SECRET-TOKEN".to_vec(), Vec::new()]);
+        let mut port = tap.port(3, 1);
+        let mut payload = Vec::new();
+        // Enough rounds that records straddle the end of the ring.
+        for round in 0..200u64 {
+            let body = vec![round as u8; (round as usize * 7) % 300];
+            port.binary(round, &body);
+            port.text(round, b"{\"Token\":\"SECRET-TOKEN\",\"x\":1}");
+            port.event(EventTag::Disconnected, "closed");
+            let a = r.next(&mut payload).unwrap();
+            assert_eq!(
+                (a.kind, a.feed, a.conn, a.recv_mono_ns),
+                (RecordKind::Binary, 3, 1, round)
+            );
+            assert_eq!(payload, body);
+            let b = r.next(&mut payload).unwrap();
+            assert_eq!(b.kind, RecordKind::Text);
+            assert_eq!(payload, b"{\"Token\":\"************\",\"x\":1}");
+            let c = r.next(&mut payload).unwrap();
+            assert_eq!(c.kind, RecordKind::Event);
+            assert_eq!(payload[0], EventTag::Disconnected as u8);
+            assert_eq!(&payload[1..], b"closed");
+            assert!(r.next(&mut payload).is_none());
+        }
+        assert_eq!(r.missed(), 0);
+        assert_eq!(r.written(), 600);
+    }
+
+    #[test]
+    fn a_full_ring_counts_what_it_missed_and_says_so_in_a_gap_record() {
+        let (tap, mut r) = tap(4096, []);
+        let mut port = tap.port(0, 0);
+        let big = vec![7u8; 1100];
+        // Three fit (3 × 1,124 bytes of 4,096); the next five do not.
+        for i in 0..8 {
+            port.binary(i, &big);
+        }
+        assert_eq!(r.missed(), 5);
+        let mut payload = Vec::new();
+        for _ in 0..3 {
+            assert_eq!(r.next(&mut payload).unwrap().kind, RecordKind::Binary);
+        }
+        assert!(r.next(&mut payload).is_none());
+        port.binary(9, b"after");
+        let g = r.next(&mut payload).unwrap();
+        assert_eq!(g.kind, RecordKind::Gap);
+        assert_eq!(u64::from_le_bytes(payload[..8].try_into().unwrap()), 5);
+        let n = r.next(&mut payload).unwrap();
+        assert_eq!((n.kind, n.recv_mono_ns), (RecordKind::Binary, 9));
+        assert_eq!(payload, b"after");
+    }
+
+    #[test]
+    fn wall_time_is_the_monotonic_time_plus_the_offset() {
+        let (tap, mut r) = tap(4096, []);
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos() as i64;
+        tap.port(0, 0).binary(crate::time::now_ns(), b"x");
+        let rec = r.next(&mut Vec::new()).unwrap();
+        assert!(
+            (rec.recv_wall_ns - now).abs() < 1_000_000_000,
+            "{rec:?} {now}"
+        );
+    }
+}
