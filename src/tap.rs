@@ -242,26 +242,31 @@ impl Shared {
     /// records were missed; counts it missed when the ring has no room.
     fn put(&self, kind: RecordKind, feed: u8, conn: u16, recv_ns: u64, parts: &[&[u8]]) {
         let mut w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
-        if w.pending_gap > 0 {
+        let len: usize = parts.iter().map(|p| p.len()).sum();
+        // A gap record goes in only with the record after it: the two fit, or
+        // neither is written.
+        let gap = if w.pending_gap > 0 { HEADER + 8 } else { 0 };
+        if w.producer.slots() < gap + HEADER + len {
+            w.pending_gap += 1;
+            self.missed.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        if gap > 0 {
             let n = w.pending_gap.to_le_bytes();
-            if write(
+            let at = self.wall_offset_ns;
+            write(
                 &mut w.producer,
                 RecordKind::Gap,
                 GAP_FEED,
                 GAP_CONN,
                 recv_ns,
-                self.wall_offset_ns,
+                at,
                 &[&n],
-            ) {
-                w.pending_gap = 0;
-                self.written.fetch_add(1, Ordering::Relaxed);
-            } else {
-                w.pending_gap += 1;
-                self.missed.fetch_add(1, Ordering::Relaxed);
-                return;
-            }
+            );
+            w.pending_gap = 0;
+            self.written.fetch_add(1, Ordering::Relaxed);
         }
-        if write(
+        write(
             &mut w.producer,
             kind,
             feed,
@@ -269,12 +274,8 @@ impl Shared {
             recv_ns,
             self.wall_offset_ns,
             parts,
-        ) {
-            self.written.fetch_add(1, Ordering::Relaxed);
-        } else {
-            w.pending_gap += 1;
-            self.missed.fetch_add(1, Ordering::Relaxed);
-        }
+        );
+        self.written.fetch_add(1, Ordering::Relaxed);
     }
 }
 
