@@ -50,6 +50,12 @@ impl Client {
     /// read from it first (a failure is [`ConfigError::TokenSource`]) and then
     /// watched on a thread of its own.
     pub fn new(cfg: ClientConfig) -> Result<Self, Error> {
+        Self::with_tap(cfg, None)
+    }
+
+    /// As [`Client::new`], every connection copying what it receives and sends
+    /// into `tap` (the journal's recorder drains it).
+    pub(crate) fn with_tap(cfg: ClientConfig, tap: Option<crate::tap::Tap>) -> Result<Self, Error> {
         let mut cfg = cfg;
         cfg.trace_frames |= std::env::var("DHAN_FEED_TRACE_FRAMES").is_ok_and(|v| v.trim() == "1");
         if let Some(read) = cfg.token_source.read() {
@@ -70,7 +76,20 @@ impl Client {
         {
             return Err(ConfigError::MissingPartnerSecret.into());
         }
-        let engine = Arc::new(crate::engine::spawn(cfg.clone())?);
+        if let Some(t) = &tap {
+            for s in [
+                Some(&cfg.client_id),
+                Some(&cfg.access_token),
+                cfg.partner_id.as_ref(),
+                cfg.partner_secret.as_ref(),
+            ]
+            .into_iter()
+            .flatten()
+            {
+                t.add_secret(s.expose().as_bytes());
+            }
+        }
+        let engine = Arc::new(crate::engine::spawn(cfg.clone(), tap)?);
         crate::token::spawn(
             cfg.token_source.clone(),
             cfg.token_refresh,

@@ -70,6 +70,10 @@ pub enum Error {
     /// `Uncommitted`, which convert into this).
     #[error(transparent)]
     Sink(Box<dyn std::error::Error + Send + Sync>),
+    /// A journal could not be written or read (`dhan_feed::journal`:
+    /// `JournalError`, which converts into this).
+    #[error(transparent)]
+    Journal(Box<dyn std::error::Error + Send + Sync>),
     /// The live web page could not start (the `web` feature). Change its address.
     #[error(transparent)]
     Web(#[from] WebError),

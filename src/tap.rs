@@ -100,8 +100,8 @@ struct Shared {
     missed: AtomicU64,
     /// Records written, in all (gap records included).
     written: AtomicU64,
-    /// Credentials masked in text.
-    secrets: Vec<Vec<u8>>,
+    /// Credentials masked in text (a rotated token is added, the old one kept).
+    secrets: Mutex<Vec<Vec<u8>>>,
 }
 
 /// The recorder's side: the ring's consumer and the counters.
@@ -121,7 +121,7 @@ impl std::fmt::Debug for Tap {
         f.debug_struct("Tap")
             .field("written", &self.shared.written.load(Ordering::Relaxed))
             .field("missed", &self.shared.missed.load(Ordering::Relaxed))
-            .field("masks", &self.shared.secrets.len())
+            .field("masks", &self.shared.secrets().len())
             .finish()
     }
 }
@@ -160,7 +160,7 @@ pub fn tap(bytes: usize, secrets: impl IntoIterator<Item = Vec<u8>>) -> (Tap, Ta
         wall_offset_ns: wall - crate::time::now_ns() as i64,
         missed: AtomicU64::new(0),
         written: AtomicU64::new(0),
-        secrets: secrets.into_iter().filter(|s| !s.is_empty()).collect(),
+        secrets: Mutex::new(secrets.into_iter().filter(|s| !s.is_empty()).collect()),
     });
     (
         Tap {
@@ -171,6 +171,13 @@ pub fn tap(bytes: usize, secrets: impl IntoIterator<Item = Vec<u8>>) -> (Tap, Ta
 }
 
 impl Tap {
+    /// Masks `secret` too from now on (a new access token).
+    pub fn add_secret(&self, secret: &[u8]) {
+        if !secret.is_empty() {
+            self.shared.secrets().push(secret.to_vec());
+        }
+    }
+
     /// A port for connection `conn` of feed `feed` (the code the journal stores).
     pub fn port(&self, feed: u8, conn: u16) -> TapPort {
         TapPort {
@@ -200,26 +207,26 @@ impl TapPort {
         self.masked(RecordKind::Sent, crate::time::now_ns(), msg);
     }
 
-    /// A connection event with its tag and description.
-    pub fn event(&mut self, tag: EventTag, what: &str) {
-        let tag = [tag as u8];
+    /// A connection event with its tag and description (written into a
+    /// buffer kept for it: no allocation once it has grown).
+    pub fn event(&mut self, tag: EventTag, what: std::fmt::Arguments<'_>) {
+        use std::io::Write;
+        self.scratch.clear();
+        self.scratch.push(tag as u8);
+        let _ = self.scratch.write_fmt(what);
         self.shared.put(
             RecordKind::Event,
             self.feed,
             self.conn,
             crate::time::now_ns(),
-            &[&tag, what.as_bytes()],
+            &[&self.scratch],
         );
     }
 
     fn masked(&mut self, kind: RecordKind, recv_ns: u64, msg: &[u8]) {
-        if self.shared.secrets.is_empty() {
-            self.shared.put(kind, self.feed, self.conn, recv_ns, &[msg]);
-            return;
-        }
         self.scratch.clear();
         self.scratch.extend_from_slice(msg);
-        mask(&mut self.scratch, &self.shared.secrets);
+        mask(&mut self.scratch, &self.shared.secrets());
         self.shared
             .put(kind, self.feed, self.conn, recv_ns, &[&self.scratch]);
     }
@@ -238,6 +245,10 @@ fn mask(buf: &mut [u8], secrets: &[Vec<u8>]) {
 }
 
 impl Shared {
+    fn secrets(&self) -> std::sync::MutexGuard<'_, Vec<Vec<u8>>> {
+        self.secrets.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// Writes one record (its payload in `parts`), after a gap record if
     /// records were missed; counts it missed when the ring has no room.
     fn put(&self, kind: RecordKind, feed: u8, conn: u16, recv_ns: u64, parts: &[&[u8]]) {
@@ -390,6 +401,7 @@ impl TapReader {
     }
 
     /// Records written into the ring, in all (gap records included).
+    #[cfg(test)]
     pub fn written(&self) -> u64 {
         self.shared.written.load(Ordering::Relaxed)
     }
@@ -421,7 +433,7 @@ mod tests {
             let body = vec![round as u8; (round as usize * 7) % 300];
             port.binary(round, &body);
             port.text(round, b"{\"Token\":\"SECRET-TOKEN\",\"x\":1}");
-            port.event(EventTag::Disconnected, "closed");
+            port.event(EventTag::Disconnected, format_args!("closed"));
             let a = r.next(&mut payload).unwrap();
             assert_eq!(
                 (a.kind, a.feed, a.conn, a.recv_mono_ns),

@@ -9,7 +9,6 @@ use super::global_conn::GlobalConn;
 use super::link::Link;
 use super::outbox::Outbox;
 use super::port::OutboxShared;
-use super::shard::log_event;
 use crate::cache::DepthCacheWriter;
 use crate::config::ClientConfig;
 use crate::event::{
@@ -437,7 +436,7 @@ impl Aux {
     /// Forwards lifecycle events into the handle's ring; publishes counters.
     fn emit_events(&mut self) {
         while let Some(event) = self.link.driver.lc.poll_event() {
-            log_event(self.link.name, self.link.index, &event);
+            self.link.on_event(&event);
             let ev = ConnectionEvent {
                 feed: self.link.driver.lc.kind(),
                 connection: self.link.index.min(255) as u8,

@@ -66,7 +66,10 @@ fn is_loopback(host: &str) -> bool {
 }
 
 /// Starts the I/O thread.
-pub(crate) fn spawn(cfg: ClientConfig) -> Result<EngineHandle, EngineError> {
+pub(crate) fn spawn(
+    cfg: ClientConfig,
+    tap: Option<crate::tap::Tap>,
+) -> Result<EngineHandle, EngineError> {
     let access_token = cfg.access_token.clone();
     // A URL may carry credentials if a user pasted Dhan's full one: redact it.
     let bases = FeedKind::ALL.map(|k| {
@@ -118,6 +121,7 @@ pub(crate) fn spawn(cfg: ClientConfig) -> Result<EngineHandle, EngineError> {
         aux: Vec::new(),
         aux_again: Vec::new(),
         fail_poll: false,
+        tap,
     };
     let thread = std::thread::Builder::new()
         .name("dhan-feed-io".into())
@@ -151,6 +155,8 @@ struct Engine {
     aux_again: Vec<bool>,
     /// Test hook ([`Fault::PollError`]): the next poll fails.
     fail_poll: bool,
+    /// The recording tap every connection copies into, when recording.
+    tap: Option<crate::tap::Tap>,
 }
 
 /// The I/O thread's body: runs the engine until it stops or dies, closes its
@@ -484,6 +490,9 @@ impl Engine {
                         env.target =
                             request_target(kind, &self.cfg.access_token, &self.cfg.client_id);
                     }
+                    if let Some(t) = &self.tap {
+                        t.add_secret(self.cfg.access_token.expose().as_bytes());
+                    }
                     log::info!("access token replaced; stopped connections retry");
                     let now = Instant::now();
                     for s in &mut self.shards {
@@ -522,6 +531,7 @@ impl Engine {
                         }
                     };
                     let mut aux = Aux::new(kind, shared, id, &self.cfg);
+                    aux.link.set_tap(self.tap.as_ref());
                     if self.aux.len() <= id {
                         self.aux.resize_with(id + 1, || None);
                         self.aux_again.resize(id + 1, false);
@@ -671,7 +681,9 @@ impl Engine {
             return Some(s);
         }
         if self.shards.len() < MAX_SHARDS {
-            self.shards.push(Shard::new(self.shards.len(), &self.cfg));
+            let mut shard = Shard::new(self.shards.len(), &self.cfg);
+            shard.link.set_tap(self.tap.as_ref());
+            self.shards.push(shard);
             return Some(self.shards.len() - 1);
         }
         None
@@ -742,7 +754,7 @@ mod tests {
             ),
             ..ClientConfig::default()
         };
-        let err = spawn(cfg).err().expect("bad URL refused").to_string();
+        let err = spawn(cfg, None).err().expect("bad URL refused").to_string();
         assert!(err.contains("bad endpoint URL"), "{err}");
         assert!(
             !err.contains("SECRET-T") && !err.contains("1000000009"),

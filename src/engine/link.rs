@@ -197,6 +197,22 @@ impl Link {
             )));
     }
 
+    /// Logs a connection event and records it when recording.
+    pub fn on_event(&mut self, event: &crate::session::lifecycle::SessionEvent) {
+        super::shard::log_event(self.name, self.index, event);
+        self.driver.tap_event(event);
+    }
+
+    /// Records this connection's messages, requests and events into `tap`.
+    pub fn set_tap(&mut self, tap: Option<&crate::tap::Tap>) {
+        let Some(tap) = tap else { return };
+        let kind = self.driver.lc.kind();
+        let feed = FeedKind::ALL.iter().position(|k| *k == kind).unwrap_or(0) as u8;
+        self.driver.set_tap(Some(
+            tap.port(feed, self.index.min(u16::MAX as usize) as u16),
+        ));
+    }
+
     /// Whether this connection waits for the answer to lookup `id`.
     pub fn waits_for(&self, id: u64) -> bool {
         self.attempt.lookup == Some(id)

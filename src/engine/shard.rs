@@ -335,7 +335,7 @@ impl Shard {
     /// Forwards the lifecycle's events to the consumers of this shard.
     fn emit_events(&mut self, fan: &mut Fanout) {
         while let Some(event) = self.link.driver.lc.poll_event() {
-            log_event(self.link.name, self.index, &event);
+            self.link.on_event(&event);
             fan.connection_event(
                 self.index,
                 ConnectionEvent {

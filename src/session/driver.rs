@@ -99,6 +99,8 @@ pub(crate) struct Driver {
     live_at: Option<Instant>,
     /// The raw-frame trace, when on (`ClientConfig::trace_frames`).
     trace: Option<Box<super::trace::FrameTrace>>,
+    /// The recording tap, when the client records (the journal).
+    tap: Option<Box<crate::tap::TapPort>>,
 }
 
 impl Driver {
@@ -112,7 +114,30 @@ impl Driver {
             limits,
             live_at: None,
             trace: None,
+            tap: None,
         }
+    }
+
+    /// Records every message received and sent, and every connection event,
+    /// into `tap` (`None`: stops).
+    pub fn set_tap(&mut self, tap: Option<crate::tap::TapPort>) {
+        self.ws.set_tap(tap.clone());
+        self.tap = tap.map(Box::new);
+    }
+
+    /// Records a connection event (when recording).
+    pub fn tap_event(&mut self, event: &super::lifecycle::SessionEvent) {
+        use super::lifecycle::SessionEvent as E;
+        use crate::tap::EventTag as T;
+        let Some(t) = &mut self.tap else { return };
+        let tag = match event {
+            E::Connected => T::Connected,
+            E::Reconnected { .. } => T::Reconnected,
+            E::Disconnected { .. } => T::Disconnected,
+            E::Reconnecting { .. } => T::Reconnecting,
+            E::Error { .. } => T::Error,
+        };
+        t.event(tag, format_args!("{event}"));
     }
 
     /// Turns the raw-frame trace on (`Some`) or off.
@@ -140,6 +165,7 @@ impl Driver {
     /// (random, from the caller: nothing here draws randomness).
     pub fn start(&mut self, key: String) {
         self.ws = WsClient::new(self.limits);
+        self.ws.set_tap(self.tap.as_deref().cloned());
         self.key = key;
         self.stage = Stage::Connecting;
     }
@@ -224,11 +250,17 @@ impl Driver {
                     if let Some(t) = &self.trace {
                         t.log("binary", m);
                     }
+                    if let Some(t) = &mut self.tap {
+                        t.binary(recv_ns, m);
+                    }
                     proto.on_binary(m, recv_ns)
                 }
                 WsEvent::Text(m) => {
                     if let Some(t) = &self.trace {
                         t.log("text", m);
+                    }
+                    if let Some(t) = &mut self.tap {
+                        t.text(recv_ns, m);
                     }
                     proto.on_text(m, recv_ns)
                 }

@@ -97,6 +97,8 @@ pub struct WsClient {
     pong_until: usize,
     /// A frame did not fit within `max_output`: the connection must go.
     overflowed: bool,
+    /// The recording tap: text messages sent are copied there.
+    tap: Option<Box<crate::tap::TapPort>>,
 }
 
 impl WsClient {
@@ -113,7 +115,13 @@ impl WsClient {
             close_received: false,
             pong_until: 0,
             overflowed: false,
+            tap: None,
         }
+    }
+
+    /// Copies every text message sent from now on into `tap` (or stops, `None`).
+    pub fn set_tap(&mut self, tap: Option<crate::tap::TapPort>) {
+        self.tap = tap.map(Box::new);
     }
 
     /// Whether a frame was refused because [`WsLimits::max_output`] bytes were
@@ -174,6 +182,11 @@ impl WsClient {
         {
             self.overflowed = true;
             return;
+        }
+        if opcode == Opcode::Text
+            && let Some(t) = &mut self.tap
+        {
+            t.sent(payload);
         }
         let mask = self.next_mask();
         let mut h = [0u8; MAX_HEADER_LEN];

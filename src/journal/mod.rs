@@ -1,0 +1,293 @@
+//! The journal (`journal` feature): every WebSocket message a client receives,
+//! every request it sends and every connection event, recorded byte for byte
+//! with its receive time into Arrow IPC stream files, off the hot path.
+//!
+//! The I/O thread copies each record into a preallocated byte ring (it never
+//! blocks and allocates nothing for it); a recorder thread writes the ring out
+//! in batches of [`JournalConfig::batch_rows`], at least every
+//! [`JournalConfig::flush_every`], each handed to the OS as it is written: a
+//! recorder killed with SIGKILL leaves a file that reads back up to its last
+//! complete batch. When the recorder falls behind and the ring is full, what it
+//! could not take is counted and a gap record says how many records were
+//! missed. Credentials (client id, access token — a rotated one too —, partner
+//! id and secret) are masked with `*` wherever they appear in text: the order
+//! feed's login is recorded with them masked.
+//!
+//! # Format
+//!
+//! An Arrow IPC stream (`arrow_ipc::reader::StreamReader`, pyarrow's
+//! `pa.ipc.open_stream`, polars' `read_ipc_stream`), one row per record:
+//!
+//! | column | type | meaning |
+//! |---|---|---|
+//! | `recv_mono_ns` | u64 | when the I/O thread read (or sent) it: the client's monotonic clock, [`crate::now_ns`] |
+//! | `recv_wall_ns` | i64 | the same instant as Unix ns |
+//! | `conn` | u16 | the connection: market shard 0–4, or the depth/order/Global handle's id |
+//! | `feed` | u8 | 0 market feed, 1 depth 20, 2 depth 200, 3 order updates, 4 Global Stocks; 255 a gap |
+//! | `kind` | u8 | [`RecordKind`]: 0 binary received, 1 text received, 2 text sent, 3 connection event, 4 gap |
+//! | `payload` | binary | the message; for an event a tag byte ([`EventTag`]) then its description; for a gap the count missed (u64 LE) |
+//!
+//! The schema's metadata holds `dhan_feed.journal.version` (this build writes
+//! and reads [`JOURNAL_VERSION`]; another version is refused with
+//! [`JournalError::Version`]). Files rotate by size or age: `PATH`, `PATH.1`,
+//! `PATH.2`, …; [`JournalReader`] reads them in turn.
+//!
+//! ```no_run
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use dhan_feed::journal::{self, JournalConfig, JournalReader};
+//! let (client, recorder) = journal::record(
+//!     dhan_feed::ClientConfig::from_env()?,
+//!     JournalConfig::new("today.arrows"),
+//! )?;
+//! let mut feed = client.market_feed(dhan_feed::FeedMode::Full);
+//! feed.subscribe(&["NSE_EQ:2885".parse()?])?;
+//! // … the strategy runs …
+//! drop(feed);
+//! drop(client); // the I/O thread stops; the recorder then writes what is left
+//! let stats = recorder.stop();
+//! println!("{} records, {} missed", stats.records, stats.missed);
+//! for r in JournalReader::open("today.arrows")? {
+//!     println!("{} {:?} {} bytes", r.recv_wall_ns, r.kind, r.payload.len());
+//! }
+//! # Ok(()) }
+//! ```
+
+mod reader;
+mod schema;
+mod writer;
+
+pub use crate::tap::{EventTag, RecordKind};
+pub use reader::{Damage, JournalReader};
+pub use schema::JOURNAL_VERSION;
+
+use crate::Client;
+use crate::config::ClientConfig;
+use crate::proto::endpoint::FeedKind;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+/// How a journal is recorded.
+#[derive(Clone, Debug)]
+pub struct JournalConfig {
+    /// The first file (rotated files add `.1`, `.2`, …).
+    pub path: PathBuf,
+    /// The ring between the I/O thread and the recorder. Default 64 MiB (a
+    /// few seconds of a saturated feed; minutes of a real one).
+    pub ring_bytes: usize,
+    /// Records per batch. Default 8,192.
+    pub batch_rows: usize,
+    /// A batch is written at least this often while records wait. Default 100 ms.
+    pub flush_every: Duration,
+    /// Start the next file once this many bytes are in the current one (0:
+    /// never). Default 0.
+    pub rotate_bytes: u64,
+    /// Start the next file once the current one is this old. Default never.
+    pub rotate_every: Option<Duration>,
+}
+
+impl JournalConfig {
+    /// Defaults, recording into `path`.
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        Self {
+            path: path.into(),
+            ring_bytes: 64 << 20,
+            batch_rows: 8192,
+            flush_every: Duration::from_millis(100),
+            rotate_bytes: 0,
+            rotate_every: None,
+        }
+    }
+}
+
+/// A recorder's counters.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct JournalStats {
+    /// Records written to files (gap records included).
+    pub records: u64,
+    /// Batches written.
+    pub batches: u64,
+    /// Payload bytes written (plus 24 a record).
+    pub bytes: u64,
+    /// Files opened.
+    pub files: u32,
+    /// Records the ring could not take (the recorder was behind); each
+    /// stretch is a gap record in the journal.
+    pub missed: u64,
+    /// Records taken from the ring whose batch could not be written (disk
+    /// full, file removed).
+    pub lost: u64,
+    /// The latest write failure.
+    pub last_error: Option<String>,
+}
+
+/// One record of a journal.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Record {
+    /// When the I/O thread read or sent it ([`crate::now_ns`] of the
+    /// recording process).
+    pub recv_mono_ns: u64,
+    /// The same instant, Unix ns.
+    pub recv_wall_ns: i64,
+    /// The connection (market shard index, or the handle's id).
+    pub conn: u16,
+    /// The feed's code (see [`Record::feed_kind`]).
+    pub feed: u8,
+    /// What it is.
+    pub kind: RecordKind,
+    /// The bytes.
+    pub payload: Vec<u8>,
+}
+
+impl Record {
+    /// The feed it came from; `None` for a gap record (or an unknown code).
+    pub fn feed_kind(&self) -> Option<FeedKind> {
+        FeedKind::ALL.get(usize::from(self.feed)).copied()
+    }
+
+    /// For a gap record, how many records were missed.
+    pub fn missed(&self) -> Option<u64> {
+        (self.kind == RecordKind::Gap)
+            .then(|| {
+                self.payload
+                    .get(..8)?
+                    .try_into()
+                    .ok()
+                    .map(u64::from_le_bytes)
+            })
+            .flatten()
+    }
+
+    /// For a connection event, its tag and description.
+    pub fn event(&self) -> Option<(EventTag, &str)> {
+        if self.kind != RecordKind::Event {
+            return None;
+        }
+        let (&tag, text) = self.payload.split_first()?;
+        Some((EventTag::from_u8(tag)?, std::str::from_utf8(text).ok()?))
+    }
+}
+
+/// Why a journal cannot be written or read.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum JournalError {
+    /// A file could not be created, opened or written.
+    #[error("journal {file}: {source}", file = file.display())]
+    Io {
+        /// The file.
+        file: PathBuf,
+        /// What the system said.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not an Arrow IPC stream.
+    #[error("{file} is not a dhan-feed journal: {reason}", file = file.display())]
+    NotAJournal {
+        /// The file.
+        file: PathBuf,
+        /// What the Arrow reader said.
+        reason: String,
+    },
+    /// The file is a journal of another format version.
+    #[error(
+        "{file} is a dhan-feed journal of format version {found}; this dhan-feed reads version {JOURNAL_VERSION}",
+        file = file.display()
+    )]
+    Version {
+        /// The file.
+        file: PathBuf,
+        /// The version found (or what was there instead).
+        found: String,
+    },
+    /// The recorder could not start.
+    #[error("journal {0}")]
+    Start(String),
+}
+
+impl From<JournalError> for crate::Error {
+    fn from(e: JournalError) -> Self {
+        crate::Error::Journal(Box::new(e))
+    }
+}
+
+/// A running recorder; [`Recorder::stop`] writes what is left and ends it.
+pub struct Recorder {
+    shared: Arc<writer::Shared>,
+    thread: Option<JoinHandle<()>>,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for Recorder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Recorder")
+            .field("path", &self.path)
+            .field("stats", &self.stats())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Recorder {
+    /// Its counters now.
+    pub fn stats(&self) -> JournalStats {
+        self.shared
+            .stats
+            .lock()
+            .map(|s| s.clone())
+            .unwrap_or_default()
+    }
+
+    /// The journal's first file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Writes what the ring holds and ends the journal's file with its
+    /// end-of-stream marker; the final counters. Stop it after the client
+    /// (dropping the client ends the I/O thread; the recorder then drains
+    /// everything it recorded).
+    pub fn stop(mut self) -> JournalStats {
+        self.halt();
+        self.stats()
+    }
+
+    fn halt(&mut self) {
+        self.shared.stop.store(true, Ordering::Release);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for Recorder {
+    fn drop(&mut self) {
+        self.halt();
+    }
+}
+
+/// A client (as [`Client::new`]) whose every connection is recorded into the
+/// journal `jcfg` describes, and its recorder. The journal's first file is
+/// created here: a path that cannot be written fails now.
+pub fn record(cfg: ClientConfig, jcfg: JournalConfig) -> Result<(Client, Recorder), crate::Error> {
+    let first = writer::first(&jcfg).map_err(JournalError::Start)?;
+    let (tap, reader) = crate::tap::tap(jcfg.ring_bytes, []);
+    let shared = Arc::new(writer::Shared::default());
+    shared.stats.lock().unwrap_or_else(|e| e.into_inner()).files = 1;
+    let client = Client::with_tap(cfg, Some(tap))?;
+    let s = shared.clone();
+    let path = jcfg.path.clone();
+    let thread = std::thread::Builder::new()
+        .name("dhan-feed-journal".into())
+        .spawn(move || writer::run(reader, jcfg, Some(first), &s))
+        .map_err(|e| JournalError::Start(format!("the recorder thread: {e}")))?;
+    Ok((
+        client,
+        Recorder {
+            shared,
+            thread: Some(thread),
+            path,
+        },
+    ))
+}
