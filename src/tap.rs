@@ -11,6 +11,9 @@
 //! [`crate::now_ns`]), wall-clock offset at the tap's creation (i64 ns, added to
 //! the monotonic time gives Unix ns) — then the payload. All little-endian.
 
+// The reading side is the journal's (`journal` feature).
+#![cfg_attr(not(feature = "journal"), allow(dead_code))]
+
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 

@@ -9,7 +9,8 @@ use super::env::Env;
 use crate::proto::endpoint::FeedKind;
 use crate::session::driver::{Driver, Stage, lock};
 use crate::session::lifecycle::{
-    Action, Cause, DnsFailure, Lifecycle, LifecycleConfig, Phase as LcPhase, TlsFailure,
+    Action, Cause, DnsFailure, Lifecycle, LifecycleConfig, Phase as LcPhase, SessionEvent,
+    TlsFailure,
 };
 use crate::session::{Budget, Proto};
 use crate::transport::conn::{ReadStatus, Transport};
@@ -198,8 +199,8 @@ impl Link {
     }
 
     /// Logs a connection event and records it when recording.
-    pub fn on_event(&mut self, event: &crate::session::lifecycle::SessionEvent) {
-        super::shard::log_event(self.name, self.index, event);
+    pub fn on_event(&mut self, event: &SessionEvent) {
+        log_event(self.name, self.index, event);
         self.driver.tap_event(event);
     }
 
@@ -688,6 +689,24 @@ impl Link {
         self.driver.goodbye("client stopping");
         self.teardown(registry);
         self.driver.lc.stop(Instant::now(), &mut lock(budget));
+    }
+}
+
+/// The log target of the line logged for every connection event (the
+/// [`crate::session::SessionEvent`]s the handles also receive), so that a program
+/// that prints the events it receives (as `dhan-feed watch` does) can leave them
+/// out of its log.
+pub const EVENT_LOG_TARGET: &str = "dhan_feed::events";
+
+/// One log line per lifecycle event, at a level that matches it.
+pub(crate) fn log_event(name: &str, index: usize, event: &SessionEvent) {
+    let t = EVENT_LOG_TARGET;
+    match event {
+        SessionEvent::Error { .. } => log::error!(target: t, "{name} connection {index}: {event}"),
+        SessionEvent::Disconnected { .. } => {
+            log::warn!(target: t, "{name} connection {index}: {event}")
+        }
+        _ => log::info!(target: t, "{name} connection {index}: {event}"),
     }
 }
 

@@ -16,5 +16,5 @@ mod shard;
 
 pub(crate) use io_thread::EngineError;
 pub(crate) use io_thread::spawn;
+pub use link::EVENT_LOG_TARGET;
 pub use port::MAX_SHARDS;
-pub use shard::EVENT_LOG_TARGET;

@@ -15,7 +15,7 @@ use crate::proto::request::{FeedMode, MAX_INSTRUMENTS_PER_MESSAGE};
 use crate::proto::segment::{ExchangeSegment, InstrumentId};
 use crate::session::Budget;
 use crate::session::Proto;
-use crate::session::lifecycle::{Cause, SessionError, SessionEvent};
+use crate::session::lifecycle::{Cause, SessionError};
 use crate::session::subs::Plan;
 use crate::ws::client::WsClient;
 use mio::{Registry, Token};
@@ -355,23 +355,5 @@ impl Shard {
     /// Sends a close frame and releases the budget slot (the engine is stopping).
     pub fn close(&mut self, registry: &Registry, budget: &Mutex<Budget>) {
         self.link.close(registry, budget);
-    }
-}
-
-/// The log target of the line logged for every connection event (the
-/// [`crate::session::SessionEvent`]s the handles also receive), so that a program
-/// that prints the events it receives (as `dhan-feed watch` does) can leave them
-/// out of its log.
-pub const EVENT_LOG_TARGET: &str = "dhan_feed::events";
-
-/// One log line per lifecycle event, at a level that matches it.
-pub(crate) fn log_event(name: &str, index: usize, event: &SessionEvent) {
-    let t = EVENT_LOG_TARGET;
-    match event {
-        SessionEvent::Error { .. } => log::error!(target: t, "{name} connection {index}: {event}"),
-        SessionEvent::Disconnected { .. } => {
-            log::warn!(target: t, "{name} connection {index}: {event}")
-        }
-        _ => log::info!(target: t, "{name} connection {index}: {event}"),
     }
 }

@@ -52,166 +52,24 @@
 //! # Ok(()) }
 //! ```
 
+mod config;
 mod reader;
+mod record;
 mod schema;
 mod writer;
 
 pub use crate::tap::{EventTag, RecordKind};
+pub use config::{JournalConfig, JournalStats};
 pub use reader::{Damage, JournalReader};
+pub use record::{JournalError, Record};
 pub use schema::JOURNAL_VERSION;
 
 use crate::Client;
 use crate::config::ClientConfig;
-use crate::proto::endpoint::FeedKind;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::thread::JoinHandle;
-use std::time::Duration;
-
-/// How a journal is recorded.
-#[derive(Clone, Debug)]
-pub struct JournalConfig {
-    /// The first file (rotated files add `.1`, `.2`, …).
-    pub path: PathBuf,
-    /// The ring between the I/O thread and the recorder. Default 64 MiB (a
-    /// few seconds of a saturated feed; minutes of a real one).
-    pub ring_bytes: usize,
-    /// Records per batch. Default 8,192.
-    pub batch_rows: usize,
-    /// A batch is written at least this often while records wait. Default 100 ms.
-    pub flush_every: Duration,
-    /// Start the next file once this many bytes are in the current one (0:
-    /// never). Default 0.
-    pub rotate_bytes: u64,
-    /// Start the next file once the current one is this old. Default never.
-    pub rotate_every: Option<Duration>,
-}
-
-impl JournalConfig {
-    /// Defaults, recording into `path`.
-    pub fn new(path: impl Into<PathBuf>) -> Self {
-        Self {
-            path: path.into(),
-            ring_bytes: 64 << 20,
-            batch_rows: 8192,
-            flush_every: Duration::from_millis(100),
-            rotate_bytes: 0,
-            rotate_every: None,
-        }
-    }
-}
-
-/// A recorder's counters.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct JournalStats {
-    /// Records written to files (gap records included).
-    pub records: u64,
-    /// Batches written.
-    pub batches: u64,
-    /// Payload bytes written (plus 24 a record).
-    pub bytes: u64,
-    /// Files opened.
-    pub files: u32,
-    /// Records the ring could not take (the recorder was behind); each
-    /// stretch is a gap record in the journal.
-    pub missed: u64,
-    /// Records taken from the ring whose batch could not be written (disk
-    /// full, file removed).
-    pub lost: u64,
-    /// The latest write failure.
-    pub last_error: Option<String>,
-}
-
-/// One record of a journal.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Record {
-    /// When the I/O thread read or sent it ([`crate::now_ns`] of the
-    /// recording process).
-    pub recv_mono_ns: u64,
-    /// The same instant, Unix ns.
-    pub recv_wall_ns: i64,
-    /// The connection (market shard index, or the handle's id).
-    pub conn: u16,
-    /// The feed's code (see [`Record::feed_kind`]).
-    pub feed: u8,
-    /// What it is.
-    pub kind: RecordKind,
-    /// The bytes.
-    pub payload: Vec<u8>,
-}
-
-impl Record {
-    /// The feed it came from; `None` for a gap record (or an unknown code).
-    pub fn feed_kind(&self) -> Option<FeedKind> {
-        FeedKind::ALL.get(usize::from(self.feed)).copied()
-    }
-
-    /// For a gap record, how many records were missed.
-    pub fn missed(&self) -> Option<u64> {
-        (self.kind == RecordKind::Gap)
-            .then(|| {
-                self.payload
-                    .get(..8)?
-                    .try_into()
-                    .ok()
-                    .map(u64::from_le_bytes)
-            })
-            .flatten()
-    }
-
-    /// For a connection event, its tag and description.
-    pub fn event(&self) -> Option<(EventTag, &str)> {
-        if self.kind != RecordKind::Event {
-            return None;
-        }
-        let (&tag, text) = self.payload.split_first()?;
-        Some((EventTag::from_u8(tag)?, std::str::from_utf8(text).ok()?))
-    }
-}
-
-/// Why a journal cannot be written or read.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum JournalError {
-    /// A file could not be created, opened or written.
-    #[error("journal {file}: {source}", file = file.display())]
-    Io {
-        /// The file.
-        file: PathBuf,
-        /// What the system said.
-        #[source]
-        source: std::io::Error,
-    },
-    /// The file is not an Arrow IPC stream.
-    #[error("{file} is not a dhan-feed journal: {reason}", file = file.display())]
-    NotAJournal {
-        /// The file.
-        file: PathBuf,
-        /// What the Arrow reader said.
-        reason: String,
-    },
-    /// The file is a journal of another format version.
-    #[error(
-        "{file} is a dhan-feed journal of format version {found}; this dhan-feed reads version {JOURNAL_VERSION}",
-        file = file.display()
-    )]
-    Version {
-        /// The file.
-        file: PathBuf,
-        /// The version found (or what was there instead).
-        found: String,
-    },
-    /// The recorder could not start.
-    #[error("journal {0}")]
-    Start(String),
-}
-
-impl From<JournalError> for crate::Error {
-    fn from(e: JournalError) -> Self {
-        crate::Error::Journal(Box::new(e))
-    }
-}
 
 /// A running recorder; [`Recorder::stop`] writes what is left and ends it.
 pub struct Recorder {

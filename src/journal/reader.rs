@@ -1,9 +1,9 @@
 //! Reading a journal back: every record of every file (`PATH`, `PATH.1`, …) in
 //! order, up to the first damage, which is reported with where it was.
 
+use super::config::nth_file;
+use super::record::{JournalError, Record};
 use super::schema::{COLUMNS, JOURNAL_VERSION, VERSION_KEY};
-use super::writer::nth_file;
-use super::{JournalError, Record};
 use crate::tap::RecordKind;
 use arrow_array::RecordBatch;
 use arrow_array::cast::AsArray;

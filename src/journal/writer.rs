@@ -2,8 +2,8 @@
 //! each as a message of an IPC stream and hands it to the OS at once (a killed
 //! process loses at most the batch being built), rotating files by size.
 
+use super::config::{JournalConfig, JournalStats, nth_file};
 use super::schema::schema;
-use super::{JournalConfig, JournalStats};
 use crate::tap::TapReader;
 use arrow_array::builder::{
     BinaryBuilder, Int64Builder, UInt8Builder, UInt16Builder, UInt64Builder,
@@ -12,7 +12,6 @@ use arrow_array::{ArrayRef, RecordBatch};
 use arrow_ipc::writer::StreamWriter;
 use std::fs::File;
 use std::io::BufWriter;
-use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -65,16 +64,6 @@ pub(crate) struct Out {
     /// Bytes written into this file (batch payloads and headers, roughly).
     bytes: u64,
     opened: Instant,
-}
-
-/// The `n`th file of a journal at `path`: `path` itself, then `path.1`, `path.2`….
-pub(crate) fn nth_file(path: &Path, n: u32) -> PathBuf {
-    if n == 0 {
-        return path.to_path_buf();
-    }
-    let mut s = path.as_os_str().to_owned();
-    s.push(format!(".{n}"));
-    PathBuf::from(s)
 }
 
 /// What the recorder thread shares with [`super::Recorder`].
