@@ -49,8 +49,8 @@ pub struct JournalReader {
     batches: u64,
     records: u64,
     damage: Option<Damage>,
-    /// A file ended without the end-of-stream marker (its recorder did not
-    /// finish: killed, or still writing).
+    /// Files that ended without the end-of-stream marker (their recorder did
+    /// not finish: killed, or still writing).
     unfinished: Vec<PathBuf>,
 }
 
@@ -189,12 +189,13 @@ impl JournalReader {
                     return false;
                 }
                 None => {
-                    if !s.is_finished() {
-                        self.unfinished.push(self.current_file());
-                    }
                     self.stream = None;
                     if self.file_no == u32::MAX {
                         return false;
+                    }
+                    let file = self.current_file();
+                    if !ends_with_eos(&file) {
+                        self.unfinished.push(file);
                     }
                     // The next rotated file, if there is one.
                     let next = nth_file(&self.path, self.file_no + 1);
@@ -268,6 +269,20 @@ fn valid(b: &RecordBatch) -> Result<(), String> {
         return Err(format!("unknown record kind {k}"));
     }
     Ok(())
+}
+
+/// Whether `file` ends with the IPC end-of-stream marker (the reader stops at
+/// the end of the bytes alike with or without it).
+fn ends_with_eos(file: &Path) -> bool {
+    use std::io::{Seek, SeekFrom};
+    const EOS: [u8; 8] = [0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0];
+    let mut tail = [0u8; 8];
+    File::open(file)
+        .and_then(|mut f| {
+            f.seek(SeekFrom::End(-8))?;
+            f.read_exact(&mut tail)
+        })
+        .is_ok_and(|()| tail == EOS)
 }
 
 fn row(b: &RecordBatch, i: usize) -> Record {

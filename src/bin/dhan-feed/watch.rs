@@ -75,7 +75,7 @@ pub fn run(
     out: &mut impl Write,
     stop: Arc<AtomicBool>,
 ) -> Result<Summary, WatchError> {
-    let (sim, client) = connect(args)?;
+    let (sim, client, recorder) = connect(args)?;
     // `--quiet`: the summary only (it goes to stderr).
     let mut sink = io::sink();
     let mut out: &mut dyn Write = if args.quiet { &mut sink } else { out };
@@ -93,6 +93,27 @@ pub fn run(
     // logged as a dropped connection).
     drop(client);
     drop(sim);
+    // The I/O thread has stopped: the recorder writes what is left.
+    if let Some(r) = recorder {
+        let path = r.path().to_path_buf();
+        let s = r.stop();
+        let lost = s.lost;
+        note!(
+            "journal {}: {} records in {} batches; {} missed (gap records), {} lost{}",
+            path.display(),
+            s.records,
+            s.batches,
+            s.missed,
+            s.lost,
+            s.last_error.map(|e| format!(" ({e})")).unwrap_or_default()
+        );
+        if lost > 0 && result.is_ok() {
+            return Err(WatchError::Journal(format!(
+                "{}: {lost} records could not be written",
+                path.display()
+            )));
+        }
+    }
     result
 }
 

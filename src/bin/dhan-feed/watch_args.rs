@@ -112,6 +112,11 @@ pub struct WatchArgs {
     /// the order updates in every mode. May be given more than once.
     #[arg(long, value_name = "sqlite:PATH|postgres://…", value_parser = parse_sink)]
     pub sink: Vec<SinkSpec>,
+    /// Also record every message received and sent, and every connection event,
+    /// into this journal (an Arrow IPC stream; credentials masked), written by a
+    /// recorder thread of its own.
+    #[arg(long, value_name = "PATH")]
+    pub record: Option<PathBuf>,
     /// Instruments as SEGMENT:ID (default: NIFTY, BANKNIFTY, NIFTYIT, SENSEX).
     pub instruments: Vec<InstrumentId>,
 }
@@ -244,6 +249,9 @@ pub enum WatchError {
     /// A `--sink` could not be opened.
     #[error("--sink: {0}")]
     Sink(String),
+    /// The `--record` journal lost records (its file could not be written).
+    #[error("--record: {0}")]
+    Journal(String),
 }
 
 /// The summary printed at exit.
@@ -265,7 +273,15 @@ pub struct Summary {
 /// credentials are in the environment, else an in-process simulator over TLS
 /// (returned, to keep it running; first, so that `let (_sim, client) = …` drops
 /// the client before it, as [`dhan_feed::sim::env_or_simulator`] does).
-pub fn connect(args: &WatchArgs) -> Result<(Option<Simulator>, dhan_feed::Client), WatchError> {
+/// A started watch: the built-in simulator (when no credentials are set), the
+/// client, and the journal's recorder (with `--record`).
+pub type Connected = (
+    Option<Simulator>,
+    dhan_feed::Client,
+    Option<dhan_feed::journal::Recorder>,
+);
+
+pub fn connect(args: &WatchArgs) -> Result<Connected, WatchError> {
     let mut sim = None;
     let mut cfg = if let Some(url) = &args.url {
         if dhan_feed::config::BaseUrl::parse(url).is_none() {
@@ -350,7 +366,13 @@ pub fn connect(args: &WatchArgs) -> Result<(Option<Simulator>, dhan_feed::Client
     }
     cfg.trace_frames |= args.trace_frames;
     cfg.pin_core = args.pin;
-    Ok((sim, dhan_feed::Client::new(cfg)?))
+    if let Some(path) = &args.record {
+        let (client, recorder) =
+            dhan_feed::journal::record(cfg, dhan_feed::journal::JournalConfig::new(path))?;
+        note!("dhan-feed watch: recording into {}", path.display());
+        return Ok((sim, client, Some(recorder)));
+    }
+    Ok((sim, dhan_feed::Client::new(cfg)?, None))
 }
 
 /// Ends `watch` on refused credentials (806-810, HTTP 401/403, a refused order
