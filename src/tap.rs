@@ -151,7 +151,13 @@ impl std::fmt::Debug for TapPort {
 /// A tap with a ring of `bytes` (at least 4 KiB), masking `secrets` (empty ones
 /// are skipped) in text; and the reader for the recorder thread.
 pub fn tap(bytes: usize, secrets: impl IntoIterator<Item = Vec<u8>>) -> (Tap, TapReader) {
-    let (producer, consumer) = rtrb::RingBuffer::new(bytes.max(4096));
+    let bytes = bytes.max(4096);
+    let (mut producer, consumer) = rtrb::RingBuffer::new(bytes);
+    // Every page written once now (and nothing committed), so that the I/O
+    // thread's first lap round the ring takes no page faults.
+    if let Ok(chunk) = producer.write_chunk(bytes) {
+        drop(chunk);
+    }
     let wall = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos() as i64);

@@ -208,14 +208,14 @@ static ENGINE: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 #[test]
 fn engine_plain_path_allocates_nothing_per_message_after_warm_up() {
-    engine_allocates_nothing_per_message_after_warm_up(false, false);
+    engine_allocates_nothing_per_message_after_warm_up(false, false, false);
 }
 
 /// With a last-value cache on the feed: the I/O thread also keeps every packet
 /// in the cache's table (made up front), still without allocating.
 #[test]
 fn engine_with_a_last_value_cache_allocates_nothing_per_message_after_warm_up() {
-    engine_allocates_nothing_per_message_after_warm_up(false, true);
+    engine_allocates_nothing_per_message_after_warm_up(false, true, false);
 }
 
 /// Over TLS too: rustls's unbuffered client decrypts every record, and the
@@ -224,14 +224,23 @@ fn engine_with_a_last_value_cache_allocates_nothing_per_message_after_warm_up() 
 /// process, allocates on its own threads.
 #[test]
 fn engine_tls_path_allocates_nothing_per_message_after_warm_up() {
-    engine_allocates_nothing_per_message_after_warm_up(true, false);
+    engine_allocates_nothing_per_message_after_warm_up(true, false, false);
 }
 
-fn engine_allocates_nothing_per_message_after_warm_up(tls: bool, cache: bool) {
+/// Recording a journal: the I/O thread copies every message into the tap's
+/// ring (made up front) without allocating; the recorder thread's own
+/// allocations are not the I/O thread's.
+#[cfg(feature = "journal")]
+#[test]
+fn engine_recording_a_journal_allocates_nothing_per_message_after_warm_up() {
+    engine_allocates_nothing_per_message_after_warm_up(true, false, true);
+}
+
+fn engine_allocates_nothing_per_message_after_warm_up(tls: bool, cache: bool, record: bool) {
     let _one = ENGINE.lock().unwrap_or_else(|e| e.into_inner());
     use dhan_feed::config::{ClientConfig, Endpoints};
     use dhan_feed::sim::{DEFAULT_ACCESS_TOKEN, DEFAULT_CLIENT_ID, Simulator};
-    use dhan_feed::{Client, FeedEvent, FeedMode, Secret};
+    use dhan_feed::{FeedEvent, FeedMode, Secret};
     use std::sync::atomic::Ordering;
     use std::time::{Duration, Instant};
 
@@ -241,7 +250,7 @@ fn engine_allocates_nothing_per_message_after_warm_up(tls: bool, cache: bool) {
     }
     let sim = b.start().unwrap();
     assert_eq!(sim.url().starts_with("wss://"), tls);
-    let client = Client::new(ClientConfig {
+    let cfg = ClientConfig {
         client_id: Secret::new(DEFAULT_CLIENT_ID),
         access_token: Secret::new(DEFAULT_ACCESS_TOKEN),
         endpoints: Endpoints::all(&sim.url()),
@@ -249,8 +258,8 @@ fn engine_allocates_nothing_per_message_after_warm_up(tls: bool, cache: bool) {
         extra_roots: sim.certificate().into_iter().collect(),
         on_io_thread_start: Some(io_thread_start),
         ..ClientConfig::default()
-    })
-    .unwrap();
+    };
+    let (client, _recorder) = recording_client(cfg, record, "market");
     let (mut feed, cache) = if cache {
         let (f, c) = client.market_feed_with_cache(FeedMode::Quote, 64);
         (f, Some(c))
@@ -494,10 +503,43 @@ fn global_stocks_packets_allocate_nothing_on_either_thread_after_warm_up() {
 /// publishes them without allocating (nothing spills while the consumer keeps up).
 #[test]
 fn order_updates_allocate_nothing_on_the_io_thread_after_warm_up() {
+    order_updates_allocate_nothing(false);
+}
+
+/// Recording a journal: each order update is copied, its credentials masked,
+/// through a buffer that has grown to the largest one already.
+#[cfg(feature = "journal")]
+#[test]
+fn order_updates_recorded_in_a_journal_allocate_nothing_on_the_io_thread_after_warm_up() {
+    order_updates_allocate_nothing(true);
+}
+
+/// A client, recording into a journal of its own when `record` (the
+/// recorder is returned, to be dropped after the client).
+#[allow(unused_variables)]
+fn recording_client(
+    cfg: dhan_feed::config::ClientConfig,
+    record: bool,
+    name: &str,
+) -> (dhan_feed::Client, Option<Box<dyn std::any::Any>>) {
+    #[cfg(feature = "journal")]
+    if record {
+        let path = std::env::temp_dir().join(format!(
+            "dhan-feed-alloc-{name}-{}.arrows",
+            std::process::id()
+        ));
+        let (c, r) =
+            dhan_feed::journal::record(cfg, dhan_feed::journal::JournalConfig::new(&path)).unwrap();
+        return (c, Some(Box::new(r)));
+    }
+    (dhan_feed::Client::new(cfg).unwrap(), None)
+}
+
+fn order_updates_allocate_nothing(record: bool) {
+    use dhan_feed::Secret;
     use dhan_feed::config::{ClientConfig, Endpoints};
     use dhan_feed::feed::OrderEvent;
     use dhan_feed::sim::{DEFAULT_ACCESS_TOKEN, DEFAULT_CLIENT_ID, SimConfig, Simulator};
-    use dhan_feed::{Client, Secret};
     use std::sync::atomic::Ordering;
     use std::time::{Duration, Instant};
 
@@ -509,15 +551,15 @@ fn order_updates_allocate_nothing_on_the_io_thread_after_warm_up() {
         ..SimConfig::default()
     })
     .unwrap();
-    let client = Client::new(ClientConfig {
+    let cfg = ClientConfig {
         client_id: Secret::new(DEFAULT_CLIENT_ID),
         access_token: Secret::new(DEFAULT_ACCESS_TOKEN),
         endpoints: Endpoints::all(&sim.url()),
         webpki_roots: false,
         on_io_thread_start: Some(io_thread_start),
         ..ClientConfig::default()
-    })
-    .unwrap();
+    };
+    let (client, _recorder) = recording_client(cfg, record, "orders");
     let mut feed = client.order_updates();
     let mut take = |n: u64| {
         let deadline = Instant::now() + Duration::from_secs(30);
