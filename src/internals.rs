@@ -362,3 +362,10 @@ pub fn postgres_write(
 ) -> Result<(), Box<dyn std::error::Error>> {
     crate::sink::bench_write_pg(url, events)
 }
+
+/// `records` as a journal's bytes, in batches of `batch_rows` (`journal`
+/// feature), as a recorder writes them: for the reader's fuzz target.
+#[cfg(feature = "journal")]
+pub fn journal_bytes(records: &[crate::journal::Record], batch_rows: usize) -> Vec<u8> {
+    crate::journal::to_bytes(records, batch_rows)
+}

@@ -63,6 +63,7 @@ pub use config::{JournalConfig, JournalStats};
 pub use reader::{Damage, JournalReader};
 pub use record::{JournalError, Record};
 pub use schema::JOURNAL_VERSION;
+pub(crate) use writer::to_bytes;
 
 use crate::Client;
 use crate::config::ClientConfig;

@@ -198,3 +198,24 @@ pub(crate) fn run(mut tap: TapReader, cfg: JournalConfig, mut out: Option<Out>, 
 pub(crate) fn first(cfg: &JournalConfig) -> Result<Out, String> {
     open(cfg, 0)
 }
+
+/// `records` as a journal's bytes, in batches of `batch_rows`, ended with the
+/// end-of-stream marker (what a recorder writes; for the fuzz target).
+pub(crate) fn to_bytes(records: &[super::Record], batch_rows: usize) -> Vec<u8> {
+    let mut w = StreamWriter::try_new(Vec::new(), &schema()).expect("a Vec takes the schema");
+    let mut b = Builders::new(batch_rows.max(1));
+    for chunk in records.chunks(batch_rows.max(1)) {
+        for r in chunk {
+            b.mono.append_value(r.recv_mono_ns);
+            b.wall.append_value(r.recv_wall_ns);
+            b.conn.append_value(r.conn);
+            b.feed.append_value(r.feed);
+            b.kind.append_value(r.kind as u8);
+            b.payload.append_value(&r.payload);
+        }
+        let batch = b.finish().expect("the schema's columns");
+        w.write(&batch).expect("a Vec takes a batch");
+    }
+    w.finish().expect("a Vec takes the end marker");
+    w.into_inner().expect("finished")
+}
