@@ -17,7 +17,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-/// Bytes of a record's header in the ring.
+/// Bytes of a record's header in the ring (and in a port's stage).
 pub const HEADER: usize = 24;
 
 /// The feed code of a gap record (a gap counts records of every connection).
@@ -111,6 +111,8 @@ struct Shared {
 pub struct TapReader {
     consumer: rtrb::Consumer<u8>,
     shared: Arc<Shared>,
+    /// A record's payload that straddles the ring's end, put together.
+    joined: Vec<u8>,
 }
 
 /// A tap: make ports from it for each connection ([`Tap::port`]).
@@ -129,14 +131,29 @@ impl std::fmt::Debug for Tap {
     }
 }
 
-/// One connection's way into the tap.
-#[derive(Clone)]
+/// Bytes a port stages before it flushes on its own.
+const STAGE: usize = 256 * 1024;
+
+/// One connection's way into the tap. Received messages are staged and go
+/// into the ring together at [`TapPort::flush`] (the driver flushes after
+/// each read: one lock and one ring commit a read, not a message); requests
+/// sent and events go in at once.
 pub struct TapPort {
     shared: Arc<Shared>,
     feed: u8,
     conn: u16,
-    /// Masked text is built here (grown once to the largest text message).
-    scratch: Vec<u8>,
+    /// Records waiting for the next flush (made with room for [`STAGE`]
+    /// bytes; grows only for a message larger than that).
+    stage: Vec<u8>,
+    staged: u64,
+}
+
+impl Clone for TapPort {
+    /// A port of the same connection with an empty stage of its own, which
+    /// grows when first used (the WebSocket's, for requests sent: a few).
+    fn clone(&self) -> Self {
+        Self::new(self.shared.clone(), self.feed, self.conn, 0)
+    }
 }
 
 impl std::fmt::Debug for TapPort {
@@ -144,6 +161,7 @@ impl std::fmt::Debug for TapPort {
         f.debug_struct("TapPort")
             .field("feed", &self.feed)
             .field("conn", &self.conn)
+            .field("staged", &self.staged)
             .finish_non_exhaustive()
     }
 }
@@ -175,7 +193,11 @@ pub fn tap(bytes: usize, secrets: impl IntoIterator<Item = Vec<u8>>) -> (Tap, Ta
         Tap {
             shared: shared.clone(),
         },
-        TapReader { consumer, shared },
+        TapReader {
+            consumer,
+            shared,
+            joined: Vec::new(),
+        },
     )
 }
 
@@ -189,55 +211,92 @@ impl Tap {
 
     /// A port for connection `conn` of feed `feed` (the code the journal stores).
     pub fn port(&self, feed: u8, conn: u16) -> TapPort {
-        TapPort {
-            shared: self.shared.clone(),
-            feed,
-            conn,
-            scratch: Vec::new(),
-        }
+        TapPort::new(self.shared.clone(), feed, conn, STAGE)
     }
 }
 
 impl TapPort {
-    /// A binary message received at `recv_ns`.
+    fn new(shared: Arc<Shared>, feed: u8, conn: u16, stage: usize) -> Self {
+        Self {
+            shared,
+            feed,
+            conn,
+            stage: Vec::with_capacity(stage),
+            staged: 0,
+        }
+    }
+
+    /// A binary message received at `recv_ns` (staged).
     #[inline]
     pub fn binary(&mut self, recv_ns: u64, msg: &[u8]) {
-        self.shared
-            .put(RecordKind::Binary, self.feed, self.conn, recv_ns, &[msg]);
+        self.stage_record(RecordKind::Binary, recv_ns, msg.len());
+        self.stage.extend_from_slice(msg);
     }
 
-    /// A text message received at `recv_ns` (credentials masked).
+    /// A text message received at `recv_ns`, credentials masked (staged).
     pub fn text(&mut self, recv_ns: u64, msg: &[u8]) {
-        self.masked(RecordKind::Text, recv_ns, msg);
+        self.stage_record(RecordKind::Text, recv_ns, msg.len());
+        let at = self.stage.len();
+        self.stage.extend_from_slice(msg);
+        mask(&mut self.stage[at..], &self.shared.secrets());
     }
 
-    /// A text message sent (credentials masked).
+    /// A text message sent, credentials masked (into the ring at once).
     pub fn sent(&mut self, msg: &[u8]) {
-        self.masked(RecordKind::Sent, crate::time::now_ns(), msg);
+        self.stage_record(RecordKind::Sent, crate::time::now_ns(), msg.len());
+        let at = self.stage.len();
+        self.stage.extend_from_slice(msg);
+        mask(&mut self.stage[at..], &self.shared.secrets());
+        self.flush();
     }
 
-    /// A connection event with its tag and description (written into a
-    /// buffer kept for it: no allocation once it has grown).
+    /// A connection event with its tag and description (into the ring at once).
     pub fn event(&mut self, tag: EventTag, what: std::fmt::Arguments<'_>) {
         use std::io::Write;
-        self.scratch.clear();
-        self.scratch.push(tag as u8);
-        let _ = self.scratch.write_fmt(what);
-        self.shared.put(
-            RecordKind::Event,
-            self.feed,
-            self.conn,
-            crate::time::now_ns(),
-            &[&self.scratch],
-        );
+        let head = self.stage.len();
+        self.stage_record(RecordKind::Event, crate::time::now_ns(), 0);
+        let at = self.stage.len();
+        self.stage.push(tag as u8);
+        let _ = self.stage.write_fmt(what);
+        let len = (self.stage.len() - at) as u32;
+        self.stage[head..head + 4].copy_from_slice(&len.to_le_bytes());
+        self.flush();
     }
 
-    fn masked(&mut self, kind: RecordKind, recv_ns: u64, msg: &[u8]) {
-        self.scratch.clear();
-        self.scratch.extend_from_slice(msg);
-        mask(&mut self.scratch, &self.shared.secrets());
-        self.shared
-            .put(kind, self.feed, self.conn, recv_ns, &[&self.scratch]);
+    /// Appends a record's header (payload of `len` bytes to follow), after
+    /// flushing when the stage would pass its size.
+    #[inline]
+    fn stage_record(&mut self, kind: RecordKind, recv_ns: u64, len: usize) {
+        if self.stage.len() + HEADER + len > STAGE && self.staged > 0 {
+            self.flush();
+        }
+        let mut head = [0u8; HEADER];
+        head[0..4].copy_from_slice(&(len.min(u32::MAX as usize) as u32).to_le_bytes());
+        head[4] = kind as u8;
+        head[5] = self.feed;
+        head[6..8].copy_from_slice(&self.conn.to_le_bytes());
+        head[8..16].copy_from_slice(&recv_ns.to_le_bytes());
+        head[16..24].copy_from_slice(&self.shared.wall_offset_ns.to_le_bytes());
+        self.stage.extend_from_slice(&head);
+        self.staged += 1;
+    }
+
+    /// Puts the staged records into the ring (all, or, when it has no room,
+    /// none: they are counted missed and a gap record will say so).
+    #[inline]
+    pub fn flush(&mut self) {
+        if self.staged == 0 {
+            return;
+        }
+        self.shared.put(&self.stage, self.staged);
+        self.stage.clear();
+        self.staged = 0;
+    }
+}
+
+impl Drop for TapPort {
+    fn drop(&mut self) {
+        self.flush();
     }
 }
 
@@ -258,79 +317,40 @@ impl Shared {
         self.secrets.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Writes one record (its payload in `parts`), after a gap record if
-    /// records were missed; counts it missed when the ring has no room.
-    fn put(&self, kind: RecordKind, feed: u8, conn: u16, recv_ns: u64, parts: &[&[u8]]) {
-        let mut w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
-        let len: usize = parts.iter().map(|p| p.len()).sum();
-        // A gap record goes in only with the record after it: the two fit, or
-        // neither is written.
-        let gap = if w.pending_gap > 0 { HEADER + 8 } else { 0 };
-        if w.producer.slots() < gap + HEADER + len {
-            w.pending_gap += 1;
-            self.missed.fetch_add(1, Ordering::Relaxed);
+    /// Writes `records` records (their bytes, headers included) in one ring
+    /// commit, after a gap record when records were missed; when the ring has
+    /// no room for them all, counts them missed instead.
+    fn put(&self, bytes: &[u8], records: u64) {
+        let mut guard = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        let w = &mut *guard;
+        let pending = w.pending_gap;
+        let gap = if pending > 0 { HEADER + 8 } else { 0 };
+        let Ok(mut chunk) = w.producer.write_chunk(gap + bytes.len()) else {
+            w.pending_gap += records;
+            self.missed.fetch_add(records, Ordering::Relaxed);
             return;
-        }
+        };
+        let (a, b) = chunk.as_mut_slices();
+        let mut out = Split { a, b, at: 0 };
+        let mut written = records;
         if gap > 0 {
-            let n = w.pending_gap.to_le_bytes();
-            let at = self.wall_offset_ns;
-            write(
-                &mut w.producer,
-                RecordKind::Gap,
-                GAP_FEED,
-                GAP_CONN,
-                recv_ns,
-                at,
-                &[&n],
-            );
-            w.pending_gap = 0;
-            self.written.fetch_add(1, Ordering::Relaxed);
+            let mut head = [0u8; HEADER];
+            head[0..4].copy_from_slice(&8u32.to_le_bytes());
+            head[4] = RecordKind::Gap as u8;
+            head[5] = GAP_FEED;
+            head[6..8].copy_from_slice(&GAP_CONN.to_le_bytes());
+            // Stamped as the first record after it.
+            head[8..16].copy_from_slice(bytes.get(8..16).unwrap_or(&[0; 8]));
+            head[16..24].copy_from_slice(&self.wall_offset_ns.to_le_bytes());
+            out.put(&head);
+            out.put(&pending.to_le_bytes());
+            written += 1;
         }
-        write(
-            &mut w.producer,
-            kind,
-            feed,
-            conn,
-            recv_ns,
-            self.wall_offset_ns,
-            parts,
-        );
-        self.written.fetch_add(1, Ordering::Relaxed);
+        out.put(bytes);
+        chunk.commit_all();
+        w.pending_gap = 0;
+        self.written.fetch_add(written, Ordering::Relaxed);
     }
-}
-
-/// One record into the ring; `false` when it has no room.
-fn write(
-    p: &mut rtrb::Producer<u8>,
-    kind: RecordKind,
-    feed: u8,
-    conn: u16,
-    recv_ns: u64,
-    wall_offset_ns: i64,
-    parts: &[&[u8]],
-) -> bool {
-    let len: usize = parts.iter().map(|p| p.len()).sum();
-    let Ok(len32) = u32::try_from(len) else {
-        return false;
-    };
-    let mut head = [0u8; HEADER];
-    head[0..4].copy_from_slice(&len32.to_le_bytes());
-    head[4] = kind as u8;
-    head[5] = feed;
-    head[6..8].copy_from_slice(&conn.to_le_bytes());
-    head[8..16].copy_from_slice(&recv_ns.to_le_bytes());
-    head[16..24].copy_from_slice(&wall_offset_ns.to_le_bytes());
-    let Ok(mut chunk) = p.write_chunk(HEADER + len) else {
-        return false;
-    };
-    let (a, b) = chunk.as_mut_slices();
-    let mut out = Split { a, b, at: 0 };
-    out.put(&head);
-    for part in parts {
-        out.put(part);
-    }
-    chunk.commit_all();
-    true
 }
 
 /// The two slices of a ring chunk, written as one.
@@ -373,35 +393,72 @@ pub struct TapRecord {
 }
 
 impl TapReader {
-    /// Takes the next record, its payload appended to `payload` (cleared
+    /// Takes every record the ring holds now (at most `max_bytes` of them, but
+    /// at least one), calling `f` with each and its payload; returns how many.
+    /// One ring commit for them all.
+    pub fn drain(&mut self, max_bytes: usize, mut f: impl FnMut(&TapRecord, &[u8])) -> usize {
+        let c = &mut self.consumer;
+        let avail = c.slots();
+        if avail < HEADER {
+            return 0;
+        }
+        let Ok(chunk) = c.read_chunk(avail) else {
+            return 0;
+        };
+        let (a, b) = chunk.as_slices();
+        let at = |i: usize| if i < a.len() { a[i] } else { b[i - a.len()] };
+        let mut pos = 0;
+        let mut n = 0;
+        while pos + HEADER <= avail && (n == 0 || pos < max_bytes) {
+            let mut head = [0u8; HEADER];
+            for (k, h) in head.iter_mut().enumerate() {
+                *h = at(pos + k);
+            }
+            let len = u32::from_le_bytes([head[0], head[1], head[2], head[3]]) as usize;
+            if pos + HEADER + len > avail {
+                break;
+            }
+            let start = pos + HEADER;
+            let end = start + len;
+            // The payload: borrowed from the ring, or put together when it
+            // straddles the ring's end.
+            let payload: &[u8] = if end <= a.len() {
+                &a[start..end]
+            } else if start >= a.len() {
+                &b[start - a.len()..end - a.len()]
+            } else {
+                self.joined.clear();
+                self.joined.extend_from_slice(&a[start..]);
+                self.joined.extend_from_slice(&b[..end - a.len()]);
+                &self.joined
+            };
+            let mono = u64::from_le_bytes(head[8..16].try_into().unwrap_or([0; 8]));
+            let offset = i64::from_le_bytes(head[16..24].try_into().unwrap_or([0; 8]));
+            let rec = TapRecord {
+                kind: RecordKind::from_u8(head[4]).unwrap_or(RecordKind::Gap),
+                feed: head[5],
+                conn: u16::from_le_bytes([head[6], head[7]]),
+                recv_mono_ns: mono,
+                recv_wall_ns: (mono as i64).wrapping_add(offset),
+            };
+            f(&rec, payload);
+            pos = end;
+            n += 1;
+        }
+        chunk.commit(pos);
+        n
+    }
+
+    /// Takes the next record, its payload copied into `payload` (cleared
     /// first); `None` when the ring is empty.
     pub fn next(&mut self, payload: &mut Vec<u8>) -> Option<TapRecord> {
-        let c = &mut self.consumer;
-        if c.slots() < HEADER {
-            return None;
-        }
-        let mut head = [0u8; HEADER];
-        copy_out(&c.read_chunk(HEADER).ok()?, &mut head);
-        let len = u32::from_le_bytes(head[0..4].try_into().ok()?) as usize;
-        let chunk = c.read_chunk(HEADER + len).ok()?;
-        payload.clear();
-        let (a, b) = chunk.as_slices();
-        if a.len() >= HEADER {
-            payload.extend_from_slice(&a[HEADER..]);
-            payload.extend_from_slice(b);
-        } else {
-            payload.extend_from_slice(&b[HEADER - a.len()..]);
-        }
-        chunk.commit_all();
-        let mono = u64::from_le_bytes(head[8..16].try_into().ok()?);
-        let offset = i64::from_le_bytes(head[16..24].try_into().ok()?);
-        Some(TapRecord {
-            kind: RecordKind::from_u8(head[4])?,
-            feed: head[5],
-            conn: u16::from_le_bytes(head[6..8].try_into().ok()?),
-            recv_mono_ns: mono,
-            recv_wall_ns: (mono as i64).wrapping_add(offset),
-        })
+        let mut got = None;
+        self.drain(0, |r, p| {
+            payload.clear();
+            payload.extend_from_slice(p);
+            got = Some(r.clone());
+        });
+        got
     }
 
     /// Records the ring could not take, in all.
@@ -421,13 +478,6 @@ impl TapReader {
     }
 }
 
-fn copy_out(chunk: &rtrb::chunks::ReadChunk<'_, u8>, out: &mut [u8]) {
-    let (a, b) = chunk.as_slices();
-    let (len, n) = (out.len(), a.len().min(out.len()));
-    out[..n].copy_from_slice(&a[..n]);
-    out[n..].copy_from_slice(&b[..len - n]);
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -442,6 +492,7 @@ mod tests {
             let body = vec![round as u8; (round as usize * 7) % 300];
             port.binary(round, &body);
             port.text(round, b"{\"Token\":\"SECRET-TOKEN\",\"x\":1}");
+            // The event flushes what was staged before it, in order.
             port.event(EventTag::Disconnected, format_args!("closed"));
             let a = r.next(&mut payload).unwrap();
             assert_eq!(
@@ -470,6 +521,7 @@ mod tests {
         // Three fit (3 × 1,124 bytes of 4,096); the next five do not.
         for i in 0..8 {
             port.binary(i, &big);
+            port.flush();
         }
         assert_eq!(r.missed(), 5);
         let mut payload = Vec::new();
@@ -478,6 +530,7 @@ mod tests {
         }
         assert!(r.next(&mut payload).is_none());
         port.binary(9, b"after");
+        port.flush();
         let g = r.next(&mut payload).unwrap();
         assert_eq!(g.kind, RecordKind::Gap);
         assert_eq!(u64::from_le_bytes(payload[..8].try_into().unwrap()), 5);
@@ -493,7 +546,9 @@ mod tests {
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap()
             .as_nanos() as i64;
-        tap.port(0, 0).binary(crate::time::now_ns(), b"x");
+        let mut port = tap.port(0, 0);
+        port.binary(crate::time::now_ns(), b"x");
+        port.flush();
         let rec = r.next(&mut Vec::new()).unwrap();
         assert!(
             (rec.recv_wall_ns - now).abs() < 1_000_000_000,

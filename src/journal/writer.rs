@@ -99,7 +99,6 @@ fn open(cfg: &JournalConfig, n: u32) -> Result<Out, String> {
 /// empty, or the client's I/O thread is gone and the ring is empty.
 pub(crate) fn run(mut tap: TapReader, cfg: JournalConfig, mut out: Option<Out>, shared: &Shared) {
     let mut b = Builders::new(cfg.batch_rows);
-    let mut payload = Vec::with_capacity(64 * 1024);
     let mut last_write = Instant::now();
     let mut file_no = 0u32;
     let mut failing = false;
@@ -107,18 +106,21 @@ pub(crate) fn run(mut tap: TapReader, cfg: JournalConfig, mut out: Option<Out>, 
         let stopping = shared.stop.load(Ordering::Acquire) || tap.abandoned();
         let mut took = 0usize;
         while b.rows < cfg.batch_rows {
-            let Some(rec) = tap.next(&mut payload) else {
+            // About a batch's worth of records at a time, one ring commit each.
+            let n = tap.drain(1 << 20, |rec, payload| {
+                b.mono.append_value(rec.recv_mono_ns);
+                b.wall.append_value(rec.recv_wall_ns);
+                b.conn.append_value(rec.conn);
+                b.feed.append_value(rec.feed);
+                b.kind.append_value(rec.kind as u8);
+                b.payload.append_value(payload);
+                b.rows += 1;
+                b.bytes += payload.len() + 24;
+            });
+            took += n;
+            if n == 0 {
                 break;
-            };
-            took += 1;
-            b.mono.append_value(rec.recv_mono_ns);
-            b.wall.append_value(rec.recv_wall_ns);
-            b.conn.append_value(rec.conn);
-            b.feed.append_value(rec.feed);
-            b.kind.append_value(rec.kind as u8);
-            b.payload.append_value(&payload);
-            b.rows += 1;
-            b.bytes += payload.len() + 24;
+            }
         }
         let due = b.rows >= cfg.batch_rows
             || (b.rows > 0 && (stopping || last_write.elapsed() >= cfg.flush_every));

@@ -211,6 +211,24 @@ impl Driver {
         budget: &Mutex<Budget>,
         proto: &mut impl Proto,
     ) -> Result<usize, Cause> {
+        let r = self.read_input(input, now, recv_ns, full, budget, proto);
+        // The read's messages go into the recording tap together.
+        if let Some(t) = &mut self.tap {
+            t.flush();
+        }
+        r
+    }
+
+    #[inline]
+    fn read_input(
+        &mut self,
+        input: &[u8],
+        now: Instant,
+        recv_ns: u64,
+        full: bool,
+        budget: &Mutex<Budget>,
+        proto: &mut impl Proto,
+    ) -> Result<usize, Cause> {
         let mut used = 0;
         if self.stage == Stage::Upgrading {
             match handshake::parse_response(input, &self.key) {

@@ -80,6 +80,13 @@ pub struct BenchArgs {
     /// feed's consumer, as the median of the pairs' ratios.
     #[arg(long, default_value_t = 0, conflicts_with = "cache")]
     pub sink_pairs: u32,
+    /// Measure this many pairs of throughput runs without and with the client
+    /// recording a journal (every message copied into the tap's ring on the
+    /// I/O thread, written out by the recorder into a temporary file), in
+    /// alternating order: what recording costs, as the median of the pairs'
+    /// ratios.
+    #[arg(long, default_value_t = 0, conflicts_with_all = ["cache", "sink_pairs"])]
+    pub record_pairs: u32,
     /// In the latency runs, measure the wire→consumer latency once more per
     /// round with an SQLite sink on the same instruments (its own ring and
     /// thread, writing to a temporary file), in alternating order: what a sink
@@ -142,6 +149,9 @@ pub struct BenchResult {
     /// With `--sink-pairs`: the median over the pairs of with/without messages
     /// per second at the consumer.
     pub sink_ratio: f64,
+    /// With `--record-pairs`: the median ratio of the consumer's msgs/s with a
+    /// journal recording to without.
+    pub record_ratio: f64,
     /// Wire→consumer latency, ns: p50, p99, p99.9, max.
     pub latency: [u64; 4],
     /// Raw TCP one-way latency, ns: p50, p99, p99.9, max.
@@ -250,7 +260,11 @@ fn client(
     pin_io: bool,
     busy_poll: bool,
 ) -> Result<dhan_feed::Client, dhan_feed::Error> {
-    dhan_feed::Client::new(ClientConfig {
+    dhan_feed::Client::new(client_config(sim, pin_io, busy_poll))
+}
+
+fn client_config(sim: &Simulator, pin_io: bool, busy_poll: bool) -> ClientConfig {
+    ClientConfig {
         client_id: Secret::new(DEFAULT_CLIENT_ID),
         access_token: Secret::new(DEFAULT_ACCESS_TOKEN),
         endpoints: Endpoints::all(&sim.url()),
@@ -260,7 +274,7 @@ fn client(
         pin_core: pin_io.then_some(0),
         on_io_thread_start: Some(record_io_tid),
         ..ClientConfig::default()
-    })
+    }
 }
 
 fn quantiles(h: &Histogram<u64>) -> [u64; 4] {
@@ -288,7 +302,7 @@ pub fn run(
     let pairs = if args.cache {
         args.cache_pairs.max(1)
     } else {
-        args.sink_pairs
+        args.sink_pairs.max(args.record_pairs)
     };
     let sink_dir =
         std::env::temp_dir().join(format!("dhan-feed-bench-sink-{}", std::process::id()));
@@ -312,7 +326,17 @@ pub fn run(
         // Blocking poll and a consumer that sleeps when its ring is empty: with the
         // simulator sending flat out, three busy threads would share two cores.
         let sim = sim(args, args.tls, 0.0, false)?;
-        let client = client(&sim, pin_on, false)?;
+        // With `--record-pairs`, the "with" runs record a journal.
+        let (client, recorder) = if with && args.record_pairs > 0 {
+            std::fs::create_dir_all(&sink_dir)?;
+            let (c, r) = dhan_feed::journal::record(
+                client_config(&sim, pin_on, false),
+                dhan_feed::journal::JournalConfig::new(sink_dir.join(format!("run{run}.arrows"))),
+            )?;
+            (c, Some(r))
+        } else {
+            (client(&sim, pin_on, false)?, None)
+        };
         // With `--sink-pairs`, the "with" runs have a sink beside the consumer.
         let sink = if with && args.sink_pairs > 0 {
             std::fs::create_dir_all(&sink_dir)?;
@@ -389,6 +413,19 @@ pub fn run(
         let per_cpu_s = cpu.filter(|&c| c > 0.0).map_or(0.0, |c| n as f64 / c);
         per_cpu.push(per_cpu_s);
         per_s_runs.push(per_s);
+        if let Some(recorder) = recorder {
+            drop((feed, second, client));
+            let st = recorder.stop();
+            note!(
+                "recording a journal: {:.2} M msgs/s; {:.2} M msgs per I/O-thread CPU-second; {} records written ({} MB), {} missed by the ring",
+                per_s / 1e6,
+                per_cpu_s / 1e6,
+                st.records,
+                st.bytes / 1_000_000,
+                st.missed
+            );
+            continue;
+        }
         if let Some(sink) = sink {
             let st = sink.stop().map_err(|e| e.to_string())?;
             note!(
@@ -450,7 +487,7 @@ pub fn run(
     }
 
     let _ = std::fs::remove_dir_all(&sink_dir);
-    if pairs > 0 && args.sink_pairs > 0 {
+    if pairs > 0 && (args.sink_pairs > 0 || args.record_pairs > 0) {
         // Each pair's ratios, with the sink over without: the consumer's
         // messages per second, and per I/O-thread CPU-second.
         let median = |v: &[f64]| {
@@ -469,9 +506,15 @@ pub fn run(
         };
         let (wall, wlo, whi) = median(&per_s_runs);
         let (cpu, clo, chi) = median(&per_cpu);
-        r.sink_ratio = wall;
+        let what = if args.record_pairs > 0 {
+            r.record_ratio = wall;
+            "Journal recording"
+        } else {
+            r.sink_ratio = wall;
+            "SQLite sink"
+        };
         note!(
-            "SQLite sink: median ratio with/without {wall:.3} of the consumer's messages per second (range {wlo:.3}–{whi:.3}), {cpu:.3} per I/O-thread CPU-second (range {clo:.3}–{chi:.3}), over {} alternated pairs",
+            "{what}: median ratio with/without {wall:.3} of the consumer's messages per second (range {wlo:.3}–{whi:.3}), {cpu:.3} per I/O-thread CPU-second (range {clo:.3}–{chi:.3}), over {} alternated pairs",
             schedule.len() / 2
         );
     } else if pairs > 0 {
@@ -1110,7 +1153,7 @@ fn server_frame(b: &[u8]) -> io::Result<Option<(Opcode, usize, usize)>> {
 /// The `RESULT` line.
 pub fn result_line(r: &BenchResult) -> String {
     format!(
-        "RESULT msgs_per_s={:.0} p50_ns={} p99_ns={} p999_ns={} max_ns={} floor_p50_ns={} floor_p99_ns={} floor_p999_ns={} handoff_floor_p50_ns={} handoff_floor_p99_ns={} tungstenite_msgs_per_s={:.0} ratio_vs_tungstenite={:.2} allocs_per_msg={:.4} io_allocs_per_msg={:.4} io_msgs_per_cpu_s={:.0} tungstenite_msgs_per_cpu_s={:.0} cache_msgs_per_s={:.0} cache_io_msgs_per_cpu_s={:.0} cache_ratio={:.3} sink_ratio={:.3} steal_ms={:.0} round_gap_p50_ns={}",
+        "RESULT msgs_per_s={:.0} p50_ns={} p99_ns={} p999_ns={} max_ns={} floor_p50_ns={} floor_p99_ns={} floor_p999_ns={} handoff_floor_p50_ns={} handoff_floor_p99_ns={} tungstenite_msgs_per_s={:.0} ratio_vs_tungstenite={:.2} allocs_per_msg={:.4} io_allocs_per_msg={:.4} io_msgs_per_cpu_s={:.0} tungstenite_msgs_per_cpu_s={:.0} cache_msgs_per_s={:.0} cache_io_msgs_per_cpu_s={:.0} cache_ratio={:.3} sink_ratio={:.3} record_ratio={:.3} steal_ms={:.0} round_gap_p50_ns={}",
         r.msgs_per_s,
         r.latency[0],
         r.latency[1],
@@ -1131,6 +1174,7 @@ pub fn result_line(r: &BenchResult) -> String {
         r.cache_io_msgs_per_cpu_s,
         r.cache_ratio,
         r.sink_ratio,
+        r.record_ratio,
         r.steal_ms,
         r.round_gap_p50_ns
     )
