@@ -451,6 +451,7 @@ impl TapReader {
 
     /// Takes the next record, its payload copied into `payload` (cleared
     /// first); `None` when the ring is empty.
+    #[cfg(test)]
     pub fn next(&mut self, payload: &mut Vec<u8>) -> Option<TapRecord> {
         let mut got = None;
         self.drain(0, |r, p| {
