@@ -106,6 +106,35 @@ impl Client {
         })
     }
 
+    /// A client whose handles are fed by a replay of `records` (a journal's)
+    /// instead of sockets; nothing flows before [`Client::replay_start`].
+    #[cfg(feature = "journal")]
+    pub(crate) fn replaying(
+        cfg: ClientConfig,
+        records: crate::engine::Records,
+        pacing: crate::engine::Pacing,
+    ) -> Result<Self, Error> {
+        let engine = Arc::new(crate::engine::spawn_replay(cfg.clone(), records, pacing)?);
+        Ok(Self {
+            inner: Arc::new(ClientInner {
+                engine,
+                next_id: AtomicUsize::new(0),
+                next_aux: AtomicUsize::new(0),
+                cfg,
+            }),
+        })
+    }
+
+    /// A replaying client's records start to flow (to the handles made
+    /// before this call, subscribed as they asked).
+    #[cfg(feature = "journal")]
+    pub(crate) fn replay_start(&self) -> Result<(), Error> {
+        self.inner
+            .engine
+            .send(crate::engine::port::Command::ReplayStart)?;
+        Ok(())
+    }
+
     /// A client with credentials from the environment (see [`ClientConfig::from_env`]).
     pub fn from_env() -> Result<Self, Error> {
         Self::new(ClientConfig::from_env()?)

@@ -28,8 +28,14 @@ fn ids(n: u32) -> Vec<InstrumentId> {
 struct Session {
     path: std::path::PathBuf,
     market: Vec<MarketPacket>,
+    /// Each market event's receive stamp.
+    market_ns: Vec<u64>,
     depth_sides: usize,
+    /// The books at the end.
+    books: Vec<dhan_feed::feed::depth_book::DepthBook<20>>,
     orders: Vec<OrderUpdate>,
+    /// The order handle's events, by name (the tracker's included).
+    order_events: Vec<String>,
     stats: journal::JournalStats,
     _dir: std::path::PathBuf,
 }
@@ -53,8 +59,11 @@ fn record_a_session(name: &str, cfg: impl FnOnce(JournalConfig) -> JournalConfig
     let mut seen = Session {
         path: path.clone(),
         market: Vec::new(),
+        market_ns: Vec::new(),
         depth_sides: 0,
+        books: Vec::new(),
         orders: Vec::new(),
+        order_events: Vec::new(),
         stats: Default::default(),
         _dir: dir,
     };
@@ -65,6 +74,7 @@ fn record_a_session(name: &str, cfg: impl FnOnce(JournalConfig) -> JournalConfig
                 idle = false;
                 if let FeedEvent::Market(m) = e {
                     seen.market.push(m.packet);
+                    seen.market_ns.push(m.recv_ns);
                 }
             }
             while let Some(e) = depth.try_recv() {
@@ -75,6 +85,9 @@ fn record_a_session(name: &str, cfg: impl FnOnce(JournalConfig) -> JournalConfig
             }
             while let Some(e) = orders.try_recv() {
                 idle = false;
+                if let Some(n) = order_event_name(&e) {
+                    seen.order_events.push(n);
+                }
                 if let OrderEvent::Update(u) = e {
                     seen.orders.push(u);
                 }
@@ -89,10 +102,104 @@ fn record_a_session(name: &str, cfg: impl FnOnce(JournalConfig) -> JournalConfig
     sim.stop();
     take(Instant::now() + Duration::from_millis(500), &mut seen);
     assert_eq!(market.stats().dropped, 0);
+    seen.books = ids(2)
+        .iter()
+        .map(|i| depth.book(*i).unwrap().clone())
+        .collect();
     drop((market, depth, orders));
     drop(client);
     seen.stats = recorder.stop();
     seen
+}
+
+/// An order event's name and what identifies it (connection events left out:
+/// a replay has the recorded ones only).
+fn order_event_name(e: &OrderEvent) -> Option<String> {
+    Some(match e {
+        OrderEvent::Update(u) => format!("update {} {}", u.order_no.as_str(), u.status.as_str()),
+        OrderEvent::StatusChange { order_no, new, .. } => {
+            format!("status {} {}", order_no.as_str(), new.as_str())
+        }
+        OrderEvent::Execution {
+            order_no,
+            new_traded_qty,
+            ..
+        } => format!("exec {} {new_traded_qty}", order_no.as_str()),
+        OrderEvent::Traded(u) => format!("traded {}", u.order_no.as_str()),
+        OrderEvent::Rejected(u) => format!("rejected {}", u.order_no.as_str()),
+        OrderEvent::Cancelled(u) => format!("cancelled {}", u.order_no.as_str()),
+        OrderEvent::Expired(u) => format!("expired {}", u.order_no.as_str()),
+        _ => return None,
+    })
+}
+
+/// Replayed as fast as the handles take it, the journal gives the same handles
+/// the same events: every market packet with its recorded receive stamp, the
+/// same depth books, the same order events from the rebuilt tracker; then the
+/// end of the replay.
+#[test]
+fn a_replay_gives_the_same_handles_the_same_events_with_the_recorded_stamps() {
+    let _g = common::serial();
+    let s = record_a_session("journal-replay", |c| c);
+    let replay = journal::replay(&s.path, journal::Pacing::Max).unwrap();
+    let client = replay.client();
+    let mut market = client.market_feed(FeedMode::Quote);
+    market.subscribe(&ids(5)).unwrap();
+    let mut depth = client.depth20();
+    depth.subscribe(&ids(2)).unwrap();
+    let mut orders = client.order_updates();
+    replay.start().unwrap();
+    let mut got = Vec::new();
+    let mut got_ns = Vec::new();
+    let mut sides = 0;
+    let mut order_events = Vec::new();
+    let mut ended = [false; 3];
+    let deadline = Instant::now() + Duration::from_secs(30);
+    // After its end a handle returns `EngineStopped` on every call: each is
+    // read until then only.
+    while ended != [true; 3] && Instant::now() < deadline {
+        while let Some(e) = market.try_recv().filter(|_| !ended[0]) {
+            match e {
+                FeedEvent::Market(m) => {
+                    got.push(m.packet);
+                    got_ns.push(m.recv_ns);
+                }
+                FeedEvent::EngineStopped(stop) => {
+                    assert_eq!(stop, dhan_feed::event::EngineStop::ReplayEnded);
+                    ended[0] = true;
+                }
+                _ => {}
+            }
+        }
+        while let Some(e) = depth.try_recv().filter(|_| !ended[1]) {
+            match e {
+                DepthFeedEvent::Update { .. } => sides += 1,
+                DepthFeedEvent::EngineStopped(_) => ended[1] = true,
+                _ => {}
+            }
+        }
+        while let Some(e) = orders.try_recv().filter(|_| !ended[2]) {
+            if let OrderEvent::EngineStopped(_) = e {
+                ended[2] = true;
+            } else if let Some(n) = order_event_name(&e) {
+                order_events.push(n);
+            }
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    assert_eq!(ended, [true; 3], "the replay did not end");
+    assert_eq!(market.stats().dropped, 0);
+    assert_eq!(got.len(), s.market.len());
+    assert_eq!(got, s.market);
+    assert_eq!(got_ns, s.market_ns, "the recorded receive stamps");
+    assert_eq!(sides, s.depth_sides);
+    for live in &s.books {
+        let b = depth.book(live.id()).unwrap();
+        assert_eq!(b.bids(), live.bids());
+        assert_eq!(b.asks(), live.asks());
+    }
+    assert!(!order_events.is_empty());
+    assert_eq!(order_events, s.order_events);
 }
 
 #[test]

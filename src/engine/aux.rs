@@ -402,6 +402,18 @@ impl Aux {
         o.taps.push(tap);
     }
 
+    /// Whether a ring of this connection's handles has little room left.
+    #[cfg(feature = "journal")]
+    pub fn backed_up(&mut self) -> bool {
+        const LOW: usize = 16;
+        match &mut self.kind {
+            AuxKind::Depth20(d) => d.out.room() < LOW,
+            AuxKind::Depth200(d) => d.out.room() < LOW,
+            AuxKind::Global(g) => g.out.room() < LOW,
+            AuxKind::Orders(o) => o.taps.iter_mut().any(|t| t.out.room() < LOW),
+        }
+    }
+
     /// Whether handle `id` is one of this order connection's.
     pub fn has_order_tap(&self, id: usize) -> bool {
         matches!(&self.kind, AuxKind::Orders(o) if o.taps.iter().any(|t| t.id == id))
@@ -442,6 +454,30 @@ impl Aux {
                 connection: self.link.index.min(255) as u8,
                 event,
             };
+            self.push_event(ev);
+        }
+    }
+
+    /// A replayed message of this connection's feed (a journal's record), as
+    /// if it had just been read, stamped `recv_ns`.
+    #[cfg(feature = "journal")]
+    pub fn replay_message(&mut self, kind: crate::tap::RecordKind, msg: &[u8], recv_ns: u64) {
+        use crate::tap::RecordKind as K;
+        let _ = match (&mut self.kind, kind) {
+            (AuxKind::Depth20(d), K::Binary) => d.on_binary(msg, recv_ns),
+            (AuxKind::Depth200(d), K::Binary) => d.on_binary(msg, recv_ns),
+            (AuxKind::Orders(o), K::Text) => o.on_text(msg, recv_ns),
+            (AuxKind::Orders(o), K::Binary) => o.on_binary(msg, recv_ns),
+            (AuxKind::Global(g), K::Binary) => g.on_binary(msg, recv_ns),
+            (AuxKind::Global(g), K::Text) => g.on_text(msg, recv_ns),
+            _ => None,
+        };
+    }
+
+    /// A connection event into the handle's ring (every order handle's).
+    pub fn push_event(&mut self, ev: ConnectionEvent) {
+        let event = ev.event;
+        {
             match &mut self.kind {
                 AuxKind::Depth20(d) => d.out.push_event(DepthItem::Connection(ev)),
                 AuxKind::Depth200(d) => d.out.push_event(DepthItem::Connection(ev)),

@@ -484,6 +484,7 @@ impl Engine {
                 Command::Resolved { id, result } => self.resolved(id, result),
                 Command::Fault(Fault::Panic) => panic!("injected fault: a panic on the I/O thread"),
                 Command::Fault(Fault::PollError) => self.fail_poll = true,
+                Command::ReplayStart => {}
                 Command::SetAccessToken(token) => {
                     self.cfg.access_token = token;
                     for (env, kind) in self.envs.iter_mut().zip(FeedKind::ALL) {

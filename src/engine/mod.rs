@@ -12,9 +12,15 @@ mod io_thread;
 mod link;
 mod outbox;
 pub(crate) mod port;
+#[cfg(feature = "journal")]
+mod replay;
 mod shard;
 
 pub(crate) use io_thread::EngineError;
 pub(crate) use io_thread::spawn;
 pub use link::EVENT_LOG_TARGET;
 pub use port::MAX_SHARDS;
+#[cfg(feature = "journal")]
+pub use replay::Pacing;
+#[cfg(feature = "journal")]
+pub(crate) use replay::{Records, spawn_replay};

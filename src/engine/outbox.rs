@@ -118,6 +118,12 @@ impl<T: Waiting + Send> Outbox<T> {
     /// full it waits in the spill, or is dropped and counted (then `make` is
     /// not called).
     #[inline]
+    /// Free slots in the handle's ring (a replay at full speed waits for room).
+    #[cfg(feature = "journal")]
+    pub fn room(&mut self) -> usize {
+        self.producer.free()
+    }
+
     pub fn push_data(&mut self, recv_ns: u64, make: impl Fn() -> T) {
         if !self.pending.is_empty() {
             self.catch_up();

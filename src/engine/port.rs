@@ -110,6 +110,10 @@ pub(crate) enum Command {
     },
     /// Test hook (`internals::fault`): fail the way a bug or the OS might.
     Fault(Fault),
+    /// A replay: start delivering the journal's records (the handles made
+    /// before it are subscribed by then: commands are taken in order).
+    #[cfg_attr(not(feature = "journal"), allow(dead_code))]
+    ReplayStart,
     Stop,
 }
 

@@ -17,12 +17,14 @@ pub enum EngineStop {
     Panicked,
     /// The poller failed with an error of this kind (logged at `error`).
     PollFailed(std::io::ErrorKind),
+    /// A journal's replay delivered its last record (`dhan_feed::journal`).
+    ReplayEnded,
 }
 
 impl EngineStop {
     /// Whether the engine died (a panic or a fatal error) rather than being stopped.
     pub fn is_failure(&self) -> bool {
-        !matches!(self, Self::Stopped)
+        !matches!(self, Self::Stopped | Self::ReplayEnded)
     }
 }
 
@@ -32,6 +34,7 @@ impl fmt::Display for EngineStop {
             Self::Stopped => f.write_str("the client was stopped"),
             Self::Panicked => f.write_str("the I/O thread panicked"),
             Self::PollFailed(k) => write!(f, "the I/O thread's poll failed ({k})"),
+            Self::ReplayEnded => f.write_str("the journal's replay reached its end"),
         }
     }
 }

@@ -58,6 +58,7 @@ mod record;
 mod schema;
 mod writer;
 
+pub use crate::engine::Pacing;
 pub use crate::tap::{EventTag, RecordKind};
 pub use config::{JournalConfig, JournalStats};
 pub use reader::{Damage, JournalReader};
@@ -149,4 +150,101 @@ pub fn record(cfg: ClientConfig, jcfg: JournalConfig) -> Result<(Client, Recorde
             path,
         },
     ))
+}
+
+/// A journal being replayed: a [`Client`] whose handles — market, depth,
+/// order feeds, the same types as live — receive the recorded messages,
+/// decoded and published as they were, with their recorded receive times.
+/// Make the handles and subscribe, then [`Replay::start`].
+///
+/// What differs from live: there is no socket (a handle's health shows no live
+/// connection; subscribing never fails for want of room), connection events
+/// are the recorded ones with their details left out, and a depth or Global
+/// handle receives every recorded side of its feed kind (its books keep the
+/// instruments it subscribed). The order tracker and the depth books rebuild
+/// exactly, being built from the same messages. At the end every handle
+/// returns its `EngineStopped` event with [`crate::event::EngineStop::ReplayEnded`].
+///
+/// ```no_run
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use dhan_feed::journal::{self, Pacing};
+/// use dhan_feed::{FeedEvent, FeedMode};
+/// let replay = journal::replay("today.arrows", Pacing::Max)?;
+/// let mut feed = replay.client().market_feed(FeedMode::Quote);
+/// feed.subscribe(&["NSE_EQ:2885".parse()?])?;
+/// replay.start()?;
+/// while let Some(ev) = feed.recv_timeout(std::time::Duration::from_secs(5)) {
+///     match ev {
+///         FeedEvent::Market(m) => println!("{:?} read at {}", m.packet, m.recv_ns),
+///         FeedEvent::EngineStopped(_) => break,
+///         _ => {}
+///     }
+/// }
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+pub struct Replay {
+    client: Client,
+}
+
+impl Replay {
+    /// The client to make handles from (as a live one).
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// Starts the records flowing to the handles made so far.
+    pub fn start(&self) -> Result<(), crate::Error> {
+        self.client.replay_start()
+    }
+}
+
+/// Replays the journal at `path` (its rotated files too), paced by `pacing`,
+/// with default handle settings.
+pub fn replay(path: impl AsRef<Path>, pacing: Pacing) -> Result<Replay, crate::Error> {
+    replay_with(path, pacing, ClientConfig::default())
+}
+
+/// As [`replay`], with `cfg`'s ring capacities, overflow policy and order
+/// tracker settings (its endpoints and credentials are not used; the order
+/// book is never fetched).
+pub fn replay_with(
+    path: impl AsRef<Path>,
+    pacing: Pacing,
+    cfg: ClientConfig,
+) -> Result<Replay, crate::Error> {
+    let reader = JournalReader::open(path)?;
+    let cfg = ClientConfig {
+        order_book: crate::config::OrderBookSource::None,
+        ..cfg
+    };
+    let client = Client::replaying(cfg, Box::new(Records(reader)), pacing)?;
+    Ok(Replay { client })
+}
+
+/// A reader's records as the replay thread takes them; damage is logged
+/// where it ends the replay early.
+struct Records(JournalReader);
+
+impl Iterator for Records {
+    type Item = (crate::tap::TapRecord, Vec<u8>);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let Some(r) = self.0.next_record() else {
+            if let Some(d) = self.0.damage() {
+                log::warn!("replay: the journal is damaged; it ends here: {d}");
+            }
+            return None;
+        };
+        Some((
+            crate::tap::TapRecord {
+                kind: r.kind,
+                feed: r.feed,
+                conn: r.conn,
+                recv_mono_ns: r.recv_mono_ns,
+                recv_wall_ns: r.recv_wall_ns,
+            },
+            r.payload,
+        ))
+    }
 }

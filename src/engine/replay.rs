@@ -1,0 +1,407 @@
+//! The replay thread: a journal's records delivered to the same handles the I/O
+//! thread serves, through the same decoders and publish paths (market packets
+//! through the fan-out, depth sides and order updates through each handle's
+//! outbox), stamped with their recorded receive times, paced as recorded, N
+//! times faster, or as fast as the handles take them. No socket: the
+//! subscriptions decide who gets which instrument, as on a live feed.
+
+use super::aux::{Aux, AuxKind, DepthConn, OrderConn, OrderTap};
+use super::fanout::{ConsumerSlot, Fanout, Route};
+use super::global_conn::GlobalConn;
+use super::io_thread::EngineError;
+use super::outbox::Outbox;
+use super::port::{Command, EngineHandle, EngineStats, NewConn};
+use crate::config::ClientConfig;
+use crate::event::{ConnectionEvent, EngineStop};
+use crate::proto::endpoint::FeedKind;
+use crate::proto::market::{MarketPacket, Ticker};
+use crate::session::SessionEvent;
+use crate::session::lifecycle::Cause;
+use crate::tap::{EventTag, RecordKind, TapRecord};
+use crossbeam_channel::{Receiver, TryRecvError};
+use mio::{Events, Poll, Token, Waker};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// A journal's records, in order, each with its payload.
+pub(crate) type Records = Box<dyn Iterator<Item = (TapRecord, Vec<u8>)> + Send>;
+
+/// How fast a replay goes.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Pacing {
+    /// As recorded: each record when its recorded time comes round again.
+    Original,
+    /// `n` times as fast as recorded.
+    Speed(f64),
+    /// As fast as the handles take the records (a full ring waits: nothing is
+    /// dropped for speed).
+    Max,
+}
+
+const WAKER: Token = Token(0);
+
+/// What the replay thread owns.
+struct Replay {
+    cfg: ClientConfig,
+    rx: Receiver<Command>,
+    poll: Poll,
+    fan: Fanout,
+    slot: MarketPacket,
+    /// Depth, order and Global handles by id (their connections never open).
+    aux: Vec<Option<Aux>>,
+    stats: Arc<EngineStats>,
+    records: Records,
+    pacing: Pacing,
+    started: bool,
+    /// Records delivered, and gap records met (what the recording missed).
+    delivered: u64,
+    gaps: u64,
+}
+
+/// Starts the replay thread of `records`; the handles made from the client it
+/// serves get nothing until [`Command::ReplayStart`].
+pub(crate) fn spawn_replay(
+    cfg: ClientConfig,
+    records: Records,
+    pacing: Pacing,
+) -> Result<EngineHandle, EngineError> {
+    let poll = Poll::new()?;
+    let waker = Arc::new(Waker::new(poll.registry(), WAKER)?);
+    let (tx, rx) = crossbeam_channel::unbounded();
+    let stats = Arc::new(EngineStats::default());
+    let token = std::sync::Mutex::new(cfg.access_token.clone());
+    let r = Replay {
+        cfg,
+        rx,
+        poll,
+        fan: Fanout::default(),
+        slot: MarketPacket::Ticker(Ticker {
+            id: crate::proto::segment::InstrumentId::new(
+                crate::proto::segment::ExchangeSegment::NseEq,
+                0,
+            ),
+            ltp: 0.0,
+            ltt: crate::proto::market::Ltt(0),
+        }),
+        aux: Vec::new(),
+        stats: stats.clone(),
+        records,
+        pacing,
+        started: false,
+        delivered: 0,
+        gaps: 0,
+    };
+    let thread = std::thread::Builder::new()
+        .name("dhan-feed-replay".into())
+        .spawn(move || run(r))?;
+    Ok(EngineHandle {
+        token,
+        tx,
+        waker,
+        stats,
+        thread: Some(thread),
+    })
+}
+
+fn run(mut r: Replay) {
+    let stats = r.stats.clone();
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| r.run()));
+    let stop = match outcome {
+        Ok(true) => (EngineStop::ReplayEnded, String::new()),
+        Ok(false) => (EngineStop::Stopped, String::new()),
+        Err(_) => (
+            EngineStop::Panicked,
+            "the replay thread panicked".to_owned(),
+        ),
+    };
+    if stop.0 == EngineStop::ReplayEnded {
+        log::info!(
+            "replay: {} records delivered, {} gap records in the journal",
+            r.delivered,
+            r.gaps
+        );
+    }
+    stats.stop.set(stop);
+}
+
+impl Replay {
+    /// Until the records end (`true`) or the client stops (`false`).
+    fn run(&mut self) -> bool {
+        let mut events = Events::with_capacity(8);
+        let mut next = None;
+        // The replay's clock: the first record's time maps to the start.
+        let mut origin: Option<(Instant, u64)> = None;
+        loop {
+            if !self.commands() {
+                return false;
+            }
+            if !self.started {
+                let _ = self.poll.poll(&mut events, Some(Duration::from_millis(50)));
+                continue;
+            }
+            if next.is_none() {
+                next = self.records.next();
+            }
+            let Some((rec, payload)) = next.take() else {
+                self.sync();
+                return true;
+            };
+            let (t0, mono0) = *origin.get_or_insert((Instant::now(), rec.recv_mono_ns));
+            let since = Duration::from_nanos(rec.recv_mono_ns.saturating_sub(mono0));
+            let due = match self.pacing {
+                Pacing::Original => Some(t0 + since),
+                Pacing::Speed(n) if n > 0.0 && n.is_finite() => {
+                    Some(t0 + Duration::from_secs_f64(since.as_secs_f64() / n))
+                }
+                _ => None,
+            };
+            if let Some(due) = due {
+                let now = Instant::now();
+                if now < due {
+                    self.sync();
+                    let wait = (due - now).min(Duration::from_millis(50));
+                    let _ = self.poll.poll(&mut events, Some(wait));
+                    next = Some((rec, payload));
+                    continue;
+                }
+            }
+            // As fast as the handles take them: wait while a ring is full.
+            while self.pacing == Pacing::Max && self.backed_up() {
+                self.sync();
+                if !self.commands() {
+                    return false;
+                }
+                std::thread::sleep(Duration::from_micros(200));
+            }
+            self.deliver(&rec, &payload);
+            self.delivered += 1;
+            if self.delivered.is_multiple_of(64) {
+                self.sync();
+            }
+        }
+    }
+
+    /// Whether a handle's ring is nearly full (at `Pacing::Max`, the replay
+    /// waits instead of dropping).
+    fn backed_up(&mut self) -> bool {
+        self.fan
+            .consumers
+            .iter_mut()
+            .flatten()
+            .any(|c| c.producer.free() < 1024)
+            || self.aux.iter_mut().flatten().any(Aux::backed_up)
+    }
+
+    /// One record to whoever wants it.
+    fn deliver(&mut self, rec: &TapRecord, payload: &[u8]) {
+        let feed = FeedKind::ALL.get(usize::from(rec.feed)).copied();
+        match (rec.kind, feed) {
+            (RecordKind::Binary, Some(FeedKind::MarketFeed)) => {
+                self.fan.new_read();
+                let _ = self
+                    .fan
+                    .publish_message(payload, &mut self.slot, rec.recv_mono_ns);
+            }
+            (RecordKind::Binary | RecordKind::Text, Some(kind)) => {
+                for a in self.aux.iter_mut().flatten() {
+                    if a.feed_kind() == kind {
+                        a.replay_message(rec.kind, payload, rec.recv_mono_ns);
+                    }
+                }
+            }
+            (RecordKind::Event, Some(kind)) => {
+                let Some(event) = payload
+                    .first()
+                    .and_then(|&t| EventTag::from_u8(t))
+                    .and_then(session_event)
+                else {
+                    return;
+                };
+                let ev = ConnectionEvent {
+                    feed: kind,
+                    connection: rec.conn.min(255) as u8,
+                    event,
+                };
+                if kind == FeedKind::MarketFeed {
+                    self.fan.connection_event(0, ev);
+                } else {
+                    for a in self.aux.iter_mut().flatten() {
+                        if a.feed_kind() == kind {
+                            a.push_event(ev);
+                        }
+                    }
+                }
+            }
+            (RecordKind::Gap, _) => {
+                self.gaps += 1;
+                log::warn!(
+                    "replay: the recording missed {} records here (its ring was full)",
+                    payload
+                        .get(..8)
+                        .and_then(|b| b.try_into().ok())
+                        .map_or(0, u64::from_le_bytes)
+                );
+            }
+            _ => {}
+        }
+    }
+
+    /// Publishes what waits and every handle's counters.
+    fn sync(&mut self) {
+        for c in self.fan.consumers.iter_mut().flatten() {
+            if c.has_pending() {
+                c.flush_pending();
+            }
+            c.sync();
+        }
+        for a in self.aux.iter_mut().flatten() {
+            a.sync();
+        }
+    }
+
+    /// Applies every queued command; `false` on Stop (or when every handle is gone).
+    fn commands(&mut self) -> bool {
+        loop {
+            let cmd = match self.rx.try_recv() {
+                Ok(c) => c,
+                Err(TryRecvError::Empty) => return true,
+                Err(TryRecvError::Disconnected) => return false,
+            };
+            match cmd {
+                Command::Stop => return false,
+                Command::ReplayStart => self.started = true,
+                Command::AddConsumer {
+                    id,
+                    mode,
+                    overflow,
+                    producer,
+                    shared,
+                    cache,
+                } => {
+                    if self.fan.consumers.len() <= id {
+                        self.fan.consumers.resize_with(id + 1, || None);
+                    }
+                    self.fan.caches |= cache.is_some();
+                    let mut slot = ConsumerSlot::new(producer, mode, overflow, shared);
+                    slot.cache = cache;
+                    self.fan.consumers[id] = Some(slot);
+                }
+                Command::Subscribe { id, instruments } => {
+                    let Some(Some(c)) = self.fan.consumers.get(id) else {
+                        continue;
+                    };
+                    let mode = c.mode;
+                    for inst in instruments {
+                        let r = self.fan.routes.entry(inst).or_insert_with(|| Route {
+                            shard: 0,
+                            want: Vec::new(),
+                            wire: Some(mode),
+                            sent_before: true,
+                            cache_hint: u32::MAX,
+                        });
+                        match r.want.iter_mut().find(|(c, _)| *c == id) {
+                            Some(w) => w.1 = mode,
+                            None => r.want.push((id, mode)),
+                        }
+                    }
+                }
+                Command::Unsubscribe { id, instruments } => self.unsubscribe(id, &instruments),
+                Command::RemoveConsumer { id } => {
+                    let all: Vec<_> = self
+                        .fan
+                        .routes
+                        .iter()
+                        .filter(|(_, r)| r.want.iter().any(|&(c, _)| c == id))
+                        .map(|(k, _)| *k)
+                        .collect();
+                    self.unsubscribe(id, &all);
+                    if let Some(slot) = self.fan.consumers.get_mut(id) {
+                        *slot = None;
+                    }
+                }
+                Command::AddAux { id, conn, shared } => {
+                    let kind = match conn {
+                        NewConn::Depth20(p, cache) => {
+                            AuxKind::Depth20(DepthConn::new(Outbox::new(p), cache))
+                        }
+                        NewConn::Depth200(p, cache) => {
+                            AuxKind::Depth200(DepthConn::new(Outbox::new(p), cache))
+                        }
+                        NewConn::Global(p) => AuxKind::Global(GlobalConn::new(Outbox::new(p))),
+                        NewConn::Orders { login, producer } => {
+                            let spill = self.cfg.order_spill_bytes
+                                / std::mem::size_of::<crate::event::OrderItem>();
+                            let tap = OrderTap {
+                                id,
+                                out: Outbox::with_spill(producer, spill),
+                                shared: shared.clone(),
+                            };
+                            if let Some(a) = self.aux.iter_mut().flatten().find(|a| a.is_orders()) {
+                                a.add_order_tap(tap);
+                                continue;
+                            }
+                            AuxKind::Orders(Box::new(OrderConn::new(login, tap)))
+                        }
+                    };
+                    if self.aux.len() <= id {
+                        self.aux.resize_with(id + 1, || None);
+                    }
+                    self.aux[id] = Some(Aux::new(kind, shared, id, &self.cfg));
+                }
+                Command::RemoveAux { id } => {
+                    let i = self
+                        .aux
+                        .iter()
+                        .position(|a| a.as_ref().is_some_and(|a| a.has_order_tap(id)))
+                        .unwrap_or(id);
+                    if let Some(slot) = self.aux.get_mut(i)
+                        && slot.as_mut().is_some_and(|a| a.release(id))
+                    {
+                        *slot = None;
+                    }
+                }
+                // What a replay has no use for: no socket, no token, no lookup;
+                // a depth or Global handle gets the sides of every instrument
+                // recorded and keeps those it subscribed (its books filter).
+                Command::SetAccessToken(_)
+                | Command::SetDepthInstruments { .. }
+                | Command::SetGlobalInstruments { .. }
+                | Command::Resolved { .. }
+                | Command::Fault(_) => {}
+            }
+        }
+    }
+
+    fn unsubscribe(&mut self, id: usize, instruments: &[crate::proto::segment::InstrumentId]) {
+        for inst in instruments {
+            if let Some(r) = self.fan.routes.get_mut(inst) {
+                r.want.retain(|&(c, _)| c != id);
+                if r.want.is_empty() {
+                    self.fan.routes.remove(inst);
+                }
+            }
+        }
+    }
+}
+
+/// The connection event a recorded tag stands for (its details were not
+/// recorded as values: the description is in the journal).
+fn session_event(tag: EventTag) -> Option<SessionEvent> {
+    Some(match tag {
+        EventTag::Connected => SessionEvent::Connected,
+        EventTag::Reconnected => SessionEvent::Reconnected {
+            resubscribed: 0,
+            downtime: Duration::ZERO,
+        },
+        EventTag::Disconnected => SessionEvent::Disconnected {
+            code: None,
+            reason: Cause::Eof,
+        },
+        EventTag::Reconnecting => SessionEvent::Reconnecting {
+            attempt: 1,
+            delay: Duration::ZERO,
+            cause: Cause::Eof,
+        },
+        EventTag::Error => return None,
+    })
+}
