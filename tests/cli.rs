@@ -989,7 +989,8 @@ fn a_sink_killed_mid_stream_leaves_its_commits_intact_and_the_next_run_appends()
 }
 
 /// `watch --record PATH`: the journal holds every quote the watch printed (and
-/// more: the requests, the events), and a watch killed with SIGKILL leaves a
+/// more: the requests, the events), `replay` prints the same lines from it,
+/// `record` records without printing, and a watch killed with SIGKILL leaves a
 /// journal that reads back up to its last complete batch.
 #[test]
 fn watch_record_writes_a_journal_that_survives_a_kill() {
@@ -1029,6 +1030,25 @@ fn watch_record_writes_a_journal_that_survives_a_kill() {
         quotes >= printed && printed > 0,
         "{quotes} recorded, {printed} printed"
     );
+    // Replayed, it prints what the watch printed (and then what arrived after
+    // the watch's count was reached, before it stopped).
+    let replayed = offline_ok(&["replay", &p, "--max", "--mode", "quote", "--json"]);
+    let (live, again) = (lines(&o), lines(&replayed));
+    assert!(
+        again.len() >= live.len(),
+        "{} of {}",
+        again.len(),
+        live.len()
+    );
+    assert_eq!(again[..live.len()], live[..]);
+    // `record` is `watch --quiet --record`.
+    let quiet = dir.join("quiet.arrows");
+    let q = quiet.display().to_string();
+    let o = offline_ok(&[
+        "record", &q, "--url", &url, "--mode", "quote", "--count", "50",
+    ]);
+    assert!(o.stdout.is_empty());
+    assert!(JournalReader::open(&quiet).unwrap().count() >= 50);
 
     // Killed mid-stream.
     let killed = dir.join("killed.arrows");

@@ -39,6 +39,29 @@ struct Cli {
 enum Command {
     /// Print live market events (the built-in simulator when no Dhan credentials are set).
     Watch(watch::WatchArgs),
+    /// Record a session into a journal without printing (as `watch --quiet
+    /// --record PATH`: the same options, feeds and sinks).
+    Record {
+        /// The journal's first file (rotated files add .1, .2, …).
+        path: PathBuf,
+        #[command(flatten)]
+        watch: watch::WatchArgs,
+    },
+    /// Replay a journal through the same handles and print what `watch` printed
+    /// when it was recorded (the same options: --json, --mode, --orders,
+    /// --depth, --sink, instruments); paced as recorded unless told otherwise.
+    Replay {
+        /// The journal.
+        path: PathBuf,
+        /// This many times as fast as recorded.
+        #[arg(long, conflicts_with = "max")]
+        speed: Option<f64>,
+        /// As fast as the handles take it.
+        #[arg(long)]
+        max: bool,
+        #[command(flatten)]
+        watch: watch::WatchArgs,
+    },
     /// Simulator + engine + consumer in one process, with same-run baselines.
     Bench(bench::BenchArgs),
     /// Run the Dhan protocol simulator (prints its URL first, the Global Stocks
@@ -132,7 +155,7 @@ fn note(args: std::fmt::Arguments<'_>) {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let frames = matches!(&cli.command, Command::Watch(a) if a.trace_frames)
+    let frames = matches!(&cli.command, Command::Watch(a) | Command::Record { watch: a, .. } | Command::Replay { watch: a, .. } if a.trace_frames)
         || std::env::var("DHAN_FEED_TRACE_FRAMES").is_ok_and(|v| v.trim() == "1");
     stderr::init_logger(frames);
     dhan_feed::internals::tls::install_default_provider();
@@ -162,28 +185,26 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
-        Command::Watch(args) => {
-            let stop = Arc::new(AtomicBool::new(false));
-            let flag = stop.clone();
-            if let Err(e) = ctrlc::set_handler(move || flag.store(true, Ordering::Relaxed)) {
-                note(format_args!("warning: Ctrl-C handler not installed: {e}"));
-            }
-            match watch::run(&args, &mut io::stdout().lock(), stop) {
-                Ok(_) => ExitCode::SUCCESS,
-                Err(watch::WatchError::Io(e)) if e.kind() == io::ErrorKind::BrokenPipe => {
-                    ExitCode::SUCCESS
-                }
-                // A usage error, like the argument parser's own.
-                Err(e @ watch::WatchError::BadUrl(_)) => {
-                    note(format_args!("error: {e}"));
-                    ExitCode::from(2)
-                }
-                Err(e) => {
-                    note(format_args!("error: {e}"));
-                    ExitCode::FAILURE
-                }
-            }
+        Command::Record { path, mut watch } => {
+            watch.record = Some(path);
+            watch.quiet = true;
+            run_watch(&watch)
         }
+        Command::Replay {
+            path,
+            speed,
+            max,
+            mut watch,
+        } => {
+            let pacing = match (speed, max) {
+                (_, true) => dhan_feed::journal::Pacing::Max,
+                (Some(n), false) => dhan_feed::journal::Pacing::Speed(n),
+                (None, false) => dhan_feed::journal::Pacing::Original,
+            };
+            watch.replay = Some((path, pacing));
+            run_watch(&watch)
+        }
+        Command::Watch(args) => run_watch(&args),
         Command::Instruments(args) => match instruments::run(args) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
@@ -214,6 +235,28 @@ fn main() -> ExitCode {
                     ExitCode::FAILURE
                 }
             }
+        }
+    }
+}
+
+/// `watch` (and `record`, `replay`): runs until done or Ctrl-C; the exit code.
+fn run_watch(args: &watch::WatchArgs) -> ExitCode {
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = stop.clone();
+    if let Err(e) = ctrlc::set_handler(move || flag.store(true, Ordering::Relaxed)) {
+        note(format_args!("warning: Ctrl-C handler not installed: {e}"));
+    }
+    match watch::run(args, &mut io::stdout().lock(), stop) {
+        Ok(_) => ExitCode::SUCCESS,
+        Err(watch::WatchError::Io(e)) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        // A usage error, like the argument parser's own.
+        Err(e @ watch::WatchError::BadUrl(_)) => {
+            note(format_args!("error: {e}"));
+            ExitCode::from(2)
+        }
+        Err(e) => {
+            note(format_args!("error: {e}"));
+            ExitCode::FAILURE
         }
     }
 }

@@ -161,6 +161,7 @@ fn market(
         )?),
         _ => None,
     };
+    crate::watch_args::subscribed();
     let mut hist = hdrhistogram::Histogram::<u64>::new(3).map_err(io::Error::other)?;
     let mut summary = Summary::default();
     let start = Instant::now();
@@ -205,6 +206,7 @@ fn market(
                 refused(&c.event, args.token_file.is_some())?;
             }
             FeedEvent::Refused(r) => note!("dhan-feed watch: {r}"),
+            FeedEvent::EngineStopped(dhan_feed::EngineStop::ReplayEnded) => break,
             FeedEvent::EngineStopped(stop) => return Err(WatchError::EngineStopped(stop)),
             _ => {}
         }

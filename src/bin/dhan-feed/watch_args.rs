@@ -117,6 +117,10 @@ pub struct WatchArgs {
     /// recorder thread of its own.
     #[arg(long, value_name = "PATH")]
     pub record: Option<PathBuf>,
+    /// Set by `dhan-feed replay`: the journal to replay instead of connecting,
+    /// and how fast.
+    #[arg(skip)]
+    pub replay: Option<(PathBuf, dhan_feed::journal::Pacing)>,
     /// Instruments as SEGMENT:ID (default: NIFTY, BANKNIFTY, NIFTYIT, SENSEX).
     pub instruments: Vec<InstrumentId>,
 }
@@ -281,7 +285,26 @@ pub type Connected = (
     Option<dhan_feed::journal::Recorder>,
 );
 
+/// The replay `dhan-feed replay` runs, started once the watch has subscribed.
+static REPLAY: std::sync::OnceLock<dhan_feed::journal::Replay> = std::sync::OnceLock::new();
+
+/// The watch's handles are made and subscribed: a replay starts now.
+pub fn subscribed() {
+    if let Some(r) = REPLAY.get()
+        && let Err(e) = r.start()
+    {
+        note!("dhan-feed replay: {e}");
+    }
+}
+
 pub fn connect(args: &WatchArgs) -> Result<Connected, WatchError> {
+    if let Some((path, pacing)) = &args.replay {
+        let r = dhan_feed::journal::replay(path, *pacing)?;
+        let client = r.client().clone();
+        note!("dhan-feed replay: {} ({pacing:?})", path.display());
+        let _ = REPLAY.set(r);
+        return Ok((None, client, None));
+    }
     let mut sim = None;
     let mut cfg = if let Some(url) = &args.url {
         if dhan_feed::config::BaseUrl::parse(url).is_none() {

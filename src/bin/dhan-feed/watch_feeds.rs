@@ -53,6 +53,7 @@ pub fn orders(
         to_page = Some(page.order_sender(feed.health_probe()));
         web = Some(crate::watch_http::start(page)?);
     }
+    crate::watch_args::subscribed();
     let mut summary = Summary::default();
     let start = Instant::now();
     let mut line = Vec::with_capacity(2048);
@@ -76,6 +77,9 @@ pub fn orders(
             continue;
         };
         if let OrderEvent::EngineStopped(stop) = ev {
+            if stop == dhan_feed::EngineStop::ReplayEnded {
+                break;
+            }
             return Err(WatchError::EngineStopped(stop));
         }
         if let Some(tx) = &to_page {
@@ -275,10 +279,13 @@ fn run_depth<const N: usize>(
     out: &mut impl Write,
     stop: &AtomicBool,
 ) -> Result<Summary, WatchError> {
+    crate::watch_args::subscribed();
     let mut summary = Summary::default();
     let start = Instant::now();
     let mut line = Vec::with_capacity(512);
-    while !done(args, &summary, start, stop) {
+    // A replay's end (every handle says so).
+    let mut ended = false;
+    while !ended && !done(args, &summary, start, stop) {
         let mut idle = true;
         for f in feeds.iter_mut() {
             let Some(ev) = f.try_recv() else { continue };
@@ -313,6 +320,9 @@ fn run_depth<const N: usize>(
                         summary.reconnects += 1;
                     }
                     refused(&c.event, args.token_file.is_some())?;
+                }
+                DepthFeedEvent::EngineStopped(dhan_feed::EngineStop::ReplayEnded) => {
+                    ended = true;
                 }
                 DepthFeedEvent::EngineStopped(stop) => {
                     return Err(WatchError::EngineStopped(stop));
