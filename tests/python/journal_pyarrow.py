@@ -1,0 +1,55 @@
+"""A journal recorded by `dhan-feed record`, read by pyarrow: the documented
+columns and types, the format version in the schema's metadata, market
+messages that are whole packets, and no credential anywhere.
+
+Usage: journal_pyarrow.py path/to/dhan-feed
+"""
+import os
+import struct
+import subprocess
+import sys
+import tempfile
+
+import pyarrow as pa
+
+exe = sys.argv[1]
+env = {k: v for k, v in os.environ.items() if "DHAN" not in k and k not in ("CLIENT_ID", "ACCESS_TOKEN")}
+with tempfile.TemporaryDirectory() as d:
+    path = os.path.join(d, "day.arrows")
+    subprocess.run([exe, "record", path, "--mode", "full", "--count", "80"], check=True, env=env, timeout=120)
+    with pa.ipc.open_stream(path) as r:
+        table = r.read_all()
+        meta = r.schema.metadata
+    expected = [
+        ("recv_mono_ns", pa.uint64()),
+        ("recv_wall_ns", pa.int64()),
+        ("conn", pa.uint16()),
+        ("feed", pa.uint8()),
+        ("kind", pa.uint8()),
+        ("payload", pa.binary()),
+    ]
+    got = [(f.name, f.type) for f in table.schema]
+    assert got == expected, got
+    assert meta[b"dhan_feed.journal.version"] == b"1", meta
+    kinds = table.column("kind").to_pylist()
+    feeds = table.column("feed").to_pylist()
+    payloads = table.column("payload").to_pylist()
+    market = [p for k, f, p in zip(kinds, feeds, payloads) if k == 0 and f == 0]
+    assert len(market) >= 10, len(market)
+    # Each market message is whole packets: code, u16 length covering the packet.
+    for m in market:
+        at = 0
+        while at < len(m):
+            (length,) = struct.unpack_from("<H", m, at + 1)
+            assert length >= 8, (length, m[:16])
+            at += length
+        assert at == len(m), (at, len(m))
+    assert 3 in kinds, "no connection event"
+    assert 2 in kinds, "no request sent"
+    # The simulator's credentials (dhan_feed::sim::DEFAULT_CLIENT_ID and
+    # DEFAULT_ACCESS_TOKEN) are masked wherever they were sent or received.
+    for secret in (b"1000000001", b"sim-access-token"):
+        assert not any(secret in p for p in payloads), secret
+    mono = table.column("recv_mono_ns").to_pylist()
+    assert mono == sorted(mono), "records out of order"
+    print(f"pyarrow {pa.__version__}: {table.num_rows} records, {len(market)} market messages: ok")
