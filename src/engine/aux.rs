@@ -528,3 +528,49 @@ impl Aux {
             .store(&self.link.driver.lc, self.wanted(), counts);
     }
 }
+
+/// What a new depth, Global or order handle needs: its connection's kind, or
+/// `None` when an order handle joined the order connection already there
+/// (Dhan allows one a user).
+pub(crate) fn new_kind(
+    aux: &mut [Option<Aux>],
+    id: usize,
+    conn: super::port::NewConn,
+    shared: &Arc<OutboxShared>,
+    cfg: &ClientConfig,
+) -> Option<AuxKind> {
+    use super::port::NewConn;
+    Some(match conn {
+        NewConn::Depth20(p, cache) => AuxKind::Depth20(DepthConn::new(Outbox::new(p), cache)),
+        NewConn::Depth200(p, cache) => AuxKind::Depth200(DepthConn::new(Outbox::new(p), cache)),
+        NewConn::Global(p) => AuxKind::Global(GlobalConn::new(Outbox::new(p))),
+        NewConn::Orders { login, producer } => {
+            let spill = cfg.order_spill_bytes / std::mem::size_of::<OrderItem>();
+            let tap = OrderTap {
+                id,
+                out: Outbox::with_spill(producer, spill),
+                shared: shared.clone(),
+            };
+            if let Some(a) = aux.iter_mut().flatten().find(|a| a.is_orders()) {
+                a.add_order_tap(tap);
+                return None;
+            }
+            AuxKind::Orders(Box::new(OrderConn::new(login, tap)))
+        }
+    })
+}
+
+/// Handle `id` is gone: the connection it was on, taken out of `aux` with its
+/// slot's index when no handle is left on it (the caller closes it). An order
+/// handle may be on a connection another handle opened.
+pub(crate) fn release(aux: &mut [Option<Aux>], id: usize) -> Option<(usize, Aux)> {
+    let i = aux
+        .iter()
+        .position(|a| a.as_ref().is_some_and(|a| a.has_order_tap(id)))
+        .unwrap_or(id);
+    let slot = aux.get_mut(i)?;
+    if slot.as_mut()?.release(id) {
+        return slot.take().map(|a| (i, a));
+    }
+    None
+}

@@ -2,14 +2,12 @@
 //! a channel plus a `Waker`, decode and publish into each consumer's ring. It never
 //! waits on a consumer.
 
-use super::aux::{self, Aux, AuxKind, DepthConn, OrderConn, OrderTap};
+use super::aux::{self, Aux};
 use super::budgets;
 use super::dns::Dns;
 use super::env::Env;
 use super::fanout::{ConsumerSlot, Fanout, Route};
-use super::global_conn::GlobalConn;
-use super::outbox::Outbox;
-use super::port::{Command, EngineHandle, EngineStats, Fault, MAX_SHARDS, NewConn};
+use super::port::{Command, EngineHandle, EngineStats, Fault, MAX_SHARDS};
 use super::shard::{MAX_PER_SHARD, Shard};
 use crate::config::{BaseUrl, ClientConfig};
 use crate::event::{EngineStop, Refusal};
@@ -507,29 +505,9 @@ impl Engine {
                     }
                 }
                 Command::AddAux { id, conn, shared } => {
-                    let kind = match conn {
-                        NewConn::Depth20(p, cache) => {
-                            AuxKind::Depth20(DepthConn::new(Outbox::new(p), cache))
-                        }
-                        NewConn::Depth200(p, cache) => {
-                            AuxKind::Depth200(DepthConn::new(Outbox::new(p), cache))
-                        }
-                        NewConn::Global(p) => AuxKind::Global(GlobalConn::new(Outbox::new(p))),
-                        NewConn::Orders { login, producer } => {
-                            let spill = self.cfg.order_spill_bytes
-                                / std::mem::size_of::<crate::event::OrderItem>();
-                            let tap = OrderTap {
-                                id,
-                                out: Outbox::with_spill(producer, spill),
-                                shared: shared.clone(),
-                            };
-                            // One order connection per user: later handles share it.
-                            if let Some(a) = self.aux.iter_mut().flatten().find(|a| a.is_orders()) {
-                                a.add_order_tap(tap);
-                                continue;
-                            }
-                            AuxKind::Orders(Box::new(OrderConn::new(login, tap)))
-                        }
+                    let Some(kind) = aux::new_kind(&mut self.aux, id, conn, &shared, &self.cfg)
+                    else {
+                        continue;
                     };
                     let mut aux = Aux::new(kind, shared, id, &self.cfg);
                     aux.link.set_tap(self.tap.as_ref());
@@ -553,17 +531,7 @@ impl Engine {
                     }
                 }
                 Command::RemoveAux { id } => {
-                    // An order handle may be on a connection another handle opened;
-                    // that connection closes with its last handle.
-                    let i = self
-                        .aux
-                        .iter()
-                        .position(|a| a.as_ref().is_some_and(|a| a.has_order_tap(id)))
-                        .unwrap_or(id);
-                    if let Some(slot) = self.aux.get_mut(i)
-                        && slot.as_mut().is_some_and(|a| a.release(id))
-                        && let Some(mut a) = slot.take()
-                    {
+                    if let Some((i, mut a)) = aux::release(&mut self.aux, id) {
                         a.link.close(self.poll.registry(), &self.budget);
                         self.aux_again[i] = false;
                     }

@@ -5,12 +5,10 @@
 //! times faster, or as fast as the handles take them. No socket: the
 //! subscriptions decide who gets which instrument, as on a live feed.
 
-use super::aux::{Aux, AuxKind, DepthConn, OrderConn, OrderTap};
+use super::aux::{self, Aux};
 use super::fanout::{ConsumerSlot, Fanout, Route};
-use super::global_conn::GlobalConn;
 use super::io_thread::EngineError;
-use super::outbox::Outbox;
-use super::port::{Command, EngineHandle, EngineStats, NewConn};
+use super::port::{Command, EngineHandle, EngineStats};
 use crate::config::ClientConfig;
 use crate::event::{ConnectionEvent, EngineStop};
 use crate::proto::endpoint::FeedKind;
@@ -320,28 +318,9 @@ impl Replay {
                     }
                 }
                 Command::AddAux { id, conn, shared } => {
-                    let kind = match conn {
-                        NewConn::Depth20(p, cache) => {
-                            AuxKind::Depth20(DepthConn::new(Outbox::new(p), cache))
-                        }
-                        NewConn::Depth200(p, cache) => {
-                            AuxKind::Depth200(DepthConn::new(Outbox::new(p), cache))
-                        }
-                        NewConn::Global(p) => AuxKind::Global(GlobalConn::new(Outbox::new(p))),
-                        NewConn::Orders { login, producer } => {
-                            let spill = self.cfg.order_spill_bytes
-                                / std::mem::size_of::<crate::event::OrderItem>();
-                            let tap = OrderTap {
-                                id,
-                                out: Outbox::with_spill(producer, spill),
-                                shared: shared.clone(),
-                            };
-                            if let Some(a) = self.aux.iter_mut().flatten().find(|a| a.is_orders()) {
-                                a.add_order_tap(tap);
-                                continue;
-                            }
-                            AuxKind::Orders(Box::new(OrderConn::new(login, tap)))
-                        }
+                    let Some(kind) = aux::new_kind(&mut self.aux, id, conn, &shared, &self.cfg)
+                    else {
+                        continue;
                     };
                     if self.aux.len() <= id {
                         self.aux.resize_with(id + 1, || None);
@@ -349,16 +328,7 @@ impl Replay {
                     self.aux[id] = Some(Aux::new(kind, shared, id, &self.cfg));
                 }
                 Command::RemoveAux { id } => {
-                    let i = self
-                        .aux
-                        .iter()
-                        .position(|a| a.as_ref().is_some_and(|a| a.has_order_tap(id)))
-                        .unwrap_or(id);
-                    if let Some(slot) = self.aux.get_mut(i)
-                        && slot.as_mut().is_some_and(|a| a.release(id))
-                    {
-                        *slot = None;
-                    }
+                    let _ = aux::release(&mut self.aux, id);
                 }
                 // What a replay has no use for: no socket, no token, no lookup;
                 // a depth or Global handle gets the sides of every instrument
