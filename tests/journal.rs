@@ -351,7 +351,7 @@ fn a_truncated_journal_reads_up_to_the_damage_and_says_where() {
             let shown = d.to_string();
             assert!(shown.contains("complete batches"), "{shown}");
         }
-        None => assert_eq!(r.unfinished(), [cut.clone()]),
+        None => assert_eq!(r.unfinished(), std::slice::from_ref(&cut)),
     }
     // Garbage where the next batch should start (in place of the end marker):
     // every record, and the damage reported. (Arrow IPC has no checksum:

@@ -61,7 +61,11 @@ fuzz_target!(|data: &[u8]| {
         assert!(!whole, "a whole journal refused");
         return;
     };
-    assert_eq!(got[..], records[..got.len()], "not a prefix of what was written");
+    assert_eq!(
+        got[..],
+        records[..got.len()],
+        "not a prefix of what was written"
+    );
     if whole {
         assert_eq!(got.len(), records.len());
         assert!(r.damage().is_none());
