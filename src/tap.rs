@@ -39,7 +39,7 @@ pub enum RecordKind {
     /// A connection event: its tag byte ([`EventTag`]), then its description.
     Event = 3,
     /// Records the ring could not take, of every connection: the payload is
-    /// their count (u64); feed [`GAP_FEED`], connection [`GAP_CONN`].
+    /// their count (u64); feed 255, connection 65535.
     Gap = 4,
 }
 

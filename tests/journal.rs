@@ -398,3 +398,35 @@ fn a_journal_of_another_version_is_refused_clearly() {
         "{shown}"
     );
 }
+
+/// Rotated by size, a journal is several files (`PATH`, `PATH.1`, …), each a
+/// whole stream, and the reader goes through them all in order.
+#[test]
+fn a_rotated_journal_reads_back_across_its_files() {
+    let _g = common::serial();
+    let s = record_a_session("journal-rotate", |c| JournalConfig {
+        rotate_bytes: 16 * 1024,
+        batch_rows: 256,
+        ..c
+    });
+    assert!(s.stats.files >= 3, "{:?}", s.stats);
+    let mut r = JournalReader::open(&s.path).unwrap();
+    let mut last = 0;
+    let mut n = 0u64;
+    for rec in r.by_ref() {
+        assert!(rec.recv_mono_ns >= last);
+        last = rec.recv_mono_ns;
+        n += 1;
+    }
+    assert!(
+        r.damage().is_none() && r.unfinished().is_empty(),
+        "{:?}",
+        r.damage()
+    );
+    assert_eq!(n, s.stats.records);
+    for i in 1..s.stats.files {
+        let file = format!("{}.{i}", s.path.display());
+        let one = JournalReader::open(&file).unwrap();
+        assert!(one.count() > 0, "{file} is empty");
+    }
+}

@@ -322,6 +322,7 @@ fn gap_row(g: &GapRow, recv_wall_ns: i64, out: &mut Vec<Cell<'static>>) {
 }
 
 /// `INSERT INTO table (cols) VALUES (?1, …)`.
+#[cfg(feature = "sqlite")]
 pub(crate) fn insert_sql(table: &str) -> String {
     let cols = columns(table);
     let marks: Vec<String> = (1..=cols.len()).map(|i| format!("?{i}")).collect();
