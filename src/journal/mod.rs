@@ -53,6 +53,8 @@
 //! ```
 
 mod config;
+#[cfg(feature = "parquet")]
+mod export;
 mod reader;
 mod record;
 mod schema;
@@ -61,6 +63,8 @@ mod writer;
 pub use crate::engine::Pacing;
 pub use crate::tap::{EventTag, RecordKind};
 pub use config::{JournalConfig, JournalStats};
+#[cfg(feature = "parquet")]
+pub use export::{ExportStats, export_parquet};
 pub use reader::{Damage, JournalReader};
 pub use record::{JournalError, Record};
 pub use schema::JOURNAL_VERSION;

@@ -53,3 +53,27 @@ with tempfile.TemporaryDirectory() as d:
     mono = table.column("recv_mono_ns").to_pylist()
     assert mono == sorted(mono), "records out of order"
     print(f"pyarrow {pa.__version__}: {table.num_rows} records, {len(market)} market messages: ok")
+
+    # Exported to Parquet (a build with the `parquet` feature; 2: a build without).
+    out = os.path.join(d, "parquet")
+    rc = subprocess.run([exe, "export", path, "--parquet", out], env=env, timeout=120).returncode
+    if rc == 2:
+        print("this dhan-feed has no Parquet export: skipped")
+        sys.exit(0)
+    assert rc == 0, rc
+    import pyarrow.parquet as pq
+
+    fulls = pq.read_table(os.path.join(out, "fulls.parquet"))
+    names = fulls.schema.names
+    assert "bid_price_5" in names and "recv_ns" in names, names
+    assert fulls.schema.field("ltp").metadata[b"unit"] == b"rupees"
+    assert fulls.num_rows > 0
+    count = 0
+    for m in market:
+        at = 0
+        while at < len(m):
+            (length,) = struct.unpack_from("<H", m, at + 1)
+            count += m[at] == 8
+            at += length
+    assert fulls.num_rows == count, (fulls.num_rows, count)
+    print(f"pyarrow: fulls.parquet has the {count} full packets: ok")

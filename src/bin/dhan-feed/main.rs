@@ -70,6 +70,14 @@ enum Command {
     /// Every fault and token renewal in rotation against every feed, then checks
     /// that nothing was lost (exit status 1 if a check fails).
     Soak(soak::SoakArgs),
+    /// Export a journal into one Parquet file per event kind (zstd), in DIR.
+    Export {
+        /// The journal.
+        path: PathBuf,
+        /// The directory to write into (created if missing).
+        #[arg(long, value_name = "DIR")]
+        parquet: PathBuf,
+    },
     /// Find instruments in Dhan's instrument master, or download it.
     Instruments(instruments::InstrumentsArgs),
     /// Decode a capture (records of u32 LE length + one WebSocket message) to JSON lines.
@@ -205,6 +213,7 @@ fn main() -> ExitCode {
             run_watch(&watch)
         }
         Command::Watch(args) => run_watch(&args),
+        Command::Export { path, parquet } => export(&path, &parquet),
         Command::Instruments(args) => match instruments::run(args) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
@@ -259,4 +268,34 @@ fn run_watch(args: &watch::WatchArgs) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `export PATH --parquet DIR`.
+#[cfg(feature = "parquet")]
+fn export(path: &std::path::Path, dir: &std::path::Path) -> ExitCode {
+    match dhan_feed::journal::export_parquet(path, dir) {
+        Ok(s) => {
+            for (file, rows) in &s.files {
+                note(format_args!("{}: {rows} rows", file.display()));
+            }
+            if let Some(d) = &s.damage {
+                note(format_args!("the journal is damaged; exported up to: {d}"));
+                return ExitCode::FAILURE;
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            note(format_args!("error: {e}"));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `export` in a build without Parquet.
+#[cfg(not(feature = "parquet"))]
+fn export(_: &std::path::Path, _: &std::path::Path) -> ExitCode {
+    note(format_args!(
+        "error: this dhan-feed was built without Parquet: build it with --features parquet"
+    ));
+    ExitCode::from(2)
 }
