@@ -430,3 +430,51 @@ fn a_rotated_journal_reads_back_across_its_files() {
         assert!(one.count() > 0, "{file} is empty");
     }
 }
+
+/// The market events a replay at `pacing` gives a quote consumer of the
+/// session's instruments, with their stamps, up to the replay's end.
+fn replayed_market(
+    path: &std::path::Path,
+    pacing: journal::Pacing,
+) -> (Vec<MarketPacket>, Vec<u64>) {
+    let replay = journal::replay(path, pacing).unwrap();
+    let mut market = replay.client().market_feed(FeedMode::Quote);
+    market.subscribe(&ids(5)).unwrap();
+    replay.start().unwrap();
+    let (mut got, mut ns) = (Vec::new(), Vec::new());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        match market.recv_timeout(Duration::from_millis(50)) {
+            Some(FeedEvent::Market(m)) => {
+                got.push(m.packet);
+                ns.push(m.recv_ns);
+            }
+            Some(FeedEvent::EngineStopped(stop)) => {
+                assert_eq!(stop, dhan_feed::event::EngineStop::ReplayEnded);
+                return (got, ns);
+            }
+            _ => {}
+        }
+    }
+    panic!("the replay did not end");
+}
+
+/// Paced as recorded, or ten times as fast, a replay gives the same events
+/// with the same stamps as one as fast as possible (the pace changes when, not
+/// what); and a journal rotated by age reads back across its files.
+#[test]
+fn paced_replays_and_a_journal_rotated_by_age_give_the_same_events() {
+    let _g = common::serial();
+    let s = record_a_session("journal-paced", |c| JournalConfig {
+        rotate_every: Some(Duration::from_millis(400)),
+        ..c
+    });
+    assert!(s.stats.files >= 3, "{:?}", s.stats);
+    let all: Vec<_> = JournalReader::open(&s.path).unwrap().collect();
+    assert_eq!(all.len() as u64, s.stats.records);
+    for pacing in [journal::Pacing::Original, journal::Pacing::Speed(10.0)] {
+        let (got, ns) = replayed_market(&s.path, pacing);
+        assert_eq!(got, s.market, "{pacing:?}");
+        assert_eq!(ns, s.market_ns, "{pacing:?}");
+    }
+}
