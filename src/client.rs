@@ -77,15 +77,7 @@ impl Client {
             return Err(ConfigError::MissingPartnerSecret.into());
         }
         if let Some(t) = &tap {
-            for s in [
-                Some(&cfg.client_id),
-                Some(&cfg.access_token),
-                cfg.partner_id.as_ref(),
-                cfg.partner_secret.as_ref(),
-            ]
-            .into_iter()
-            .flatten()
-            {
+            for s in cfg.credentials() {
                 t.add_secret(s.expose().as_bytes());
             }
         }
@@ -96,14 +88,19 @@ impl Client {
             cfg.access_token.clone(),
             Arc::downgrade(&engine),
         )?;
-        Ok(Self {
+        Ok(Self::on(engine, cfg))
+    }
+
+    /// A client handing out handles of `engine`.
+    fn on(engine: Arc<crate::engine::port::EngineHandle>, cfg: ClientConfig) -> Self {
+        Self {
             inner: Arc::new(ClientInner {
                 engine,
                 next_id: AtomicUsize::new(0),
                 next_aux: AtomicUsize::new(0),
                 cfg,
             }),
-        })
+        }
     }
 
     /// A client whose handles are fed by a replay of `records` (a journal's)
@@ -115,14 +112,7 @@ impl Client {
         pacing: crate::engine::Pacing,
     ) -> Result<Self, Error> {
         let engine = Arc::new(crate::engine::spawn_replay(cfg.clone(), records, pacing)?);
-        Ok(Self {
-            inner: Arc::new(ClientInner {
-                engine,
-                next_id: AtomicUsize::new(0),
-                next_aux: AtomicUsize::new(0),
-                cfg,
-            }),
-        })
+        Ok(Self::on(engine, cfg))
     }
 
     /// A replaying client's records start to flow (to the handles made

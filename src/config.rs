@@ -382,6 +382,19 @@ fn var(primary: &'static str, fallback: Option<&'static str>) -> Option<String> 
 }
 
 impl ClientConfig {
+    /// Every credential it holds (the client id, the access token, the
+    /// partner id and secret when set): what traces and journals mask.
+    pub(crate) fn credentials(&self) -> impl Iterator<Item = &Secret> {
+        [
+            Some(&self.client_id),
+            Some(&self.access_token),
+            self.partner_id.as_ref(),
+            self.partner_secret.as_ref(),
+        ]
+        .into_iter()
+        .flatten()
+    }
+
     /// Reads credentials from `DHAN_CLIENT_ID`, `DHAN_ACCESS_TOKEN` (fallbacks
     /// `CLIENT_ID`, `ACCESS_TOKEN`) or `DHAN_ACCESS_TOKEN_FILE` (a file holding
     /// the token, watched for renewals; it wins over `DHAN_ACCESS_TOKEN`),

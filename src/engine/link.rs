@@ -183,15 +183,7 @@ impl Link {
         if !cfg.trace_frames {
             return;
         }
-        let secrets = [
-            Some(&cfg.client_id),
-            Some(&cfg.access_token),
-            cfg.partner_id.as_ref(),
-            cfg.partner_secret.as_ref(),
-        ]
-        .into_iter()
-        .flatten()
-        .map(|s| s.expose().as_bytes().to_vec());
+        let secrets = cfg.credentials().map(|s| s.expose().as_bytes().to_vec());
         self.driver
             .set_trace(Some(crate::session::trace::FrameTrace::new(
                 self.name, secrets,
