@@ -349,6 +349,24 @@ pub(crate) struct Fanout {
 pub(crate) const STAMP_EVERY: u32 = 32;
 
 impl Fanout {
+    /// Consumer `id`'s slot (a new handle).
+    pub fn add_consumer(&mut self, id: usize, slot: ConsumerSlot) {
+        if self.consumers.len() <= id {
+            self.consumers.resize_with(id + 1, || None);
+        }
+        self.caches |= slot.cache.is_some();
+        self.consumers[id] = Some(slot);
+    }
+
+    /// Instruments consumer `id` wants (to unsubscribe when it goes).
+    pub fn wanted_by(&self, id: usize) -> Vec<InstrumentId> {
+        self.routes
+            .iter()
+            .filter(|(_, r)| r.want.iter().any(|&(c, _)| c == id))
+            .map(|(k, _)| *k)
+            .collect()
+    }
+
     /// A new read: the next publish reads the clock.
     #[inline]
     pub fn new_read(&mut self) {

@@ -544,24 +544,14 @@ impl Engine {
                     shared,
                     cache,
                 } => {
-                    if self.fan.consumers.len() <= id {
-                        self.fan.consumers.resize_with(id + 1, || None);
-                    }
-                    self.fan.caches |= cache.is_some();
                     let mut slot = ConsumerSlot::new(producer, mode, overflow, shared);
                     slot.cache = cache;
-                    self.fan.consumers[id] = Some(slot);
+                    self.fan.add_consumer(id, slot);
                 }
                 Command::Subscribe { id, instruments } => self.subscribe(id, &instruments),
                 Command::Unsubscribe { id, instruments } => self.unsubscribe(id, &instruments),
                 Command::RemoveConsumer { id } => {
-                    let all: Vec<InstrumentId> = self
-                        .fan
-                        .routes
-                        .iter()
-                        .filter(|(_, r)| r.want.iter().any(|&(c, _)| c == id))
-                        .map(|(k, _)| *k)
-                        .collect();
+                    let all = self.fan.wanted_by(id);
                     self.unsubscribe(id, &all);
                     if let Some(slot) = self.fan.consumers.get_mut(id) {
                         *slot = None;

@@ -276,13 +276,9 @@ impl Replay {
                     shared,
                     cache,
                 } => {
-                    if self.fan.consumers.len() <= id {
-                        self.fan.consumers.resize_with(id + 1, || None);
-                    }
-                    self.fan.caches |= cache.is_some();
                     let mut slot = ConsumerSlot::new(producer, mode, overflow, shared);
                     slot.cache = cache;
-                    self.fan.consumers[id] = Some(slot);
+                    self.fan.add_consumer(id, slot);
                 }
                 Command::Subscribe { id, instruments } => {
                     let Some(Some(c)) = self.fan.consumers.get(id) else {
@@ -305,13 +301,7 @@ impl Replay {
                 }
                 Command::Unsubscribe { id, instruments } => self.unsubscribe(id, &instruments),
                 Command::RemoveConsumer { id } => {
-                    let all: Vec<_> = self
-                        .fan
-                        .routes
-                        .iter()
-                        .filter(|(_, r)| r.want.iter().any(|&(c, _)| c == id))
-                        .map(|(k, _)| *k)
-                        .collect();
+                    let all = self.fan.wanted_by(id);
                     self.unsubscribe(id, &all);
                     if let Some(slot) = self.fan.consumers.get_mut(id) {
                         *slot = None;
