@@ -225,7 +225,7 @@ pub fn export_parquet(journal: &Path, dir: &Path) -> Result<ExportStats, Journal
     let mut parser = OrderUpdateParser::new();
     let mut slot = OrderUpdate::default();
     let mut stats = ExportStats::default();
-    let fail = |e: String| JournalError::Start(format!("export: {e}"));
+    let fail = JournalError::Export;
     for rec in reader.by_ref() {
         stats.records += 1;
         match (rec.feed_kind(), rec.kind) {

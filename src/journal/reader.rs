@@ -98,32 +98,31 @@ impl JournalReader {
     /// journal schema of this version).
     pub fn open(path: impl AsRef<Path>) -> Result<Self, JournalError> {
         let path = path.as_ref().to_path_buf();
-        let mut r = Self {
-            path,
-            file_no: 0,
-            stream: None,
-            batch: None,
-            row: 0,
-            batches: 0,
-            records: 0,
-            damage: None,
-            unfinished: Vec::new(),
-        };
-        let file = File::open(&r.path).map_err(|e| JournalError::Io {
-            file: r.path.clone(),
+        let file = File::open(&path).map_err(|e| JournalError::Io {
+            file: path.clone(),
             source: e,
         })?;
-        r.stream = Some(Self::stream(Box::new(file), &r.path)?);
-        Ok(r)
+        let stream = Self::stream(Box::new(file), &path)?;
+        Ok(Self::new(path, 0, stream))
     }
 
     /// Reads a journal from any byte source (one file's worth; no rotation).
     pub fn from_reader(src: impl Read + Send + 'static) -> Result<Self, JournalError> {
         let path = PathBuf::from("<reader>");
         let stream = Self::stream(Box::new(src), &path)?;
-        Ok(Self {
+        Ok(Self::new(path, u32::MAX, stream))
+    }
+
+    /// A reader at the start of `stream`, file `file_no` of `path`
+    /// (`u32::MAX`: a byte source, no rotated files after it).
+    fn new(
+        path: PathBuf,
+        file_no: u32,
+        stream: StreamReader<BufReader<Box<dyn Read + Send>>>,
+    ) -> Self {
+        Self {
             path,
-            file_no: u32::MAX,
+            file_no,
             stream: Some(stream),
             batch: None,
             row: 0,
@@ -131,7 +130,7 @@ impl JournalReader {
             records: 0,
             damage: None,
             unfinished: Vec::new(),
-        })
+        }
     }
 
     fn stream(

@@ -87,6 +87,9 @@ pub enum JournalError {
     /// The recorder could not start.
     #[error("journal {0}")]
     Start(String),
+    /// An export could not write its files.
+    #[error("journal export: {0}")]
+    Export(String),
 }
 
 impl From<JournalError> for crate::Error {
