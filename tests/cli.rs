@@ -225,6 +225,12 @@ fn watch_prints_events_and_a_summary() {
 
 fn offline() -> Command {
     let mut c = bin();
+    without_credentials(&mut c);
+    c
+}
+
+/// `c` without any Dhan credential from the environment.
+fn without_credentials(c: &mut Command) {
     for v in [
         "DHAN_CLIENT_ID",
         "CLIENT_ID",
@@ -234,7 +240,6 @@ fn offline() -> Command {
     ] {
         c.env_remove(v);
     }
-    c
 }
 
 /// Runs the offline binary with `args`; it must succeed (its stderr shown if not).
@@ -880,15 +885,7 @@ fn a_full_disk_under_watch_sink_is_a_clear_error_and_the_feed_goes_on() {
         .args(["watch", "--url", &url, "--mode", "full", "--json"])
         .args(["--seconds", "4", "--sink", &arg])
         .args(&instruments);
-    for v in [
-        "DHAN_CLIENT_ID",
-        "CLIENT_ID",
-        "DHAN_ACCESS_TOKEN",
-        "ACCESS_TOKEN",
-        "DHAN_ACCESS_TOKEN_FILE",
-    ] {
-        cmd.env_remove(v);
-    }
+    without_credentials(&mut cmd);
     let o = cmd.output().unwrap();
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(!o.status.success(), "{err}");
