@@ -224,7 +224,8 @@ pub struct ClientConfig {
     pub extra_roots: Vec<CertificateDer<'static>>,
     /// Trust Mozilla's roots (webpki-roots). Default true.
     pub webpki_roots: bool,
-    /// Pin the I/O thread to this core; failure is logged, not fatal. Default none.
+    /// Pin the I/O thread (a journal replay's thread too) to this core; failure
+    /// is logged, not fatal. Default none.
     pub pin_core: Option<usize>,
     /// Busy-poll for the lowest latency at the cost of a core: the I/O thread
     /// never sleeps; it reads and flushes every live socket each turn (live
@@ -285,8 +286,9 @@ pub struct ClientConfig {
     /// resolver, called on a resolver thread (never the I/O thread), bounded by
     /// [`LifecycleConfig::resolve_timeout`].
     pub resolver: crate::resolve::Resolver,
-    /// Called on the I/O thread when it starts, before it polls (e.g. to set a
-    /// scheduling priority, or thread-local state in tests). Default none.
+    /// Called on the I/O thread (a journal replay's thread too) when it starts,
+    /// before it polls (e.g. to set a scheduling priority, or thread-local state
+    /// in tests). Default none.
     pub on_io_thread_start: Option<fn()>,
 }
 

@@ -1076,5 +1076,26 @@ fn watch_record_writes_a_journal_that_survives_a_kill() {
         r.unfinished(),
         r.damage()
     );
+    // The killed journal replays: every quote it holds is printed, then the
+    // replay ends by itself.
+    let held: usize = JournalReader::open(&killed)
+        .unwrap()
+        .filter(|rec| rec.kind == RecordKind::Binary)
+        .map(|rec| {
+            dhan_feed::proto::market::packets(&rec.payload)
+                .filter(|p| matches!(p, Ok(dhan_feed::proto::market::MarketPacket::Quote(_))))
+                .count()
+        })
+        .sum();
+    let replayed = offline_ok(&["replay", &k, "--max", "--mode", "quote", "--json"]);
+    let printed = lines(&replayed)
+        .iter()
+        .filter(|l| l.starts_with("{\"kind\":\"quote\""))
+        .count();
+    assert!(held > 100, "{held} quotes held");
+    assert_eq!(
+        printed, held,
+        "quotes printed by the replay of the killed journal"
+    );
     let _ = std::fs::remove_dir_all(dir);
 }

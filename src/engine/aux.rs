@@ -407,10 +407,10 @@ impl Aux {
     pub fn backed_up(&mut self) -> bool {
         const LOW: usize = 16;
         match &mut self.kind {
-            AuxKind::Depth20(d) => d.out.room() < LOW,
-            AuxKind::Depth200(d) => d.out.room() < LOW,
-            AuxKind::Global(g) => g.out.room() < LOW,
-            AuxKind::Orders(o) => o.taps.iter_mut().any(|t| t.out.room() < LOW),
+            AuxKind::Depth20(d) => !d.out.has_room_for(LOW),
+            AuxKind::Depth200(d) => !d.out.has_room_for(LOW),
+            AuxKind::Global(g) => !g.out.has_room_for(LOW),
+            AuxKind::Orders(o) => o.taps.iter_mut().any(|t| !t.out.has_room_for(LOW)),
         }
     }
 

@@ -285,17 +285,7 @@ impl Engine {
     }
 
     fn run(&mut self) -> io::Result<()> {
-        if let Some(hook) = self.cfg.on_io_thread_start {
-            hook();
-        }
-        if let Some(core) = self.cfg.pin_core {
-            // A CoreId is built directly: get_core_ids() lists only the cores the
-            // current mask allows, which a pinned parent thread would have narrowed.
-            let pinned = core_affinity::set_for_current(core_affinity::CoreId { id: core });
-            if !pinned {
-                log::warn!("could not pin the I/O thread to core {core}; running unpinned");
-            }
-        }
+        thread_start(&self.cfg);
         let mut events = Events::with_capacity(256);
         let mut turn: u32 = 0;
         loop {
@@ -665,6 +655,23 @@ impl Engine {
             } else {
                 self.shards[shard].mark_dirty(inst);
             }
+        }
+    }
+}
+
+/// What the thread that plays the I/O thread's part (live or replaying) does
+/// first: the embedder's hook, then the pin, if asked (a failed pin is logged
+/// and harmless).
+pub(crate) fn thread_start(cfg: &ClientConfig) {
+    if let Some(hook) = cfg.on_io_thread_start {
+        hook();
+    }
+    if let Some(core) = cfg.pin_core {
+        // A CoreId is built directly: get_core_ids() lists only the cores the
+        // current mask allows, which a pinned parent thread would have narrowed.
+        let pinned = core_affinity::set_for_current(core_affinity::CoreId { id: core });
+        if !pinned {
+            log::warn!("could not pin the I/O thread to core {core}; running unpinned");
         }
     }
 }

@@ -23,4 +23,4 @@ pub use port::MAX_SHARDS;
 #[cfg(feature = "journal")]
 pub use replay::Pacing;
 #[cfg(feature = "journal")]
-pub(crate) use replay::{Records, spawn_replay};
+pub(crate) use replay::{RecordSource, Records, spawn_replay};

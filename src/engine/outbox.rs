@@ -113,17 +113,18 @@ impl<T: Waiting + Send> Outbox<T> {
         }
     }
 
+    /// Whether the handle's ring has `n` free slots (a replay at full speed
+    /// waits for room).
+    #[cfg(feature = "journal")]
+    pub fn has_room_for(&mut self, n: usize) -> bool {
+        self.producer.has_room_for(n)
+    }
+
     /// A data item, built by `make` directly in its ring slot (these items are
     /// large: a 200-level side is 3.2 KB), read at `recv_ns`. When the ring is
     /// full it waits in the spill, or is dropped and counted (then `make` is
     /// not called).
     #[inline]
-    /// Free slots in the handle's ring (a replay at full speed waits for room).
-    #[cfg(feature = "journal")]
-    pub fn room(&mut self) -> usize {
-        self.producer.free()
-    }
-
     pub fn push_data(&mut self, recv_ns: u64, make: impl Fn() -> T) {
         if !self.pending.is_empty() {
             self.catch_up();

@@ -22,18 +22,38 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// A journal's records, in order, each with its payload.
-pub(crate) type Records = Box<dyn Iterator<Item = (TapRecord, Vec<u8>)> + Send>;
+pub(crate) type Records = Box<dyn RecordSource>;
+
+/// Where a replay's records come from (a journal's reader).
+pub(crate) trait RecordSource: Send {
+    /// The next record, its payload copied into `payload` (cleared first: no
+    /// allocation once it is large enough); `None` at the end.
+    fn next_into(&mut self, payload: &mut Vec<u8>) -> Option<TapRecord>;
+}
 
 /// How fast a replay goes.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Pacing {
     /// As recorded: each record when its recorded time comes round again.
     Original,
-    /// `n` times as fast as recorded.
+    /// `n` times as fast as recorded (an `n` that is not a positive finite
+    /// number means [`Pacing::Max`]).
     Speed(f64),
     /// As fast as the handles take the records (a full ring waits: nothing is
     /// dropped for speed).
     Max,
+}
+
+impl Pacing {
+    /// How many times as fast as recorded; `None` for as fast as possible
+    /// (a speed that is not a positive finite number is that too).
+    fn speed(self) -> Option<f64> {
+        match self {
+            Pacing::Original => Some(1.0),
+            Pacing::Speed(n) if n > 0.0 && n.is_finite() => Some(n),
+            _ => None,
+        }
+    }
 }
 
 const WAKER: Token = Token(0);
@@ -84,7 +104,11 @@ pub(crate) fn spawn_replay(
         aux: Vec::new(),
         stats: stats.clone(),
         records,
-        pacing,
+        pacing: if pacing.speed().is_some() {
+            pacing
+        } else {
+            Pacing::Max
+        },
         started: false,
         delivered: 0,
         gaps: 0,
@@ -125,41 +149,42 @@ fn run(mut r: Replay) {
 impl Replay {
     /// Until the records end (`true`) or the client stops (`false`).
     fn run(&mut self) -> bool {
+        super::io_thread::thread_start(&self.cfg);
         let mut events = Events::with_capacity(8);
         let mut next = None;
+        let mut payload = Vec::new();
         // The replay's clock: the first record's time maps to the start.
         let mut origin: Option<(Instant, u64)> = None;
+        // Commands are looked at after every wait and every 64 records between.
+        let mut turn: u32 = 0;
         loop {
-            if !self.commands() {
+            if turn.is_multiple_of(64) && !self.commands() {
                 return false;
             }
+            turn = turn.wrapping_add(1);
             if !self.started {
                 let _ = self.poll.poll(&mut events, Some(Duration::from_millis(50)));
+                turn = 0;
                 continue;
             }
             if next.is_none() {
-                next = self.records.next();
+                next = self.records.next_into(&mut payload);
             }
-            let Some((rec, payload)) = next.take() else {
+            let Some(rec) = next.take() else {
                 self.sync();
                 return true;
             };
-            let (t0, mono0) = *origin.get_or_insert((Instant::now(), rec.recv_mono_ns));
-            let since = Duration::from_nanos(rec.recv_mono_ns.saturating_sub(mono0));
-            let due = match self.pacing {
-                Pacing::Original => Some(t0 + since),
-                Pacing::Speed(n) if n > 0.0 && n.is_finite() => {
-                    Some(t0 + Duration::from_secs_f64(since.as_secs_f64() / n))
-                }
-                _ => None,
-            };
-            if let Some(due) = due {
+            if let Some(speed) = self.pacing.speed() {
+                let (t0, mono0) = *origin.get_or_insert_with(|| (Instant::now(), rec.recv_mono_ns));
+                let since = Duration::from_nanos(rec.recv_mono_ns.saturating_sub(mono0));
+                let due = t0 + since.div_f64(speed);
                 let now = Instant::now();
                 if now < due {
                     self.sync();
                     let wait = (due - now).min(Duration::from_millis(50));
                     let _ = self.poll.poll(&mut events, Some(wait));
-                    next = Some((rec, payload));
+                    next = Some(rec);
+                    turn = 0;
                     continue;
                 }
             }
@@ -186,7 +211,7 @@ impl Replay {
             .consumers
             .iter_mut()
             .flatten()
-            .any(|c| c.producer.free() < 1024)
+            .any(|c| !c.producer.has_room_for(1024))
             || self.aux.iter_mut().flatten().any(Aux::backed_up)
     }
 
@@ -195,7 +220,12 @@ impl Replay {
         let feed = FeedKind::ALL.get(usize::from(rec.feed)).copied();
         match (rec.kind, feed) {
             (RecordKind::Binary, Some(FeedKind::MarketFeed)) => {
-                self.fan.new_read();
+                // Paced, each record is a read of its own; as fast as
+                // possible, the records run together like one long read
+                // (stamped every `STAMP_EVERY` packets).
+                if self.pacing != Pacing::Max {
+                    self.fan.new_read();
+                }
                 let _ = self
                     .fan
                     .publish_message(payload, &mut self.slot, rec.recv_mono_ns);

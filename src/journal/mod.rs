@@ -66,7 +66,7 @@ pub use config::{JournalConfig, JournalStats};
 #[cfg(feature = "parquet")]
 pub use export::{ExportStats, export_parquet};
 pub use reader::{Damage, JournalReader};
-pub use record::{JournalError, Record};
+pub use record::{JournalError, Record, RecordRef};
 pub use schema::JOURNAL_VERSION;
 pub(crate) use writer::to_bytes;
 
@@ -230,25 +230,22 @@ pub fn replay_with(
 /// where it ends the replay early.
 struct Records(JournalReader);
 
-impl Iterator for Records {
-    type Item = (crate::tap::TapRecord, Vec<u8>);
-
-    fn next(&mut self) -> Option<Self::Item> {
-        let Some(r) = self.0.next_record() else {
+impl crate::engine::RecordSource for Records {
+    fn next_into(&mut self, payload: &mut Vec<u8>) -> Option<crate::tap::TapRecord> {
+        let Some(r) = self.0.next_ref() else {
             if let Some(d) = self.0.damage() {
                 log::warn!("replay: the journal is damaged; it ends here: {d}");
             }
             return None;
         };
-        Some((
-            crate::tap::TapRecord {
-                kind: r.kind,
-                feed: r.feed,
-                conn: r.conn,
-                recv_mono_ns: r.recv_mono_ns,
-                recv_wall_ns: r.recv_wall_ns,
-            },
-            r.payload,
-        ))
+        payload.clear();
+        payload.extend_from_slice(r.payload);
+        Some(crate::tap::TapRecord {
+            kind: r.kind,
+            feed: r.feed,
+            conn: r.conn,
+            recv_mono_ns: r.recv_mono_ns,
+            recv_wall_ns: r.recv_wall_ns,
+        })
     }
 }

@@ -23,7 +23,37 @@ pub struct Record {
     pub payload: Vec<u8>,
 }
 
-impl Record {
+/// One record of a journal, its payload borrowed from the batch it was read
+/// in ([`JournalReader::next_ref`](super::JournalReader::next_ref)).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RecordRef<'a> {
+    /// As [`Record::recv_mono_ns`].
+    pub recv_mono_ns: u64,
+    /// As [`Record::recv_wall_ns`].
+    pub recv_wall_ns: i64,
+    /// As [`Record::conn`].
+    pub conn: u16,
+    /// As [`Record::feed`].
+    pub feed: u8,
+    /// As [`Record::kind`].
+    pub kind: RecordKind,
+    /// The bytes.
+    pub payload: &'a [u8],
+}
+
+impl<'a> RecordRef<'a> {
+    /// An owned copy.
+    pub fn to_record(&self) -> Record {
+        Record {
+            recv_mono_ns: self.recv_mono_ns,
+            recv_wall_ns: self.recv_wall_ns,
+            conn: self.conn,
+            feed: self.feed,
+            kind: self.kind,
+            payload: self.payload.to_vec(),
+        }
+    }
+
     /// The feed it came from; `None` for a gap record (or an unknown code).
     pub fn feed_kind(&self) -> Option<FeedKind> {
         FeedKind::ALL.get(usize::from(self.feed)).copied()
@@ -43,12 +73,41 @@ impl Record {
     }
 
     /// For a connection event, its tag and description.
-    pub fn event(&self) -> Option<(EventTag, &str)> {
+    pub fn event(&self) -> Option<(EventTag, &'a str)> {
         if self.kind != RecordKind::Event {
             return None;
         }
         let (&tag, text) = self.payload.split_first()?;
         Some((EventTag::from_u8(tag)?, std::str::from_utf8(text).ok()?))
+    }
+}
+
+impl Record {
+    /// A borrowed view of it.
+    pub fn as_ref(&self) -> RecordRef<'_> {
+        RecordRef {
+            recv_mono_ns: self.recv_mono_ns,
+            recv_wall_ns: self.recv_wall_ns,
+            conn: self.conn,
+            feed: self.feed,
+            kind: self.kind,
+            payload: &self.payload,
+        }
+    }
+
+    /// The feed it came from; `None` for a gap record (or an unknown code).
+    pub fn feed_kind(&self) -> Option<FeedKind> {
+        self.as_ref().feed_kind()
+    }
+
+    /// For a gap record, how many records were missed.
+    pub fn missed(&self) -> Option<u64> {
+        self.as_ref().missed()
+    }
+
+    /// For a connection event, its tag and description.
+    pub fn event(&self) -> Option<(EventTag, &str)> {
+        self.as_ref().event()
     }
 }
 

@@ -314,6 +314,18 @@ impl<T: Copy + Send> Producer<T> {
         Some(publish)
     }
 
+    /// Whether at least `n` slots are free, re-reading the consumer's index
+    /// only when the cached one says there are fewer (the cached count is a
+    /// lower bound: the consumer only ever frees slots).
+    #[inline]
+    pub fn has_room_for(&mut self, n: usize) -> bool {
+        if self.capacity() - self.tail.wrapping_sub(self.cached_head) >= n {
+            return true;
+        }
+        self.cached_head = self.shared.head.0.load(Ordering::Acquire);
+        self.capacity() - self.tail.wrapping_sub(self.cached_head) >= n
+    }
+
     /// Free slots as last seen (may be fewer than real: the consumer may have read more).
     pub fn free(&mut self) -> usize {
         self.cached_head = self.shared.head.0.load(Ordering::Acquire);

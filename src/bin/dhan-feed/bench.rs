@@ -93,6 +93,11 @@ pub struct BenchArgs {
     /// costs a paced feed's consumer.
     #[arg(long)]
     pub sink_latency: bool,
+    /// Measure the journal instead: record the saturated stream for
+    /// `--seconds`, then its size on disk, the reader's rate, a replay as fast
+    /// as a consumer takes it and (with the `parquet` feature) the export rate.
+    #[arg(long, conflicts_with_all = ["cache", "sink_pairs", "record_pairs", "sink_latency"])]
+    pub journal: bool,
     /// Write the latency histograms (engine, raw TCP, raw TCP + hand-off) into
     /// this directory as HdrHistogram percentile distributions (`*.hgrm`, µs).
     #[arg(long)]
@@ -177,7 +182,7 @@ pub struct BenchResult {
 /// The I/O thread's id, recorded by its start hook.
 static IO_TID: AtomicU64 = AtomicU64::new(0);
 
-fn record_io_tid() {
+pub(crate) fn record_io_tid() {
     crate::alloc_count::mark_io_thread();
     // `/proc/thread-self` links to `<pid>/task/<tid>`.
     let tid = std::fs::read_link("/proc/thread-self")
@@ -189,7 +194,7 @@ fn record_io_tid() {
 
 /// CPU seconds (user + system) the I/O thread has used, from `/proc` (Linux; the
 /// kernel counts in ticks of 10 ms, so a 3 s window is good to about 1 %).
-fn io_cpu_s() -> Option<f64> {
+pub(crate) fn io_cpu_s() -> Option<f64> {
     cpu_s_of(&format!(
         "/proc/self/task/{}/stat",
         IO_TID.load(Ordering::Relaxed)
@@ -220,7 +225,7 @@ fn steal_ms() -> Option<f64> {
     Some(ticks * 10.0)
 }
 
-fn pin(core: usize, on: bool) {
+pub(crate) fn pin(core: usize, on: bool) {
     if !on {
         return;
     }
@@ -231,13 +236,13 @@ fn pin(core: usize, on: bool) {
     }
 }
 
-fn ids(n: u32) -> Vec<InstrumentId> {
+pub(crate) fn ids(n: u32) -> Vec<InstrumentId> {
     (0..n)
         .map(|i| InstrumentId::new(ExchangeSegment::NseFno, 40_000 + i))
         .collect()
 }
 
-fn sim(
+pub(crate) fn sim(
     args: &BenchArgs,
     tls: bool,
     rate: f64,
@@ -263,7 +268,7 @@ fn client(
     dhan_feed::Client::new(client_config(sim, pin_io, busy_poll))
 }
 
-fn client_config(sim: &Simulator, pin_io: bool, busy_poll: bool) -> ClientConfig {
+pub(crate) fn client_config(sim: &Simulator, pin_io: bool, busy_poll: bool) -> ClientConfig {
     ClientConfig {
         client_id: Secret::new(DEFAULT_CLIENT_ID),
         access_token: Secret::new(DEFAULT_ACCESS_TOKEN),

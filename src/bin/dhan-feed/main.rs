@@ -3,6 +3,7 @@
 //! bench driver's baselines.
 
 mod bench;
+mod bench_journal;
 mod bench_report;
 mod decode;
 mod instruments;
@@ -168,6 +169,16 @@ fn main() -> ExitCode {
     stderr::init_logger(frames);
     dhan_feed::internals::tls::install_default_provider();
     match cli.command {
+        Command::Bench(args) if args.journal => match bench_journal::run(&args) {
+            Ok(line) => {
+                println!("{line}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                note(format_args!("error: {e}"));
+                ExitCode::FAILURE
+            }
+        },
         Command::Bench(args) => match bench::run(&args, alloc_count::count) {
             Ok(r) => {
                 println!("{}", bench::result_line(&r));
