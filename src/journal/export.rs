@@ -5,7 +5,8 @@
 //! doubles in rupees (the feed's f32 widened exactly), counts and quantities
 //! 64-bit integers, `ltt` the feed's last-trade time (IST wall clock counted as
 //! Unix seconds), `recv_ns` the receive time in Unix nanoseconds; each field's
-//! unit is in its metadata (`unit`).
+//! unit is in its metadata (`unit`). A kind the journal holds none of gets no
+//! file.
 
 use super::{JournalError, JournalReader, RecordKind};
 use crate::proto::depth::{DepthKind, DepthPacket, DepthSide, depth_packets};
