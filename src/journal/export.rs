@@ -20,9 +20,10 @@ use arrow_schema::{DataType, Field, Schema};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 /// Rows a table gathers before it writes them as a row group.
 const ROWS: usize = 65_536;
@@ -191,9 +192,29 @@ pub struct ExportStats {
     pub damage: Option<String>,
 }
 
-fn seg(id: InstrumentId) -> String {
-    id.segment.to_string()
+fn seg(id: InstrumentId) -> Cow<'static, str> {
+    match id.segment.as_str() {
+        Some(s) => Cow::Borrowed(s),
+        None => Cow::Owned(id.segment.to_string()),
+    }
 }
+
+/// The full packet's depth columns, level by level (named once, not per row).
+static DEPTH_NAMES: LazyLock<Vec<[String; 6]>> = LazyLock::new(|| {
+    (1..=5)
+        .map(|k| {
+            [
+                "bid_price",
+                "bid_qty",
+                "bid_orders",
+                "ask_price",
+                "ask_qty",
+                "ask_orders",
+            ]
+            .map(|c| format!("{c}_{k}"))
+        })
+        .collect()
+});
 
 fn f(x: f32) -> V<'static> {
     V::F(f64::from(x))
@@ -227,11 +248,11 @@ pub fn export_parquet(journal: &Path, dir: &Path) -> Result<ExportStats, Journal
     let mut slot = OrderUpdate::default();
     let mut stats = ExportStats::default();
     let fail = JournalError::Export;
-    for rec in reader.by_ref() {
+    while let Some(rec) = reader.next_ref() {
         stats.records += 1;
         match (rec.feed_kind(), rec.kind) {
             (Some(FeedKind::MarketFeed), RecordKind::Binary) => {
-                for p in packets(&rec.payload).flatten() {
+                for p in packets(rec.payload).flatten() {
                     market_row(&p, rec.recv_wall_ns, &mut t);
                 }
             }
@@ -241,7 +262,7 @@ pub fn export_parquet(journal: &Path, dir: &Path) -> Result<ExportStats, Journal
                 } else {
                     (DepthKind::TwoHundred, 200)
                 };
-                for p in depth_packets(kind, &rec.payload).flatten() {
+                for p in depth_packets(kind, rec.payload).flatten() {
                     if let DepthPacket::Levels(l) = p {
                         let s = seg(l.id);
                         let side = match l.side {
@@ -266,7 +287,7 @@ pub fn export_parquet(journal: &Path, dir: &Path) -> Result<ExportStats, Journal
             }
             (Some(FeedKind::OrderUpdate), RecordKind::Text) => {
                 let t6 = &mut t[6];
-                parser.parse_frame(&rec.payload, &mut slot, |r| {
+                parser.parse_frame(rec.payload, &mut slot, |r| {
                     if let Ok((crate::proto::order::OrderMessageKind::Update, u)) = r {
                         // Text copied out: the update's fields lend it per call.
                         let mut texts: Vec<(&'static str, String)> = Vec::new();
@@ -362,7 +383,8 @@ fn market_row(p: &MarketPacket, recv_ns: i64, t: &mut [Table]) {
         }
         MarketPacket::Full(x) => {
             let s = seg(x.id);
-            let mut row: Vec<(String, V<'_>)> = [
+            let mut row: Vec<(&str, V<'_>)> = Vec::with_capacity(17 + 6 * x.depth.len());
+            row.extend([
                 ("segment", V::S(&s)),
                 ("security_id", i(x.id.security_id)),
                 ("ltp", f(x.ltp)),
@@ -379,21 +401,18 @@ fn market_row(p: &MarketPacket, recv_ns: i64, t: &mut [Table]) {
                 ("close", f(x.close)),
                 ("high", f(x.high)),
                 ("low", f(x.low)),
-            ]
-            .into_iter()
-            .map(|(n, v)| (n.to_owned(), v))
-            .collect();
-            for (k, l) in x.depth.iter().enumerate() {
-                let k = k + 1;
-                row.push((format!("bid_price_{k}"), f(l.bid_price)));
-                row.push((format!("bid_qty_{k}"), i(l.bid_qty)));
-                row.push((format!("bid_orders_{k}"), i(l.bid_orders)));
-                row.push((format!("ask_price_{k}"), f(l.ask_price)));
-                row.push((format!("ask_qty_{k}"), i(l.ask_qty)));
-                row.push((format!("ask_orders_{k}"), i(l.ask_orders)));
+            ]);
+            for (l, n) in x.depth.iter().zip(DEPTH_NAMES.iter()) {
+                row.extend([
+                    (n[0].as_str(), f(l.bid_price)),
+                    (n[1].as_str(), i(l.bid_qty)),
+                    (n[2].as_str(), i(l.bid_orders)),
+                    (n[3].as_str(), f(l.ask_price)),
+                    (n[4].as_str(), i(l.ask_qty)),
+                    (n[5].as_str(), i(l.ask_orders)),
+                ]);
             }
-            row.push(("recv_ns".to_owned(), V::I(recv_ns)));
-            let row: Vec<(&str, V<'_>)> = row.iter().map(|(n, v)| (n.as_str(), v.copy())).collect();
+            row.push(("recv_ns", V::I(recv_ns)));
             t[2].push(&row);
         }
         MarketPacket::Oi(o) => {

@@ -1,5 +1,6 @@
-//! `dhan-feed bench --journal`: the simulator's saturated stream recorded into
-//! a journal for `--seconds`, then what that journal takes on disk, how fast the
+//! `dhan-feed bench --journal`: the live engine on the simulator's saturated
+//! stream for `--seconds` (the baseline), the same stream recorded into a
+//! journal, then what that journal takes on disk, how fast the
 //! journal reader alone gets through it (the floor a replay cannot beat), how
 //! fast a replay delivers it to a consumer as fast as the consumer takes it
 //! (`Pacing::Max`), and, with the `parquet` feature, how fast it exports. The
@@ -24,6 +25,9 @@ pub struct JournalBench {
     pub disk_bytes: u64,
     /// Records the reader alone read per second (each one's packets walked).
     pub read_records_per_s: f64,
+    /// Market events a consumer received per second from the live engine on
+    /// the same stream (no journal): the replay's same-run baseline.
+    pub live_events_per_s: f64,
     /// Market events a consumer received per second from a `Pacing::Max` replay.
     pub replay_events_per_s: f64,
     /// Records the replay delivered per second.
@@ -43,7 +47,7 @@ pub fn run(args: &BenchArgs) -> Result<String, Box<dyn std::error::Error>> {
     let _ = std::fs::remove_dir_all(&dir);
     let r = r?;
     Ok(format!(
-        "RESULT records={} packets={} disk_bytes={} bytes_per_record={:.1} bytes_per_packet={:.1} read_records_per_s={:.0} replay_events_per_s={:.0} replay_records_per_s={:.0} replay_vs_read={:.3} export_records_per_s={:.0} parquet_bytes_per_packet={:.2}",
+        "RESULT records={} packets={} disk_bytes={} bytes_per_record={:.1} bytes_per_packet={:.1} read_records_per_s={:.0} replay_events_per_s={:.0} replay_records_per_s={:.0} replay_vs_read={:.3} live_events_per_s={:.0} replay_vs_live={:.3} export_records_per_s={:.0} parquet_bytes_per_packet={:.2}",
         r.records,
         r.packets,
         r.disk_bytes,
@@ -53,6 +57,8 @@ pub fn run(args: &BenchArgs) -> Result<String, Box<dyn std::error::Error>> {
         r.replay_events_per_s,
         r.replay_records_per_s,
         r.replay_records_per_s / r.read_records_per_s.max(1.0),
+        r.live_events_per_s,
+        r.replay_events_per_s / r.live_events_per_s.max(1.0),
         r.export_records_per_s,
         r.parquet_bytes_per_packet,
     ))
@@ -63,33 +69,62 @@ fn measure(args: &BenchArgs, dir: &Path) -> Result<JournalBench, Box<dyn std::er
     let path = dir.join("bench.arrows");
     let mut r = JournalBench::default();
 
-    // 1. Record the saturated stream; the consumer drains beside it.
-    {
+    // 1. The live engine on the same stream without a journal (the same-run
+    // baseline of the replay), then the stream recorded.
+    let window = Duration::from_secs_f64(args.seconds);
+    for recording in [false, true] {
         let sim = sim(args, args.tls, 0.0, false)?;
-        let (client, recorder) = journal::record(
-            client_config(&sim, pin_on, false),
-            JournalConfig::new(&path),
-        )?;
+        let (client, recorder) = if recording {
+            let (c, rec) = journal::record(
+                client_config(&sim, pin_on, false),
+                JournalConfig::new(&path),
+            )?;
+            (c, Some(rec))
+        } else {
+            (
+                dhan_feed::Client::new(client_config(&sim, pin_on, false))?,
+                None,
+            )
+        };
         let mut feed = client.market_feed(args.mode);
         feed.subscribe(&ids(args.instruments))?;
-        let window = Duration::from_secs_f64(args.seconds);
-        std::thread::scope(|s| {
+        let market = std::thread::scope(|s| {
             s.spawn(|| {
                 pin(1, pin_on);
                 let mut buf = event_buffer();
+                // Half a second to connect and warm up, then the window.
                 let t0 = Instant::now();
-                while t0.elapsed() < window {
+                while t0.elapsed() < Duration::from_millis(500) {
                     if feed.drain(&mut buf) == 0 {
                         std::thread::sleep(Duration::from_micros(20));
                     }
                 }
-            });
+                let (t1, mut n) = (Instant::now(), 0u64);
+                while t1.elapsed() < window {
+                    let k = feed.drain(&mut buf);
+                    if k == 0 {
+                        std::thread::sleep(Duration::from_micros(20));
+                    }
+                    n += market_events(&buf[..k]).0;
+                }
+                n as f64 / t1.elapsed().as_secs_f64()
+            })
+            .join()
+            .expect("consumer thread")
         });
         drop((feed, client));
+        let Some(recorder) = recorder else {
+            r.live_events_per_s = market;
+            note!(
+                "the live engine on the same stream, no journal: {:.2} M events/s",
+                market / 1e6
+            );
+            continue;
+        };
         let st = recorder.stop();
         note!(
             "recorded {:.1} s: {} records in {} file(s), {} missed by the ring (saturated: the recorder is slower than the wire)",
-            args.seconds,
+            args.seconds + 0.5,
             st.records,
             st.files,
             st.missed
@@ -145,13 +180,8 @@ fn measure(args: &BenchArgs, dir: &Path) -> Result<JournalBench, Box<dyn std::er
                 let deadline = t0 + Duration::from_secs(600);
                 loop {
                     let k = feed.drain(&mut buf);
-                    let end = buf[..k]
-                        .iter()
-                        .any(|e| matches!(e, FeedEvent::EngineStopped(_)));
-                    events += buf[..k]
-                        .iter()
-                        .filter(|e| matches!(e, FeedEvent::Market(_)))
-                        .count() as u64;
+                    let (market, end) = market_events(&buf[..k]);
+                    events += market;
                     if end {
                         break;
                     }
@@ -182,8 +212,9 @@ fn measure(args: &BenchArgs, dir: &Path) -> Result<JournalBench, Box<dyn std::er
         r.replay_events_per_s = events as f64 / el;
         r.replay_records_per_s = r.records as f64 / el;
         note!(
-            "replay (as fast as the consumer takes it): {events} market events in {el:.2} s: {:.2} M events/s, {:.2} M records/s ({:.2} of the reader alone); the replay thread busy at least {:.0} % of the time",
+            "replay (as fast as the consumer takes it): {events} market events in {el:.2} s: {:.2} M events/s ({:.2} of the live engine), {:.2} M records/s ({:.2} of the reader alone); the replay thread busy at least {:.0} % of the time",
             r.replay_events_per_s / 1e6,
+            r.replay_events_per_s / r.live_events_per_s.max(1.0),
             r.replay_records_per_s / 1e6,
             r.replay_records_per_s / r.read_records_per_s.max(1.0),
             cpu / el * 100.0
@@ -220,6 +251,20 @@ fn measure(args: &BenchArgs, dir: &Path) -> Result<JournalBench, Box<dyn std::er
     #[cfg(not(feature = "parquet"))]
     note!("export to Parquet: not measured (built without the `parquet` feature)");
     Ok(r)
+}
+
+/// Market events among `events`, and whether the terminal event is there
+/// (one pass).
+fn market_events(events: &[FeedEvent]) -> (u64, bool) {
+    let (mut market, mut end) = (0, false);
+    for e in events {
+        match e {
+            FeedEvent::Market(_) => market += 1,
+            FeedEvent::EngineStopped(_) => end = true,
+            _ => {}
+        }
+    }
+    (market, end)
 }
 
 fn event_buffer() -> Vec<FeedEvent> {
