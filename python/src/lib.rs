@@ -1,0 +1,31 @@
+//! `dhan_feed._native`: the Python module of dhan-feed (PyO3). The engine runs
+//! its own I/O thread as in Rust; Python handles read their rings, with the GIL
+//! released while they wait and Ctrl-C (any pending signal) checked every few
+//! milliseconds of a wait.
+
+mod client;
+mod depth;
+mod errors;
+mod market;
+mod orders;
+mod sim;
+mod wait;
+
+use pyo3::prelude::*;
+
+/// The module's classes, exceptions and constants.
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    dhan_feed::internals::tls::install_default_provider();
+    m.add_class::<client::Client>()?;
+    m.add_class::<market::MarketFeed>()?;
+    m.add_class::<market::MarketEvent>()?;
+    m.add_class::<depth::DepthFeed>()?;
+    m.add_class::<depth::DepthEvent>()?;
+    m.add_class::<depth::DepthBook>()?;
+    m.add_class::<orders::OrderFeed>()?;
+    m.add_class::<orders::OrderEvent>()?;
+    m.add_class::<sim::Simulator>()?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    Ok(())
+}
