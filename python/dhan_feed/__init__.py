@@ -23,6 +23,7 @@ from ._errors import (
     SubscribeError,
 )
 from ._native import (
+    BATCH_DTYPE,
     Client,
     DepthBook,
     DepthEvent,
@@ -33,9 +34,11 @@ from ._native import (
     OrderFeed,
     Simulator,
     __version__,
+    now_ns,
 )
 
 __all__ = [
+    "BATCH_DTYPE",
     "Client",
     "ClientClosedError",
     "ClientStoppedError",
@@ -54,4 +57,5 @@ __all__ = [
     "SimulatorError",
     "SubscribeError",
     "__version__",
+    "now_ns",
 ]

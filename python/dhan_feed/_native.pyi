@@ -1,9 +1,15 @@
 """Type stubs of dhan_feed's compiled module (the classes `dhan_feed` re-exports)."""
 
 from types import TracebackType
-from typing import Dict, List, Optional, Tuple, Union
+from typing import Any, Dict, List, Optional, Tuple, Union
 
 __version__: str
+
+BATCH_DTYPE: List[Tuple[str, str]]
+"""The fields of ``MarketFeed.batch``'s rows, as ``numpy.dtype`` takes them."""
+
+def now_ns() -> int:
+    """The engine's monotonic clock, ns (the clock of ``recv_ns`` and the simulator's stamp)."""
 
 StatValue = int
 HealthValue = Union[int, float, str, None]
@@ -107,6 +113,8 @@ class MarketFeed:
     def subscriptions(self) -> List[str]: ...
     def recv(self, timeout: Optional[float] = None) -> Optional[MarketEvent]: ...
     def events(self, timeout: Optional[float] = 0.0, limit: int = 1000) -> List[MarketEvent]: ...
+    def batch(self, timeout: Optional[float] = 0.0, limit: int = 65536) -> Tuple[Any, List[MarketEvent]]:
+        """(a NumPy structured array of the packets, BATCH_DTYPE; the other events)."""
     def stats(self) -> Dict[str, StatValue]: ...
     def health(self) -> Dict[str, HealthValue]: ...
     def close(self) -> None: ...
@@ -236,6 +244,7 @@ class Simulator:
         order_interval: Optional[float] = 1.0,
         tls: bool = True,
         seed: int = 42,
+        stamp: bool = False,
     ) -> None: ...
     @property
     def url(self) -> str: ...

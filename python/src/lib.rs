@@ -26,6 +26,15 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<orders::OrderFeed>()?;
     m.add_class::<orders::OrderEvent>()?;
     m.add_class::<sim::Simulator>()?;
+    m.add_function(wrap_pyfunction!(now_ns, m)?)?;
+    m.add("BATCH_DTYPE", market::batch_dtype(m.py())?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
+}
+
+/// The engine's monotonic clock, ns: the clock of every event's ``recv_ns``
+/// and ``publish_ns`` (and of the simulator's ``stamp``).
+#[pyfunction]
+fn now_ns() -> u64 {
+    dhan_feed::now_ns()
 }

@@ -127,6 +127,55 @@ impl MarketFeed {
         Ok(out)
     }
 
+    /// The packets waiting, at most ``limit``, as one NumPy structured array
+    /// (one row a packet, the fields of ``BATCH_DTYPE``; a field its kind does
+    /// not carry is NaN or 0), and the other events (connection, refused,
+    /// stopped) as a list, in order among themselves: nothing is left out.
+    /// Waits up to ``timeout`` seconds for the first, as ``events``. Needs
+    /// NumPy (imported on the first call). A full packet's depth is not in the
+    /// array: ``events`` has it.
+    #[pyo3(signature = (timeout=0.0, limit=65536))]
+    fn batch<'py>(
+        &self,
+        py: Python<'py>,
+        timeout: Option<f64>,
+        limit: usize,
+    ) -> PyResult<(Bound<'py, PyAny>, Vec<MarketEvent>)> {
+        let np = py.import("numpy")?;
+        let mut rows: Vec<u8> = Vec::new();
+        let mut others = Vec::new();
+        let take = |e: FeedEvent, rows: &mut Vec<u8>, others: &mut Vec<MarketEvent>| match e {
+            FeedEvent::Market(m) => {
+                batch_row(&m, rows);
+            }
+            other => others.push(MarketEvent(other)),
+        };
+        if limit > 0
+            && let Some(first) = self.recv(py, timeout)?
+        {
+            rows.reserve(limit.min(65536) * BATCH_ROW);
+            take(first.0, &mut rows, &mut others);
+            self.with(py, |f| {
+                while rows.len() / BATCH_ROW + others.len() < limit {
+                    match f.try_recv() {
+                        Some(e) => {
+                            let stop = matches!(e, FeedEvent::EngineStopped(_));
+                            take(e, &mut rows, &mut others);
+                            if stop {
+                                break;
+                            }
+                        }
+                        None => break,
+                    }
+                }
+            })?;
+        }
+        let dtype = np.getattr("dtype")?.call1((batch_dtype(py)?,))?;
+        let bytes = pyo3::types::PyBytes::new(py, &rows);
+        let arr = np.getattr("frombuffer")?.call1((bytes, dtype))?;
+        Ok((arr, others))
+    }
+
     /// Counters: events taken, published, dropped (ring full), waiting (``lag``).
     fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let s = self.with(py, |f| f.stats())?;
@@ -190,6 +239,128 @@ impl MarketFeed {
             None => format!("<MarketFeed mode={} closed>", self.mode),
         }
     }
+}
+
+/// The columns of `MarketFeed.batch`'s rows, packed, little-endian.
+const BATCH_FIELDS: [(&str, &str); 18] = [
+    ("kind", "S12"),
+    ("segment", "S12"),
+    ("security_id", "<u4"),
+    ("recv_ns", "<u8"),
+    ("ltp", "<f8"),
+    ("ltt", "<u4"),
+    ("ltq", "<u4"),
+    ("atp", "<f8"),
+    ("volume", "<u4"),
+    ("total_buy_qty", "<u4"),
+    ("total_sell_qty", "<u4"),
+    ("open", "<f8"),
+    ("high", "<f8"),
+    ("low", "<f8"),
+    ("close", "<f8"),
+    ("oi", "<u4"),
+    ("prev_close", "<f8"),
+    ("prev_oi", "<u4"),
+];
+
+/// Bytes of one row of [`BATCH_FIELDS`].
+const BATCH_ROW: usize = 12 + 12 + 4 + 8 + 8 + 4 + 4 + 8 + 4 + 4 + 4 + 8 * 4 + 4 + 8 + 4;
+
+/// The dtype description (a list of `(name, format)`), for `numpy.dtype`.
+pub fn batch_dtype(py: Python<'_>) -> PyResult<Bound<'_, pyo3::types::PyList>> {
+    pyo3::types::PyList::new(py, BATCH_FIELDS)
+}
+
+/// Appends one packet as a row of [`BATCH_FIELDS`].
+fn batch_row(m: &dhan_feed::MarketEvent, out: &mut Vec<u8>) {
+    fn text(out: &mut Vec<u8>, s: &str) {
+        let mut b = [0u8; 12];
+        let n = s.len().min(12);
+        b[..n].copy_from_slice(&s.as_bytes()[..n]);
+        out.extend_from_slice(&b);
+    }
+    let p = &m.packet;
+    let id = p.id();
+    let nan = f64::NAN;
+    // (ltp, ltt, ltq, atp, volume, buy, sell, open, high, low, close, oi, prev_close, prev_oi)
+    let (ltp, ltt, ltq, atp, volume, buy, sell, ohlc, oi, pc, poi) = match p {
+        MarketPacket::Ticker(t) => (
+            price(t.ltp),
+            t.ltt.raw(),
+            0,
+            nan,
+            0,
+            0,
+            0,
+            [nan; 4],
+            0,
+            nan,
+            0,
+        ),
+        MarketPacket::Quote(q) => (
+            price(q.ltp),
+            q.ltt.raw(),
+            u32::from(q.ltq),
+            price(q.atp),
+            q.volume,
+            q.total_buy_qty,
+            q.total_sell_qty,
+            [price(q.open), price(q.high), price(q.low), price(q.close)],
+            0,
+            nan,
+            0,
+        ),
+        MarketPacket::Full(x) => (
+            price(x.ltp),
+            x.ltt.raw(),
+            u32::from(x.ltq),
+            price(x.atp),
+            x.volume,
+            x.total_buy_qty,
+            x.total_sell_qty,
+            [price(x.open), price(x.high), price(x.low), price(x.close)],
+            x.oi,
+            nan,
+            0,
+        ),
+        MarketPacket::Oi(o) => (nan, 0, 0, nan, 0, 0, 0, [nan; 4], o.oi, nan, 0),
+        MarketPacket::PrevClose(c) => (
+            nan,
+            0,
+            0,
+            nan,
+            0,
+            0,
+            0,
+            [nan; 4],
+            0,
+            price(c.prev_close),
+            c.prev_oi,
+        ),
+        _ => (nan, 0, 0, nan, 0, 0, 0, [nan; 4], 0, nan, 0),
+    };
+    let start = out.len();
+    text(out, p.kind_name());
+    match id.segment.as_str() {
+        Some(s) => text(out, s),
+        None => text(out, &id.segment.as_u8().to_string()),
+    }
+    out.extend_from_slice(&id.security_id.to_le_bytes());
+    out.extend_from_slice(&m.recv_ns.to_le_bytes());
+    out.extend_from_slice(&ltp.to_le_bytes());
+    out.extend_from_slice(&ltt.to_le_bytes());
+    out.extend_from_slice(&ltq.to_le_bytes());
+    out.extend_from_slice(&atp.to_le_bytes());
+    out.extend_from_slice(&volume.to_le_bytes());
+    out.extend_from_slice(&buy.to_le_bytes());
+    out.extend_from_slice(&sell.to_le_bytes());
+    for v in ohlc {
+        out.extend_from_slice(&v.to_le_bytes());
+    }
+    out.extend_from_slice(&oi.to_le_bytes());
+    out.extend_from_slice(&pc.to_le_bytes());
+    out.extend_from_slice(&poi.to_le_bytes());
+    debug_assert_eq!(out.len() - start, BATCH_ROW);
 }
 
 /// One level of a full packet's depth: bid price, qty, orders, then ask's.

@@ -27,12 +27,16 @@ pub struct Simulator {
 
 #[pymethods]
 impl Simulator {
-    /// Starts it: ``rate`` market messages a second per connection, ``depth_rate``
+    /// Starts it: ``rate`` market messages a second per connection (0: as fast
+    /// as the connection takes them, a precomputed stream), ``depth_rate``
     /// depth updates a second, an order update every ``order_interval`` seconds
-    /// (``None``: only those sent with ``send_order_update``), ``tls=False`` for
-    /// plain ``ws://``; ``seed`` makes the price walks repeatable.
+    /// (``None``: none), ``tls=False`` for plain ``ws://``; ``seed`` makes the
+    /// price walks repeatable. ``stamp=True`` (benchmarks) puts the send time,
+    /// the low 32 bits of ``dhan_feed.now_ns()``, in each packet's ``ltt`` and
+    /// in a quote's or full packet's ``volume``.
     #[new]
-    #[pyo3(signature = (*, rate=100.0, depth_rate=4.0, order_interval=Some(1.0), tls=true, seed=42))]
+    #[pyo3(signature = (*, rate=100.0, depth_rate=4.0, order_interval=Some(1.0), tls=true, seed=42, stamp=false))]
+    #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
         rate: f64,
@@ -40,6 +44,7 @@ impl Simulator {
         order_interval: Option<f64>,
         tls: bool,
         seed: u64,
+        stamp: bool,
     ) -> PyResult<Self> {
         if !(rate >= 0.0 && rate.is_finite() && depth_rate >= 0.0 && depth_rate.is_finite()) {
             return Err(bad_value(
@@ -59,6 +64,8 @@ impl Simulator {
             .rate(rate)
             .depth_rate(depth_rate)
             .order_interval(every)
+            .replay(rate == 0.0)
+            .stamp(stamp)
             .seed(seed);
         if !tls {
             b = b.plain();

@@ -235,3 +235,35 @@ def test_bad_settings_are_config_errors(sim: dhan_feed.Simulator) -> None:
         dhan_feed.Simulator(rate=-1.0)
     with pytest.raises(ValueError):
         sim.inject("no-such-fault")
+
+
+def test_batch_returns_the_packets_as_one_array_and_the_rest_as_events(client: dhan_feed.Client) -> None:
+    np = pytest.importorskip("numpy") if os.environ.get("CI") != "true" else __import__("numpy")
+    feed = client.market_feed("quote")
+    feed.subscribe(["NSE_EQ:2885", "IDX_I:13"])
+    rows_seen = 0
+    others: List[str] = []
+    quotes = None
+    prev_close_ltps: List[float] = []
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and rows_seen < 100:
+        rows, rest = feed.batch(timeout=0.5, limit=50)
+        assert len(rows) + len(rest) <= 50
+        assert rows.dtype == np.dtype(dhan_feed.BATCH_DTYPE)
+        others.extend(e.kind for e in rest)
+        rows_seen += len(rows)
+        q = rows[rows["kind"] == b"quote"]
+        quotes = q if quotes is None else np.concatenate([quotes, q])
+        prev_close_ltps.extend(rows[rows["kind"] == b"prev_close"]["ltp"].tolist())
+    assert rows_seen >= 100 and quotes is not None and len(quotes) > 0
+    # The connection event is not lost: it comes back beside the array.
+    assert "connection" in others
+    assert set(quotes["segment"]) <= {b"NSE_EQ", b"IDX_I"}
+    assert set(quotes["security_id"]) <= {2885, 13}
+    assert (quotes["ltp"] > 0).all() and (quotes["low"] <= quotes["high"]).all()
+    assert (quotes["recv_ns"] > 0).all()
+    # A quote has no open interest; previous-close rows have no ltp.
+    assert (quotes["oi"] == 0).all()
+    assert prev_close_ltps and all(x != x for x in prev_close_ltps)
+    # Same counts as the handle's own counter: nothing went missing.
+    assert feed.stats()["dropped"] == 0

@@ -72,7 +72,8 @@ pub struct SimConfig {
     pub capture_dir: Option<PathBuf>,
     /// Benchmark mode: the last-trade-time field of ticker, quote and full packets
     /// carries the low 32 bits of the send time ([`crate::time::now_ns`], a clock
-    /// shared with an in-process client) instead of the walk's time. Default false.
+    /// shared with an in-process client) instead of the walk's time, and so
+    /// does `volume` of quote and full packets. Default false.
     pub stamp: bool,
     /// Benchmark mode: at rate 0 the market feed generates one batch of 4,096
     /// packets and resends those bytes, so the sender is not the bottleneck of a

@@ -138,10 +138,19 @@ impl MarketLogic {
         };
         if self.stamp {
             let t = Ltt(crate::time::now_ns() as u32);
+            // Quote and full packets carry it in `volume` too: a client that
+            // turns the last-trade time into a clock string (the official
+            // Python SDK) still hands it over as a number.
             match &mut a {
                 MarketPacket::Ticker(p) => p.ltt = t,
-                MarketPacket::Quote(p) => p.ltt = t,
-                MarketPacket::Full(p) => p.ltt = t,
+                MarketPacket::Quote(p) => {
+                    p.ltt = t;
+                    p.volume = t.raw();
+                }
+                MarketPacket::Full(p) => {
+                    p.ltt = t;
+                    p.volume = t.raw();
+                }
                 _ => {}
             }
         }

@@ -146,7 +146,9 @@ impl SimBuilder {
         self.cfg.scenario_every = every;
         self
     }
-    /// Benchmark mode: send times stamped into the last-trade-time field.
+    /// Benchmark mode: send times (the low 32 bits of [`crate::now_ns`])
+    /// stamped into the last-trade-time field, and into `volume` of quote and
+    /// full packets.
     pub fn stamp(mut self, on: bool) -> Self {
         self.cfg.stamp = on;
         self
