@@ -133,10 +133,12 @@ impl Client {
         }
     }
 
+    /// Itself: a ``with`` block closes it at its end.
     fn __enter__(slf: Py<Self>) -> Py<Self> {
         slf
     }
 
+    /// Closes it (as ``close``).
     #[pyo3(signature = (*_args))]
     fn __exit__(&self, py: Python<'_>, _args: &Bound<'_, pyo3::types::PyTuple>) {
         self.close(py);

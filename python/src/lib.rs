@@ -6,6 +6,7 @@
 mod client;
 mod depth;
 mod errors;
+mod instruments;
 mod market;
 mod orders;
 mod sim;
@@ -26,6 +27,9 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<orders::OrderFeed>()?;
     m.add_class::<orders::OrderEvent>()?;
     m.add_class::<sim::Simulator>()?;
+    m.add_class::<instruments::InstrumentMaster>()?;
+    m.add_class::<instruments::Instrument>()?;
+    m.add("EXAMPLE_CSV", dhan_feed::instrument::EXAMPLE_CSV)?;
     m.add_function(wrap_pyfunction!(now_ns, m)?)?;
     m.add("BATCH_DTYPE", market::batch_dtype(m.py())?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;

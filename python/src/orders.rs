@@ -131,15 +131,18 @@ impl OrderFeed {
         drop(feed);
     }
 
+    /// Itself: a ``with`` block closes it at its end.
     fn __enter__(slf: Py<Self>) -> Py<Self> {
         slf
     }
 
+    /// Closes it (as ``close``).
     #[pyo3(signature = (*_args))]
     fn __exit__(&self, _args: &Bound<'_, pyo3::types::PyTuple>) {
         self.close();
     }
 
+    /// Itself: iterating yields its events, each waited for.
     fn __iter__(slf: Py<Self>) -> Py<Self> {
         slf
     }

@@ -5,7 +5,7 @@ import os
 import signal
 import threading
 import time
-from typing import Iterator, List
+from typing import Any, Iterator, List
 
 import pytest
 
@@ -267,3 +267,32 @@ def test_batch_returns_the_packets_as_one_array_and_the_rest_as_events(client: d
     assert prev_close_ltps and all(x != x for x in prev_close_ltps)
     # Same counts as the handle's own counter: nothing went missing.
     assert feed.stats()["dropped"] == 0
+
+
+def test_instrument_lookup_gives_what_subscribe_takes(tmp_path: Any) -> None:
+    master = dhan_feed.InstrumentMaster.from_csv(dhan_feed.EXAMPLE_CSV)
+    assert len(master) > 0
+    reliance = master.find("RELIANCE", "NSE_EQ")
+    assert reliance is not None
+    assert reliance.instrument == "NSE_EQ:2885" and reliance.security_id == 2885
+    assert reliance.symbol_name == "RELIANCE INDUSTRIES LTD"
+    nifty = master.find("NIFTY")
+    assert nifty is not None and nifty.instrument == "IDX_I:13"
+    assert master.find("RELIANCE INDUSTRIES LTD", "NSE_EQ", exact=True) is not None
+    assert master.find("reliance industries ltd", "NSE_EQ", exact=True, case_sensitive=True) is None
+    got = master.get("NSE_EQ:2885")
+    assert got is not None and got.symbol_name == reliance.symbol_name
+    assert master.get("NSE_EQ:1") is None
+    assert [i.instrument for i in master.find_all("RELIANCE", "NSE_EQ")][:1] == ["NSE_EQ:2885"]
+    with pytest.raises(ValueError):
+        master.find("X", "NOT_A_SEGMENT")
+    # From a file, and a file that is not an instrument master.
+    path = tmp_path / "master.csv"
+    path.write_text(dhan_feed.EXAMPLE_CSV)
+    assert len(dhan_feed.InstrumentMaster.from_path(str(path))) == len(master)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("not,a,master\n1,2,3\n")
+    with pytest.raises(dhan_feed.DhanFeedError):
+        dhan_feed.InstrumentMaster.from_path(str(bad))
+    with pytest.raises(dhan_feed.DhanFeedError):
+        dhan_feed.InstrumentMaster.from_path(str(tmp_path / "missing.csv"))
