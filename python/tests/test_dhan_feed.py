@@ -296,3 +296,20 @@ def test_instrument_lookup_gives_what_subscribe_takes(tmp_path: Any) -> None:
         dhan_feed.InstrumentMaster.from_path(str(bad))
     with pytest.raises(dhan_feed.DhanFeedError):
         dhan_feed.InstrumentMaster.from_path(str(tmp_path / "missing.csv"))
+
+
+def test_every_public_class_method_and_property_has_a_docstring() -> None:
+    missing = []
+    for name in dhan_feed.__all__:
+        obj = getattr(dhan_feed, name)
+        if isinstance(obj, type):
+            if not (obj.__doc__ or "").strip():
+                missing.append(name)
+            for attr, value in vars(obj).items():
+                if attr.startswith("_") or not hasattr(value, "__doc__"):
+                    continue
+                if not (value.__doc__ or "").strip():
+                    missing.append(f"{name}.{attr}")
+        elif callable(obj) and not (obj.__doc__ or "").strip():
+            missing.append(name)
+    assert not missing, missing
