@@ -27,6 +27,7 @@ class Client:
         ca_file: Optional[str] = None,
         ring_capacity: Optional[int] = None,
         pin_core: Optional[int] = None,
+        record: Optional[str] = None,
     ) -> None: ...
     @staticmethod
     def from_env() -> "Client":
@@ -40,7 +41,9 @@ class Client:
     def set_access_token(self, token: str) -> None:
         """Replaces the access token without a restart."""
     def close(self) -> None:
-        """Stops the I/O thread; handles end with their "stopped" event."""
+        """Stops the I/O thread; handles end with their "stopped" event; a journal is finished."""
+    def journal_stats(self) -> Optional[Dict[str, Union[int, str, None]]]:
+        """With record=: the journal's counters; None without a journal."""
     def __enter__(self) -> "Client": ...
     def __exit__(
         self,
@@ -333,3 +336,20 @@ class InstrumentMaster:
     @property
     def skipped(self) -> int: ...
     def __len__(self) -> int: ...
+
+class Replay:
+    """A journal played back into the same handle types; start() after making and subscribing them."""
+
+    def __init__(self, path: str, *, speed: Optional[float] = None) -> None: ...
+    def market_feed(self, mode: str = "quote") -> MarketFeed: ...
+    def depth(self, levels: int = 20) -> DepthFeed: ...
+    def order_feed(self) -> OrderFeed: ...
+    def start(self) -> None: ...
+    def close(self) -> None: ...
+    def __enter__(self) -> "Replay": ...
+    def __exit__(
+        self,
+        exc_type: Optional[type],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> None: ...

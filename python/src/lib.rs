@@ -9,6 +9,7 @@ mod errors;
 mod instruments;
 mod market;
 mod orders;
+mod replay;
 mod sim;
 mod wait;
 
@@ -27,6 +28,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<orders::OrderFeed>()?;
     m.add_class::<orders::OrderEvent>()?;
     m.add_class::<sim::Simulator>()?;
+    m.add_class::<replay::Replay>()?;
     m.add_class::<instruments::InstrumentMaster>()?;
     m.add_class::<instruments::Instrument>()?;
     m.add("EXAMPLE_CSV", dhan_feed::instrument::EXAMPLE_CSV)?;

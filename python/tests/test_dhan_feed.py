@@ -313,3 +313,35 @@ def test_every_public_class_method_and_property_has_a_docstring() -> None:
         elif callable(obj) and not (obj.__doc__ or "").strip():
             missing.append(name)
     assert not missing, missing
+
+
+def test_a_recorded_session_replays_into_the_same_handles(sim: dhan_feed.Simulator, tmp_path: Any) -> None:
+    path = str(tmp_path / "day.arrows")
+    live: List[Any] = []
+    with dhan_feed.Client(sim.client_id, sim.access_token, url=sim.url, ca_file=sim.ca_file, record=path) as c:
+        feed = c.market_feed("quote")
+        feed.subscribe(["NSE_EQ:2885", "IDX_I:13"])
+        deadline = time.monotonic() + 10
+        while len(live) < 200 and time.monotonic() < deadline:
+            live.extend(
+                (e.instrument, e.ltp, e.volume, e.recv_ns) for e in feed.events(timeout=0.5) if e.kind == "quote"
+            )
+        c.close()
+        stats = c.journal_stats()
+        assert stats is not None and stats["records"] and stats["missed"] == 0
+        # What the handle still held when the client stopped was recorded too.
+        live.extend((e.instrument, e.ltp, e.volume, e.recv_ns) for e in feed if e.kind == "quote")
+    assert len(live) >= 200
+    with dhan_feed.Replay(path) as replay:
+        again = replay.market_feed("quote")
+        again.subscribe(["NSE_EQ:2885", "IDX_I:13"])
+        replay.start()
+        replayed = [(e.instrument, e.ltp, e.volume, e.recv_ns) for e in again if e.kind == "quote"]
+    # The same quotes, with the same receive stamps, in the same order.
+    assert replayed == live
+    with pytest.raises(ValueError):
+        dhan_feed.Replay(path, speed=0.0)
+    not_a_journal = tmp_path / "x.arrows"
+    not_a_journal.write_bytes(b"not a journal at all")
+    with pytest.raises(dhan_feed.DhanFeedError):
+        dhan_feed.Replay(str(not_a_journal))
