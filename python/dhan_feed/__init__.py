@@ -8,7 +8,7 @@ decoders, its reconnects; the GIL is released while a call waits).
                                   url=sim.url, ca_file=sim.ca_file)
         feed = client.market_feed("quote")
         feed.subscribe(["NSE_EQ:2885", "IDX_I:13"])
-        for ev in feed.events(timeout=5.0, limit=1000):
+        for ev in feed:                   # each event waited for; ends after "stopped"
             print(ev.kind, ev.instrument, ev.ltp)
 """
 
