@@ -34,7 +34,7 @@ LAYERS = [
     ["error"],
     ["feed"],
     ["client", "token"],
-    ["sim", "jsonl", "internals", "web", "sink", "journal"],
+    ["sim", "jsonl", "internals", "web", "sink", "journal", "ipc"],
     ["lib"],
 ]
 LAYER_OF = {m: i for i, names in enumerate(LAYERS) for m in names}

@@ -91,6 +91,8 @@ pub mod feed;
 pub mod instrument;
 #[doc(hidden)]
 pub mod internals;
+#[cfg(feature = "ipc")]
+pub mod ipc;
 #[cfg(feature = "journal")]
 pub mod journal;
 pub mod jsonl;
