@@ -2,7 +2,7 @@
 //! the books kept by the handle and copied out as snapshots.
 
 use crate::errors::{closed, to_py};
-use crate::wait::{health_dict, parse_instruments, stats_dict, timeout, wait_for};
+use crate::wait::{health_dict, parse_instruments, stats_dict, take_waiting, timeout, wait_for};
 use dhan_feed::{DepthFeedEvent, DepthSide};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -115,27 +115,21 @@ impl DepthFeed {
         timeout: Option<f64>,
         limit: usize,
     ) -> PyResult<Vec<DepthEvent>> {
-        let mut out = Vec::new();
         if limit == 0 {
-            return Ok(out);
+            return Ok(Vec::new());
         }
         let Some(first) = self.recv(py, timeout)? else {
-            return Ok(out);
+            return Ok(Vec::new());
         };
-        out.push(first);
+        let mut out = vec![first];
         self.with(py, |f| {
-            while out.len() < limit {
-                match on!(f, d => d.try_recv()) {
-                    Some(e) => {
-                        let stop = matches!(e, DepthFeedEvent::EngineStopped(_));
-                        out.push(DepthEvent(e));
-                        if stop {
-                            break;
-                        }
-                    }
-                    None => break,
-                }
-            }
+            take_waiting(
+                &mut out,
+                limit,
+                || on!(f, d => d.try_recv()),
+                |e| matches!(e, DepthFeedEvent::EngineStopped(_)),
+                DepthEvent,
+            )
         })?;
         Ok(out)
     }

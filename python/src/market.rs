@@ -2,7 +2,7 @@
 //! packets) of the instruments a handle subscribes.
 
 use crate::errors::{closed, to_py};
-use crate::wait::{health_dict, parse_instruments, stats_dict, timeout, wait_for};
+use crate::wait::{health_dict, parse_instruments, stats_dict, take_waiting, timeout, wait_for};
 use dhan_feed::{FeedEvent, MarketPacket};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -102,27 +102,21 @@ impl MarketFeed {
         timeout: Option<f64>,
         limit: usize,
     ) -> PyResult<Vec<MarketEvent>> {
-        let mut out = Vec::new();
         if limit == 0 {
-            return Ok(out);
+            return Ok(Vec::new());
         }
         let Some(first) = self.recv(py, timeout)? else {
-            return Ok(out);
+            return Ok(Vec::new());
         };
-        out.push(first);
+        let mut out = vec![first];
         self.with(py, |f| {
-            while out.len() < limit {
-                match f.try_recv() {
-                    Some(e) => {
-                        let stop = matches!(e, FeedEvent::EngineStopped(_));
-                        out.push(MarketEvent(e));
-                        if stop {
-                            break;
-                        }
-                    }
-                    None => break,
-                }
-            }
+            take_waiting(
+                &mut out,
+                limit,
+                || f.try_recv(),
+                |e| matches!(e, FeedEvent::EngineStopped(_)),
+                MarketEvent,
+            )
         })?;
         Ok(out)
     }

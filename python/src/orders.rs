@@ -2,7 +2,7 @@
 //! tracker makes of them.
 
 use crate::errors::closed;
-use crate::wait::{health_dict, stats_dict, timeout, wait_for};
+use crate::wait::{health_dict, stats_dict, take_waiting, timeout, wait_for};
 use dhan_feed::OrderEvent as Ev;
 use dhan_feed::proto::order::FieldValue;
 use pyo3::prelude::*;
@@ -66,27 +66,21 @@ impl OrderFeed {
         timeout: Option<f64>,
         limit: usize,
     ) -> PyResult<Vec<OrderEvent>> {
-        let mut out = Vec::new();
         if limit == 0 {
-            return Ok(out);
+            return Ok(Vec::new());
         }
         let Some(first) = self.recv(py, timeout)? else {
-            return Ok(out);
+            return Ok(Vec::new());
         };
-        out.push(first);
+        let mut out = vec![first];
         self.with(py, |f| {
-            while out.len() < limit {
-                match f.try_recv() {
-                    Some(e) => {
-                        let stop = matches!(e, Ev::EngineStopped(_));
-                        out.push(OrderEvent(Box::new(e)));
-                        if stop {
-                            break;
-                        }
-                    }
-                    None => break,
-                }
-            }
+            take_waiting(
+                &mut out,
+                limit,
+                || f.try_recv(),
+                |e| matches!(e, Ev::EngineStopped(_)),
+                |e| OrderEvent(Box::new(e)),
+            )
         })?;
         Ok(out)
     }

@@ -76,6 +76,28 @@ fn precise_sleeps() {
     DONE.with(|done| done.set(true));
 }
 
+/// Moves into `out` what `next` yields without waiting, until `out` holds
+/// `limit` items or the handle's terminal event (`is_last`: nothing follows
+/// it) has been taken.
+pub fn take_waiting<E, T>(
+    out: &mut Vec<T>,
+    limit: usize,
+    mut next: impl FnMut() -> Option<E>,
+    is_last: impl Fn(&E) -> bool,
+    wrap: impl Fn(E) -> T,
+) {
+    while out.len() < limit {
+        let Some(e) = next() else {
+            return;
+        };
+        let last = is_last(&e);
+        out.push(wrap(e));
+        if last {
+            return;
+        }
+    }
+}
+
 /// A handle's counters as a dict.
 pub fn stats_dict<'py>(py: Python<'py>, s: &dhan_feed::FeedStats) -> PyResult<Bound<'py, PyDict>> {
     let d = PyDict::new(py);

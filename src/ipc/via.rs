@@ -19,7 +19,7 @@ pub struct Via {
     name: String,
     client: IoxClient<Iox, Request, (), Reply, ()>,
     streams: Vec<ViaStream>,
-    /// Events decoded and not yet handed out (a gap before a sample).
+    /// A sample decoded and not yet handed out (the one after a gap).
     ready: VecDeque<ViaEvent>,
     next: usize,
 }
@@ -146,16 +146,18 @@ impl Via {
             };
             self.next = (i + 1) % n;
             let sample = *sample.payload();
-            if sample.seq > s.expect {
-                self.ready.push_back(ViaEvent::Gap {
-                    missed: sample.seq - s.expect,
-                });
-            }
+            let missed = sample.seq.saturating_sub(s.expect);
             s.expect = sample.seq + 1;
-            if let Some(ev) = wire::decode(&sample) {
-                self.ready.push_back(ev);
+            let ev = wire::decode(&sample);
+            if missed == 0 {
+                match ev {
+                    Some(ev) => return Some(ev),
+                    None => continue,
+                }
             }
-            return self.ready.pop_front();
+            // The gap first, then the sample after it.
+            self.ready.extend(ev);
+            return Some(ViaEvent::Gap { missed });
         }
         None
     }

@@ -326,12 +326,6 @@ impl<T: Copy + Send> Producer<T> {
         self.capacity() - self.tail.wrapping_sub(self.cached_head) >= n
     }
 
-    /// Free slots as last seen (may be fewer than real: the consumer may have read more).
-    pub fn free(&mut self) -> usize {
-        self.cached_head = self.shared.head.0.load(Ordering::Acquire);
-        self.capacity() - self.tail.wrapping_sub(self.cached_head)
-    }
-
     /// Whether the consumer has been dropped.
     pub fn is_abandoned(&self) -> bool {
         Arc::strong_count(&self.shared) == 1
